@@ -1,0 +1,136 @@
+//! Command-line definitions (clap derive) only; behaviour lives in `app`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (knowledge base ",
+    env!("SOVSCAN_KB_VERSION"),
+    ")"
+);
+
+/// Finds where Kubernetes manifests and cloud configurations break GDPR, move data out of the
+/// EU, or depend on a hyperscaler controlled from outside the EU.
+#[derive(Debug, Parser)]
+#[command(name = "sovscan", version = LONG_VERSION, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and folders (default `.`); `-` reads one document stream from stdin.
+    Scan(ScanArgs),
+    /// List the rules, or show one.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+    /// Explain a rule: why it exists, what it checks, how to fix it.
+    Explain {
+        /// Rule id or name (`RES-007`, `image-registry-outside-eu`).
+        id: String,
+        /// Extra rule packs to look in.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Print shell completions.
+    Completions {
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// List every rule with id, name, category and severity.
+    List {
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Show one rule in full.
+    Show {
+        id: String,
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ProfileArg {
+    /// EU/EEA allowed; adequacy countries are a low finding.
+    Eu,
+    /// EU/EEA and adequacy countries allowed.
+    Adequacy,
+    /// EU/EEA and EU-controlled providers only.
+    Strict,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan; `-` reads stdin.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the report to a file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Only these rules: id, id prefix, name or category (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules: id, id prefix, name or category (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Extra rule packs (folders of rule YAML files).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Treat unparseable input as an error (exit 2) instead of a reported note.
+    #[arg(long)]
+    pub strict: bool,
+    /// Leave out paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Which locations and providers are allowed.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Eu)]
+    pub profile: ProfileArg,
+    /// Region that region-agnostic templates are deployed to (repeatable).
+    #[arg(long, value_name = "REGION")]
+    pub deploy_region: Vec<String>,
+    /// No colours in the table output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Print findings only, no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

@@ -1,0 +1,496 @@
+//! Kubernetes checks on where data goes: image registries, SaaS endpoints in env vars and
+//! ConfigMaps, node placement, plain-text secrets, Ingress TLS and personal-data workloads.
+
+use super::{Check, Hit};
+use crate::engine::Context;
+use crate::extract::kubernetes::{containers, pod_specs};
+use crate::finding::Severity;
+use crate::knowledge::hosts::host_of;
+use crate::knowledge::{DataRegion, HostMatch, KnowledgeBase};
+use crate::model::Resource;
+use crate::tree::{Node, Route};
+
+pub static CHECKS: &[(&str, Check)] = &[
+    ("image_registry_outside_eu", Check::Resource(image_registry_outside_eu)),
+    ("hyperscaler_registry", Check::Resource(hyperscaler_registry)),
+    ("saas_endpoint_outside_eu", Check::Resource(saas_endpoint_outside_eu)),
+    ("placement_outside_eu", Check::Resource(placement_outside_eu)),
+    ("secret_in_plain_env", Check::Resource(secret_in_plain_env)),
+    ("ingress_without_tls", Check::Resource(ingress_without_tls)),
+    ("personal_data_outside_eu", Check::Resource(personal_data_outside_eu)),
+];
+
+/// Registry host of an image reference; references without a host are Docker Hub.
+pub fn registry_host(image: &str) -> String {
+    let image = image.trim();
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first.split(':').next().unwrap_or(first).to_ascii_lowercase()
+        }
+        _ => "docker.io".to_string(),
+    }
+}
+
+/// Where the data behind an endpoint sits: `Ok(None)` in the EU/EEA, `Ok(Some(place))` outside
+/// or not provably inside, `Err(())` when nothing is known (no finding).
+fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>, ()> {
+    match &m.data_region {
+        DataRegion::Eu => Ok(None),
+        DataRegion::Country(c) if kb.in_eea(c) => Ok(None),
+        DataRegion::Country(c) => Ok(Some(format!("{c} ({})", kb.jurisdiction_of(c).as_str()))),
+        DataRegion::Region(r) => {
+            let resolved = match &m.provider {
+                Some(p) => kb.resolve_region(p, r),
+                None => kb.resolve_region_any(r),
+            };
+            match resolved {
+                Some(info) if info.countries.iter().all(|c| kb.in_eea(c)) && !info.countries.is_empty() => Ok(None),
+                Some(info) => Ok(Some(format!("{} in {}", r, info.countries.join("+")))),
+                None => Ok(Some(format!("unknown location {r:?}"))),
+            }
+        }
+        DataRegion::Global => Ok(Some("a global network, not pinned to the EU".into())),
+        DataRegion::Unknown => Err(()),
+    }
+}
+
+fn images(resource: &Resource) -> Vec<(Route, &Node, String)> {
+    containers(resource)
+        .into_iter()
+        .filter_map(|(route, c)| {
+            let image = c.get("image")?;
+            let text = image.as_str()?.to_string();
+            Some((route.key("image"), image, text))
+        })
+        .collect()
+}
+
+fn image_registry_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    for (route, node, image) in images(resource) {
+        let host = registry_host(&image);
+        let Some(m) = ctx.kb.hosts.registry(&host) else {
+            continue;
+        };
+        let place = match place_outside_eu(ctx.kb, &m) {
+            Ok(None) => continue,
+            Ok(Some(place)) => place,
+            // A known registry whose location the host does not reveal (ACR, JFrog …).
+            Err(()) if m.operator.as_deref().is_some_and(|o| o != "unknown") => {
+                "a location the host name does not reveal".to_string()
+            }
+            Err(()) => continue,
+        };
+        hits.push(
+            Hit::at(resource.locate(node, &route))
+                .var("image", image.clone())
+                .var("registry", format!("{} ({host})", m.vendor))
+                .var("place", place)
+                .evidence(image.clone())
+                .key(image),
+        );
+    }
+}
+
+fn hyperscaler_registry(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    for (route, node, image) in images(resource) {
+        let host = registry_host(&image);
+        let Some(m) = ctx.kb.hosts.registry(&host) else {
+            continue;
+        };
+        let Some(provider) = m.provider.as_deref() else {
+            continue;
+        };
+        if ctx.kb.is_eu_controlled(provider) || ctx.kb.provider(provider).is_none() {
+            continue;
+        }
+        hits.push(
+            Hit::at(resource.locate(node, &route))
+                .var("image", image.clone())
+                .var("registry", format!("{} ({host})", m.vendor))
+                .provider(provider)
+                .var("provider", ctx.kb.provider_name(provider))
+                .var(
+                    "alternatives",
+                    ctx.kb.alternatives_text("container_registry").unwrap_or_default(),
+                )
+                .evidence(image.clone())
+                .key(image),
+        );
+    }
+}
+
+/// A value sent somewhere outside the EU, found in an env var or ConfigMap.
+struct Destination {
+    route: Route,
+    node_line_offset: u32,
+    vendor: String,
+    host: String,
+    place: String,
+    eu_alternative: Option<String>,
+}
+
+fn classify_value(ctx: &Context, name: &str, value: &str) -> Option<(String, String, String, Option<String>)> {
+    // Variables whose value is a site id rather than a URL (DD_SITE=datadoghq.com).
+    for spec in &ctx.kb.env_vars {
+        if (spec.name == name || spec.also.iter().any(|a| a == name)) && !spec.values.is_empty() {
+            let region = spec.values.get(value.trim())?;
+            if region == "EU" || ctx.kb.in_eea(region) {
+                return None;
+            }
+            let vendor = spec.vendor.clone().unwrap_or_default();
+            let alt = spec
+                .values
+                .iter()
+                .find(|(_, r)| r.as_str() == "EU")
+                .map(|(site, _)| site.clone());
+            return Some((vendor, value.trim().to_string(), region.clone(), alt));
+        }
+    }
+    let host = host_of(value)?;
+    let m = ctx.kb.hosts.endpoint(&host)?;
+    let place = place_outside_eu(ctx.kb, &m).ok()??;
+    Some((m.vendor.clone(), host, place, m.eu_alternative.clone()))
+}
+
+fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
+    let mut out = Vec::new();
+    for (route, container) in containers(resource) {
+        let mut has_dd_key = None;
+        let mut has_dd_site = false;
+        for (i, env) in container.get("env").map(Node::items).unwrap_or_default().iter().enumerate() {
+            let name = env.get("name").and_then(Node::as_str).unwrap_or_default();
+            if name == "DD_SITE" {
+                has_dd_site = true;
+            }
+            if name == "DD_API_KEY" {
+                has_dd_key = Some(route.key("env").index(i).key("name"));
+            }
+            let Some(value) = env.get("value").and_then(Node::as_str) else {
+                continue;
+            };
+            if let Some((vendor, host, place, eu_alternative)) = classify_value(ctx, name, value) {
+                out.push(Destination {
+                    route: route.key("env").index(i).key("value"),
+                    node_line_offset: 0,
+                    vendor,
+                    host,
+                    place,
+                    eu_alternative,
+                });
+            }
+        }
+        // The Datadog agent sends to datadoghq.com (US1) when DD_SITE is not set.
+        if let (Some(key_route), false) = (has_dd_key, has_dd_site) {
+            out.push(Destination {
+                route: key_route,
+                node_line_offset: 0,
+                vendor: "Datadog".into(),
+                host: "datadoghq.com (default: DD_SITE not set)".into(),
+                place: "US (third-country)".into(),
+                eu_alternative: Some("DD_SITE=datadoghq.eu".into()),
+            });
+        }
+    }
+    if resource.kind == "ConfigMap" {
+        for entry in resource.body.get("data").map(Node::entries).unwrap_or_default() {
+            let Some(text) = entry.value.as_str() else {
+                continue;
+            };
+            let route = Route::root().key("data").key(&entry.key);
+            let multiline = text.contains('\n');
+            for (line_index, line) in text.lines().enumerate() {
+                for token in line.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '=' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>')) {
+                    let token = token.trim_end_matches([';', ':']);
+                    if !token.contains('.') {
+                        continue;
+                    }
+                    let key_name = if multiline { "" } else { entry.key.as_str() };
+                    if let Some((vendor, host, place, eu_alternative)) = classify_value(ctx, key_name, token) {
+                        out.push(Destination {
+                            route: route.clone(),
+                            node_line_offset: if multiline { u32::try_from(line_index + 1).unwrap_or(0) } else { 0 },
+                            vendor,
+                            host,
+                            place,
+                            eu_alternative,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn saas_hit(resource: &Resource, d: &Destination) -> Option<Hit> {
+    let node = resource.body.at(&d.route)?;
+    let mut location = resource.locate(node, &d.route);
+    if d.node_line_offset > 0 {
+        location.start_line += d.node_line_offset;
+        location.end_line = location.start_line;
+    }
+    Some(
+        Hit::at(location)
+            .var("vendor", d.vendor.clone())
+            .var("host", d.host.clone())
+            .var("place", d.place.clone())
+            .var(
+                "eu_endpoint",
+                d.eu_alternative
+                    .clone()
+                    .map_or_else(|| "no EU endpoint of this vendor is known".into(), |a| format!("EU option: {a}")),
+            )
+            .evidence(d.host.clone())
+            .key(d.host.clone()),
+    )
+}
+
+fn saas_endpoint_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    hits.extend(destinations(ctx, resource).iter().filter_map(|d| saas_hit(resource, d)));
+}
+
+const REGION_LABELS: &[&str] = &[
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+];
+
+/// Region/zone values a pod spec is pinned to, with their routes.
+fn placements<'a>(resource: &'a Resource) -> Vec<(Route, &'a Node, String)> {
+    let mut out = Vec::new();
+    for (route, spec) in pod_specs(resource) {
+        if let Some(selector) = spec.get("nodeSelector") {
+            for e in selector.entries() {
+                if REGION_LABELS.contains(&e.key.as_str())
+                    && let Some(v) = e.value.scalar_text()
+                {
+                    out.push((route.key("nodeSelector").key(&e.key), &e.value, v));
+                }
+            }
+        }
+        let affinity = route.key("affinity").key("nodeAffinity");
+        let Some(node_affinity) = spec.path("affinity.nodeAffinity") else {
+            continue;
+        };
+        let mut terms: Vec<(Route, &Node)> = Vec::new();
+        let required = Route::parse("requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+        for (i, t) in node_affinity.at(&required).map(Node::items).unwrap_or_default().iter().enumerate() {
+            terms.push((affinity.join(&required).index(i), t));
+        }
+        for (i, t) in node_affinity
+            .get("preferredDuringSchedulingIgnoredDuringExecution")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if let Some(pref) = t.get("preference") {
+                terms.push((affinity.key("preferredDuringSchedulingIgnoredDuringExecution").index(i).key("preference"), pref));
+            }
+        }
+        for (term_route, term) in terms {
+            for (j, expr) in term.get("matchExpressions").map(Node::items).unwrap_or_default().iter().enumerate() {
+                let key = expr.get("key").and_then(Node::as_str).unwrap_or_default();
+                let op = expr.get("operator").and_then(Node::as_str).unwrap_or("In");
+                if !REGION_LABELS.contains(&key) || op != "In" {
+                    continue;
+                }
+                for (k, v) in expr.get("values").map(Node::items).unwrap_or_default().iter().enumerate() {
+                    if let Some(text) = v.scalar_text() {
+                        out.push((term_route.key("matchExpressions").index(j).key("values").index(k), v, text));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn placement_hits(ctx: &Context, resource: &Resource) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (route, node, value) in placements(resource) {
+        let Some(info) = ctx.kb.resolve_region_any(&value) else {
+            continue;
+        };
+        if info.countries.iter().all(|c| ctx.kb.in_eea(c)) {
+            continue;
+        }
+        hits.push(
+            Hit::at(resource.locate(node, &route))
+                .var("value", value.clone())
+                .var("place", info.countries.join("+"))
+                .evidence(value.clone())
+                .key(value),
+        );
+    }
+    hits
+}
+
+fn placement_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let personal = ctx.is_personal_data(resource);
+    hits.extend(placement_hits(ctx, resource).into_iter().map(|h| {
+        if personal { h.severity(Severity::High) } else { h }
+    }));
+}
+
+fn personal_data_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if !ctx.is_personal_data(resource) {
+        return;
+    }
+    for hit in placement_hits(ctx, resource) {
+        hits.push(hit.var("how", "is scheduled onto nodes in"));
+    }
+    for d in destinations(ctx, resource) {
+        if let Some(hit) = saas_hit(resource, &d) {
+            let place = d.place.clone();
+            hits.push(hit.var("how", format!("sends data to {} in", d.vendor)).var("place", place));
+        }
+    }
+}
+
+const SECRET_NAME_WORDS: &[&str] = &[
+    "PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY",
+    "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY", "CLIENT_SECRET", "LICENSE_KEY", "DSN",
+];
+
+/// Does an env value look like a real credential rather than a placeholder or reference?
+fn looks_like_secret(name: &str, value: &str) -> bool {
+    let value = value.trim();
+    if value.len() < 4
+        || value.starts_with("$(")
+        || value.starts_with("${")
+        || value.starts_with("{{")
+        || value.eq_ignore_ascii_case("changeme")
+        || value.eq_ignore_ascii_case("true")
+        || value.eq_ignore_ascii_case("false")
+        || value.starts_with('/')
+    {
+        return false;
+    }
+    let upper = name.to_ascii_uppercase();
+    let named = SECRET_NAME_WORDS.iter().any(|w| upper.contains(w))
+        && !upper.ends_with("_FILE")
+        && !upper.ends_with("_PATH")
+        && !upper.ends_with("_NAME")
+        && !upper.ends_with("_URL") || upper.ends_with("DSN");
+    if named {
+        // A DSN is only a secret when it carries credentials (user:pass@ or a key@).
+        if upper.contains("DSN") || value.contains("://") {
+            return value.contains('@');
+        }
+        return true;
+    }
+    // Shapes of well-known keys, whatever the variable is called.
+    value.starts_with("AKIA") && value.len() == 20
+        || value.starts_with("sk-") && value.len() > 20
+        || value.starts_with("ghp_")
+        || value.starts_with("xoxb-")
+        || (value.contains("://") && value.split("://").nth(1).is_some_and(|rest| {
+            rest.split('/').next().is_some_and(|auth| auth.contains(':') && auth.contains('@'))
+        }))
+}
+
+/// Shows that a value exists without revealing it.
+pub fn redact(value: &str) -> String {
+    format!("<redacted, {} characters>", value.chars().count())
+}
+
+fn secret_in_plain_env(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    for (route, container) in containers(resource) {
+        for (i, env) in container.get("env").map(Node::items).unwrap_or_default().iter().enumerate() {
+            let name = env.get("name").and_then(Node::as_str).unwrap_or_default();
+            let Some(value_node) = env.get("value") else {
+                continue;
+            };
+            let Some(value) = value_node.scalar_text() else {
+                continue;
+            };
+            if looks_like_secret(name, &value) {
+                let value_route = route.key("env").index(i).key("value");
+                hits.push(
+                    Hit::at(resource.locate(value_node, &value_route))
+                        .var("env", name.to_string())
+                        .evidence(redact(&value))
+                        .key(name.to_string()),
+                );
+            }
+        }
+    }
+}
+
+fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let body = &resource.body;
+    match resource.kind.as_str() {
+        "Ingress" => {
+            let has_tls = body.path("spec.tls").is_some_and(|t| !t.items().is_empty());
+            if has_tls {
+                return;
+            }
+            let hosts: Vec<String> = body
+                .path("spec.rules")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|r| r.get("host").and_then(Node::scalar_text))
+                .collect();
+            let location = body
+                .path("spec")
+                .map(|n| resource.locate(n, &Route::parse("spec")))
+                .unwrap_or_else(|| resource.start());
+            let location = resource
+                .locate_key(body, "spec", &Route::root())
+                .unwrap_or(location);
+            hits.push(
+                Hit::at(location)
+                    .var("listener", if hosts.is_empty() { "all hosts".into() } else { hosts.join(", ") }),
+            );
+        }
+        "Gateway" => {
+            let listeners = body.path("spec.listeners").map(Node::items).unwrap_or_default();
+            let any_tls = listeners.iter().any(|l| {
+                l.get("protocol")
+                    .and_then(Node::as_str)
+                    .is_some_and(|p| p == "HTTPS" || p == "TLS")
+            });
+            if any_tls {
+                return;
+            }
+            for (i, l) in listeners.iter().enumerate() {
+                if let Some(p) = l.get("protocol").filter(|p| p.as_str() == Some("HTTP")) {
+                    let route = Route::parse("spec.listeners").index(i).key("protocol");
+                    let name = l.get("name").and_then(Node::scalar_text).unwrap_or_default();
+                    hits.push(Hit::at(resource.locate(p, &route)).var("listener", name.clone()).key(name));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_hosts() {
+        assert_eq!(registry_host("nginx:1.27"), "docker.io");
+        assert_eq!(registry_host("bitnami/redis:7"), "docker.io");
+        assert_eq!(registry_host("ghcr.io/org/app"), "ghcr.io");
+        assert_eq!(registry_host("localhost:5000/app"), "localhost");
+        assert_eq!(
+            registry_host("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"),
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(looks_like_secret("DB_PASSWORD", "hunter2hunter2"));
+        assert!(!looks_like_secret("DB_PASSWORD_FILE", "/run/secrets/db"));
+        assert!(!looks_like_secret("API_TOKEN", "$(TOKEN)"));
+        assert!(looks_like_secret("DATABASE_URL", "postgres://app:s3cret@db:5432/app"));
+        assert!(!looks_like_secret("DATABASE_URL", "postgres://db:5432/app"));
+        assert!(!looks_like_secret("LOG_LEVEL", "debug"));
+    }
+}

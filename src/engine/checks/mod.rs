@@ -1,0 +1,99 @@
+//! Named built-in checks: conditions plain data cannot express. Each rule file names its check;
+//! the rule's text, severity and references stay in the YAML.
+
+pub mod kubernetes;
+pub mod kubernetes_bindings;
+pub mod region;
+
+use crate::engine::{Context, Rule};
+use crate::finding::Severity;
+use crate::location::Location;
+use crate::model::Resource;
+
+/// One place a check fired, with the values for the rule's message placeholders.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub location: Location,
+    pub vars: Vec<(&'static str, String)>,
+    /// The offending value, already redacted where it is a secret.
+    pub evidence: Option<String>,
+    /// Overrides the rule's severity (e.g. higher for data-holding resources).
+    pub severity: Option<Severity>,
+    pub related: Vec<Location>,
+    /// Distinguishes several hits of one rule on the same field (kept in the fingerprint).
+    pub key: String,
+    /// The cloud provider the hit ties the resource to, when the resource itself names none.
+    pub provider: Option<String>,
+}
+
+impl Hit {
+    pub fn at(location: Location) -> Self {
+        Hit {
+            location,
+            vars: Vec::new(),
+            evidence: None,
+            severity: None,
+            related: Vec::new(),
+            key: String::new(),
+            provider: None,
+        }
+    }
+
+    pub fn var(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.vars.push((name, value.into()));
+        self
+    }
+
+    pub fn evidence(mut self, value: impl Into<String>) -> Self {
+        self.evidence = Some(value.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    pub fn related(mut self, location: Location) -> Self {
+        self.related.push(location);
+        self
+    }
+
+    pub fn provider(mut self, key: impl Into<String>) -> Self {
+        self.provider = Some(key.into());
+        self
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+}
+
+/// A check runs per resource, or once over the whole scan (for findings that group resources).
+#[derive(Clone, Copy)]
+pub enum Check {
+    Resource(fn(&Context, &Resource, &mut Vec<Hit>)),
+    /// Returns (index into `Context::resources`, hit).
+    Scan(fn(&Context, &Rule, &mut Vec<(usize, Hit)>)),
+}
+
+/// Every module's checks, by name.
+fn registry() -> impl Iterator<Item = &'static (&'static str, Check)> {
+    kubernetes::CHECKS
+        .iter()
+        .chain(kubernetes_bindings::CHECKS)
+        .chain(region::CHECKS)
+}
+
+pub fn lookup(name: &str) -> Option<Check> {
+    registry().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+pub fn exists(name: &str) -> bool {
+    lookup(name).is_some()
+}
+
+pub fn names() -> Vec<&'static str> {
+    registry().map(|(n, _)| *n).collect()
+}

@@ -1,0 +1,190 @@
+//! Region checks shared by every format: where a resource's data sits, and whose law reaches it.
+
+use std::collections::BTreeMap;
+
+use super::{Check, Hit};
+use crate::engine::{Context, Profile, Rule};
+use crate::finding::Severity;
+use crate::knowledge::Jurisdiction;
+use crate::model::Resource;
+
+pub static CHECKS: &[(&str, Check)] = &[
+    ("region_outside_allowed", Check::Resource(region_outside_allowed)),
+    ("region_in_adequacy_country", Check::Resource(region_in_adequacy_country)),
+    ("region_unknown", Check::Scan(region_unknown)),
+    ("third_country_law_exposure", Check::Resource(third_country_law_exposure)),
+];
+
+fn country_label(ctx: &Context, country: &str) -> String {
+    format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str())
+}
+
+/// RES-001: a single-location resource in a country the profile does not allow.
+fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let Some(region) = &resource.region else {
+        return;
+    };
+    let Some(info) = &region.resolved else {
+        return;
+    };
+    if info.multi {
+        return;
+    }
+    let Some(country) = info.country() else {
+        return;
+    };
+    let jurisdiction = ctx.kb.jurisdiction_of(country);
+    let outside = match jurisdiction {
+        Jurisdiction::Eu | Jurisdiction::Eea => false,
+        Jurisdiction::Adequacy => ctx.profile == Profile::Strict,
+        Jurisdiction::ThirdCountry | Jurisdiction::Unknown => true,
+    };
+    if !outside {
+        return;
+    }
+    let severity = if resource.data_holding {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut hit = Hit::at(if region.inherited {
+        resource.start()
+    } else {
+        region.location.clone()
+    })
+    .var("region", region.value.clone())
+    .var("country", country_label(ctx, country))
+    .evidence(region.value.clone())
+    .severity(severity);
+    if region.inherited {
+        hit = hit.related(region.location.clone());
+    }
+    if info.unverified {
+        hit = hit.var("note", " (region fact unverified)");
+    }
+    hits.push(hit);
+}
+
+/// RES-002: a location in a country with a country-wide adequacy decision (profile `eu`).
+fn region_in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if ctx.profile != Profile::Eu {
+        return;
+    }
+    let Some(region) = &resource.region else {
+        return;
+    };
+    let Some(country) = region.resolved.as_ref().filter(|i| !i.multi).and_then(|i| i.country())
+    else {
+        return;
+    };
+    if ctx.kb.jurisdiction_of(country) != Jurisdiction::Adequacy {
+        return;
+    }
+    let mut hit = Hit::at(if region.inherited {
+        resource.start()
+    } else {
+        region.location.clone()
+    })
+    .var("region", region.value.clone())
+    .var("country", country.to_string())
+    .evidence(region.value.clone());
+    if region.inherited {
+        hit = hit.related(region.location.clone());
+    }
+    hits.push(hit);
+}
+
+/// RES-003: one finding per blocking source (unknown id, or a value chosen at deploy time).
+fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
+    // Unknown ids: one per resource, since each names its own id.
+    for (index, resource) in ctx.resources.iter().enumerate() {
+        if let Some(region) = &resource.region
+            && region.resolved.is_none()
+        {
+            let location = if region.inherited {
+                resource.start()
+            } else {
+                region.location.clone()
+            };
+            hits.push((
+                index,
+                Hit::at(location)
+                    .var("blocker", format!("unknown location id {:?}", region.value))
+                    .var("affected", resource.address.clone())
+                    .evidence(region.value.clone())
+                    .severity(Severity::Medium),
+            ));
+        }
+    }
+    if !ctx.deploy_regions.is_empty() {
+        return;
+    }
+    // Deploy-time values: group by the expression and where it is written.
+    let mut groups: BTreeMap<(String, String, u32), Vec<usize>> = BTreeMap::new();
+    for (index, resource) in ctx.resources.iter().enumerate() {
+        if resource.region.is_none()
+            && let Some(u) = &resource.unresolved_region
+        {
+            groups
+                .entry((u.blocker.clone(), u.location.path.to_string(), u.location.start_line))
+                .or_default()
+                .push(index);
+        }
+    }
+    for ((blocker, _, _), members) in groups {
+        let Some(&first) = members.first() else {
+            continue;
+        };
+        let Some(u) = ctx.resources[first].unresolved_region.as_ref() else {
+            continue;
+        };
+        let affected: Vec<&str> = members
+            .iter()
+            .map(|&i| ctx.resources[i].address.as_str())
+            .collect();
+        let shown = if affected.len() > 5 {
+            format!("{} and {} more", affected[..5].join(", "), affected.len() - 5)
+        } else {
+            affected.join(", ")
+        };
+        hits.push((
+            first,
+            Hit::at(u.location.clone())
+                .var("blocker", blocker.clone())
+                .var("affected", shown)
+                .evidence(blocker)
+                .severity(Severity::Low),
+        ));
+    }
+}
+
+/// HYP-009: an EU location of a provider whose parent third-country law can compel.
+fn third_country_law_exposure(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let (Some(provider), Some(region)) = (&resource.provider, &resource.region) else {
+        return;
+    };
+    let Some(info) = ctx.kb.provider(provider) else {
+        return;
+    };
+    if info.exposed_to.is_empty() || info.classification == "eu_controlled" {
+        return;
+    }
+    let in_eu = region
+        .resolved
+        .as_ref()
+        .is_some_and(|r| !r.countries.is_empty() && r.countries.iter().all(|c| ctx.kb.in_eea(c)));
+    if !in_eu {
+        return;
+    }
+    hits.push(
+        Hit::at(if region.inherited {
+            resource.start()
+        } else {
+            region.location.clone()
+        })
+        .var("region", region.value.clone())
+        .var("laws", info.exposed_to.join(", "))
+        .var("provider", info.name.clone())
+        .evidence(region.value.clone()),
+    );
+}

@@ -1,0 +1,262 @@
+//! The rule engine: embedded and user rules, selection, and evaluation of rules × resources.
+//! Pure: no I/O while evaluating; findings come out sorted.
+
+pub mod checks;
+pub mod condition;
+pub mod rule;
+
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+use crate::finding::{Finding, ResourceRef, Severity, fingerprint};
+use crate::knowledge::KnowledgeBase;
+use crate::location::Location;
+use crate::model::Resource;
+use checks::{Check, Hit};
+pub use rule::{Profile, Rule, RuleError};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The rules shipped inside the binary.
+pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (path, text) in BUILTIN_RULES {
+        rules.extend(rule::parse_rules(path, text)?);
+    }
+    Ok(rules)
+}
+
+/// Built-in rules plus user rule packs; duplicate ids are an error.
+pub fn all_rules(extra_dirs: &[std::path::PathBuf]) -> Result<Vec<Rule>, RuleError> {
+    let mut rules = builtin_rules()?;
+    for dir in extra_dirs {
+        rules.extend(rule::load_dir(dir)?);
+    }
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for r in &rules {
+        for key in [&r.id, &r.name] {
+            if let Some(first) = seen.insert(key.clone(), r.source.clone()) {
+                return Err(RuleError::Other {
+                    path: r.source.clone(),
+                    reason: format!("rule id or name {key:?} is already defined in {first}"),
+                });
+            }
+        }
+    }
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rules)
+}
+
+/// Keeps rules picked by `--select` (all when empty) and not picked by `--ignore`.
+pub fn select_rules(rules: Vec<Rule>, select: &[String], ignore: &[String]) -> Vec<Rule> {
+    rules
+        .into_iter()
+        .filter(|r| select.is_empty() || select.iter().any(|t| r.selected_by(t)))
+        .filter(|r| !ignore.iter().any(|t| r.selected_by(t)))
+        .collect()
+}
+
+/// Settings a check may read.
+pub struct Context<'a> {
+    pub kb: &'a KnowledgeBase,
+    pub profile: Profile,
+    /// Label keys/values that mark personal data (`data-classification: personal`).
+    pub personal_data_labels: Vec<(String, String)>,
+    /// Regions supplied for region-agnostic templates (`--deploy-region`).
+    pub deploy_regions: Vec<String>,
+    /// Every resource of the scan, for checks that look across resources.
+    pub resources: &'a [Resource],
+}
+
+impl Context<'_> {
+    /// Is the resource labelled as holding personal data?
+    pub fn is_personal_data(&self, resource: &Resource) -> bool {
+        self.personal_data_labels
+            .iter()
+            .any(|(k, v)| resource.label(k).is_some_and(|actual| actual.eq_ignore_ascii_case(v)))
+    }
+}
+
+fn fill(template: &str, vars: &BTreeMap<&str, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                let key = &after[..end];
+                match vars.get(key) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(&format!("{{{key}}}")),
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
+    let region = resource.region.as_ref();
+    let country = region
+        .and_then(|r| r.resolved.as_ref())
+        .and_then(|r| r.country().map(str::to_string));
+    ResourceRef {
+        kind: resource.kind.clone(),
+        name: resource.name.clone(),
+        namespace: resource.namespace.clone(),
+        address: resource.address.clone(),
+        format: resource.format.as_str().to_string(),
+        provider: resource.provider.clone(),
+        service: resource.service.clone(),
+        region: region.map(|r| r.value.clone()),
+        jurisdiction: country.as_deref().map(|c| kb.jurisdiction_of(c).as_str().to_string()),
+        country,
+    }
+}
+
+fn finding(rule: &Rule, severity: Severity, resource: &Resource, hit: Hit, ctx: &Context) -> Finding {
+    let mut vars: BTreeMap<&str, String> = BTreeMap::new();
+    vars.insert("kind", resource.kind.clone());
+    vars.insert("name", resource.name.clone());
+    vars.insert("address", resource.address.clone());
+    if let Some(ns) = &resource.namespace {
+        vars.insert("namespace", ns.clone());
+    }
+    if let Some(p) = &resource.provider {
+        vars.insert("provider", ctx.kb.provider_name(p));
+    }
+    if let Some(r) = &resource.region {
+        vars.insert("region", r.value.clone());
+    }
+    for (k, v) in hit.vars {
+        vars.insert(k, v);
+    }
+    let message = fill(&rule.message, &vars);
+    let remediation = fill(rule.fix.trim(), &vars);
+    let fingerprint = fingerprint(
+        &rule.id,
+        &hit.location.path,
+        &resource.address,
+        &hit.location.field,
+        &hit.key,
+    );
+    let mut resource_ref = resource_ref(resource, ctx.kb);
+    if resource_ref.provider.is_none() {
+        resource_ref.provider = hit.provider.clone();
+    }
+    Finding {
+        rule_id: rule.id.clone(),
+        rule_name: rule.name.clone(),
+        category: rule.category,
+        severity: hit.severity.unwrap_or(severity),
+        title: rule.title.clone(),
+        message,
+        resource: resource_ref,
+        location: hit.location,
+        related: hit.related,
+        evidence: hit.evidence,
+        remediation,
+        references: rule.references.clone(),
+        fingerprint,
+    }
+}
+
+fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
+    let Some(condition) = &rule.fail_if else {
+        return Vec::new();
+    };
+    if let Some(m) = &rule.resource_match {
+        let kind_ok = m.kinds.is_empty() || m.kinds.iter().any(|k| k == &resource.kind);
+        let provider_ok = m.providers.is_empty()
+            || resource
+                .provider
+                .as_ref()
+                .is_some_and(|p| m.providers.contains(p));
+        let api_ok = m.api_versions.is_empty()
+            || resource
+                .api_version
+                .as_ref()
+                .is_some_and(|a| m.api_versions.iter().any(|x| a.starts_with(x.as_str())));
+        if !(kind_ok && provider_ok && api_ok) {
+            return Vec::new();
+        }
+    }
+    condition
+        .evaluate(&resource.body)
+        .into_iter()
+        .map(|h| {
+            let location = match h.node {
+                Some(node) => resource.locate(node, &h.route),
+                None => resource.start(),
+            };
+            let mut hit = Hit::at(location);
+            hit.evidence = h.node.and_then(|n| n.scalar_text());
+            if let Some(v) = &hit.evidence {
+                hit.vars.push(("value", v.clone()));
+            }
+            hit
+        })
+        .collect()
+}
+
+/// Evaluates every rule against every resource it applies to.
+pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
+    let active: Vec<(&Rule, Severity, Option<Check>)> = rules
+        .iter()
+        .filter_map(|r| {
+            let severity = r.severity_for(ctx.profile)?;
+            let check = r.check.as_deref().and_then(checks::lookup);
+            Some((r, severity, check))
+        })
+        .collect();
+
+    let mut findings: Vec<Finding> = ctx
+        .resources
+        .par_iter()
+        .flat_map_iter(|resource| {
+            let mut out = Vec::new();
+            for (rule, severity, check) in &active {
+                if !rule.applies_to_format(resource.format) {
+                    continue;
+                }
+                let mut hits = Vec::new();
+                if let Some(Check::Resource(f)) = check {
+                    f(ctx, resource, &mut hits);
+                }
+                hits.extend(data_condition_hits(rule, resource));
+                out.extend(
+                    hits.into_iter()
+                        .map(|hit| finding(rule, *severity, resource, hit, ctx)),
+                );
+            }
+            out
+        })
+        .collect();
+
+    for (rule, severity, check) in &active {
+        if let Some(Check::Scan(f)) = check {
+            let mut hits = Vec::new();
+            f(ctx, rule, &mut hits);
+            for (index, hit) in hits {
+                if let Some(resource) = ctx.resources.get(index) {
+                    findings.push(finding(rule, *severity, resource, hit, ctx));
+                }
+            }
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.location == b.location);
+    findings
+}
+
+/// A location inside a resource for a hit; kept here so checks need not know about routes.
+pub fn at(resource: &Resource, node: &crate::tree::Node, route: &crate::tree::Route) -> Location {
+    resource.locate(node, route)
+}

@@ -1,0 +1,175 @@
+//! Kubernetes objects into resources: `List`s unwrapped, labels gathered, and for cloud CRDs
+//! (Crossplane, ACK, Config Connector, ASO) the provider and region read from their spec.
+
+use std::collections::BTreeMap;
+
+use crate::knowledge::KnowledgeBase;
+use crate::load::{Document, Format};
+use crate::location::Location;
+use crate::model::{RegionFact, Resource};
+use crate::tree::{Node, Route};
+
+/// Kinds whose own objects hold data (volumes, databases, buckets).
+const DATA_HOLDING_KIND_WORDS: &[&str] = &[
+    "PersistentVolume", "StatefulSet", "Bucket", "DBInstance", "DBCluster", "Table", "SQLInstance",
+    "Database", "StorageAccount", "Cache", "Redis", "Queue", "Topic", "Snapshot", "Backup",
+    "FileSystem", "Volume", "Disk", "Cluster", "LogGroup", "Repository", "Vault", "Secret",
+];
+
+pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let kind = doc.root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    if kind.ends_with("List") && doc.root.get("items").is_some() {
+        for (i, item) in doc.root.get("items").map(Node::items).unwrap_or_default().iter().enumerate() {
+            if item.get("kind").is_some() {
+                out.push(object(doc, item, Route::root().key("items").index(i), kb));
+            }
+        }
+    } else {
+        out.push(object(doc, &doc.root, Route::root(), kb));
+    }
+    out
+}
+
+fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.map(|n| {
+        n.entries()
+            .iter()
+            .filter_map(|e| e.value.scalar_text().map(|v| (e.key.clone(), v)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
+    let kind = node.get("kind").and_then(Node::as_str).unwrap_or("Unknown").to_string();
+    let api_version = node.get("apiVersion").and_then(Node::as_str).map(str::to_string);
+    let metadata = node.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "<unnamed>".to_string());
+    let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::scalar_text);
+    let mut labels = string_map(metadata.and_then(|m| m.get("labels")));
+    // Workload templates carry the labels that describe the pods' data.
+    for (route_text, _) in pod_spec_routes(&kind) {
+        if let Some(template_meta) = node.path(route_text.trim_end_matches(".spec")).and_then(|t| t.get("metadata")) {
+            for (k, v) in string_map(template_meta.get("labels")) {
+                labels.entry(k).or_insert(v);
+            }
+        }
+    }
+    let address = match &namespace {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    };
+    let group = api_version
+        .as_deref()
+        .and_then(|a| a.split_once('/').map(|(g, _)| g.to_string()));
+    let crd = group.as_deref().and_then(|g| kb.crd_group(g));
+    let provider = crd.and_then(|c| c.provider.clone());
+    let data_holding = matches!(kind.as_str(), "PersistentVolumeClaim" | "PersistentVolume" | "StatefulSet")
+        || (crd.is_some() && DATA_HOLDING_KIND_WORDS.iter().any(|w| kind.contains(w)));
+
+    let mut resource = Resource {
+        format: Format::Kubernetes,
+        path: doc.path.clone(),
+        document: doc.index,
+        kind,
+        api_version,
+        name,
+        namespace,
+        address,
+        provider: provider.clone(),
+        service: crd.and_then(|c| c.tool.clone()),
+        category: None,
+        data_holding,
+        region: None,
+        unresolved_region: None,
+        body: node.clone(),
+        route,
+        labels,
+        facts: BTreeMap::new(),
+        related: Vec::new(),
+    };
+    if let Some(provider) = provider {
+        resource.region = crd_region(&resource, &provider, kb);
+    }
+    resource
+}
+
+/// Where cloud CRDs name their location: ACK annotation, Crossplane `forProvider`, KCC/ASO `spec`.
+const CRD_REGION_FIELDS: &[&str] = &[
+    "metadata.annotations[\"services.k8s.aws/region\"]",
+    "spec.forProvider.region",
+    "spec.forProvider.location",
+    "spec.forProvider.locationConstraint",
+    "spec.forProvider.zone",
+    "spec.location",
+    "spec.region",
+];
+
+fn crd_region(resource: &Resource, provider: &str, kb: &KnowledgeBase) -> Option<RegionFact> {
+    for field in CRD_REGION_FIELDS {
+        let route = Route::parse(field);
+        if let Some(node) = resource.body.at(&route)
+            && let Some(value) = node.as_str().filter(|v| !v.is_empty())
+        {
+            return Some(RegionFact {
+                value: value.to_string(),
+                location: resource.locate(node, &route),
+                inherited: false,
+                resolved: kb.resolve_region(provider, value),
+            });
+        }
+    }
+    None
+}
+
+/// Routes of pod specs inside a workload kind (`spec.template.spec` for a Deployment).
+pub fn pod_spec_routes(kind: &str) -> Vec<(&'static str, ())> {
+    match kind {
+        "Pod" => vec![("spec", ())],
+        "CronJob" => vec![("spec.jobTemplate.spec.template.spec", ())],
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController"
+        | "Rollout" | "PodTemplate" => vec![("spec.template.spec", ())],
+        _ => Vec::new(),
+    }
+}
+
+/// Pod specs of a resource with their routes; falls back to `spec.template.spec` for custom
+/// workload kinds that embed a pod template.
+pub fn pod_specs(resource: &Resource) -> Vec<(Route, &Node)> {
+    let mut routes: Vec<&str> = pod_spec_routes(&resource.kind).into_iter().map(|(r, _)| r).collect();
+    if routes.is_empty() && resource.body.path("spec.template.spec.containers").is_some() {
+        routes.push("spec.template.spec");
+    }
+    if resource.kind == "PodTemplate" {
+        routes = vec!["template.spec"];
+    }
+    routes
+        .into_iter()
+        .filter_map(|r| {
+            let route = Route::parse(r);
+            resource.body.at(&route).map(|n| (route, n))
+        })
+        .collect()
+}
+
+/// Every container of every pod spec (containers, initContainers, ephemeralContainers).
+pub fn containers(resource: &Resource) -> Vec<(Route, &Node)> {
+    let mut out = Vec::new();
+    for (route, spec) in pod_specs(resource) {
+        for list in ["initContainers", "containers", "ephemeralContainers"] {
+            for (i, c) in spec.get(list).map(Node::items).unwrap_or_default().iter().enumerate() {
+                out.push((route.key(list).index(i), c));
+            }
+        }
+    }
+    out
+}
+
+/// Location of a route inside a resource, when the node exists.
+pub fn locate_route(resource: &Resource, route: &Route) -> Option<Location> {
+    resource.body.at(route).map(|n| resource.locate(n, route))
+}

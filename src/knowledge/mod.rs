@@ -1,0 +1,514 @@
+//! The embedded knowledge base: regions → country, country → jurisdiction, provider → control,
+//! registries and SaaS endpoints by host, and the Kubernetes markers of each cloud.
+
+pub mod data;
+pub mod hosts;
+
+use regex::Regex;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use data::*;
+
+pub use hosts::{DataRegion, HostMatch};
+
+const VERSION: &str = include_str!("../../rules/knowledge/VERSION.yaml");
+const REGIONS: &str = include_str!("../../rules/knowledge/regions.yaml");
+const JURISDICTIONS: &str = include_str!("../../rules/knowledge/jurisdictions.yaml");
+const ENDPOINTS: &str = include_str!("../../rules/knowledge/registries_and_saas.yaml");
+const MARKERS: &str = include_str!("../../rules/knowledge/k8s_markers.yaml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("knowledge file {file} is invalid: {reason}")]
+    Invalid { file: &'static str, reason: String },
+}
+
+/// Where a country stands for EU data-protection law.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Jurisdiction {
+    Eu,
+    Eea,
+    Adequacy,
+    ThirdCountry,
+    Unknown,
+}
+
+impl Jurisdiction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jurisdiction::Eu => "eu",
+            Jurisdiction::Eea => "eea",
+            Jurisdiction::Adequacy => "adequacy",
+            Jurisdiction::ThirdCountry => "third-country",
+            Jurisdiction::Unknown => "unknown",
+        }
+    }
+}
+
+/// A resolved location id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionInfo {
+    pub provider: String,
+    /// The canonical id the raw value resolved to (`eu-central-1` for `eu-central-1a`).
+    pub id: String,
+    /// Countries holding the data: one for a region, several for a multi-/dual-region.
+    pub countries: Vec<String>,
+    pub multi: bool,
+    pub city: Option<String>,
+    pub unverified: bool,
+}
+
+impl RegionInfo {
+    pub fn country(&self) -> Option<&str> {
+        if self.countries.len() == 1 {
+            self.countries.first().map(String::as_str)
+        } else {
+            None
+        }
+    }
+}
+
+/// Who controls a provider, and which third-country laws reach it.
+#[derive(Clone, Debug)]
+pub struct ProviderInfo {
+    pub key: String,
+    pub name: String,
+    pub control_country: Option<String>,
+    pub classification: String,
+    pub exposed_to: Vec<String>,
+}
+
+pub struct CompiledKeyMarker {
+    pub marker: KeyMarker,
+    regex: Option<Regex>,
+}
+
+impl CompiledKeyMarker {
+    pub fn matches(&self, key: &str) -> bool {
+        match (self.marker.match_kind.as_deref(), &self.marker.key, &self.regex) {
+            (Some("regex"), _, Some(re)) => re.is_match(key),
+            (Some("prefix"), Some(k), _) => key.starts_with(k.as_str()),
+            (_, Some(k), _) => key == k,
+            _ => false,
+        }
+    }
+}
+
+pub struct KnowledgeBase {
+    pub version: String,
+    pub checked: String,
+    regions: RegionsFile,
+    region_index: HashMap<(String, String), String>,
+    eu: BTreeSet<String>,
+    eea: BTreeSet<String>,
+    adequacy: BTreeSet<String>,
+    providers: BTreeMap<String, ProviderControl>,
+    alternatives: BTreeMap<String, Alternatives>,
+    pub hosts: hosts::HostClassifier,
+    pub env_vars: Vec<EnvVarSpec>,
+    pub markers: MarkersFile,
+    pub annotation_markers: Vec<CompiledKeyMarker>,
+    pub instance_types: Vec<(String, Regex)>,
+    pub crd_groups: Vec<(CrdGroup, Regex)>,
+}
+
+fn parse<T: for<'de> serde::Deserialize<'de>>(
+    file: &'static str,
+    text: &str,
+) -> Result<T, KnowledgeError> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| KnowledgeError::Invalid {
+        file,
+        reason: e.to_string(),
+    })
+}
+
+fn compile(file: &'static str, pattern: &str) -> Result<Regex, KnowledgeError> {
+    Regex::new(pattern).map_err(|e| KnowledgeError::Invalid {
+        file,
+        reason: format!("bad regex {pattern:?}: {e}"),
+    })
+}
+
+static KB: OnceLock<Result<KnowledgeBase, String>> = OnceLock::new();
+
+/// The embedded knowledge base, parsed once.
+pub fn get() -> Result<&'static KnowledgeBase, KnowledgeError> {
+    KB.get_or_init(|| KnowledgeBase::load().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|reason| KnowledgeError::Invalid {
+            file: "rules/knowledge",
+            reason: reason.clone(),
+        })
+}
+
+/// Normalises a location id for lookup: lower case, no spaces/underscores.
+pub fn normalize_id(raw: &str) -> String {
+    raw.trim()
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// Provider keys as used across the knowledge files (markers say `huaweicloud`, control says `huawei`).
+pub fn canonical_provider(key: &str) -> &str {
+    match key {
+        "huaweicloud" => "huawei",
+        "google" | "gce" | "gcloud" => "gcp",
+        "azurerm" | "microsoft" => "azure",
+        "alicloud" => "alibaba",
+        "opentelekomcloud" => "otc",
+        "ionoscloud" => "ionos",
+        "hcloud" => "hetzner",
+        "ovhcloud" => "ovh",
+        other => other,
+    }
+}
+
+impl KnowledgeBase {
+    fn load() -> Result<Self, KnowledgeError> {
+        let version: VersionFile = parse("VERSION.yaml", VERSION)?;
+        let regions: RegionsFile = parse("regions.yaml", REGIONS)?;
+        let jurisdictions: JurisdictionsFile = parse("jurisdictions.yaml", JURISDICTIONS)?;
+        let endpoints: EndpointsFile = parse("registries_and_saas.yaml", ENDPOINTS)?;
+        let markers: MarkersFile = parse("k8s_markers.yaml", MARKERS)?;
+
+        let mut region_index = HashMap::new();
+        for (provider, table) in &regions.providers {
+            for (id, entry) in &table.regions {
+                region_index.insert((provider.clone(), normalize_id(id)), id.clone());
+                for alias in &entry.aliases {
+                    region_index.insert((provider.clone(), normalize_id(alias)), id.clone());
+                }
+            }
+            for (id, entry) in &table.multi_regions {
+                region_index.insert((provider.clone(), normalize_id(id)), id.clone());
+                for alias in &entry.aliases {
+                    region_index.insert((provider.clone(), normalize_id(alias)), id.clone());
+                }
+            }
+        }
+
+        let annotation_markers = markers
+            .annotations
+            .iter()
+            .map(|m| {
+                let regex = match &m.regex {
+                    Some(p) => Some(compile("k8s_markers.yaml", p)?),
+                    None => None,
+                };
+                Ok(CompiledKeyMarker {
+                    marker: m.clone(),
+                    regex,
+                })
+            })
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+        let instance_types = markers
+            .instance_type_patterns
+            .iter()
+            .map(|p| Ok((p.provider.clone(), compile("k8s_markers.yaml", &p.regex)?)))
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+        let crd_groups = markers
+            .crd_groups
+            .iter()
+            .map(|g| Ok((g.clone(), compile("k8s_markers.yaml", &g.group_regex)?)))
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+
+        let hosts = hosts::HostClassifier::new(&endpoints)?;
+        Ok(KnowledgeBase {
+            version: version.kb_version,
+            checked: version.checked,
+            region_index,
+            eu: jurisdictions
+                .groups
+                .eu
+                .iter()
+                .chain(&jurisdictions.groups.eu_special)
+                .cloned()
+                .collect(),
+            eea: jurisdictions.groups.eea.iter().cloned().collect(),
+            // Only country-wide decisions count: the US decision covers DPF-certified organisations only.
+            adequacy: jurisdictions
+                .adequacy
+                .keys()
+                .filter(|c| c.as_str() != "US")
+                .cloned()
+                .collect(),
+            providers: jurisdictions.providers,
+            alternatives: jurisdictions.eu_alternatives,
+            regions,
+            hosts,
+            env_vars: endpoints.env_vars,
+            annotation_markers,
+            instance_types,
+            crd_groups,
+            markers,
+        })
+    }
+
+    pub fn jurisdiction_of(&self, country: &str) -> Jurisdiction {
+        let country = if country.eq_ignore_ascii_case("UK") {
+            "GB"
+        } else {
+            country
+        };
+        if self.eu.contains(country) {
+            Jurisdiction::Eu
+        } else if self.eea.contains(country) {
+            Jurisdiction::Eea
+        } else if self.adequacy.contains(country) {
+            Jurisdiction::Adequacy
+        } else if country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()) {
+            Jurisdiction::ThirdCountry
+        } else {
+            Jurisdiction::Unknown
+        }
+    }
+
+    /// Is the country inside the EU/EEA, where GDPR applies without a transfer?
+    pub fn in_eea(&self, country: &str) -> bool {
+        matches!(
+            self.jurisdiction_of(country),
+            Jurisdiction::Eu | Jurisdiction::Eea
+        )
+    }
+
+    fn lookup(&self, provider: &str, id: &str) -> Option<RegionInfo> {
+        let table = self.regions.providers.get(provider)?;
+        let canonical = self
+            .region_index
+            .get(&(provider.to_string(), normalize_id(id)))?;
+        if let Some(entry) = table.regions.get(canonical) {
+            return Some(RegionInfo {
+                provider: provider.to_string(),
+                id: canonical.clone(),
+                countries: vec![entry.country.clone()],
+                multi: false,
+                city: entry.city.clone(),
+                unverified: entry.unverified,
+            });
+        }
+        table.multi_regions.get(canonical).map(|entry| RegionInfo {
+            provider: provider.to_string(),
+            id: canonical.clone(),
+            countries: entry.countries.clone(),
+            multi: true,
+            city: None,
+            unverified: entry.unverified,
+        })
+    }
+
+    /// Resolves a region, zone or multi-region id of a provider; `None` when the id is unknown.
+    pub fn resolve_region(&self, provider: &str, raw: &str) -> Option<RegionInfo> {
+        let provider = canonical_provider(provider);
+        let provider = if provider == "huawei" { "otc" } else { provider };
+        let id = normalize_id(raw);
+        if id.is_empty() {
+            return None;
+        }
+        if let Some(info) = self.lookup(provider, &id) {
+            return Some(info);
+        }
+        for candidate in zone_to_region_candidates(provider, &id) {
+            if let Some(info) = self.lookup(provider, &candidate) {
+                return Some(info);
+            }
+        }
+        None
+    }
+
+    /// Resolves an id whose provider is not known (e.g. a `topology.kubernetes.io/region` label).
+    /// Tries the providers in a fixed order; the first that knows the id wins.
+    pub fn resolve_region_any(&self, raw: &str) -> Option<RegionInfo> {
+        const ORDER: &[&str] = &[
+            "aws", "azure", "gcp", "oci", "ibm", "ovh", "scaleway", "ionos", "stackit",
+            "hetzner", "otc", "exoscale", "upcloud", "outscale", "infomaniak", "plusserver",
+            "digitalocean", "linode", "vultr", "alibaba",
+        ];
+        ORDER.iter().find_map(|p| self.resolve_region(p, raw))
+    }
+
+    /// The Azure region that GRS/RA-GRS/GZRS replicate to, if the region has a pair.
+    pub fn azure_pair(&self, region: &str) -> Option<String> {
+        let table = self.regions.providers.get("azure")?;
+        let id = self.resolve_region("azure", region)?.id;
+        table.region_pairs.get(&id).map(|p| p.pair.clone())
+    }
+
+    pub fn provider(&self, key: &str) -> Option<ProviderInfo> {
+        let key = canonical_provider(key);
+        let control = self.providers.get(key)?;
+        let control_country = control
+            .parent_country
+            .clone()
+            .or_else(|| control.hq_country.clone());
+        Some(ProviderInfo {
+            key: key.to_string(),
+            name: control
+                .name
+                .clone()
+                .or_else(|| control.legal_name.clone())
+                .unwrap_or_else(|| key.to_string()),
+            control_country,
+            classification: control
+                .classification
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            exposed_to: control.exposed_to.clone(),
+        })
+    }
+
+    /// Provider name for display (`Amazon Web Services`), falling back to the key.
+    pub fn provider_name(&self, key: &str) -> String {
+        let key = canonical_provider(key);
+        self.regions
+            .providers
+            .get(key)
+            .and_then(|p| p.name.clone())
+            .or_else(|| self.provider(key).map(|p| p.name))
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// The provider key for a display name from `provider_name` (the name itself if unknown).
+    pub fn provider_key_for_name(&self, name: &str) -> String {
+        self.regions
+            .providers
+            .iter()
+            .find(|(_, p)| p.name.as_deref() == Some(name))
+            .map(|(k, _)| k.clone())
+            .or_else(|| {
+                self.providers
+                    .iter()
+                    .find(|(k, c)| {
+                        c.name.as_deref() == Some(name)
+                            || c.legal_name.as_deref() == Some(name)
+                            || k.as_str() == name
+                    })
+                    .map(|(k, _)| k.clone())
+            })
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    /// Is the provider controlled from inside the EU/EEA?
+    pub fn is_eu_controlled(&self, key: &str) -> bool {
+        self.provider(key)
+            .is_some_and(|p| p.classification == "eu_controlled")
+    }
+
+    /// The jurisdiction that controls a provider (`third-country` for AWS, `eu` for IONOS).
+    pub fn control_jurisdiction(&self, key: &str) -> Jurisdiction {
+        match self.provider(key) {
+            Some(p) if p.classification == "eu_controlled" => Jurisdiction::Eu,
+            Some(p) => p
+                .control_country
+                .as_deref()
+                .map_or(Jurisdiction::Unknown, |c| self.jurisdiction_of(c)),
+            None => Jurisdiction::Unknown,
+        }
+    }
+
+    pub fn alternatives(&self, category: &str) -> Option<&Alternatives> {
+        self.alternatives.get(category)
+    }
+
+    /// EU alternatives of a service category as one readable line.
+    pub fn alternatives_text(&self, category: &str) -> Option<String> {
+        let alt = self.alternatives(category)?;
+        let mut parts: Vec<&str> = alt.eu.iter().map(String::as_str).take(6).collect();
+        if let Some(self_hosted) = alt.self_hosted.first() {
+            parts.push(self_hosted);
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    pub fn instance_type_provider(&self, value: &str) -> Option<&str> {
+        self.instance_types
+            .iter()
+            .find(|(_, re)| re.is_match(value))
+            .map(|(p, _)| p.as_str())
+    }
+
+    pub fn crd_group(&self, group: &str) -> Option<&CrdGroup> {
+        self.crd_groups
+            .iter()
+            .find(|(_, re)| re.is_match(group))
+            .map(|(g, _)| g)
+    }
+}
+
+/// Ids a zone name may belong to, most specific first (`eu-central-1a` → `eu-central-1`).
+fn zone_to_region_candidates(provider: &str, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match provider {
+        "aws" => {
+            if let Some(stripped) = id.split("-wlz-").next().filter(|s| *s != id) {
+                out.push(stripped.to_string());
+            }
+            if id.ends_with(|c: char| c.is_ascii_lowercase()) {
+                out.push(id[..id.len() - 1].to_string());
+            }
+        }
+        "gcp" => {
+            if let Some(rest) = id.strip_prefix("regional-") {
+                out.push(rest.to_string());
+            }
+            if let Some((region, zone)) = id.rsplit_once('-')
+                && zone.len() == 1
+            {
+                out.push(region.to_string());
+            }
+        }
+        "azure" => {
+            if let Some((region, zone)) = id.rsplit_once('-')
+                && zone.chars().all(|c| c.is_ascii_digit())
+            {
+                out.push(region.to_string());
+            }
+        }
+        _ => {
+            // Scaleway `fr-par-1`, OTC `eu-de-01`, Hetzner `fsn1-dc14`, STACKIT `eu01-1`.
+            if let Some((region, _)) = id.rsplit_once('-') {
+                out.push(region.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kb() -> &'static KnowledgeBase {
+        get().expect("embedded knowledge base loads")
+    }
+
+    #[test]
+    fn resolves_regions_zones_and_display_names() {
+        let kb = kb();
+        assert_eq!(kb.resolve_region("aws", "eu-central-1a").unwrap().country(), Some("DE"));
+        assert_eq!(kb.resolve_region("aws", "eu-central-1-waw-1a").unwrap().country(), Some("PL"));
+        assert_eq!(kb.resolve_region("azure", "West Europe").unwrap().country(), Some("NL"));
+        assert_eq!(kb.resolve_region("azure", "westeurope-1").unwrap().country(), Some("NL"));
+        assert_eq!(kb.resolve_region("gcp", "us-central1-f").unwrap().country(), Some("US"));
+        assert!(kb.resolve_region("gcp", "US").unwrap().multi);
+        assert!(kb.resolve_region("aws", "mars-north-1").is_none());
+    }
+
+    #[test]
+    fn jurisdictions() {
+        let kb = kb();
+        assert_eq!(kb.jurisdiction_of("DE"), Jurisdiction::Eu);
+        assert_eq!(kb.jurisdiction_of("NO"), Jurisdiction::Eea);
+        assert_eq!(kb.jurisdiction_of("CH"), Jurisdiction::Adequacy);
+        assert_eq!(kb.jurisdiction_of("US"), Jurisdiction::ThirdCountry);
+        assert!(kb.is_eu_controlled("ionos"));
+        assert!(!kb.is_eu_controlled("aws"));
+        assert_eq!(kb.control_jurisdiction("aws"), Jurisdiction::ThirdCountry);
+    }
+}

@@ -1,0 +1,17 @@
+//! sovscan: finds where Kubernetes manifests and cloud configurations break GDPR, send data
+//! out of the EU, or depend on a hyperscaler controlled from outside the EU.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod engine;
+pub mod extract;
+pub mod finding;
+pub mod knowledge;
+pub mod load;
+pub mod location;
+pub mod model;
+pub mod report;
+pub mod scan;
+pub mod tree;

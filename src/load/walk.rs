@@ -1,0 +1,101 @@
+//! File discovery: folders are walked with the `ignore` crate (honours .gitignore), and only
+//! files that could be scan inputs are returned; everything else the user named is accounted for.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+
+/// Folders never worth descending into: VCS data, downloaded dependencies and modules.
+const SKIPPED_DIRS: &[&str] = &[".git", "node_modules", ".terraform", "vendor", ".venv"];
+
+/// Extensions of files a loader may understand.
+const CANDIDATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf", "tfvars", "gz", "template"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error("invalid --exclude pattern {pattern:?}: {reason}")]
+    BadPattern { pattern: String, reason: String },
+}
+
+pub struct Walk {
+    pub files: Vec<PathBuf>,
+    /// Paths the user named that do not exist or could not be read, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, WalkError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern).map_err(|e| WalkError::BadPattern {
+            pattern: pattern.clone(),
+            reason: e.to_string(),
+        })?;
+        builder.add(glob);
+        // `--exclude dir` should also exclude what is inside it.
+        if !pattern.ends_with("/**")
+            && let Ok(inner) = Glob::new(&format!("{}/**", pattern.trim_end_matches('/')))
+        {
+            builder.add(inner);
+        }
+    }
+    builder.build().map_err(|e| WalkError::BadPattern {
+        pattern: patterns.join(", "),
+        reason: e.to_string(),
+    })
+}
+
+fn is_candidate(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| CANDIDATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn excluded(excludes: &GlobSet, path: &Path, root: &Path) -> bool {
+    excludes.is_match(path) || path.strip_prefix(root).is_ok_and(|rel| excludes.is_match(rel))
+}
+
+/// Lists the input files under `roots`. A file named explicitly is always returned.
+pub fn discover(roots: &[PathBuf], excludes: &GlobSet) -> Walk {
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for root in roots {
+        if root.is_file() {
+            files.push(root.clone());
+            continue;
+        }
+        if !root.is_dir() {
+            unreadable.push((root.clone(), "no such file or directory".to_string()));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(true)
+            .require_git(false)
+            .filter_entry(|entry| {
+                !(entry.file_type().is_some_and(|t| t.is_dir())
+                    && entry
+                        .file_name()
+                        .to_str()
+                        .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let path = entry.path();
+                    if entry.file_type().is_some_and(|t| t.is_file())
+                        && is_candidate(path)
+                        && !excluded(excludes, path, root)
+                    {
+                        files.push(path.to_path_buf());
+                    }
+                }
+                Err(err) => unreadable.push((root.clone(), err.to_string())),
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Walk { files, unreadable }
+}

@@ -1,0 +1,47 @@
+//! Where a finding points: file, 1-based start/end line and column, document index and field route.
+//! Resolved once when a resource is extracted; every renderer reads positions from here.
+
+use serde::Serialize;
+use std::sync::Arc;
+
+use crate::tree::{Node, Route, Span};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    #[serde(serialize_with = "serialize_path")]
+    pub path: Arc<str>,
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    /// Index of the document in a multi-document stream (0-based).
+    pub document: usize,
+    /// Route of the field inside the document (`spec.template.spec.containers[0].image`).
+    pub field: String,
+}
+
+impl Location {
+    pub fn new(path: &Arc<str>, document: usize, span: Span, route: &Route) -> Self {
+        Location {
+            path: Arc::clone(path),
+            start_line: span.start.line.max(1),
+            start_column: span.start.column.max(1),
+            end_line: span.end.line.max(span.start.line).max(1),
+            end_column: if span.end.line > span.start.line {
+                span.end.column.max(1)
+            } else {
+                span.end.column.max(span.start.column).max(1)
+            },
+            document,
+            field: route.to_string(),
+        }
+    }
+
+    pub fn of_node(path: &Arc<str>, document: usize, node: &Node, route: &Route) -> Self {
+        Location::new(path, document, node.span, route)
+    }
+}
+
+fn serialize_path<S: serde::Serializer>(path: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(path)
+}

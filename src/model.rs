@@ -1,0 +1,101 @@
+//! The format-neutral resource every extractor produces and every rule reads.
+//! Facts that differ per format (where encryption or region lives) are resolved before rules run.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::knowledge::RegionInfo;
+use crate::load::Format;
+use crate::location::Location;
+use crate::tree::{Node, Route};
+
+/// A resource's location (region, zone, multi-region) and where the value came from.
+#[derive(Clone, Debug)]
+pub struct RegionFact {
+    /// The literal value (`eu-central-1`, `westus`, `US`).
+    pub value: String,
+    /// Where the value is written: the resource's own field, or the place it was inherited from.
+    pub location: Location,
+    /// True when the value came from elsewhere (provider block, variable default, parameters file).
+    pub inherited: bool,
+    /// The knowledge base's answer; `None` when the id is unknown.
+    pub resolved: Option<RegionInfo>,
+}
+
+/// A location that could not be resolved, and the expression that blocked it.
+#[derive(Clone, Debug)]
+pub struct UnresolvedRegion {
+    /// The expression or source that blocks resolution (`var.region`, `AWS::Region`).
+    pub blocker: String,
+    /// Where the blocker is written.
+    pub location: Location,
+}
+
+/// A format-neutral fact about a resource, with where it is written.
+#[derive(Clone, Debug)]
+pub struct Fact {
+    pub value: Node,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub format: Format,
+    pub path: Arc<str>,
+    pub document: usize,
+    /// Kubernetes kind (`Deployment`) or cloud resource type (`aws_s3_bucket`, `AWS::S3::Bucket`).
+    pub kind: String,
+    pub api_version: Option<String>,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// Stable identity within its file (`Deployment/shop/web`, `aws_s3_bucket.logs`).
+    pub address: String,
+    /// Cloud provider key from the knowledge base (`aws`, `ionos`), when known.
+    pub provider: Option<String>,
+    pub service: Option<String>,
+    /// Service category (`object_storage`, `managed_kubernetes`, …) used for EU alternatives.
+    pub category: Option<String>,
+    pub data_holding: bool,
+    pub region: Option<RegionFact>,
+    pub unresolved_region: Option<UnresolvedRegion>,
+    /// The resource's own node, and its route from the document root.
+    pub body: Node,
+    pub route: Route,
+    pub labels: BTreeMap<String, String>,
+    /// Normalised facts for cloud rules (`encrypted`, `public`, `replica_regions`, …).
+    pub facts: BTreeMap<String, Fact>,
+    /// Extra locations related to the resource (e.g. where its region was inherited from).
+    pub related: Vec<Location>,
+}
+
+impl Resource {
+    /// Location of a node inside the resource, given its route relative to the resource body.
+    pub fn locate(&self, node: &Node, relative: &Route) -> Location {
+        Location::of_node(&self.path, self.document, node, &self.route.join(relative))
+    }
+
+    /// Location of the resource itself (its first line).
+    pub fn start(&self) -> Location {
+        self.locate(&self.body, &Route::root())
+    }
+
+    /// Location of the key of an entry, when pointing at the key reads better than its value.
+    pub fn locate_key(&self, parent: &Node, key: &str, parent_route: &Route) -> Option<Location> {
+        let entry = parent.entry(key)?;
+        Some(Location::new(
+            &self.path,
+            self.document,
+            entry.key_span,
+            &self.route.join(&parent_route.key(key)),
+        ))
+    }
+
+    /// The value of a label (`metadata.labels` for Kubernetes, tags for cloud resources).
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
+    pub fn fact(&self, name: &str) -> Option<&Fact> {
+        self.facts.get(name)
+    }
+}

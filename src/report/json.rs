@@ -1,0 +1,61 @@
+//! The JSON report (`schema_version: 1`), described by `schema/report.schema.json`.
+
+use serde::Serialize;
+
+use super::{Summary, summarize};
+use crate::finding::Finding;
+use crate::knowledge::KnowledgeBase;
+use crate::load::{LoadError, Skipped};
+use crate::scan::ScanResult;
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'a str,
+    version: &'a str,
+    kb_version: &'a str,
+    kb_date: &'a str,
+}
+
+#[derive(Serialize)]
+struct Scanned<'a> {
+    files: usize,
+    documents: usize,
+    resources: usize,
+    skipped: &'a [Skipped],
+    errors: &'a [LoadError],
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    tool: Tool<'a>,
+    profile: &'a str,
+    scanned: Scanned<'a>,
+    summary: Summary,
+    findings: &'a [Finding],
+}
+
+pub fn render(result: &ScanResult, kb: &KnowledgeBase, profile: &str) -> String {
+    let report = Report {
+        schema_version: 1,
+        tool: Tool {
+            name: "sovscan",
+            version: env!("CARGO_PKG_VERSION"),
+            kb_version: &kb.version,
+            kb_date: &kb.checked,
+        },
+        profile,
+        scanned: Scanned {
+            files: result.files,
+            documents: result.documents,
+            resources: result.resources.len(),
+            skipped: &result.skipped,
+            errors: &result.errors,
+        },
+        summary: summarize(result, kb),
+        findings: &result.findings,
+    };
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

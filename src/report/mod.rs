@@ -1,0 +1,137 @@
+//! Reports: the sovereignty summary and one renderer per output format, all over the same
+//! findings and positions.
+
+pub mod json;
+pub mod table;
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::finding::{Category, Severity};
+use crate::knowledge::KnowledgeBase;
+use crate::scan::ScanResult;
+
+#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+pub struct ProviderCount {
+    pub provider: String,
+    pub name: String,
+    /// Jurisdiction of the provider's control (`eu`, `third-country`, …).
+    pub control: String,
+    pub resources: usize,
+}
+
+#[derive(Debug, Serialize, Clone, Default)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_severity: BTreeMap<String, usize>,
+    pub by_category: BTreeMap<String, usize>,
+    pub by_rule: BTreeMap<String, usize>,
+    /// Resources by the cloud provider they run on or are tied to (`none` when portable).
+    pub resources_by_provider: Vec<ProviderCount>,
+    /// Resources by the jurisdiction of their data location (`eu`, `third-country`, `unknown`).
+    pub resources_by_location: BTreeMap<String, usize>,
+    /// Resources by the jurisdiction that controls their provider.
+    pub resources_by_control: BTreeMap<String, usize>,
+    /// Share (0–100) of located resources whose data stays in the EU/EEA; null without any.
+    pub data_in_eu_percent: Option<u32>,
+    /// Share (0–100) of provider-attributed resources on EU-controlled providers.
+    pub eu_controlled_percent: Option<u32>,
+    /// EU Cloud Sovereignty Framework objectives the findings touch.
+    pub sovereignty_objectives: Vec<String>,
+}
+
+fn percent(part: usize, total: usize) -> Option<u32> {
+    (total > 0).then(|| u32::try_from(part * 100 / total).unwrap_or(100))
+}
+
+pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
+    let mut summary = Summary {
+        findings: result.findings.len(),
+        ..Default::default()
+    };
+    for s in Severity::ALL {
+        summary.by_severity.insert(s.as_str().into(), 0);
+    }
+    for c in [Category::Residency, Category::Gdpr, Category::Hyperscaler] {
+        summary.by_category.insert(c.as_str().into(), 0);
+    }
+    let mut tied: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
+    let mut objectives = BTreeSet::new();
+    for f in &result.findings {
+        *summary.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
+        *summary.by_category.entry(f.category.as_str().into()).or_default() += 1;
+        *summary.by_rule.entry(f.rule_id.clone()).or_default() += 1;
+        if let Some(p) = &f.resource.provider {
+            tied.entry((&f.location.path, &f.resource.address))
+                .or_default()
+                .insert(p.clone());
+        }
+        for r in &f.references {
+            if let Some(start) = r.find("SOV-") {
+                let id: String = r[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                objectives.insert(id);
+            }
+        }
+    }
+    summary.sovereignty_objectives = objectives.into_iter().collect();
+
+    let mut by_provider: BTreeMap<String, usize> = BTreeMap::new();
+    let mut located = 0;
+    let mut in_eu = 0;
+    let mut attributed = 0;
+    let mut eu_controlled = 0;
+    for r in &result.resources {
+        let mut providers: BTreeSet<String> = tied
+            .get(&(r.path.as_ref(), r.address.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(p) = &r.provider {
+            providers.insert(crate::knowledge::canonical_provider(p).to_string());
+        }
+        if providers.is_empty() {
+            *by_provider.entry("none".into()).or_default() += 1;
+        } else {
+            attributed += 1;
+            if providers.iter().all(|p| kb.is_eu_controlled(p)) {
+                eu_controlled += 1;
+            }
+            for p in &providers {
+                *by_provider.entry(p.clone()).or_default() += 1;
+                let control = kb.control_jurisdiction(p).as_str().to_string();
+                *summary.resources_by_control.entry(control).or_default() += 1;
+            }
+        }
+        let location = match r.region.as_ref() {
+            Some(region) => match &region.resolved {
+                Some(info) if !info.countries.is_empty() => {
+                    located += 1;
+                    let jurisdictions: BTreeSet<_> =
+                        info.countries.iter().map(|c| kb.jurisdiction_of(c)).collect();
+                    let worst = jurisdictions.iter().max().copied();
+                    if info.countries.iter().all(|c| kb.in_eea(c)) {
+                        in_eu += 1;
+                    }
+                    worst.map_or("unknown", |j| j.as_str())
+                }
+                _ => "unknown",
+            },
+            None if r.unresolved_region.is_some() => "unknown",
+            None => "not applicable",
+        };
+        *summary.resources_by_location.entry(location.to_string()).or_default() += 1;
+    }
+    summary.data_in_eu_percent = percent(in_eu, located);
+    summary.eu_controlled_percent = percent(eu_controlled, attributed);
+    let mut providers: Vec<ProviderCount> = by_provider
+        .into_iter()
+        .map(|(p, n)| ProviderCount {
+            name: if p == "none" { "no cloud provider tie".into() } else { kb.provider_name(&p) },
+            control: if p == "none" { "-".into() } else { kb.control_jurisdiction(&p).as_str().into() },
+            provider: p,
+            resources: n,
+        })
+        .collect();
+    providers.sort_by(|a, b| b.resources.cmp(&a.resources).then(a.provider.cmp(&b.provider)));
+    summary.resources_by_provider = providers;
+    summary
+}

@@ -1,0 +1,276 @@
+//! A format-neutral document tree whose every node knows where it came from.
+//! YAML, JSON and (later) HCL loaders all produce this tree; extractors and rules only read it.
+
+use std::fmt;
+
+/// A 1-based line and column in a source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Start and end of a node in its source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Span {
+    pub fn point(line: u32, column: u32) -> Self {
+        let p = Pos { line, column };
+        Span { start: p, end: p }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+/// One node of a loaded document: its value, the YAML tag written on it (`!Ref`), and its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub tag: Option<String>,
+    pub span: Span,
+}
+
+/// One step of a route from a document root to a node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A route of keys and indices, printed as `spec.template.spec.containers[0].image`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Route(pub Vec<Segment>);
+
+impl Route {
+    pub fn root() -> Self {
+        Route(Vec::new())
+    }
+
+    /// Parses a dotted route (`a.b[0].c`, `metadata.annotations["x.y/z"]`).
+    pub fn parse(text: &str) -> Self {
+        let mut segments = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix("[\"") {
+                let end = after.find("\"]").unwrap_or(after.len());
+                segments.push(Segment::Key(after[..end].to_string()));
+                rest = after.get(end + 2..).unwrap_or("");
+            } else if let Some(after) = rest.strip_prefix('[') {
+                let end = after.find(']').unwrap_or(after.len());
+                let inner = &after[..end];
+                match inner.parse::<usize>() {
+                    Ok(i) => segments.push(Segment::Index(i)),
+                    Err(_) => segments.push(Segment::Key(inner.to_string())),
+                }
+                rest = after.get(end + 1..).unwrap_or("");
+            } else {
+                let rest_trimmed = rest.strip_prefix('.').unwrap_or(rest);
+                let end = rest_trimmed
+                    .find(['.', '['])
+                    .unwrap_or(rest_trimmed.len());
+                if end > 0 {
+                    segments.push(Segment::Key(rest_trimmed[..end].to_string()));
+                }
+                rest = &rest_trimmed[end..];
+                if end == 0 && rest.starts_with('.') {
+                    rest = &rest[1..];
+                }
+            }
+        }
+        Route(segments)
+    }
+
+    pub fn key(&self, key: &str) -> Self {
+        let mut next = self.clone();
+        next.0.push(Segment::Key(key.to_string()));
+        next
+    }
+
+    pub fn index(&self, index: usize) -> Self {
+        let mut next = self.clone();
+        next.0.push(Segment::Index(index));
+        next
+    }
+
+    pub fn join(&self, other: &Route) -> Self {
+        let mut next = self.clone();
+        next.0.extend(other.0.iter().cloned());
+        next
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Index(n) => write!(f, "[{n}]")?,
+                Segment::Key(k) if k.contains(['.', '[', ']', '"']) || k.is_empty() => {
+                    write!(f, "[\"{k}\"]")?
+                }
+                Segment::Key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Node {
+    pub fn new(value: Value, span: Span) -> Self {
+        Node {
+            value,
+            tag: None,
+            span,
+        }
+    }
+
+    pub fn null() -> Self {
+        Node::new(Value::Null, Span::default())
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.value, Value::Map(_))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// The entry for `key` in a mapping; the last one wins, as in Kubernetes and JSON.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries().iter().rev().find(|e| e.key == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    pub fn at(&self, route: &Route) -> Option<&Node> {
+        let mut node = self;
+        for segment in &route.0 {
+            node = match segment {
+                Segment::Key(k) => node.get(k)?,
+                Segment::Index(i) => node.items().get(*i)?,
+            };
+        }
+        Some(node)
+    }
+
+    /// Looks up a dotted route such as `spec.template.spec`.
+    pub fn path(&self, route: &str) -> Option<&Node> {
+        self.at(&Route::parse(route))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.value {
+            Value::Bool(b) => Some(*b),
+            Value::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Value::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match &self.value {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) if f.fract() == 0.0 => Some(*f as i64),
+            Value::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar (strings, numbers, booleans); `None` for collections and null.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Visits every node below (and including) this one with its route.
+    pub fn walk<'a>(&'a self, route: &Route, visit: &mut dyn FnMut(&Route, &'a Node)) {
+        visit(route, self);
+        match &self.value {
+            Value::Map(entries) => {
+                for e in entries {
+                    e.value.walk(&route.key(&e.key), visit);
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    item.walk(&route.index(i), visit);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_round_trip() {
+        for text in [
+            "spec.template.spec.containers[0].image",
+            "metadata.annotations[\"service.beta.kubernetes.io/aws-load-balancer-type\"]",
+            "a",
+        ] {
+            assert_eq!(Route::parse(text).to_string(), text);
+        }
+        assert_eq!(Route::parse("a.b[2]").0.len(), 3);
+    }
+}

@@ -48,7 +48,37 @@ fn main() {
         println!("cargo:rerun-if-changed={}", file.display());
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_rules.rs");
+    write_out("builtin_rules.rs", &code);
+
+    let mut type_files = Vec::new();
+    collect_all(&rules_dir.join("knowledge/resource_types"), &mut type_files);
+    type_files.sort();
+    let mut code = String::from("/// Resource-type tables embedded at build time: (path, content).\nstatic RESOURCE_TYPE_FILES: &[(&str, &str)] = &[\n");
+    for file in &type_files {
+        let rel = file.strip_prefix(&manifest).unwrap_or(file).to_string_lossy().replace('\\', "/");
+        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", file.to_string_lossy()));
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    code.push_str("];\n");
+    write_out("resource_type_files.rs", &code);
+}
+
+fn collect_all(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_all(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+fn write_out(name: &str, code: &str) {
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join(name);
     if let Err(e) = fs::write(&out, code) {
         panic!("cannot write {}: {e}", out.display());
     }

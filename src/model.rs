@@ -38,6 +38,30 @@ pub struct Fact {
     pub location: Location,
 }
 
+/// Names of the normalised facts extractors may set on cloud resources.
+/// - `encrypted` (bool): encryption at rest switched on or off explicitly.
+/// - `kms_key` (string): customer-managed key id/ARN used for encryption at rest.
+/// - `public` (bool): reachable by anyone (public ACL/policy, public network access, 0.0.0.0/0).
+/// - `https_only` (bool), `tls_min` (string, e.g. `1.0`, `1.2`): transport security.
+/// - `log_retention_days` (int; 0 means kept forever).
+/// - `backup_retention_days` (int), `point_in_time_recovery` (bool).
+/// - `replica_regions` (list of region ids): replication/copy targets.
+/// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
+/// - `locations` (list of region ids): every location of a multi-location resource.
+pub const FACTS: &[&str] = &[
+    "encrypted",
+    "kms_key",
+    "public",
+    "https_only",
+    "tls_min",
+    "log_retention_days",
+    "backup_retention_days",
+    "point_in_time_recovery",
+    "replica_regions",
+    "storage_replication",
+    "locations",
+];
+
 #[derive(Clone, Debug)]
 pub struct Resource {
     pub format: Format,
@@ -62,7 +86,8 @@ pub struct Resource {
     pub body: Node,
     pub route: Route,
     pub labels: BTreeMap<String, String>,
-    /// Normalised facts for cloud rules (`encrypted`, `public`, `replica_regions`, …).
+    /// Normalised facts for cloud rules, with where each is written. The vocabulary is shared
+    /// by every cloud format (see `FACTS`); a fact that is absent is unknown, not false.
     pub facts: BTreeMap<String, Fact>,
     /// Extra locations related to the resource (e.g. where its region was inherited from).
     pub related: Vec<Location>,

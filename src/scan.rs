@@ -95,13 +95,7 @@ pub fn run(request: &ScanRequest, rules: &[Rule], kb: &KnowledgeBase) -> Result<
         result.skipped.extend(outcome.skipped);
         result.errors.extend(outcome.error);
     }
-    result.resources = documents
-        .par_iter()
-        .flat_map_iter(|doc| extract::resources(doc, kb, &options))
-        .collect();
-    result
-        .resources
-        .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
+    result.resources = extract::extract_all(&documents, kb, &options);
     result.skipped.sort();
     result.errors.sort();
 

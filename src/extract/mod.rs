@@ -1,7 +1,13 @@
 //! Extraction: format trees into `Resource` facts. One module per format; everything after
 //! this stage works on `Resource` only.
+//!
+//! Kubernetes objects stand alone, so they are extracted per document. Formats whose values
+//! come from other files (Terraform variables and providers of a module folder, ARM parameters
+//! files) receive all documents of their format at once and group them themselves.
 
 pub mod kubernetes;
+
+use rayon::prelude::*;
 
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
@@ -14,15 +20,18 @@ pub struct ExtractOptions {
     pub deploy_regions: Vec<String>,
 }
 
-/// The resources of one document.
-pub fn resources(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
-    let _ = options;
-    match doc.format {
-        Format::Kubernetes => kubernetes::extract(doc, kb),
-        Format::Terraform
-        | Format::TerraformPlan
-        | Format::Cloudformation
-        | Format::Arm
-        | Format::AwsConfig => Vec::new(),
-    }
+/// The resources of every loaded document.
+pub fn extract_all(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+    let of = |format: Format| -> Vec<&Document> {
+        documents.iter().filter(|d| d.format == format).collect()
+    };
+    let mut resources: Vec<Resource> = documents
+        .par_iter()
+        .filter(|d| d.format == Format::Kubernetes)
+        .flat_map_iter(|d| kubernetes::extract(d, kb))
+        .collect();
+    // Formats not handled above are extracted by their own modules as they are added.
+    let _ = (of, options);
+    resources.sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
+    resources
 }

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod hosts;
+pub mod resource_types;
 
 use regex::Regex;
 use serde::Serialize;
@@ -113,6 +114,7 @@ pub struct KnowledgeBase {
     pub annotation_markers: Vec<CompiledKeyMarker>,
     pub instance_types: Vec<(String, Regex)>,
     pub crd_groups: Vec<(CrdGroup, Regex)>,
+    pub resource_types: resource_types::ResourceTypes,
 }
 
 fn parse<T: for<'de> serde::Deserialize<'de>>(
@@ -220,6 +222,7 @@ impl KnowledgeBase {
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
         let hosts = hosts::HostClassifier::new(&endpoints)?;
+        let resource_types = resource_types::ResourceTypes::load()?;
         Ok(KnowledgeBase {
             version: version.kb_version,
             checked: version.checked,
@@ -248,6 +251,7 @@ impl KnowledgeBase {
             instance_types,
             crd_groups,
             markers,
+            resource_types,
         })
     }
 

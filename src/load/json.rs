@@ -116,7 +116,7 @@ mod tests {
     fn positions_are_one_based() {
         let node = parse("{\n  \"a\": {\"b\": \"x\"}\n}").unwrap().unwrap();
         let b = node.path("a.b").unwrap();
-        assert_eq!((b.span.start.line, b.span.start.column), (2, 15));
+        assert_eq!((b.span.start.line, b.span.start.column), (2, 14));
         let e = node.entry("a").unwrap();
         assert_eq!((e.key_span.start.line, e.key_span.start.column), (2, 3));
     }

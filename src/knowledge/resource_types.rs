@@ -1,0 +1,100 @@
+//! The resource-type table: each cloud resource type (Terraform, CloudFormation, ARM, AWS Config)
+//! mapped to its provider, service, category, whether it holds data, and whether it is a primary
+//! resource or a sub-resource of another. Rules are written once against these facts.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use super::KnowledgeError;
+
+include!(concat!(env!("OUT_DIR"), "/resource_type_files.rs"));
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResourceTypesFile {
+    #[serde(default)]
+    types: BTreeMap<String, ResourceType>,
+}
+
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Replaceability {
+    /// A drop-in EU equivalent exists (VMs, object storage, managed Kubernetes, PostgreSQL, DNS).
+    Commodity,
+    /// No drop-in EU equivalent (DynamoDB, Lambda, Cosmos DB, BigQuery, Spanner, Firestore).
+    Proprietary,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceType {
+    /// Provider key (`aws`, `azure`, `gcp`, `ionos`, …).
+    pub provider: String,
+    /// Service name for people (`Amazon S3`).
+    pub service: String,
+    /// Key of `eu_alternatives` in jurisdictions.yaml (`object_storage`), when one applies.
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub data_holding: bool,
+    /// `false` for sub-resources that configure another (`aws_s3_bucket_versioning`).
+    #[serde(default = "yes")]
+    pub primary: bool,
+    /// The primary type a sub-resource belongs to.
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub replaceability: Option<Replaceability>,
+    /// The same kind of resource in other formats (`AWS::S3::Bucket`, `Microsoft.Storage/storageAccounts`).
+    #[serde(default)]
+    pub same_as: Vec<String>,
+    /// Serves from edge locations worldwide (CloudFront, Front Door, Cloud CDN).
+    #[serde(default)]
+    pub global_edge: bool,
+    /// Where normalised facts live for this type: fact name → attribute route.
+    #[serde(default)]
+    pub facts: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// All resource types by name (every format's names, including `same_as` aliases).
+pub struct ResourceTypes {
+    by_name: BTreeMap<String, ResourceType>,
+}
+
+impl ResourceTypes {
+    pub fn load() -> Result<Self, KnowledgeError> {
+        let mut by_name = BTreeMap::new();
+        for (path, text) in RESOURCE_TYPE_FILES {
+            let mut options = serde_saphyr::Options::default();
+            options.strict_booleans = true;
+            let file: ResourceTypesFile = serde_saphyr::from_str_with_options(text, options)
+                .map_err(|e| KnowledgeError::Invalid {
+                    file: "resource_types",
+                    reason: format!("{path}: {e}"),
+                })?;
+            for (name, t) in file.types {
+                for alias in &t.same_as {
+                    by_name.entry(alias.clone()).or_insert_with(|| t.clone());
+                }
+                by_name.insert(name, t);
+            }
+        }
+        Ok(ResourceTypes { by_name })
+    }
+
+    pub fn get(&self, type_name: &str) -> Option<&ResourceType> {
+        self.by_name.get(type_name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}

@@ -34,7 +34,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&rules_dir, &mut files);
     files.sort();
-    let mut code = String::from("/// Rule files embedded at build time: (path under rules/, content).\npub static BUILTIN_RULES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Rule files embedded at build time: (path under rules/, content).\npub static BUILTIN_RULES: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
         let rel = file
             .strip_prefix(&manifest)
@@ -53,10 +55,19 @@ fn main() {
     let mut type_files = Vec::new();
     collect_all(&rules_dir.join("knowledge/resource_types"), &mut type_files);
     type_files.sort();
-    let mut code = String::from("/// Resource-type tables embedded at build time: (path, content).\nstatic RESOURCE_TYPE_FILES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Resource-type tables embedded at build time: (path, content).\nstatic RESOURCE_TYPE_FILES: &[(&str, &str)] = &[\n",
+    );
     for file in &type_files {
-        let rel = file.strip_prefix(&manifest).unwrap_or(file).to_string_lossy().replace('\\', "/");
-        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", file.to_string_lossy()));
+        let rel = file
+            .strip_prefix(&manifest)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        code.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            file.to_string_lossy()
+        ));
         println!("cargo:rerun-if-changed={}", file.display());
     }
     code.push_str("];\n");

@@ -6,7 +6,9 @@ use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, FailOn, ListFormat, OutputFormat, ProfileArg, RulesAction, ScanArgs};
+use crate::cli::{
+    Cli, Command, FailOn, ListFormat, OutputFormat, ProfileArg, RulesAction, ScanArgs,
+};
 use crate::engine::{self, Profile, Rule};
 use crate::finding::Severity;
 use crate::{knowledge, report, scan};
@@ -45,7 +47,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Explain { id, rules } => explain(&id, &rules),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "sovscan", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "sovscan",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -80,8 +87,17 @@ fn list_rules(dirs: &[std::path::PathBuf], format: ListFormat) -> Result<ExitCod
         }
         ListFormat::Table => {
             let mut table = comfy_table::Table::new();
-            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
-            table.set_header(vec!["id", "name", "category", "severity", "applies to", "title"]);
+            table
+                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
+            table.set_header(vec![
+                "id",
+                "name",
+                "category",
+                "severity",
+                "applies to",
+                "title",
+            ]);
             for r in &rules {
                 table.add_row(vec![
                     r.id.clone(),
@@ -137,7 +153,13 @@ pub fn explain_text(rule: &Rule) -> String {
 
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| if l.is_empty() { String::new() } else { format!("  {l}") })
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -170,7 +192,9 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     for p in &args.paths {
         if p.as_os_str() == "-" {
             let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read stdin")?;
             stdin = Some(bytes);
         } else {
             paths.push(p.clone());
@@ -208,8 +232,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     if args.strict && !result.errors.is_empty() {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    let failing = threshold(args.fail_on)
-        .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
+    let failing =
+        threshold(args.fail_on).is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
     Ok(if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {

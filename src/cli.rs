@@ -37,9 +37,7 @@ pub enum Command {
         rules: Vec<PathBuf>,
     },
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Subcommand)]

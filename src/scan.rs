@@ -65,11 +65,16 @@ pub enum ScanError {
     Walk(#[from] load::walk::WalkError),
 }
 
-pub fn run(request: &ScanRequest, rules: &[Rule], kb: &KnowledgeBase) -> Result<ScanResult, ScanError> {
+pub fn run(
+    request: &ScanRequest,
+    rules: &[Rule],
+    kb: &KnowledgeBase,
+) -> Result<ScanResult, ScanError> {
     let excludes = load::walk::build_excludes(&request.excludes)?;
     let walk = load::walk::discover(&request.paths, &excludes);
 
-    let mut outcomes: Vec<FileOutcome> = walk.files.par_iter().map(|p| load::load_file(p)).collect();
+    let mut outcomes: Vec<FileOutcome> =
+        walk.files.par_iter().map(|p| load::load_file(p)).collect();
     if let Some(bytes) = &request.stdin {
         outcomes.push(load::load_bytes("-", bytes));
     }

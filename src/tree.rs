@@ -85,9 +85,7 @@ impl Route {
                 rest = after.get(end + 1..).unwrap_or("");
             } else {
                 let rest_trimmed = rest.strip_prefix('.').unwrap_or(rest);
-                let end = rest_trimmed
-                    .find(['.', '['])
-                    .unwrap_or(rest_trimmed.len());
+                let end = rest_trimmed.find(['.', '[']).unwrap_or(rest_trimmed.len());
                 if end > 0 {
                     segments.push(Segment::Key(rest_trimmed[..end].to_string()));
                 }

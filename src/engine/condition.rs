@@ -139,10 +139,13 @@ impl Condition {
                 let regex = self.matches.as_deref().and_then(|p| Regex::new(p).ok());
                 for (route, node) in selected {
                     let fires = self.equals.as_ref().is_some_and(|v| matches_json(node, v))
-                        || self.not_equals.as_ref().is_some_and(|v| !matches_json(node, v))
-                        || regex.as_ref().is_some_and(|re| {
-                            node.scalar_text().is_some_and(|t| re.is_match(&t))
-                        })
+                        || self
+                            .not_equals
+                            .as_ref()
+                            .is_some_and(|v| !matches_json(node, v))
+                        || regex
+                            .as_ref()
+                            .is_some_and(|re| node.scalar_text().is_some_and(|t| re.is_match(&t)))
                         || self
                             .one_of
                             .as_ref()

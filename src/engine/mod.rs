@@ -71,9 +71,11 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// Is the resource labelled as holding personal data?
     pub fn is_personal_data(&self, resource: &Resource) -> bool {
-        self.personal_data_labels
-            .iter()
-            .any(|(k, v)| resource.label(k).is_some_and(|actual| actual.eq_ignore_ascii_case(v)))
+        self.personal_data_labels.iter().any(|(k, v)| {
+            resource
+                .label(k)
+                .is_some_and(|actual| actual.eq_ignore_ascii_case(v))
+        })
     }
 }
 
@@ -84,7 +86,11 @@ fn fill(template: &str, vars: &BTreeMap<&str, String>) -> String {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         match after.find('}') {
-            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some(end)
+                if after[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
                 let key = &after[..end];
                 match vars.get(key) {
                     Some(v) => out.push_str(v),
@@ -116,12 +122,20 @@ fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
         provider: resource.provider.clone(),
         service: resource.service.clone(),
         region: region.map(|r| r.value.clone()),
-        jurisdiction: country.as_deref().map(|c| kb.jurisdiction_of(c).as_str().to_string()),
+        jurisdiction: country
+            .as_deref()
+            .map(|c| kb.jurisdiction_of(c).as_str().to_string()),
         country,
     }
 }
 
-fn finding(rule: &Rule, severity: Severity, resource: &Resource, hit: Hit, ctx: &Context) -> Finding {
+fn finding(
+    rule: &Rule,
+    severity: Severity,
+    resource: &Resource,
+    hit: Hit,
+    ctx: &Context,
+) -> Finding {
     let mut vars: BTreeMap<&str, String> = BTreeMap::new();
     vars.insert("kind", resource.kind.clone());
     vars.insert("name", resource.name.clone());

@@ -132,7 +132,9 @@ impl Rule {
     }
 
     pub fn applies_to_format(&self, format: Format) -> bool {
-        self.applies_to.iter().any(|f| f == format.as_str() || f == "all")
+        self.applies_to
+            .iter()
+            .any(|f| f == format.as_str() || f == "all")
     }
 
     /// The severity under a profile, or `None` when the profile turns the rule off.
@@ -148,7 +150,10 @@ impl Rule {
         let term = term.trim();
         !term.is_empty()
             && (self.id.eq_ignore_ascii_case(term)
-                || self.id.to_ascii_uppercase().starts_with(&term.to_ascii_uppercase())
+                || self
+                    .id
+                    .to_ascii_uppercase()
+                    .starts_with(&term.to_ascii_uppercase())
                 || self.name == term
                 || self.category.as_str() == term.to_ascii_lowercase())
     }
@@ -165,7 +170,12 @@ pub fn parse_rules(path: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             path: path.to_string(),
             line,
             column,
-            reason: e.to_string().lines().next().unwrap_or("invalid rule").to_string(),
+            reason: e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid rule")
+                .to_string(),
         }
     };
     let mut rules: Vec<Rule> = if trimmed.starts_with('-') {
@@ -202,7 +212,9 @@ fn validate(rule: &Rule) -> Result<(), String> {
         }
     }
     match (&rule.check, &rule.fail_if) {
-        (None, None) => Err("needs `check` (a built-in check) or `fail_if` (a data condition)".into()),
+        (None, None) => {
+            Err("needs `check` (a built-in check) or `fail_if` (a data condition)".into())
+        }
         (Some(name), _) if !super::checks::exists(name) => Err(format!(
             "unknown built-in check {name:?}; see `sovscan rules list` for the rules that use built-in checks"
         )),
@@ -225,10 +237,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "yaml" || e == "yml")
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     files.sort();
     let mut rules = Vec::new();

@@ -11,16 +11,47 @@ use crate::tree::{Node, Route};
 
 /// Kinds whose own objects hold data (volumes, databases, buckets).
 const DATA_HOLDING_KIND_WORDS: &[&str] = &[
-    "PersistentVolume", "StatefulSet", "Bucket", "DBInstance", "DBCluster", "Table", "SQLInstance",
-    "Database", "StorageAccount", "Cache", "Redis", "Queue", "Topic", "Snapshot", "Backup",
-    "FileSystem", "Volume", "Disk", "Cluster", "LogGroup", "Repository", "Vault", "Secret",
+    "PersistentVolume",
+    "StatefulSet",
+    "Bucket",
+    "DBInstance",
+    "DBCluster",
+    "Table",
+    "SQLInstance",
+    "Database",
+    "StorageAccount",
+    "Cache",
+    "Redis",
+    "Queue",
+    "Topic",
+    "Snapshot",
+    "Backup",
+    "FileSystem",
+    "Volume",
+    "Disk",
+    "Cluster",
+    "LogGroup",
+    "Repository",
+    "Vault",
+    "Secret",
 ];
 
 pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     let mut out = Vec::new();
-    let kind = doc.root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    let kind = doc
+        .root
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or_default();
     if kind.ends_with("List") && doc.root.get("items").is_some() {
-        for (i, item) in doc.root.get("items").map(Node::items).unwrap_or_default().iter().enumerate() {
+        for (i, item) in doc
+            .root
+            .get("items")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             if item.get("kind").is_some() {
                 out.push(object(doc, item, Route::root().key("items").index(i), kb));
             }
@@ -42,18 +73,30 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
 }
 
 fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
-    let kind = node.get("kind").and_then(Node::as_str).unwrap_or("Unknown").to_string();
-    let api_version = node.get("apiVersion").and_then(Node::as_str).map(str::to_string);
+    let kind = node
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or("Unknown")
+        .to_string();
+    let api_version = node
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .map(str::to_string);
     let metadata = node.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
         .and_then(Node::scalar_text)
         .unwrap_or_else(|| "<unnamed>".to_string());
-    let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Node::scalar_text);
+    let namespace = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::scalar_text);
     let mut labels = string_map(metadata.and_then(|m| m.get("labels")));
     // Workload templates carry the labels that describe the pods' data.
     for (route_text, _) in pod_spec_routes(&kind) {
-        if let Some(template_meta) = node.path(route_text.trim_end_matches(".spec")).and_then(|t| t.get("metadata")) {
+        if let Some(template_meta) = node
+            .path(route_text.trim_end_matches(".spec"))
+            .and_then(|t| t.get("metadata"))
+        {
             for (k, v) in string_map(template_meta.get("labels")) {
                 labels.entry(k).or_insert(v);
             }
@@ -68,8 +111,11 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
         .and_then(|a| a.split_once('/').map(|(g, _)| g.to_string()));
     let crd = group.as_deref().and_then(|g| kb.crd_group(g));
     let provider = crd.and_then(|c| c.provider.clone());
-    let data_holding = matches!(kind.as_str(), "PersistentVolumeClaim" | "PersistentVolume" | "StatefulSet")
-        || (crd.is_some() && DATA_HOLDING_KIND_WORDS.iter().any(|w| kind.contains(w)));
+    let data_holding = matches!(
+        kind.as_str(),
+        "PersistentVolumeClaim" | "PersistentVolume" | "StatefulSet"
+    ) || (crd.is_some()
+        && DATA_HOLDING_KIND_WORDS.iter().any(|w| kind.contains(w)));
 
     let mut resource = Resource {
         format: Format::Kubernetes,
@@ -131,8 +177,14 @@ pub fn pod_spec_routes(kind: &str) -> Vec<(&'static str, ())> {
     match kind {
         "Pod" => vec![("spec", ())],
         "CronJob" => vec![("spec.jobTemplate.spec.template.spec", ())],
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController"
-        | "Rollout" | "PodTemplate" => vec![("spec.template.spec", ())],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController"
+        | "Rollout"
+        | "PodTemplate" => vec![("spec.template.spec", ())],
         _ => Vec::new(),
     }
 }
@@ -140,8 +192,16 @@ pub fn pod_spec_routes(kind: &str) -> Vec<(&'static str, ())> {
 /// Pod specs of a resource with their routes; falls back to `spec.template.spec` for custom
 /// workload kinds that embed a pod template.
 pub fn pod_specs(resource: &Resource) -> Vec<(Route, &Node)> {
-    let mut routes: Vec<&str> = pod_spec_routes(&resource.kind).into_iter().map(|(r, _)| r).collect();
-    if routes.is_empty() && resource.body.path("spec.template.spec.containers").is_some() {
+    let mut routes: Vec<&str> = pod_spec_routes(&resource.kind)
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    if routes.is_empty()
+        && resource
+            .body
+            .path("spec.template.spec.containers")
+            .is_some()
+    {
         routes.push("spec.template.spec");
     }
     if resource.kind == "PodTemplate" {
@@ -161,7 +221,13 @@ pub fn containers(resource: &Resource) -> Vec<(Route, &Node)> {
     let mut out = Vec::new();
     for (route, spec) in pod_specs(resource) {
         for list in ["initContainers", "containers", "ephemeralContainers"] {
-            for (i, c) in spec.get(list).map(Node::items).unwrap_or_default().iter().enumerate() {
+            for (i, c) in spec
+                .get(list)
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
                 out.push((route.key(list).index(i), c));
             }
         }

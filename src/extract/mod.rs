@@ -21,7 +21,11 @@ pub struct ExtractOptions {
 }
 
 /// The resources of every loaded document.
-pub fn extract_all(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+pub fn extract_all(
+    documents: &[Document],
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Vec<Resource> {
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
@@ -32,6 +36,7 @@ pub fn extract_all(documents: &[Document], kb: &KnowledgeBase, options: &Extract
         .collect();
     // Formats not handled above are extracted by their own modules as they are added.
     let _ = (of, options);
-    resources.sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
+    resources
+        .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     resources
 }

@@ -99,7 +99,12 @@ fn classify(list: &[Compiled], host: &str) -> Option<HostMatch> {
                     .as_deref()
                     .and_then(|r| p.region_map.get(r).or_else(|| p.realm_map.get(r)))
                     .or_else(|| p.region_map.get(&host))
-                    .or_else(|| captured.is_none().then(|| p.region_map.get("(none)")).flatten());
+                    .or_else(|| {
+                        captured
+                            .is_none()
+                            .then(|| p.region_map.get("(none)"))
+                            .flatten()
+                    });
                 match (mapped, captured) {
                     (Some(text), _) => parse_data_region(text),
                     (None, Some(region)) => DataRegion::Region(region),

@@ -89,7 +89,11 @@ pub struct CompiledKeyMarker {
 
 impl CompiledKeyMarker {
     pub fn matches(&self, key: &str) -> bool {
-        match (self.marker.match_kind.as_deref(), &self.marker.key, &self.regex) {
+        match (
+            self.marker.match_kind.as_deref(),
+            &self.marker.key,
+            &self.regex,
+        ) {
             (Some("regex"), _, Some(re)) => re.is_match(key),
             (Some("prefix"), Some(k), _) => key.starts_with(k.as_str()),
             (_, Some(k), _) => key == k,
@@ -310,7 +314,11 @@ impl KnowledgeBase {
     /// Resolves a region, zone or multi-region id of a provider; `None` when the id is unknown.
     pub fn resolve_region(&self, provider: &str, raw: &str) -> Option<RegionInfo> {
         let provider = canonical_provider(provider);
-        let provider = if provider == "huawei" { "otc" } else { provider };
+        let provider = if provider == "huawei" {
+            "otc"
+        } else {
+            provider
+        };
         let id = normalize_id(raw);
         if id.is_empty() {
             return None;
@@ -330,9 +338,26 @@ impl KnowledgeBase {
     /// Tries the providers in a fixed order; the first that knows the id wins.
     pub fn resolve_region_any(&self, raw: &str) -> Option<RegionInfo> {
         const ORDER: &[&str] = &[
-            "aws", "azure", "gcp", "oci", "ibm", "ovh", "scaleway", "ionos", "stackit",
-            "hetzner", "otc", "exoscale", "upcloud", "outscale", "infomaniak", "plusserver",
-            "digitalocean", "linode", "vultr", "alibaba",
+            "aws",
+            "azure",
+            "gcp",
+            "oci",
+            "ibm",
+            "ovh",
+            "scaleway",
+            "ionos",
+            "stackit",
+            "hetzner",
+            "otc",
+            "exoscale",
+            "upcloud",
+            "outscale",
+            "infomaniak",
+            "plusserver",
+            "digitalocean",
+            "linode",
+            "vultr",
+            "alibaba",
         ];
         ORDER.iter().find_map(|p| self.resolve_region(p, raw))
     }
@@ -495,11 +520,30 @@ mod tests {
     #[test]
     fn resolves_regions_zones_and_display_names() {
         let kb = kb();
-        assert_eq!(kb.resolve_region("aws", "eu-central-1a").unwrap().country(), Some("DE"));
-        assert_eq!(kb.resolve_region("aws", "eu-central-1-waw-1a").unwrap().country(), Some("PL"));
-        assert_eq!(kb.resolve_region("azure", "West Europe").unwrap().country(), Some("NL"));
-        assert_eq!(kb.resolve_region("azure", "westeurope-1").unwrap().country(), Some("NL"));
-        assert_eq!(kb.resolve_region("gcp", "us-central1-f").unwrap().country(), Some("US"));
+        assert_eq!(
+            kb.resolve_region("aws", "eu-central-1a").unwrap().country(),
+            Some("DE")
+        );
+        assert_eq!(
+            kb.resolve_region("aws", "eu-central-1-waw-1a")
+                .unwrap()
+                .country(),
+            Some("PL")
+        );
+        assert_eq!(
+            kb.resolve_region("azure", "West Europe").unwrap().country(),
+            Some("NL")
+        );
+        assert_eq!(
+            kb.resolve_region("azure", "westeurope-1")
+                .unwrap()
+                .country(),
+            Some("NL")
+        );
+        assert_eq!(
+            kb.resolve_region("gcp", "us-central1-f").unwrap().country(),
+            Some("US")
+        );
         assert!(kb.resolve_region("gcp", "US").unwrap().multi);
         assert!(kb.resolve_region("aws", "mars-north-1").is_none());
     }

@@ -95,8 +95,8 @@ fn convert(value: ast::Value<'_>, lines: &LineIndex<'_>, depth: usize) -> Node {
 /// Parses one JSON document.
 pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let lines = LineIndex::new(text);
-    let result = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default())
-        .map_err(|err| {
+    let result = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).map_err(
+        |err| {
             let range = err.range();
             let pos = lines.pos(range.start);
             SyntaxError {
@@ -104,7 +104,8 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 column: pos.column,
                 reason: err.kind().to_string(),
             }
-        })?;
+        },
+    )?;
     Ok(result.value.map(|v| convert(v, &lines, 0)))
 }
 

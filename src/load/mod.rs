@@ -78,7 +78,11 @@ pub struct LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.reason)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path, self.line, self.column, self.reason
+            )
         } else {
             write!(f, "{}: {}", self.path, self.reason)
         }
@@ -153,7 +157,9 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
 pub fn load_file(path: &Path) -> FileOutcome {
     let display = path.to_string_lossy().into_owned();
     if path.file_name().is_some_and(|n| n == "Chart.yaml") {
-        let chart = path.parent().map_or(".".into(), |p| p.display().to_string());
+        let chart = path
+            .parent()
+            .map_or(".".into(), |p| p.display().to_string());
         return FileOutcome::skipped(
             &display,
             format!(
@@ -173,7 +179,10 @@ pub fn load_file(path: &Path) -> FileOutcome {
                 &display,
                 0,
                 0,
-                format!("file is {} bytes, above the {MAX_FILE_BYTES}-byte limit", meta.len()),
+                format!(
+                    "file is {} bytes, above the {MAX_FILE_BYTES}-byte limit",
+                    meta.len()
+                ),
             );
         }
         Err(e) => return FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
@@ -259,14 +268,13 @@ fn detect(root: &Node) -> Detected {
     }
     let has = |k: &str| root.get(k).is_some();
     if has("AWSTemplateFormatVersion")
-        || root
-            .get("Resources")
-            .is_some_and(|r| r.entries().iter().any(|e| {
-                e.value
-                    .get("Type")
-                    .and_then(Node::as_str)
-                    .is_some_and(|t| t.starts_with("AWS::") || t.starts_with("Alexa::") || t.starts_with("Custom::"))
-            }))
+        || root.get("Resources").is_some_and(|r| {
+            r.entries().iter().any(|e| {
+                e.value.get("Type").and_then(Node::as_str).is_some_and(|t| {
+                    t.starts_with("AWS::") || t.starts_with("Alexa::") || t.starts_with("Custom::")
+                })
+            })
+        })
     {
         return Detected::Format(Format::Cloudformation);
     }
@@ -278,14 +286,19 @@ fn detect(root: &Node) -> Detected {
         return Detected::Format(Format::Arm);
     }
     if has("format_version")
-        && (has("planned_values") || has("resource_changes") || has("values") || has("terraform_version"))
+        && (has("planned_values")
+            || has("resource_changes")
+            || has("values")
+            || has("terraform_version"))
     {
         return Detected::Format(Format::TerraformPlan);
     }
     if has("configurationItems")
         || has("configurationItem")
         || (has("resourceType") && has("awsRegion"))
-        || root.get("Results").is_some_and(|r| !r.items().is_empty() && r.items().iter().all(|i| i.as_str().is_some()))
+        || root.get("Results").is_some_and(|r| {
+            !r.items().is_empty() && r.items().iter().all(|i| i.as_str().is_some())
+        })
         || has("BaseConfigurationItems")
         || has("configurationItemDetails")
     {
@@ -295,13 +308,22 @@ fn detect(root: &Node) -> Detected {
     let kind = root.get("kind").and_then(Node::as_str);
     match (api_version, kind) {
         (Some(api), Some("Kustomization")) if api.starts_with("kustomize.config.k8s.io") => {
-            Detected::Other("kustomization: the resources it lists are scanned as plain files".into())
+            Detected::Other(
+                "kustomization: the resources it lists are scanned as plain files".into(),
+            )
         }
-        (Some(api), Some(_)) if api.contains("config.k8s.io") && !api.contains("admissionregistration") && api.starts_with("kustomize") => {
+        (Some(api), Some(_))
+            if api.contains("config.k8s.io")
+                && !api.contains("admissionregistration")
+                && api.starts_with("kustomize") =>
+        {
             Detected::Other("kustomize configuration".into())
         }
         (Some(_), Some(_)) => Detected::Format(Format::Kubernetes),
-        _ => Detected::Other("YAML/JSON that is not Kubernetes, CloudFormation, ARM, Terraform plan or AWS Config".into()),
+        _ => Detected::Other(
+            "YAML/JSON that is not Kubernetes, CloudFormation, ARM, Terraform plan or AWS Config"
+                .into(),
+        ),
     }
 }
 

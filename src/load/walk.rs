@@ -50,7 +50,10 @@ fn is_candidate(path: &Path) -> bool {
 }
 
 fn excluded(excludes: &GlobSet, path: &Path, root: &Path) -> bool {
-    excludes.is_match(path) || path.strip_prefix(root).is_ok_and(|rel| excludes.is_match(rel))
+    excludes.is_match(path)
+        || path
+            .strip_prefix(root)
+            .is_ok_and(|rel| excludes.is_match(rel))
 }
 
 /// Lists the input files under `roots`. A file named explicitly is always returned.

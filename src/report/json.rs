@@ -55,7 +55,8 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, profile: &str) -> String 
         summary: summarize(result, kb),
         findings: &result.findings,
     };
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text =
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }

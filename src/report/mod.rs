@@ -58,8 +58,14 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     let mut tied: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     let mut objectives = BTreeSet::new();
     for f in &result.findings {
-        *summary.by_severity.entry(f.severity.as_str().into()).or_default() += 1;
-        *summary.by_category.entry(f.category.as_str().into()).or_default() += 1;
+        *summary
+            .by_severity
+            .entry(f.severity.as_str().into())
+            .or_default() += 1;
+        *summary
+            .by_category
+            .entry(f.category.as_str().into())
+            .or_default() += 1;
         *summary.by_rule.entry(f.rule_id.clone()).or_default() += 1;
         if let Some(p) = &f.resource.provider {
             tied.entry((&f.location.path, &f.resource.address))
@@ -68,7 +74,10 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
         }
         for r in &f.references {
             if let Some(start) = r.find("SOV-") {
-                let id: String = r[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+                let id: String = r[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
                 objectives.insert(id);
             }
         }
@@ -105,8 +114,11 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
             Some(region) => match &region.resolved {
                 Some(info) if !info.countries.is_empty() => {
                     located += 1;
-                    let jurisdictions: BTreeSet<_> =
-                        info.countries.iter().map(|c| kb.jurisdiction_of(c)).collect();
+                    let jurisdictions: BTreeSet<_> = info
+                        .countries
+                        .iter()
+                        .map(|c| kb.jurisdiction_of(c))
+                        .collect();
                     let worst = jurisdictions.iter().max().copied();
                     if info.countries.iter().all(|c| kb.in_eea(c)) {
                         in_eu += 1;
@@ -118,20 +130,35 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
             None if r.unresolved_region.is_some() => "unknown",
             None => "not applicable",
         };
-        *summary.resources_by_location.entry(location.to_string()).or_default() += 1;
+        *summary
+            .resources_by_location
+            .entry(location.to_string())
+            .or_default() += 1;
     }
     summary.data_in_eu_percent = percent(in_eu, located);
     summary.eu_controlled_percent = percent(eu_controlled, attributed);
     let mut providers: Vec<ProviderCount> = by_provider
         .into_iter()
         .map(|(p, n)| ProviderCount {
-            name: if p == "none" { "no cloud provider tie".into() } else { kb.provider_name(&p) },
-            control: if p == "none" { "-".into() } else { kb.control_jurisdiction(&p).as_str().into() },
+            name: if p == "none" {
+                "no cloud provider tie".into()
+            } else {
+                kb.provider_name(&p)
+            },
+            control: if p == "none" {
+                "-".into()
+            } else {
+                kb.control_jurisdiction(&p).as_str().into()
+            },
             provider: p,
             resources: n,
         })
         .collect();
-    providers.sort_by(|a, b| b.resources.cmp(&a.resources).then(a.provider.cmp(&b.provider)));
+    providers.sort_by(|a, b| {
+        b.resources
+            .cmp(&a.resources)
+            .then(a.provider.cmp(&b.provider))
+    });
     summary.resources_by_provider = providers;
     summary
 }

@@ -49,7 +49,10 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         table.set_header(vec!["line:col", "severity", "rule", "resource", "finding"]);
         for f in findings {
             table.add_row(vec![
-                Cell::new(format!("{}:{}", f.location.start_line, f.location.start_column)),
+                Cell::new(format!(
+                    "{}:{}",
+                    f.location.start_line, f.location.start_column
+                )),
                 severity_cell(f.severity, color),
                 Cell::new(format!("{}\n{}", f.rule_id, f.rule_name)),
                 Cell::new(&f.resource.address),
@@ -80,10 +83,14 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         kb.version
     );
     let mut counts = new_table(color);
-    counts.set_header(vec!["findings", "critical", "high", "medium", "low", "info"]);
+    counts.set_header(vec![
+        "findings", "critical", "high", "medium", "low", "info",
+    ]);
     let mut row = vec![Cell::new("total")];
     for s in Severity::ALL {
-        row.push(Cell::new(summary.by_severity.get(s.as_str()).copied().unwrap_or(0)));
+        row.push(Cell::new(
+            summary.by_severity.get(s.as_str()).copied().unwrap_or(0),
+        ));
     }
     counts.add_row(row);
     for category in ["residency", "gdpr", "hyperscaler"] {
@@ -102,7 +109,11 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
     let mut providers = new_table(color);
     providers.set_header(vec!["provider", "controlled from", "resources"]);
     for p in &summary.resources_by_provider {
-        providers.add_row(vec![Cell::new(&p.name), Cell::new(&p.control), Cell::new(p.resources)]);
+        providers.add_row(vec![
+            Cell::new(&p.name),
+            Cell::new(&p.control),
+            Cell::new(p.resources),
+        ]);
     }
     let _ = writeln!(out, "{providers}");
     let located: Vec<String> = summary
@@ -112,10 +123,16 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         .collect();
     let _ = writeln!(out, "Data location of resources: {}", located.join(", "));
     if let Some(p) = summary.data_in_eu_percent {
-        let _ = writeln!(out, "Located resources whose data stays in the EU/EEA: {p}%");
+        let _ = writeln!(
+            out,
+            "Located resources whose data stays in the EU/EEA: {p}%"
+        );
     }
     if let Some(p) = summary.eu_controlled_percent {
-        let _ = writeln!(out, "Provider-tied resources on EU-controlled providers: {p}%");
+        let _ = writeln!(
+            out,
+            "Provider-tied resources on EU-controlled providers: {p}%"
+        );
     }
     out
 }

@@ -11,13 +11,28 @@ use crate::model::Resource;
 use crate::tree::{Node, Route};
 
 pub static CHECKS: &[(&str, Check)] = &[
-    ("image_registry_outside_eu", Check::Resource(image_registry_outside_eu)),
-    ("hyperscaler_registry", Check::Resource(hyperscaler_registry)),
-    ("saas_endpoint_outside_eu", Check::Resource(saas_endpoint_outside_eu)),
-    ("placement_outside_eu", Check::Resource(placement_outside_eu)),
+    (
+        "image_registry_outside_eu",
+        Check::Resource(image_registry_outside_eu),
+    ),
+    (
+        "hyperscaler_registry",
+        Check::Resource(hyperscaler_registry),
+    ),
+    (
+        "saas_endpoint_outside_eu",
+        Check::Resource(saas_endpoint_outside_eu),
+    ),
+    (
+        "placement_outside_eu",
+        Check::Resource(placement_outside_eu),
+    ),
     ("secret_in_plain_env", Check::Resource(secret_in_plain_env)),
     ("ingress_without_tls", Check::Resource(ingress_without_tls)),
-    ("personal_data_outside_eu", Check::Resource(personal_data_outside_eu)),
+    (
+        "personal_data_outside_eu",
+        Check::Resource(personal_data_outside_eu),
+    ),
 ];
 
 /// Registry host of an image reference; references without a host are Docker Hub.
@@ -25,7 +40,11 @@ pub fn registry_host(image: &str) -> String {
     let image = image.trim();
     match image.split_once('/') {
         Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            first.split(':').next().unwrap_or(first).to_ascii_lowercase()
+            first
+                .split(':')
+                .next()
+                .unwrap_or(first)
+                .to_ascii_lowercase()
         }
         _ => "docker.io".to_string(),
     }
@@ -44,7 +63,12 @@ fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>,
                 None => kb.resolve_region_any(r),
             };
             match resolved {
-                Some(info) if info.countries.iter().all(|c| kb.in_eea(c)) && !info.countries.is_empty() => Ok(None),
+                Some(info)
+                    if info.countries.iter().all(|c| kb.in_eea(c))
+                        && !info.countries.is_empty() =>
+                {
+                    Ok(None)
+                }
                 Some(info) => Ok(Some(format!("{} in {}", r, info.countries.join("+")))),
                 None => Ok(Some(format!("unknown location {r:?}"))),
             }
@@ -111,7 +135,9 @@ fn hyperscaler_registry(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
                 .var("provider", ctx.kb.provider_name(provider))
                 .var(
                     "alternatives",
-                    ctx.kb.alternatives_text("container_registry").unwrap_or_default(),
+                    ctx.kb
+                        .alternatives_text("container_registry")
+                        .unwrap_or_default(),
                 )
                 .evidence(image.clone())
                 .key(image),
@@ -123,13 +149,18 @@ fn hyperscaler_registry(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
 struct Destination {
     route: Route,
     node_line_offset: u32,
+    multiline: bool,
     vendor: String,
     host: String,
     place: String,
     eu_alternative: Option<String>,
 }
 
-fn classify_value(ctx: &Context, name: &str, value: &str) -> Option<(String, String, String, Option<String>)> {
+fn classify_value(
+    ctx: &Context,
+    name: &str,
+    value: &str,
+) -> Option<(String, String, String, Option<String>)> {
     // Variables whose value is a site id rather than a URL (DD_SITE=datadoghq.com).
     for spec in &ctx.kb.env_vars {
         if (spec.name == name || spec.also.iter().any(|a| a == name)) && !spec.values.is_empty() {
@@ -157,7 +188,13 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
     for (route, container) in containers(resource) {
         let mut has_dd_key = None;
         let mut has_dd_site = false;
-        for (i, env) in container.get("env").map(Node::items).unwrap_or_default().iter().enumerate() {
+        for (i, env) in container
+            .get("env")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let name = env.get("name").and_then(Node::as_str).unwrap_or_default();
             if name == "DD_SITE" {
                 has_dd_site = true;
@@ -172,6 +209,7 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
                 out.push(Destination {
                     route: route.key("env").index(i).key("value"),
                     node_line_offset: 0,
+                    multiline: false,
                     vendor,
                     host,
                     place,
@@ -184,6 +222,7 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
             out.push(Destination {
                 route: key_route,
                 node_line_offset: 0,
+                multiline: false,
                 vendor: "Datadog".into(),
                 host: "datadoghq.com (default: DD_SITE not set)".into(),
                 place: "US (third-country)".into(),
@@ -192,23 +231,44 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
         }
     }
     if resource.kind == "ConfigMap" {
-        for entry in resource.body.get("data").map(Node::entries).unwrap_or_default() {
+        for entry in resource
+            .body
+            .get("data")
+            .map(Node::entries)
+            .unwrap_or_default()
+        {
             let Some(text) = entry.value.as_str() else {
                 continue;
             };
             let route = Route::root().key("data").key(&entry.key);
             let multiline = text.contains('\n');
+            // A block scalar's node may start on its `|` line or on its first content line.
+            let first_line_offset =
+                u32::from(entry.value.span.start.line == entry.key_span.start.line);
             for (line_index, line) in text.lines().enumerate() {
-                for token in line.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '=' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>')) {
+                for token in line.split(|c: char| {
+                    c.is_whitespace()
+                        || matches!(
+                            c,
+                            '"' | '\'' | ',' | '=' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>'
+                        )
+                }) {
                     let token = token.trim_end_matches([';', ':']);
                     if !token.contains('.') {
                         continue;
                     }
                     let key_name = if multiline { "" } else { entry.key.as_str() };
-                    if let Some((vendor, host, place, eu_alternative)) = classify_value(ctx, key_name, token) {
+                    if let Some((vendor, host, place, eu_alternative)) =
+                        classify_value(ctx, key_name, token)
+                    {
                         out.push(Destination {
                             route: route.clone(),
-                            node_line_offset: if multiline { u32::try_from(line_index + 1).unwrap_or(0) } else { 0 },
+                            node_line_offset: if multiline {
+                                u32::try_from(line_index).unwrap_or(0) + first_line_offset
+                            } else {
+                                0
+                            },
+                            multiline,
                             vendor,
                             host,
                             place,
@@ -225,7 +285,7 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
 fn saas_hit(resource: &Resource, d: &Destination) -> Option<Hit> {
     let node = resource.body.at(&d.route)?;
     let mut location = resource.locate(node, &d.route);
-    if d.node_line_offset > 0 {
+    if d.node_line_offset > 0 || d.multiline {
         location.start_line += d.node_line_offset;
         location.end_line = location.start_line;
     }
@@ -236,9 +296,10 @@ fn saas_hit(resource: &Resource, d: &Destination) -> Option<Hit> {
             .var("place", d.place.clone())
             .var(
                 "eu_endpoint",
-                d.eu_alternative
-                    .clone()
-                    .map_or_else(|| "no EU endpoint of this vendor is known".into(), |a| format!("EU option: {a}")),
+                d.eu_alternative.clone().map_or_else(
+                    || "no EU endpoint of this vendor is known".into(),
+                    |a| format!("EU option: {a}"),
+                ),
             )
             .evidence(d.host.clone())
             .key(d.host.clone()),
@@ -246,7 +307,11 @@ fn saas_hit(resource: &Resource, d: &Destination) -> Option<Hit> {
 }
 
 fn saas_endpoint_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    hits.extend(destinations(ctx, resource).iter().filter_map(|d| saas_hit(resource, d)));
+    hits.extend(
+        destinations(ctx, resource)
+            .iter()
+            .filter_map(|d| saas_hit(resource, d)),
+    );
 }
 
 const REGION_LABELS: &[&str] = &[
@@ -274,8 +339,15 @@ fn placements<'a>(resource: &'a Resource) -> Vec<(Route, &'a Node, String)> {
             continue;
         };
         let mut terms: Vec<(Route, &Node)> = Vec::new();
-        let required = Route::parse("requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-        for (i, t) in node_affinity.at(&required).map(Node::items).unwrap_or_default().iter().enumerate() {
+        let required =
+            Route::parse("requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+        for (i, t) in node_affinity
+            .at(&required)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             terms.push((affinity.join(&required).index(i), t));
         }
         for (i, t) in node_affinity
@@ -286,19 +358,45 @@ fn placements<'a>(resource: &'a Resource) -> Vec<(Route, &'a Node, String)> {
             .enumerate()
         {
             if let Some(pref) = t.get("preference") {
-                terms.push((affinity.key("preferredDuringSchedulingIgnoredDuringExecution").index(i).key("preference"), pref));
+                terms.push((
+                    affinity
+                        .key("preferredDuringSchedulingIgnoredDuringExecution")
+                        .index(i)
+                        .key("preference"),
+                    pref,
+                ));
             }
         }
         for (term_route, term) in terms {
-            for (j, expr) in term.get("matchExpressions").map(Node::items).unwrap_or_default().iter().enumerate() {
+            for (j, expr) in term
+                .get("matchExpressions")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
                 let key = expr.get("key").and_then(Node::as_str).unwrap_or_default();
                 let op = expr.get("operator").and_then(Node::as_str).unwrap_or("In");
                 if !REGION_LABELS.contains(&key) || op != "In" {
                     continue;
                 }
-                for (k, v) in expr.get("values").map(Node::items).unwrap_or_default().iter().enumerate() {
+                for (k, v) in expr
+                    .get("values")
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                {
                     if let Some(text) = v.scalar_text() {
-                        out.push((term_route.key("matchExpressions").index(j).key("values").index(k), v, text));
+                        out.push((
+                            term_route
+                                .key("matchExpressions")
+                                .index(j)
+                                .key("values")
+                                .index(k),
+                            v,
+                            text,
+                        ));
                     }
                 }
             }
@@ -330,7 +428,11 @@ fn placement_hits(ctx: &Context, resource: &Resource) -> Vec<Hit> {
 fn placement_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let personal = ctx.is_personal_data(resource);
     hits.extend(placement_hits(ctx, resource).into_iter().map(|h| {
-        if personal { h.severity(Severity::High) } else { h }
+        if personal {
+            h.severity(Severity::High)
+        } else {
+            h
+        }
     }));
 }
 
@@ -344,14 +446,56 @@ fn personal_data_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     for d in destinations(ctx, resource) {
         if let Some(hit) = saas_hit(resource, &d) {
             let place = d.place.clone();
-            hits.push(hit.var("how", format!("sends data to {} in", d.vendor)).var("place", place));
+            hits.push(
+                hit.var("how", format!("sends data to {} in", d.vendor))
+                    .var("place", place),
+            );
         }
     }
 }
 
 const SECRET_NAME_WORDS: &[&str] = &[
-    "PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY",
-    "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY", "CLIENT_SECRET", "LICENSE_KEY", "DSN",
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+    "AUTH_KEY",
+    "CLIENT_SECRET",
+    "LICENSE_KEY",
+    "DSN",
+];
+
+/// Names that mention a secret but hold its settings, not the secret itself.
+const NOT_SECRET_SUFFIXES: &[&str] = &[
+    "_FILE",
+    "_PATH",
+    "_NAME",
+    "_URL",
+    "_HOST",
+    "_PORT",
+    "_ENDPOINT",
+    "_TTL",
+    "_TIMEOUT",
+    "_EXPIRY",
+    "_EXPIRATION",
+    "_LIFETIME",
+    "_LENGTH",
+    "_SIZE",
+    "_ENABLED",
+    "_HEADER",
+    "_TYPE",
+    "_REGION",
+    "_ALGORITHM",
+    "_ISSUER",
+    "_AUDIENCE",
+    "_REF",
+    "_KEY_ID",
 ];
 
 /// Does an env value look like a real credential rather than a placeholder or reference?
@@ -368,12 +512,16 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
     {
         return false;
     }
+    if value
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == 's' || c == 'm' || c == 'h')
+    {
+        return false; // numbers and durations (TOKEN_TTL=3600, SECRET_ROTATION=24h)
+    }
     let upper = name.to_ascii_uppercase();
-    let named = SECRET_NAME_WORDS.iter().any(|w| upper.contains(w))
-        && !upper.ends_with("_FILE")
-        && !upper.ends_with("_PATH")
-        && !upper.ends_with("_NAME")
-        && !upper.ends_with("_URL") || upper.ends_with("DSN");
+    let config_like = NOT_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s));
+    let named = (SECRET_NAME_WORDS.iter().any(|w| upper.contains(w)) && !config_like)
+        || upper.ends_with("DSN");
     if named {
         // A DSN is only a secret when it carries credentials (user:pass@ or a key@).
         if upper.contains("DSN") || value.contains("://") {
@@ -386,9 +534,12 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
         || value.starts_with("sk-") && value.len() > 20
         || value.starts_with("ghp_")
         || value.starts_with("xoxb-")
-        || (value.contains("://") && value.split("://").nth(1).is_some_and(|rest| {
-            rest.split('/').next().is_some_and(|auth| auth.contains(':') && auth.contains('@'))
-        }))
+        || (value.contains("://")
+            && value.split("://").nth(1).is_some_and(|rest| {
+                rest.split('/')
+                    .next()
+                    .is_some_and(|auth| auth.contains(':') && auth.contains('@'))
+            }))
 }
 
 /// Shows that a value exists without revealing it.
@@ -398,7 +549,13 @@ pub fn redact(value: &str) -> String {
 
 fn secret_in_plain_env(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     for (route, container) in containers(resource) {
-        for (i, env) in container.get("env").map(Node::items).unwrap_or_default().iter().enumerate() {
+        for (i, env) in container
+            .get("env")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let name = env.get("name").and_then(Node::as_str).unwrap_or_default();
             let Some(value_node) = env.get("value") else {
                 continue;
@@ -441,13 +598,20 @@ fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
             let location = resource
                 .locate_key(body, "spec", &Route::root())
                 .unwrap_or(location);
-            hits.push(
-                Hit::at(location)
-                    .var("listener", if hosts.is_empty() { "all hosts".into() } else { hosts.join(", ") }),
-            );
+            hits.push(Hit::at(location).var(
+                "listener",
+                if hosts.is_empty() {
+                    "all hosts".into()
+                } else {
+                    hosts.join(", ")
+                },
+            ));
         }
         "Gateway" => {
-            let listeners = body.path("spec.listeners").map(Node::items).unwrap_or_default();
+            let listeners = body
+                .path("spec.listeners")
+                .map(Node::items)
+                .unwrap_or_default();
             let any_tls = listeners.iter().any(|l| {
                 l.get("protocol")
                     .and_then(Node::as_str)
@@ -459,8 +623,15 @@ fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
             for (i, l) in listeners.iter().enumerate() {
                 if let Some(p) = l.get("protocol").filter(|p| p.as_str() == Some("HTTP")) {
                     let route = Route::parse("spec.listeners").index(i).key("protocol");
-                    let name = l.get("name").and_then(Node::scalar_text).unwrap_or_default();
-                    hits.push(Hit::at(resource.locate(p, &route)).var("listener", name.clone()).key(name));
+                    let name = l
+                        .get("name")
+                        .and_then(Node::scalar_text)
+                        .unwrap_or_default();
+                    hits.push(
+                        Hit::at(resource.locate(p, &route))
+                            .var("listener", name.clone())
+                            .key(name),
+                    );
                 }
             }
         }
@@ -489,7 +660,10 @@ mod tests {
         assert!(looks_like_secret("DB_PASSWORD", "hunter2hunter2"));
         assert!(!looks_like_secret("DB_PASSWORD_FILE", "/run/secrets/db"));
         assert!(!looks_like_secret("API_TOKEN", "$(TOKEN)"));
-        assert!(looks_like_secret("DATABASE_URL", "postgres://app:s3cret@db:5432/app"));
+        assert!(looks_like_secret(
+            "DATABASE_URL",
+            "postgres://app:s3cret@db:5432/app"
+        ));
         assert!(!looks_like_secret("DATABASE_URL", "postgres://db:5432/app"));
         assert!(!looks_like_secret("LOG_LEVEL", "debug"));
     }

@@ -8,11 +8,26 @@ use crate::model::Resource;
 use crate::tree::{Node, Route};
 
 pub static CHECKS: &[(&str, Check)] = &[
-    ("cloud_load_balancer_binding", Check::Resource(cloud_load_balancer_binding)),
-    ("cloud_storage_binding", Check::Resource(cloud_storage_binding)),
-    ("cloud_workload_identity", Check::Resource(cloud_workload_identity)),
-    ("cloud_resource_from_kubernetes", Check::Resource(cloud_resource_from_kubernetes)),
-    ("cloud_controller_provider", Check::Resource(cloud_controller_provider)),
+    (
+        "cloud_load_balancer_binding",
+        Check::Resource(cloud_load_balancer_binding),
+    ),
+    (
+        "cloud_storage_binding",
+        Check::Resource(cloud_storage_binding),
+    ),
+    (
+        "cloud_workload_identity",
+        Check::Resource(cloud_workload_identity),
+    ),
+    (
+        "cloud_resource_from_kubernetes",
+        Check::Resource(cloud_resource_from_kubernetes),
+    ),
+    (
+        "cloud_controller_provider",
+        Check::Resource(cloud_controller_provider),
+    ),
     ("cloud_node_binding", Check::Resource(cloud_node_binding)),
 ];
 
@@ -20,8 +35,7 @@ pub static CHECKS: &[(&str, Check)] = &[
 fn non_eu(ctx: &Context, provider: Option<&str>) -> Option<String> {
     let p = provider?;
     let info = ctx.kb.provider(p)?;
-    (info.classification != "eu_controlled"
-        && info.classification != "adequate_country_controlled")
+    (info.classification != "eu_controlled" && info.classification != "adequate_country_controlled")
         .then(|| ctx.kb.provider_name(p))
 }
 
@@ -39,14 +53,20 @@ fn hit_on_key(resource: &Resource, parent: &Node, parent_route: &Route, key: &st
 }
 
 fn with_alternatives(ctx: &Context, hit: Hit, category: &str) -> Hit {
-    hit.var("alternatives", ctx.kb.alternatives_text(category).unwrap_or_default())
+    hit.var(
+        "alternatives",
+        ctx.kb.alternatives_text(category).unwrap_or_default(),
+    )
 }
 
 fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let body = &resource.body;
     let markers = &ctx.kb.markers;
     // Annotations: one finding per provider per resource, at the first annotation of it.
-    if matches!(resource.kind.as_str(), "Service" | "Ingress" | "Gateway" | "HTTPRoute") {
+    if matches!(
+        resource.kind.as_str(),
+        "Service" | "Ingress" | "Gateway" | "HTTPRoute"
+    ) {
         let annotations_route = Route::parse("metadata.annotations");
         if let Some(annotations) = body.at(&annotations_route) {
             let mut seen = Vec::new();
@@ -77,42 +97,58 @@ fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Ve
             }
         }
     }
-    let mut class_value = |route: &str, values: &[crate::knowledge::data::ValueMarker], what: &str| {
-        let route = Route::parse(route);
-        if let Some(node) = body.at(&route)
-            && let Some(value) = node.as_str()
-            && let Some(m) = values.iter().find(|m| m.value == value)
-            && let Some(name) = non_eu(ctx, m.provider.as_deref())
-        {
-            let hit = Hit::at(resource.locate(node, &route))
-                .var("binding", format!("{what} {value}"))
-                .provider(key_of(ctx, &name))
+    let mut class_value =
+        |route: &str, values: &[crate::knowledge::data::ValueMarker], what: &str| {
+            let route = Route::parse(route);
+            if let Some(node) = body.at(&route)
+                && let Some(value) = node.as_str()
+                && let Some(m) = values.iter().find(|m| m.value == value)
+                && let Some(name) = non_eu(ctx, m.provider.as_deref())
+            {
+                let hit = Hit::at(resource.locate(node, &route))
+                    .var("binding", format!("{what} {value}"))
+                    .provider(key_of(ctx, &name))
                     .var("provider", name)
-                .evidence(value.to_string())
-                .key(value.to_string());
-            hits.push(with_alternatives(ctx, hit, "load_balancer"));
-        }
-    };
+                    .evidence(value.to_string())
+                    .key(value.to_string());
+                hits.push(with_alternatives(ctx, hit, "load_balancer"));
+            }
+        };
     match resource.kind.as_str() {
         "Ingress" => {
-            class_value("spec.ingressClassName", &markers.ingress_classes.values, "ingress class");
+            class_value(
+                "spec.ingressClassName",
+                &markers.ingress_classes.values,
+                "ingress class",
+            );
             class_value(
                 "metadata.annotations[\"kubernetes.io/ingress.class\"]",
                 &markers.ingress_classes.values,
                 "ingress class",
             );
         }
-        "IngressClass" => class_value("spec.controller", &markers.ingress_classes.controllers, "ingress controller"),
-        "Service" => class_value("spec.loadBalancerClass", &markers.load_balancer_classes, "load-balancer class"),
+        "IngressClass" => class_value(
+            "spec.controller",
+            &markers.ingress_classes.controllers,
+            "ingress controller",
+        ),
+        "Service" => class_value(
+            "spec.loadBalancerClass",
+            &markers.load_balancer_classes,
+            "load-balancer class",
+        ),
         "GatewayClass" | "Gateway" => {
-            let route = if resource.kind == "GatewayClass" { "spec.controllerName" } else { "spec.gatewayClassName" };
+            let route = if resource.kind == "GatewayClass" {
+                "spec.controllerName"
+            } else {
+                "spec.gatewayClassName"
+            };
             let route = Route::parse(route);
             if let Some(node) = body.at(&route)
                 && let Some(value) = node.as_str()
-                && let Some(g) = markers
-                    .gateway_classes
-                    .iter()
-                    .find(|g| g.controller_name == value || g.class_names.iter().any(|c| c == value))
+                && let Some(g) = markers.gateway_classes.iter().find(|g| {
+                    g.controller_name == value || g.class_names.iter().any(|c| c == value)
+                })
                 && let Some(name) = non_eu(ctx, g.provider.as_deref())
             {
                 let hit = Hit::at(resource.locate(node, &route))
@@ -135,10 +171,21 @@ fn storage_class_provider(ctx: &Context, class: &str) -> Option<(String, String)
         .find(|r| r.kind == "StorageClass" && r.name == class)
         .and_then(|sc| sc.body.get("provisioner").and_then(Node::as_str));
     if let Some(p) = provisioner {
-        let m = ctx.kb.markers.storage_provisioners.iter().find(|m| m.name == p)?;
-        return non_eu(ctx, m.provider.as_deref()).map(|n| (n, format!("StorageClass {class} ({p})")));
+        let m = ctx
+            .kb
+            .markers
+            .storage_provisioners
+            .iter()
+            .find(|m| m.name == p)?;
+        return non_eu(ctx, m.provider.as_deref())
+            .map(|n| (n, format!("StorageClass {class} ({p})")));
     }
-    let m = ctx.kb.markers.storage_class_names.iter().find(|m| m.name == class)?;
+    let m = ctx
+        .kb
+        .markers
+        .storage_class_names
+        .iter()
+        .find(|m| m.name == class)?;
     non_eu(ctx, m.provider.as_deref()).map(|n| (n, format!("storage class {class}")))
 }
 
@@ -149,14 +196,19 @@ fn cloud_storage_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
             let route = Route::parse("provisioner");
             if let Some(node) = body.at(&route)
                 && let Some(p) = node.as_str()
-                && let Some(m) = ctx.kb.markers.storage_provisioners.iter().find(|m| m.name == p)
+                && let Some(m) = ctx
+                    .kb
+                    .markers
+                    .storage_provisioners
+                    .iter()
+                    .find(|m| m.name == p)
                 && let Some(name) = non_eu(ctx, m.provider.as_deref())
             {
                 hits.push(
                     Hit::at(resource.locate(node, &route))
                         .var("binding", format!("provisioner {p}"))
                         .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                        .var("provider", name)
                         .evidence(p.to_string()),
                 );
             }
@@ -165,14 +217,19 @@ fn cloud_storage_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
             let route = Route::parse("spec.csi.driver");
             if let Some(node) = body.at(&route)
                 && let Some(p) = node.as_str()
-                && let Some(m) = ctx.kb.markers.storage_provisioners.iter().find(|m| m.name == p)
+                && let Some(m) = ctx
+                    .kb
+                    .markers
+                    .storage_provisioners
+                    .iter()
+                    .find(|m| m.name == p)
                 && let Some(name) = non_eu(ctx, m.provider.as_deref())
             {
                 hits.push(
                     Hit::at(resource.locate(node, &route))
                         .var("binding", format!("CSI driver {p}"))
                         .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                        .var("provider", name)
                         .evidence(p.to_string()),
                 );
             }
@@ -198,7 +255,7 @@ fn cloud_storage_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
                         Hit::at(resource.locate(node, &class_route))
                             .var("binding", what)
                             .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                            .var("provider", name)
                             .evidence(class.to_string())
                             .key(class_route.to_string()),
                     );
@@ -234,10 +291,12 @@ fn cloud_workload_identity(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
     for (route, map) in places {
         for e in map.entries() {
             let Some(m) = ctx.kb.markers.workload_identity.iter().find(|m| {
-                m.key.as_deref().is_some_and(|k| match m.match_kind.as_deref() {
-                    Some("prefix") => e.key.starts_with(k),
-                    _ => e.key == k,
-                })
+                m.key
+                    .as_deref()
+                    .is_some_and(|k| match m.match_kind.as_deref() {
+                        Some("prefix") => e.key.starts_with(k),
+                        _ => e.key == k,
+                    })
             }) else {
                 continue;
             };
@@ -261,7 +320,11 @@ fn cloud_workload_identity(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
                     .var("mechanism", mechanism)
                     .provider(key_of(ctx, &name))
                     .var("provider", name)
-                    .evidence(format!("{}: {}", e.key, e.value.scalar_text().unwrap_or_default()))
+                    .evidence(format!(
+                        "{}: {}",
+                        e.key,
+                        e.value.scalar_text().unwrap_or_default()
+                    ))
                     .key(e.key.clone()),
             );
         }
@@ -282,9 +345,12 @@ fn cloud_resource_from_kubernetes(ctx: &Context, resource: &Resource, hits: &mut
     {
         hits.push(
             Hit::at(resource.locate(node, &route))
-                .var("tool", crd.tool.clone().unwrap_or_else(|| group.to_string()))
+                .var(
+                    "tool",
+                    crd.tool.clone().unwrap_or_else(|| group.to_string()),
+                )
                 .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                .var("provider", name)
                 .evidence(api.to_string()),
         );
         return;
@@ -301,13 +367,17 @@ fn cloud_resource_from_kubernetes(ctx: &Context, resource: &Resource, hits: &mut
             Hit::at(resource.locate(node, &class_route))
                 .var("tool", format!("Karpenter node class {g}"))
                 .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                .var("provider", name)
                 .evidence(g.to_string()),
         );
     }
 }
 
-fn provider_of_setting(ctx: &Context, table: &std::collections::BTreeMap<String, crate::knowledge::data::ProviderRef>, value: &str) -> Option<String> {
+fn provider_of_setting(
+    ctx: &Context,
+    table: &std::collections::BTreeMap<String, crate::knowledge::data::ProviderRef>,
+    value: &str,
+) -> Option<String> {
     let entry = table.get(value)?;
     non_eu(ctx, entry.provider.as_deref())
 }
@@ -321,14 +391,41 @@ fn cloud_controller_provider(ctx: &Context, resource: &Resource, hits: &mut Vec<
     let body = &resource.body;
     // Container arguments of external-dns and cluster-autoscaler.
     for (route, container) in containers(resource) {
-        let image = container.get("image").and_then(Node::as_str).unwrap_or_default();
+        let image = container
+            .get("image")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
         for list in ["args", "command"] {
-            for (i, arg) in container.get(list).map(Node::items).unwrap_or_default().iter().enumerate() {
+            for (i, arg) in container
+                .get(list)
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
                 let Some(text) = arg.as_str() else { continue };
-                let (controller, provider) = if let Some(v) = text.strip_prefix("--provider=").filter(|_| image.contains("external-dns")) {
-                    ("external-dns", provider_of_setting(ctx, &settings.external_dns.provider_values, v))
-                } else if let Some(v) = text.strip_prefix("--cloud-provider=").filter(|_| image.contains("autoscaler")) {
-                    ("cluster-autoscaler", settings.cluster_autoscaler.provider_values.get(v).cloned().flatten().and_then(|p| non_eu(ctx, Some(&p))))
+                let (controller, provider) = if let Some(v) = text
+                    .strip_prefix("--provider=")
+                    .filter(|_| image.contains("external-dns"))
+                {
+                    (
+                        "external-dns",
+                        provider_of_setting(ctx, &settings.external_dns.provider_values, v),
+                    )
+                } else if let Some(v) = text
+                    .strip_prefix("--cloud-provider=")
+                    .filter(|_| image.contains("autoscaler"))
+                {
+                    (
+                        "cluster-autoscaler",
+                        settings
+                            .cluster_autoscaler
+                            .provider_values
+                            .get(v)
+                            .cloned()
+                            .flatten()
+                            .and_then(|p| non_eu(ctx, Some(&p))),
+                    )
                 } else {
                     continue;
                 };
@@ -338,7 +435,7 @@ fn cloud_controller_provider(ctx: &Context, resource: &Resource, hits: &mut Vec<
                         Hit::at(resource.locate(arg, &r))
                             .var("controller", controller)
                             .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                            .var("provider", name)
                             .evidence(text.to_string())
                             .key(r.to_string()),
                     );
@@ -348,16 +445,26 @@ fn cloud_controller_provider(ctx: &Context, resource: &Resource, hits: &mut Vec<
     }
     match resource.kind.as_str() {
         "Issuer" | "ClusterIssuer" => {
-            for (i, solver) in body.path("spec.acme.solvers").map(Node::items).unwrap_or_default().iter().enumerate() {
-                let Some(dns01) = solver.get("dns01") else { continue };
+            for (i, solver) in body
+                .path("spec.acme.solvers")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let Some(dns01) = solver.get("dns01") else {
+                    continue;
+                };
                 for e in dns01.entries() {
-                    if let Some(name) = provider_of_setting(ctx, &settings.cert_manager.dns01_solvers, &e.key) {
+                    if let Some(name) =
+                        provider_of_setting(ctx, &settings.cert_manager.dns01_solvers, &e.key)
+                    {
                         let parent = Route::parse("spec.acme.solvers").index(i).key("dns01");
                         hits.push(
                             hit_on_key(resource, dns01, &parent, &e.key)
                                 .var("controller", "cert-manager DNS-01 solver")
                                 .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                                .var("provider", name)
                                 .evidence(e.key.clone())
                                 .key(format!("{i}")),
                         );
@@ -366,7 +473,11 @@ fn cloud_controller_provider(ctx: &Context, resource: &Resource, hits: &mut Vec<
             }
         }
         "SecretProviderClass" | "BackupStorageLocation" | "VolumeSnapshotLocation" => {
-            let table = if resource.kind == "SecretProviderClass" { &settings.secrets_store_csi.providers } else { &settings.velero.providers };
+            let table = if resource.kind == "SecretProviderClass" {
+                &settings.secrets_store_csi.providers
+            } else {
+                &settings.velero.providers
+            };
             let route = Route::parse("spec.provider");
             if let Some(node) = body.at(&route)
                 && let Some(value) = node.as_str()
@@ -380,9 +491,16 @@ fn cloud_controller_provider(ctx: &Context, resource: &Resource, hits: &mut Vec<
                 if let Some(name) = non_eu(ctx, json_provider(table.get(key)).as_deref()) {
                     hits.push(
                         Hit::at(resource.locate(node, &route))
-                            .var("controller", if resource.kind == "SecretProviderClass" { "Secrets Store CSI driver" } else { "Velero" })
+                            .var(
+                                "controller",
+                                if resource.kind == "SecretProviderClass" {
+                                    "Secrets Store CSI driver"
+                                } else {
+                                    "Velero"
+                                },
+                            )
                             .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                            .var("provider", name)
                             .evidence(value.to_string()),
                     );
                 }
@@ -392,12 +510,15 @@ fn cloud_controller_provider(ctx: &Context, resource: &Resource, hits: &mut Vec<
             let route = Route::parse("spec.provider");
             if let Some(providers) = body.at(&route) {
                 for e in providers.entries() {
-                    if let Some(name) = non_eu(ctx, json_provider(settings.external_secrets.providers.get(&e.key)).as_deref()) {
+                    if let Some(name) = non_eu(
+                        ctx,
+                        json_provider(settings.external_secrets.providers.get(&e.key)).as_deref(),
+                    ) {
                         hits.push(
                             hit_on_key(resource, providers, &route, &e.key)
                                 .var("controller", "External Secrets Operator")
                                 .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                                .var("provider", name)
                                 .evidence(e.key.clone())
                                 .key(e.key.clone()),
                         );
@@ -431,7 +552,7 @@ fn cloud_node_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
                         hit_on_key(resource, selector, &route, &e.key)
                             .var("binding", format!("node selector {}={value}", e.key))
                             .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                            .var("provider", name)
                             .evidence(format!("{}={value}", e.key))
                             .key(e.key.clone()),
                     );
@@ -440,10 +561,15 @@ fn cloud_node_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         }
         let mut found = Vec::new();
         spec.walk(&spec_route, &mut |route, node| {
-            if let (Some(key), Some(values)) = (node.get("key").and_then(Node::as_str), node.get("values"))
+            if let (Some(key), Some(values)) =
+                (node.get("key").and_then(Node::as_str), node.get("values"))
                 && route.to_string().contains("nodeAffinity")
             {
-                let first = values.items().first().and_then(Node::scalar_text).unwrap_or_default();
+                let first = values
+                    .items()
+                    .first()
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default();
                 found.push((route.clone(), node, key.to_string(), first));
             }
         });
@@ -455,7 +581,7 @@ fn cloud_node_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
                     Hit::at(resource.locate(key_node, &key_route))
                         .var("binding", format!("node affinity on {key}"))
                         .provider(key_of(ctx, &name))
-                    .var("provider", name)
+                        .var("provider", name)
                         .evidence(format!("{key} in {value}"))
                         .key(key_route.to_string()),
                 );

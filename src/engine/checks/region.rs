@@ -9,10 +9,19 @@ use crate::knowledge::Jurisdiction;
 use crate::model::Resource;
 
 pub static CHECKS: &[(&str, Check)] = &[
-    ("region_outside_allowed", Check::Resource(region_outside_allowed)),
-    ("region_in_adequacy_country", Check::Resource(region_in_adequacy_country)),
+    (
+        "region_outside_allowed",
+        Check::Resource(region_outside_allowed),
+    ),
+    (
+        "region_in_adequacy_country",
+        Check::Resource(region_in_adequacy_country),
+    ),
     ("region_unknown", Check::Scan(region_unknown)),
-    ("third_country_law_exposure", Check::Resource(third_country_law_exposure)),
+    (
+        "third_country_law_exposure",
+        Check::Resource(third_country_law_exposure),
+    ),
 ];
 
 fn country_label(ctx: &Context, country: &str) -> String {
@@ -73,7 +82,11 @@ fn region_in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec
     let Some(region) = &resource.region else {
         return;
     };
-    let Some(country) = region.resolved.as_ref().filter(|i| !i.multi).and_then(|i| i.country())
+    let Some(country) = region
+        .resolved
+        .as_ref()
+        .filter(|i| !i.multi)
+        .and_then(|i| i.country())
     else {
         return;
     };
@@ -126,7 +139,11 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
             && let Some(u) = &resource.unresolved_region
         {
             groups
-                .entry((u.blocker.clone(), u.location.path.to_string(), u.location.start_line))
+                .entry((
+                    u.blocker.clone(),
+                    u.location.path.to_string(),
+                    u.location.start_line,
+                ))
                 .or_default()
                 .push(index);
         }
@@ -143,7 +160,11 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
             .map(|&i| ctx.resources[i].address.as_str())
             .collect();
         let shown = if affected.len() > 5 {
-            format!("{} and {} more", affected[..5].join(", "), affected.len() - 5)
+            format!(
+                "{} and {} more",
+                affected[..5].join(", "),
+                affected.len() - 5
+            )
         } else {
             affected.join(", ")
         };

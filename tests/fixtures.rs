@@ -2,6 +2,8 @@
 //! that rule selected; the findings' (file, line) set must equal the expectations written beside
 //! the input (`# expect: RES-001` on the line, or `expect.yaml` for JSON).
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -12,6 +12,8 @@ pub const MAX_DEPTH: usize = 256;
 pub const MAX_DOCUMENTS: usize = 10_000;
 pub const MAX_NODES: usize = 5_000_000;
 pub const MAX_ALIASES: usize = 10_000;
+/// Events replayed through aliases across one file ("billion laughs" guard).
+pub const MAX_REPLAYED_EVENTS: usize = 100_000;
 
 enum RawValue {
     Null,
@@ -153,6 +155,7 @@ fn options() -> Options {
     budget.max_nodes = MAX_NODES;
     budget.max_aliases = MAX_ALIASES;
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
     options
 }
 

@@ -72,13 +72,10 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
                 .or_default()
                 .insert(p.clone());
         }
+        // EU Cloud Sovereignty Framework objectives are cited as `EUCSF-SOV-<n>`.
         for r in &f.references {
-            if let Some(start) = r.find("SOV-") {
-                let id: String = r[start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-                    .collect();
-                objectives.insert(id);
+            if let Some(objective) = r.strip_prefix("EUCSF-") {
+                objectives.insert(objective.to_string());
             }
         }
     }

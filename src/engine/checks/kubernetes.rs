@@ -130,7 +130,7 @@ fn hyperscaler_registry(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
         hits.push(
             Hit::at(resource.locate(node, &route))
                 .var("image", image.clone())
-                .var("registry", format!("{} ({host})", m.vendor))
+                .var("registry", host.clone())
                 .provider(provider)
                 .var("provider", ctx.kb.provider_name(provider))
                 .var(
@@ -322,7 +322,7 @@ const REGION_LABELS: &[&str] = &[
 ];
 
 /// Region/zone values a pod spec is pinned to, with their routes.
-fn placements<'a>(resource: &'a Resource) -> Vec<(Route, &'a Node, String)> {
+fn placements(resource: &Resource) -> Vec<(Route, &Node, String)> {
     let mut out = Vec::new();
     for (route, spec) in pod_specs(resource) {
         if let Some(selector) = spec.get("nodeSelector") {

@@ -1,0 +1,204 @@
+//! The binary as users run it: exit codes, formats, determinism, errors and snapshots.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn sovscan() -> Command {
+    let mut cmd = Command::cargo_bin("sovscan").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("CI_COLOR");
+    cmd
+}
+
+fn stdout_of(args: &[&str]) -> (i32, String, String) {
+    let out = sovscan().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Removes what changes between releases (versions) so snapshots only move when output does.
+fn stable(text: &str) -> String {
+    text.replace(env!("CARGO_PKG_VERSION"), "[version]")
+}
+
+#[test]
+fn demo_has_findings_and_exits_1() {
+    let (code, out, _) = stdout_of(&["scan", "fixtures/demo", "--no-color"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("RES-007"), "{out}");
+    assert!(out.contains("fixtures/demo/k8s/storefront.yaml"), "{out}");
+    insta::assert_snapshot!("demo_table", stable(&out));
+}
+
+#[test]
+fn demo_json_is_valid_sorted_and_deterministic() {
+    let (code, first, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json"]);
+    assert_eq!(code, 1);
+    let (_, second, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json"]);
+    assert_eq!(first, second, "two runs differ");
+
+    let report: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let schema_text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    let keys: Vec<(String, u64, u64, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["path"].as_str().unwrap().to_string(),
+                f["location"]["start_line"].as_u64().unwrap(),
+                f["location"]["start_column"].as_u64().unwrap(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "findings are not sorted by path, line, column, rule");
+    // Secrets never reach the report.
+    assert!(!first.contains("Sup3r-S3cret-Passw0rd"));
+    insta::assert_snapshot!("demo_json", stable(&first));
+}
+
+#[test]
+fn clean_folder_exits_0_and_fail_on_moves_the_gate() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("app.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      image: rg.fr-par.scw.cloud/x/a:1\n",
+    )
+    .unwrap();
+    let (code, out, _) = stdout_of(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    // A medium finding (Docker Hub image) fails `--fail-on medium` but not the default `high`.
+    std::fs::write(
+        dir.join("hub.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: b\n      image: nginx:1.27\n",
+    )
+    .unwrap();
+    assert_eq!(stdout_of(&["scan", dir.to_str().unwrap()]).0, 0);
+    assert_eq!(stdout_of(&["scan", dir.to_str().unwrap(), "--fail-on", "medium"]).0, 1);
+    assert_eq!(stdout_of(&["scan", dir.to_str().unwrap(), "--fail-on", "never", "--format", "json"]).0, 0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(stdout_of(&["scan", "--no-such-flag"]).0, 2);
+    assert_eq!(stdout_of(&["explain", "NOPE-999"]).0, 2);
+    let dir = tempdir();
+    std::fs::write(dir.join("broken.yaml"), "id: X-001\nname: [unclosed\n").unwrap();
+    let (code, _, err) = stdout_of(&["scan", "fixtures/demo", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("broken.yaml"), "{err}");
+}
+
+#[test]
+fn broken_yaml_is_reported_and_the_rest_is_scanned() {
+    let dir = tempdir();
+    std::fs::write(dir.join("bad.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [oops\n").unwrap();
+    std::fs::write(
+        dir.join("good.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: b\n      image: nginx:1.27\n",
+    )
+    .unwrap();
+    let (code, out, err) = stdout_of(&["scan", dir.to_str().unwrap(), "--format", "json", "--fail-on", "medium"]);
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let errors = report["scanned"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0]["path"].as_str().unwrap().ends_with("bad.yaml"));
+    assert!(errors[0]["line"].as_u64().unwrap() >= 3);
+    assert!(err.contains("bad.yaml:"), "{err}");
+    assert_eq!(report["findings"][0]["rule_id"], "RES-007");
+    // --strict turns unparseable input into exit 2.
+    assert_eq!(stdout_of(&["scan", dir.to_str().unwrap(), "--strict"]).0, 2);
+}
+
+#[test]
+fn select_ignore_and_stdin() {
+    let (_, out, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json", "--select", "hyperscaler"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["category"] == "hyperscaler"));
+    let (_, out, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json", "--ignore", "RES,GDPR-008"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    assert!(!ids.iter().any(|id| id.starts_with("RES") || *id == "GDPR-008"), "{ids:?}");
+    assert!(ids.contains(&"HYP-003"));
+
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - name: x\n      image: quay.io/a/b:1\n";
+    let out = sovscan().args(["scan", "-", "--format", "json"]).write_stdin(manifest).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"][0]["location"]["path"], "-");
+    assert_eq!(report["findings"][0]["location"]["start_line"], 8);
+}
+
+#[test]
+fn every_rule_is_listed_and_explained() {
+    let (code, out, _) = stdout_of(&["rules", "list", "--format", "json"]);
+    assert_eq!(code, 0);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert!(rules.len() >= 17);
+    for rule in &rules {
+        let id = rule["id"].as_str().unwrap();
+        let (code, text, _) = stdout_of(&["explain", id]);
+        assert_eq!(code, 0, "{id}");
+        assert!(text.contains("Why") && text.contains("How to fix"), "{id}: {text}");
+        let name = rule["name"].as_str().unwrap();
+        assert_eq!(stdout_of(&["rules", "show", name]).1, text);
+    }
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    insta::assert_snapshot!("rule_ids", ids.join("\n"));
+}
+
+#[test]
+fn version_names_the_knowledge_base() {
+    let (code, out, _) = stdout_of(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("knowledge base 20"), "{out}");
+}
+
+#[test]
+fn helm_charts_and_other_yaml_are_listed_as_skipped() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
+    std::fs::write(dir.join("chart/Chart.yaml"), "apiVersion: v2\nname: shop\nversion: 1.0.0\n").unwrap();
+    std::fs::write(dir.join("chart/templates/deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n").unwrap();
+    std::fs::write(dir.join("values.yaml"), "replicaCount: 1\n").unwrap();
+    let (_, out, _) = stdout_of(&["scan", dir.to_str().unwrap(), "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let skipped = report["scanned"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 3, "{skipped:#?}");
+    assert!(skipped.iter().any(|s| s["reason"].as_str().unwrap().contains("helm template")));
+    assert!(report["scanned"]["errors"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn completions_print() {
+    let (code, out, _) = stdout_of(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("sovscan"));
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sovscan-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

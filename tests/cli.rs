@@ -44,10 +44,16 @@ fn demo_json_is_valid_sorted_and_deterministic() {
     assert_eq!(first, second, "two runs differ");
 
     let report: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let schema_text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json")).unwrap();
+    let schema_text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+    )
+    .unwrap();
     let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "schema violations: {errors:#?}");
 
     let findings = report["findings"].as_array().unwrap();
@@ -65,7 +71,10 @@ fn demo_json_is_valid_sorted_and_deterministic() {
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
-    assert_eq!(keys, sorted, "findings are not sorted by path, line, column, rule");
+    assert_eq!(
+        keys, sorted,
+        "findings are not sorted by path, line, column, rule"
+    );
     // Secrets never reach the report.
     assert!(!first.contains("Sup3r-S3cret-Passw0rd"));
     insta::assert_snapshot!("demo_json", stable(&first));
@@ -88,8 +97,22 @@ fn clean_folder_exits_0_and_fail_on_moves_the_gate() {
     )
     .unwrap();
     assert_eq!(stdout_of(&["scan", dir.to_str().unwrap()]).0, 0);
-    assert_eq!(stdout_of(&["scan", dir.to_str().unwrap(), "--fail-on", "medium"]).0, 1);
-    assert_eq!(stdout_of(&["scan", dir.to_str().unwrap(), "--fail-on", "never", "--format", "json"]).0, 0);
+    assert_eq!(
+        stdout_of(&["scan", dir.to_str().unwrap(), "--fail-on", "medium"]).0,
+        1
+    );
+    assert_eq!(
+        stdout_of(&[
+            "scan",
+            dir.to_str().unwrap(),
+            "--fail-on",
+            "never",
+            "--format",
+            "json"
+        ])
+        .0,
+        0
+    );
 }
 
 #[test]
@@ -106,13 +129,24 @@ fn usage_errors_exit_2() {
 #[test]
 fn broken_yaml_is_reported_and_the_rest_is_scanned() {
     let dir = tempdir();
-    std::fs::write(dir.join("bad.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [oops\n").unwrap();
+    std::fs::write(
+        dir.join("bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: [oops\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("good.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: b\n      image: nginx:1.27\n",
     )
     .unwrap();
-    let (code, out, err) = stdout_of(&["scan", dir.to_str().unwrap(), "--format", "json", "--fail-on", "medium"]);
+    let (code, out, err) = stdout_of(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "medium",
+    ]);
     assert_eq!(code, 1, "{out}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let errors = report["scanned"]["errors"].as_array().unwrap();
@@ -127,17 +161,50 @@ fn broken_yaml_is_reported_and_the_rest_is_scanned() {
 
 #[test]
 fn select_ignore_and_stdin() {
-    let (_, out, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json", "--select", "hyperscaler"]);
+    let (_, out, _) = stdout_of(&[
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--select",
+        "hyperscaler",
+    ]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["category"] == "hyperscaler"));
-    let (_, out, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json", "--ignore", "RES,GDPR-008"]);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["category"] == "hyperscaler")
+    );
+    let (_, out, _) = stdout_of(&[
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--ignore",
+        "RES,GDPR-008",
+    ]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
-    assert!(!ids.iter().any(|id| id.starts_with("RES") || *id == "GDPR-008"), "{ids:?}");
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.iter()
+            .any(|id| id.starts_with("RES") || *id == "GDPR-008"),
+        "{ids:?}"
+    );
     assert!(ids.contains(&"HYP-003"));
 
     let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - name: x\n      image: quay.io/a/b:1\n";
-    let out = sovscan().args(["scan", "-", "--format", "json"]).write_stdin(manifest).output().unwrap();
+    let out = sovscan()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(manifest)
+        .output()
+        .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["findings"][0]["location"]["path"], "-");
     assert_eq!(report["findings"][0]["location"]["start_line"], 8);
@@ -153,7 +220,10 @@ fn every_rule_is_listed_and_explained() {
         let id = rule["id"].as_str().unwrap();
         let (code, text, _) = stdout_of(&["explain", id]);
         assert_eq!(code, 0, "{id}");
-        assert!(text.contains("Why") && text.contains("How to fix"), "{id}: {text}");
+        assert!(
+            text.contains("Why") && text.contains("How to fix"),
+            "{id}: {text}"
+        );
         let name = rule["name"].as_str().unwrap();
         assert_eq!(stdout_of(&["rules", "show", name]).1, text);
     }
@@ -172,14 +242,26 @@ fn version_names_the_knowledge_base() {
 fn helm_charts_and_other_yaml_are_listed_as_skipped() {
     let dir = tempdir();
     std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
-    std::fs::write(dir.join("chart/Chart.yaml"), "apiVersion: v2\nname: shop\nversion: 1.0.0\n").unwrap();
-    std::fs::write(dir.join("chart/templates/deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n").unwrap();
+    std::fs::write(
+        dir.join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("chart/templates/deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("values.yaml"), "replicaCount: 1\n").unwrap();
     let (_, out, _) = stdout_of(&["scan", dir.to_str().unwrap(), "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let skipped = report["scanned"]["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 3, "{skipped:#?}");
-    assert!(skipped.iter().any(|s| s["reason"].as_str().unwrap().contains("helm template")));
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap().contains("helm template"))
+    );
     assert!(report["scanned"]["errors"].as_array().unwrap().is_empty());
 }
 

@@ -11,8 +11,14 @@ fn multi_document_stream_keeps_indices_and_lines() {
     let outcome = load_bytes("stream.yaml", text.as_bytes());
     assert_eq!(outcome.documents.len(), 2);
     let second = &outcome.documents[1];
-    assert_eq!(second.root.path("metadata.name").and_then(Node::as_str), Some("b"));
-    assert_eq!(second.root.path("metadata.name").unwrap().span.start.line, 10);
+    assert_eq!(
+        second.root.path("metadata.name").and_then(Node::as_str),
+        Some("b")
+    );
+    assert_eq!(
+        second.root.path("metadata.name").unwrap().span.start.line,
+        10
+    );
     assert!(outcome.error.is_none());
 }
 
@@ -33,7 +39,11 @@ fn anchors_and_merge_keys_resolve() {
     let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n  labels: &labels\n    app: a\n    tier: web\nspec:\n  template:\n    metadata:\n      labels:\n        <<: *labels\n        extra: x\n";
     let outcome = load_bytes("anchors.yaml", text.as_bytes());
     let root = &outcome.documents[0].root;
-    assert_eq!(root.path("spec.template.metadata.labels.tier").and_then(Node::as_str), Some("web"));
+    assert_eq!(
+        root.path("spec.template.metadata.labels.tier")
+            .and_then(Node::as_str),
+        Some("web")
+    );
 }
 
 #[test]
@@ -41,7 +51,10 @@ fn json_manifests_have_positions() {
     let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"p\"},\n  \"spec\": {\n    \"containers\": [\n      {\"name\": \"c\", \"image\": \"nginx\"}\n    ]\n  }\n}\n";
     let outcome = load_bytes("pod.json", text.as_bytes());
     assert_eq!(outcome.documents[0].format, Format::Kubernetes);
-    let image = outcome.documents[0].root.path("spec.containers[0].image").unwrap();
+    let image = outcome.documents[0]
+        .root
+        .path("spec.containers[0].image")
+        .unwrap();
     assert_eq!((image.span.start.line, image.span.start.column), (7, 30));
 }
 
@@ -79,7 +92,9 @@ fn alias_expansion_is_bounded() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = i - 1;
-        text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     let outcome = load_bytes("bomb.yaml", text.as_bytes());
     assert!(outcome.error.is_some());

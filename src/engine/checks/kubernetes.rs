@@ -520,7 +520,10 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
     }
     let upper = name.to_ascii_uppercase();
     let config_like = NOT_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s));
-    let named = (SECRET_NAME_WORDS.iter().any(|w| upper.contains(w)) && !config_like)
+    let named = ((SECRET_NAME_WORDS.iter().any(|w| upper.contains(w))
+        || upper.ends_with("_PASS")
+        || upper.contains("_PASS_"))
+        && !config_like)
         || upper.ends_with("DSN");
     if named {
         // A DSN is only a secret when it carries credentials (user:pass@ or a key@).

@@ -97,6 +97,8 @@ fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Ve
             }
         }
     }
+    // A class of a provider already named by an annotation adds nothing: one finding per provider.
+    let annotated: Vec<String> = hits.iter().filter_map(|h| h.provider.clone()).collect();
     let mut class_value =
         |route: &str, values: &[crate::knowledge::data::ValueMarker], what: &str| {
             let route = Route::parse(route);
@@ -104,6 +106,7 @@ fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Ve
                 && let Some(value) = node.as_str()
                 && let Some(m) = values.iter().find(|m| m.value == value)
                 && let Some(name) = non_eu(ctx, m.provider.as_deref())
+                && !annotated.contains(&key_of(ctx, &name))
             {
                 let hit = Hit::at(resource.locate(node, &route))
                     .var("binding", format!("{what} {value}"))

@@ -17,7 +17,7 @@ fn manifest(file: usize, index: usize) -> String {
         2 => "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
         _ => "europe-west3-docker.pkg.dev/acme/shop/app",
     };
-    let region = if index % 7 == 0 {
+    let region = if index.is_multiple_of(7) {
         "us-east-1"
     } else {
         "eu-central-1"

@@ -232,8 +232,15 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     if args.strict && !result.errors.is_empty() {
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    let failing =
-        threshold(args.fail_on).is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
+    for w in &result.suppression_warnings {
+        eprintln!("warning: {}:{}: {}", w.path, w.line, w.message);
+    }
+    let failing = threshold(args.fail_on).is_some_and(|t| {
+        result
+            .findings
+            .iter()
+            .any(|f| !f.is_suppressed() && f.severity >= t)
+    });
     Ok(if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {

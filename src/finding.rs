@@ -97,9 +97,16 @@ pub struct Finding {
     pub remediation: String,
     pub references: Vec<String>,
     pub fingerprint: String,
+    /// Set when an inline comment or resource metadata suppresses the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<crate::suppress::Suppression>,
 }
 
 impl Finding {
+    pub fn is_suppressed(&self) -> bool {
+        self.suppression.is_some()
+    }
+
     /// Order used everywhere: path, line, column, rule id, then message.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
         (

@@ -14,4 +14,5 @@ pub mod location;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod suppress;
 pub mod tree;

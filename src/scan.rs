@@ -57,6 +57,7 @@ pub struct ScanResult {
     pub skipped: Vec<Skipped>,
     pub errors: Vec<LoadError>,
     pub findings: Vec<Finding>,
+    pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +112,20 @@ pub fn run(
         deploy_regions: request.deploy_regions.clone(),
         resources: &result.resources,
     };
-    result.findings = engine::evaluate(rules, &ctx);
+    let mut findings = engine::evaluate(rules, &ctx);
+    let mut sources = std::collections::HashMap::new();
+    if let Some(bytes) = &request.stdin {
+        sources.insert(
+            std::sync::Arc::from("-"),
+            String::from_utf8_lossy(bytes).into_owned(),
+        );
+    }
+    result.suppression_warnings = crate::suppress::apply(
+        &mut findings,
+        &result.resources,
+        &sources,
+        &crate::suppress::today(),
+    );
+    result.findings = findings;
     Ok(result)
 }

@@ -284,3 +284,59 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn suppressions_inline_and_by_annotation() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("pods.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      # sovscan:ignore RES-007 reason=\"mirrored next sprint\"\n      image: nginx:1.27\n    - name: b\n      image: quay.io/x/b:1 # sovscan:ignore RES-007 reason=\"old\" until=2020-01-01\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\n  annotations:\n    sovscan.dev/ignore: RES-007\n    sovscan.dev/ignore-reason: vendor image\nspec:\n  containers:\n    - name: c\n      image: ghcr.io/x/c:1\n",
+    )
+    .unwrap();
+    let (code, out, err) = stdout_of(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--select",
+        "RES-007",
+        "--fail-on",
+        "medium",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3, "{out}");
+    let by_line = |line: u64| {
+        findings
+            .iter()
+            .find(|f| f["location"]["start_line"] == line)
+            .unwrap()
+    };
+    assert_eq!(by_line(9)["suppression"]["kind"], "inline");
+    assert_eq!(by_line(9)["suppression"]["reason"], "mirrored next sprint");
+    assert!(
+        by_line(11).get("suppression").is_none(),
+        "expired suppression still applied"
+    );
+    assert_eq!(by_line(23)["suppression"]["kind"], "metadata");
+    assert_eq!(report["summary"]["suppressed"], 2);
+    assert_eq!(report["summary"]["findings"], 1);
+    assert!(err.contains("expired on 2020-01-01"), "{err}");
+    // The expired one still fails the gate; without it the scan passes.
+    assert_eq!(code, 1);
+    std::fs::write(
+        dir.join("pods.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27 # sovscan:ignore RES-007\n",
+    )
+    .unwrap();
+    let (code, _, err) = stdout_of(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--select",
+        "RES-007",
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(code, 0);
+    assert!(err.contains("has no reason"), "{err}");
+}

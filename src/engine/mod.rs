@@ -179,6 +179,7 @@ fn finding(
         remediation,
         references: rule.references.clone(),
         fingerprint,
+        suppression: None,
     }
 }
 

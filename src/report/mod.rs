@@ -22,7 +22,9 @@ pub struct ProviderCount {
 
 #[derive(Debug, Serialize, Clone, Default)]
 pub struct Summary {
+    /// Findings that count: all but the suppressed ones.
     pub findings: usize,
+    pub suppressed: usize,
     pub by_severity: BTreeMap<String, usize>,
     pub by_category: BTreeMap<String, usize>,
     pub by_rule: BTreeMap<String, usize>,
@@ -45,8 +47,14 @@ fn percent(part: usize, total: usize) -> Option<u32> {
 }
 
 pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
+    let active: Vec<&crate::finding::Finding> = result
+        .findings
+        .iter()
+        .filter(|f| !f.is_suppressed())
+        .collect();
     let mut summary = Summary {
-        findings: result.findings.len(),
+        findings: active.len(),
+        suppressed: result.findings.len() - active.len(),
         ..Default::default()
     };
     for s in Severity::ALL {
@@ -57,7 +65,7 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     }
     let mut tied: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     let mut objectives = BTreeSet::new();
-    for f in &result.findings {
+    for f in &active {
         *summary
             .by_severity
             .entry(f.severity.as_str().into())

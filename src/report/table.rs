@@ -37,7 +37,7 @@ fn new_table(color: bool) -> Table {
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool) -> String {
     let mut out = String::new();
     let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for f in &result.findings {
+    for f in result.findings.iter().filter(|f| !f.is_suppressed()) {
         match by_file.last_mut() {
             Some((path, list)) if *path == &*f.location.path => list.push(f),
             _ => by_file.push((&f.location.path, vec![f])),
@@ -82,6 +82,13 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         result.errors.len(),
         kb.version
     );
+    if summary.suppressed > 0 {
+        let _ = writeln!(
+            out,
+            "{} findings suppressed (listed in the JSON report).",
+            summary.suppressed
+        );
+    }
     let mut counts = new_table(color);
     counts.set_header(vec![
         "findings", "critical", "high", "medium", "low", "info",
@@ -99,7 +106,9 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
             let n = result
                 .findings
                 .iter()
-                .filter(|f| f.category.as_str() == category && f.severity == s)
+                .filter(|f| {
+                    !f.is_suppressed() && f.category.as_str() == category && f.severity == s
+                })
                 .count();
             row.push(Cell::new(n));
         }

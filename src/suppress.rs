@@ -1,0 +1,256 @@
+//! Suppressions: inline `# sovscan:ignore RES-001 reason="…" until=2027-03-31` comments on or
+//! above the flagged line, the `sovscan.dev/ignore` annotation on Kubernetes objects, and
+//! `Metadata.sovscan.ignore` on CloudFormation/ARM resources. Suppressed findings stay in the
+//! report, marked, and no longer count for the exit code.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::finding::Finding;
+use crate::model::Resource;
+use crate::tree::Node;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// `inline` (a comment) or `metadata` (an annotation or metadata entry on the resource).
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A suppression that was written but did not apply as intended.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SuppressionWarning {
+    pub path: String,
+    pub line: u32,
+    pub message: String,
+}
+
+struct Directive {
+    rules: Vec<String>,
+    reason: Option<String>,
+    until: Option<String>,
+}
+
+/// Parses `sovscan:ignore RES-001,HYP-003 reason="moving in Q3" until=2027-03-31` out of a line.
+fn parse_directive(line: &str) -> Option<Directive> {
+    let start = line.find("sovscan:ignore")?;
+    let mut rest = &line[start + "sovscan:ignore".len()..];
+    let mut rules = Vec::new();
+    let mut reason = None;
+    let mut until = None;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(after) = rest.strip_prefix("reason=") {
+            let (value, tail) = quoted_or_word(after);
+            reason = Some(value);
+            rest = tail;
+        } else if let Some(after) = rest.strip_prefix("until=") {
+            let (value, tail) = quoted_or_word(after);
+            until = Some(value);
+            rest = tail;
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rules.extend(
+                rest[..end]
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string),
+            );
+            rest = &rest[end..];
+        }
+    }
+    Some(Directive {
+        rules,
+        reason,
+        until,
+    })
+}
+
+fn quoted_or_word(text: &str) -> (String, &str) {
+    for quote in ['"', '\''] {
+        if let Some(inner) = text.strip_prefix(quote) {
+            let end = inner.find(quote).unwrap_or(inner.len());
+            return (inner[..end].to_string(), inner.get(end + 1..).unwrap_or(""));
+        }
+    }
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    (text[..end].to_string(), &text[end..])
+}
+
+/// Today as `YYYY-MM-DD` (UTC), from the system clock; `SOVSCAN_TODAY` overrides it.
+pub fn today() -> String {
+    if let Ok(value) = std::env::var("SOVSCAN_TODAY") {
+        return value;
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn matches_rule(listed: &[String], finding: &Finding) -> bool {
+    listed.is_empty()
+        || listed.iter().any(|r| {
+            r.eq_ignore_ascii_case(&finding.rule_id) || *r == finding.rule_name || r == "all"
+        })
+}
+
+/// Rules named in a resource's metadata suppression, with the reason if one is given.
+fn metadata_directive(resource: &Resource) -> Option<(Vec<String>, Option<String>)> {
+    let body = &resource.body;
+    let annotations = body.path("metadata.annotations");
+    if let Some(list) = annotations
+        .and_then(|a| a.get("sovscan.dev/ignore"))
+        .and_then(Node::as_str)
+    {
+        let reason = annotations
+            .and_then(|a| a.get("sovscan.dev/ignore-reason"))
+            .and_then(Node::scalar_text);
+        return Some((split_list(list), reason));
+    }
+    for root in ["Metadata", "metadata"] {
+        if let Some(sovscan) = body.get(root).and_then(|m| m.get("sovscan")) {
+            let rules = match sovscan.get("ignore") {
+                Some(node) if !node.items().is_empty() => {
+                    node.items().iter().filter_map(Node::scalar_text).collect()
+                }
+                Some(node) => node.as_str().map(split_list).unwrap_or_default(),
+                None => continue,
+            };
+            let reason = sovscan.get("reason").and_then(Node::scalar_text);
+            return Some((rules, reason));
+        }
+    }
+    None
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Marks suppressed findings and returns warnings about suppressions (missing reason, expired).
+/// `sources` maps a path to its text, for inline comments; paths not in it are read from disk.
+pub fn apply(
+    findings: &mut [Finding],
+    resources: &[Resource],
+    sources: &HashMap<Arc<str>, String>,
+    today: &str,
+) -> Vec<SuppressionWarning> {
+    let mut warnings = Vec::new();
+    let mut cache: HashMap<Arc<str>, Option<Vec<String>>> = HashMap::new();
+    let by_address: HashMap<(&str, &str), &Resource> = resources
+        .iter()
+        .map(|r| ((r.path.as_ref(), r.address.as_str()), r))
+        .collect();
+    for finding in findings.iter_mut() {
+        let path = Arc::clone(&finding.location.path);
+        let lines = cache.entry(Arc::clone(&path)).or_insert_with(|| {
+            sources
+                .get(&path)
+                .cloned()
+                .or_else(|| std::fs::read_to_string(&*path).ok())
+                .map(|t| t.lines().map(str::to_string).collect())
+        });
+        let line = finding.location.start_line as usize;
+        let mut candidates = Vec::new();
+        if let Some(lines) = lines {
+            for n in [line, line.saturating_sub(1)] {
+                if n >= 1
+                    && let Some(text) = lines.get(n - 1)
+                    && let Some(d) = parse_directive(text)
+                {
+                    candidates.push((n as u32, d));
+                }
+            }
+        }
+        for (n, d) in candidates {
+            if !matches_rule(&d.rules, finding) {
+                continue;
+            }
+            if let Some(until) = &d.until
+                && until.as_str() < today
+            {
+                warnings.push(SuppressionWarning {
+                    path: path.to_string(),
+                    line: n,
+                    message: format!("suppression of {} expired on {until}", finding.rule_id),
+                });
+                continue;
+            }
+            if d.reason.is_none() {
+                warnings.push(SuppressionWarning {
+                    path: path.to_string(),
+                    line: n,
+                    message: format!("suppression of {} has no reason=\"…\"", finding.rule_id),
+                });
+            }
+            finding.suppression = Some(Suppression {
+                kind: "inline",
+                reason: d.reason.clone(),
+                until: d.until.clone(),
+            });
+            break;
+        }
+        if finding.suppression.is_some() {
+            continue;
+        }
+        if let Some(resource) = by_address.get(&(path.as_ref(), finding.resource.address.as_str()))
+            && let Some((rules, reason)) = metadata_directive(resource)
+            && matches_rule(&rules, finding)
+            && !rules.is_empty()
+        {
+            finding.suppression = Some(Suppression {
+                kind: "metadata",
+                reason,
+                until: None,
+            });
+        }
+    }
+    warnings.sort();
+    warnings.dedup();
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_parse() {
+        let d = parse_directive("  image: nginx # sovscan:ignore RES-007,HYP-011 reason=\"mirror in Q3\" until=2027-03-31").unwrap();
+        assert_eq!(d.rules, ["RES-007", "HYP-011"]);
+        assert_eq!(d.reason.as_deref(), Some("mirror in Q3"));
+        assert_eq!(d.until.as_deref(), Some("2027-03-31"));
+        assert!(parse_directive("image: nginx").is_none());
+    }
+
+    #[test]
+    fn today_is_a_date() {
+        let t = today();
+        assert_eq!(t.len(), 10);
+        assert!(t.as_str() > "2020-01-01");
+    }
+}

@@ -44,6 +44,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules { action } => match action {
             RulesAction::List { rules, format } => list_rules(&rules, format),
             RulesAction::Show { id, rules } => explain(&id, &rules),
+            RulesAction::Docs { rules } => {
+                let text = crate::docs::rules_markdown(&load_rules(&rules)?);
+                std::io::stdout().write_all(text.as_bytes())?;
+                Ok(ExitCode::SUCCESS)
+            }
         },
         Command::Explain { id, rules } => explain(&id, &rules),
         Command::Completions { shell } => {

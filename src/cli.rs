@@ -50,6 +50,11 @@ pub enum RulesAction {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Print the rule reference as Markdown (the content of docs/rules.md).
+    Docs {
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
     /// Show one rule in full.
     Show {
         id: String,

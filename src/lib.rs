@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod docs;
 pub mod engine;
 pub mod extract;
 pub mod finding;

@@ -405,30 +405,35 @@ fn placements(resource: &Resource) -> Vec<(Route, &Node, String)> {
     out
 }
 
-fn placement_hits(ctx: &Context, resource: &Resource) -> Vec<Hit> {
+/// Placements outside the EU/EEA; with `include_unknown`, also values no knowledge-base entry
+/// resolves (reported low: an unknown location is never assumed to be fine).
+fn placement_hits(ctx: &Context, resource: &Resource, include_unknown: bool) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (route, node, value) in placements(resource) {
-        let Some(info) = ctx.kb.resolve_region_any(&value) else {
-            continue;
+        let place = match ctx.kb.resolve_region_any(&value) {
+            Some(info) if info.countries.iter().all(|c| ctx.kb.in_eea(c)) => continue,
+            Some(info) => info.countries.join("+"),
+            None if include_unknown => "a location sovscan does not know".to_string(),
+            None => continue,
         };
-        if info.countries.iter().all(|c| ctx.kb.in_eea(c)) {
-            continue;
-        }
-        hits.push(
-            Hit::at(resource.locate(node, &route))
-                .var("value", value.clone())
-                .var("place", info.countries.join("+"))
-                .evidence(value.clone())
-                .key(value),
-        );
+        let hit = Hit::at(resource.locate(node, &route))
+            .var("value", value.clone())
+            .var("place", place)
+            .evidence(value.clone())
+            .key(value.clone());
+        hits.push(if ctx.kb.resolve_region_any(&value).is_none() {
+            hit.severity(Severity::Low)
+        } else {
+            hit
+        });
     }
     hits
 }
 
 fn placement_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let personal = ctx.is_personal_data(resource);
-    hits.extend(placement_hits(ctx, resource).into_iter().map(|h| {
-        if personal {
+    hits.extend(placement_hits(ctx, resource, true).into_iter().map(|h| {
+        if personal && h.severity != Some(Severity::Low) {
             h.severity(Severity::High)
         } else {
             h
@@ -440,7 +445,7 @@ fn personal_data_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     if !ctx.is_personal_data(resource) {
         return;
     }
-    for hit in placement_hits(ctx, resource) {
+    for hit in placement_hits(ctx, resource, false) {
         hits.push(hit.var("how", "is scheduled onto nodes in"));
     }
     for d in destinations(ctx, resource) {

@@ -1,9 +1,9 @@
-//! YAML streams into spanned trees with serde-saphyr, under parser budgets.
-//! Booleans follow YAML 1.2 (`NO` stays a string), tags such as `!Ref` are kept on their node.
+//! YAML streams into spanned trees, built straight from the events of serde-saphyr's parser
+//! (`granit_parser`) under our own budgets. Booleans and numbers follow the YAML 1.2 core schema
+//! (`NO` stays a string), anchors, aliases and merge keys are resolved, tags like `!Ref` are kept.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Budget, Options, Spanned, Tagged};
-use std::fmt;
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span as EventSpan, Tag};
+use std::collections::HashMap;
 
 use crate::tree::{Entry, Node, Pos, Span, Value};
 
@@ -11,130 +11,8 @@ use crate::tree::{Entry, Node, Pos, Span, Value};
 pub const MAX_DEPTH: usize = 256;
 pub const MAX_DOCUMENTS: usize = 10_000;
 pub const MAX_NODES: usize = 5_000_000;
-pub const MAX_ALIASES: usize = 10_000;
-/// Events replayed through aliases across one file ("billion laughs" guard).
-pub const MAX_REPLAYED_EVENTS: usize = 100_000;
-
-enum RawValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<RawNode>),
-    Map(Vec<(RawNode, RawNode)>),
-}
-
-type RawNode = Spanned<Tagged<RawValue>>;
-
-impl<'de> Deserialize<'de> for RawValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct RawVisitor;
-        impl<'de> Visitor<'de> for RawVisitor {
-            type Value = RawValue;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any YAML value")
-            }
-            fn visit_unit<E>(self) -> Result<RawValue, E> {
-                Ok(RawValue::Null)
-            }
-            fn visit_none<E>(self) -> Result<RawValue, E> {
-                Ok(RawValue::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawValue, D::Error> {
-                RawValue::deserialize(d)
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
-                Ok(RawValue::Bool(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
-                Ok(RawValue::Int(v))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<RawValue, E> {
-                Ok(i64::try_from(v).map_or(RawValue::Float(v as f64), RawValue::Int))
-            }
-            fn visit_i128<E>(self, v: i128) -> Result<RawValue, E> {
-                Ok(RawValue::Str(v.to_string()))
-            }
-            fn visit_u128<E>(self, v: u128) -> Result<RawValue, E> {
-                Ok(RawValue::Str(v.to_string()))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
-                Ok(RawValue::Float(v))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
-                Ok(RawValue::Str(v.to_string()))
-            }
-            fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
-                Ok(RawValue::Str(v))
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<RawValue, E> {
-                Ok(RawValue::Str(String::from_utf8_lossy(v).into_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<RawNode>()? {
-                    items.push(item);
-                }
-                Ok(RawValue::Seq(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawValue, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry::<RawNode, RawNode>()? {
-                    entries.push(entry);
-                }
-                Ok(RawValue::Map(entries))
-            }
-        }
-        deserializer.deserialize_any(RawVisitor)
-    }
-}
-
-fn span_of(node: &RawNode) -> Span {
-    let loc = &node.referenced;
-    let start = Pos {
-        line: u32::try_from(loc.line()).unwrap_or(u32::MAX),
-        column: u32::try_from(loc.column()).unwrap_or(u32::MAX),
-    };
-    let len = u32::try_from(loc.span().len()).unwrap_or(0);
-    let end = match &node.value.0 {
-        RawValue::Seq(_) | RawValue::Map(_) => start,
-        _ => Pos {
-            line: start.line,
-            column: start.column.saturating_add(len),
-        },
-    };
-    Span { start, end }
-}
-
-fn convert(raw: RawNode) -> Node {
-    let span = span_of(&raw);
-    let Tagged(value, tag) = raw.value;
-    let value = match value {
-        RawValue::Null => Value::Null,
-        RawValue::Bool(b) => Value::Bool(b),
-        RawValue::Int(i) => Value::Int(i),
-        RawValue::Float(f) => Value::Float(f),
-        RawValue::Str(s) => Value::Str(s),
-        RawValue::Seq(items) => Value::Seq(items.into_iter().map(convert).collect()),
-        RawValue::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| {
-                    let key_node = convert(k);
-                    Entry {
-                        key: key_node.scalar_text().unwrap_or_default(),
-                        key_span: key_node.span,
-                        value: convert(v),
-                    }
-                })
-                .collect(),
-        ),
-    };
-    // Core-schema tags say nothing the value does not; keep only application tags like `!Ref`.
-    let tag = tag.filter(|t| !t.starts_with("tag:yaml.org,2002:") && !t.starts_with("!!"));
-    Node { value, tag, span }
-}
+/// Nodes copied through aliases across one file ("billion laughs" guard).
+pub const MAX_ALIAS_NODES: usize = 100_000;
 
 /// A parse failure with its position.
 #[derive(Debug, Clone)]
@@ -144,50 +22,312 @@ pub struct SyntaxError {
     pub reason: String,
 }
 
-fn options() -> Options {
-    let mut options = Options::default();
-    options.strict_booleans = true;
-    options.leading_zero_numbers_as_strings = true;
-    options.with_snippet = false;
-    let mut budget = Budget::default();
-    budget.max_depth = MAX_DEPTH;
-    budget.max_documents = MAX_DOCUMENTS;
-    budget.max_nodes = MAX_NODES;
-    budget.max_aliases = MAX_ALIASES;
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
-    options
+fn pos(marker: &serde_saphyr::granit_parser::Marker) -> Pos {
+    Pos {
+        line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(marker.col() + 1).unwrap_or(u32::MAX),
+    }
+}
+
+fn span(s: &EventSpan) -> Span {
+    Span {
+        start: pos(&s.start),
+        end: pos(&s.end),
+    }
+}
+
+fn error_at(s: &EventSpan, reason: impl Into<String>) -> SyntaxError {
+    let p = pos(&s.start);
+    SyntaxError {
+        line: p.line,
+        column: p.column,
+        reason: reason.into(),
+    }
+}
+
+/// Application tags (`!Ref`, `!Sub`) are kept; core-schema tags (`!!str`) only steer typing.
+fn application_tag(tag: Option<&Tag>) -> Option<String> {
+    tag.filter(|t| !t.is_yaml_core_schema())
+        .map(ToString::to_string)
+}
+
+fn core_tag(tag: Option<&Tag>) -> Option<&str> {
+    tag.filter(|t| t.is_yaml_core_schema()).map(Tag::suffix)
+}
+
+/// Types a plain scalar by the YAML 1.2 core schema; numbers with leading zeros stay strings
+/// (account ids such as `012345678901`).
+fn plain_scalar(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.len() > 1 && digits.starts_with('0') {
+            return Value::Str(text.to_string());
+        }
+        return text
+            .parse::<i64>()
+            .map_or_else(|_| Value::Str(text.to_string()), Value::Int);
+    }
+    if let Some(hex) = text.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Value::Int(i);
+    }
+    if let Some(oct) = text.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Value::Int(i);
+    }
+    let looks_float = digits
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    if looks_float && let Ok(f) = text.parse::<f64>() {
+        return Value::Float(f);
+    }
+    Value::Str(text.to_string())
+}
+
+fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    match core_tag(tag) {
+        Some("str") => return Value::Str(text.to_string()),
+        Some("null") => return Value::Null,
+        Some("int" | "float" | "bool") => return plain_scalar(text),
+        _ => {}
+    }
+    if style == ScalarStyle::Plain && tag.is_none() {
+        plain_scalar(text)
+    } else {
+        Value::Str(text.to_string())
+    }
+}
+
+enum Frame {
+    Seq {
+        node: Node,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        node: Node,
+        anchor: usize,
+        entries: Vec<Entry>,
+        key: Option<Node>,
+        merges: Vec<Node>,
+    },
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + node.items().iter().map(count_nodes).sum::<usize>()
+        + node
+            .entries()
+            .iter()
+            .map(|e| count_nodes(&e.value))
+            .sum::<usize>()
+}
+
+/// Mapping entries with merged (`<<`) entries first, so explicit keys win under last-wins lookup.
+fn merged_entries(entries: Vec<Entry>, merges: Vec<Node>) -> Vec<Entry> {
+    if merges.is_empty() {
+        return entries;
+    }
+    let mut out: Vec<Entry> = Vec::new();
+    for merge in merges {
+        let sources: Vec<Node> = match merge.value {
+            Value::Seq(items) => items,
+            _ => vec![merge],
+        };
+        for source in sources {
+            for e in source.entries() {
+                if !entries.iter().any(|x| x.key == e.key) && !out.iter().any(|x| x.key == e.key) {
+                    out.push(e.clone());
+                }
+            }
+        }
+    }
+    out.extend(entries);
+    out
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    alias_nodes: usize,
+    documents: Vec<Node>,
+}
+
+impl Builder {
+    /// Places a finished node into its parent, or makes it the document root.
+    fn finish(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                key,
+                merges,
+                ..
+            }) => match key.take() {
+                None => *key = Some(node),
+                Some(k)
+                    if k.as_str() == Some("<<") && (node.is_map() || !node.items().is_empty()) =>
+                {
+                    merges.push(node)
+                }
+                Some(k) => entries.push(Entry {
+                    key: k.scalar_text().unwrap_or_default(),
+                    key_span: k.span,
+                    value: node,
+                }),
+            },
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, at: &EventSpan) -> Result<(), SyntaxError> {
+        let is_sequence = matches!(event, Event::SequenceStart(..));
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(at)?;
+                let node = Node {
+                    value: scalar_value(&text, style, tag.as_deref()),
+                    tag: application_tag(tag.as_deref()),
+                    span: span(at),
+                };
+                self.finish(node, anchor);
+            }
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
+                self.count(at)?;
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(error_at(
+                        at,
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                let node = Node {
+                    value: Value::Null,
+                    tag: application_tag(tag.as_deref()),
+                    span: Span::point(pos(&at.start).line, pos(&at.start).column),
+                };
+                self.stack.push(if is_sequence {
+                    Frame::Seq {
+                        node,
+                        anchor,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Frame::Map {
+                        node,
+                        anchor,
+                        entries: Vec::new(),
+                        key: None,
+                        merges: Vec::new(),
+                    }
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Err(error_at(at, "unbalanced end of collection"));
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq {
+                        mut node,
+                        anchor,
+                        items,
+                    } => {
+                        node.value = Value::Seq(items);
+                        (node, anchor)
+                    }
+                    Frame::Map {
+                        mut node,
+                        anchor,
+                        entries,
+                        merges,
+                        ..
+                    } => {
+                        node.value = Value::Map(merged_entries(entries, merges));
+                        (node, anchor)
+                    }
+                };
+                let mut node = node;
+                node.span.end = pos(&at.end);
+                self.finish(node, anchor);
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).cloned() else {
+                    return Err(error_at(at, "alias to an unknown anchor"));
+                };
+                self.alias_nodes += count_nodes(&target);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(error_at(
+                        at,
+                        format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                    ));
+                }
+                self.finish(target, 0);
+            }
+            Event::DocumentStart(..) => {
+                self.anchors.clear();
+                if self.documents.len() >= MAX_DOCUMENTS {
+                    return Err(error_at(at, format!("more than {MAX_DOCUMENTS} documents")));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, at: &EventSpan) -> Result<(), SyntaxError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(error_at(at, format!("more than {MAX_NODES} nodes")));
+        }
+        Ok(())
+    }
 }
 
 /// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
-    let raw: Vec<RawNode> =
-        serde_saphyr::from_multiple_with_options(text, options()).map_err(|err| {
-            let (line, column) = err
-                .location()
-                .map(|l| {
-                    (
-                        u32::try_from(l.line()).unwrap_or(0),
-                        u32::try_from(l.column()).unwrap_or(0),
-                    )
-                })
-                .unwrap_or((0, 0));
-            let message = err.to_string();
-            let reason = message
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid YAML")
-                .trim()
-                .to_string();
-            SyntaxError {
-                line,
-                column,
-                reason,
+    let mut builder = Builder {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        alias_nodes: 0,
+        documents: Vec::new(),
+    };
+    for item in Parser::new_from_str(text) {
+        match item {
+            Ok((event, at)) => builder.event(event, &at)?,
+            Err(e) => {
+                let p = pos(e.marker());
+                return Err(SyntaxError {
+                    line: p.line,
+                    column: p.column,
+                    reason: e.info().to_string(),
+                });
             }
-        })?;
-    Ok(raw
+        }
+    }
+    Ok(builder
+        .documents
         .into_iter()
-        .map(convert)
         .filter(|n| !n.is_null())
         .collect())
 }
@@ -203,15 +343,34 @@ mod tests {
         let a = docs[0].get("a").unwrap();
         assert_eq!(a.as_str(), Some("NO"));
         assert_eq!((a.span.start.line, a.span.start.column), (1, 4));
+        assert_eq!((a.span.end.line, a.span.end.column), (1, 6));
         let b = docs[0].get("b").unwrap();
         assert_eq!(b.tag.as_deref(), Some("!Ref"));
         assert_eq!(docs[1].path("c[1]").and_then(Node::as_i64), Some(2));
     }
 
     #[test]
-    fn merge_keys_expand() {
-        let docs = parse_stream("x: &a {k: v}\ny:\n  <<: *a\n  z: 1\n").unwrap();
+    fn scalars_follow_the_core_schema() {
+        let docs = parse_stream(
+            "a: 012345678901\nb: 42\nc: 1.5\nd: '42'\ne: ~\nf: yes\ng: !!str 7\nh: 1e3\n",
+        )
+        .unwrap();
+        let d = &docs[0];
+        assert_eq!(d.get("a").and_then(Node::as_str), Some("012345678901"));
+        assert_eq!(d.get("b").map(|n| &n.value), Some(&Value::Int(42)));
+        assert_eq!(d.get("c").map(|n| &n.value), Some(&Value::Float(1.5)));
+        assert_eq!(d.get("d").map(|n| &n.value), Some(&Value::Str("42".into())));
+        assert!(d.get("e").unwrap().is_null());
+        assert_eq!(d.get("f").and_then(Node::as_str), Some("yes"));
+        assert_eq!(d.get("g").map(|n| &n.value), Some(&Value::Str("7".into())));
+        assert_eq!(d.get("h").map(|n| &n.value), Some(&Value::Float(1000.0)));
+    }
+
+    #[test]
+    fn merge_keys_expand_and_explicit_keys_win() {
+        let docs = parse_stream("x: &a {k: v, z: 0}\ny:\n  z: 1\n  <<: *a\n").unwrap();
         assert_eq!(docs[0].path("y.k").and_then(Node::as_str), Some("v"));
+        assert_eq!(docs[0].path("y.z").and_then(Node::as_i64), Some(1));
     }
 
     #[test]
@@ -230,5 +389,10 @@ mod tests {
             ));
         }
         assert!(parse_stream(&text).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        assert!(parse_stream(&"[".repeat(10_000)).is_err());
     }
 }

@@ -31,6 +31,15 @@ pub static CHECKS: &[(&str, Check)] = &[
     ("cloud_node_binding", Check::Resource(cloud_node_binding)),
 ];
 
+static NO_NODE: Node = Node {
+    value: crate::tree::Value::Null,
+    tag: None,
+    span: crate::tree::Span {
+        start: crate::tree::Pos { line: 0, column: 0 },
+        end: crate::tree::Pos { line: 0, column: 0 },
+    },
+};
+
 /// A provider controlled from outside the EU (AWS, Azure, Google, Oracle, Alibaba, IBM, …).
 fn non_eu(ctx: &Context, provider: Option<&str>) -> Option<String> {
     let p = provider?;
@@ -563,10 +572,11 @@ fn cloud_node_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
             }
         }
         let mut found = Vec::new();
-        spec.walk(&spec_route, &mut |route, node| {
+        let affinity_route = spec_route.key("affinity").key("nodeAffinity");
+        let affinity = spec.path("affinity.nodeAffinity").unwrap_or(&NO_NODE);
+        affinity.walk(&affinity_route, &mut |route, node| {
             if let (Some(key), Some(values)) =
                 (node.get("key").and_then(Node::as_str), node.get("values"))
-                && route.to_string().contains("nodeAffinity")
             {
                 let first = values
                     .items()

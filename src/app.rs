@@ -225,6 +225,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let text = match args.format {
         OutputFormat::Table => report::table::render(&result, kb, color, args.quiet),
         OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
+        OutputFormat::Sarif => report::sarif::render(&result, &rules),
+        OutputFormat::Github => report::sarif::render_github(&result),
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)

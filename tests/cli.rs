@@ -340,3 +340,31 @@ fn suppressions_inline_and_by_annotation() {
     assert_eq!(code, 0);
     assert!(err.contains("has no reason"), "{err}");
 }
+
+#[test]
+fn sarif_and_github_outputs() {
+    let (code, out, _) = stdout_of(&["scan", "fixtures/demo", "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let (_, json, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(results.len(), report["findings"].as_array().unwrap().len());
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        assert!(rules[index]["properties"]["security-severity"].is_string());
+        assert!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+    }
+    let (_, github, _) = stdout_of(&["scan", "fixtures/demo", "--format", "github"]);
+    assert_eq!(github.lines().count(), results.len());
+    assert!(github.lines().all(|l| l.starts_with("::")));
+}

@@ -108,6 +108,15 @@ fn fill(template: &str, vars: &BTreeMap<&str, String>) -> String {
     out
 }
 
+/// Joins the hard-wrapped lines of a YAML block into paragraphs (blank lines stay breaks).
+pub fn reflow(text: &str) -> String {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
     let region = resource.region.as_ref();
     let country = region
@@ -153,7 +162,7 @@ fn finding(
         vars.insert(k, v);
     }
     let message = fill(&rule.message, &vars);
-    let remediation = fill(rule.fix.trim(), &vars);
+    let remediation = reflow(&fill(rule.fix.trim(), &vars));
     let fingerprint = fingerprint(
         &rule.id,
         &hit.location.path,

@@ -2,6 +2,7 @@
 //! findings and positions.
 
 pub mod json;
+pub mod sarif;
 pub mod table;
 
 use serde::Serialize;

@@ -11,6 +11,7 @@ use crate::cli::{
 };
 use crate::engine::{self, Profile, Rule};
 use crate::finding::Severity;
+use crate::policy::Policy;
 use crate::{knowledge, report, scan};
 
 /// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input error.
@@ -51,6 +52,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Explain { id, rules } => explain(&id, &rules),
+        Command::Init => {
+            let path = std::path::Path::new(crate::policy::FILE_NAME);
+            if path.exists() {
+                bail!("{} already exists; not overwritten", path.display());
+            }
+            std::fs::write(path, crate::policy::TEMPLATE)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -189,9 +200,49 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
     }
 }
 
+fn parse_fail_on(text: &str) -> Result<FailOn> {
+    use clap::ValueEnum;
+    FailOn::from_str(text, true).map_err(|_| {
+        anyhow::anyhow!("fail_on {text:?} in the settings file is not one of critical, high, medium, low, info, never")
+    })
+}
+
+/// The settings file named by `--config`, or the nearest `.sovscan.yaml`.
+fn load_policy(args: &ScanArgs) -> Result<Policy> {
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => {
+            let start = args
+                .paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .cloned()
+                .unwrap_or_else(|| std::path::PathBuf::from("."));
+            Policy::discover(&start)
+        }
+    };
+    match path {
+        Some(path) => Ok(Policy::read(&path)?),
+        None => Ok(Policy::default()),
+    }
+}
+
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let kb = knowledge::get()?;
-    let rules = engine::select_rules(load_rules(&args.rules)?, &args.select, &args.ignore);
+    let policy = load_policy(&args)?;
+    let rule_dirs: Vec<_> = policy.rules.iter().chain(&args.rules).cloned().collect();
+    let select = if args.select.is_empty() {
+        &policy.select
+    } else {
+        &args.select
+    };
+    let ignore: Vec<String> = policy.ignore.iter().chain(&args.ignore).cloned().collect();
+    let rules = engine::select_rules(load_rules(&rule_dirs)?, select, &ignore);
+    let fail_on = match (args.fail_on, &policy.fail_on) {
+        (Some(f), _) => f,
+        (None, Some(text)) => parse_fail_on(text)?,
+        (None, None) => FailOn::High,
+    };
     let mut paths = Vec::new();
     let mut stdin = None;
     for p in &args.paths {
@@ -208,16 +259,35 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let request = scan::ScanRequest {
         paths,
         stdin,
-        excludes: args.exclude.clone(),
+        excludes: policy
+            .exclude
+            .iter()
+            .chain(&args.exclude)
+            .cloned()
+            .collect(),
         profile: match args.profile {
-            ProfileArg::Eu => Profile::Eu,
-            ProfileArg::Adequacy => Profile::Adequacy,
-            ProfileArg::Strict => Profile::Strict,
+            Some(ProfileArg::Eu) => Profile::Eu,
+            Some(ProfileArg::Adequacy) => Profile::Adequacy,
+            Some(ProfileArg::Strict) => Profile::Strict,
+            None => policy.profile.unwrap_or(Profile::Eu),
         },
-        deploy_regions: args.deploy_region.clone(),
-        ..Default::default()
+        deploy_regions: if args.deploy_region.is_empty() {
+            policy.deploy_regions.clone()
+        } else {
+            args.deploy_region.clone()
+        },
+        personal_data_labels: if policy.personal_data_labels.is_empty() {
+            scan::default_personal_data_labels()
+        } else {
+            policy.personal_data_labels.clone().into_iter().collect()
+        },
     };
-    let result = scan::run(&request, &rules, kb)?;
+    let mut result = scan::run(&request, &rules, kb)?;
+    for finding in &mut result.findings {
+        if let Some(severity) = policy.severity.get(&finding.rule_id) {
+            finding.severity = *severity;
+        }
+    }
     let color = !args.no_color
         && args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
@@ -242,7 +312,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     for w in &result.suppression_warnings {
         eprintln!("warning: {}:{}: {}", w.path, w.line, w.message);
     }
-    let failing = threshold(args.fail_on).is_some_and(|t| {
+    let failing = threshold(fail_on).is_some_and(|t| {
         result
             .findings
             .iter()

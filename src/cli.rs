@@ -36,6 +36,8 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Write a commented .sovscan.yaml into the current folder.
+    Init,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -110,9 +112,9 @@ pub struct ScanArgs {
     /// Write the report to a file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    pub fail_on: FailOn,
+    /// Exit with 1 when a finding is at or above this severity [default: high].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Only these rules: id, id prefix, name or category (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -128,9 +130,12 @@ pub struct ScanArgs {
     /// Leave out paths matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Which locations and providers are allowed.
-    #[arg(long, value_enum, default_value_t = ProfileArg::Eu)]
-    pub profile: ProfileArg,
+    /// Which locations and providers are allowed [default: eu].
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
+    /// Settings file [default: the nearest .sovscan.yaml above the first path].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Region that region-agnostic templates are deployed to (repeatable).
     #[arg(long, value_name = "REGION")]
     pub deploy_region: Vec<String>,

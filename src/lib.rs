@@ -13,6 +13,7 @@ pub mod knowledge;
 pub mod load;
 pub mod location;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod suppress;

@@ -368,3 +368,50 @@ fn sarif_and_github_outputs() {
     assert_eq!(github.lines().count(), results.len());
     assert!(github.lines().all(|l| l.starts_with("::")));
 }
+
+#[test]
+fn settings_file_is_found_upward_and_flags_override_it() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("k8s")).unwrap();
+    std::fs::write(
+        dir.join("k8s/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27\n",
+    )
+    .unwrap();
+    // Without settings a medium finding passes the default gate.
+    assert_eq!(stdout_of(&["scan", dir.join("k8s").to_str().unwrap()]).0, 0);
+    std::fs::write(
+        dir.join(".sovscan.yaml"),
+        "fail_on: medium\nseverity:\n  RES-007: low\n",
+    )
+    .unwrap();
+    // The override lowers RES-007 to low, so `fail_on: medium` still passes …
+    let (code, out, _) = stdout_of(&[
+        "scan",
+        dir.join("k8s").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["findings"][0]["severity"], "low");
+    // … and the command line wins over the file.
+    assert_eq!(
+        stdout_of(&[
+            "scan",
+            dir.join("k8s").to_str().unwrap(),
+            "--fail-on",
+            "low"
+        ])
+        .0,
+        1
+    );
+    std::fs::write(
+        dir.join(".sovscan.yaml"),
+        "fail_on: medium\nprofil: strict\n",
+    )
+    .unwrap();
+    let (code, _, err) = stdout_of(&["scan", dir.join("k8s").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains(".sovscan.yaml:2:"), "{err}");
+}

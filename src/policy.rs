@@ -1,0 +1,163 @@
+//! `.sovscan.yaml`: a team's defaults for scans (profile, gate, rule selection, severities,
+//! personal-data labels, deploy regions). Unknown keys are errors with their line.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::engine::Profile;
+use crate::finding::Severity;
+
+pub const FILE_NAME: &str = ".sovscan.yaml";
+
+/// The commented file `sovscan init` writes.
+pub const TEMPLATE: &str = r#"# sovscan settings for this repository. Command-line options override them.
+
+# Allowed locations: eu (EU/EEA; adequacy countries are a low finding), adequacy (EU/EEA and
+# adequacy countries), strict (EU/EEA on EU-controlled providers only).
+profile: eu
+
+# Exit with 1 when a finding is at or above this severity (critical, high, medium, low, info, never).
+fail_on: high
+
+# Regions that region-agnostic templates (CloudFormation, ARM, modules without a provider
+# region) are deployed to.
+deploy_regions: []
+
+# Labels or tags that mark a workload or resource as holding personal data.
+personal_data_labels:
+  data-classification: personal
+
+# Rules to run (ids, id prefixes, names or categories; empty means all) and to skip.
+select: []
+ignore: []
+
+# Severity overrides by rule id, e.g. HYP-003: medium
+severity: {}
+
+# Paths to leave out (globs) and extra rule packs (folders of rule YAML files).
+exclude: []
+rules: []
+"#;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    #[serde(default)]
+    pub fail_on: Option<String>,
+    #[serde(default)]
+    pub deploy_regions: Vec<String>,
+    #[serde(default)]
+    pub personal_data_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub select: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Where the policy was read from (relative rule paths resolve against its folder).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}:{line}:{column}: {reason}")]
+    Invalid {
+        path: String,
+        line: u64,
+        column: u64,
+        reason: String,
+    },
+    #[error("cannot read {path}: {reason}")]
+    Io { path: String, reason: String },
+}
+
+impl Policy {
+    pub fn read(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut options = serde_saphyr::Options::default();
+        options.strict_booleans = true;
+        let mut policy: Policy = if text.trim().is_empty() {
+            Policy::default()
+        } else {
+            serde_saphyr::from_str_with_options(&text, options).map_err(|e| {
+                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+                PolicyError::Invalid {
+                    path: path.display().to_string(),
+                    line,
+                    column,
+                    reason: e
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or("invalid")
+                        .to_string(),
+                }
+            })?
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        policy.rules = policy
+            .rules
+            .iter()
+            .map(|r| {
+                if r.is_absolute() {
+                    r.clone()
+                } else {
+                    base.join(r)
+                }
+            })
+            .collect();
+        policy.source = Some(path.to_path_buf());
+        Ok(policy)
+    }
+
+    /// The nearest `.sovscan.yaml` in `start` or a folder above it.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = if start.is_file() {
+            start.parent().map(Path::to_path_buf)
+        } else {
+            Some(start.to_path_buf())
+        }?;
+        let absolute = std::fs::canonicalize(&start).unwrap_or(start);
+        absolute
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|candidate| candidate.is_file())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_a_valid_policy() {
+        let dir = std::env::temp_dir().join(format!("sovscan-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(FILE_NAME);
+        std::fs::write(&path, TEMPLATE).unwrap();
+        let policy = Policy::read(&path).unwrap();
+        assert_eq!(policy.profile, Some(Profile::Eu));
+        assert_eq!(
+            policy
+                .personal_data_labels
+                .get("data-classification")
+                .map(String::as_str),
+            Some("personal")
+        );
+        std::fs::write(&path, "profile: eu\nfail_onn: high\n").unwrap();
+        let err = Policy::read(&path).unwrap_err().to_string();
+        assert!(err.contains(":2:"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

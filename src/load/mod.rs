@@ -1,6 +1,9 @@
 //! Loading: bytes of a file into spanned documents of a known format, or a reason why not.
 //! One function per format; detection looks at the content, not only the file name.
 
+pub mod aws_config;
+pub mod cloudformation;
+pub mod compressed;
 pub mod json;
 pub mod walk;
 pub mod yaml;
@@ -189,6 +192,12 @@ pub fn load_file(path: &Path) -> FileOutcome {
         Ok(_) => {}
     }
     match std::fs::read(path) {
+        Ok(bytes) if compressed::is_gzip(path) => {
+            match compressed::gunzip(&bytes, MAX_FILE_BYTES) {
+                Ok(inner) => load_bytes(&display, &inner),
+                Err(reason) => FileOutcome::error(&display, 0, 0, reason),
+            }
+        }
         Ok(bytes) => load_bytes(&display, &bytes),
         Err(e) => FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
     }
@@ -209,7 +218,10 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
     };
     let lower = display.to_ascii_lowercase();
     let trimmed = text.trim_start();
-    let is_json = lower.ends_with(".json") || (display == "-" && trimmed.starts_with('{'));
+    let name = lower.strip_suffix(".gz").unwrap_or(&lower);
+    // CloudFormation `.template` files and Config exports are often JSON under other names.
+    let is_json = name.ends_with(".json")
+        || (!name.ends_with(".yaml") && !name.ends_with(".yml") && trimmed.starts_with('{'));
     let nodes = if is_json {
         match json::parse(&text) {
             Ok(Some(node)) => vec![node],
@@ -233,14 +245,19 @@ fn classify(display: &str, nodes: Vec<Node>) -> FileOutcome {
     let path: Arc<str> = Arc::from(display);
     let mut outcome = FileOutcome::default();
     let mut other_reasons = Vec::new();
-    for (index, root) in nodes.into_iter().enumerate() {
+    for (index, mut root) in nodes.into_iter().enumerate() {
         match detect(&root) {
-            Detected::Format(format) => outcome.documents.push(Document {
-                path: Arc::clone(&path),
-                format,
-                index,
-                root,
-            }),
+            Detected::Format(format) => {
+                if format == Format::AwsConfig {
+                    aws_config::expand_embedded_json(&mut root);
+                }
+                outcome.documents.push(Document {
+                    path: Arc::clone(&path),
+                    format,
+                    index,
+                    root,
+                });
+            }
             Detected::Other(reason) => {
                 outcome.skipped_documents += 1;
                 other_reasons.push(reason);
@@ -267,21 +284,14 @@ fn detect(root: &Node) -> Detected {
         return Detected::Other("not a mapping: no Kubernetes object or template".into());
     }
     let has = |k: &str| root.get(k).is_some();
-    if has("AWSTemplateFormatVersion")
-        || root.get("Resources").is_some_and(|r| {
-            r.entries().iter().any(|e| {
-                e.value.get("Type").and_then(Node::as_str).is_some_and(|t| {
-                    t.starts_with("AWS::") || t.starts_with("Alexa::") || t.starts_with("Custom::")
-                })
-            })
-        })
-    {
+    if has("AWSTemplateFormatVersion") || cloudformation::is_template_body(root) {
         return Detected::Format(Format::Cloudformation);
     }
     if root
         .get("$schema")
         .and_then(Node::as_str)
-        .is_some_and(|s| s.contains("deploymentTemplate") || s.contains("deploymentParameters"))
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|s| s.contains("deploymenttemplate") || s.contains("deploymentparameters"))
     {
         return Detected::Format(Format::Arm);
     }
@@ -300,6 +310,7 @@ fn detect(root: &Node) -> Detected {
             !r.items().is_empty() && r.items().iter().all(|i| i.as_str().is_some())
         })
         || has("BaseConfigurationItems")
+        || has("baseConfigurationItems")
         || has("configurationItemDetails")
     {
         return Detected::Format(Format::AwsConfig);

@@ -5,6 +5,10 @@
 //! come from other files (Terraform variables and providers of a module folder, ARM parameters
 //! files) receive all documents of their format at once and group them themselves.
 
+pub mod cloud;
+pub mod cloud_facts;
+pub mod cloudformation;
+pub mod cloudformation_intrinsics;
 pub mod kubernetes;
 
 use rayon::prelude::*;
@@ -34,8 +38,14 @@ pub fn extract_all(
         .filter(|d| d.format == Format::Kubernetes)
         .flat_map_iter(|d| kubernetes::extract(d, kb))
         .collect();
+    resources.par_extend(
+        documents
+            .par_iter()
+            .filter(|d| d.format == Format::Cloudformation)
+            .flat_map_iter(|d| cloudformation::extract(d, kb, options)),
+    );
     // Formats not handled above are extracted by their own modules as they are added.
-    let _ = (of, options);
+    let _ = of;
     resources
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     resources

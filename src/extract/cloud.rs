@@ -1,0 +1,113 @@
+//! What every cloud-template extractor shares: a resource skeleton filled from the resource-type
+//! table, tags as labels, and the region fact built from a literal or a deploy-time blocker.
+
+use std::collections::BTreeMap;
+
+use crate::knowledge::KnowledgeBase;
+use crate::load::{Document, Format};
+use crate::location::Location;
+use crate::model::{RegionFact, Resource, UnresolvedRegion};
+use crate::tree::{Node, Route};
+
+/// Identity of one cloud resource inside its document.
+pub struct Identity {
+    pub kind: String,
+    pub name: String,
+    pub address: String,
+    /// Provider assumed when the type is missing from the table (`aws`, `azure`).
+    pub default_provider: &'static str,
+}
+
+/// A resource of a cloud template or export, with the facts the type table gives.
+pub fn resource(
+    doc: &Document,
+    format: Format,
+    id: Identity,
+    body: Node,
+    route: Route,
+    kb: &KnowledgeBase,
+) -> Resource {
+    let known = kb.resource_types.get(&id.kind);
+    Resource {
+        format,
+        path: doc.path.clone(),
+        document: doc.index,
+        kind: id.kind,
+        api_version: None,
+        name: id.name,
+        namespace: None,
+        address: id.address,
+        provider: Some(known.map_or(id.default_provider.to_string(), |t| t.provider.clone())),
+        service: known.map(|t| t.service.clone()),
+        category: known.and_then(|t| t.category.clone()),
+        data_holding: known.is_some_and(|t| t.data_holding),
+        region: None,
+        unresolved_region: None,
+        body,
+        route,
+        labels: BTreeMap::new(),
+        facts: BTreeMap::new(),
+        related: Vec::new(),
+    }
+}
+
+/// Tags as labels: a `{key: value}` map, or a list of `{Key, Value}` / `{key, value}` pairs.
+pub fn tags(node: Option<&Node>) -> BTreeMap<String, String> {
+    let Some(node) = node else {
+        return BTreeMap::new();
+    };
+    let mut out: BTreeMap<String, String> = node
+        .entries()
+        .iter()
+        .filter_map(|e| e.value.scalar_text().map(|v| (e.key.clone(), v)))
+        .collect();
+    for item in node.items() {
+        let key = item
+            .get("Key")
+            .or_else(|| item.get("key"))
+            .and_then(Node::scalar_text);
+        let value = item
+            .get("Value")
+            .or_else(|| item.get("value"))
+            .and_then(Node::scalar_text);
+        if let (Some(k), Some(v)) = (key, value) {
+            out.insert(k, v);
+        }
+    }
+    out
+}
+
+/// A region value written somewhere, resolved through the knowledge base.
+pub fn region_fact(
+    provider: &str,
+    value: &str,
+    location: Location,
+    inherited: bool,
+    kb: &KnowledgeBase,
+) -> RegionFact {
+    RegionFact {
+        value: value.to_string(),
+        location,
+        inherited,
+        resolved: kb.resolve_region(provider, value),
+    }
+}
+
+/// The region given by `--deploy-region`, for resources whose templates leave it open.
+/// Only the first one is used: a resource has one region.
+pub fn deploy_region(
+    provider: &str,
+    deploy_regions: &[String],
+    at: &Location,
+    kb: &KnowledgeBase,
+) -> Option<RegionFact> {
+    let value = deploy_regions.first()?;
+    Some(region_fact(provider, value, at.clone(), true, kb))
+}
+
+pub fn unresolved(blocker: impl Into<String>, location: Location) -> UnresolvedRegion {
+    UnresolvedRegion {
+        blocker: blocker.into(),
+        location,
+    }
+}

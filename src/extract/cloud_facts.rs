@@ -1,0 +1,300 @@
+//! Normalised facts read through the routes of the resource-type table (`facts:`), so where a
+//! format keeps encryption or public access is data, not code. Shared by every cloud format.
+//!
+//! A route is `Properties.BucketEncryption.ServerSideEncryptionConfiguration[*].X` (`[*]` takes
+//! every item), optionally negated (`!Properties.X`) or compared (`Properties.Acl in [a, b]`).
+//! Alternatives are joined with `||`: for yes/no facts a `true` from any of them wins, otherwise
+//! the first that yields a value. Formats share one table entry: AWS Config items have no
+//! `Properties` and templates no `configuration`, so each finds only its own alternative.
+
+use crate::model::{Fact, Resource};
+use crate::tree::{Node, Route, Segment, Value};
+
+/// Turns template expressions (`!Ref Param`, `[parameters('x')]`) into literals where possible.
+pub type Resolve<'a> = &'a dyn Fn(&Node) -> Option<Node>;
+
+const MAX_MATCHES: usize = 1000;
+
+enum Kind {
+    Flag,
+    Number,
+    Text,
+    List,
+}
+
+fn kind_of(fact: &str) -> Kind {
+    match fact {
+        "encrypted" | "public" | "https_only" | "point_in_time_recovery" => Kind::Flag,
+        "log_retention_days" | "backup_retention_days" => Kind::Number,
+        "replica_regions" | "locations" => Kind::List,
+        _ => Kind::Text,
+    }
+}
+
+/// Sets every fact the type's table entry names and the resource's body holds.
+pub fn apply(
+    resource: &mut Resource,
+    routes: &std::collections::BTreeMap<String, String>,
+    resolve: Resolve,
+) {
+    for (fact, expression) in routes {
+        if let Some((value, route, source)) = evaluate(&resource.body, fact, expression, resolve) {
+            let location = resource.locate(&source, &route);
+            resource
+                .facts
+                .insert(fact.clone(), Fact { value, location });
+        }
+    }
+}
+
+/// The fact's value, the route of the node it was read from, and that node.
+fn evaluate(
+    body: &Node,
+    fact: &str,
+    expression: &str,
+    resolve: Resolve,
+) -> Option<(Node, Route, Node)> {
+    let mut first: Option<(Node, Route, Node)> = None;
+    for alternative in expression
+        .split("||")
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        let Some(found) = alternative_value(body, fact, alternative, resolve) else {
+            continue;
+        };
+        let is_true = matches!(found.0.value, Value::Bool(true));
+        if matches!(kind_of(fact), Kind::Flag) && is_true {
+            return Some(found);
+        }
+        if !matches!(kind_of(fact), Kind::Flag) {
+            return Some(found);
+        }
+        first.get_or_insert(found);
+    }
+    first
+}
+
+fn alternative_value(
+    body: &Node,
+    fact: &str,
+    alternative: &str,
+    resolve: Resolve,
+) -> Option<(Node, Route, Node)> {
+    let (negated, rest) = match alternative.strip_prefix('!') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, alternative),
+    };
+    let (path, members) = match rest.split_once(" in ") {
+        Some((path, list)) => (path.trim(), Some(parse_list(list))),
+        None => (rest, None),
+    };
+    let matches = select(body, &Route::parse(path), resolve);
+    let (route, source) = matches.first().cloned()?;
+    let value = match kind_of(fact) {
+        Kind::List => {
+            let items: Vec<Node> = matches
+                .iter()
+                .filter_map(|(_, n)| region_text(n).map(|t| Node::new(Value::Str(t), n.span)))
+                .collect();
+            if items.is_empty() {
+                return None;
+            }
+            Value::Seq(items)
+        }
+        _ if members.is_some() => {
+            let text = source.scalar_text()?;
+            let listed = members
+                .iter()
+                .flatten()
+                .any(|m| m.eq_ignore_ascii_case(&text));
+            Value::Bool(listed != negated)
+        }
+        Kind::Flag => Value::Bool(flag(&source)? != negated),
+        Kind::Number => Value::Int(source.as_i64()?),
+        Kind::Text => Value::Str(text(fact, &source)?),
+    };
+    Some((Node::new(value, source.span), route, source))
+}
+
+fn parse_list(text: &str) -> Vec<String> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|s| s.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Every node the route reaches, resolving expressions on the way; `*` takes every item.
+fn select(body: &Node, route: &Route, resolve: Resolve) -> Vec<(Route, Node)> {
+    let mut current = vec![(Route::root(), body.clone())];
+    for segment in &route.0 {
+        let mut next = Vec::new();
+        for (at, node) in current {
+            let Some(node) = resolve(&node) else {
+                continue;
+            };
+            match segment {
+                Segment::Key(k) if k == "*" => {
+                    for (i, item) in node.items().iter().enumerate() {
+                        next.push((at.index(i), item.clone()));
+                    }
+                }
+                Segment::Key(k) => {
+                    if let Some(child) = node.get(k) {
+                        next.push((at.key(k), child.clone()));
+                    }
+                }
+                Segment::Index(i) => {
+                    if let Some(child) = node.items().get(*i) {
+                        next.push((at.index(*i), child.clone()));
+                    }
+                }
+            }
+            if next.len() > MAX_MATCHES {
+                break;
+            }
+        }
+        current = next;
+    }
+    current
+        .into_iter()
+        .filter_map(|(at, node)| {
+            let resolved = resolve(&node)?;
+            // Literals keep their own position; resolved expressions point where they are used.
+            Some((
+                at,
+                Node {
+                    span: node.span,
+                    ..resolved
+                },
+            ))
+        })
+        .filter(|(_, n)| !n.is_null())
+        .collect()
+}
+
+fn flag(node: &Node) -> Option<bool> {
+    if let Some(b) = node.as_bool() {
+        return Some(b);
+    }
+    match node.as_str()?.to_ascii_lowercase().as_str() {
+        "enabled" | "enable" | "on" | "yes" => Some(true),
+        "disabled" | "disable" | "off" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn text(fact: &str, node: &Node) -> Option<String> {
+    let raw = node.scalar_text().filter(|t| !t.is_empty())?;
+    Some(match fact {
+        "tls_min" => tls_version(&raw),
+        // `Standard_RAGRS` → `RAGRS`: the replication part of an Azure storage SKU.
+        "storage_replication" => raw.rsplit('_').next().unwrap_or(&raw).to_ascii_uppercase(),
+        _ => raw,
+    })
+}
+
+/// `TLS1_2`, `Tls12`, `TLSv1.2_2021`, `1.2` → `1.2`.
+pub fn tls_version(raw: &str) -> String {
+    let lower = raw.to_ascii_lowercase();
+    let digits: String = lower
+        .trim_start_matches("tlsv")
+        .trim_start_matches("tls")
+        .trim_start_matches(['_', '-'])
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '_' | '.'))
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    match digits.as_str() {
+        "" => raw.to_string(),
+        d if d.len() == 1 => format!("{d}.0"),
+        d => format!("{}.{}", &d[..1], &d[1..2]),
+    }
+}
+
+/// A region id, or the region part of an ARN (`arn:aws:backup:us-east-1:…` → `us-east-1`).
+fn region_text(node: &Node) -> Option<String> {
+    let text = node.scalar_text().filter(|t| !t.is_empty())?;
+    if text.starts_with("arn:") {
+        return text
+            .split(':')
+            .nth(3)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml::parse_stream;
+
+    fn body(text: &str) -> Node {
+        parse_stream(text).unwrap().remove(0)
+    }
+
+    fn literal(node: &Node) -> Option<Node> {
+        (node.tag.is_none()).then(|| node.clone())
+    }
+
+    #[test]
+    fn routes_negation_membership_and_alternatives() {
+        let b = body(
+            "P:\n  Acl: Private\n  Block: {Restrict: false}\n  Tls: TLS1_0\n  Sku: Standard_RAGRS\n  R: [{Region: us-east-1}, {Region: 'arn:aws:backup:eu-west-1:1:backup-vault:v'}]\n",
+        );
+        let public = evaluate(
+            &b,
+            "public",
+            "P.Acl in [PublicRead] || !P.Block.Restrict",
+            &literal,
+        )
+        .unwrap();
+        assert_eq!(public.0.value, Value::Bool(true));
+        assert_eq!(public.1.to_string(), "P.Block.Restrict");
+        let private = evaluate(&b, "public", "P.Acl in [PublicRead]", &literal).unwrap();
+        assert_eq!(private.0.value, Value::Bool(false));
+        assert_eq!(
+            evaluate(&b, "tls_min", "P.Tls", &literal)
+                .unwrap()
+                .0
+                .as_str(),
+            Some("1.0")
+        );
+        assert_eq!(
+            evaluate(&b, "storage_replication", "P.Sku", &literal)
+                .unwrap()
+                .0
+                .as_str(),
+            Some("RAGRS")
+        );
+        let regions = evaluate(&b, "replica_regions", "P.R[*].Region", &literal)
+            .unwrap()
+            .0;
+        let texts: Vec<_> = regions.items().iter().filter_map(Node::as_str).collect();
+        assert_eq!(texts, ["us-east-1", "eu-west-1"]);
+        assert!(evaluate(&b, "encrypted", "P.Missing", &literal).is_none());
+    }
+
+    #[test]
+    fn unresolvable_expressions_give_no_fact() {
+        let b = body("P:\n  Enc: !If [C, true, false]\n");
+        assert!(evaluate(&b, "encrypted", "P.Enc", &literal).is_none());
+    }
+
+    #[test]
+    fn tls_spellings() {
+        for (raw, want) in [
+            ("TLS1_2", "1.2"),
+            ("Tls12", "1.2"),
+            ("TLSv1.2_2021", "1.2"),
+            ("1.0", "1.0"),
+            ("TLS1_3", "1.3"),
+        ] {
+            assert_eq!(tls_version(raw), want, "{raw}");
+        }
+    }
+}

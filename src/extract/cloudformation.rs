@@ -1,0 +1,201 @@
+//! CloudFormation and SAM templates (YAML with short tags, or JSON) into resources: one per
+//! logical id, `Fn::ForEach` loops expanded where their collection is literal.
+//!
+//! A template never names its own region (`AWS::Region` is the stack's): unless `--deploy-region`
+//! says, every resource's region is unresolved, blocked by the template as one source.
+
+use super::ExtractOptions;
+use super::cloud::{self, Identity};
+use super::cloud_facts;
+use super::cloudformation_intrinsics::Scope;
+use crate::knowledge::KnowledgeBase;
+use crate::load::{Document, Format};
+use crate::location::Location;
+use crate::model::Resource;
+use crate::tree::{Node, Route, Span};
+
+const MAX_LOOP_DEPTH: usize = 5;
+
+/// One resource declaration found in `Resources`.
+struct Declared<'a> {
+    logical_id: String,
+    key_span: Span,
+    node: &'a Node,
+    route: Route,
+}
+
+pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+    let root = &doc.root;
+    let Some(resources_entry) = root.entry("Resources") else {
+        return Vec::new();
+    };
+    let template = Location::new(
+        &doc.path,
+        doc.index,
+        resources_entry.key_span,
+        &Route::root().key("Resources"),
+    );
+    let scope = Scope {
+        parameters: root.get("Parameters"),
+        mappings: root.get("Mappings"),
+        deploy_region: options.deploy_regions.first().map(String::as_str),
+    };
+    let mut declared = Vec::new();
+    for entry in resources_entry.value.entries() {
+        let route = Route::root().key("Resources").key(&entry.key);
+        if entry.key.starts_with("Fn::ForEach::") {
+            expand_loop(&entry.value, &route, &scope, &[], 0, &mut declared);
+        } else {
+            declared.push(Declared {
+                logical_id: entry.key.clone(),
+                key_span: entry.key_span,
+                node: &entry.value,
+                route,
+            });
+        }
+    }
+    declared
+        .into_iter()
+        .filter_map(|d| resource(doc, d, &template, &scope, kb, options))
+        .collect()
+}
+
+/// `Fn::ForEach::Name: [Identifier, Collection, {OutputKey: Template}]`; loops may nest.
+fn expand_loop<'a>(
+    node: &'a Node,
+    route: &Route,
+    scope: &Scope,
+    outer: &[(String, String)],
+    depth: usize,
+    out: &mut Vec<Declared<'a>>,
+) {
+    let [identifier, collection, body] = node.items() else {
+        return;
+    };
+    if depth >= MAX_LOOP_DEPTH {
+        return;
+    }
+    let Some(identifier) = identifier.as_str() else {
+        return;
+    };
+    // An unknown collection still shows the resources, named by their key template.
+    let values: Vec<Option<String>> = match scope.resolve(collection) {
+        Some(list) if !list.items().is_empty() => list
+            .items()
+            .iter()
+            .map(|v| scope.resolve(v).and_then(|v| v.scalar_text()))
+            .collect(),
+        _ => vec![None],
+    };
+    let body_route = route.index(2);
+    for value in values {
+        let mut bindings = outer.to_vec();
+        if let Some(v) = value {
+            bindings.push((identifier.to_string(), v));
+        }
+        for entry in body.entries() {
+            let entry_route = body_route.key(&entry.key);
+            if entry.key.starts_with("Fn::ForEach::") {
+                expand_loop(&entry.value, &entry_route, scope, &bindings, depth + 1, out);
+            } else {
+                out.push(Declared {
+                    logical_id: bind(&entry.key, &bindings),
+                    key_span: entry.key_span,
+                    node: &entry.value,
+                    route: entry_route,
+                });
+            }
+        }
+    }
+}
+
+/// Replaces `${Id}` and `&{Id}` (the alphanumeric-only form) in an output key.
+fn bind(key: &str, bindings: &[(String, String)]) -> String {
+    let mut out = key.to_string();
+    for (identifier, value) in bindings {
+        let alphanumeric: String = value.chars().filter(char::is_ascii_alphanumeric).collect();
+        out = out
+            .replace(&format!("${{{identifier}}}"), value)
+            .replace(&format!("&{{{identifier}}}"), &alphanumeric);
+    }
+    out
+}
+
+fn resource(
+    doc: &Document,
+    declared: Declared,
+    template: &Location,
+    scope: &Scope,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Option<Resource> {
+    let kind = declared.node.get("Type")?.as_str()?.to_string();
+    // The resource starts at its logical id, not at its first property.
+    let mut body = declared.node.clone();
+    body.span.start = declared.key_span.start;
+    let id = Identity {
+        kind,
+        name: declared.logical_id.clone(),
+        address: declared.logical_id,
+        default_provider: "aws",
+    };
+    let mut resource = cloud::resource(doc, Format::Cloudformation, id, body, declared.route, kb);
+    resource.labels = cloud::tags(declared.node.path("Properties.Tags"));
+    resource.region = cloud::deploy_region("aws", &options.deploy_regions, template, kb);
+    if resource.region.is_none() {
+        resource.unresolved_region = Some(cloud::unresolved("AWS::Region", template.clone()));
+    }
+    if let Some(table) = kb.resource_types.get(&resource.kind) {
+        let routes = table.facts.clone();
+        cloud_facts::apply(&mut resource, &routes, &|n| scope.resolve(n));
+    }
+    Some(resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::load_bytes;
+
+    fn extract_text(name: &str, text: &str, deploy: &[&str]) -> Vec<Resource> {
+        let outcome = load_bytes(name, text.as_bytes());
+        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        let kb = crate::knowledge::get().unwrap();
+        let options = ExtractOptions {
+            deploy_regions: deploy.iter().map(|s| s.to_string()).collect(),
+        };
+        outcome
+            .documents
+            .iter()
+            .flat_map(|d| extract(d, kb, &options))
+            .collect()
+    }
+
+    #[test]
+    fn resources_with_lines_and_template_blocker() {
+        let text = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Logs:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: [{Key: data-classification, Value: personal}]\n  Fn::ForEach::Queues:\n    - Name\n    - [A, B]\n    - Queue${Name}:\n        Type: AWS::SQS::Queue\n";
+        let found = extract_text("t.yaml", text, &[]);
+        let names: Vec<_> = found
+            .iter()
+            .map(|r| (r.name.as_str(), r.start().start_line))
+            .collect();
+        assert_eq!(names, [("Logs", 3), ("QueueA", 10), ("QueueB", 10)]);
+        assert_eq!(found[0].label("data-classification"), Some("personal"));
+        let blocker = found[0].unresolved_region.as_ref().unwrap();
+        assert_eq!(
+            (blocker.blocker.as_str(), blocker.location.start_line),
+            ("AWS::Region", 2)
+        );
+        assert!(found[0].region.is_none());
+    }
+
+    #[test]
+    fn deploy_region_resolves_and_json_templates_load() {
+        let text = "{\"Resources\": {\n \"T\": {\"Type\": \"AWS::DynamoDB::Table\"}}}";
+        let found = extract_text("t.json", text, &["us-east-1"]);
+        let region = found[0].region.as_ref().unwrap();
+        assert_eq!(region.value, "us-east-1");
+        assert!(region.inherited && region.resolved.is_some());
+        assert_eq!(found[0].start().start_line, 2);
+    }
+}

@@ -64,10 +64,7 @@ fn evaluate(
             continue;
         };
         let is_true = matches!(found.0.value, Value::Bool(true));
-        if matches!(kind_of(fact), Kind::Flag) && is_true {
-            return Some(found);
-        }
-        if !matches!(kind_of(fact), Kind::Flag) {
+        if is_true || !matches!(kind_of(fact), Kind::Flag) {
             return Some(found);
         }
         first.get_or_insert(found);
@@ -90,31 +87,45 @@ fn alternative_value(
         None => (rest, None),
     };
     let matches = select(body, &Route::parse(path), resolve);
-    let (route, source) = matches.first().cloned()?;
-    let value = match kind_of(fact) {
-        Kind::List => {
-            let items: Vec<Node> = matches
-                .iter()
-                .filter_map(|(_, n)| region_text(n).map(|t| Node::new(Value::Str(t), n.span)))
-                .collect();
-            if items.is_empty() {
-                return None;
+    if let Kind::List = kind_of(fact) {
+        let (route, source) = matches.first().cloned()?;
+        let items: Vec<Node> = matches
+            .iter()
+            .filter_map(|(_, n)| region_text(n).map(|t| Node::new(Value::Str(t), n.span)))
+            .collect();
+        return (!items.is_empty())
+            .then(|| (Node::new(Value::Seq(items), source.span), route, source));
+    }
+    // With `[*]` several nodes match: a yes/no fact is true when any of them says so.
+    let mut first = None;
+    for (route, source) in matches {
+        let value = match (&members, kind_of(fact)) {
+            (Some(members), _) => {
+                let Some(text) = source.scalar_text() else {
+                    continue;
+                };
+                Value::Bool(members.iter().any(|m| m.eq_ignore_ascii_case(&text)) != negated)
             }
-            Value::Seq(items)
+            (None, Kind::Flag) => match flag(&source) {
+                Some(b) => Value::Bool(b != negated),
+                None => continue,
+            },
+            (None, Kind::Number) => match source.as_i64() {
+                Some(n) => Value::Int(n),
+                None => continue,
+            },
+            (None, _) => match text(fact, &source) {
+                Some(t) => Value::Str(t),
+                None => continue,
+            },
+        };
+        let found = (Node::new(value, source.span), route, source);
+        if matches!(found.0.value, Value::Bool(true)) {
+            return Some(found);
         }
-        _ if members.is_some() => {
-            let text = source.scalar_text()?;
-            let listed = members
-                .iter()
-                .flatten()
-                .any(|m| m.eq_ignore_ascii_case(&text));
-            Value::Bool(listed != negated)
-        }
-        Kind::Flag => Value::Bool(flag(&source)? != negated),
-        Kind::Number => Value::Int(source.as_i64()?),
-        Kind::Text => Value::Str(text(fact, &source)?),
-    };
-    Some((Node::new(value, source.span), route, source))
+        first.get_or_insert(found);
+    }
+    first
 }
 
 fn parse_list(text: &str) -> Vec<String> {
@@ -200,12 +211,15 @@ fn text(fact: &str, node: &Node) -> Option<String> {
 /// `TLS1_2`, `Tls12`, `TLSv1.2_2021`, `1.2` → `1.2`.
 pub fn tls_version(raw: &str) -> String {
     let lower = raw.to_ascii_lowercase();
-    let digits: String = lower
-        .trim_start_matches("tlsv")
-        .trim_start_matches("tls")
+    // Policy names carry the version after `tls` (`Policy-Min-TLS-1-2-2019-07`).
+    let after = lower
+        .rfind("tls")
+        .map_or(lower.as_str(), |i| &lower[i + 3..]);
+    let digits: String = after
+        .trim_start_matches('v')
         .trim_start_matches(['_', '-'])
         .chars()
-        .take_while(|c| c.is_ascii_digit() || matches!(c, '_' | '.'))
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
         .filter(|c| c.is_ascii_digit())
         .collect();
     match digits.as_str() {
@@ -277,6 +291,12 @@ mod tests {
         let texts: Vec<_> = regions.items().iter().filter_map(Node::as_str).collect();
         assert_eq!(texts, ["us-east-1", "eu-west-1"]);
         assert!(evaluate(&b, "encrypted", "P.Missing", &literal).is_none());
+        let grants = body("G: [{grantee: Owner}, {grantee: AllUsers}]\n");
+        let public = evaluate(&grants, "public", "G[*].grantee in [AllUsers]", &literal).unwrap();
+        assert_eq!(
+            (public.0.value, public.1.to_string()),
+            (Value::Bool(true), "G[1].grantee".to_string())
+        );
     }
 
     #[test]
@@ -293,6 +313,7 @@ mod tests {
             ("TLSv1.2_2021", "1.2"),
             ("1.0", "1.0"),
             ("TLS1_3", "1.3"),
+            ("Policy-Min-TLS-1-2-2019-07", "1.2"),
         ] {
             assert_eq!(tls_version(raw), want, "{raw}");
         }

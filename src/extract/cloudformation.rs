@@ -198,4 +198,28 @@ mod tests {
         assert!(region.inherited && region.resolved.is_some());
         assert_eq!(found[0].start().start_line, 2);
     }
+
+    #[test]
+    fn facts_come_from_the_type_table() {
+        let text = "Parameters:\n  Encrypt: {Type: String, Default: 'false'}\nResources:\n  Site:\n    Type: AWS::S3::Bucket\n    Properties:\n      AccessControl: PublicRead\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      StorageEncrypted: !Ref Encrypt\n  Global:\n    Type: AWS::DynamoDB::GlobalTable\n    Properties:\n      Replicas:\n        - Region: eu-west-1\n        - Region: us-east-1\n";
+        let found = extract_text("t.yaml", text, &[]);
+        let public = found[0].fact("public").unwrap();
+        assert_eq!(
+            (public.value.as_bool(), public.location.start_line),
+            (Some(true), 7)
+        );
+        let encrypted = found[1].fact("encrypted").unwrap();
+        assert_eq!(
+            (encrypted.value.as_bool(), encrypted.location.start_line),
+            (Some(false), 11)
+        );
+        let replicas = found[2].fact("replica_regions").unwrap();
+        let regions: Vec<_> = replicas
+            .value
+            .items()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        assert_eq!(regions, ["eu-west-1", "us-east-1"]);
+    }
 }

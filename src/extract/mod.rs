@@ -5,6 +5,9 @@
 //! come from other files (Terraform variables and providers of a module folder, ARM parameters
 //! files) receive all documents of their format at once and group them themselves.
 
+pub mod arm;
+pub mod arm_expressions;
+pub mod arm_scope;
 pub mod cloud;
 pub mod cloud_facts;
 pub mod cloudformation;
@@ -44,8 +47,7 @@ pub fn extract_all(
             .filter(|d| d.format == Format::Cloudformation)
             .flat_map_iter(|d| cloudformation::extract(d, kb, options)),
     );
-    // Formats not handled above are extracted by their own modules as they are added.
-    let _ = of;
+    resources.extend(arm::extract(&of(Format::Arm), kb, options));
     resources
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     resources

@@ -8,6 +8,7 @@
 pub mod arm;
 pub mod arm_expressions;
 pub mod arm_scope;
+pub mod aws_config;
 pub mod cloud;
 pub mod cloud_facts;
 pub mod cloudformation;
@@ -46,6 +47,12 @@ pub fn extract_all(
             .par_iter()
             .filter(|d| d.format == Format::Cloudformation)
             .flat_map_iter(|d| cloudformation::extract(d, kb, options)),
+    );
+    resources.par_extend(
+        documents
+            .par_iter()
+            .filter(|d| d.format == Format::AwsConfig)
+            .flat_map_iter(|d| aws_config::extract(d, kb)),
     );
     resources.extend(arm::extract(&of(Format::Arm), kb, options));
     resources

@@ -1,0 +1,208 @@
+//! AWS Config records into resources: single ConfigurationItems, change notifications, snapshot
+//! and history files, and the answers of `select-resource-config`, `batch-get-resource-config`
+//! and `get-resource-config-history`. The region is the item's `awsRegion`, written in the file.
+
+use std::collections::BTreeMap;
+
+use super::cloud::{self, Identity};
+use super::cloud_facts;
+use crate::knowledge::KnowledgeBase;
+use crate::load::{Document, Format};
+use crate::model::Resource;
+use crate::tree::{Node, Route};
+
+/// Lists of items in the shapes Config writes them.
+const ITEM_LISTS: &[&str] = &[
+    "configurationItems",
+    "baseConfigurationItems",
+    "BaseConfigurationItems",
+    "Results",
+];
+
+/// Items that record a resource no longer there, or Config's own evaluation results.
+const NOT_RESOURCES_STATUS: &[&str] = &[
+    "ResourceDeleted",
+    "ResourceDeletedNotRecorded",
+    "ResourceNotRecorded",
+];
+const NOT_RESOURCES_TYPES: &[&str] = &[
+    "AWS::Config::ResourceCompliance",
+    "AWS::Config::ConformancePackCompliance",
+];
+
+pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
+    let mut items: Vec<(&Node, Route)> = Vec::new();
+    for list in ITEM_LISTS {
+        for (i, item) in doc
+            .root
+            .get(list)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            items.push((item, Route::root().key(list).index(i)));
+        }
+    }
+    if let Some(item) = doc.root.get("configurationItem") {
+        items.push((item, Route::root().key("configurationItem")));
+    }
+    if doc.root.get("resourceType").is_some() {
+        items.push((&doc.root, Route::root()));
+    }
+    // A history answer holds several versions of one resource: the newest one counts.
+    let mut latest: BTreeMap<(String, String), (&Node, Route)> = BTreeMap::new();
+    for (item, route) in items {
+        let (Some(kind), Some(id)) = (
+            text(item, "resourceType"),
+            text(item, "resourceId")
+                .or_else(|| text(item, "ARN"))
+                .or_else(|| text(item, "arn")),
+        ) else {
+            continue;
+        };
+        let status = text(item, "configurationItemStatus").unwrap_or_default();
+        if NOT_RESOURCES_STATUS.contains(&status.as_str())
+            || NOT_RESOURCES_TYPES.contains(&kind.as_str())
+        {
+            latest.remove(&(kind, id));
+            continue;
+        }
+        let captured = capture_time(item);
+        match latest.get(&(kind.clone(), id.clone())) {
+            Some((kept, _)) if capture_time(kept) >= captured => {}
+            _ => {
+                latest.insert((kind, id), (item, route));
+            }
+        }
+    }
+    let mut out: Vec<Resource> = latest
+        .into_values()
+        .map(|(item, route)| resource(doc, item, route, kb))
+        .collect();
+    out.sort_by_key(|r| (r.route.clone(), r.address.clone()));
+    out
+}
+
+fn text(node: &Node, key: &str) -> Option<String> {
+    node.get(key)
+        .and_then(Node::scalar_text)
+        .filter(|t| !t.is_empty())
+}
+
+/// Capture times are ISO-8601 text in files and epoch seconds in some CLI answers.
+fn capture_time(item: &Node) -> (i64, String) {
+    let node = item.get("configurationItemCaptureTime");
+    let epoch = node.and_then(|n| match n.value {
+        crate::tree::Value::Float(f) => Some(f as i64),
+        crate::tree::Value::Int(i) => Some(i),
+        _ => None,
+    });
+    (
+        epoch.unwrap_or(0),
+        node.and_then(Node::scalar_text).unwrap_or_default(),
+    )
+}
+
+fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
+    let kind = text(item, "resourceType").unwrap_or_default();
+    let id_text = text(item, "resourceId")
+        .or_else(|| text(item, "ARN"))
+        .or_else(|| text(item, "arn"))
+        .unwrap_or_default();
+    let id = Identity {
+        name: text(item, "resourceName").unwrap_or_else(|| id_text.clone()),
+        address: format!("{kind}/{id_text}"),
+        kind,
+        default_provider: "aws",
+    };
+    let mut resource = cloud::resource(doc, Format::AwsConfig, id, item.clone(), route, kb);
+    resource.labels = cloud::tags(item.get("tags").or_else(|| item.path("configuration.tags")));
+    // IAM and other global types are recorded with `awsRegion: global`: no data location.
+    if let Some(region) = item.get("awsRegion").filter(|r| {
+        r.as_str()
+            .is_some_and(|v| !v.eq_ignore_ascii_case("global"))
+    }) && let Some(value) = region.scalar_text()
+    {
+        let location = resource.locate(region, &Route::root().key("awsRegion"));
+        resource.region = Some(cloud::region_fact("aws", &value, location, false, kb));
+    }
+    if let Some(table) = kb.resource_types.get(&resource.kind) {
+        let routes = table.facts.clone();
+        cloud_facts::apply(&mut resource, &routes, &|n| Some(n.clone()));
+    }
+    resource
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::load_bytes;
+
+    fn extract_text(text: &str) -> Vec<Resource> {
+        let outcome = load_bytes("config.json", text.as_bytes());
+        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        let kb = crate::knowledge::get().unwrap();
+        outcome
+            .documents
+            .iter()
+            .flat_map(|d| extract(d, kb))
+            .collect()
+    }
+
+    #[test]
+    fn snapshot_items_with_region_lines_and_facts() {
+        let text = r#"{"fileVersion": "1.0", "configurationItems": [
+  {"resourceType": "AWS::S3::Bucket", "resourceId": "logs", "resourceName": "logs",
+   "awsRegion": "us-east-1", "tags": {"data-classification": "personal"},
+   "supplementaryConfiguration": {"PublicAccessBlockConfiguration": {"blockPublicAcls": true, "blockPublicPolicy": false}}},
+  {"resourceType": "AWS::IAM::Role", "resourceId": "r", "awsRegion": "global"},
+  {"resourceType": "AWS::Config::ResourceCompliance", "resourceId": "c", "awsRegion": "us-east-1"}
+]}"#;
+        let found = extract_text(text);
+        assert_eq!(found.len(), 2);
+        let bucket = &found[0];
+        let region = bucket.region.as_ref().unwrap();
+        assert_eq!(
+            (
+                region.value.as_str(),
+                region.location.start_line,
+                region.inherited
+            ),
+            ("us-east-1", 3, false)
+        );
+        assert_eq!(bucket.label("data-classification"), Some("personal"));
+        assert_eq!(bucket.fact("public").unwrap().value.as_bool(), Some(true));
+        assert!(found[1].region.is_none() && found[1].unresolved_region.is_none());
+    }
+
+    #[test]
+    fn history_keeps_the_newest_version_and_strings_are_parsed() {
+        let text = r#"{"configurationItems": [
+  {"resourceType": "AWS::RDS::DBInstance", "resourceId": "db", "awsRegion": "eu-west-1",
+   "configurationItemCaptureTime": "2026-01-02T00:00:00Z", "configuration": "{\"storageEncrypted\": false}"},
+  {"resourceType": "AWS::RDS::DBInstance", "resourceId": "db", "awsRegion": "eu-west-1",
+   "configurationItemCaptureTime": "2025-01-01T00:00:00Z", "configuration": "{\"storageEncrypted\": true}"}
+]}"#;
+        let found = extract_text(text);
+        assert_eq!(found.len(), 1);
+        let encrypted = found[0].fact("encrypted").unwrap();
+        assert_eq!(
+            (encrypted.value.as_bool(), encrypted.location.start_line),
+            (Some(false), 3)
+        );
+    }
+
+    #[test]
+    fn select_results_and_single_items() {
+        let select = "{\"Results\": [\"{\\\"resourceId\\\":\\\"t\\\",\\\"resourceType\\\":\\\"AWS::DynamoDB::Table\\\",\\\"awsRegion\\\":\\\"ap-south-1\\\"}\"], \"QueryInfo\": {}}";
+        let found = extract_text(select);
+        assert_eq!(found[0].region.as_ref().unwrap().value, "ap-south-1");
+        let single = r#"{"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1", "awsRegion": "eu-central-1", "configuration": {"encrypted": false}}"#;
+        let found = extract_text(single);
+        assert_eq!(
+            found[0].fact("encrypted").unwrap().value.as_bool(),
+            Some(false)
+        );
+    }
+}

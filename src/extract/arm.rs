@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use super::arm_scope::{Supplied, TemplateScope};
-use super::cloud::{self, Identity};
+use super::cloud_resource::{self, Identity};
 use super::{ExtractOptions, cloud_facts};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
@@ -283,7 +283,7 @@ impl<'a> Walker<'a> {
             address: format!("{kind}/{name}"),
             default_provider: "azure",
         };
-        let mut resource = cloud::resource(
+        let mut resource = cloud_resource::resource(
             scope.doc,
             Format::Arm,
             id,
@@ -295,7 +295,8 @@ impl<'a> Walker<'a> {
             .get("apiVersion")
             .and_then(Node::as_str)
             .map(str::to_string);
-        resource.labels = cloud::tags(node.get("tags").and_then(|t| scope.resolve(t)).as_ref());
+        resource.labels =
+            cloud_resource::tags(node.get("tags").and_then(|t| scope.resolve(t)).as_ref());
         if let Some(location_node) = node.get("location") {
             let written = resource.locate(location_node, &Route::root().key("location"));
             let evaluated = scope.evaluate(location_node);
@@ -304,8 +305,9 @@ impl<'a> Walker<'a> {
                     if let Some(text) = value.scalar_text() {
                         let inherited = origin.is_some();
                         let at = origin.unwrap_or(written);
-                        resource.region =
-                            Some(cloud::region_fact("azure", &text, at, inherited, self.kb));
+                        resource.region = Some(cloud_resource::region_fact(
+                            "azure", &text, at, inherited, self.kb,
+                        ));
                     }
                 }
                 (Err(unknown), _) => {
@@ -319,7 +321,7 @@ impl<'a> Walker<'a> {
                         (_, Some(at)) => (format!("[{}]", unknown.0), at),
                         (None, None) => (format!("[{}]", unknown.0), template_location.clone()),
                     };
-                    resource.unresolved_region = Some(cloud::unresolved(text, at));
+                    resource.unresolved_region = Some(cloud_resource::unresolved(text, at));
                 }
             }
         }

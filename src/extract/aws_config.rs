@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::cloud::{self, Identity};
 use super::cloud_facts;
+use super::cloud_resource::{self, Identity};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
 use crate::model::Resource;
@@ -116,8 +116,10 @@ fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Re
         kind,
         default_provider: "aws",
     };
-    let mut resource = cloud::resource(doc, Format::AwsConfig, id, item.clone(), route, kb);
-    resource.labels = cloud::tags(item.get("tags").or_else(|| item.path("configuration.tags")));
+    let mut resource =
+        cloud_resource::resource(doc, Format::AwsConfig, id, item.clone(), route, kb);
+    resource.labels =
+        cloud_resource::tags(item.get("tags").or_else(|| item.path("configuration.tags")));
     // IAM and other global types are recorded with `awsRegion: global`: no data location.
     if let Some(region) = item.get("awsRegion").filter(|r| {
         r.as_str()
@@ -125,7 +127,9 @@ fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Re
     }) && let Some(value) = region.scalar_text()
     {
         let location = resource.locate(region, &Route::root().key("awsRegion"));
-        resource.region = Some(cloud::region_fact("aws", &value, location, false, kb));
+        resource.region = Some(cloud_resource::region_fact(
+            "aws", &value, location, false, kb,
+        ));
     }
     if let Some(table) = kb.resource_types.get(&resource.kind) {
         let routes = table.facts.clone();

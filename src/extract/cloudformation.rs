@@ -5,8 +5,8 @@
 //! says, every resource's region is unresolved, blocked by the template as one source.
 
 use super::ExtractOptions;
-use super::cloud::{self, Identity};
 use super::cloud_facts;
+use super::cloud_resource::{self, Identity};
 use super::cloudformation_intrinsics::Scope;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
@@ -139,11 +139,13 @@ fn resource(
         address: declared.logical_id,
         default_provider: "aws",
     };
-    let mut resource = cloud::resource(doc, Format::Cloudformation, id, body, declared.route, kb);
-    resource.labels = cloud::tags(declared.node.path("Properties.Tags"));
-    resource.region = cloud::deploy_region("aws", &options.deploy_regions, template, kb);
+    let mut resource =
+        cloud_resource::resource(doc, Format::Cloudformation, id, body, declared.route, kb);
+    resource.labels = cloud_resource::tags(declared.node.path("Properties.Tags"));
+    resource.region = cloud_resource::deploy_region("aws", &options.deploy_regions, template, kb);
     if resource.region.is_none() {
-        resource.unresolved_region = Some(cloud::unresolved("AWS::Region", template.clone()));
+        resource.unresolved_region =
+            Some(cloud_resource::unresolved("AWS::Region", template.clone()));
     }
     if let Some(table) = kb.resource_types.get(&resource.kind) {
         let routes = table.facts.clone();

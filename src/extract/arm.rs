@@ -419,44 +419,40 @@ type Placement = (Option<RegionFact>, Option<UnresolvedRegion>);
 
 /// Child resources without their own `location` live where their parent does.
 fn inherit_from_parents(resources: &mut [Resource]) {
-    let parents: BTreeMap<(String, String, String), Placement> = resources
-        .iter()
-        .map(|r| {
-            (
-                (
-                    r.path.to_string(),
-                    r.kind.to_ascii_lowercase(),
-                    r.name.to_ascii_lowercase(),
-                ),
-                (r.region.clone(), r.unresolved_region.clone()),
+    let key = |path: &str, kind: &str, name: &str| {
+        (
+            path.to_string(),
+            kind.to_ascii_lowercase(),
+            name.to_ascii_lowercase(),
+        )
+    };
+    let mut placed: BTreeMap<(String, String, String), Placement> = BTreeMap::new();
+    // Parents first, so a grandchild (`…/sqlDatabases/containers`) finds its parent placed.
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by_key(|&i| resources[i].kind.matches('/').count());
+    for i in order {
+        let resource = &mut resources[i];
+        let unplaced = resource.region.is_none()
+            && resource.unresolved_region.is_none()
+            && resource.body.get("location").is_none();
+        if unplaced
+            && let (Some((parent_kind, _)), Some((parent_name, _))) = (
+                resource.kind.rsplit_once('/'),
+                resource.name.rsplit_once('/'),
             )
-        })
-        .collect();
-    for resource in resources.iter_mut() {
-        if resource.region.is_some()
-            || resource.unresolved_region.is_some()
-            || resource.body.get("location").is_some()
+            && let Some((region, unresolved)) =
+                placed.get(&key(&resource.path, parent_kind, parent_name))
         {
-            continue;
-        }
-        let (Some((parent_kind, _)), Some((parent_name, _))) = (
-            resource.kind.rsplit_once('/'),
-            resource.name.rsplit_once('/'),
-        ) else {
-            continue;
-        };
-        let key = (
-            resource.path.to_string(),
-            parent_kind.to_ascii_lowercase(),
-            parent_name.to_ascii_lowercase(),
-        );
-        if let Some((region, unresolved)) = parents.get(&key) {
             resource.region = region.clone().map(|mut r| {
                 r.inherited = true;
                 r
             });
             resource.unresolved_region = unresolved.clone();
         }
+        placed.insert(
+            key(&resource.path, &resource.kind, &resource.name),
+            (resource.region.clone(), resource.unresolved_region.clone()),
+        );
     }
 }
 

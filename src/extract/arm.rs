@@ -3,12 +3,14 @@
 //! their parent. Locations come from literals, parameters or variables; `[resourceGroup().location]`
 //! stays unknown unless `--deploy-region` says, and blocks once per place it is written.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+use super::ExtractOptions;
 use super::arm_scope::{Supplied, TemplateScope};
+use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
-use super::{ExtractOptions, cloud_facts};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
 use crate::location::Location;
@@ -35,6 +37,7 @@ pub fn extract(
     let walker = Walker {
         by_path: &by_path,
         kb,
+        specs: RefCell::default(),
         deploy_region: options.deploy_regions.first().cloned(),
     };
     let mut out = Vec::new();
@@ -162,6 +165,7 @@ fn supplied_by_file(file: &Document) -> BTreeMap<String, Supplied> {
 struct Walker<'a> {
     by_path: &'a BTreeMap<PathBuf, &'a Document>,
     kb: &'a KnowledgeBase,
+    specs: RefCell<SpecCache>,
     deploy_region: Option<String>,
 }
 
@@ -325,9 +329,8 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if let Some(table) = self.kb.resource_types.get(kind) {
-            let routes = table.facts.clone();
-            cloud_facts::apply(&mut resource, &routes, &|n| scope.resolve(n));
+        if let Some(specs) = self.specs.borrow_mut().get(self.kb, kind) {
+            cloud_facts::apply(&mut resource, specs, &|n| scope.resolution(n));
         }
         resource
     }

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::arm_expressions::{Lookup, Unknown, evaluate_string, is_expression};
+use super::cloud_facts::Resolved;
 use crate::load::Document;
 use crate::location::Location;
 use crate::tree::{Node, Route};
@@ -101,7 +102,18 @@ impl<'a> TemplateScope<'a> {
         }
     }
 
-    /// For the facts table: the literal a node stands for, or `None`.
+    /// For the facts table: plain values as written, expressions evaluated where possible.
+    pub fn resolution(&self, node: &Node) -> Resolved {
+        if !node.as_str().is_some_and(is_expression) {
+            return Resolved::AsWritten;
+        }
+        match self.evaluate(node).result {
+            Ok(value) => Resolved::Value(value),
+            Err(_) => Resolved::Unknown,
+        }
+    }
+
+    /// The literal a node stands for, or `None`.
     pub fn resolve(&self, node: &Node) -> Option<Node> {
         self.evaluate(node).result.ok()
     }

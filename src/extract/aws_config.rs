@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::cloud_facts;
+use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
@@ -76,11 +76,12 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
             }
         }
     }
+    let mut specs = SpecCache::default();
     let mut out: Vec<Resource> = latest
         .into_values()
-        .map(|(item, route)| resource(doc, item, route, kb))
+        .map(|(item, route)| resource(doc, item, route, kb, &mut specs))
         .collect();
-    out.sort_by_key(|r| (r.route.clone(), r.address.clone()));
+    out.sort_by(|a, b| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
     out
 }
 
@@ -104,7 +105,13 @@ fn capture_time(item: &Node) -> (i64, String) {
     )
 }
 
-fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
+fn resource(
+    doc: &Document,
+    item: &Node,
+    route: Route,
+    kb: &KnowledgeBase,
+    specs: &mut SpecCache,
+) -> Resource {
     let kind = text(item, "resourceType").unwrap_or_default();
     let id_text = text(item, "resourceId")
         .or_else(|| text(item, "ARN"))
@@ -131,9 +138,8 @@ fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Re
             "aws", &value, location, false, kb,
         ));
     }
-    if let Some(table) = kb.resource_types.get(&resource.kind) {
-        let routes = table.facts.clone();
-        cloud_facts::apply(&mut resource, &routes, &|n| Some(n.clone()));
+    if let Some(specs) = specs.get(kb, &resource.kind) {
+        cloud_facts::apply(&mut resource, specs, &|_| cloud_facts::Resolved::AsWritten);
     }
     resource
 }

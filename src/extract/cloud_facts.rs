@@ -7,11 +7,25 @@
 //! the first that yields a value. Formats share one table entry: AWS Config items have no
 //! `Properties` and templates no `configuration`, so each finds only its own alternative.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::knowledge::KnowledgeBase;
 use crate::model::{Fact, Resource};
 use crate::tree::{Node, Route, Segment, Value};
 
-/// Turns template expressions (`!Ref Param`, `[parameters('x')]`) into literals where possible.
-pub type Resolve<'a> = &'a dyn Fn(&Node) -> Option<Node>;
+/// What a template expression (`!Ref Param`, `[parameters('x')]`) stands for.
+pub enum Resolved {
+    /// Not an expression: the node means what it says.
+    AsWritten,
+    /// An expression whose value the files give.
+    Value(Node),
+    /// An expression decided only at deployment.
+    Unknown,
+}
+
+/// Turns template expressions into literals where possible.
+pub type Resolve<'a> = &'a dyn Fn(&Node) -> Resolved;
 
 const MAX_MATCHES: usize = 1000;
 
@@ -31,14 +45,72 @@ fn kind_of(fact: &str) -> Kind {
     }
 }
 
-/// Sets every fact the type's table entry names and the resource's body holds.
-pub fn apply(
-    resource: &mut Resource,
-    routes: &std::collections::BTreeMap<String, String>,
-    resolve: Resolve,
-) {
-    for (fact, expression) in routes {
-        if let Some((value, route, source)) = evaluate(&resource.body, fact, expression, resolve) {
+/// One alternative of a fact spec: a route, maybe negated or tested for membership.
+struct Alternative {
+    negated: bool,
+    route: Route,
+    members: Option<Vec<String>>,
+}
+
+/// A resource type's fact specs, parsed once and applied to every resource of the type.
+pub struct FactSpecs(Vec<(String, Vec<Alternative>)>);
+
+impl FactSpecs {
+    pub fn compile(specs: &BTreeMap<String, String>) -> Self {
+        let parse = |alternative: &str| {
+            let (negated, rest) = match alternative.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, alternative),
+            };
+            let (path, members) = match rest.split_once(" in ") {
+                Some((path, list)) => (path.trim(), Some(parse_list(list))),
+                None => (rest, None),
+            };
+            Alternative {
+                negated,
+                route: Route::parse(path),
+                members,
+            }
+        };
+        FactSpecs(
+            specs
+                .iter()
+                .map(|(fact, spec)| {
+                    let alternatives = spec
+                        .split("||")
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(parse)
+                        .collect();
+                    (fact.clone(), alternatives)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Parsed fact specs by resource type, for one extraction run.
+#[derive(Default)]
+pub struct SpecCache(HashMap<String, Option<FactSpecs>>);
+
+impl SpecCache {
+    pub fn get(&mut self, kb: &KnowledgeBase, kind: &str) -> Option<&FactSpecs> {
+        self.0
+            .entry(kind.to_string())
+            .or_insert_with(|| {
+                kb.resource_types
+                    .get(kind)
+                    .map(|t| FactSpecs::compile(&t.facts))
+            })
+            .as_ref()
+    }
+}
+
+/// Sets every fact the type's specs name and the resource's body holds.
+pub fn apply(resource: &mut Resource, specs: &FactSpecs, resolve: Resolve) {
+    for (fact, alternatives) in &specs.0 {
+        if let Some((value, route, source)) = evaluate(&resource.body, fact, alternatives, resolve)
+        {
             let location = resource.locate(&source, &route);
             resource
                 .facts
@@ -51,15 +123,11 @@ pub fn apply(
 fn evaluate(
     body: &Node,
     fact: &str,
-    expression: &str,
+    alternatives: &[Alternative],
     resolve: Resolve,
 ) -> Option<(Node, Route, Node)> {
     let mut first: Option<(Node, Route, Node)> = None;
-    for alternative in expression
-        .split("||")
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
+    for alternative in alternatives {
         let Some(found) = alternative_value(body, fact, alternative, resolve) else {
             continue;
         };
@@ -75,18 +143,16 @@ fn evaluate(
 fn alternative_value(
     body: &Node,
     fact: &str,
-    alternative: &str,
+    alternative: &Alternative,
     resolve: Resolve,
 ) -> Option<(Node, Route, Node)> {
-    let (negated, rest) = match alternative.strip_prefix('!') {
-        Some(rest) => (true, rest.trim()),
-        None => (false, alternative),
-    };
-    let (path, members) = match rest.split_once(" in ") {
-        Some((path, list)) => (path.trim(), Some(parse_list(list))),
-        None => (rest, None),
-    };
-    let matches = select(body, &Route::parse(path), resolve);
+    let Alternative {
+        negated,
+        route,
+        members,
+    } = alternative;
+    let negated = *negated;
+    let matches = select(body, route, resolve);
     if let Kind::List = kind_of(fact) {
         let (route, source) = matches.first().cloned()?;
         let items: Vec<Node> = matches
@@ -99,7 +165,7 @@ fn alternative_value(
     // With `[*]` several nodes match: a yes/no fact is true when any of them says so.
     let mut first = None;
     for (route, source) in matches {
-        let value = match (&members, kind_of(fact)) {
+        let value = match (members, kind_of(fact)) {
             (Some(members), _) => {
                 let Some(text) = source.scalar_text() else {
                     continue;
@@ -138,32 +204,64 @@ fn parse_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A node as written, or the value its expression stands for (pointing where it is used).
+fn resolved<'a>(node: Cow<'a, Node>, resolve: Resolve) -> Option<Cow<'a, Node>> {
+    match resolve(&node) {
+        Resolved::AsWritten => Some(node),
+        Resolved::Value(value) => Some(Cow::Owned(Node {
+            span: node.span,
+            ..value
+        })),
+        Resolved::Unknown => None,
+    }
+}
+
+/// Children of a node; borrowed while the walk stays on written nodes, so large bodies
+/// (AWS Config items) are not copied for every route.
+fn children<'a>(
+    node: &Cow<'a, Node>,
+    segment: &Segment,
+    at: &Route,
+) -> Vec<(Route, Cow<'a, Node>)> {
+    fn pick<'n>(node: &'n Node, segment: &Segment, at: &Route) -> Vec<(Route, &'n Node)> {
+        match segment {
+            Segment::Key(k) if k == "*" => node
+                .items()
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (at.index(i), item))
+                .collect(),
+            Segment::Key(k) => node.get(k).map(|c| (at.key(k), c)).into_iter().collect(),
+            Segment::Index(i) => node
+                .items()
+                .get(*i)
+                .map(|c| (at.index(*i), c))
+                .into_iter()
+                .collect(),
+        }
+    }
+    match node {
+        Cow::Borrowed(n) => pick(n, segment, at)
+            .into_iter()
+            .map(|(r, c)| (r, Cow::Borrowed(c)))
+            .collect(),
+        Cow::Owned(n) => pick(n, segment, at)
+            .into_iter()
+            .map(|(r, c)| (r, Cow::Owned(c.clone())))
+            .collect(),
+    }
+}
+
 /// Every node the route reaches, resolving expressions on the way; `*` takes every item.
 fn select(body: &Node, route: &Route, resolve: Resolve) -> Vec<(Route, Node)> {
-    let mut current = vec![(Route::root(), body.clone())];
+    let mut current = vec![(Route::root(), Cow::Borrowed(body))];
     for segment in &route.0 {
         let mut next = Vec::new();
         for (at, node) in current {
-            let Some(node) = resolve(&node) else {
+            let Some(node) = resolved(node, resolve) else {
                 continue;
             };
-            match segment {
-                Segment::Key(k) if k == "*" => {
-                    for (i, item) in node.items().iter().enumerate() {
-                        next.push((at.index(i), item.clone()));
-                    }
-                }
-                Segment::Key(k) => {
-                    if let Some(child) = node.get(k) {
-                        next.push((at.key(k), child.clone()));
-                    }
-                }
-                Segment::Index(i) => {
-                    if let Some(child) = node.items().get(*i) {
-                        next.push((at.index(*i), child.clone()));
-                    }
-                }
-            }
+            next.extend(children(&node, segment, &at));
             if next.len() > MAX_MATCHES {
                 break;
             }
@@ -172,17 +270,7 @@ fn select(body: &Node, route: &Route, resolve: Resolve) -> Vec<(Route, Node)> {
     }
     current
         .into_iter()
-        .filter_map(|(at, node)| {
-            let resolved = resolve(&node)?;
-            // Literals keep their own position; resolved expressions point where they are used.
-            Some((
-                at,
-                Node {
-                    span: node.span,
-                    ..resolved
-                },
-            ))
-        })
+        .filter_map(|(at, node)| resolved(node, resolve).map(|n| (at, n.into_owned())))
         .filter(|(_, n)| !n.is_null())
         .collect()
 }
@@ -247,12 +335,26 @@ mod tests {
     use super::*;
     use crate::load::yaml::parse_stream;
 
+    fn evaluate(
+        body: &Node,
+        fact: &str,
+        spec: &str,
+        resolve: Resolve,
+    ) -> Option<(Node, Route, Node)> {
+        let specs = FactSpecs::compile(&BTreeMap::from([(fact.to_string(), spec.to_string())]));
+        super::evaluate(body, fact, &specs.0[0].1, resolve)
+    }
+
     fn body(text: &str) -> Node {
         parse_stream(text).unwrap().remove(0)
     }
 
-    fn literal(node: &Node) -> Option<Node> {
-        (node.tag.is_none()).then(|| node.clone())
+    fn literal(node: &Node) -> Resolved {
+        if node.tag.is_none() {
+            Resolved::AsWritten
+        } else {
+            Resolved::Unknown
+        }
     }
 
     #[test]

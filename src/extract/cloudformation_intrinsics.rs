@@ -2,6 +2,7 @@
 //! their evaluation where the template itself gives the answer (parameter defaults, mappings).
 //! What depends on the deployment (conditions, attributes of other resources) stays unknown.
 
+use super::cloud_facts::Resolved;
 use crate::tree::{Node, Value};
 
 const MAX_DEPTH: usize = 32;
@@ -51,6 +52,17 @@ pub struct Scope<'a> {
 }
 
 impl Scope<'_> {
+    /// For the facts table: written nodes as they are, intrinsics evaluated where possible.
+    pub fn resolution(&self, node: &Node) -> Resolved {
+        if intrinsic(node).is_none() {
+            return Resolved::AsWritten;
+        }
+        match self.resolve(node) {
+            Some(value) => Resolved::Value(value),
+            None => Resolved::Unknown,
+        }
+    }
+
     /// The literal a node stands for, or `None` when it depends on the deployment.
     /// Collections are returned as they are; their members are resolved when read.
     pub fn resolve(&self, node: &Node) -> Option<Node> {

@@ -38,7 +38,8 @@ pub fn extract(
         by_path: &by_path,
         kb,
         specs: RefCell::default(),
-        deploy_region: options.deploy_regions.first().cloned(),
+        deploy_region: cloud_resource::deploy_region_for("azure", &options.deploy_regions, kb)
+            .map(str::to_string),
     };
     let mut out = Vec::new();
     for template in &templates {
@@ -607,7 +608,11 @@ mod tests {
         );
         assert!(by_name(&found, "app").unresolved_region.is_some());
 
-        let deployed = run(&[("t/azuredeploy.json", TEMPLATE)], &["westeurope"]);
+        // One list serves AWS and Azure templates: each takes the region its provider knows.
+        let deployed = run(
+            &[("t/azuredeploy.json", TEMPLATE)],
+            &["eu-central-1", "westeurope"],
+        );
         assert!(deployed.iter().all(|r| r.unresolved_region.is_none()));
         assert_eq!(
             by_name(&deployed, "app").region.as_ref().unwrap().value,

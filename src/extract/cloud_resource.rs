@@ -93,15 +93,29 @@ pub fn region_fact(
     }
 }
 
+/// The `--deploy-region` that applies to a provider: the first one its region table knows, so
+/// `--deploy-region eu-central-1 --deploy-region germanywestcentral` serves AWS and Azure
+/// templates alike; the first one when the provider knows none (reported as unknown).
+pub fn deploy_region_for<'r>(
+    provider: &str,
+    deploy_regions: &'r [String],
+    kb: &KnowledgeBase,
+) -> Option<&'r str> {
+    deploy_regions
+        .iter()
+        .find(|r| kb.resolve_region(provider, r).is_some())
+        .or_else(|| deploy_regions.first())
+        .map(String::as_str)
+}
+
 /// The region given by `--deploy-region`, for resources whose templates leave it open.
-/// Only the first one is used: a resource has one region.
 pub fn deploy_region(
     provider: &str,
     deploy_regions: &[String],
     at: &Location,
     kb: &KnowledgeBase,
 ) -> Option<RegionFact> {
-    let value = deploy_regions.first()?;
+    let value = deploy_region_for(provider, deploy_regions, kb)?;
     Some(region_fact(provider, value, at.clone(), true, kb))
 }
 

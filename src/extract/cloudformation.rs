@@ -38,7 +38,7 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
     let scope = Scope {
         parameters: root.get("Parameters"),
         mappings: root.get("Mappings"),
-        deploy_region: options.deploy_regions.first().map(String::as_str),
+        deploy_region: cloud_resource::deploy_region_for("aws", &options.deploy_regions, kb),
     };
     let mut declared = Vec::new();
     for entry in resources_entry.value.entries() {
@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn deploy_region_resolves_and_json_templates_load() {
         let text = "{\"Resources\": {\n \"T\": {\"Type\": \"AWS::DynamoDB::Table\"}}}";
-        let found = extract_text("t.json", text, &["us-east-1"]);
+        let found = extract_text("t.json", text, &["westeurope", "us-east-1"]);
         let region = found[0].region.as_ref().unwrap();
         assert_eq!(region.value, "us-east-1");
         assert!(region.inherited && region.resolved.is_some());

@@ -1,0 +1,142 @@
+//! CloudFormation, ARM and AWS Config inputs end to end: detection of every shape they come
+//! in, one report over a folder that mixes them with Kubernetes, and broken files reported.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use sovscan::load::{Format, load_bytes};
+use sovscan::scan::{ScanRequest, run};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}
+
+fn formats(name: &str, text: &str) -> Vec<Format> {
+    let outcome = load_bytes(name, text.as_bytes());
+    assert!(outcome.error.is_none(), "{name}: {:?}", outcome.error);
+    outcome.documents.iter().map(|d| d.format).collect()
+}
+
+#[test]
+fn every_shape_is_detected() {
+    let cases = [
+        (
+            "sam.yaml",
+            "Transform: AWS::Serverless-2016-10-31\nResources: {}\n",
+            Format::Cloudformation,
+        ),
+        (
+            "loop.yaml",
+            "Resources:\n  Fn::ForEach::Q:\n    - N\n    - [a]\n    - Q${N}: {Type: AWS::SQS::Queue}\n",
+            Format::Cloudformation,
+        ),
+        (
+            "stack.template",
+            "{\"Resources\": {\"B\": {\"Type\": \"AWS::S3::Bucket\"}}}",
+            Format::Cloudformation,
+        ),
+        (
+            "sub.json",
+            "{\"$schema\": \"https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#\", \"resources\": []}",
+            Format::Arm,
+        ),
+        (
+            "batch.json",
+            "{\"baseConfigurationItems\": [], \"unprocessedResourceKeys\": []}",
+            Format::AwsConfig,
+        ),
+        (
+            "history.json",
+            "{\"configurationItems\": []}",
+            Format::AwsConfig,
+        ),
+        (
+            "item.json",
+            "{\"resourceType\": \"AWS::S3::Bucket\", \"awsRegion\": \"eu-west-1\"}",
+            Format::AwsConfig,
+        ),
+    ];
+    for (name, text, want) in cases {
+        assert_eq!(formats(name, text), [want], "{name}");
+    }
+    // Plain YAML with a `Resources` key of other tools is not a template.
+    assert!(
+        load_bytes("other.yaml", b"Resources:\n  a: {Type: Something}\n")
+            .documents
+            .is_empty()
+    );
+}
+
+#[test]
+fn one_report_covers_every_format_and_broken_files() {
+    let broken = std::env::temp_dir().join(format!("sovscan-cloud-inputs-{}", std::process::id()));
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("stack.yaml"),
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties: [unclosed\n",
+    )
+    .unwrap();
+    std::fs::write(
+        broken.join("template.json"),
+        "{\n  \"resources\": [\n    oops\n  ]\n}\n",
+    )
+    .unwrap();
+    let request = ScanRequest {
+        paths: vec![
+            fixture("demo/k8s"),
+            fixture("RES-001/arm"),
+            fixture("RES-001/aws-config"),
+            fixture("RES-003/cloudformation"),
+            broken.clone(),
+        ],
+        ..Default::default()
+    };
+    let kb = sovscan::knowledge::get().unwrap();
+    let rules = sovscan::engine::all_rules(&[]).unwrap();
+    let result = run(&request, &rules, kb).unwrap();
+    std::fs::remove_dir_all(&broken).unwrap();
+
+    let scanned: BTreeSet<Format> = result.resources.iter().map(|r| r.format).collect();
+    assert_eq!(
+        scanned,
+        BTreeSet::from([
+            Format::Kubernetes,
+            Format::Cloudformation,
+            Format::Arm,
+            Format::AwsConfig
+        ])
+    );
+    let flagged: BTreeSet<&str> = result
+        .findings
+        .iter()
+        .map(|f| f.resource.format.as_str())
+        .collect();
+    for format in ["kubernetes", "cloudformation", "arm", "aws-config"] {
+        assert!(flagged.contains(format), "no finding for {format}");
+    }
+    let errors: Vec<(String, u32)> = result
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                Path::new(&e.path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                e.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("stack.yaml".to_string(), 5),
+            ("template.json".to_string(), 3)
+        ]
+    );
+}

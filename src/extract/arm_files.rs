@@ -1,0 +1,160 @@
+//! Which ARM files belong together and where children live: parameters files paired with their
+//! template, linked templates found in the scanned folders, child resources placed with their parent.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use super::arm_expressions::Unknown;
+use super::arm_scope::Supplied;
+use crate::load::Document;
+use crate::location::Location;
+use crate::model::{RegionFact, Resource, UnresolvedRegion};
+use crate::tree::{Node, Route};
+
+pub fn is_parameters_file(root: &Node) -> bool {
+    root.get("$schema")
+        .and_then(Node::as_str)
+        .is_some_and(|s| s.to_ascii_lowercase().contains("deploymentparameters"))
+}
+
+/// Lexically normalised path (`a/./b/../c.json` → `a/c.json`), to match links to loaded files.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Files a template links to (`templateLink.relativePath`, or the last literal `'….json'`
+/// of a `templateLink.uri` expression), relative to the template's folder.
+pub fn linked_paths(doc: &Document) -> Vec<PathBuf> {
+    let folder = Path::new(&*doc.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    doc.root.walk(&Route::root(), &mut |_, node| {
+        if let Some(link) = node.get("templateLink")
+            && let Some(target) = link_target(link)
+        {
+            out.push(normalize(&folder.join(target)));
+        }
+    });
+    out
+}
+
+pub fn link_target(link: &Node) -> Option<String> {
+    if let Some(relative) = link.get("relativePath").and_then(Node::as_str) {
+        return Some(relative.to_string());
+    }
+    let uri = link.get("uri").and_then(Node::as_str)?;
+    let literal = uri.split('\'').rfind(|part| part.ends_with(".json"))?;
+    Some(literal.trim_start_matches('/').to_string())
+}
+
+/// `X.parameters.json` belongs to `X.json`; otherwise a folder's only parameters file belongs to
+/// its only template.
+pub fn parameters_for<'a>(
+    template: &Document,
+    templates: &[&Document],
+    files: &[&'a Document],
+) -> Option<&'a Document> {
+    let path = Path::new(&*template.path);
+    let folder = path.parent();
+    let stem = path
+        .file_name()?
+        .to_str()?
+        .strip_suffix(".json")?
+        .to_string();
+    let named = format!("{stem}.parameters.json");
+    if let Some(file) = files.iter().find(|f| {
+        let p = Path::new(&*f.path);
+        p.parent() == folder && p.file_name().and_then(|n| n.to_str()) == Some(named.as_str())
+    }) {
+        return Some(file);
+    }
+    let in_folder = |d: &&&Document| Path::new(&*d.path).parent() == folder;
+    let folder_files: Vec<_> = files.iter().filter(in_folder).collect();
+    let folder_templates = templates.iter().filter(in_folder).count();
+    match (folder_files.as_slice(), folder_templates) {
+        ([only], 1) => Some(only),
+        _ => None,
+    }
+}
+
+pub fn supplied_by_file(file: &Document) -> BTreeMap<String, Supplied> {
+    let mut out = BTreeMap::new();
+    for entry in file
+        .root
+        .get("parameters")
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
+        let route = Route::root().key("parameters").key(&entry.key);
+        let at = |node: &Node, r: &Route| Location::of_node(&file.path, file.index, node, r);
+        if let Some(value) = entry.value.get("value") {
+            out.insert(
+                entry.key.clone(),
+                Supplied::Known(value.clone(), at(value, &route.key("value"))),
+            );
+        } else if let Some(reference) = entry.value.get("reference") {
+            let unknown = Unknown("a Key Vault reference".into());
+            out.insert(
+                entry.key.clone(),
+                Supplied::Blocked(unknown, at(reference, &route.key("reference"))),
+            );
+        }
+    }
+    out
+}
+
+/// A parent's region, or what blocks it.
+type Placement = (Option<RegionFact>, Option<UnresolvedRegion>);
+
+/// Child resources without their own `location` live where their parent does.
+pub fn inherit_from_parents(resources: &mut [Resource]) {
+    let key = |path: &str, kind: &str, name: &str| {
+        (
+            path.to_string(),
+            kind.to_ascii_lowercase(),
+            name.to_ascii_lowercase(),
+        )
+    };
+    let mut placed: BTreeMap<(String, String, String), Placement> = BTreeMap::new();
+    // Parents first, so a grandchild (`…/sqlDatabases/containers`) finds its parent placed.
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by_key(|&i| resources[i].kind.matches('/').count());
+    for i in order {
+        let resource = &mut resources[i];
+        let unplaced = resource.region.is_none()
+            && resource.unresolved_region.is_none()
+            && resource.body.get("location").is_none();
+        if unplaced
+            && let (Some((parent_kind, _)), Some((parent_name, _))) = (
+                resource.kind.rsplit_once('/'),
+                resource.name.rsplit_once('/'),
+            )
+            && let Some((region, unresolved)) =
+                placed.get(&key(&resource.path, parent_kind, parent_name))
+        {
+            resource.region = region.clone().map(|mut r| {
+                r.inherited = true;
+                r
+            });
+            resource.unresolved_region = unresolved.clone();
+        }
+        placed.insert(
+            key(&resource.path, &resource.kind, &resource.name),
+            (resource.region.clone(), resource.unresolved_region.clone()),
+        );
+    }
+}

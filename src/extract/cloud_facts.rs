@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
+use super::fact_values::{flag, region_text, text};
 use crate::knowledge::KnowledgeBase;
 use crate::model::{Fact, Resource};
 use crate::tree::{Node, Route, Segment, Value};
@@ -275,61 +276,6 @@ fn select(body: &Node, route: &Route, resolve: Resolve) -> Vec<(Route, Node)> {
         .collect()
 }
 
-fn flag(node: &Node) -> Option<bool> {
-    if let Some(b) = node.as_bool() {
-        return Some(b);
-    }
-    match node.as_str()?.to_ascii_lowercase().as_str() {
-        "enabled" | "enable" | "on" | "yes" => Some(true),
-        "disabled" | "disable" | "off" | "no" => Some(false),
-        _ => None,
-    }
-}
-
-fn text(fact: &str, node: &Node) -> Option<String> {
-    let raw = node.scalar_text().filter(|t| !t.is_empty())?;
-    Some(match fact {
-        "tls_min" => tls_version(&raw),
-        // `Standard_RAGRS` → `RAGRS`: the replication part of an Azure storage SKU.
-        "storage_replication" => raw.rsplit('_').next().unwrap_or(&raw).to_ascii_uppercase(),
-        _ => raw,
-    })
-}
-
-/// `TLS1_2`, `Tls12`, `TLSv1.2_2021`, `1.2` → `1.2`.
-pub fn tls_version(raw: &str) -> String {
-    let lower = raw.to_ascii_lowercase();
-    // Policy names carry the version after `tls` (`Policy-Min-TLS-1-2-2019-07`).
-    let after = lower
-        .rfind("tls")
-        .map_or(lower.as_str(), |i| &lower[i + 3..]);
-    let digits: String = after
-        .trim_start_matches('v')
-        .trim_start_matches(['_', '-'])
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
-        .filter(|c| c.is_ascii_digit())
-        .collect();
-    match digits.as_str() {
-        "" => raw.to_string(),
-        d if d.len() == 1 => format!("{d}.0"),
-        d => format!("{}.{}", &d[..1], &d[1..2]),
-    }
-}
-
-/// A region id, or the region part of an ARN (`arn:aws:backup:us-east-1:…` → `us-east-1`).
-fn region_text(node: &Node) -> Option<String> {
-    let text = node.scalar_text().filter(|t| !t.is_empty())?;
-    if text.starts_with("arn:") {
-        return text
-            .split(':')
-            .nth(3)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string);
-    }
-    Some(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,19 +351,5 @@ mod tests {
     fn unresolvable_expressions_give_no_fact() {
         let b = body("P:\n  Enc: !If [C, true, false]\n");
         assert!(evaluate(&b, "encrypted", "P.Enc", &literal).is_none());
-    }
-
-    #[test]
-    fn tls_spellings() {
-        for (raw, want) in [
-            ("TLS1_2", "1.2"),
-            ("Tls12", "1.2"),
-            ("TLSv1.2_2021", "1.2"),
-            ("1.0", "1.0"),
-            ("TLS1_3", "1.3"),
-            ("Policy-Min-TLS-1-2-2019-07", "1.2"),
-        ] {
-            assert_eq!(tls_version(raw), want, "{raw}");
-        }
     }
 }

@@ -14,6 +14,7 @@ pub mod cloud_facts;
 pub mod cloud_resource;
 pub mod cloudformation;
 pub mod cloudformation_intrinsics;
+pub mod fact_values;
 pub mod kubernetes;
 
 use rayon::prelude::*;

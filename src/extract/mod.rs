@@ -14,8 +14,11 @@ pub mod cloud_facts;
 pub mod cloud_resource;
 pub mod cloudformation;
 pub mod cloudformation_intrinsics;
+pub mod cloud;
 pub mod fact_values;
+pub mod facts;
 pub mod kubernetes;
+pub mod terraform;
 
 use rayon::prelude::*;
 
@@ -57,7 +60,9 @@ pub fn extract_all(
             .flat_map_iter(|d| aws_config::extract(d, kb)),
     );
     resources.extend(arm::extract(&of(Format::Arm), kb, options));
-    resources
-        .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
+    resources.extend(terraform::extract(&of(Format::Terraform), kb, options));
+    let plans = of(Format::TerraformPlan);
+    resources.extend(plans.par_iter().flat_map_iter(|d| terraform::plan::extract(d, kb, options)).collect::<Vec<_>>());
+    resources.sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     resources
 }

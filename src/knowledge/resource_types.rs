@@ -51,9 +51,32 @@ pub struct ResourceType {
     /// Serves from edge locations worldwide (CloudFront, Front Door, Cloud CDN).
     #[serde(default)]
     pub global_edge: bool,
-    /// Where normalised facts live for this type: fact name → attribute route.
+    /// Has no region of its own (IAM, DNS zones, CDN distributions): never located.
+    #[serde(default)]
+    pub global: bool,
+    /// Attributes naming the location, tried before the common ones (`region`, `location`,
+    /// `zone`, `availability_zone`): Spanner `config`, Hetzner `datacenter`.
+    #[serde(default)]
+    pub region_attrs: Vec<String>,
+    /// Where normalised facts live for this type: fact name → attribute spec. A spec is one or
+    /// more alternatives joined by ` || `, the first present wins; each is a route
+    /// (`settings[0].backup_configuration[0].enabled`, `[*]` for every list item), a negated
+    /// boolean route (`!block_public_acls`), or a membership test (`acl in [public-read, …]`).
     #[serde(default)]
     pub facts: BTreeMap<String, String>,
+    /// Fact values the provider applies when the attribute is absent (`encrypted: false` for
+    /// `aws_db_instance`, `log_retention_days: 0` for a CloudWatch log group).
+    #[serde(default)]
+    pub defaults: BTreeMap<String, FactDefault>,
+}
+
+/// A default fact value written in YAML.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum FactDefault {
+    Bool(bool),
+    Int(i64),
+    Text(String),
 }
 
 fn yes() -> bool {

@@ -4,6 +4,7 @@
 pub mod aws_config;
 pub mod cloudformation;
 pub mod compressed;
+pub mod hcl;
 pub mod json;
 pub mod walk;
 pub mod yaml;
@@ -217,6 +218,20 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         Err(reason) => return FileOutcome::error(display, 0, 0, reason),
     };
     let lower = display.to_ascii_lowercase();
+    if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
+        return match hcl::parse(&text) {
+            Ok(root) => FileOutcome {
+                documents: vec![Document {
+                    path: Arc::from(display),
+                    format: Format::Terraform,
+                    index: 0,
+                    root,
+                }],
+                ..Default::default()
+            },
+            Err(e) => FileOutcome::error(display, e.line, e.column, e.reason),
+        };
+    }
     let trimmed = text.trim_start();
     let name = lower.strip_suffix(".gz").unwrap_or(&lower);
     // CloudFormation `.template` files and Config exports are often JSON under other names.

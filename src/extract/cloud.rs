@@ -1,0 +1,113 @@
+//! A cloud resource built from its type name and body: provider, service, category and facts
+//! from the resource-type table, tags as labels. Shared by Terraform HCL and plan JSON.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::facts;
+use crate::knowledge::KnowledgeBase;
+use crate::knowledge::resource_types::ResourceType;
+use crate::load::Format;
+use crate::model::Resource;
+use crate::tree::{Node, Route};
+
+/// Terraform provider local names (the type prefix before the first `_`) → provider key.
+const TERRAFORM_PROVIDERS: &[(&str, &str)] = &[
+    ("aws", "aws"),
+    ("azurerm", "azure"),
+    ("azapi", "azure"),
+    ("google", "gcp"),
+    ("oci", "oci"),
+    ("alicloud", "alibaba"),
+    ("ibm", "ibm"),
+    ("ionoscloud", "ionos"),
+    ("stackit", "stackit"),
+    ("opentelekomcloud", "otc"),
+    ("ovh", "ovh"),
+    ("scaleway", "scaleway"),
+    ("hcloud", "hetzner"),
+    ("exoscale", "exoscale"),
+    ("upcloud", "upcloud"),
+    ("outscale", "outscale"),
+    ("digitalocean", "digitalocean"),
+    ("linode", "linode"),
+    ("vultr", "vultr"),
+    ("cloudflare", "cloudflare"),
+    ("openstack", "openstack"),
+];
+
+/// The Terraform provider local name of a resource type (`aws` for `aws_s3_bucket`).
+pub fn provider_local_name(type_name: &str) -> &str {
+    type_name.split('_').next().unwrap_or(type_name)
+}
+
+/// The provider key of a Terraform provider local name (`azurerm` → `azure`).
+pub fn provider_key(local_name: &str) -> Option<&'static str> {
+    let local = local_name.strip_suffix("-beta").unwrap_or(local_name);
+    TERRAFORM_PROVIDERS
+        .iter()
+        .find(|(name, _)| *name == local)
+        .map(|(_, key)| *key)
+}
+
+/// Identity of a resource inside its document.
+pub struct ResourceSite<'a> {
+    pub format: Format,
+    pub path: &'a Arc<str>,
+    pub document: usize,
+    pub type_name: &'a str,
+    pub name: &'a str,
+    pub address: String,
+    pub body: &'a Node,
+    pub route: Route,
+}
+
+/// Builds a resource with the table's facts; region fields are left for the caller.
+pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
+    let rtype: Option<&ResourceType> = kb.resource_types.get(site.type_name);
+    let provider = rtype
+        .map(|t| t.provider.clone())
+        .or_else(|| provider_key(provider_local_name(site.type_name)).map(str::to_string));
+    let mut labels = BTreeMap::new();
+    for key in ["tags", "labels", "freeform_tags"] {
+        for entry in site.body.get(key).map(Node::entries).unwrap_or_default() {
+            if let Some(value) = entry.value.scalar_text() {
+                labels.entry(entry.key.clone()).or_insert(value);
+            }
+        }
+    }
+    let mut resource = Resource {
+        format: site.format,
+        path: Arc::clone(site.path),
+        document: site.document,
+        kind: site.type_name.to_string(),
+        api_version: None,
+        name: site.name.to_string(),
+        namespace: None,
+        address: site.address,
+        provider,
+        service: rtype.map(|t| t.service.clone()),
+        category: rtype.and_then(|t| t.category.clone()),
+        data_holding: rtype.is_some_and(|t| t.data_holding),
+        region: None,
+        unresolved_region: None,
+        body: site.body.clone(),
+        route: site.route,
+        labels,
+        facts: BTreeMap::new(),
+        related: Vec::new(),
+    };
+    if let Some(t) = rtype {
+        facts::apply(&mut resource, t);
+    }
+    resource
+}
+
+/// Attributes that name a resource's location, in the order they are tried.
+pub fn region_attributes(rtype: Option<&ResourceType>) -> Vec<&str> {
+    let mut attrs: Vec<&str> = rtype
+        .map(|t| t.region_attrs.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    attrs.extend(["region", "location", "zone", "availability_zone"]);
+    attrs
+}

@@ -1,0 +1,272 @@
+//! Terraform plan and state JSON (`terraform show -json`) into resources: `planned_values`,
+//! then `resource_changes`, then `prior_state`/`values`; regions from each resource's values,
+//! the references in `configuration`, and `configuration.provider_config`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::{Resolution, apply_region};
+use crate::extract::ExtractOptions;
+use crate::extract::cloud::{self, ResourceSite, provider_local_name, region_attributes};
+use crate::knowledge::KnowledgeBase;
+use crate::load::{Document, Format};
+use crate::location::Location;
+use crate::model::Resource;
+use crate::tree::{Node, Route};
+
+struct Planned<'a> {
+    address: String,
+    type_name: String,
+    name: String,
+    values: &'a Node,
+    route: Route,
+}
+
+/// What the configuration says about one resource: its provider block key and expressions.
+struct Configured<'a> {
+    provider_key: Option<String>,
+    expressions: Option<&'a Node>,
+}
+
+/// `module.a[0].aws_s3_bucket.x["k"]` → `module.a.aws_s3_bucket.x`.
+fn strip_indices(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let mut depth = 0usize;
+    for c in address.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The module prefix of an address (`module.a.` of `module.a.aws_s3_bucket.x`).
+fn module_prefix(address: &str) -> String {
+    let parts: Vec<&str> = address.split('.').collect();
+    if parts.len() <= 2 {
+        return String::new();
+    }
+    format!("{}.", parts[..parts.len() - 2].join("."))
+}
+
+fn collect_module<'a>(node: &'a Node, route: Route, seen: &mut HashSet<String>, out: &mut Vec<Planned<'a>>) {
+    for (i, item) in node.get("resources").map(Node::items).unwrap_or_default().iter().enumerate() {
+        let route = route.key("resources").index(i);
+        push_resource(item, item.get("values"), route.key("values"), seen, out);
+    }
+    for (i, child) in node.get("child_modules").map(Node::items).unwrap_or_default().iter().enumerate() {
+        collect_module(child, route.key("child_modules").index(i), seen, out);
+    }
+}
+
+fn push_resource<'a>(
+    item: &'a Node,
+    values: Option<&'a Node>,
+    route: Route,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<Planned<'a>>,
+) {
+    let text = |k: &str| item.get(k).and_then(Node::as_str).unwrap_or_default().to_string();
+    if item.get("mode").and_then(Node::as_str).is_some_and(|m| m != "managed") {
+        return;
+    }
+    let (address, type_name) = (text("address"), text("type"));
+    let Some(values) = values.filter(|v| v.is_map()) else {
+        return;
+    };
+    if address.is_empty() || type_name.is_empty() || !seen.insert(address.clone()) {
+        return;
+    }
+    out.push(Planned {
+        address,
+        type_name,
+        name: text("name"),
+        values,
+        route,
+    });
+}
+
+fn collect_configuration<'a>(module: &'a Node, prefix: &str, out: &mut BTreeMap<String, Configured<'a>>) {
+    for item in module.get("resources").map(Node::items).unwrap_or_default() {
+        let Some(address) = item.get("address").and_then(Node::as_str) else {
+            continue;
+        };
+        out.insert(
+            format!("{prefix}{address}"),
+            Configured {
+                provider_key: item.get("provider_config_key").and_then(Node::as_str).map(str::to_string),
+                expressions: item.get("expressions"),
+            },
+        );
+    }
+    for call in module.get("module_calls").map(Node::entries).unwrap_or_default() {
+        if let Some(child) = call.value.get("module") {
+            collect_configuration(child, &format!("{prefix}module.{}.", call.key), out);
+        }
+    }
+}
+
+pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+    let root = &doc.root;
+    let mut seen = HashSet::new();
+    let mut planned = Vec::new();
+    if let Some(m) = root.path("planned_values.root_module") {
+        collect_module(m, Route::parse("planned_values.root_module"), &mut seen, &mut planned);
+    }
+    for (i, change) in root.get("resource_changes").map(Node::items).unwrap_or_default().iter().enumerate() {
+        let actions: Vec<&str> = change.path("change.actions").map(Node::items).unwrap_or_default().iter().filter_map(Node::as_str).collect();
+        if actions == ["delete"] {
+            continue;
+        }
+        let route = Route::root().key("resource_changes").index(i).key("change").key("after");
+        push_resource(change, change.path("change.after"), route, &mut seen, &mut planned);
+    }
+    for start in ["prior_state.values.root_module", "values.root_module"] {
+        if let Some(m) = root.path(start) {
+            collect_module(m, Route::parse(start), &mut seen, &mut planned);
+        }
+    }
+    let mut configured = BTreeMap::new();
+    if let Some(m) = root.path("configuration.root_module") {
+        collect_configuration(m, "", &mut configured);
+    }
+    let own: Vec<Option<(String, Location)>> = planned.iter().map(|p| own_region(doc, p, kb)).collect();
+    let index: BTreeMap<String, usize> =
+        planned.iter().enumerate().map(|(i, p)| (strip_indices(&p.address), i)).collect();
+
+    let mut out = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
+        let mut resource = cloud::build(
+            ResourceSite {
+                format: Format::TerraformPlan,
+                path: &doc.path,
+                document: doc.index,
+                type_name: &p.type_name,
+                name: &p.name,
+                address: p.address.clone(),
+                body: p.values,
+                route: p.route.clone(),
+            },
+            kb,
+        );
+        let global = kb.resource_types.get(&p.type_name).is_some_and(|t| t.global);
+        let key = strip_indices(&p.address);
+        let config = configured.get(&key);
+        let resolution = if global {
+            Resolution::None
+        } else if let Some((value, location)) = own[i].clone() {
+            Resolution::Region { value, location, inherited: false }
+        } else if let Some(found) = config.and_then(|c| referenced_region(c, &module_prefix(&key), &index, &own)) {
+            found
+        } else {
+            provider_region(doc, p, config)
+        };
+        apply_region(&mut resource, resolution, kb, options);
+        out.push(resource);
+    }
+    out
+}
+
+fn own_region(doc: &Document, p: &Planned<'_>, kb: &KnowledgeBase) -> Option<(String, Location)> {
+    let rtype = kb.resource_types.get(&p.type_name);
+    if rtype.is_some_and(|t| t.global) {
+        return None;
+    }
+    region_attributes(rtype).into_iter().find_map(|attr| {
+        let node = p.values.get(attr)?;
+        let value = node.as_str().filter(|v| !v.is_empty())?;
+        Some((value.to_string(), Location::of_node(&doc.path, doc.index, node, &p.route.key(attr))))
+    })
+}
+
+/// The region of a resource this one refers to in its configuration (resource group, datacenter).
+fn referenced_region(
+    config: &Configured<'_>,
+    prefix: &str,
+    index: &BTreeMap<String, usize>,
+    own: &[Option<(String, Location)>],
+) -> Option<Resolution> {
+    for entry in config.expressions.map(Node::entries).unwrap_or_default() {
+        for reference in entry.value.get("references").map(Node::items).unwrap_or_default() {
+            let Some(text) = reference.as_str() else { continue };
+            let parts: Vec<&str> = text.split('.').collect();
+            if parts.len() < 2 || !parts[0].contains('_') {
+                continue;
+            }
+            let target = format!("{prefix}{}.{}", parts[0], strip_indices(parts[1]));
+            if let Some((value, location)) = index.get(&target).and_then(|&t| own.get(t).cloned().flatten()) {
+                return Some(Resolution::Region { value, location, inherited: true });
+            }
+        }
+    }
+    None
+}
+
+/// The region of the provider configuration the resource uses, through plan variables.
+fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'_>>) -> Resolution {
+    let root = &doc.root;
+    let local = provider_local_name(&p.type_name);
+    let key = config.and_then(|c| c.provider_key.clone()).unwrap_or_else(|| local.to_string());
+    let key = key.rsplit(':').next().unwrap_or(&key).to_string();
+    let providers = Route::parse("configuration.provider_config");
+    let Some(provider) = root.at(&providers).and_then(|p| p.get(&key)) else {
+        return match super::region::is_regional(local) {
+            true => Resolution::Blocked {
+                blocker: format!("the plan records no configuration of provider \"{key}\""),
+                location: Location::of_node(&doc.path, doc.index, p.values, &p.route),
+            },
+            false => Resolution::None,
+        };
+    };
+    let route = providers.key(&key).key("expressions");
+    for attr in ["region", "default_region", "zone"] {
+        let Some(expr) = provider.path("expressions").and_then(|e| e.get(attr)) else {
+            continue;
+        };
+        let at = route.key(attr);
+        if let Some(constant) = expr.get("constant_value").filter(|c| c.as_str().is_some()) {
+            return Resolution::Region {
+                value: constant.as_str().unwrap_or_default().to_string(),
+                location: Location::of_node(&doc.path, doc.index, constant, &at.key("constant_value")),
+                inherited: true,
+            };
+        }
+        let reference = expr.path("references[0]").and_then(Node::as_str).unwrap_or_default();
+        if let Some(name) = reference.strip_prefix("var.") {
+            let value_route = Route::root().key("variables").key(name).key("value");
+            if let Some(value) = root.at(&value_route).filter(|v| v.as_str().is_some()) {
+                return Resolution::Region {
+                    value: value.as_str().unwrap_or_default().to_string(),
+                    location: Location::of_node(&doc.path, doc.index, value, &value_route),
+                    inherited: true,
+                };
+            }
+        }
+        return Resolution::Blocked {
+            blocker: if reference.is_empty() { format!("provider \"{key}\" {attr}") } else { reference.to_string() },
+            location: Location::of_node(&doc.path, doc.index, expr, &at),
+        };
+    }
+    if super::region::is_regional(local) {
+        Resolution::Blocked {
+            blocker: format!("provider \"{key}\" without region"),
+            location: Location::of_node(&doc.path, doc.index, provider, &providers.key(&key)),
+        }
+    } else {
+        Resolution::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_lose_their_indices() {
+        assert_eq!(strip_indices("module.a[0].aws_s3_bucket.x[\"k\"]"), "module.a.aws_s3_bucket.x");
+        assert_eq!(module_prefix("module.a.aws_s3_bucket.x"), "module.a.");
+        assert_eq!(module_prefix("aws_s3_bucket.x"), "");
+    }
+}

@@ -1,0 +1,204 @@
+//! Where a Terraform resource is located, in this order: its own location argument, the
+//! provider block it names (`provider = aws.alias`), a resource it refers to (the resource group
+//! of an Azure resource, the datacenter of an IONOS server), the default provider block.
+
+use std::collections::HashMap;
+
+use super::module::{Eval, Module, ProviderBlock};
+use crate::extract::cloud::{provider_local_name, region_attributes};
+use crate::knowledge::KnowledgeBase;
+use crate::load::hcl::expression_text;
+use crate::location::Location;
+use crate::tree::Node;
+
+/// Providers whose resources take their region from the provider block when they name none.
+const REGIONAL_PROVIDERS: &[&str] = &[
+    "aws", "google", "google-beta", "scaleway", "opentelekomcloud", "alicloud", "oci", "openstack",
+    "stackit", "ibm",
+];
+
+/// Does the provider take a default region from its provider block?
+pub fn is_regional(local_name: &str) -> bool {
+    REGIONAL_PROVIDERS.contains(&local_name)
+}
+
+/// Provider block arguments that name the default location.
+const PROVIDER_REGION_ATTRS: &[&str] = &["region", "default_region", "zone"];
+
+#[derive(Clone, Debug)]
+pub enum Resolution {
+    Region {
+        value: String,
+        location: Location,
+        inherited: bool,
+    },
+    Blocked {
+        blocker: String,
+        location: Location,
+    },
+    None,
+}
+
+pub struct Resolver<'m, 'a> {
+    module: &'m Module<'a>,
+    kb: &'m KnowledgeBase,
+    by_address: HashMap<String, usize>,
+    memo: Vec<Option<Resolution>>,
+    visiting: Vec<bool>,
+    /// First resource of each provider, where a missing provider block is reported.
+    first_of_provider: HashMap<String, Location>,
+}
+
+impl<'m, 'a> Resolver<'m, 'a> {
+    pub fn new(module: &'m Module<'a>, kb: &'m KnowledgeBase) -> Self {
+        let mut by_address = HashMap::new();
+        let mut first_of_provider = HashMap::new();
+        for (i, r) in module.resources.iter().enumerate() {
+            by_address.insert(format!("{}.{}", r.type_name, r.name), i);
+            first_of_provider
+                .entry(provider_local_name(&r.type_name).to_string())
+                .or_insert_with(|| r.block.location(&r.route));
+        }
+        let n = module.resources.len();
+        Resolver {
+            module,
+            kb,
+            by_address,
+            memo: vec![None; n],
+            visiting: vec![false; n],
+            first_of_provider,
+        }
+    }
+
+    pub fn resolve(&mut self, index: usize) -> Resolution {
+        if let Some(Some(done)) = self.memo.get(index) {
+            return done.clone();
+        }
+        if self.visiting.get(index).copied().unwrap_or(true) {
+            return Resolution::None;
+        }
+        self.visiting[index] = true;
+        let result = self.compute(index);
+        self.visiting[index] = false;
+        self.memo[index] = Some(result.clone());
+        result
+    }
+
+    fn from_eval(&mut self, eval: Eval, own: &Location) -> Option<Resolution> {
+        match eval {
+            Eval::Literal { value, location } => {
+                let inherited = location.path != own.path || location.start_line != own.start_line;
+                Some(Resolution::Region {
+                    value,
+                    location,
+                    inherited,
+                })
+            }
+            Eval::Blocked { blocker, location } => Some(Resolution::Blocked { blocker, location }),
+            Eval::Reference { address } => {
+                let target = *self.by_address.get(&address)?;
+                match self.resolve(target) {
+                    Resolution::Region { value, location, .. } => Some(Resolution::Region {
+                        value,
+                        location,
+                        inherited: true,
+                    }),
+                    other => Some(other),
+                }
+            }
+        }
+    }
+
+    fn compute(&mut self, index: usize) -> Resolution {
+        let module = self.module;
+        let Some(resource) = module.resources.get(index) else {
+            return Resolution::None;
+        };
+        let rtype = self.kb.resource_types.get(&resource.type_name);
+        if rtype.is_some_and(|t| t.global) {
+            return Resolution::None;
+        }
+        let body = resource.block.node;
+        let doc = resource.block.doc;
+        for attr in region_attributes(rtype) {
+            if let Some(node) = body.get(attr).filter(|n| !n.is_null() && n.items().is_empty()) {
+                let route = resource.route.key(attr);
+                let own = Location::of_node(&doc.path, doc.index, node, &route);
+                if let Some(found) = self.from_eval(module.eval(doc, node, &route), &own) {
+                    return found;
+                }
+            }
+        }
+        let local_name = provider_local_name(&resource.type_name).to_string();
+        if let Some(node) = body.get("provider") {
+            let text = expression_text(node).or_else(|| node.as_str()).unwrap_or_default();
+            let (name, alias) = text.split_once('.').unwrap_or((text, ""));
+            let alias = (!alias.is_empty()).then_some(alias);
+            return match module.provider(name, alias) {
+                Some(block) => self.provider_region(block),
+                None => Resolution::Blocked {
+                    blocker: format!("provider {text} (not configured in this module)"),
+                    location: Location::of_node(&doc.path, doc.index, node, &resource.route.key("provider")),
+                },
+            };
+        }
+        for entry in body.entries() {
+            if expression_text(&entry.value).is_none() || entry.key == "provider" {
+                continue;
+            }
+            let route = resource.route.key(&entry.key);
+            if let Eval::Reference { address } = module.eval(doc, &entry.value, &route)
+                && self.by_address.get(&address).is_some_and(|&t| t != index)
+            {
+                let own = Location::of_node(&doc.path, doc.index, &entry.value, &route);
+                if let Some(found @ Resolution::Region { .. }) =
+                    self.from_eval(Eval::Reference { address }, &own)
+                {
+                    return found;
+                }
+            }
+        }
+        match module.provider(&local_name, None) {
+            Some(block) => self.provider_region(block),
+            None if REGIONAL_PROVIDERS.contains(&local_name.as_str()) => Resolution::Blocked {
+                blocker: format!("provider \"{local_name}\" has no region in this module"),
+                location: self
+                    .first_of_provider
+                    .get(&local_name)
+                    .cloned()
+                    .unwrap_or_else(|| resource.block.location(&resource.route)),
+            },
+            None => Resolution::None,
+        }
+    }
+
+    fn provider_region(&mut self, block: &ProviderBlock<'a>) -> Resolution {
+        let doc = block.block.doc;
+        for attr in PROVIDER_REGION_ATTRS {
+            if let Some(node) = block.block.node.get(attr).filter(|n: &&Node| !n.is_null()) {
+                let route = block.route.key(attr);
+                let own = Location::of_node(&doc.path, doc.index, node, &route);
+                return match self.module.eval(doc, node, &route) {
+                    Eval::Literal { value, location } => Resolution::Region {
+                        value,
+                        location,
+                        inherited: true,
+                    },
+                    Eval::Blocked { blocker, location } => Resolution::Blocked { blocker, location },
+                    Eval::Reference { .. } => Resolution::Blocked {
+                        blocker: expression_text(node).unwrap_or_default().to_string(),
+                        location: own,
+                    },
+                };
+            }
+        }
+        if REGIONAL_PROVIDERS.contains(&block.local_name.as_str()) {
+            Resolution::Blocked {
+                blocker: format!("provider \"{}\" without region", block.local_name),
+                location: block.block.location(&block.route),
+            }
+        } else {
+            Resolution::None
+        }
+    }
+}

@@ -44,7 +44,8 @@ pub struct Fact {
 /// - `public` (bool): reachable by anyone (public ACL/policy, public network access, 0.0.0.0/0).
 /// - `https_only` (bool), `tls_min` (string, e.g. `1.0`, `1.2`): transport security.
 /// - `log_retention_days` (int; 0 means kept forever).
-/// - `backup_retention_days` (int), `point_in_time_recovery` (bool).
+/// - `backup_retention_days` (int), `backup_enabled` (bool), `point_in_time_recovery` (bool).
+/// - `cdn_enabled` (bool): a backend served through the provider's edge network.
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
@@ -56,6 +57,8 @@ pub const FACTS: &[&str] = &[
     "tls_min",
     "log_retention_days",
     "backup_retention_days",
+    "backup_enabled",
+    "cdn_enabled",
     "point_in_time_recovery",
     "replica_regions",
     "storage_replication",

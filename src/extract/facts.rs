@@ -120,10 +120,16 @@ pub fn apply(resource: &mut Resource, rtype: &ResourceType) {
     let mut facts = BTreeMap::new();
     for (name, spec) in &rtype.facts {
         let list = LIST_FACTS.contains(&name.as_str());
+        // Alternatives: a `true` from any of them wins (any disabled guard makes a bucket
+        // public); otherwise the first one that is present decides.
         let mut outcome = Reading::Absent;
         for alternative in spec.split("||") {
-            outcome = read_alternative(&resource.body, alternative, list);
-            if !matches!(outcome, Reading::Absent) {
+            let reading = read_alternative(&resource.body, alternative, list);
+            let is_true = matches!(&reading, Reading::Value(Node { value: Value::Bool(true), .. }, _));
+            if is_true || matches!(outcome, Reading::Absent) {
+                outcome = reading;
+            }
+            if is_true {
                 break;
             }
         }

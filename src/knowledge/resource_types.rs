@@ -121,3 +121,40 @@ impl ResourceTypes {
         self.by_name.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::FACTS;
+
+    /// Categories that name a kind of data rather than a service with EU alternatives.
+    const DATA_CATEGORIES: &[&str] = &["snapshot", "machine_image"];
+
+    #[test]
+    fn every_entry_uses_known_facts_and_categories() {
+        let kb = crate::knowledge::get().unwrap();
+        let mut problems = Vec::new();
+        for (name, t) in &kb.resource_types.by_name {
+            for fact in t.facts.keys().chain(t.defaults.keys()) {
+                if !FACTS.contains(&fact.as_str()) {
+                    problems.push(format!("{name}: unknown fact {fact}"));
+                }
+            }
+            if let Some(c) = &t.category
+                && kb.alternatives(c).is_none()
+                && !DATA_CATEGORIES.contains(&c.as_str())
+            {
+                problems.push(format!("{name}: category {c} has no eu_alternatives entry"));
+            }
+            if let Some(parent) = &t.parent
+                && kb.resource_types.get(parent).is_none()
+            {
+                problems.push(format!("{name}: parent {parent} is not in the table"));
+            }
+            if kb.provider(&t.provider).is_none() && t.provider != "openstack" {
+                problems.push(format!("{name}: provider {} is unknown", t.provider));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert!(kb.resource_types.len() > 200);
+    }
+}

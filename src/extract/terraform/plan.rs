@@ -175,9 +175,10 @@ fn own_region(doc: &Document, p: &Planned<'_>, kb: &KnowledgeBase) -> Option<(St
         return None;
     }
     region_attributes(rtype).into_iter().find_map(|attr| {
-        let node = p.values.get(attr)?;
+        let relative = Route::parse(attr);
+        let node = p.values.at(&relative)?;
         let value = node.as_str().filter(|v| !v.is_empty())?;
-        Some((value.to_string(), Location::of_node(&doc.path, doc.index, node, &p.route.key(attr))))
+        Some((value.to_string(), Location::of_node(&doc.path, doc.index, node, &p.route.join(&relative))))
     })
 }
 

@@ -9,7 +9,7 @@ use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::expression_text;
 use crate::location::Location;
-use crate::tree::Node;
+use crate::tree::{Node, Route};
 
 /// Providers whose resources take their region from the provider block when they name none.
 const REGIONAL_PROVIDERS: &[&str] = &[
@@ -121,8 +121,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let body = resource.block.node;
         let doc = resource.block.doc;
         for attr in region_attributes(rtype) {
-            if let Some(node) = body.get(attr).filter(|n| !n.is_null() && n.items().is_empty()) {
-                let route = resource.route.key(attr);
+            let relative = Route::parse(attr);
+            if let Some(node) = body.at(&relative).filter(|n| !n.is_null() && n.items().is_empty()) {
+                let route = resource.route.join(&relative);
                 let own = Location::of_node(&doc.path, doc.index, node, &route);
                 if let Some(found) = self.from_eval(module.eval(doc, node, &route), &own) {
                     return found;

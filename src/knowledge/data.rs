@@ -40,6 +40,9 @@ pub struct RegionEntry {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub unverified: bool,
+    /// Key in `jurisdictions.yaml` of the EU-operated offering the region belongs to (`aws-esc`).
+    #[serde(default)]
+    pub offering: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

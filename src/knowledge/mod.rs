@@ -60,6 +60,8 @@ pub struct RegionInfo {
     pub multi: bool,
     pub city: Option<String>,
     pub unverified: bool,
+    /// The EU-operated offering of a non-EU technology provider the region belongs to (`aws-esc`).
+    pub offering: Option<String>,
 }
 
 impl RegionInfo {
@@ -299,6 +301,7 @@ impl KnowledgeBase {
                 multi: false,
                 city: entry.city.clone(),
                 unverified: entry.unverified,
+                offering: entry.offering.clone(),
             });
         }
         table.multi_regions.get(canonical).map(|entry| RegionInfo {
@@ -308,6 +311,7 @@ impl KnowledgeBase {
             multi: true,
             city: None,
             unverified: entry.unverified,
+            offering: None,
         })
     }
 

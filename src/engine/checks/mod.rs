@@ -1,6 +1,9 @@
 //! Named built-in checks: conditions plain data cannot express. Each rule file names its check;
 //! the rule's text, severity and references stay in the YAML.
 
+pub mod cloud_dependency;
+pub mod cloud_gdpr;
+pub mod cloud_residency;
 pub mod kubernetes;
 pub mod kubernetes_bindings;
 pub mod region;
@@ -84,6 +87,9 @@ fn registry() -> impl Iterator<Item = &'static (&'static str, Check)> {
         .iter()
         .chain(kubernetes_bindings::CHECKS)
         .chain(region::CHECKS)
+        .chain(cloud_residency::CHECKS)
+        .chain(cloud_dependency::CHECKS)
+        .chain(cloud_gdpr::CHECKS)
 }
 
 pub fn lookup(name: &str) -> Option<Check> {

@@ -1,0 +1,182 @@
+//! GDPR Art. 5(1)(e)/(f), 25 and 32 hygiene on cloud resources, read from normalised facts:
+//! encryption at rest and its keys, public exposure, transport security, log retention, backups.
+
+use super::{Check, Hit};
+use crate::engine::Context;
+use crate::model::{Fact, Resource};
+
+pub static CHECKS: &[(&str, Check)] = &[
+    ("storage_unencrypted", Check::Resource(storage_unencrypted)),
+    ("provider_managed_keys", Check::Resource(provider_managed_keys)),
+    ("public_storage", Check::Resource(public_storage)),
+    ("public_database", Check::Resource(public_database)),
+    ("public_snapshot", Check::Resource(public_snapshot)),
+    ("tls_weak", Check::Resource(tls_weak)),
+    ("log_retention_unbounded", Check::Resource(log_retention_unbounded)),
+    ("no_backup", Check::Resource(no_backup)),
+];
+
+/// Categories of databases, whose public exposure is GDPR-004 rather than GDPR-003.
+const DATABASE_CATEGORIES: &[&str] = &[
+    "managed_postgres", "managed_mysql", "managed_sql_server", "nosql_database", "cache",
+    "data_warehouse", "search",
+];
+const SNAPSHOT_CATEGORIES: &[&str] = &["snapshot", "machine_image"];
+
+/// Longest log retention accepted, in days, until the policy file sets its own maximum.
+pub const DEFAULT_MAX_LOG_RETENTION_DAYS: i64 = 400;
+
+fn fact_is<'a>(resource: &'a Resource, name: &str, wanted: bool) -> Option<&'a Fact> {
+    resource.fact(name).filter(|f| f.value.as_bool() == Some(wanted))
+}
+
+fn fact_hit(fact: &Fact) -> Hit {
+    let mut hit = Hit::at(fact.location.clone());
+    if let Some(text) = fact.value.scalar_text() {
+        hit = hit.evidence(text.clone()).var("value", text);
+    }
+    hit
+}
+
+/// GDPR-001: encryption at rest switched off, or off by the provider's default.
+fn storage_unencrypted(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if let Some(fact) = fact_is(resource, "encrypted", false) {
+        hits.push(fact_hit(fact));
+    }
+}
+
+/// GDPR-002: encrypted with the provider's keys where the type can use a customer-managed key.
+fn provider_managed_keys(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let Some(rtype) = ctx.kb.resource_types.get(&resource.kind) else {
+        return;
+    };
+    if !rtype.facts.contains_key("kms_key") || fact_is(resource, "encrypted", false).is_some() {
+        return;
+    }
+    let key = resource.fact("kms_key");
+    let has_key = key.and_then(|f| f.value.scalar_text()).is_some_and(|k| !k.trim().is_empty());
+    if has_key {
+        return;
+    }
+    let at = key.map_or_else(|| resource.start(), |f| f.location.clone());
+    hits.push(Hit::at(at).var("service", resource.service.clone().unwrap_or_else(|| resource.kind.clone())));
+}
+
+fn public_hit(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>, wanted: fn(Option<&str>) -> bool) {
+    let category = ctx.kb.resource_types.get(&resource.kind).and_then(|t| t.category.as_deref());
+    if !wanted(category) {
+        return;
+    }
+    if let Some(fact) = fact_is(resource, "public", true) {
+        hits.push(fact_hit(fact));
+    }
+}
+
+/// GDPR-003: public buckets, containers and blobs.
+fn public_storage(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    public_hit(ctx, resource, hits, |c| {
+        !c.is_some_and(|c| DATABASE_CATEGORIES.contains(&c) || SNAPSHOT_CATEGORIES.contains(&c))
+    });
+}
+
+/// GDPR-004: databases reachable from the internet.
+fn public_database(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    public_hit(ctx, resource, hits, |c| c.is_some_and(|c| DATABASE_CATEGORIES.contains(&c)));
+}
+
+/// GDPR-011: snapshots and machine images shared with everyone.
+fn public_snapshot(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    public_hit(ctx, resource, hits, |c| c.is_some_and(|c| SNAPSHOT_CATEGORIES.contains(&c)));
+}
+
+/// The minimum TLS version a setting allows, as tenths (`12` for TLS 1.2), from the many ways
+/// providers spell it: `TLS1_2`, `1.2`, `TLS_1_0`, `Policy-Min-TLS-1-0-2019-07`, `TLSv1.2_2021`,
+/// `ELBSecurityPolicy-TLS13-1-2-2021-06`, `ELBSecurityPolicy-2016-08`.
+pub fn tls_version_tenths(text: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    // Pre-2017 ELB policies and CloudFront `TLSv1`/`SSLv3` allow TLS 1.0 or older.
+    if lower.starts_with("elbsecuritypolicy-20") || lower == "tlsv1" || lower == "tls1" || lower.starts_with("sslv3") {
+        return Some(10);
+    }
+    let start = lower.find("tls").map_or(0, |i| i + 3);
+    let bytes = lower.as_bytes();
+    (start..bytes.len().saturating_sub(2)).find_map(|i| {
+        let minor = *bytes.get(i + 2)?;
+        (bytes[i] == b'1' && matches!(bytes[i + 1], b'.' | b'_' | b'-') && (b'0'..=b'3').contains(&minor))
+            .then(|| 10 + u32::from(minor - b'0'))
+    })
+}
+
+/// GDPR-005: plain HTTP allowed, or a minimum TLS version below 1.2.
+fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if let Some(fact) = fact_is(resource, "https_only", false) {
+        hits.push(fact_hit(fact).var("problem", "unencrypted connections are allowed"));
+    }
+    if let Some(fact) = resource.fact("tls_min")
+        && let Some(text) = fact.value.scalar_text()
+        && tls_version_tenths(&text).is_some_and(|v| v < 12)
+    {
+        hits.push(fact_hit(fact).var("problem", format!("the minimum TLS version is {text}")).key("tls_min"));
+    }
+}
+
+/// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention.
+fn log_retention_unbounded(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let Some(fact) = resource.fact("log_retention_days") else {
+        return;
+    };
+    let Some(days) = fact.value.as_i64() else {
+        return;
+    };
+    let retention = if days <= 0 {
+        "forever".to_string()
+    } else if days > DEFAULT_MAX_LOG_RETENTION_DAYS {
+        format!("{days} days")
+    } else {
+        return;
+    };
+    hits.push(
+        Hit::at(fact.location.clone())
+            .var("retention", retention)
+            .var("max", DEFAULT_MAX_LOG_RETENTION_DAYS.to_string())
+            .evidence(days.to_string()),
+    );
+}
+
+/// GDPR-007: stateful stores without backups or point-in-time recovery.
+fn no_backup(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if let Some(fact) = resource.fact("backup_retention_days")
+        && fact.value.as_i64() == Some(0)
+    {
+        hits.push(fact_hit(fact).var("problem", "automated backups are off (retention 0 days)"));
+    }
+    if let Some(fact) = fact_is(resource, "backup_enabled", false) {
+        hits.push(fact_hit(fact).var("problem", "automated backups are off").key("backup_enabled"));
+    }
+    if let Some(fact) = fact_is(resource, "point_in_time_recovery", false) {
+        hits.push(fact_hit(fact).var("problem", "point-in-time recovery is off").key("point_in_time_recovery"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tls_version_tenths;
+
+    #[test]
+    fn tls_spellings() {
+        for (text, tenths) in [
+            ("TLS1_2", 12),
+            ("1.0", 10),
+            ("TLS_1_1", 11),
+            ("Policy-Min-TLS-1-0-2019-07", 10),
+            ("TLSv1.2_2021", 12),
+            ("ELBSecurityPolicy-TLS13-1-2-2021-06", 12),
+            ("ELBSecurityPolicy-2016-08", 10),
+            ("TLSv1", 10),
+            ("tls-1.3", 13),
+        ] {
+            assert_eq!(tls_version_tenths(text), Some(tenths), "{text}");
+        }
+        assert_eq!(tls_version_tenths("modern"), None);
+    }
+}

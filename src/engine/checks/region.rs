@@ -63,6 +63,7 @@ fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit
     })
     .var("region", region.value.clone())
     .var("country", country_label(ctx, country))
+    .var("note", "")
     .evidence(region.value.clone())
     .severity(severity);
     if region.inherited {

@@ -100,7 +100,10 @@ fn read_alternative(body: &Node, spec: &str, list: bool) -> Reading {
                 _ => vec![(*n).clone()],
             })
             .collect();
-        return Reading::Value(Node::new(Value::Seq(items), first.span), first_route.clone());
+        return Reading::Value(
+            Node::new(Value::Seq(items), first.span),
+            first_route.clone(),
+        );
     }
     if is_expression(first) {
         return Reading::Unknown;
@@ -125,7 +128,16 @@ pub fn apply(resource: &mut Resource, rtype: &ResourceType) {
         let mut outcome = Reading::Absent;
         for alternative in spec.split("||") {
             let reading = read_alternative(&resource.body, alternative, list);
-            let is_true = matches!(&reading, Reading::Value(Node { value: Value::Bool(true), .. }, _));
+            let is_true = matches!(
+                &reading,
+                Reading::Value(
+                    Node {
+                        value: Value::Bool(true),
+                        ..
+                    },
+                    _
+                )
+            );
             if is_true || matches!(outcome, Reading::Absent) {
                 outcome = reading;
             }
@@ -168,7 +180,8 @@ mod tests {
 
     #[test]
     fn wildcards_reach_every_item() {
-        let root = hcl::parse("r {\n  g { location = \"a\" }\n  g { location = \"b\" }\n}\n").unwrap();
+        let root =
+            hcl::parse("r {\n  g { location = \"a\" }\n  g { location = \"b\" }\n}\n").unwrap();
         let body = root.path("r").unwrap();
         let found = select(body, &Route::parse("g[*].location"));
         let texts: Vec<_> = found.iter().filter_map(|(_, n)| n.as_str()).collect();
@@ -181,13 +194,31 @@ mod tests {
         let root = hcl::parse("acl = \"public-read\"\nblock = false\nx = var.y\n").unwrap();
         assert!(matches!(
             read_alternative(&root, "acl in [public-read, public-read-write]", false),
-            Reading::Value(Node { value: Value::Bool(true), .. }, _)
+            Reading::Value(
+                Node {
+                    value: Value::Bool(true),
+                    ..
+                },
+                _
+            )
         ));
         assert!(matches!(
             read_alternative(&root, "!block", false),
-            Reading::Value(Node { value: Value::Bool(true), .. }, _)
+            Reading::Value(
+                Node {
+                    value: Value::Bool(true),
+                    ..
+                },
+                _
+            )
         ));
-        assert!(matches!(read_alternative(&root, "!x", false), Reading::Unknown));
-        assert!(matches!(read_alternative(&root, "missing", false), Reading::Absent));
+        assert!(matches!(
+            read_alternative(&root, "!x", false),
+            Reading::Unknown
+        ));
+        assert!(matches!(
+            read_alternative(&root, "missing", false),
+            Reading::Absent
+        ));
     }
 }

@@ -62,7 +62,13 @@ pub fn extract_all(
     resources.extend(arm::extract(&of(Format::Arm), kb, options));
     resources.extend(terraform::extract(&of(Format::Terraform), kb, options));
     let plans = of(Format::TerraformPlan);
-    resources.extend(plans.par_iter().flat_map_iter(|d| terraform::plan::extract(d, kb, options)).collect::<Vec<_>>());
-    resources.sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
+    resources.extend(
+        plans
+            .par_iter()
+            .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
+            .collect::<Vec<_>>(),
+    );
+    resources
+        .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     resources
 }

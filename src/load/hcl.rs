@@ -313,11 +313,23 @@ locals { b = "x" }
         assert_eq!(bucket.path("rule[1].id").unwrap().as_str(), Some("b"));
         let name = bucket.get("bucket").unwrap();
         assert_eq!(name.tag.as_deref(), Some(EXPR_TAG));
-        assert_eq!(name.span.start, Pos { line: 11, column: 12 });
+        assert_eq!(
+            name.span.start,
+            Pos {
+                line: 11,
+                column: 12
+            }
+        );
         let providers = root.path("provider").unwrap().entries();
         assert_eq!(providers.len(), 2);
-        assert_eq!(expression_text(providers[0].value.get("region").unwrap()), Some("var.region"));
-        assert_eq!(root.at(&Route::parse("locals.b")).unwrap().as_str(), Some("x"));
+        assert_eq!(
+            expression_text(providers[0].value.get("region").unwrap()),
+            Some("var.region")
+        );
+        assert_eq!(
+            root.at(&Route::parse("locals.b")).unwrap().as_str(),
+            Some("x")
+        );
     }
 
     #[test]
@@ -331,6 +343,9 @@ locals { b = "x" }
     fn lone_interpolation_is_unwrapped() {
         let root = parse("a = \"${var.region}\"\nb = \"${var.x}-1\"\n").unwrap();
         assert_eq!(expression_text(root.get("a").unwrap()), Some("var.region"));
-        assert_eq!(expression_text(root.get("b").unwrap()), Some("\"${var.x}-1\""));
+        assert_eq!(
+            expression_text(root.get("b").unwrap()),
+            Some("\"${var.x}-1\"")
+        );
     }
 }

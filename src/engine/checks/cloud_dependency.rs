@@ -58,12 +58,26 @@ fn sovereign_offering(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let Some(info) = ctx.kb.provider(offering) else {
         return;
     };
-    let control = info.control_country.clone().unwrap_or_else(|| "unknown".into());
-    let at = if region.inherited { resource.start() } else { region.location.clone() };
+    let control = info
+        .control_country
+        .clone()
+        .unwrap_or_else(|| "unknown".into());
+    let at = if region.inherited {
+        resource.start()
+    } else {
+        region.location.clone()
+    };
     let mut hit = Hit::at(at)
         .var("offering", info.name.clone())
         .var("control", control)
-        .var("laws", if info.exposed_to.is_empty() { "none recorded".into() } else { info.exposed_to.join(", ") })
+        .var(
+            "laws",
+            if info.exposed_to.is_empty() {
+                "none recorded".into()
+            } else {
+                info.exposed_to.join(", ")
+            },
+        )
         .evidence(region.value.clone());
     if region.inherited {
         hit = hit.related(region.location.clone());

@@ -7,19 +7,30 @@ use crate::model::{Fact, Resource};
 
 pub static CHECKS: &[(&str, Check)] = &[
     ("storage_unencrypted", Check::Resource(storage_unencrypted)),
-    ("provider_managed_keys", Check::Resource(provider_managed_keys)),
+    (
+        "provider_managed_keys",
+        Check::Resource(provider_managed_keys),
+    ),
     ("public_storage", Check::Resource(public_storage)),
     ("public_database", Check::Resource(public_database)),
     ("public_snapshot", Check::Resource(public_snapshot)),
     ("tls_weak", Check::Resource(tls_weak)),
-    ("log_retention_unbounded", Check::Resource(log_retention_unbounded)),
+    (
+        "log_retention_unbounded",
+        Check::Resource(log_retention_unbounded),
+    ),
     ("no_backup", Check::Resource(no_backup)),
 ];
 
 /// Categories of databases, whose public exposure is GDPR-004 rather than GDPR-003.
 const DATABASE_CATEGORIES: &[&str] = &[
-    "managed_postgres", "managed_mysql", "managed_sql_server", "nosql_database", "cache",
-    "data_warehouse", "search",
+    "managed_postgres",
+    "managed_mysql",
+    "managed_sql_server",
+    "nosql_database",
+    "cache",
+    "data_warehouse",
+    "search",
 ];
 const SNAPSHOT_CATEGORIES: &[&str] = &["snapshot", "machine_image"];
 
@@ -27,7 +38,9 @@ const SNAPSHOT_CATEGORIES: &[&str] = &["snapshot", "machine_image"];
 pub const DEFAULT_MAX_LOG_RETENTION_DAYS: i64 = 400;
 
 fn fact_is<'a>(resource: &'a Resource, name: &str, wanted: bool) -> Option<&'a Fact> {
-    resource.fact(name).filter(|f| f.value.as_bool() == Some(wanted))
+    resource
+        .fact(name)
+        .filter(|f| f.value.as_bool() == Some(wanted))
 }
 
 fn fact_hit(fact: &Fact) -> Hit {
@@ -54,16 +67,35 @@ fn provider_managed_keys(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
         return;
     }
     let key = resource.fact("kms_key");
-    let has_key = key.and_then(|f| f.value.scalar_text()).is_some_and(|k| !k.trim().is_empty());
+    let has_key = key
+        .and_then(|f| f.value.scalar_text())
+        .is_some_and(|k| !k.trim().is_empty());
     if has_key {
         return;
     }
     let at = key.map_or_else(|| resource.start(), |f| f.location.clone());
-    hits.push(Hit::at(at).var("service", resource.service.clone().unwrap_or_else(|| resource.kind.clone())));
+    hits.push(
+        Hit::at(at).var(
+            "service",
+            resource
+                .service
+                .clone()
+                .unwrap_or_else(|| resource.kind.clone()),
+        ),
+    );
 }
 
-fn public_hit(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>, wanted: fn(Option<&str>) -> bool) {
-    let category = ctx.kb.resource_types.get(&resource.kind).and_then(|t| t.category.as_deref());
+fn public_hit(
+    ctx: &Context,
+    resource: &Resource,
+    hits: &mut Vec<Hit>,
+    wanted: fn(Option<&str>) -> bool,
+) {
+    let category = ctx
+        .kb
+        .resource_types
+        .get(&resource.kind)
+        .and_then(|t| t.category.as_deref());
     if !wanted(category) {
         return;
     }
@@ -81,12 +113,16 @@ fn public_storage(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
 
 /// GDPR-004: databases reachable from the internet.
 fn public_database(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    public_hit(ctx, resource, hits, |c| c.is_some_and(|c| DATABASE_CATEGORIES.contains(&c)));
+    public_hit(ctx, resource, hits, |c| {
+        c.is_some_and(|c| DATABASE_CATEGORIES.contains(&c))
+    });
 }
 
 /// GDPR-011: snapshots and machine images shared with everyone.
 fn public_snapshot(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    public_hit(ctx, resource, hits, |c| c.is_some_and(|c| SNAPSHOT_CATEGORIES.contains(&c)));
+    public_hit(ctx, resource, hits, |c| {
+        c.is_some_and(|c| SNAPSHOT_CATEGORIES.contains(&c))
+    });
 }
 
 /// The minimum TLS version a setting allows, as tenths (`12` for TLS 1.2), from the many ways
@@ -95,15 +131,21 @@ fn public_snapshot(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
 pub fn tls_version_tenths(text: &str) -> Option<u32> {
     let lower = text.to_ascii_lowercase();
     // Pre-2017 ELB policies and CloudFront `TLSv1`/`SSLv3` allow TLS 1.0 or older.
-    if lower.starts_with("elbsecuritypolicy-20") || lower == "tlsv1" || lower == "tls1" || lower.starts_with("sslv3") {
+    if lower.starts_with("elbsecuritypolicy-20")
+        || lower == "tlsv1"
+        || lower == "tls1"
+        || lower.starts_with("sslv3")
+    {
         return Some(10);
     }
     let start = lower.find("tls").map_or(0, |i| i + 3);
     let bytes = lower.as_bytes();
     (start..bytes.len().saturating_sub(2)).find_map(|i| {
         let minor = *bytes.get(i + 2)?;
-        (bytes[i] == b'1' && matches!(bytes[i + 1], b'.' | b'_' | b'-') && (b'0'..=b'3').contains(&minor))
-            .then(|| 10 + u32::from(minor - b'0'))
+        (bytes[i] == b'1'
+            && matches!(bytes[i + 1], b'.' | b'_' | b'-')
+            && (b'0'..=b'3').contains(&minor))
+        .then(|| 10 + u32::from(minor - b'0'))
     })
 }
 
@@ -116,7 +158,11 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         && let Some(text) = fact.value.scalar_text()
         && tls_version_tenths(&text).is_some_and(|v| v < 12)
     {
-        hits.push(fact_hit(fact).var("problem", format!("the minimum TLS version is {text}")).key("tls_min"));
+        hits.push(
+            fact_hit(fact)
+                .var("problem", format!("the minimum TLS version is {text}"))
+                .key("tls_min"),
+        );
     }
 }
 
@@ -151,10 +197,18 @@ fn no_backup(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         hits.push(fact_hit(fact).var("problem", "automated backups are off (retention 0 days)"));
     }
     if let Some(fact) = fact_is(resource, "backup_enabled", false) {
-        hits.push(fact_hit(fact).var("problem", "automated backups are off").key("backup_enabled"));
+        hits.push(
+            fact_hit(fact)
+                .var("problem", "automated backups are off")
+                .key("backup_enabled"),
+        );
     }
     if let Some(fact) = fact_is(resource, "point_in_time_recovery", false) {
-        hits.push(fact_hit(fact).var("problem", "point-in-time recovery is off").key("point_in_time_recovery"));
+        hits.push(
+            fact_hit(fact)
+                .var("problem", "point-in-time recovery is off")
+                .key("point_in_time_recovery"),
+        );
     }
 }
 

@@ -8,7 +8,10 @@ use crate::model::Resource;
 use crate::tree::{Node, Value};
 
 pub static CHECKS: &[(&str, Check)] = &[
-    ("multi_region_outside_eu", Check::Resource(multi_region_outside_eu)),
+    (
+        "multi_region_outside_eu",
+        Check::Resource(multi_region_outside_eu),
+    ),
     ("replica_outside_eu", Check::Resource(replica_outside_eu)),
     ("global_edge_service", Check::Resource(global_edge_service)),
 ];
@@ -18,8 +21,12 @@ const GEO_REDUNDANT: &[&str] = &["grs", "ragrs", "gzrs", "ragzrs", "georedundant
 
 /// Countries of a resolved location that are outside the EU/EEA, as `US, TW`.
 fn outside(ctx: &Context, info: &RegionInfo) -> Option<String> {
-    let mut countries: Vec<&str> =
-        info.countries.iter().map(String::as_str).filter(|c| !ctx.kb.in_eea(c)).collect();
+    let mut countries: Vec<&str> = info
+        .countries
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !ctx.kb.in_eea(c))
+        .collect();
     countries.dedup();
     (!countries.is_empty()).then(|| countries.join(", "))
 }
@@ -48,7 +55,10 @@ fn target_region(ctx: &Context, resource: &Resource, item: &Node) -> Option<(Str
             r.address == address && r.format == resource.format && folder(&r.path) == here
         })?;
         let region = target.region.as_ref()?;
-        return Some((format!("{} ({address})", region.value), region.resolved.clone()?));
+        return Some((
+            format!("{} ({address})", region.value),
+            region.resolved.clone()?,
+        ));
     }
     if let Some(rest) = text.strip_prefix("arn:") {
         let region = rest.split(':').nth(2).filter(|r| !r.is_empty())?;
@@ -64,7 +74,11 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
         && let Some(info) = region.resolved.as_ref().filter(|i| i.multi)
         && let Some(countries) = outside(ctx, info)
     {
-        let at = if region.inherited { resource.start() } else { region.location.clone() };
+        let at = if region.inherited {
+            resource.start()
+        } else {
+            region.location.clone()
+        };
         hits.push(
             Hit::at(at)
                 .var("locations", region.value.clone())
@@ -99,9 +113,15 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
     if let Some(fact) = resource.fact("storage_replication")
         && let Some(sku) = fact.value.scalar_text()
     {
-        let normal: String =
-            sku.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-        let normal = normal.strip_prefix("standard").or(normal.strip_prefix("premium")).unwrap_or(&normal);
+        let normal: String = sku
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let normal = normal
+            .strip_prefix("standard")
+            .or(normal.strip_prefix("premium"))
+            .unwrap_or(&normal);
         let Some(region) = resource.region.as_ref() else {
             return;
         };
@@ -155,15 +175,24 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
 
 /// RES-006: services that serve or process data at edge locations worldwide.
 fn global_edge_service(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    let edge_type = ctx.kb.resource_types.get(&resource.kind).is_some_and(|t| t.global_edge);
-    let cdn = resource.fact("cdn_enabled").filter(|f| f.value.as_bool() == Some(true));
+    let edge_type = ctx
+        .kb
+        .resource_types
+        .get(&resource.kind)
+        .is_some_and(|t| t.global_edge);
+    let cdn = resource
+        .fact("cdn_enabled")
+        .filter(|f| f.value.as_bool() == Some(true));
     if let Some(fact) = cdn {
-        hits.push(Hit::at(fact.location.clone()).var("service", service(resource)));
+        hits.push(Hit::at(fact.location.clone()).var("service", format!("{} with its CDN", service(resource))));
     } else if edge_type {
         hits.push(Hit::at(resource.start()).var("service", service(resource)));
     }
 }
 
 fn service(resource: &Resource) -> String {
-    resource.service.clone().unwrap_or_else(|| resource.kind.clone())
+    resource
+        .service
+        .clone()
+        .unwrap_or_else(|| resource.kind.clone())
 }

@@ -15,7 +15,11 @@ use crate::model::{RegionFact, Resource, UnresolvedRegion};
 pub use region::Resolution;
 
 /// Resources of every Terraform module folder among the documents.
-pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+pub fn extract(
+    documents: &[&Document],
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Vec<Resource> {
     let mut folders: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
     for doc in documents {
         let folder = match doc.path.rfind(['/', '\\']) {
@@ -52,7 +56,12 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
 
 /// Sets a resource's region, or records what blocks it; `--deploy-region` fills in a
 /// deploy-time value (the blocker stays recorded so reports can say where it came from).
-pub fn apply_region(resource: &mut Resource, resolution: Resolution, kb: &KnowledgeBase, options: &ExtractOptions) {
+pub fn apply_region(
+    resource: &mut Resource,
+    resolution: Resolution,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) {
     let provider = resource.provider.clone().unwrap_or_default();
     let lookup = |value: &str| {
         if provider == "openstack" || provider.is_empty() {

@@ -60,7 +60,11 @@ pub struct Module<'a> {
 /// Order in which `*.tfvars` files override each other: `terraform.tfvars`, then
 /// `*.auto.tfvars` by name, then other `*.tfvars` (given with `-var-file`) by name.
 fn tfvars_rank(path: &str) -> (u8, String) {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
     let rank = if name == "terraform.tfvars" {
         0
     } else if name.ends_with(".auto.tfvars") {
@@ -91,7 +95,10 @@ impl<'a> Module<'a> {
         tfvars_docs.sort_by_key(|d| tfvars_rank(&d.path));
         for doc in tfvars_docs {
             for entry in doc.root.entries() {
-                let placed = Placed { doc, node: &entry.value };
+                let placed = Placed {
+                    doc,
+                    node: &entry.value,
+                };
                 module
                     .tfvars
                     .insert(entry.key.clone(), (placed, Route::root().key(&entry.key)));
@@ -104,20 +111,33 @@ impl<'a> Module<'a> {
         let root = &doc.root;
         for entry in root.get("variable").map(Node::entries).unwrap_or_default() {
             let route = Route::root().key("variable").key(&entry.key);
-            let placed = Placed { doc, node: &entry.value };
+            let placed = Placed {
+                doc,
+                node: &entry.value,
+            };
             self.variables.insert(entry.key.clone(), (placed, route));
         }
         for entry in root.get("locals").map(Node::entries).unwrap_or_default() {
             let route = Route::root().key("locals").key(&entry.key);
-            let placed = Placed { doc, node: &entry.value };
+            let placed = Placed {
+                doc,
+                node: &entry.value,
+            };
             self.locals.insert(entry.key.clone(), (placed, route));
         }
         for entry in root.get("provider").map(Node::entries).unwrap_or_default() {
-            let alias = entry.value.get("alias").and_then(Node::as_str).map(str::to_string);
+            let alias = entry
+                .value
+                .get("alias")
+                .and_then(Node::as_str)
+                .map(str::to_string);
             self.providers.push(ProviderBlock {
                 local_name: entry.key.clone(),
                 alias,
-                block: Placed { doc, node: &entry.value },
+                block: Placed {
+                    doc,
+                    node: &entry.value,
+                },
                 route: Route::root().key("provider").key(&entry.key),
             });
         }
@@ -126,8 +146,14 @@ impl<'a> Module<'a> {
                 self.resources.push(ResourceBlock {
                     type_name: by_type.key.clone(),
                     name: named.key.clone(),
-                    block: Placed { doc, node: &named.value },
-                    route: Route::root().key("resource").key(&by_type.key).key(&named.key),
+                    block: Placed {
+                        doc,
+                        node: &named.value,
+                    },
+                    route: Route::root()
+                        .key("resource")
+                        .key(&by_type.key)
+                        .key(&named.key),
                 });
             }
         }
@@ -172,7 +198,11 @@ impl<'a> Module<'a> {
             return self.eval_template(&text[1..text.len() - 1], location, depth);
         }
         let parts: Vec<&str> = text.split('.').collect();
-        let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
         match parts.as_slice() {
             ["var", name] if plain(name) => {
                 if let Some((placed, route)) = self.tfvars.get(*name) {
@@ -195,11 +225,16 @@ impl<'a> Module<'a> {
                 }
             }
             ["local", name] if plain(name) => match self.locals.get(*name) {
-                Some((placed, route)) => self.eval_node(placed.node, placed.location(route), depth + 1),
+                Some((placed, route)) => {
+                    self.eval_node(placed.node, placed.location(route), depth + 1)
+                }
                 None => blocked(text, location),
             },
             [type_name, name, _attribute]
-                if type_name.contains('_') && plain(type_name) && plain(name) && *type_name != "data" =>
+                if type_name.contains('_')
+                    && plain(type_name)
+                    && plain(name)
+                    && *type_name != "data" =>
             {
                 Eval::Reference {
                     address: format!("{type_name}.{name}"),
@@ -224,7 +259,10 @@ impl<'a> Module<'a> {
                 };
             };
             match self.eval_text(after[..end].trim(), location.clone(), depth + 1) {
-                Eval::Literal { value, location: from } => {
+                Eval::Literal {
+                    value,
+                    location: from,
+                } => {
                     out.push_str(&value);
                     origin = from;
                 }

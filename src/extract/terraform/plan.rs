@@ -51,12 +51,29 @@ fn module_prefix(address: &str) -> String {
     format!("{}.", parts[..parts.len() - 2].join("."))
 }
 
-fn collect_module<'a>(node: &'a Node, route: Route, seen: &mut HashSet<String>, out: &mut Vec<Planned<'a>>) {
-    for (i, item) in node.get("resources").map(Node::items).unwrap_or_default().iter().enumerate() {
+fn collect_module<'a>(
+    node: &'a Node,
+    route: Route,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<Planned<'a>>,
+) {
+    for (i, item) in node
+        .get("resources")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let route = route.key("resources").index(i);
         push_resource(item, item.get("values"), route.key("values"), seen, out);
     }
-    for (i, child) in node.get("child_modules").map(Node::items).unwrap_or_default().iter().enumerate() {
+    for (i, child) in node
+        .get("child_modules")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         collect_module(child, route.key("child_modules").index(i), seen, out);
     }
 }
@@ -68,8 +85,17 @@ fn push_resource<'a>(
     seen: &mut HashSet<String>,
     out: &mut Vec<Planned<'a>>,
 ) {
-    let text = |k: &str| item.get(k).and_then(Node::as_str).unwrap_or_default().to_string();
-    if item.get("mode").and_then(Node::as_str).is_some_and(|m| m != "managed") {
+    let text = |k: &str| {
+        item.get(k)
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    if item
+        .get("mode")
+        .and_then(Node::as_str)
+        .is_some_and(|m| m != "managed")
+    {
         return;
     }
     let (address, type_name) = (text("address"), text("type"));
@@ -88,7 +114,11 @@ fn push_resource<'a>(
     });
 }
 
-fn collect_configuration<'a>(module: &'a Node, prefix: &str, out: &mut BTreeMap<String, Configured<'a>>) {
+fn collect_configuration<'a>(
+    module: &'a Node,
+    prefix: &str,
+    out: &mut BTreeMap<String, Configured<'a>>,
+) {
     for item in module.get("resources").map(Node::items).unwrap_or_default() {
         let Some(address) = item.get("address").and_then(Node::as_str) else {
             continue;
@@ -96,12 +126,19 @@ fn collect_configuration<'a>(module: &'a Node, prefix: &str, out: &mut BTreeMap<
         out.insert(
             format!("{prefix}{address}"),
             Configured {
-                provider_key: item.get("provider_config_key").and_then(Node::as_str).map(str::to_string),
+                provider_key: item
+                    .get("provider_config_key")
+                    .and_then(Node::as_str)
+                    .map(str::to_string),
                 expressions: item.get("expressions"),
             },
         );
     }
-    for call in module.get("module_calls").map(Node::entries).unwrap_or_default() {
+    for call in module
+        .get("module_calls")
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
         if let Some(child) = call.value.get("module") {
             collect_configuration(child, &format!("{prefix}module.{}.", call.key), out);
         }
@@ -113,15 +150,42 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
     if let Some(m) = root.path("planned_values.root_module") {
-        collect_module(m, Route::parse("planned_values.root_module"), &mut seen, &mut planned);
+        collect_module(
+            m,
+            Route::parse("planned_values.root_module"),
+            &mut seen,
+            &mut planned,
+        );
     }
-    for (i, change) in root.get("resource_changes").map(Node::items).unwrap_or_default().iter().enumerate() {
-        let actions: Vec<&str> = change.path("change.actions").map(Node::items).unwrap_or_default().iter().filter_map(Node::as_str).collect();
+    for (i, change) in root
+        .get("resource_changes")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let actions: Vec<&str> = change
+            .path("change.actions")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
         if actions == ["delete"] {
             continue;
         }
-        let route = Route::root().key("resource_changes").index(i).key("change").key("after");
-        push_resource(change, change.path("change.after"), route, &mut seen, &mut planned);
+        let route = Route::root()
+            .key("resource_changes")
+            .index(i)
+            .key("change")
+            .key("after");
+        push_resource(
+            change,
+            change.path("change.after"),
+            route,
+            &mut seen,
+            &mut planned,
+        );
     }
     for start in ["prior_state.values.root_module", "values.root_module"] {
         if let Some(m) = root.path(start) {
@@ -132,9 +196,13 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
     if let Some(m) = root.path("configuration.root_module") {
         collect_configuration(m, "", &mut configured);
     }
-    let own: Vec<Option<(String, Location)>> = planned.iter().map(|p| own_region(doc, p, kb)).collect();
-    let index: BTreeMap<String, usize> =
-        planned.iter().enumerate().map(|(i, p)| (strip_indices(&p.address), i)).collect();
+    let own: Vec<Option<(String, Location)>> =
+        planned.iter().map(|p| own_region(doc, p, kb)).collect();
+    let index: BTreeMap<String, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (strip_indices(&p.address), i))
+        .collect();
 
     let mut out = Vec::new();
     for (i, p) in planned.iter().enumerate() {
@@ -151,14 +219,23 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
             },
             kb,
         );
-        let global = kb.resource_types.get(&p.type_name).is_some_and(|t| t.global);
+        let global = kb
+            .resource_types
+            .get(&p.type_name)
+            .is_some_and(|t| t.global);
         let key = strip_indices(&p.address);
         let config = configured.get(&key);
         let resolution = if global {
             Resolution::None
         } else if let Some((value, location)) = own[i].clone() {
-            Resolution::Region { value, location, inherited: false }
-        } else if let Some(found) = config.and_then(|c| referenced_region(c, &module_prefix(&key), &index, &own)) {
+            Resolution::Region {
+                value,
+                location,
+                inherited: false,
+            }
+        } else if let Some(found) =
+            config.and_then(|c| referenced_region(c, &module_prefix(&key), &index, &own))
+        {
             found
         } else {
             provider_region(doc, p, config)
@@ -178,7 +255,10 @@ fn own_region(doc: &Document, p: &Planned<'_>, kb: &KnowledgeBase) -> Option<(St
         let relative = Route::parse(attr);
         let node = p.values.at(&relative)?;
         let value = node.as_str().filter(|v| !v.is_empty())?;
-        Some((value.to_string(), Location::of_node(&doc.path, doc.index, node, &p.route.join(&relative))))
+        Some((
+            value.to_string(),
+            Location::of_node(&doc.path, doc.index, node, &p.route.join(&relative)),
+        ))
     })
 }
 
@@ -190,15 +270,29 @@ fn referenced_region(
     own: &[Option<(String, Location)>],
 ) -> Option<Resolution> {
     for entry in config.expressions.map(Node::entries).unwrap_or_default() {
-        for reference in entry.value.get("references").map(Node::items).unwrap_or_default() {
-            let Some(text) = reference.as_str() else { continue };
+        for reference in entry
+            .value
+            .get("references")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            let Some(text) = reference.as_str() else {
+                continue;
+            };
             let parts: Vec<&str> = text.split('.').collect();
             if parts.len() < 2 || !parts[0].contains('_') {
                 continue;
             }
             let target = format!("{prefix}{}.{}", parts[0], strip_indices(parts[1]));
-            if let Some((value, location)) = index.get(&target).and_then(|&t| own.get(t).cloned().flatten()) {
-                return Some(Resolution::Region { value, location, inherited: true });
+            if let Some((value, location)) = index
+                .get(&target)
+                .and_then(|&t| own.get(t).cloned().flatten())
+            {
+                return Some(Resolution::Region {
+                    value,
+                    location,
+                    inherited: true,
+                });
             }
         }
     }
@@ -209,7 +303,9 @@ fn referenced_region(
 fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'_>>) -> Resolution {
     let root = &doc.root;
     let local = provider_local_name(&p.type_name);
-    let key = config.and_then(|c| c.provider_key.clone()).unwrap_or_else(|| local.to_string());
+    let key = config
+        .and_then(|c| c.provider_key.clone())
+        .unwrap_or_else(|| local.to_string());
     let key = key.rsplit(':').next().unwrap_or(&key).to_string();
     let providers = Route::parse("configuration.provider_config");
     let Some(provider) = root.at(&providers).and_then(|p| p.get(&key)) else {
@@ -230,11 +326,19 @@ fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'
         if let Some(constant) = expr.get("constant_value").filter(|c| c.as_str().is_some()) {
             return Resolution::Region {
                 value: constant.as_str().unwrap_or_default().to_string(),
-                location: Location::of_node(&doc.path, doc.index, constant, &at.key("constant_value")),
+                location: Location::of_node(
+                    &doc.path,
+                    doc.index,
+                    constant,
+                    &at.key("constant_value"),
+                ),
                 inherited: true,
             };
         }
-        let reference = expr.path("references[0]").and_then(Node::as_str).unwrap_or_default();
+        let reference = expr
+            .path("references[0]")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
         if let Some(name) = reference.strip_prefix("var.") {
             let value_route = Route::root().key("variables").key(name).key("value");
             if let Some(value) = root.at(&value_route).filter(|v| v.as_str().is_some()) {
@@ -246,7 +350,11 @@ fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'
             }
         }
         return Resolution::Blocked {
-            blocker: if reference.is_empty() { format!("provider \"{key}\" {attr}") } else { reference.to_string() },
+            blocker: if reference.is_empty() {
+                format!("provider \"{key}\" {attr}")
+            } else {
+                reference.to_string()
+            },
             location: Location::of_node(&doc.path, doc.index, expr, &at),
         };
     }
@@ -266,7 +374,10 @@ mod tests {
 
     #[test]
     fn addresses_lose_their_indices() {
-        assert_eq!(strip_indices("module.a[0].aws_s3_bucket.x[\"k\"]"), "module.a.aws_s3_bucket.x");
+        assert_eq!(
+            strip_indices("module.a[0].aws_s3_bucket.x[\"k\"]"),
+            "module.a.aws_s3_bucket.x"
+        );
         assert_eq!(module_prefix("module.a.aws_s3_bucket.x"), "module.a.");
         assert_eq!(module_prefix("aws_s3_bucket.x"), "");
     }

@@ -13,8 +13,16 @@ use crate::tree::{Node, Route};
 
 /// Providers whose resources take their region from the provider block when they name none.
 const REGIONAL_PROVIDERS: &[&str] = &[
-    "aws", "google", "google-beta", "scaleway", "opentelekomcloud", "alicloud", "oci", "openstack",
-    "stackit", "ibm",
+    "aws",
+    "google",
+    "google-beta",
+    "scaleway",
+    "opentelekomcloud",
+    "alicloud",
+    "oci",
+    "openstack",
+    "stackit",
+    "ibm",
 ];
 
 /// Does the provider take a default region from its provider block?
@@ -98,7 +106,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
             Eval::Reference { address } => {
                 let target = *self.by_address.get(&address)?;
                 match self.resolve(target) {
-                    Resolution::Region { value, location, .. } => Some(Resolution::Region {
+                    Resolution::Region {
+                        value, location, ..
+                    } => Some(Resolution::Region {
                         value,
                         location,
                         inherited: true,
@@ -122,7 +132,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let doc = resource.block.doc;
         for attr in region_attributes(rtype) {
             let relative = Route::parse(attr);
-            if let Some(node) = body.at(&relative).filter(|n| !n.is_null() && n.items().is_empty()) {
+            if let Some(node) = body
+                .at(&relative)
+                .filter(|n| !n.is_null() && n.items().is_empty())
+            {
                 let route = resource.route.join(&relative);
                 let own = Location::of_node(&doc.path, doc.index, node, &route);
                 if let Some(found) = self.from_eval(module.eval(doc, node, &route), &own) {
@@ -132,14 +145,21 @@ impl<'m, 'a> Resolver<'m, 'a> {
         }
         let local_name = provider_local_name(&resource.type_name).to_string();
         if let Some(node) = body.get("provider") {
-            let text = expression_text(node).or_else(|| node.as_str()).unwrap_or_default();
+            let text = expression_text(node)
+                .or_else(|| node.as_str())
+                .unwrap_or_default();
             let (name, alias) = text.split_once('.').unwrap_or((text, ""));
             let alias = (!alias.is_empty()).then_some(alias);
             return match module.provider(name, alias) {
                 Some(block) => self.provider_region(block),
                 None => Resolution::Blocked {
                     blocker: format!("provider {text} (not configured in this module)"),
-                    location: Location::of_node(&doc.path, doc.index, node, &resource.route.key("provider")),
+                    location: Location::of_node(
+                        &doc.path,
+                        doc.index,
+                        node,
+                        &resource.route.key("provider"),
+                    ),
                 },
             };
         }
@@ -185,7 +205,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
                         location,
                         inherited: true,
                     },
-                    Eval::Blocked { blocker, location } => Resolution::Blocked { blocker, location },
+                    Eval::Blocked { blocker, location } => {
+                        Resolution::Blocked { blocker, location }
+                    }
                     Eval::Reference { .. } => Resolution::Blocked {
                         blocker: expression_text(node).unwrap_or_default().to_string(),
                         location: own,

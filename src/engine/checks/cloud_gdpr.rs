@@ -4,6 +4,7 @@
 use super::{Check, Hit};
 use crate::engine::Context;
 use crate::model::{Fact, Resource};
+use crate::tree::{Route, Segment};
 
 pub static CHECKS: &[(&str, Check)] = &[
     ("storage_unencrypted", Check::Resource(storage_unencrypted)),
@@ -43,10 +44,27 @@ fn fact_is<'a>(resource: &'a Resource, name: &str, wanted: bool) -> Option<&'a F
         .filter(|f| f.value.as_bool() == Some(wanted))
 }
 
-fn fact_hit(fact: &Fact) -> Hit {
+/// A hit at a fact, quoting the attribute as written (`acl = public-read`), not the
+/// normalised value (`public: true`).
+fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
+    let field = Route::parse(&fact.location.field);
+    let written = field
+        .0
+        .strip_prefix(resource.route.0.as_slice())
+        .and_then(|relative| resource.body.at(&Route(relative.to_vec())))
+        .and_then(|node| node.scalar_text());
     let mut hit = Hit::at(fact.location.clone());
-    if let Some(text) = fact.value.scalar_text() {
-        hit = hit.evidence(text.clone()).var("value", text);
+    let key = field.0.iter().rev().find_map(|s| match s {
+        Segment::Key(k) => Some(k),
+        Segment::Index(_) => None,
+    });
+    match (written, key) {
+        (Some(text), Some(key)) => {
+            hit = hit
+                .evidence(text.clone())
+                .var("value", format!("{key} = {text}"));
+        }
+        _ => hit = hit.var("value", "by default"),
     }
     hit
 }
@@ -54,7 +72,7 @@ fn fact_hit(fact: &Fact) -> Hit {
 /// GDPR-001: encryption at rest switched off, or off by the provider's default.
 fn storage_unencrypted(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if let Some(fact) = fact_is(resource, "encrypted", false) {
-        hits.push(fact_hit(fact));
+        hits.push(fact_hit(resource, fact));
     }
 }
 
@@ -100,7 +118,7 @@ fn public_hit(
         return;
     }
     if let Some(fact) = fact_is(resource, "public", true) {
-        hits.push(fact_hit(fact));
+        hits.push(fact_hit(resource, fact));
     }
 }
 
@@ -152,14 +170,14 @@ pub fn tls_version_tenths(text: &str) -> Option<u32> {
 /// GDPR-005: plain HTTP allowed, or a minimum TLS version below 1.2.
 fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if let Some(fact) = fact_is(resource, "https_only", false) {
-        hits.push(fact_hit(fact).var("problem", "unencrypted connections are allowed"));
+        hits.push(fact_hit(resource, fact).var("problem", "unencrypted connections are allowed"));
     }
     if let Some(fact) = resource.fact("tls_min")
         && let Some(text) = fact.value.scalar_text()
         && tls_version_tenths(&text).is_some_and(|v| v < 12)
     {
         hits.push(
-            fact_hit(fact)
+            fact_hit(resource, fact)
                 .var("problem", format!("the minimum TLS version is {text}"))
                 .key("tls_min"),
         );
@@ -194,18 +212,20 @@ fn no_backup(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if let Some(fact) = resource.fact("backup_retention_days")
         && fact.value.as_i64() == Some(0)
     {
-        hits.push(fact_hit(fact).var("problem", "automated backups are off (retention 0 days)"));
+        hits.push(
+            fact_hit(resource, fact).var("problem", "automated backups are off (retention 0 days)"),
+        );
     }
     if let Some(fact) = fact_is(resource, "backup_enabled", false) {
         hits.push(
-            fact_hit(fact)
+            fact_hit(resource, fact)
                 .var("problem", "automated backups are off")
                 .key("backup_enabled"),
         );
     }
     if let Some(fact) = fact_is(resource, "point_in_time_recovery", false) {
         hits.push(
-            fact_hit(fact)
+            fact_hit(resource, fact)
                 .var("problem", "point-in-time recovery is off")
                 .key("point_in_time_recovery"),
         );

@@ -184,7 +184,10 @@ fn global_edge_service(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) 
         .fact("cdn_enabled")
         .filter(|f| f.value.as_bool() == Some(true));
     if let Some(fact) = cdn {
-        hits.push(Hit::at(fact.location.clone()).var("service", format!("{} with its CDN", service(resource))));
+        hits.push(
+            Hit::at(fact.location.clone())
+                .var("service", format!("{} with its CDN", service(resource))),
+        );
     } else if edge_type {
         hits.push(Hit::at(resource.start()).var("service", service(resource)));
     }

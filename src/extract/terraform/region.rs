@@ -92,7 +92,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
         result
     }
 
-    fn from_eval(&mut self, eval: Eval, own: &Location) -> Option<Resolution> {
+    fn resolution_of(&mut self, eval: Eval, own: &Location) -> Option<Resolution> {
         match eval {
             Eval::Literal { value, location } => {
                 let inherited = location.path != own.path || location.start_line != own.start_line;
@@ -138,7 +138,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
             {
                 let route = resource.route.join(&relative);
                 let own = Location::of_node(&doc.path, doc.index, node, &route);
-                if let Some(found) = self.from_eval(module.eval(doc, node, &route), &own) {
+                if let Some(found) = self.resolution_of(module.eval(doc, node, &route), &own) {
                     return found;
                 }
             }
@@ -173,7 +173,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
             {
                 let own = Location::of_node(&doc.path, doc.index, &entry.value, &route);
                 if let Some(found @ Resolution::Region { .. }) =
-                    self.from_eval(Eval::Reference { address }, &own)
+                    self.resolution_of(Eval::Reference { address }, &own)
                 {
                     return found;
                 }

@@ -48,6 +48,10 @@ pub struct ResourceType {
     /// The same kind of resource in other formats (`AWS::S3::Bucket`, `Microsoft.Storage/storageAccounts`).
     #[serde(default)]
     pub same_as: Vec<String>,
+    /// A copy of another resource's data kept in its own region (DynamoDB table replica, RDS
+    /// automated-backup replication, KMS replica key): its location is a replica target.
+    #[serde(default)]
+    pub replica: bool,
     /// Serves from edge locations worldwide (CloudFront, Front Door, Cloud CDN).
     #[serde(default)]
     pub global_edge: bool,
@@ -119,6 +123,12 @@ impl ResourceTypes {
 
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
+    }
+
+    /// Is the type a sub-resource that configures another (whose location findings belong to
+    /// the primary resource)? Unknown types and Kubernetes kinds are not.
+    pub fn is_sub_resource(&self, type_name: &str) -> bool {
+        self.get(type_name).is_some_and(|t| !t.primary)
     }
 }
 

@@ -70,7 +70,7 @@ fn target_region(ctx: &Context, resource: &Resource, item: &Node) -> Option<(Str
 /// RES-004: a multi-/dual-region location, a list of locations, or geo-redundant storage that
 /// includes a country outside the EU/EEA.
 fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    if let Some(region) = &resource.region
+    if let Some(region) = resource.region.as_ref().filter(|_| !ctx.kb.resource_types.is_sub_resource(&resource.kind))
         && let Some(info) = region.resolved.as_ref().filter(|i| i.multi)
         && let Some(countries) = outside(ctx, info)
     {
@@ -141,8 +141,23 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
     }
 }
 
-/// RES-005: replication, replica and copy targets outside the EU/EEA.
+/// RES-005: replication, replica and copy targets outside the EU/EEA, and replica resources
+/// (a DynamoDB table replica, a KMS replica key) located outside it.
 fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let is_replica = ctx.kb.resource_types.get(&resource.kind).is_some_and(|t| t.replica);
+    if is_replica
+        && let Some(region) = &resource.region
+        && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
+    {
+        let at = if region.inherited { resource.start() } else { region.location.clone() };
+        hits.push(
+            Hit::at(at)
+                .var("target", region.value.clone())
+                .var("countries", countries)
+                .evidence(region.value.clone())
+                .related(region.location.clone()),
+        );
+    }
     let Some(fact) = resource.fact("replica_regions") else {
         return;
     };

@@ -30,6 +30,10 @@ fn country_label(ctx: &Context, country: &str) -> String {
 
 /// RES-001: a single-location resource in a country the profile does not allow.
 fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    // A sub-resource (bucket versioning, a firewall rule) shares its primary resource's location.
+    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+        return;
+    }
     let Some(region) = &resource.region else {
         return;
     };
@@ -77,6 +81,10 @@ fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit
 
 /// RES-002: a location in a country with a country-wide adequacy decision (profile `eu`).
 fn region_in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    // A sub-resource (bucket versioning, a firewall rule) shares its primary resource's location.
+    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+        return;
+    }
     if ctx.profile != Profile::Eu {
         return;
     }
@@ -182,6 +190,10 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
 
 /// HYP-009: an EU location of a provider whose parent third-country law can compel.
 fn third_country_law_exposure(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    // A sub-resource (bucket versioning, a firewall rule) shares its primary resource's location.
+    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+        return;
+    }
     let (Some(provider), Some(region)) = (&resource.provider, &resource.region) else {
         return;
     };

@@ -163,7 +163,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 },
             };
         }
-        for entry in body.entries() {
+        // Only types the table knows follow references: an unknown type (an action, a helper)
+        // referring to a resource is not located where that resource is.
+        let references = if rtype.is_some() { body.entries() } else { &[] };
+        for entry in references {
             if expression_text(&entry.value).is_none() || entry.key == "provider" {
                 continue;
             }
@@ -179,9 +182,15 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 }
             }
         }
+        // Types the table does not know may not be regional at all (IAM bindings, random ids):
+        // they take a configured provider region but are never reported as unresolved.
+        let known = rtype.is_some();
         match module.provider(&local_name, None) {
-            Some(block) => self.provider_region(block),
-            None if REGIONAL_PROVIDERS.contains(&local_name.as_str()) => Resolution::Blocked {
+            Some(block) => match self.provider_region(block) {
+                Resolution::Blocked { .. } if !known => Resolution::None,
+                other => other,
+            },
+            None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => Resolution::Blocked {
                 blocker: format!("provider \"{local_name}\" has no region in this module"),
                 location: self
                     .first_of_provider

@@ -105,15 +105,17 @@ fn read_alternative(body: &Node, spec: &str, list: bool) -> Reading {
             first_route.clone(),
         );
     }
-    if is_expression(first) {
-        return Reading::Unknown;
-    }
     if negate {
+        if is_expression(first) {
+            return Reading::Unknown;
+        }
         return match first.as_bool() {
             Some(b) => Reading::Value(Node::new(Value::Bool(!b), first.span), first_route.clone()),
             None => Reading::Unknown,
         };
     }
+    // An expression is kept as written: `kms_key_id = aws_kms_key.x.arn` says a key is set,
+    // while boolean and numeric readers see no value in it.
     Reading::Value((*first).clone(), first_route.clone())
 }
 

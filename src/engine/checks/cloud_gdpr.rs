@@ -172,7 +172,7 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if let Some(fact) = fact_is(resource, "https_only", false) {
         hits.push(fact_hit(resource, fact).var("problem", "unencrypted connections are allowed"));
     }
-    if let Some(fact) = resource.fact("tls_min")
+    if let Some(fact) = resource.fact("tls_min").filter(|f| f.value.tag.is_none())
         && let Some(text) = fact.value.scalar_text()
         && tls_version_tenths(&text).is_some_and(|v| v < 12)
     {

@@ -152,6 +152,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
             let alias = (!alias.is_empty()).then_some(alias);
             return match module.provider(name, alias) {
                 Some(block) => self.provider_region(block),
+                None if rtype.is_none() => Resolution::None,
                 None => Resolution::Blocked {
                     blocker: format!("provider {text} (not configured in this module)"),
                     location: Location::of_node(

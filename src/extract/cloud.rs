@@ -103,11 +103,13 @@ pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
     resource
 }
 
+/// Attributes that name a resource's location where the type table says nothing else.
+const COMMON_REGION_ATTRS: &[&str] = &["region", "location", "zone", "availability_zone"];
+
 /// Attributes that name a resource's location, in the order they are tried.
 pub fn region_attributes(rtype: Option<&ResourceType>) -> Vec<&str> {
-    let mut attrs: Vec<&str> = rtype
-        .map(|t| t.region_attrs.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    attrs.extend(["region", "location", "zone", "availability_zone"]);
-    attrs
+    match rtype.and_then(|t| t.region_attrs.as_ref()) {
+        Some(attrs) => attrs.iter().map(String::as_str).collect(),
+        None => COMMON_REGION_ATTRS.to_vec(),
+    }
 }

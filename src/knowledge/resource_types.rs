@@ -58,10 +58,12 @@ pub struct ResourceType {
     /// Has no region of its own (IAM, DNS zones, CDN distributions): never located.
     #[serde(default)]
     pub global: bool,
-    /// Attributes naming the location, tried before the common ones (`region`, `location`,
-    /// `zone`, `availability_zone`): Spanner `config`, Hetzner `datacenter`.
+    /// Attributes (routes) naming the location, in order, instead of the common ones
+    /// (`region`, `location`, `zone`, `availability_zone`): Spanner `config`, Hetzner
+    /// `datacenter`; `[]` for types whose location comes only from a parent (an IONOS server's
+    /// `availability_zone` is `AUTO` or `ZONE_1`, not a place).
     #[serde(default)]
-    pub region_attrs: Vec<String>,
+    pub region_attrs: Option<Vec<String>>,
     /// Where normalised facts live for this type: fact name → attribute spec. A spec is one or
     /// more alternatives joined by ` || `, the first present wins; each is a route
     /// (`settings[0].backup_configuration[0].enabled`, `[*]` for every list item), a negated

@@ -70,7 +70,10 @@ fn target_region(ctx: &Context, resource: &Resource, item: &Node) -> Option<(Str
 /// RES-004: a multi-/dual-region location, a list of locations, or geo-redundant storage that
 /// includes a country outside the EU/EEA.
 fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    if let Some(region) = resource.region.as_ref().filter(|_| !ctx.kb.resource_types.is_sub_resource(&resource.kind))
+    if let Some(region) = resource
+        .region
+        .as_ref()
+        .filter(|_| !ctx.kb.resource_types.is_sub_resource(&resource.kind))
         && let Some(info) = region.resolved.as_ref().filter(|i| i.multi)
         && let Some(countries) = outside(ctx, info)
     {
@@ -144,12 +147,20 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
 /// RES-005: replication, replica and copy targets outside the EU/EEA, and replica resources
 /// (a DynamoDB table replica, a KMS replica key) located outside it.
 fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    let is_replica = ctx.kb.resource_types.get(&resource.kind).is_some_and(|t| t.replica);
+    let is_replica = ctx
+        .kb
+        .resource_types
+        .get(&resource.kind)
+        .is_some_and(|t| t.replica);
     if is_replica
         && let Some(region) = &resource.region
         && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
     {
-        let at = if region.inherited { resource.start() } else { region.location.clone() };
+        let at = if region.inherited {
+            resource.start()
+        } else {
+            region.location.clone()
+        };
         hits.push(
             Hit::at(at)
                 .var("target", region.value.clone())
@@ -213,4 +224,46 @@ fn service(resource: &Resource) -> String {
         .service
         .clone()
         .unwrap_or_else(|| resource.kind.clone())
+}
+
+/// GDPR-010 for cloud resources tagged as personal data: located, or replicated, outside the
+/// EU/EEA. Called from the personal-data check so one rule covers workloads and resources.
+pub fn personal_data_location(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if let Some(region) = &resource.region
+        && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
+    {
+        let at = if region.inherited {
+            resource.start()
+        } else {
+            region.location.clone()
+        };
+        hits.push(
+            Hit::at(at)
+                .var("how", "is located in")
+                .var("place", format!("{} ({countries})", region.value))
+                .evidence(region.value.clone()),
+        );
+    }
+    let mut replicas = Vec::new();
+    replica_outside_eu(ctx, resource, &mut replicas);
+    for hit in replicas {
+        let target = hit
+            .vars
+            .iter()
+            .find(|(k, _)| *k == "target")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let countries = hit
+            .vars
+            .iter()
+            .find(|(k, _)| *k == "countries")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let key = hit.key.clone();
+        let mut moved = Hit::at(hit.location)
+            .var("how", "is replicated to")
+            .var("place", format!("{target} ({countries})"));
+        moved.evidence = hit.evidence;
+        hits.push(moved.key(key));
+    }
 }

@@ -448,6 +448,7 @@ fn personal_data_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     for hit in placement_hits(ctx, resource, false) {
         hits.push(hit.var("how", "is scheduled onto nodes in"));
     }
+    super::cloud_residency::personal_data_location(ctx, resource, hits);
     for d in destinations(ctx, resource) {
         if let Some(hit) = saas_hit(resource, &d) {
             let place = d.place.clone();

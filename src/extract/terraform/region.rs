@@ -191,14 +191,16 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 Resolution::Blocked { .. } if !known => Resolution::None,
                 other => other,
             },
-            None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => Resolution::Blocked {
-                blocker: format!("provider \"{local_name}\" has no region in this module"),
-                location: self
-                    .first_of_provider
-                    .get(&local_name)
-                    .cloned()
-                    .unwrap_or_else(|| resource.block.location(&resource.route)),
-            },
+            None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => {
+                Resolution::Blocked {
+                    blocker: format!("provider \"{local_name}\" has no region in this module"),
+                    location: self
+                        .first_of_provider
+                        .get(&local_name)
+                        .cloned()
+                        .unwrap_or_else(|| resource.block.location(&resource.route)),
+                }
+            }
             None => Resolution::None,
         }
     }

@@ -83,3 +83,34 @@ fn what_only_the_plan_knows_is_unknown_in_hcl() {
         "{plan:#?}"
     );
 }
+
+#[test]
+fn module_calls_are_located_by_their_callers_in_hcl_and_plan() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
+    let hcl = findings(root.join("terraform"));
+    let plan = findings(root.join("plan.json"));
+    assert_eq!(hcl, plan);
+    let located = |address: &str, region: &str| {
+        hcl.contains(&("RES-001".into(), address.into(), Some(region.into())))
+    };
+    assert!(
+        located("module.export.aws_s3_bucket.this", "us-east-1"),
+        "{hcl:#?}"
+    );
+    assert!(
+        located(
+            "module.analytics.azurerm_log_analytics_workspace.this",
+            "eastus"
+        ),
+        "{hcl:#?}"
+    );
+    assert!(
+        !hcl.iter()
+            .any(|(r, a, _)| r == "RES-001" && a.starts_with("module.media"))
+    );
+    assert!(
+        !hcl.iter()
+            .any(|(r, a, _)| r == "RES-001" && a.starts_with("module.ops"))
+    );
+    assert!(!hcl.iter().any(|(r, _, _)| r == "RES-003"), "{hcl:#?}");
+}

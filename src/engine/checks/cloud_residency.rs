@@ -49,7 +49,13 @@ fn target_region(ctx: &Context, resource: &Resource, item: &Node) -> Option<(Str
     let text = item.as_str()?.trim();
     if item.tag.as_deref() == Some(crate::load::hcl::EXPR_TAG) {
         let mut parts = text.split('.');
-        let address = format!("{}.{}", parts.next()?, parts.next()?);
+        // Resources of one module instance share the `module.<call>.` prefix of their address.
+        let own_tail = format!("{}.{}", resource.kind, resource.name);
+        let prefix = resource
+            .address
+            .strip_suffix(own_tail.as_str())
+            .unwrap_or_default();
+        let address = format!("{prefix}{}.{}", parts.next()?, parts.next()?);
         let here = folder(&resource.path);
         let target = ctx.resources.iter().find(|r| {
             r.address == address && r.format == resource.format && folder(&r.path) == here

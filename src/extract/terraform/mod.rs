@@ -5,16 +5,76 @@ mod module;
 pub mod plan;
 mod region;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use module::{Eval, Module, ModuleCall};
+use region::{CallContext, Resolver};
 
 use crate::extract::ExtractOptions;
-use crate::extract::cloud::{self, ResourceSite};
+use crate::extract::cloud::{self, ResourceSite, provider_local_name};
 use crate::knowledge::KnowledgeBase;
+use crate::load::hcl::expression_text;
 use crate::load::{Document, Format};
 use crate::model::{RegionFact, Resource, UnresolvedRegion};
+use crate::tree::Node;
 pub use region::Resolution;
 
-/// Resources of every Terraform module folder among the documents.
+/// Deepest chain of local module calls followed (root → child → grandchild …).
+const MAX_MODULE_DEPTH: usize = 8;
+
+/// Arguments of a module block that are not variables of the called module.
+const META_ARGUMENTS: &[&str] = &[
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "depends_on",
+];
+
+/// One instance of a module folder: the root, or a call of it with the caller's values.
+struct Instance {
+    folder: String,
+    /// `module.a.module.b.` for a module called from a called module.
+    prefix: String,
+    context: CallContext,
+    depth: usize,
+}
+
+/// `folder` joined with a local module source (`../../modules/db`), normalised; `None` for
+/// registry, git and other remote sources.
+fn local_target(folder: &str, source: &str) -> Option<String> {
+    if !(source.starts_with("./") || source.starts_with("../")) {
+        return None;
+    }
+    let absolute = folder.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in folder.split(['/', '\\']).chain(source.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    Some(if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    })
+}
+
+fn folder_of(path: &str) -> String {
+    let folder = path.rfind(['/', '\\']).map_or("", |i| &path[..i]);
+    // `./main.tf` and `main.tf` are in the same folder.
+    local_target(folder, "./").unwrap_or_default()
+}
+
+/// Resources of every Terraform module folder among the documents. A folder called by a
+/// scanned module through a local `source` is extracted once per call, with the caller's
+/// variable values and providers, and addressed `module.<call>.<type>.<name>`.
 pub fn extract(
     documents: &[&Document],
     kb: &KnowledgeBase,
@@ -22,17 +82,41 @@ pub fn extract(
 ) -> Vec<Resource> {
     let mut folders: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
     for doc in documents {
-        let folder = match doc.path.rfind(['/', '\\']) {
-            Some(i) => doc.path[..i].to_string(),
-            None => String::new(),
-        };
-        folders.entry(folder).or_default().push(doc);
+        folders.entry(folder_of(&doc.path)).or_default().push(doc);
     }
-    let mut out = Vec::new();
     for docs in folders.values_mut() {
         docs.sort_by(|a, b| a.path.cmp(&b.path));
-        let module = module::Module::new(docs);
-        let mut resolver = region::Resolver::new(&module, kb);
+    }
+    let modules: BTreeMap<&str, Module> = folders
+        .iter()
+        .map(|(folder, docs)| (folder.as_str(), Module::new(docs)))
+        .collect();
+    let called: BTreeSet<String> = modules
+        .iter()
+        .flat_map(|(folder, m)| {
+            m.calls
+                .iter()
+                .filter_map(|c| local_target(folder, &c.source))
+                .filter(|t| t != folder && modules.contains_key(t.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut queue: VecDeque<Instance> = modules
+        .keys()
+        .filter(|f| !called.contains(**f))
+        .map(|f| Instance {
+            folder: (*f).to_string(),
+            prefix: String::new(),
+            context: CallContext::default(),
+            depth: 0,
+        })
+        .collect();
+    let mut out = Vec::new();
+    while let Some(instance) = queue.pop_front() {
+        let Some(module) = modules.get(instance.folder.as_str()) else {
+            continue;
+        };
+        let mut resolver = Resolver::new(module, kb, instance.context.clone());
         for (index, block) in module.resources.iter().enumerate() {
             let mut resource = cloud::build(
                 ResourceSite {
@@ -41,7 +125,7 @@ pub fn extract(
                     document: block.block.doc.index,
                     type_name: &block.type_name,
                     name: &block.name,
-                    address: format!("{}.{}", block.type_name, block.name),
+                    address: format!("{}{}.{}", instance.prefix, block.type_name, block.name),
                     body: block.block.node,
                     route: block.route.clone(),
                 },
@@ -50,8 +134,109 @@ pub fn extract(
             apply_region(&mut resource, resolver.resolve(index), kb, options);
             out.push(resource);
         }
+        if instance.depth >= MAX_MODULE_DEPTH {
+            continue;
+        }
+        for call in &module.calls {
+            let Some(target) = local_target(&instance.folder, &call.source) else {
+                continue;
+            };
+            let Some(child) = modules
+                .get(target.as_str())
+                .filter(|_| target != instance.folder)
+            else {
+                continue;
+            };
+            let context = call_context(module, &mut resolver, &instance, call, child);
+            queue.push_back(Instance {
+                folder: target,
+                prefix: format!("{}module.{}.", instance.prefix, call.name),
+                context,
+                depth: instance.depth + 1,
+            });
+        }
     }
     out
+}
+
+/// What a call passes to the called module: its arguments evaluated in the caller (a reference
+/// to a caller's resource becomes that resource's location), and the caller's providers.
+fn call_context(
+    module: &Module<'_>,
+    resolver: &mut Resolver<'_, '_>,
+    instance: &Instance,
+    call: &ModuleCall<'_>,
+    child: &Module<'_>,
+) -> CallContext {
+    let mut context = CallContext::default();
+    for entry in call.block.node.entries() {
+        if META_ARGUMENTS.contains(&entry.key.as_str()) {
+            continue;
+        }
+        let route = call.route.key(&entry.key);
+        let value = match module.eval(
+            call.block.doc,
+            &entry.value,
+            &route,
+            &instance.context.inputs,
+        ) {
+            Eval::Reference { address } => match resolver.resolve_address(&address) {
+                Some(Resolution::Region {
+                    value, location, ..
+                }) => Eval::Literal { value, location },
+                Some(Resolution::Blocked { blocker, location }) => {
+                    Eval::Blocked { blocker, location }
+                }
+                _ => Eval::Blocked {
+                    blocker: address,
+                    location: call.block.location(&route),
+                },
+            },
+            other => other,
+        };
+        context.inputs.insert(entry.key.clone(), value);
+    }
+    let split = |text: &str| -> (String, Option<String>) {
+        match text.split_once('.') {
+            Some((name, alias)) => (name.to_string(), Some(alias.to_string())),
+            None => (text.to_string(), None),
+        }
+    };
+    for entry in call
+        .block
+        .node
+        .get("providers")
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
+        let (child_name, child_alias) = split(&entry.key);
+        let given = expression_text(&entry.value)
+            .or_else(|| entry.value.as_str())
+            .unwrap_or_default();
+        let (name, alias) = split(given);
+        if let Some(found) = resolver.provider_resolution(&name, alias.as_deref()) {
+            context.providers.push((child_name, child_alias, found));
+        }
+    }
+    // Default providers pass to a called module implicitly.
+    let used: BTreeSet<&str> = child
+        .resources
+        .iter()
+        .map(|r| provider_local_name(&r.type_name))
+        .collect();
+    for name in used {
+        if context
+            .providers
+            .iter()
+            .any(|(n, a, _)| n == name && a.is_none())
+        {
+            continue;
+        }
+        if let Some(found) = resolver.provider_resolution(name, None) {
+            context.providers.push((name.to_string(), None, found));
+        }
+    }
+    context
 }
 
 /// Sets a resource's region, or records what blocks it; `--deploy-region` fills in a

@@ -31,6 +31,17 @@ pub struct ProviderBlock<'a> {
     pub route: Route,
 }
 
+/// A `module "name" { source = "./path" … }` block.
+pub struct ModuleCall<'a> {
+    pub name: String,
+    pub source: String,
+    pub block: Placed<'a>,
+    pub route: Route,
+}
+
+/// Values of a module's variables given by its caller, by variable name.
+pub type Inputs = BTreeMap<String, Eval>;
+
 pub struct ResourceBlock<'a> {
     pub type_name: String,
     pub name: String,
@@ -55,6 +66,7 @@ pub struct Module<'a> {
     locals: BTreeMap<String, (Placed<'a>, Route)>,
     pub providers: Vec<ProviderBlock<'a>>,
     pub resources: Vec<ResourceBlock<'a>>,
+    pub calls: Vec<ModuleCall<'a>>,
 }
 
 /// Order in which `*.tfvars` files override each other: `terraform.tfvars`, then
@@ -83,6 +95,7 @@ impl<'a> Module<'a> {
             locals: BTreeMap::new(),
             providers: Vec::new(),
             resources: Vec::new(),
+            calls: Vec::new(),
         };
         let mut tfvars_docs: Vec<&Document> = Vec::new();
         for doc in docs {
@@ -141,6 +154,20 @@ impl<'a> Module<'a> {
                 route: Route::root().key("provider").key(&entry.key),
             });
         }
+        for entry in root.get("module").map(Node::entries).unwrap_or_default() {
+            let Some(source) = entry.value.get("source").and_then(Node::as_str) else {
+                continue;
+            };
+            self.calls.push(ModuleCall {
+                name: entry.key.clone(),
+                source: source.to_string(),
+                block: Placed {
+                    doc,
+                    node: &entry.value,
+                },
+                route: Route::root().key("module").key(&entry.key),
+            });
+        }
         for by_type in root.get("resource").map(Node::entries).unwrap_or_default() {
             for named in by_type.value.entries() {
                 self.resources.push(ResourceBlock {
@@ -167,12 +194,13 @@ impl<'a> Module<'a> {
     }
 
     /// Evaluates a node of the configuration to a literal where the module says enough.
-    pub fn eval(&self, doc: &Document, node: &Node, route: &Route) -> Eval {
+    /// `inputs` are the values a module call passes in, already evaluated in the caller.
+    pub fn eval(&self, doc: &Document, node: &Node, route: &Route, inputs: &Inputs) -> Eval {
         let location = Location::of_node(&doc.path, doc.index, node, route);
-        self.eval_node(node, location, 0)
+        self.eval_node(node, location, 0, inputs)
     }
 
-    fn eval_node(&self, node: &Node, location: Location, depth: usize) -> Eval {
+    fn eval_node(&self, node: &Node, location: Location, depth: usize, inputs: &Inputs) -> Eval {
         if node.tag.as_deref() != Some(EXPR_TAG) {
             return match node.scalar_text() {
                 Some(value) => Eval::Literal { value, location },
@@ -183,10 +211,10 @@ impl<'a> Module<'a> {
             };
         }
         let text = expression_text(node).unwrap_or_default().to_string();
-        self.eval_text(&text, location, depth)
+        self.eval_text(&text, location, depth, inputs)
     }
 
-    fn eval_text(&self, text: &str, location: Location, depth: usize) -> Eval {
+    fn eval_text(&self, text: &str, location: Location, depth: usize, inputs: &Inputs) -> Eval {
         let blocked = |blocker: &str, location: Location| Eval::Blocked {
             blocker: blocker.to_string(),
             location,
@@ -195,7 +223,7 @@ impl<'a> Module<'a> {
             return blocked(text, location);
         }
         if text.starts_with('"') && text.ends_with('"') && text.len() >= 2 {
-            return self.eval_template(&text[1..text.len() - 1], location, depth);
+            return self.eval_template(&text[1..text.len() - 1], location, depth, inputs);
         }
         let parts: Vec<&str> = text.split('.').collect();
         let plain = |s: &str| {
@@ -205,8 +233,11 @@ impl<'a> Module<'a> {
         };
         match parts.as_slice() {
             ["var", name] if plain(name) => {
+                if let Some(given) = inputs.get(*name) {
+                    return given.clone();
+                }
                 if let Some((placed, route)) = self.tfvars.get(*name) {
-                    return self.eval_node(placed.node, placed.location(route), depth + 1);
+                    return self.eval_node(placed.node, placed.location(route), depth + 1, inputs);
                 }
                 match self.variables.get(*name) {
                     Some((placed, route)) => match placed.node.get("default") {
@@ -217,7 +248,7 @@ impl<'a> Module<'a> {
                                 default,
                                 &route.key("default"),
                             );
-                            self.eval_node(default, at, depth + 1)
+                            self.eval_node(default, at, depth + 1, inputs)
                         }
                         _ => blocked(text, placed.location(route)),
                     },
@@ -226,7 +257,7 @@ impl<'a> Module<'a> {
             }
             ["local", name] if plain(name) => match self.locals.get(*name) {
                 Some((placed, route)) => {
-                    self.eval_node(placed.node, placed.location(route), depth + 1)
+                    self.eval_node(placed.node, placed.location(route), depth + 1, inputs)
                 }
                 None => blocked(text, location),
             },
@@ -245,7 +276,13 @@ impl<'a> Module<'a> {
     }
 
     /// `"${var.region}a"`: every interpolation must come to a literal.
-    fn eval_template(&self, inner: &str, location: Location, depth: usize) -> Eval {
+    fn eval_template(
+        &self,
+        inner: &str,
+        location: Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Eval {
         let mut out = String::new();
         let mut rest = inner;
         let mut origin = location.clone();
@@ -258,7 +295,7 @@ impl<'a> Module<'a> {
                     location,
                 };
             };
-            match self.eval_text(after[..end].trim(), location.clone(), depth + 1) {
+            match self.eval_text(after[..end].trim(), location.clone(), depth + 1, inputs) {
                 Eval::Literal {
                     value,
                     location: from,

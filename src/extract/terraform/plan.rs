@@ -303,12 +303,19 @@ fn referenced_region(
 fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'_>>) -> Resolution {
     let root = &doc.root;
     let local = provider_local_name(&p.type_name);
-    let key = config
+    let full_key = config
         .and_then(|c| c.provider_key.clone())
         .unwrap_or_else(|| local.to_string());
-    let key = key.rsplit(':').next().unwrap_or(&key).to_string();
     let providers = Route::parse("configuration.provider_config");
-    let Some(provider) = root.at(&providers).and_then(|p| p.get(&key)) else {
+    let table = root.at(&providers);
+    // A module's own provider block is keyed `module.child:aws`; a configuration passed in from
+    // the root keeps the root's key (`aws.us`).
+    let key = if table.and_then(|t| t.get(&full_key)).is_some() {
+        full_key
+    } else {
+        full_key.rsplit(':').next().unwrap_or(&full_key).to_string()
+    };
+    let Some(provider) = table.and_then(|p| p.get(&key)) else {
         return match super::region::is_regional(local) {
             true => Resolution::Blocked {
                 blocker: format!("the plan records no configuration of provider \"{key}\""),

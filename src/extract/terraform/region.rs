@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::module::{Eval, Module, ProviderBlock};
+use super::module::{Eval, Inputs, Module, ProviderBlock};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::expression_text;
@@ -47,8 +47,17 @@ pub enum Resolution {
     None,
 }
 
+/// What a module call hands to the module it calls: variable values and provider configurations.
+#[derive(Clone, Debug, Default)]
+pub struct CallContext {
+    pub inputs: Inputs,
+    /// (provider local name, alias inside the called module, where the caller's provider is).
+    pub providers: Vec<(String, Option<String>, Resolution)>,
+}
+
 pub struct Resolver<'m, 'a> {
     module: &'m Module<'a>,
+    context: CallContext,
     kb: &'m KnowledgeBase,
     by_address: HashMap<String, usize>,
     memo: Vec<Option<Resolution>>,
@@ -58,7 +67,7 @@ pub struct Resolver<'m, 'a> {
 }
 
 impl<'m, 'a> Resolver<'m, 'a> {
-    pub fn new(module: &'m Module<'a>, kb: &'m KnowledgeBase) -> Self {
+    pub fn new(module: &'m Module<'a>, kb: &'m KnowledgeBase, context: CallContext) -> Self {
         let mut by_address = HashMap::new();
         let mut first_of_provider = HashMap::new();
         for (i, r) in module.resources.iter().enumerate() {
@@ -70,6 +79,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let n = module.resources.len();
         Resolver {
             module,
+            context,
             kb,
             by_address,
             memo: vec![None; n],
@@ -138,7 +148,8 @@ impl<'m, 'a> Resolver<'m, 'a> {
             {
                 let route = resource.route.join(&relative);
                 let own = Location::of_node(&doc.path, doc.index, node, &route);
-                if let Some(found) = self.resolution_of(module.eval(doc, node, &route), &own) {
+                let eval = module.eval(doc, node, &route, &self.context.inputs);
+                if let Some(found) = self.resolution_of(eval, &own) {
                     return found;
                 }
             }
@@ -150,8 +161,8 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 .unwrap_or_default();
             let (name, alias) = text.split_once('.').unwrap_or((text, ""));
             let alias = (!alias.is_empty()).then_some(alias);
-            return match module.provider(name, alias) {
-                Some(block) => self.provider_region(block),
+            return match self.provider_resolution(name, alias) {
+                Some(found) => found,
                 None if rtype.is_none() => Resolution::None,
                 None => Resolution::Blocked {
                     blocker: format!("provider {text} (not configured in this module)"),
@@ -172,7 +183,8 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 continue;
             }
             let route = resource.route.key(&entry.key);
-            if let Eval::Reference { address } = module.eval(doc, &entry.value, &route)
+            if let Eval::Reference { address } =
+                module.eval(doc, &entry.value, &route, &self.context.inputs)
                 && self.by_address.get(&address).is_some_and(|&t| t != index)
             {
                 let own = Location::of_node(&doc.path, doc.index, &entry.value, &route);
@@ -186,11 +198,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
         // Types the table does not know may not be regional at all (IAM bindings, random ids):
         // they take a configured provider region but are never reported as unresolved.
         let known = rtype.is_some();
-        match module.provider(&local_name, None) {
-            Some(block) => match self.provider_region(block) {
-                Resolution::Blocked { .. } if !known => Resolution::None,
-                other => other,
-            },
+        match self.provider_resolution(&local_name, None) {
+            Some(Resolution::Blocked { .. }) if !known => Resolution::None,
+            Some(found) => found,
             None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => {
                 Resolution::Blocked {
                     blocker: format!("provider \"{local_name}\" has no region in this module"),
@@ -205,13 +215,35 @@ impl<'m, 'a> Resolver<'m, 'a> {
         }
     }
 
+    /// The location of a resource of this module by address (`azurerm_resource_group.main`).
+    pub fn resolve_address(&mut self, address: &str) -> Option<Resolution> {
+        let index = *self.by_address.get(address)?;
+        Some(self.resolve(index))
+    }
+
+    /// The location a provider configuration gives: this module's block, or the caller's.
+    pub fn provider_resolution(
+        &mut self,
+        local_name: &str,
+        alias: Option<&str>,
+    ) -> Option<Resolution> {
+        if let Some(block) = self.module.provider(local_name, alias) {
+            return Some(self.provider_region(block));
+        }
+        self.context
+            .providers
+            .iter()
+            .find(|(name, a, _)| name == local_name && a.as_deref() == alias)
+            .map(|(_, _, resolution)| resolution.clone())
+    }
+
     fn provider_region(&mut self, block: &ProviderBlock<'a>) -> Resolution {
         let doc = block.block.doc;
         for attr in PROVIDER_REGION_ATTRS {
             if let Some(node) = block.block.node.get(attr).filter(|n: &&Node| !n.is_null()) {
                 let route = block.route.key(attr);
                 let own = Location::of_node(&doc.path, doc.index, node, &route);
-                return match self.module.eval(doc, node, &route) {
+                return match self.module.eval(doc, node, &route, &self.context.inputs) {
                     Eval::Literal { value, location } => Resolution::Region {
                         value,
                         location,

@@ -58,6 +58,9 @@ pub enum Eval {
     Reference { address: String },
     /// Known only at deploy time or not evaluated: the blocking expression and where it is.
     Blocked { blocker: String, location: Location },
+    /// Explicitly null (`default = null`): as if the argument were not written, so the
+    /// provider's setting applies.
+    Unset,
 }
 
 pub struct Module<'a> {
@@ -201,6 +204,9 @@ impl<'a> Module<'a> {
     }
 
     fn eval_node(&self, node: &Node, location: Location, depth: usize, inputs: &Inputs) -> Eval {
+        if node.is_null() {
+            return Eval::Unset;
+        }
         if node.tag.as_deref() != Some(EXPR_TAG) {
             return match node.scalar_text() {
                 Some(value) => Eval::Literal { value, location },
@@ -241,7 +247,7 @@ impl<'a> Module<'a> {
                 }
                 match self.variables.get(*name) {
                     Some((placed, route)) => match placed.node.get("default") {
-                        Some(default) if !default.is_null() => {
+                        Some(default) => {
                             let at = Location::of_node(
                                 &placed.doc.path,
                                 placed.doc.index,
@@ -304,7 +310,7 @@ impl<'a> Module<'a> {
                     origin = from;
                 }
                 Eval::Blocked { blocker, location } => return Eval::Blocked { blocker, location },
-                Eval::Reference { .. } => {
+                Eval::Reference { .. } | Eval::Unset => {
                     return Eval::Blocked {
                         blocker: format!("\"{inner}\""),
                         location,

@@ -113,6 +113,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 })
             }
             Eval::Blocked { blocker, location } => Some(Resolution::Blocked { blocker, location }),
+            Eval::Unset => None,
             Eval::Reference { address } => {
                 let target = *self.by_address.get(&address)?;
                 match self.resolve(target) {
@@ -252,7 +253,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     Eval::Blocked { blocker, location } => {
                         Resolution::Blocked { blocker, location }
                     }
-                    Eval::Reference { .. } => Resolution::Blocked {
+                    Eval::Reference { .. } | Eval::Unset => Resolution::Blocked {
                         blocker: expression_text(node).unwrap_or_default().to_string(),
                         location: own,
                     },

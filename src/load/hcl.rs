@@ -39,13 +39,18 @@ pub fn parse(text: &str) -> Result<Node, HclError> {
 /// Byte offsets to 1-based line and character column.
 struct LineIndex {
     starts: Vec<usize>,
+    /// In ASCII text a column is a byte distance: no characters to count.
+    ascii: bool,
 }
 
 impl LineIndex {
     fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            ascii: text.is_ascii(),
+        }
     }
 
     fn pos(&self, text: &str, offset: usize) -> Pos {
@@ -54,9 +59,12 @@ impl LineIndex {
             Err(i) => i.saturating_sub(1),
         };
         let start = self.starts.get(line).copied().unwrap_or(0);
-        let column = text
-            .get(start..offset.min(text.len()))
-            .map_or(0, |s| s.chars().count());
+        let end = offset.min(text.len());
+        let column = if self.ascii {
+            end.saturating_sub(start)
+        } else {
+            text.get(start..end).map_or(0, |s| s.chars().count())
+        };
         Pos {
             line: u32::try_from(line + 1).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),

@@ -11,23 +11,52 @@ use crate::tree::{Entry, Node, Pos, Span, Value};
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// In ASCII text a column is a byte distance; no need to count characters.
+    ascii: bool,
+    /// The last (line start, offset, characters from line start) computed: nodes are visited in
+    /// text order, so counting continues from there. `terraform show -json` writes a plan on
+    /// one line, where counting from the line start each time would be quadratic.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            ascii: text.is_ascii(),
+            last: std::cell::Cell::new((0, 0, 0)),
+        }
+    }
+
+    fn chars_between(&self, start: usize, end: usize) -> usize {
+        if self.ascii {
+            return end.saturating_sub(start);
+        }
+        let (last_start, last_offset, last_chars) = self.last.get();
+        let counted = if last_start == start && last_offset <= end {
+            self.text
+                .get(last_offset..end)
+                .map(|s| last_chars + s.chars().count())
+        } else {
+            None
+        };
+        let chars = counted.unwrap_or_else(|| {
+            self.text
+                .get(start..end)
+                .map_or(end.saturating_sub(start), |s| s.chars().count())
+        });
+        self.last.set((start, end, chars));
+        chars
     }
 
     pub fn pos(&self, offset: usize) -> Pos {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
         let end = offset.min(self.text.len());
-        let column = self
-            .text
-            .get(start..end)
-            .map_or(end.saturating_sub(start), |s| s.chars().count());
+        let column = self.chars_between(start, end);
         Pos {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
@@ -120,6 +149,18 @@ mod tests {
         assert_eq!((b.span.start.line, b.span.start.column), (2, 14));
         let e = node.entry("a").unwrap();
         assert_eq!((e.key_span.start.line, e.key_span.start.column), (2, 3));
+    }
+
+    #[test]
+    fn columns_count_characters_on_long_non_ascii_lines() {
+        // One line, as `terraform show -json` writes it, with multi-byte characters before.
+        let node = parse("{\"ä\": \"ü€\", \"b\": [1, {\"c\": \"é\"}], \"d\": 2}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(node.get("b").unwrap().span.start.column, 18);
+        assert_eq!(node.path("b[1].c").unwrap().span.start.column, 28);
+        assert_eq!(node.get("d").unwrap().span.start.column, 40);
+        assert_eq!(node.entry("d").unwrap().key_span.start.column, 35);
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct Module<'a> {
     pub providers: Vec<ProviderBlock<'a>>,
     pub resources: Vec<ResourceBlock<'a>>,
     pub calls: Vec<ModuleCall<'a>>,
+    /// Data sources by `data.<type>.<name>`: values read at plan time.
+    data_sources: BTreeMap<String, (Placed<'a>, Route)>,
 }
 
 /// Order in which `*.tfvars` files override each other: `terraform.tfvars`, then
@@ -99,6 +101,7 @@ impl<'a> Module<'a> {
             providers: Vec::new(),
             resources: Vec::new(),
             calls: Vec::new(),
+            data_sources: BTreeMap::new(),
         };
         let mut tfvars_docs: Vec<&Document> = Vec::new();
         for doc in docs {
@@ -156,6 +159,19 @@ impl<'a> Module<'a> {
                 },
                 route: Route::root().key("provider").key(&entry.key),
             });
+        }
+        for by_type in root.get("data").map(Node::entries).unwrap_or_default() {
+            for named in by_type.value.entries() {
+                let route = Route::root().key("data").key(&by_type.key).key(&named.key);
+                let placed = Placed {
+                    doc,
+                    node: &named.value,
+                };
+                self.data_sources.insert(
+                    format!("data.{}.{}", by_type.key, named.key),
+                    (placed, route),
+                );
+            }
         }
         for entry in root.get("module").map(Node::entries).unwrap_or_default() {
             let Some(source) = entry.value.get("source").and_then(Node::as_str) else {
@@ -267,6 +283,18 @@ impl<'a> Module<'a> {
                 }
                 None => blocked(text, location),
             },
+            // A data source is read when Terraform plans: every resource using it is blocked
+            // by that one data block, which is where the finding goes.
+            ["data", type_name, name, ..] => {
+                let key = format!("data.{type_name}.{name}");
+                match self.data_sources.get(&key) {
+                    Some((placed, route)) => blocked(
+                        &format!("{key} (read when Terraform plans)"),
+                        placed.location(route),
+                    ),
+                    None => blocked(text, location),
+                }
+            }
             [type_name, name, _attribute]
                 if type_name.contains('_')
                     && plain(type_name)

@@ -46,6 +46,9 @@ pub struct Fact {
 /// - `log_retention_days` (int; 0 means kept forever).
 /// - `backup_retention_days` (int), `backup_enabled` (bool), `point_in_time_recovery` (bool).
 /// - `cdn_enabled` (bool): a backend served through the provider's edge network.
+/// - `log_target` (bucket reference or name): where a resource delivers its logs.
+/// - `configures` (reference or name): the resource a sub-resource configures (a lifecycle's bucket).
+/// - `object_expiration_days` (list of int): lifecycle expirations of a bucket's objects.
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
@@ -59,6 +62,9 @@ pub const FACTS: &[&str] = &[
     "backup_retention_days",
     "backup_enabled",
     "cdn_enabled",
+    "log_target",
+    "configures",
+    "object_expiration_days",
     "point_in_time_recovery",
     "replica_regions",
     "storage_replication",

@@ -9,7 +9,12 @@ use crate::model::{Fact, Resource};
 use crate::tree::{Node, Route, Segment, Value};
 
 /// Facts whose value is a list of every matching node (`locations`, `replica_regions`).
-const LIST_FACTS: &[&str] = &["locations", "replica_regions"];
+const LIST_FACTS: &[&str] = &[
+    "locations",
+    "replica_regions",
+    "object_expiration_days",
+    "log_target",
+];
 
 /// Every node a route with `[*]` wildcards reaches, with its route.
 pub fn select<'a>(node: &'a Node, route: &Route) -> Vec<(Route, &'a Node)> {

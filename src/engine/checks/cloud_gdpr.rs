@@ -185,7 +185,13 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
 }
 
 /// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention.
-fn log_retention_unbounded(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+fn log_retention_unbounded(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    super::cloud_log_buckets::log_bucket_retention(
+        ctx,
+        resource,
+        DEFAULT_MAX_LOG_RETENTION_DAYS,
+        hits,
+    );
     let Some(fact) = resource.fact("log_retention_days") else {
         return;
     };

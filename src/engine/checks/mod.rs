@@ -3,6 +3,7 @@
 
 pub mod cloud_dependency;
 pub mod cloud_gdpr;
+pub mod cloud_log_buckets;
 pub mod cloud_residency;
 pub mod kubernetes;
 pub mod kubernetes_bindings;

@@ -1,8 +1,9 @@
 //! GDPR Art. 5(1)(e)/(f), 25 and 32 hygiene on cloud resources, read from normalised facts:
 //! encryption at rest and its keys, public exposure, transport security, log retention, backups.
 
+use super::cloud_log_buckets::LogBuckets;
 use super::{Check, Hit};
-use crate::engine::Context;
+use crate::engine::{Context, Rule};
 use crate::model::{Fact, Resource};
 use crate::tree::{Route, Segment};
 
@@ -18,7 +19,7 @@ pub static CHECKS: &[(&str, Check)] = &[
     ("tls_weak", Check::Resource(tls_weak)),
     (
         "log_retention_unbounded",
-        Check::Resource(log_retention_unbounded),
+        Check::Scan(log_retention_unbounded),
     ),
     ("no_backup", Check::Resource(no_backup)),
 ];
@@ -184,33 +185,39 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     }
 }
 
-/// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention.
-fn log_retention_unbounded(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    super::cloud_log_buckets::log_bucket_retention(
-        ctx,
-        resource,
-        DEFAULT_MAX_LOG_RETENTION_DAYS,
-        hits,
-    );
-    let Some(fact) = resource.fact("log_retention_days") else {
-        return;
-    };
-    let Some(days) = fact.value.as_i64() else {
-        return;
-    };
-    let retention = if days <= 0 {
-        "forever".to_string()
-    } else if days > DEFAULT_MAX_LOG_RETENTION_DAYS {
-        format!("{days} days")
-    } else {
-        return;
-    };
-    hits.push(
-        Hit::at(fact.location.clone())
-            .var("retention", retention)
-            .var("max", DEFAULT_MAX_LOG_RETENTION_DAYS.to_string())
-            .evidence(days.to_string()),
-    );
+/// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention, and log
+/// buckets without a lifecycle expiration. A scan-wide check, so that log buckets are indexed once.
+fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
+    let max = DEFAULT_MAX_LOG_RETENTION_DAYS;
+    let buckets = LogBuckets::new(ctx);
+    for (index, resource) in ctx.resources.iter().enumerate() {
+        if !rule.applies_to_format(resource.format) {
+            continue;
+        }
+        if let Some(hit) = buckets.retention_hit(resource, max) {
+            hits.push((index, hit));
+        }
+        let Some(fact) = resource.fact("log_retention_days") else {
+            continue;
+        };
+        let Some(days) = fact.value.as_i64() else {
+            continue;
+        };
+        let retention = if days <= 0 {
+            "forever".to_string()
+        } else if days > max {
+            format!("{days} days")
+        } else {
+            continue;
+        };
+        hits.push((
+            index,
+            Hit::at(fact.location.clone())
+                .var("retention", retention)
+                .var("max", max.to_string())
+                .evidence(days.to_string()),
+        ));
+    }
 }
 
 /// GDPR-007: stateful stores without backups or point-in-time recovery.

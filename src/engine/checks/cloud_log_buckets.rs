@@ -1,11 +1,14 @@
 //! Object-storage buckets that receive logs (access logs, CloudTrail, load-balancer logs) and
 //! how long their lifecycle keeps objects: the S3 part of GDPR-006.
 
+use std::collections::HashMap;
+
 use super::Hit;
 use crate::engine::Context;
 use crate::load::hcl::EXPR_TAG;
+use crate::location::Location;
 use crate::model::Resource;
-use crate::tree::{Node, Value};
+use crate::tree::{Node, Route, Value};
 
 /// The folder of a path: resources of one Terraform module refer to each other there.
 fn folder(path: &str) -> &str {
@@ -14,10 +17,10 @@ fn folder(path: &str) -> &str {
 
 /// `module.a.` of `module.a.aws_s3_bucket.logs`.
 fn prefix(resource: &Resource) -> &str {
-    let tail = format!("{}.{}", resource.kind, resource.name);
+    let tail_len = resource.kind.len() + 1 + resource.name.len();
     resource
         .address
-        .strip_suffix(tail.as_str())
+        .get(..resource.address.len().saturating_sub(tail_len))
         .unwrap_or_default()
 }
 
@@ -35,14 +38,9 @@ fn names_bucket(value: &Node, bucket: &Resource) -> bool {
         return false;
     };
     if value.tag.as_deref() == Some(EXPR_TAG) {
-        let address = format!("{}{}.{}", prefix(bucket), bucket.kind, bucket.name);
+        let local = format!("{}.{}.", bucket.kind, bucket.name);
         let referenced = text.trim_start_matches("\"${").trim_end_matches("}\"");
-        return referenced
-            .strip_prefix(bucket.address.as_str())
-            .is_some_and(|r| r.starts_with('.'))
-            || referenced
-                .strip_prefix(address.as_str())
-                .is_some_and(|r| r.starts_with('.'));
+        return referenced.starts_with(&local);
     }
     let name = text
         .trim_start_matches("arn:aws:s3:::")
@@ -56,30 +54,6 @@ fn names_bucket(value: &Node, bucket: &Resource) -> bool {
         .is_some_and(|own| own == name && !name.is_empty())
 }
 
-/// Resources of the same module instance as `resource` (same folder, same `module.` prefix).
-fn neighbours<'a>(ctx: &'a Context, resource: &'a Resource) -> impl Iterator<Item = &'a Resource> {
-    let here = folder(&resource.path);
-    let own_prefix = prefix(resource);
-    ctx.resources.iter().filter(move |r| {
-        r.format == resource.format && folder(&r.path) == here && prefix(r) == own_prefix
-    })
-}
-
-fn is_log_bucket(ctx: &Context, bucket: &Resource) -> bool {
-    neighbours(ctx, bucket).any(|r| {
-        r.fact("log_target")
-            .is_some_and(|f| items(&f.value).into_iter().any(|v| names_bucket(v, bucket)))
-    })
-}
-
-/// The bucket a lifecycle configuration belongs to, among its neighbours.
-fn configured_bucket<'a>(ctx: &'a Context, lifecycle: &'a Resource) -> Option<&'a Resource> {
-    let target = lifecycle.fact("configures")?;
-    neighbours(ctx, lifecycle).find(|r| {
-        r.kind != lifecycle.kind && r.fact("configures").is_none() && names_bucket(&target.value, r)
-    })
-}
-
 /// Longest expiration of a lifecycle configuration, with where it is written.
 fn longest_expiration(lifecycle: &Resource) -> Option<(i64, &Node)> {
     let fact = lifecycle.fact("object_expiration_days")?;
@@ -89,27 +63,93 @@ fn longest_expiration(lifecycle: &Resource) -> Option<(i64, &Node)> {
         .max_by_key(|(d, _)| *d)
 }
 
-/// A log bucket whose objects never expire, or expire after more than `max` days.
-pub fn log_bucket_retention(ctx: &Context, resource: &Resource, max: i64, hits: &mut Vec<Hit>) {
-    // The lifecycle side: an expiration beyond the maximum on a log bucket.
-    if let Some(bucket) = configured_bucket(ctx, resource) {
-        if let Some((days, node)) = longest_expiration(resource)
-            && days > max
-            && is_log_bucket(ctx, bucket)
-        {
-            let route = crate::tree::Route::parse(
-                &resource
-                    .fact("object_expiration_days")
-                    .map(|f| f.location.field.clone())
-                    .unwrap_or_default(),
+/// Log senders, lifecycle configurations and buckets of each module instance, built once per
+/// scan so that a configuration with thousands of buckets stays linear.
+#[derive(Default)]
+struct Instance<'a> {
+    senders: Vec<&'a Resource>,
+    lifecycles: Vec<&'a Resource>,
+    buckets: Vec<&'a Resource>,
+}
+
+pub struct LogBuckets<'a> {
+    instances: HashMap<(&'a str, &'a str, crate::load::Format), Instance<'a>>,
+}
+
+impl<'a> LogBuckets<'a> {
+    pub fn new(ctx: &'a Context) -> Self {
+        let mut instances: HashMap<_, Instance<'a>> = HashMap::new();
+        for r in ctx.resources {
+            let is_bucket =
+                r.fact("configures").is_none()
+                    && ctx.kb.resource_types.get(&r.kind).is_some_and(|t| {
+                        t.primary && t.category.as_deref() == Some("object_storage")
+                    });
+            let (sender, lifecycle) = (
+                r.fact("log_target").is_some(),
+                r.fact("configures").is_some(),
             );
-            let at = crate::location::Location::new(
+            if !(is_bucket || sender || lifecycle) {
+                continue;
+            }
+            let entry = instances
+                .entry((folder(&r.path), prefix(r), r.format))
+                .or_default();
+            if is_bucket {
+                entry.buckets.push(r);
+            }
+            if sender {
+                entry.senders.push(r);
+            }
+            if lifecycle {
+                entry.lifecycles.push(r);
+            }
+        }
+        LogBuckets { instances }
+    }
+
+    fn instance(&self, r: &'a Resource) -> Option<&Instance<'a>> {
+        self.instances.get(&(folder(&r.path), prefix(r), r.format))
+    }
+
+    fn is_log_bucket(&self, bucket: &'a Resource) -> bool {
+        self.instance(bucket).is_some_and(|i| {
+            i.senders.iter().any(|s| {
+                s.fact("log_target")
+                    .is_some_and(|f| items(&f.value).into_iter().any(|v| names_bucket(v, bucket)))
+            })
+        })
+    }
+
+    fn configured_bucket(&self, lifecycle: &'a Resource) -> Option<&'a Resource> {
+        let target = lifecycle.fact("configures")?;
+        self.instance(lifecycle)?
+            .buckets
+            .iter()
+            .copied()
+            .find(|b| names_bucket(&target.value, b))
+    }
+
+    /// A log bucket whose objects never expire, or expire after more than `max` days.
+    pub fn retention_hit(&self, resource: &'a Resource, max: i64) -> Option<Hit> {
+        if resource.fact("configures").is_some() {
+            let bucket = self.configured_bucket(resource)?;
+            let (days, node) = longest_expiration(resource)?;
+            if days <= max || !self.is_log_bucket(bucket) {
+                return None;
+            }
+            let field = resource
+                .fact("object_expiration_days")?
+                .location
+                .field
+                .clone();
+            let at = Location::new(
                 &resource.path,
                 resource.document,
                 node.span,
-                &route,
+                &Route::parse(&field),
             );
-            hits.push(
+            return Some(
                 Hit::at(at)
                     .var(
                         "retention",
@@ -119,29 +159,24 @@ pub fn log_bucket_retention(ctx: &Context, resource: &Resource, max: i64, hits: 
                     .evidence(days.to_string()),
             );
         }
-        return;
-    }
-    // The bucket side: a log bucket that no lifecycle configuration expires.
-    let kinds_with_lifecycle = ctx
-        .kb
-        .resource_types
-        .get(&resource.kind)
-        .is_some_and(|t| t.primary && t.category.as_deref() == Some("object_storage"));
-    if !kinds_with_lifecycle || !is_log_bucket(ctx, resource) {
-        return;
-    }
-    let expires = neighbours(ctx, resource).any(|r| {
-        configured_bucket(ctx, r).is_some_and(|b| std::ptr::eq(b, resource))
-            && longest_expiration(r).is_some()
-    });
-    if !expires {
-        hits.push(
+        let instance = self.instance(resource)?;
+        if !instance.buckets.iter().any(|b| std::ptr::eq(*b, resource))
+            || !self.is_log_bucket(resource)
+        {
+            return None;
+        }
+        let expires = instance.lifecycles.iter().any(|l| {
+            self.configured_bucket(l)
+                .is_some_and(|b| std::ptr::eq(b, resource))
+                && longest_expiration(l).is_some()
+        });
+        (!expires).then(|| {
             Hit::at(resource.start())
                 .var(
                     "retention",
                     "forever (a log bucket without lifecycle expiration)",
                 )
-                .var("max", max.to_string()),
-        );
+                .var("max", max.to_string())
+        })
     }
 }

@@ -29,6 +29,7 @@ pub struct SuppressionWarning {
     pub message: String,
 }
 
+#[derive(Clone)]
 struct Directive {
     rules: Vec<String>,
     reason: Option<String>,
@@ -160,30 +161,35 @@ pub fn apply(
     today: &str,
 ) -> Vec<SuppressionWarning> {
     let mut warnings = Vec::new();
-    let mut cache: HashMap<Arc<str>, Option<Vec<String>>> = HashMap::new();
+    // Directives by line, found once per file: a plan printed on one line is megabytes long,
+    // and searching it again for every finding would be quadratic.
+    let mut cache: HashMap<Arc<str>, HashMap<usize, Directive>> = HashMap::new();
     let by_address: HashMap<(&str, &str), &Resource> = resources
         .iter()
         .map(|r| ((r.path.as_ref(), r.address.as_str()), r))
         .collect();
     for finding in findings.iter_mut() {
         let path = Arc::clone(&finding.location.path);
-        let lines = cache.entry(Arc::clone(&path)).or_insert_with(|| {
+        let directives = cache.entry(Arc::clone(&path)).or_insert_with(|| {
             sources
                 .get(&path)
                 .cloned()
                 .or_else(|| std::fs::read_to_string(&*path).ok())
-                .map(|t| t.lines().map(str::to_string).collect())
+                .map(|t| {
+                    t.lines()
+                        .enumerate()
+                        .filter_map(|(i, text)| parse_directive(text).map(|d| (i + 1, d)))
+                        .collect()
+                })
+                .unwrap_or_default()
         });
         let line = finding.location.start_line as usize;
         let mut candidates = Vec::new();
-        if let Some(lines) = lines {
-            for n in [line, line.saturating_sub(1)] {
-                if n >= 1
-                    && let Some(text) = lines.get(n - 1)
-                    && let Some(d) = parse_directive(text)
-                {
-                    candidates.push((n as u32, d));
-                }
+        for n in [line, line.saturating_sub(1)] {
+            if n >= 1
+                && let Some(d) = directives.get(&n)
+            {
+                candidates.push((n as u32, d.clone()));
             }
         }
         for (n, d) in candidates {

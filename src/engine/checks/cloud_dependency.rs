@@ -49,7 +49,7 @@ fn proprietary_service(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) 
 /// HYP-010: a resource in a region of an EU-operated offering (AWS European Sovereign Cloud,
 /// Delos, Bleu, S3NS, OCI EU Sovereign Cloud).
 fn sovereign_offering(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+    if super::region::shares_primary_location(ctx, resource) {
         return;
     }
     let Some(region) = &resource.region else {

@@ -79,7 +79,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
     if let Some(region) = resource
         .region
         .as_ref()
-        .filter(|_| !ctx.kb.resource_types.is_sub_resource(&resource.kind))
+        .filter(|_| !super::region::shares_primary_location(ctx, resource))
         && let Some(info) = region.resolved.as_ref().filter(|i| i.multi)
         && let Some(countries) = outside(ctx, info)
     {

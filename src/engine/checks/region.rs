@@ -24,14 +24,21 @@ pub static CHECKS: &[(&str, Check)] = &[
     ),
 ];
 
+/// A sub-resource (bucket versioning, a firewall rule) whose location is inherited shares its
+/// primary resource's findings; one that names its own location (an ARM database placed apart
+/// from its server) is reported on its own.
+pub fn shares_primary_location(ctx: &Context, resource: &Resource) -> bool {
+    ctx.kb.resource_types.is_sub_resource(&resource.kind)
+        && resource.region.as_ref().is_none_or(|r| r.inherited)
+}
+
 fn country_label(ctx: &Context, country: &str) -> String {
     format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str())
 }
 
 /// RES-001: a single-location resource in a country the profile does not allow.
 fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    // A sub-resource (bucket versioning, a firewall rule) shares its primary resource's location.
-    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+    if shares_primary_location(ctx, resource) {
         return;
     }
     let Some(region) = &resource.region else {
@@ -81,8 +88,7 @@ fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit
 
 /// RES-002: a location in a country with a country-wide adequacy decision (profile `eu`).
 fn region_in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    // A sub-resource (bucket versioning, a firewall rule) shares its primary resource's location.
-    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+    if shares_primary_location(ctx, resource) {
         return;
     }
     if ctx.profile != Profile::Eu {
@@ -190,8 +196,7 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
 
 /// HYP-009: an EU location of a provider whose parent third-country law can compel.
 fn third_country_law_exposure(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    // A sub-resource (bucket versioning, a firewall rule) shares its primary resource's location.
-    if ctx.kb.resource_types.is_sub_resource(&resource.kind) {
+    if shares_primary_location(ctx, resource) {
         return;
     }
     let (Some(provider), Some(region)) = (&resource.provider, &resource.region) else {

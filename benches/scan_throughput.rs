@@ -95,6 +95,8 @@ fn phases(dir: &std::path::Path, rules: &[engine::Rule], kb: &sovscan::knowledge
         profile: engine::Profile::Eu,
         personal_data_labels: sovscan::scan::default_personal_data_labels(),
         deploy_regions: Vec::new(),
+        max_log_retention_days: 400,
+        require_customer_managed_keys: false,
         resources: &resources,
     };
     let start = Instant::now();

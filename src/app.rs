@@ -276,6 +276,10 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         } else {
             args.deploy_region.clone()
         },
+        max_log_retention_days: policy
+            .max_log_retention_days
+            .unwrap_or(crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS),
+        require_customer_managed_keys: policy.require_customer_managed_keys,
         personal_data_labels: if policy.personal_data_labels.is_empty() {
             scan::default_personal_data_labels()
         } else {

@@ -35,6 +35,12 @@ ignore: []
 # Severity overrides by rule id, e.g. HYP-003: medium
 severity: {}
 
+# Longest log retention accepted (GDPR-006), in days.
+max_log_retention_days: 400
+
+# Report encryption with provider-managed keys (GDPR-002) under every profile, not only `strict`.
+require_customer_managed_keys: false
+
 # Paths to leave out (globs) and extra rule packs (folders of rule YAML files).
 exclude: []
 rules: []
@@ -57,6 +63,12 @@ pub struct Policy {
     pub ignore: Vec<String>,
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
+    /// Longest log retention accepted by GDPR-006, in days (default 400).
+    #[serde(default)]
+    pub max_log_retention_days: Option<i64>,
+    /// Ask for customer-managed encryption keys (GDPR-002) under every profile.
+    #[serde(default)]
+    pub require_customer_managed_keys: bool,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]

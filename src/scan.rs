@@ -21,6 +21,8 @@ pub struct ScanRequest {
     pub profile: Profile,
     pub deploy_regions: Vec<String>,
     pub personal_data_labels: Vec<(String, String)>,
+    pub max_log_retention_days: i64,
+    pub require_customer_managed_keys: bool,
 }
 
 impl Default for ScanRequest {
@@ -32,6 +34,9 @@ impl Default for ScanRequest {
             profile: Profile::Eu,
             deploy_regions: Vec::new(),
             personal_data_labels: default_personal_data_labels(),
+            max_log_retention_days:
+                crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
+            require_customer_managed_keys: false,
         }
     }
 }
@@ -110,6 +115,8 @@ pub fn run(
         profile: request.profile,
         personal_data_labels: request.personal_data_labels.clone(),
         deploy_regions: request.deploy_regions.clone(),
+        max_log_retention_days: request.max_log_retention_days,
+        require_customer_managed_keys: request.require_customer_managed_keys,
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);

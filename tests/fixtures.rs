@@ -29,6 +29,10 @@ struct FixtureSettings {
     profile: Option<Profile>,
     #[serde(default)]
     deploy_regions: Vec<String>,
+    #[serde(default)]
+    require_customer_managed_keys: bool,
+    #[serde(default)]
+    max_log_retention_days: Option<i64>,
 }
 
 fn fixtures_root() -> PathBuf {
@@ -144,6 +148,8 @@ fn every_fixture_yields_exactly_its_expectations() {
                 paths: input_files(&case),
                 profile: s.profile.unwrap_or(Profile::Eu),
                 deploy_regions: s.deploy_regions,
+                require_customer_managed_keys: s.require_customer_managed_keys,
+                max_log_retention_days: s.max_log_retention_days.unwrap_or(400),
                 ..Default::default()
             };
             let result = run(&request, std::slice::from_ref(&rule), kb).unwrap();

@@ -64,6 +64,10 @@ pub struct Context<'a> {
     pub personal_data_labels: Vec<(String, String)>,
     /// Regions supplied for region-agnostic templates (`--deploy-region`).
     pub deploy_regions: Vec<String>,
+    /// Longest log retention the policy accepts (GDPR-006), in days.
+    pub max_log_retention_days: i64,
+    /// The policy asks for customer-managed keys (GDPR-002); profile `strict` always does.
+    pub require_customer_managed_keys: bool,
     /// Every resource of the scan, for checks that look across resources.
     pub resources: &'a [Resource],
 }

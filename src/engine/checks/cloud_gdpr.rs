@@ -3,7 +3,7 @@
 
 use super::cloud_log_buckets::LogBuckets;
 use super::{Check, Hit};
-use crate::engine::{Context, Rule};
+use crate::engine::{Context, Profile, Rule};
 use crate::model::{Fact, Resource};
 use crate::tree::{Route, Segment};
 
@@ -79,6 +79,9 @@ fn storage_unencrypted(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
 
 /// GDPR-002: encrypted with the provider's keys where the type can use a customer-managed key.
 fn provider_managed_keys(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if ctx.profile != Profile::Strict && !ctx.require_customer_managed_keys {
+        return;
+    }
     let Some(rtype) = ctx.kb.resource_types.get(&resource.kind) else {
         return;
     };
@@ -188,7 +191,7 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
 /// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention, and log
 /// buckets without a lifecycle expiration. A scan-wide check, so that log buckets are indexed once.
 fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
-    let max = DEFAULT_MAX_LOG_RETENTION_DAYS;
+    let max = ctx.max_log_retention_days;
     let buckets = LogBuckets::new(ctx);
     for (index, resource) in ctx.resources.iter().enumerate() {
         if !rule.applies_to_format(resource.format) {

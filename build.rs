@@ -1,45 +1,41 @@
-//! Embeds every rule file under `rules/` (except the knowledge base) into the binary.
+//! Embeds the rule files under `rules/` and the resource-type tables under
+//! `rules/knowledge/resource_types/` into the binary, and exports the knowledge-base version.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "knowledge") {
-                collect(&path, out);
+/// YAML files below `dir`, sorted; folders named in `skip` are not entered.
+fn yaml_files(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if !path
+                    .file_name()
+                    .is_some_and(|n| skip.iter().any(|s| n == *s))
+                {
+                    pending.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
             }
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
         }
     }
+    out.sort();
+    out
 }
 
-fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let rules_dir = manifest.join("rules");
-    let version_file = rules_dir.join("knowledge/VERSION.yaml");
-    let kb_version = fs::read_to_string(&version_file)
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("kb_version:"))
-        .map(|v| v.trim().trim_matches('"').to_string())
-        .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=SOVSCAN_KB_VERSION={kb_version}");
-    println!("cargo:rerun-if-changed=rules");
-    let mut files = Vec::new();
-    collect(&rules_dir, &mut files);
-    files.sort();
-    let mut code = String::from(
-        "/// Rule files embedded at build time: (path under rules/, content).\npub static BUILTIN_RULES: &[(&str, &str)] = &[\n",
-    );
-    for file in &files {
+/// A Rust static listing `(path relative to the crate, content)` of each file.
+fn embed(name: &str, doc: &str, files: &[PathBuf], manifest: &Path) -> String {
+    let mut code = format!("/// {doc}\npub static {name}: &[(&str, &str)] = &[\n");
+    for file in files {
         let rel = file
-            .strip_prefix(&manifest)
+            .strip_prefix(manifest)
             .unwrap_or(file)
             .to_string_lossy()
             .replace('\\', "/");
@@ -50,42 +46,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", file.display());
     }
     code.push_str("];\n");
-    write_out("builtin_rules.rs", &code);
-
-    let mut type_files = Vec::new();
-    collect_all(&rules_dir.join("knowledge/resource_types"), &mut type_files);
-    type_files.sort();
-    let mut code = String::from(
-        "/// Resource-type tables embedded at build time: (path, content).\nstatic RESOURCE_TYPE_FILES: &[(&str, &str)] = &[\n",
-    );
-    for file in &type_files {
-        let rel = file
-            .strip_prefix(&manifest)
-            .unwrap_or(file)
-            .to_string_lossy()
-            .replace('\\', "/");
-        code.push_str(&format!(
-            "    ({rel:?}, include_str!({:?})),\n",
-            file.to_string_lossy()
-        ));
-        println!("cargo:rerun-if-changed={}", file.display());
-    }
-    code.push_str("];\n");
-    write_out("resource_type_files.rs", &code);
-}
-
-fn collect_all(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_all(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
+    code
 }
 
 fn write_out(name: &str, code: &str) {
@@ -93,4 +54,37 @@ fn write_out(name: &str, code: &str) {
     if let Err(e) = fs::write(&out, code) {
         panic!("cannot write {}: {e}", out.display());
     }
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let rules_dir = manifest.join("rules");
+    let kb_version = fs::read_to_string(rules_dir.join("knowledge/VERSION.yaml"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("kb_version:"))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=SOVSCAN_KB_VERSION={kb_version}");
+    println!("cargo:rerun-if-changed=rules");
+    let rules = yaml_files(&rules_dir, &["knowledge"]);
+    write_out(
+        "builtin_rules.rs",
+        &embed(
+            "BUILTIN_RULES",
+            "Rule files embedded at build time: (path, content).",
+            &rules,
+            &manifest,
+        ),
+    );
+    let types = yaml_files(&rules_dir.join("knowledge/resource_types"), &[]);
+    write_out(
+        "resource_type_files.rs",
+        &embed(
+            "RESOURCE_TYPE_FILES",
+            "Resource-type tables embedded at build time: (path, content).",
+            &types,
+            &manifest,
+        ),
+    );
 }

@@ -38,6 +38,18 @@ pub struct Fact {
     pub location: Location,
 }
 
+impl Fact {
+    /// Location of one item of a list fact (a replica region, a location), under the fact's field.
+    pub fn item_location(&self, item: &Node) -> Location {
+        Location::new(
+            &self.location.path,
+            self.location.document,
+            item.span,
+            &Route::parse(&self.location.field),
+        )
+    }
+}
+
 /// Names of the normalised facts extractors may set on cloud resources.
 /// - `encrypted` (bool): encryption at rest switched on or off explicitly.
 /// - `kms_key` (string): customer-managed key id/ARN used for encryption at rest.

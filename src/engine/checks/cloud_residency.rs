@@ -103,12 +103,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
             if let Some(info) = resolve(ctx, resource, raw)
                 && let Some(countries) = outside(ctx, &info)
             {
-                let at = crate::location::Location::new(
-                    &fact.location.path,
-                    fact.location.document,
-                    item.span,
-                    &crate::tree::Route::parse(&fact.location.field),
-                );
+                let at = fact.item_location(item);
                 hits.push(
                     Hit::at(at)
                         .var("locations", raw.to_string())
@@ -189,12 +184,7 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         let Some(countries) = outside(ctx, &info) else {
             continue;
         };
-        let at = crate::location::Location::new(
-            &fact.location.path,
-            fact.location.document,
-            item.span,
-            &crate::tree::Route::parse(&fact.location.field),
-        );
+        let at = fact.item_location(item);
         hits.push(
             Hit::at(at)
                 .var("target", target.clone())

@@ -107,6 +107,8 @@ pub fn run(
         result.errors.extend(outcome.error);
     }
     result.resources = extract::extract_all(&documents, kb, &options);
+    // Resources own what rules need; the parsed documents can go before evaluation.
+    drop(documents);
     result.skipped.sort();
     result.errors.sort();
 

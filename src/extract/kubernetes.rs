@@ -155,7 +155,31 @@ const CRD_REGION_FIELDS: &[&str] = &[
     "spec.region",
 ];
 
+/// Cloud CRDs whose location, when left out, defaults to a place outside the EU: Config
+/// Connector creates a `StorageBucket` without `spec.location` in the `US` multi-region.
+const CRD_DEFAULT_LOCATIONS: &[(&str, &str, &str)] =
+    &[("storage.cnrm.cloud.google.com/", "StorageBucket", "US")];
+
 fn crd_region(resource: &Resource, provider: &str, kb: &KnowledgeBase) -> Option<RegionFact> {
+    explicit_crd_region(resource, provider, kb).or_else(|| {
+        let api = resource.api_version.as_deref()?;
+        let (_, _, default) = CRD_DEFAULT_LOCATIONS
+            .iter()
+            .find(|(group, kind, _)| api.starts_with(group) && resource.kind == *kind)?;
+        Some(RegionFact {
+            value: (*default).to_string(),
+            location: resource.start(),
+            inherited: true,
+            resolved: kb.resolve_region(provider, default),
+        })
+    })
+}
+
+fn explicit_crd_region(
+    resource: &Resource,
+    provider: &str,
+    kb: &KnowledgeBase,
+) -> Option<RegionFact> {
     for field in CRD_REGION_FIELDS {
         let route = Route::parse(field);
         if let Some(node) = resource.body.at(&route)

@@ -415,3 +415,31 @@ fn settings_file_is_found_upward_and_flags_override_it() {
     assert_eq!(code, 2);
     assert!(err.contains(".sovscan.yaml:2:"), "{err}");
 }
+
+#[test]
+fn one_report_covers_every_input_format_of_the_demo() {
+    let (_, out, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let formats = report["summary"]["resources_by_format"]
+        .as_object()
+        .unwrap();
+    for format in [
+        "kubernetes",
+        "terraform",
+        "cloudformation",
+        "arm",
+        "aws-config",
+    ] {
+        assert!(
+            formats.get(format).and_then(|n| n.as_u64()).unwrap_or(0) > 0,
+            "{format}: {formats:?}"
+        );
+    }
+    let finding_formats: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(finding_formats.len(), 5, "{finding_formats:?}");
+}

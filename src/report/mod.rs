@@ -29,6 +29,8 @@ pub struct Summary {
     pub by_severity: BTreeMap<String, usize>,
     pub by_category: BTreeMap<String, usize>,
     pub by_rule: BTreeMap<String, usize>,
+    /// Resources by input format (`kubernetes`, `terraform`, `cloudformation`, …).
+    pub resources_by_format: BTreeMap<String, usize>,
     /// Resources by the cloud provider they run on or are tied to (`none` when portable).
     pub resources_by_provider: Vec<ProviderCount>,
     /// Resources by the jurisdiction of their data location (`eu`, `third-country`, `unknown`).
@@ -96,6 +98,10 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     let mut attributed = 0;
     let mut eu_controlled = 0;
     for r in &result.resources {
+        *summary
+            .resources_by_format
+            .entry(r.format.as_str().to_string())
+            .or_default() += 1;
         let mut providers: BTreeSet<String> = tied
             .get(&(r.path.as_ref(), r.address.as_str()))
             .cloned()

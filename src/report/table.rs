@@ -130,6 +130,12 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         .iter()
         .map(|(k, v)| format!("{k}: {v}"))
         .collect();
+    let formats: Vec<String> = summary
+        .resources_by_format
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    let _ = writeln!(out, "Resources by input: {}", formats.join(", "));
     let _ = writeln!(out, "Data location of resources: {}", located.join(", "));
     if let Some(p) = summary.data_in_eu_percent {
         let _ = writeln!(

@@ -125,6 +125,17 @@ impl Resource {
         self.locate(&self.body, &Route::root())
     }
 
+    /// Where a finding about the resource's region points: the region field when the resource
+    /// writes it, the resource's first line when the region is inherited (the finding then
+    /// carries the inherited value's location as related).
+    pub fn region_anchor(&self, region: &RegionFact) -> Location {
+        if region.inherited {
+            self.start()
+        } else {
+            region.location.clone()
+        }
+    }
+
     /// Location of the key of an entry, when pointing at the key reads better than its value.
     pub fn locate_key(&self, parent: &Node, key: &str, parent_route: &Route) -> Option<Location> {
         let entry = parent.entry(key)?;

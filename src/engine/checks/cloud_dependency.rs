@@ -65,11 +65,7 @@ fn sovereign_offering(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         .control_country
         .clone()
         .unwrap_or_else(|| "unknown".into());
-    let at = if region.inherited {
-        resource.start()
-    } else {
-        region.location.clone()
-    };
+    let at = resource.region_anchor(region);
     let mut hit = Hit::at(at)
         .var("offering", info.name.clone())
         .var("control", control)

@@ -83,11 +83,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
         && let Some(info) = region.resolved.as_ref().filter(|i| i.multi)
         && let Some(countries) = outside(ctx, info)
     {
-        let at = if region.inherited {
-            resource.start()
-        } else {
-            region.location.clone()
-        };
+        let at = resource.region_anchor(region);
         hits.push(
             Hit::at(at)
                 .var("locations", region.value.clone())
@@ -157,11 +153,7 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         && let Some(region) = &resource.region
         && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
     {
-        let at = if region.inherited {
-            resource.start()
-        } else {
-            region.location.clone()
-        };
+        let at = resource.region_anchor(region);
         hits.push(
             Hit::at(at)
                 .var("target", region.value.clone())
@@ -228,11 +220,7 @@ pub fn personal_data_location(ctx: &Context, resource: &Resource, hits: &mut Vec
     if let Some(region) = &resource.region
         && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
     {
-        let at = if region.inherited {
-            resource.start()
-        } else {
-            region.location.clone()
-        };
+        let at = resource.region_anchor(region);
         hits.push(
             Hit::at(at)
                 .var("how", "is located in")

@@ -67,16 +67,12 @@ fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit
     } else {
         Severity::Medium
     };
-    let mut hit = Hit::at(if region.inherited {
-        resource.start()
-    } else {
-        region.location.clone()
-    })
-    .var("region", region.value.clone())
-    .var("country", country_label(ctx, country))
-    .var("note", "")
-    .evidence(region.value.clone())
-    .severity(severity);
+    let mut hit = Hit::at(resource.region_anchor(region))
+        .var("region", region.value.clone())
+        .var("country", country_label(ctx, country))
+        .var("note", "")
+        .evidence(region.value.clone())
+        .severity(severity);
     if region.inherited {
         hit = hit.related(region.location.clone());
     }
@@ -108,14 +104,10 @@ fn region_in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec
     if ctx.kb.jurisdiction_of(country) != Jurisdiction::Adequacy {
         return;
     }
-    let mut hit = Hit::at(if region.inherited {
-        resource.start()
-    } else {
-        region.location.clone()
-    })
-    .var("region", region.value.clone())
-    .var("country", country.to_string())
-    .evidence(region.value.clone());
+    let mut hit = Hit::at(resource.region_anchor(region))
+        .var("region", region.value.clone())
+        .var("country", country.to_string())
+        .evidence(region.value.clone());
     if region.inherited {
         hit = hit.related(region.location.clone());
     }
@@ -129,11 +121,7 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
         if let Some(region) = &resource.region
             && region.resolved.is_none()
         {
-            let location = if region.inherited {
-                resource.start()
-            } else {
-                region.location.clone()
-            };
+            let location = resource.region_anchor(region);
             hits.push((
                 index,
                 Hit::at(location)
@@ -216,14 +204,10 @@ fn third_country_law_exposure(ctx: &Context, resource: &Resource, hits: &mut Vec
         return;
     }
     hits.push(
-        Hit::at(if region.inherited {
-            resource.start()
-        } else {
-            region.location.clone()
-        })
-        .var("region", region.value.clone())
-        .var("laws", info.exposed_to.join(", "))
-        .var("provider", info.name.clone())
-        .evidence(region.value.clone()),
+        Hit::at(resource.region_anchor(region))
+            .var("region", region.value.clone())
+            .var("laws", info.exposed_to.join(", "))
+            .var("provider", info.name.clone())
+            .evidence(region.value.clone()),
     );
 }

@@ -97,24 +97,14 @@ impl Policy {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let mut options = serde_saphyr::Options::default();
-        options.strict_booleans = true;
         let mut policy: Policy = if text.trim().is_empty() {
             Policy::default()
         } else {
-            serde_saphyr::from_str_with_options(&text, options).map_err(|e| {
-                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                PolicyError::Invalid {
-                    path: path.display().to_string(),
-                    line,
-                    column,
-                    reason: e
-                        .to_string()
-                        .lines()
-                        .next()
-                        .unwrap_or("invalid")
-                        .to_string(),
-                }
+            crate::load::yaml::from_str_typed(&text).map_err(|e| PolicyError::Invalid {
+                path: path.display().to_string(),
+                line: e.line,
+                column: e.column,
+                reason: e.reason,
             })?
         };
         let base = path.parent().unwrap_or(Path::new("."));

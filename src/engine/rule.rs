@@ -161,27 +161,16 @@ impl Rule {
 
 /// Parses one rule file (a single rule, or a list of rules).
 pub fn parse_rules(path: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
-    let mut options = serde_saphyr::Options::default();
-    options.strict_booleans = true;
-    let trimmed = text.trim_start();
-    let to_error = |e: serde_saphyr::Error| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        RuleError::Invalid {
-            path: path.to_string(),
-            line,
-            column,
-            reason: e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("invalid rule")
-                .to_string(),
-        }
+    let to_error = |e: crate::load::yaml::TypedError| RuleError::Invalid {
+        path: path.to_string(),
+        line: e.line,
+        column: e.column,
+        reason: e.reason,
     };
-    let mut rules: Vec<Rule> = if trimmed.starts_with('-') {
-        serde_saphyr::from_str_with_options(text, options).map_err(to_error)?
+    let mut rules: Vec<Rule> = if text.trim_start().starts_with('-') {
+        crate::load::yaml::from_str_typed(text).map_err(to_error)?
     } else {
-        vec![serde_saphyr::from_str_with_options(text, options).map_err(to_error)?]
+        vec![crate::load::yaml::from_str_typed(text).map_err(to_error)?]
     };
     for rule in &mut rules {
         rule.source = path.to_string();

@@ -127,9 +127,7 @@ fn parse<T: for<'de> serde::Deserialize<'de>>(
     file: &'static str,
     text: &str,
 ) -> Result<T, KnowledgeError> {
-    let mut options = serde_saphyr::Options::default();
-    options.strict_booleans = true;
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| KnowledgeError::Invalid {
+    crate::load::yaml::from_str_typed(text).map_err(|e| KnowledgeError::Invalid {
         file,
         reason: e.to_string(),
     })

@@ -98,10 +98,8 @@ impl ResourceTypes {
     pub fn load() -> Result<Self, KnowledgeError> {
         let mut by_name = BTreeMap::new();
         for (path, text) in RESOURCE_TYPE_FILES {
-            let mut options = serde_saphyr::Options::default();
-            options.strict_booleans = true;
-            let file: ResourceTypesFile = serde_saphyr::from_str_with_options(text, options)
-                .map_err(|e| KnowledgeError::Invalid {
+            let file: ResourceTypesFile =
+                crate::load::yaml::from_str_typed(text).map_err(|e| KnowledgeError::Invalid {
                     file: "resource_types",
                     reason: format!("{path}: {e}"),
                 })?;

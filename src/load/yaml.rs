@@ -303,6 +303,40 @@ impl Builder {
     }
 }
 
+/// Why a settings, rule or knowledge file did not deserialize, and where.
+#[derive(Debug, Clone)]
+pub struct TypedError {
+    pub line: u64,
+    pub column: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for TypedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.reason)
+    }
+}
+
+/// Deserializes one of sovscan's own YAML files (rules, settings, knowledge) into a typed
+/// value, with YAML 1.2 booleans and the first line of the error with its position.
+pub fn from_str_typed<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, TypedError> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        TypedError {
+            line,
+            column,
+            reason: e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .to_string(),
+        }
+    })
+}
+
 /// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut builder = Builder {

@@ -36,6 +36,8 @@ pub struct UnresolvedRegion {
 pub struct Fact {
     pub value: Node,
     pub location: Location,
+    /// The setting is absent and `value` is the provider's default; `location` is the resource.
+    pub default: bool,
 }
 
 impl Fact {
@@ -64,6 +66,7 @@ impl Fact {
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
+/// - `container_images` (list): container images a service runs (task definitions, functions).
 pub const FACTS: &[&str] = &[
     "encrypted",
     "kms_key",
@@ -81,6 +84,7 @@ pub const FACTS: &[&str] = &[
     "replica_regions",
     "storage_replication",
     "locations",
+    "container_images",
 ];
 
 #[derive(Clone, Debug)]
@@ -98,6 +102,8 @@ pub struct Resource {
     /// Cloud provider key from the knowledge base (`aws`, `ionos`), when known.
     pub provider: Option<String>,
     pub service: Option<String>,
+    /// Id of the service entry in the knowledge (`aws/rds-instance`), when the type is known.
+    pub service_id: Option<String>,
     /// Service category (`object_storage`, `managed_kubernetes`, …) used for EU alternatives.
     pub category: Option<String>,
     pub data_holding: bool,

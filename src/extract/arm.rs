@@ -3,7 +3,6 @@
 //! their parent. Locations come from literals, parameters or variables; `[resourceGroup().location]`
 //! stays unknown unless `--deploy-region` says, and blocks once per place it is written.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +12,6 @@ use super::arm_files::{
     supplied_by_file,
 };
 use super::arm_scope::{Supplied, TemplateScope};
-use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
@@ -41,7 +39,6 @@ pub fn extract(
     let walker = Walker {
         by_path: &by_path,
         kb,
-        specs: RefCell::default(),
         deploy_region: cloud_resource::deploy_region_for("azure", &options.deploy_regions, kb)
             .map(str::to_string),
     };
@@ -64,7 +61,6 @@ pub fn extract(
 struct Walker<'a> {
     by_path: &'a BTreeMap<PathBuf, &'a Document>,
     kb: &'a KnowledgeBase,
-    specs: RefCell<SpecCache>,
     deploy_region: Option<String>,
 }
 
@@ -228,9 +224,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if let Some(specs) = self.specs.borrow_mut().get(self.kb, kind) {
-            cloud_facts::apply(&mut resource, specs, &|n| scope.resolution(n));
-        }
+        cloud_resource::read_facts(&mut resource, self.kb, &|n| scope.resolution(n));
         resource
     }
 

@@ -5,7 +5,6 @@
 //! says, every resource's region is unresolved, blocked by the template as one source.
 
 use super::ExtractOptions;
-use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
 use super::cloudformation_intrinsics::Scope;
 use crate::knowledge::KnowledgeBase;
@@ -54,10 +53,9 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
             });
         }
     }
-    let mut specs = SpecCache::default();
     declared
         .into_iter()
-        .filter_map(|d| resource(doc, d, &template, &scope, kb, options, &mut specs))
+        .filter_map(|d| resource(doc, d, &template, &scope, kb, options))
         .collect()
 }
 
@@ -129,7 +127,6 @@ fn resource(
     scope: &Scope,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
-    specs: &mut SpecCache,
 ) -> Option<Resource> {
     let kind = declared.node.get("Type")?.as_str()?.to_string();
     // The resource starts at its logical id, not at its first property.
@@ -149,9 +146,7 @@ fn resource(
         resource.unresolved_region =
             Some(cloud_resource::unresolved("AWS::Region", template.clone()));
     }
-    if let Some(specs) = specs.get(kb, &resource.kind) {
-        cloud_facts::apply(&mut resource, specs, &|n| scope.resolution(n));
-    }
+    cloud_resource::read_facts(&mut resource, kb, &|n| scope.resolution(n));
     Some(resource)
 }
 

@@ -128,6 +128,7 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
         address,
         provider: provider.clone(),
         service: crd.and_then(|c| c.tool.clone()),
+        service_id: None,
         category: None,
         data_holding,
         region: None,

@@ -3,7 +3,7 @@
 
 use super::{Check, Hit};
 use crate::engine::Context;
-use crate::knowledge::resource_types::Replaceability;
+use crate::knowledge::services::Replaceability;
 use crate::model::Resource;
 
 pub static CHECKS: &[(&str, Check)] = &[
@@ -14,7 +14,7 @@ pub static CHECKS: &[(&str, Check)] = &[
 
 /// A primary resource of a provider controlled from outside the EU, with the given replaceability.
 fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) -> Option<Hit> {
-    let rtype = ctx.kb.resource_types.get(&resource.kind)?;
+    let rtype = ctx.kb.services.of(resource)?;
     if !rtype.primary || rtype.replaceability.as_ref() != Some(&wanted) {
         return None;
     }

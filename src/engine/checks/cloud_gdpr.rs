@@ -82,10 +82,10 @@ fn provider_managed_keys(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
     if ctx.profile != Profile::Strict && !ctx.require_customer_managed_keys {
         return;
     }
-    let Some(rtype) = ctx.kb.resource_types.get(&resource.kind) else {
+    let Some(service) = ctx.kb.services.of(resource) else {
         return;
     };
-    if !rtype.facts.contains_key("kms_key") || fact_is(resource, "encrypted", false).is_some() {
+    if !service.facts.contains_key("kms_key") || fact_is(resource, "encrypted", false).is_some() {
         return;
     }
     let key = resource.fact("kms_key");
@@ -115,8 +115,8 @@ fn public_hit(
 ) {
     let category = ctx
         .kb
-        .resource_types
-        .get(&resource.kind)
+        .services
+        .of(resource)
         .and_then(|t| t.category.as_deref());
     if !wanted(category) {
         return;

@@ -28,8 +28,7 @@ pub static CHECKS: &[(&str, Check)] = &[
 /// primary resource's findings; one that names its own location (an ARM database placed apart
 /// from its server) is reported on its own.
 pub fn shares_primary_location(ctx: &Context, resource: &Resource) -> bool {
-    ctx.kb.resource_types.is_sub_resource(&resource.kind)
-        && resource.region.as_ref().is_none_or(|r| r.inherited)
+    ctx.kb.services.is_part(resource) && resource.region.as_ref().is_none_or(|r| r.inherited)
 }
 
 fn country_label(ctx: &Context, country: &str) -> String {

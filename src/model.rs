@@ -36,12 +36,20 @@ pub struct UnresolvedRegion {
 pub struct Fact {
     pub value: Node,
     pub location: Location,
-    /// The setting is absent and `value` is the provider's default; `location` is the resource.
-    pub default: bool,
+    /// The setting (route) that is absent when `value` is the provider's default; `location`
+    /// is then the resource.
+    pub default: Option<String>,
 }
 
 impl Fact {
     /// Location of one item of a list fact (a replica region, a location), under the fact's field.
+    /// "storage_encrypted not set; the default is false" for a default, else `None`.
+    pub fn default_note(&self) -> Option<String> {
+        let setting = self.default.as_deref()?;
+        let value = self.value.scalar_text().unwrap_or_default();
+        Some(format!("{setting} not set; the default is {value}"))
+    }
+
     pub fn item_location(&self, item: &Node) -> Location {
         Location::new(
             &self.location.path,
@@ -66,6 +74,8 @@ impl Fact {
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
+/// - `replica_of` (reference or name): the primary a read replica copies; backups and encryption
+///   are the primary's.
 /// - `container_images` (list): container images a service runs (task definitions, functions).
 pub const FACTS: &[&str] = &[
     "encrypted",
@@ -85,6 +95,7 @@ pub const FACTS: &[&str] = &[
     "storage_replication",
     "locations",
     "container_images",
+    "replica_of",
 ];
 
 #[derive(Clone, Debug)]

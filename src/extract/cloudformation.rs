@@ -141,6 +141,11 @@ fn resource(
     let mut resource =
         cloud_resource::resource(doc, Format::Cloudformation, id, body, declared.route, kb);
     resource.labels = cloud_resource::tags(declared.node.path("Properties.Tags"));
+    if kb.services.of(&resource).is_some_and(|s| s.global) {
+        // IAM, Organizations: no region of their own.
+        cloud_resource::read_facts(&mut resource, kb, &|n| scope.resolution(n));
+        return Some(resource);
+    }
     resource.region = cloud_resource::deploy_region("aws", &options.deploy_regions, template, kb);
     if resource.region.is_none() {
         resource.unresolved_region =

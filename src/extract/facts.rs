@@ -148,7 +148,7 @@ pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
                     Fact {
                         value,
                         location,
-                        default: false,
+                        default: None,
                     },
                 );
             }
@@ -172,13 +172,25 @@ pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
                         Fact {
                             value: Node::new(value, resource.body.span),
                             location: resource.start(),
-                            default: true,
+                            default: Some(setting_name(spec)),
                         },
                     );
                 }
             }
         }
     }
+}
+
+/// The setting a spec reads, as a person would name it: the first alternative's route.
+fn setting_name(spec: &str) -> String {
+    let first = spec.split("||").next().unwrap_or(spec).trim();
+    let route = first.trim_start_matches('!');
+    let route = route.split(" in ").next().unwrap_or(route).trim();
+    route
+        .strip_prefix("Properties.")
+        .or_else(|| route.strip_prefix("properties."))
+        .unwrap_or(route)
+        .replace("[*]", "")
 }
 
 /// A Terraform `dynamic "x"` block writes `x` at plan time: the setting is not absent.

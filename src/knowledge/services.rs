@@ -2,6 +2,7 @@
 //! every format that can declare it, the route of each fact per format, and the provider's
 //! defaults for settings that are absent. Every extractor and rule reads services through here.
 
+use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -149,8 +150,13 @@ struct ServiceSpec {
     #[serde(default)]
     global_edge: bool,
     #[serde(default)]
+    no_data: bool,
+    #[serde(default)]
     region_attrs: Option<Vec<String>>,
+    #[serde(default)]
     types: BTreeMap<Dialect, Names>,
+    #[serde(default)]
+    type_patterns: BTreeMap<Dialect, Names>,
     #[serde(default)]
     facts: BTreeMap<String, BTreeMap<Dialect, String>>,
     #[serde(default)]
@@ -189,6 +195,10 @@ pub struct Service {
     pub global: bool,
     /// Serves from edge locations worldwide (CloudFront, Front Door, Cloud CDN).
     pub global_edge: bool,
+    /// Holds and processes no data (networks, subnets, NICs, resource groups): its location is
+    /// reported with the finding of the data-holding resource whose region comes from the same
+    /// place.
+    pub no_data: bool,
     /// Terraform attributes naming the location, in order, instead of the common ones.
     pub region_attrs: Option<Vec<String>>,
     /// Type names by format.
@@ -241,6 +251,8 @@ pub struct Services {
     entries: Vec<Service>,
     by_type: HashMap<(Dialect, String), usize>,
     by_id: HashMap<String, usize>,
+    /// Families of type names sharing an entry (`^aws_iam_`), tried when no name matches.
+    patterns: Vec<(Dialect, Regex, usize)>,
 }
 
 impl Services {
@@ -286,6 +298,7 @@ impl Services {
                 replica: spec.replica,
                 global: spec.global,
                 global_edge: spec.global_edge,
+                no_data: spec.no_data,
                 region_attrs: spec.region_attrs.clone(),
                 types: BTreeMap::new(),
                 facts: spec.facts.clone(),
@@ -294,7 +307,15 @@ impl Services {
             });
         }
         let mut by_type = HashMap::new();
+        let mut patterns = Vec::new();
         for (index, (id, spec)) in specs.into_iter().enumerate() {
+            for (dialect, names) in spec.type_patterns {
+                for pattern in names.into_vec() {
+                    let regex = Regex::new(&pattern)
+                        .map_err(|e| invalid(&id, format!("bad type pattern {pattern:?}: {e}")))?;
+                    patterns.push((dialect, regex, index));
+                }
+            }
             for (dialect, names) in spec.types {
                 let names = names.into_vec();
                 for name in &names {
@@ -317,6 +338,7 @@ impl Services {
             entries,
             by_type,
             by_id,
+            patterns,
         })
     }
 
@@ -326,9 +348,17 @@ impl Services {
     }
 
     pub fn lookup_dialect(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
-        self.by_type
+        let index = self
+            .by_type
             .get(&(dialect, type_name.to_string()))
-            .map(|i| &self.entries[*i])
+            .copied()
+            .or_else(|| {
+                self.patterns
+                    .iter()
+                    .find(|(d, regex, _)| *d == dialect && regex.is_match(type_name))
+                    .map(|(_, _, i)| *i)
+            })?;
+        self.entries.get(index)
     }
 
     pub fn get(&self, id: &str) -> Option<&Service> {

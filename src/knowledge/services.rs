@@ -373,7 +373,12 @@ impl Services {
     /// Is the resource a part that configures another (whose location findings belong to the
     /// primary resource)? Unknown types and Kubernetes kinds are not.
     pub fn is_part(&self, resource: &crate::model::Resource) -> bool {
-        self.of(resource).is_some_and(|s| !s.primary)
+        match self.of(resource) {
+            Some(service) => !service.primary,
+            None => self
+                .part_by_prefix(Dialect::of(resource.format), &resource.kind)
+                .is_some(),
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Service> {
@@ -386,6 +391,22 @@ impl Services {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The known service whose type name is the longest `<name>_` prefix of a Terraform type
+    /// (`aws_s3_bucket` for `aws_s3_bucket_intelligent_tiering_configuration`).
+    pub fn part_by_prefix(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
+        if dialect != Dialect::Terraform {
+            return None;
+        }
+        let mut end = type_name.len();
+        while let Some(cut) = type_name[..end].rfind('_') {
+            if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
+                return Some(s);
+            }
+            end = cut;
+        }
+        None
     }
 
     /// Number of type names over every format.

@@ -37,7 +37,8 @@ fn country_label(ctx: &Context, country: &str) -> String {
 
 /// One finding per decision: resources that hold no data (networks, subnets, NICs, resource
 /// groups) are listed as related resources of the finding of a resource whose region comes
-/// from the same place, or, when none does, gathered into one finding at the first of them.
+/// from the same place (or, in a plan, the same file and region), or, when none does, gathered
+/// into one finding at the first of them.
 fn per_region_source(
     ctx: &Context,
     rule: &Rule,
@@ -45,7 +46,7 @@ fn per_region_source(
     check: fn(&Context, &Resource, &mut Vec<Hit>),
 ) {
     let mut found: Vec<(usize, Hit)> = Vec::new();
-    let mut plumbing: BTreeMap<(String, u32, u32), Vec<(usize, Hit)>> = BTreeMap::new();
+    let mut plumbing: BTreeMap<(String, String), Vec<(usize, Hit)>> = BTreeMap::new();
     for (index, resource) in ctx.resources.iter().enumerate() {
         if !rule.applies_to_format(resource.format) {
             continue;
@@ -56,19 +57,25 @@ fn per_region_source(
         for hit in own {
             match (&resource.region, no_data) {
                 (Some(region), true) => plumbing
-                    .entry(source_key(&region.location))
+                    .entry((resource.path.to_string(), region_id(region)))
                     .or_default()
                     .push((index, hit)),
                 _ => found.push((index, hit)),
             }
         }
     }
-    for (source, mut group) in plumbing {
+    for ((path, id), mut group) in plumbing {
+        let sources: Vec<(String, u32, u32)> = group
+            .iter()
+            .filter_map(|(i, _)| ctx.resources[*i].region.as_ref())
+            .map(|r| source_key(&r.location))
+            .collect();
         let owner = found.iter_mut().find(|(i, _)| {
-            ctx.resources[*i]
-                .region
-                .as_ref()
-                .is_some_and(|r| source_key(&r.location) == source)
+            let r = &ctx.resources[*i];
+            r.region.as_ref().is_some_and(|region| {
+                sources.contains(&source_key(&region.location))
+                    || (*r.path == *path && region_id(region) == id)
+            })
         });
         let (index, mut lead) = match owner {
             Some((_, hit)) => {
@@ -85,6 +92,13 @@ fn per_region_source(
         found.push((index, lead));
     }
     hits.extend(found);
+}
+
+fn region_id(region: &crate::model::RegionFact) -> String {
+    region
+        .resolved
+        .as_ref()
+        .map_or_else(|| region.value.to_ascii_lowercase(), |i| i.id.clone())
 }
 
 fn source_key(location: &crate::location::Location) -> (String, u32, u32) {

@@ -1,4 +1,4 @@
-//! Kubernetes checks on where data goes: image registries, SaaS endpoints in env vars and
+//! Kubernetes checks on where data goes: SaaS endpoints in env vars and
 //! ConfigMaps, node placement, plain-text secrets, Ingress TLS and personal-data workloads.
 
 use super::{Check, Hit};
@@ -11,14 +11,6 @@ use crate::model::Resource;
 use crate::tree::{Node, Route};
 
 pub static CHECKS: &[(&str, Check)] = &[
-    (
-        "image_registry_outside_eu",
-        Check::Resource(image_registry_outside_eu),
-    ),
-    (
-        "hyperscaler_registry",
-        Check::Resource(hyperscaler_registry),
-    ),
     (
         "saas_endpoint_outside_eu",
         Check::Resource(saas_endpoint_outside_eu),
@@ -35,24 +27,9 @@ pub static CHECKS: &[(&str, Check)] = &[
     ),
 ];
 
-/// Registry host of an image reference; references without a host are Docker Hub.
-pub fn registry_host(image: &str) -> String {
-    let image = image.trim();
-    match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            first
-                .split(':')
-                .next()
-                .unwrap_or(first)
-                .to_ascii_lowercase()
-        }
-        _ => "docker.io".to_string(),
-    }
-}
-
 /// Where the data behind an endpoint sits: `Ok(None)` in the EU/EEA, `Ok(Some(place))` outside
 /// or not provably inside, `Err(())` when nothing is known (no finding).
-fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>, ()> {
+pub(crate) fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>, ()> {
     match &m.data_region {
         DataRegion::Eu => Ok(None),
         DataRegion::Country(c) if kb.in_eea(c) => Ok(None),
@@ -75,73 +52,6 @@ fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>,
         }
         DataRegion::Global => Ok(Some("a global network, not pinned to the EU".into())),
         DataRegion::Unknown => Err(()),
-    }
-}
-
-fn images(resource: &Resource) -> Vec<(Route, &Node, String)> {
-    containers(resource)
-        .into_iter()
-        .filter_map(|(route, c)| {
-            let image = c.get("image")?;
-            let text = image.as_str()?.to_string();
-            Some((route.key("image"), image, text))
-        })
-        .collect()
-}
-
-fn image_registry_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    for (route, node, image) in images(resource) {
-        let host = registry_host(&image);
-        let Some(m) = ctx.kb.hosts.registry(&host) else {
-            continue;
-        };
-        let place = match place_outside_eu(ctx.kb, &m) {
-            Ok(None) => continue,
-            Ok(Some(place)) => place,
-            // A known registry whose location the host does not reveal (ACR, JFrog …).
-            Err(()) if m.operator.as_deref().is_some_and(|o| o != "unknown") => {
-                "a location the host name does not reveal".to_string()
-            }
-            Err(()) => continue,
-        };
-        hits.push(
-            Hit::at(resource.locate(node, &route))
-                .var("image", image.clone())
-                .var("registry", format!("{} ({host})", m.vendor))
-                .var("place", place)
-                .evidence(image.clone())
-                .key(image),
-        );
-    }
-}
-
-fn hyperscaler_registry(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    for (route, node, image) in images(resource) {
-        let host = registry_host(&image);
-        let Some(m) = ctx.kb.hosts.registry(&host) else {
-            continue;
-        };
-        let Some(provider) = m.provider.as_deref() else {
-            continue;
-        };
-        if ctx.kb.is_eu_controlled(provider) || ctx.kb.provider(provider).is_none() {
-            continue;
-        }
-        hits.push(
-            Hit::at(resource.locate(node, &route))
-                .var("image", image.clone())
-                .var("registry", host.clone())
-                .provider(provider)
-                .var("provider", ctx.kb.provider_name(provider))
-                .var(
-                    "alternatives",
-                    ctx.kb
-                        .alternatives_text("container_registry")
-                        .unwrap_or_default(),
-                )
-                .evidence(image.clone())
-                .key(image),
-        );
     }
 }
 
@@ -651,18 +561,6 @@ fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registry_hosts() {
-        assert_eq!(registry_host("nginx:1.27"), "docker.io");
-        assert_eq!(registry_host("bitnami/redis:7"), "docker.io");
-        assert_eq!(registry_host("ghcr.io/org/app"), "ghcr.io");
-        assert_eq!(registry_host("localhost:5000/app"), "localhost");
-        assert_eq!(
-            registry_host("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"),
-            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-        );
-    }
 
     #[test]
     fn secrets() {

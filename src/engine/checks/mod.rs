@@ -8,6 +8,7 @@ pub mod cloud_residency;
 pub mod kubernetes;
 pub mod kubernetes_bindings;
 pub mod region;
+pub mod registries;
 
 use crate::engine::{Context, Rule};
 use crate::finding::Severity;
@@ -91,6 +92,7 @@ fn registry() -> impl Iterator<Item = &'static (&'static str, Check)> {
         .chain(cloud_residency::CHECKS)
         .chain(cloud_dependency::CHECKS)
         .chain(cloud_gdpr::CHECKS)
+        .chain(registries::CHECKS)
 }
 
 pub fn lookup(name: &str) -> Option<Check> {

@@ -412,16 +412,75 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "_AUDIENCE",
     "_REF",
     "_KEY_ID",
+    "_POLICY",
 ];
+
+/// Keys of connection-string parts that hold the credential itself (ADO.NET/SQL Server `Password=`
+/// and `Pwd=`, JDBC `?password=`, Azure Storage `AccountKey=`, Service Bus/Event Hubs
+/// `SharedAccessKey=`), compared lower-case and without spaces.
+const CONNECTION_SECRET_KEYS: &[&str] = &[
+    "password",
+    "pwd",
+    "passwd",
+    "accountkey",
+    "sharedaccesskey",
+    "sharedaccesssignature",
+];
+
+/// A value that stands for a credential without being one: a reference or template.
+fn is_reference(value: &str) -> bool {
+    value.starts_with("$(")
+        || value.starts_with("${")
+        || value.starts_with("{{")
+        || value.starts_with("#{")
+        || value.starts_with('<')
+        || value.eq_ignore_ascii_case("changeme")
+}
+
+/// Does a connection string (`Server=db;User Id=sa;Password=…`, `jdbc:…?password=…`,
+/// `AccountKey=…`) carry a credential written in it?
+fn connection_string_secret(value: &str) -> bool {
+    if !value.contains('=') {
+        return false;
+    }
+    value.split([';', '&', '?']).any(|part| {
+        let Some((key, secret)) = part.split_once('=') else {
+            return false;
+        };
+        let key: String = key
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        // The key may follow other text on its line (`"Default": "Server=…`).
+        let key = key
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .next()
+            .unwrap_or_default();
+        let secret = secret
+            .trim()
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
+            .next()
+            .unwrap_or_default();
+        CONNECTION_SECRET_KEYS.contains(&key) && secret.len() >= 4 && !is_reference(secret)
+    })
+}
+
+/// A URL with `user:password@` in it.
+fn url_with_password(value: &str) -> bool {
+    value.contains("://")
+        && value.split("://").skip(1).any(|rest| {
+            rest.split('/')
+                .next()
+                .is_some_and(|auth| auth.contains(':') && auth.contains('@'))
+        })
+}
 
 /// Does an env value look like a real credential rather than a placeholder or reference?
 fn looks_like_secret(name: &str, value: &str) -> bool {
     let value = value.trim();
     if value.len() < 4
-        || value.starts_with("$(")
-        || value.starts_with("${")
-        || value.starts_with("{{")
-        || value.eq_ignore_ascii_case("changeme")
+        || is_reference(value)
         || value.eq_ignore_ascii_case("true")
         || value.eq_ignore_ascii_case("false")
         || value.starts_with('/')
@@ -442,9 +501,9 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
         && !config_like)
         || upper.ends_with("DSN");
     if named {
-        // A DSN is only a secret when it carries credentials (user:pass@ or a key@).
+        // A DSN is only a secret when it carries credentials (user:pass@, a key@, password=).
         if upper.contains("DSN") || value.contains("://") {
-            return value.contains('@');
+            return value.contains('@') || connection_string_secret(value);
         }
         return true;
     }
@@ -453,12 +512,8 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
         || value.starts_with("sk-") && value.len() > 20
         || value.starts_with("ghp_")
         || value.starts_with("xoxb-")
-        || (value.contains("://")
-            && value.split("://").nth(1).is_some_and(|rest| {
-                rest.split('/')
-                    .next()
-                    .is_some_and(|auth| auth.contains(':') && auth.contains('@'))
-            }))
+        || url_with_password(value)
+        || connection_string_secret(value)
 }
 
 /// Shows that a value exists without revealing it.
@@ -486,11 +541,61 @@ fn secret_in_plain_env(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
                 let value_route = route.key("env").index(i).key("value");
                 hits.push(
                     Hit::at(resource.locate(value_node, &value_route))
+                        .var("what", "Environment variable")
                         .var("env", name.to_string())
                         .evidence(redact(&value))
                         .key(name.to_string()),
                 );
             }
+        }
+    }
+    if resource.kind == "ConfigMap" {
+        configmap_secrets(resource, hits);
+    }
+}
+
+/// Connection strings and URLs with a password in ConfigMap data (a value, or a line of a
+/// configuration file held in one). Keys are not judged by name here: ConfigMaps hold settings.
+fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
+    for entry in resource
+        .body
+        .get("data")
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
+        let Some(text) = entry.value.as_str() else {
+            continue;
+        };
+        let route = Route::root().key("data").key(&entry.key);
+        let location = resource.locate(&entry.value, &route);
+        let lines: Vec<&str> = text.lines().collect();
+        // A block scalar's node may start on its `|` line or on its first content line.
+        let first_line = if entry.value.span.start.line == entry.key_span.start.line {
+            entry.value.span.start.line + 1
+        } else {
+            entry.value.span.start.line
+        };
+        let count = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+        let block = lines.len() > 1
+            && first_line.saturating_add(count).saturating_sub(1) <= entry.value.span.end.line;
+        for (index, line) in lines.iter().enumerate() {
+            let line = line.trim();
+            if !(url_with_password(line) || connection_string_secret(line)) {
+                continue;
+            }
+            let mut at = location.clone();
+            if block {
+                at.start_line = first_line + u32::try_from(index).unwrap_or(0);
+                at.end_line = at.start_line;
+                at.end_column = at.start_column;
+            }
+            hits.push(
+                Hit::at(at)
+                    .var("what", "ConfigMap key")
+                    .var("env", entry.key.clone())
+                    .evidence(redact(line))
+                    .key(format!("{}:{index}", entry.key)),
+            );
         }
     }
 }
@@ -573,5 +678,43 @@ mod tests {
         ));
         assert!(!looks_like_secret("DATABASE_URL", "postgres://db:5432/app"));
         assert!(!looks_like_secret("LOG_LEVEL", "debug"));
+    }
+
+    #[test]
+    fn connection_strings() {
+        for secret in [
+            "Server=db;Database=x;User Id=sa;Password=S3cret;",
+            "server=db;uid=sa;pwd=S3cret",
+            "Data Source=db;Initial Catalog=x;User ID=sa;PASSWORD=S3cret",
+            "jdbc:postgresql://h/db?user=u&password=p4ssw0rd",
+            "jdbc:sqlserver://h:1433;databaseName=x;user=sa;password=p4ssw0rd",
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5a2V5==;EndpointSuffix=core.windows.net",
+            "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=a2V5a2V5=",
+            r#""Db": "Server=db;User Id=sa;Password=S3cret;","#,
+        ] {
+            assert!(connection_string_secret(secret), "{secret}");
+            assert!(looks_like_secret("CONNECTION", secret), "{secret}");
+        }
+        for not_secret in [
+            "Server=db;Database=x;Integrated Security=true",
+            "Server=db;User Id=sa;Password=;",
+            "Server=db;User Id=sa;Password=$(DB_PASSWORD)",
+            "jdbc:postgresql://h/db?user=u&password=${DB_PASSWORD}",
+            "AccountName=a;AccountKey={{ .Values.key }}",
+            "Server=db;Password=<password>",
+            "Server=db;Password=changeme",
+            "spring.datasource.password.file=/run/secrets/db",
+            "minLength=12;requireDigits=true",
+        ] {
+            assert!(!connection_string_secret(not_secret), "{not_secret}");
+        }
+        assert!(looks_like_secret(
+            "DB_DSN",
+            "jdbc:postgresql://h/db?user=u&password=p4ssw0rd"
+        ));
+        assert!(!looks_like_secret(
+            "PASSWORD_POLICY",
+            "minLength=12;digits=1"
+        ));
     }
 }

@@ -12,7 +12,7 @@ use crate::load::hcl::{self, EXPR_TAG};
 use crate::load::yaml;
 use crate::location::Location;
 use crate::model::Resource;
-use crate::tree::{Node, Route, Span, Value};
+use crate::tree::{Node, Route, Segment, Span, Value};
 
 pub static CHECKS: &[(&str, Check)] = &[
     (
@@ -299,10 +299,15 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
             out.push(Reference {
                 location: site.locate(url, &Route::parse("spec.url")),
                 text: text.to_string(),
-                artifact: if kind == "OCIRepository" {
-                    OCI_ARTIFACT
-                } else {
+                artifact: if kind == "HelmRepository"
+                    || body
+                        .path("spec.layerSelector.mediaType")
+                        .and_then(Node::as_str)
+                        .is_some_and(|m| m.contains("helm"))
+                {
                     CHART_SOURCE
+                } else {
+                    OCI_ARTIFACT
                 },
                 host_only: false,
             });
@@ -437,6 +442,23 @@ fn values_references(site: &Site, values: &Node, route: &Route, out: &mut Vec<Re
         });
     }
     values.walk(route, &mut |at, node| {
+        // Charts that name an image's parts outside an `image` key
+        // (`redis: {repository: public.ecr.aws/docker/library/redis, tag: 8.6.2}`).
+        let under_image = matches!(at.0.last(), Some(Segment::Key(k)) if k == "image");
+        if !under_image
+            && (node.get("tag").is_some() || node.get("digest").is_some())
+            && let Some(repository) = node.get("repository")
+            && let Some(repo) = image_text(repository)
+            && !repo.contains("://")
+        {
+            let tag = node.get("tag").and_then(Node::scalar_text);
+            out.push(Reference {
+                location: site.locate(repository, &at.key("repository")),
+                text: with_tag(&repo, tag),
+                artifact: IMAGE,
+                host_only: false,
+            });
+        }
         let Some(image) = node.get("image") else {
             return;
         };
@@ -479,6 +501,33 @@ fn values_references(site: &Site, values: &Node, route: &Route, out: &mut Vec<Re
             _ => {}
         }
     });
+    if site.line_offset.is_none() && site.fallback.is_none() {
+        embedded_yaml_references(site, values, route, out);
+    }
+}
+
+/// Configuration files held as multi-line strings in values (pod templates of CI runners,
+/// sidecar configs): parsed, and located at their lines when they are block scalars.
+fn embedded_yaml_references(site: &Site, node: &Node, route: &Route, out: &mut Vec<Reference>) {
+    match &node.value {
+        Value::Map(entries) => {
+            for e in entries {
+                let at = route.key(&e.key);
+                match e.value.as_str() {
+                    Some(text) if text.contains('\n') && e.value.tag.is_none() => {
+                        yaml_text_references(site, &e.value, e.key_span, text, &at, out);
+                    }
+                    _ => embedded_yaml_references(site, &e.value, &at, out),
+                }
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                embedded_yaml_references(site, item, &route.index(i), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn with_tag(repo: &str, tag: Option<String>) -> String {

@@ -716,8 +716,50 @@ fn hcl_values_references(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
+    use crate::engine::Profile;
+    use crate::tree::Span;
+    use std::sync::Arc;
+
+    fn judge(image: &str) -> (bool, bool) {
+        let kb = crate::knowledge::get().unwrap();
+        let ctx = Context {
+            kb,
+            profile: Profile::Eu,
+            personal_data_labels: Vec::new(),
+            deploy_regions: Vec::new(),
+            max_log_retention_days: 400,
+            require_customer_managed_keys: false,
+            resources: &[],
+        };
+        let path: Arc<str> = Arc::from("task.json");
+        let at = Location::new(&path, 0, Span::point(3, 5), &Route::parse("image"));
+        let hits = registry_hits(&ctx, image, &at);
+        if let Some(hit) = &hits.outside_eu {
+            assert_eq!(hit.location, at);
+        }
+        (hits.outside_eu.is_some(), hits.hyperscaler.is_some())
+    }
+
+    #[test]
+    fn one_judgement_for_images_and_chart_urls() {
+        assert_eq!(judge("nginx:1.27"), (true, false));
+        assert_eq!(
+            judge("oci://ghcr.io/stefanprodan/charts/podinfo"),
+            (true, false)
+        );
+        assert_eq!(judge("public.ecr.aws/docker/library/redis:8"), (true, true));
+        assert_eq!(
+            judge("123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:1"),
+            (false, true)
+        );
+        assert_eq!(judge("oci://rg.fr-par.scw.cloud/charts"), (false, false));
+        assert_eq!(judge("https://charts.bitnami.com/bitnami"), (false, false));
+        assert_eq!(judge("${REGISTRY}/app:1"), (false, false));
+        assert_eq!(judge(""), (false, false));
+    }
 
     #[test]
     fn registry_hosts() {

@@ -462,7 +462,16 @@ fn connection_string_secret(value: &str) -> bool {
             .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
             .next()
             .unwrap_or_default();
-        CONNECTION_SECRET_KEYS.contains(&key) && secret.len() >= 4 && !is_reference(secret)
+        // `$NAME` and `%NAME%` are shell and template variables in scripts held by ConfigMaps.
+        let variable = (secret.starts_with('$') || secret.starts_with('%'))
+            && secret
+                .chars()
+                .nth(1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '(' || c == '{');
+        CONNECTION_SECRET_KEYS.contains(&key)
+            && secret.len() >= 4
+            && !is_reference(secret)
+            && !variable
     })
 }
 
@@ -571,7 +580,7 @@ fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
         let lines: Vec<&str> = text.lines().collect();
         // A block scalar's node may start on its `|` line or on its first content line.
         let first_line = if entry.value.span.start.line == entry.key_span.start.line {
-            entry.value.span.start.line + 1
+            entry.value.span.start.line.saturating_add(1)
         } else {
             entry.value.span.start.line
         };
@@ -585,7 +594,7 @@ fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
             }
             let mut at = location.clone();
             if block {
-                at.start_line = first_line + u32::try_from(index).unwrap_or(0);
+                at.start_line = first_line.saturating_add(u32::try_from(index).unwrap_or(0));
                 at.end_line = at.start_line;
                 at.end_column = at.start_column;
             }
@@ -691,6 +700,8 @@ mod tests {
             "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5a2V5==;EndpointSuffix=core.windows.net",
             "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=a2V5a2V5=",
             r#""Db": "Server=db;User Id=sa;Password=S3cret;","#,
+            "Server=db;Password=$3cret-99",
+            "cache:6379,password=r3dis-Pass",
         ] {
             assert!(connection_string_secret(secret), "{secret}");
             assert!(looks_like_secret("CONNECTION", secret), "{secret}");
@@ -705,6 +716,8 @@ mod tests {
             "Server=db;Password=changeme",
             "spring.datasource.password.file=/run/secrets/db",
             "minLength=12;requireDigits=true",
+            "mysql -u root --password=$MYSQL_ROOT_PASSWORD -e 'select 1'",
+            "Server=db;Password=%DB_PASSWORD%",
         ] {
             assert!(!connection_string_secret(not_secret), "{not_secret}");
         }

@@ -230,8 +230,8 @@ impl<'a> Site<'a> {
             None => self.resource.locate(node, route),
             Some(offset) => {
                 let mut span: Span = node.span;
-                span.start.line += offset;
-                span.end.line += offset;
+                span.start.line = span.start.line.saturating_add(offset);
+                span.end.line = span.end.line.saturating_add(offset);
                 Location::new(
                     &self.resource.path,
                     self.resource.document,
@@ -397,7 +397,7 @@ fn yaml_text_references(
     };
     // A block scalar's node starts on its `|` line or on its first content line.
     let first_line = if node.span.start.line == key_span.start.line {
-        node.span.start.line + 1
+        node.span.start.line.saturating_add(1)
     } else {
         node.span.start.line
     };

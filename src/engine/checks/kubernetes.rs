@@ -443,6 +443,10 @@ fn connection_string_secret(value: &str) -> bool {
     if !value.contains('=') {
         return false;
     }
+    // The storage emulator's account key is published in its documentation.
+    let emulator = value
+        .to_ascii_lowercase()
+        .contains("accountname=devstoreaccount1");
     value.split([';', '&', '?']).any(|part| {
         let Some((key, secret)) = part.split_once('=') else {
             return false;
@@ -468,10 +472,17 @@ fn connection_string_secret(value: &str) -> bool {
                 .chars()
                 .nth(1)
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '(' || c == '{');
+        // Fill-in markers of templates and tutorials (`YOUR_KEY_HERE`, `CHANGE_ME`).
+        let marker = secret.contains('_')
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit());
         CONNECTION_SECRET_KEYS.contains(&key)
             && secret.len() >= 4
             && !is_reference(secret)
             && !variable
+            && !marker
+            && (!emulator || key != "accountkey")
     })
 }
 
@@ -718,6 +729,8 @@ mod tests {
             "minLength=12;requireDigits=true",
             "mysql -u root --password=$MYSQL_ROOT_PASSWORD -e 'select 1'",
             "Server=db;Password=%DB_PASSWORD%",
+            "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=YOUR_KEY_HERE;EndpointSuffix=core.windows.net",
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://azurite:10000/devstoreaccount1;",
         ] {
             assert!(!connection_string_secret(not_secret), "{not_secret}");
         }

@@ -5,6 +5,8 @@ pub mod cloud_dependency;
 pub mod cloud_gdpr;
 pub mod cloud_log_buckets;
 pub mod cloud_residency;
+mod helm_values;
+mod image_references;
 pub mod kubernetes;
 pub mod kubernetes_bindings;
 pub mod region;

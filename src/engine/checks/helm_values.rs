@@ -55,11 +55,11 @@ pub(super) fn values_references(
     route: &Route,
     out: &mut Vec<Reference>,
 ) {
-    // With a global registry, repositories without their own registry are pulled from it.
-    let global_registry = values
-        .path("global.imageRegistry")
-        .and_then(image_text)
-        .is_some();
+    // With a global registry (`global.imageRegistry`, or `global.image.registry` in some
+    // charts), repositories without their own registry are pulled from it.
+    let global_registry = ["global.imageRegistry", "global.image.registry"]
+        .iter()
+        .any(|p| values.path(p).and_then(image_text).is_some());
     if let Some(global) = values.path("global.imageRegistry")
         && let Some(text) = image_text(global)
     {

@@ -1,5 +1,5 @@
-//! Where a resource names the images and charts it pulls: workload containers, Flux
-//! OCIRepository/HelmRepository/HelmRelease, Argo CD Application(Set)s, Terraform `helm_release`.
+//! Where a resource names the images and charts it pulls: workload containers, Flux sources,
+//! HelmReleases and Kustomizations, Argo CD Application(Set)s, Terraform `helm_release`.
 
 use super::helm_values::{parameter_references, values_references, yaml_text_references};
 use super::registries::{CHART_SOURCE, IMAGE, OCI_ARTIFACT};
@@ -144,7 +144,45 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
         ("argoproj.io", "ApplicationSet") => {
             argo_sources(&site, body, &Route::parse("spec.template.spec"), out);
         }
+        ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
+            let route = Route::parse("spec.images");
+            if let Some(images) = body.at(&route) {
+                kustomize_images(&site, images, &route, out);
+            }
+        }
         _ => {}
+    }
+}
+
+/// Image overrides of Kustomize: `{name, newName, newTag}` maps (Flux Kustomization) or
+/// `[old=]new[:tag]` strings (Argo CD `kustomize.images`). An override that keeps the name
+/// changes no registry.
+fn kustomize_images(site: &Site, images: &Node, route: &Route, out: &mut Vec<Reference>) {
+    for (i, item) in images.items().iter().enumerate() {
+        let (node, at, text) = match (item.get("newName"), literal(item)) {
+            (Some(new_name), _) => {
+                let Some(name) = literal(new_name) else {
+                    continue;
+                };
+                let tag = item.get("newTag").and_then(Node::scalar_text);
+                let text = match tag {
+                    Some(t) if !name.contains('@') => format!("{name}:{t}"),
+                    _ => name.to_string(),
+                };
+                (new_name, route.index(i).key("newName"), text)
+            }
+            (None, Some(text)) => {
+                let image = text.split_once('=').map_or(text, |(_, new)| new);
+                (item, route.index(i), image.to_string())
+            }
+            _ => continue,
+        };
+        out.push(Reference {
+            location: site.locate(node, &at),
+            text,
+            artifact: IMAGE,
+            host_only: false,
+        });
     }
 }
 
@@ -178,6 +216,9 @@ fn argo_sources(site: &Site, body: &Node, spec: &Route, out: &mut Vec<Reference>
                 artifact: CHART_SOURCE,
                 host_only: false,
             });
+        }
+        if let Some(images) = source.get("kustomize").and_then(|k| k.get("images")) {
+            kustomize_images(site, images, &route.key("kustomize").key("images"), out);
         }
         let Some(helm) = source.get("helm") else {
             continue;

@@ -1,5 +1,6 @@
 //! Where a resource names the images and charts it pulls: workload containers, Flux sources,
-//! HelmReleases and Kustomizations, Argo CD Application(Set)s, Terraform `helm_release`.
+//! HelmReleases and Kustomizations, Argo CD Application(Set)s, Terraform `helm_release`, and the
+//! images of cloud container services (the `container_images` fact).
 
 use super::helm_values::{parameter_references, values_references, yaml_text_references};
 use super::registries::{CHART_SOURCE, IMAGE, OCI_ARTIFACT};
@@ -82,7 +83,37 @@ pub(super) fn references(resource: &Resource) -> Vec<Reference> {
         }
         _ => {}
     }
+    service_images(resource, &mut out);
     out
+}
+
+/// Images a cloud service runs, where the knowledge says the format writes them (ECS task
+/// definitions, Lambda, Cloud Run, App Service, Container Instances, Container Apps).
+fn service_images(resource: &Resource, out: &mut Vec<Reference>) {
+    let Some(fact) = resource.fact("container_images") else {
+        return;
+    };
+    for item in fact.value.items() {
+        let Some(text) = literal(item) else {
+            continue;
+        };
+        if item.tag.is_some() {
+            // A template intrinsic (`!Sub`, `!Ref`) decided at deployment.
+            continue;
+        }
+        // App Service writes `DOCKER|<image>`; `COMPOSE|` holds a base64 file, not an image.
+        let image = match text.split_once('|') {
+            Some((kind, image)) if kind.eq_ignore_ascii_case("docker") => image,
+            Some(_) => continue,
+            None => text,
+        };
+        out.push(Reference {
+            location: fact.item_location(item),
+            text: image.to_string(),
+            artifact: IMAGE,
+            host_only: false,
+        });
+    }
 }
 
 fn api_group(resource: &Resource) -> &str {

@@ -52,3 +52,6 @@ resource "google_sql_database_instance" "replica" {
   master_instance_name = "main"
   settings { tier = "db-f1-micro" }
 }
+resource "aws_pinpoint_app" "campaigns" {
+  name = "campaigns"
+}

@@ -74,6 +74,8 @@ impl Fact {
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
+/// - `image_registry` (URL or host): the registry `container_images` without a host come from
+///   (App Service `docker_registry_url`).
 /// - `replica_of` (reference or name): the primary a read replica copies; backups and encryption
 ///   are the primary's.
 /// - `container_images` (list): container images a service runs (task definitions, functions).
@@ -96,6 +98,7 @@ pub const FACTS: &[&str] = &[
     "locations",
     "container_images",
     "replica_of",
+    "image_registry",
 ];
 
 #[derive(Clone, Debug)]

@@ -93,6 +93,17 @@ fn service_images(resource: &Resource, out: &mut Vec<Reference>) {
     let Some(fact) = resource.fact("container_images") else {
         return;
     };
+    // Images written without their registry, beside a registry URL of their own.
+    let registry = resource
+        .fact("image_registry")
+        .and_then(|f| literal(&f.value).map(str::to_string))
+        .and_then(|url| {
+            if url.contains("://") {
+                crate::knowledge::hosts::host_of(&url)
+            } else {
+                Some(url.trim_end_matches('/').to_string())
+            }
+        });
     for item in fact.value.items() {
         let Some(text) = literal(item) else {
             continue;
@@ -107,9 +118,16 @@ fn service_images(resource: &Resource, out: &mut Vec<Reference>) {
             Some(_) => continue,
             None => text,
         };
+        let has_host = image
+            .split_once('/')
+            .is_some_and(|(first, _)| first.contains('.') || first.contains(':'));
+        let text = match &registry {
+            Some(host) if !has_host => format!("{host}/{image}"),
+            _ => image.to_string(),
+        };
         out.push(Reference {
             location: fact.item_location(item),
-            text: image.to_string(),
+            text,
             artifact: IMAGE,
             host_only: false,
         });

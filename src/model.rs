@@ -76,8 +76,9 @@ impl Fact {
 /// - `locations` (list of region ids): every location of a multi-location resource.
 /// - `image_registry` (URL or host): the registry `container_images` without a host come from
 ///   (App Service `docker_registry_url`).
-/// - `replica_of` (reference or name): the primary a read replica copies; backups and encryption
-///   are the primary's.
+/// - `storage_owner` (reference or name): the resource whose storage this one uses (the source a
+///   read replica copies, the cluster an Aurora instance belongs to); backups and encryption
+///   are judged there.
 /// - `container_images` (list): container images a service runs (task definitions, functions).
 pub const FACTS: &[&str] = &[
     "encrypted",
@@ -97,7 +98,7 @@ pub const FACTS: &[&str] = &[
     "storage_replication",
     "locations",
     "container_images",
-    "replica_of",
+    "storage_owner",
     "image_registry",
 ];
 

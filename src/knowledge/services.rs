@@ -393,20 +393,44 @@ impl Services {
         self.entries.is_empty()
     }
 
-    /// The known service whose type name is the longest `<name>_` prefix of a Terraform type
-    /// (`aws_s3_bucket` for `aws_s3_bucket_intelligent_tiering_configuration`).
+    /// The known service an unknown type configures, judged from its name: the longest known
+    /// `<name>_` prefix of a Terraform type (`aws_s3_bucket` for
+    /// `aws_s3_bucket_intelligent_tiering_configuration`), the parent of an ARM child type
+    /// (`Microsoft.Web/sites` for `Microsoft.Web/sites/extensions`), or a known type of the same
+    /// CloudFormation namespace (`AWS::Logs::` for `AWS::Logs::QueryDefinition`).
     pub fn part_by_prefix(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
-        if dialect != Dialect::Terraform {
-            return None;
-        }
-        let mut end = type_name.len();
-        while let Some(cut) = type_name[..end].rfind('_') {
-            if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
-                return Some(s);
+        match dialect {
+            Dialect::Terraform => {
+                let mut end = type_name.len();
+                while let Some(cut) = type_name[..end].rfind('_') {
+                    if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
+                        return Some(s);
+                    }
+                    end = cut;
+                }
+                None
             }
-            end = cut;
+            Dialect::Arm => {
+                let mut end = type_name.len();
+                while let Some(cut) = type_name[..end].rfind('/') {
+                    if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
+                        return Some(s);
+                    }
+                    end = cut;
+                }
+                None
+            }
+            Dialect::Cloudformation | Dialect::AwsConfig => {
+                let namespace = type_name.rfind("::").map(|i| &type_name[..i + 2])?;
+                self.by_type
+                    .iter()
+                    .filter(|((d, name), _)| *d == dialect && name.starts_with(namespace))
+                    .map(|(_, i)| *i)
+                    .min()
+                    .map(|i| &self.entries[i])
+            }
+            Dialect::Kubernetes => None,
         }
-        None
     }
 
     /// Number of type names over every format.

@@ -81,9 +81,9 @@ fn problem(fact: &Fact, text: &str) -> String {
     }
 }
 
-/// A read replica: its backups and encryption are the primary's.
+/// A read replica or cluster member: its backups and encryption are its storage owner's.
 fn is_replica(resource: &Resource) -> bool {
-    resource.fact("replica_of").is_some()
+    resource.fact("storage_owner").is_some()
 }
 
 /// GDPR-001: encryption at rest switched off, or off by the provider's default.
@@ -247,8 +247,8 @@ fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hi
     }
 }
 
-/// GDPR-007: stateful stores without backups or point-in-time recovery. Read replicas are
-/// exempt: backups are a property of the primary.
+/// GDPR-007: stateful stores without backups or point-in-time recovery. Read replicas and
+/// cluster members are exempt: backups are a property of the primary or the cluster.
 fn no_backup(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if is_replica(resource) {
         return;

@@ -422,6 +422,10 @@ impl Services {
             }
             Dialect::Cloudformation | Dialect::AwsConfig => {
                 let namespace = type_name.rfind("::").map(|i| &type_name[..i + 2])?;
+                // SAM's namespace holds unrelated services (functions, APIs, tables).
+                if namespace == "AWS::Serverless::" {
+                    return None;
+                }
                 self.by_type
                     .iter()
                     .filter(|((d, name), _)| *d == dialect && name.starts_with(namespace))

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use sovscan::engine::checks::cloud_gdpr::DATABASE_CATEGORIES;
 use sovscan::engine::{self, Rule};
 use sovscan::knowledge::services::{Dialect, FactDefault, Service};
 use sovscan::scan::{ScanRequest, ScanResult, run};
@@ -121,19 +122,10 @@ fn one_azure_estate_gives_the_same_rules_in_azurerm_and_arm() {
 
 /// The rule a fact's insecure default breaks, and the value that is secure.
 fn rule_of(service: &Service, fact: &str, default: &FactDefault) -> Option<(&'static str, Value)> {
-    const DATABASES: &[&str] = &[
-        "managed_postgres",
-        "managed_mysql",
-        "managed_sql_server",
-        "nosql_database",
-        "cache",
-        "data_warehouse",
-        "search",
-    ];
     let database = service
         .category
         .as_deref()
-        .is_some_and(|c| DATABASES.contains(&c));
+        .is_some_and(|c| DATABASE_CATEGORIES.contains(&c));
     let snapshot = matches!(
         service.category.as_deref(),
         Some("snapshot" | "machine_image")

@@ -400,26 +400,8 @@ impl Services {
     /// CloudFormation namespace (`AWS::Logs::` for `AWS::Logs::QueryDefinition`).
     pub fn part_by_prefix(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
         match dialect {
-            Dialect::Terraform => {
-                let mut end = type_name.len();
-                while let Some(cut) = type_name[..end].rfind('_') {
-                    if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
-                        return Some(s);
-                    }
-                    end = cut;
-                }
-                None
-            }
-            Dialect::Arm => {
-                let mut end = type_name.len();
-                while let Some(cut) = type_name[..end].rfind('/') {
-                    if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
-                        return Some(s);
-                    }
-                    end = cut;
-                }
-                None
-            }
+            Dialect::Terraform => self.longest_known_prefix(dialect, type_name, '_'),
+            Dialect::Arm => self.longest_known_prefix(dialect, type_name, '/'),
             Dialect::Cloudformation | Dialect::AwsConfig => {
                 let namespace = type_name.rfind("::").map(|i| &type_name[..i + 2])?;
                 // SAM's namespace holds unrelated services (functions, APIs, tables).
@@ -435,6 +417,23 @@ impl Services {
             }
             Dialect::Kubernetes => None,
         }
+    }
+
+    /// The known type that is the longest prefix of `type_name` ending before a `separator`.
+    fn longest_known_prefix(
+        &self,
+        dialect: Dialect,
+        type_name: &str,
+        separator: char,
+    ) -> Option<&Service> {
+        let mut end = type_name.len();
+        while let Some(cut) = type_name[..end].rfind(separator) {
+            if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
+                return Some(s);
+            }
+            end = cut;
+        }
+        None
     }
 
     /// Number of type names over every format.

@@ -25,7 +25,7 @@ pub static CHECKS: &[(&str, Check)] = &[
 ];
 
 /// Categories of databases, whose public exposure is GDPR-004 rather than GDPR-003.
-const DATABASE_CATEGORIES: &[&str] = &[
+pub const DATABASE_CATEGORIES: &[&str] = &[
     "managed_postgres",
     "managed_mysql",
     "managed_sql_server",

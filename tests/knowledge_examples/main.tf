@@ -55,3 +55,29 @@ resource "google_sql_database_instance" "replica" {
 resource "aws_pinpoint_app" "campaigns" {
   name = "campaigns"
 }
+resource "azurerm_mysql_server" "legacy" {
+  name                    = "legacy"
+  location                = "germanywestcentral"
+  resource_group_name     = "rg"
+  sku_name                = "GP_Gen5_2"
+  version                 = "8.0"
+  ssl_enforcement_enabled = false
+}
+resource "azurerm_mssql_managed_instance" "erp" {
+  name                         = "erp"
+  location                     = "germanywestcentral"
+  resource_group_name          = "rg"
+  license_type                 = "BasePrice"
+  sku_name                     = "GP_Gen5"
+  storage_size_in_gb           = 32
+  subnet_id                    = "x"
+  vcores                       = 4
+  public_data_endpoint_enabled = true
+}
+resource "aws_cloudwatch_event_bus" "orders" {
+  name = "orders"
+}
+resource "google_workflows_workflow" "billing" {
+  name   = "billing"
+  region = "europe-west3"
+}

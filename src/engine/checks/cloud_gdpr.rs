@@ -231,7 +231,12 @@ fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hi
             continue;
         };
         let retention = if days <= 0 {
-            problem(fact, "forever")
+            match &fact.default {
+                Some(setting) => {
+                    format!("forever ({setting} not set: logs never expire by default)")
+                }
+                None => "forever".to_string(),
+            }
         } else if days > max {
             format!("{days} days")
         } else {

@@ -227,17 +227,125 @@ fn load_policy(args: &ScanArgs) -> Result<Policy> {
     }
 }
 
+/// Paths that do not exist or cannot be read are usage errors, not an empty (passing) scan.
+fn check_paths(paths: &[std::path::PathBuf], problems: &mut Vec<String>) {
+    for path in paths.iter().filter(|p| p.as_os_str() != "-") {
+        let shown = path.display();
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(format!("{shown}: no such file or folder"));
+            }
+            Err(e) => problems.push(format!("{shown}: cannot read: {}", io_reason(&e))),
+            Ok(meta) if meta.is_dir() => {
+                if let Err(e) = std::fs::read_dir(path) {
+                    problems.push(format!("{shown}: cannot read folder: {}", io_reason(&e)));
+                }
+            }
+            Ok(_) => {
+                if let Err(e) = std::fs::File::open(path) {
+                    problems.push(format!("{shown}: cannot read: {}", io_reason(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// An I/O error as a sentence, without Rust's `(os error 13)`.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        _ => {
+            let text = e.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_string()
+        }
+    }
+}
+
+/// Where a value from the settings file is written (`path:line:col: `), or the file's name.
+fn settings_position(policy: &Policy, text: Option<&str>, word: &str) -> String {
+    let Some(path) = &policy.source else {
+        return String::new();
+    };
+    match text.and_then(|t| crate::gate::position_in(t, word)) {
+        Some((line, col)) => format!("{}:{line}:{col}: ", path.display()),
+        None => format!("{}: ", path.display()),
+    }
+}
+
+/// Every `--select`/`--ignore` term and settings entry must name rules that exist.
+fn check_rule_names(
+    args: &ScanArgs,
+    policy: &Policy,
+    vocabulary: &crate::gate::Vocabulary,
+    problems: &mut Vec<String>,
+) {
+    let text = policy
+        .source
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    let mut terms: Vec<(String, &str, &String)> = Vec::new();
+    for t in &args.select {
+        terms.push((String::new(), "--select", t));
+    }
+    for t in &args.ignore {
+        terms.push((String::new(), "--ignore", t));
+    }
+    for t in &policy.select {
+        terms.push((settings_position(policy, text.as_deref(), t), "select", t));
+    }
+    for t in &policy.ignore {
+        terms.push((settings_position(policy, text.as_deref(), t), "ignore", t));
+    }
+    for (at, key, term) in terms {
+        if !vocabulary.selects_any(term) {
+            problems.push(format!(
+                "{at}{key} {term:?} matches no rule id, id prefix, name or category{}",
+                vocabulary.hint(term, true)
+            ));
+        }
+    }
+    for id in policy.severity.keys() {
+        if !vocabulary.is_rule(id) {
+            let at = settings_position(policy, text.as_deref(), id);
+            problems.push(format!(
+                "{at}severity override for unknown rule {id:?}{}",
+                vocabulary.hint(id, false)
+            ));
+        }
+    }
+}
+
+/// Several problems become one error with one `error:` line each.
+fn usage_error(problems: Vec<String>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\nerror: "))
+    }
+}
+
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let kb = knowledge::get()?;
     let policy = load_policy(&args)?;
+    let mut problems = Vec::new();
+    check_paths(&args.paths, &mut problems);
     let rule_dirs: Vec<_> = policy.rules.iter().chain(&args.rules).cloned().collect();
+    let all_rules = load_rules(&rule_dirs)?;
+    let vocabulary = crate::gate::Vocabulary::new(&all_rules);
+    check_rule_names(&args, &policy, &vocabulary, &mut problems);
+    usage_error(problems)?;
+    let known_rules: Vec<String> = all_rules
+        .iter()
+        .flat_map(|r| [r.id.clone(), r.name.clone()])
+        .collect();
     let select = if args.select.is_empty() {
         &policy.select
     } else {
         &args.select
     };
     let ignore: Vec<String> = policy.ignore.iter().chain(&args.ignore).cloned().collect();
-    let rules = engine::select_rules(load_rules(&rule_dirs)?, select, &ignore);
+    let rules = engine::select_rules(all_rules.clone(), select, &ignore);
     let fail_on = match (args.fail_on, &policy.fail_on) {
         (Some(f), _) => f,
         (None, Some(text)) => parse_fail_on(text)?,
@@ -285,23 +393,45 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         } else {
             policy.personal_data_labels.clone().into_iter().collect()
         },
+        known_rules,
     };
     let mut result = scan::run(&request, &rules, kb)?;
+    usage_error(
+        result
+            .unknown_suppressions
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}:{}: suppression names unknown rule {:?}{}",
+                    u.path,
+                    u.line,
+                    u.name,
+                    vocabulary.hint(&u.name, false)
+                )
+            })
+            .collect(),
+    )?;
     for finding in &mut result.findings {
         if let Some(severity) = policy.severity.get(&finding.rule_id) {
             finding.severity = *severity;
         }
     }
+    let (code, verdict) = verdict(&result, fail_on, args.strict);
     let color = !args.no_color
         && args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::stdout().is_terminal();
-    let text = match args.format {
+    let mut text = match args.format {
         OutputFormat::Table => report::table::render(&result, kb, color, args.quiet),
         OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
         OutputFormat::Sarif => report::sarif::render(&result, &rules),
         OutputFormat::Github => report::sarif::render_github(&result),
     };
+    let table = args.format == OutputFormat::Table;
+    if table && !args.quiet {
+        text.push_str(&verdict);
+        text.push('\n');
+    }
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
@@ -310,21 +440,46 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     for e in &result.errors {
         eprintln!("error: {e}");
     }
-    if args.strict && !result.errors.is_empty() {
-        return Ok(ExitCode::from(EXIT_ERROR));
-    }
     for w in &result.suppression_warnings {
         eprintln!("warning: {}:{}: {}", w.path, w.line, w.message);
     }
-    let failing = threshold(fail_on).is_some_and(|t| {
-        result
-            .findings
-            .iter()
-            .any(|f| !f.is_suppressed() && f.severity >= t)
-    });
-    Ok(if failing {
-        ExitCode::from(EXIT_FINDINGS)
+    if code != 0 && (!table || args.output.is_some()) {
+        eprintln!("{verdict}");
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
     } else {
-        ExitCode::SUCCESS
-    })
+        format!("{n} {one}s")
+    }
+}
+
+/// The exit code and the sentence that explains it (the last line of the table output).
+fn verdict(result: &scan::ScanResult, fail_on: FailOn, strict: bool) -> (u8, String) {
+    if strict && !result.errors.is_empty() {
+        let n = plural(result.errors.len(), "input");
+        return (
+            EXIT_ERROR,
+            format!("{n} could not be read or parsed (--strict): exit 2"),
+        );
+    }
+    let Some(t) = threshold(fail_on) else {
+        return (0, "gate off (--fail-on never): exit 0".to_string());
+    };
+    let failing = result
+        .findings
+        .iter()
+        .filter(|f| !f.is_suppressed() && f.severity >= t)
+        .count();
+    if failing > 0 {
+        (
+            EXIT_FINDINGS,
+            format!("{} at or above {t}: exit 1", plural(failing, "finding")),
+        )
+    } else {
+        (0, format!("no findings at or above {t}: exit 0"))
+    }
 }

@@ -1,0 +1,213 @@
+//! The binary as a CI gate: no silent pass, clean messages, several outputs, SARIF for code
+//! scanning, a table that fits the terminal, and an estate summary independent of the rules run.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn sovscan() -> Command {
+    let mut cmd = Command::cargo_bin("sovscan").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("CI_COLOR");
+    cmd
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = sovscan().current_dir(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn tempdir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sovscan-gate-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const HUB_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27\n";
+
+// ---- no silent pass -------------------------------------------------------------------------
+
+#[test]
+fn a_missing_path_is_a_usage_error() {
+    let (code, out, err) = run(&["scan", "nope.yaml"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("nope.yaml: no such file or folder"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    // One missing path among good ones still fails.
+    let (code, _, err) = run(&["scan", "fixtures/demo", "fixtures/nope"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn an_unreadable_folder_is_a_usage_error() {
+    let dir = tempdir();
+    let locked = dir.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::write(locked.join("pod.yaml"), HUB_POD).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    // Root reads everything: there is nothing to test then.
+    if std::fs::read_dir(&locked).is_ok() {
+        return;
+    }
+    let (code, _, err) = run(&["scan", locked.to_str().unwrap()]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("permission denied"), "{err}");
+}
+
+#[test]
+fn unknown_rule_ids_in_flags_are_usage_errors_with_the_nearest_id() {
+    let (code, out, err) = run(&["scan", "fixtures/demo", "--select", "GDPR-999"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("did you mean GDPR-009?"), "{err}");
+    let (code, _, err) = run(&["scan", "fixtures/demo", "--ignore", "RES-001,residence"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"residence\""), "{err}");
+    assert!(err.contains("did you mean residency?"), "{err}");
+    // Prefixes, names and categories stay valid.
+    let (code, _, err) = run(&[
+        "scan",
+        "fixtures/demo",
+        "--select",
+        "RES,gdpr,public-storage",
+    ]);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn unknown_rule_ids_in_settings_are_usage_errors_with_their_line() {
+    let dir = tempdir();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    std::fs::write(
+        dir.join(".sovscan.yaml"),
+        "fail_on: medium\nignore:\n  - RES-07\nseverity:\n  HYP-03: low\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    // `RES-07` is an id prefix of nothing … (RES-007 would be the id).
+    assert!(
+        err.contains(".sovscan.yaml:3:5: ignore \"RES-07\""),
+        "{err}"
+    );
+    assert!(err.contains(".sovscan.yaml:5:3: severity override for unknown rule \"HYP-03\""));
+    assert!(err.contains("did you mean HYP-003?"), "{err}");
+    std::fs::write(dir.join(".sovscan.yaml"), "select: [GDPR-999]\n").unwrap();
+    let (code, _, err) = run(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(".sovscan.yaml:1:10: select \"GDPR-999\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_rule_ids_in_suppressions_are_usage_errors_with_path_and_line() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("pod.yaml"),
+        HUB_POD.replace(
+            "nginx:1.27",
+            "nginx:1.27 # sovscan:ignore RES-07 reason=\"mirror\"",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["scan", "pod.yaml", "--fail-on", "medium"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "pod.yaml:8: suppression names unknown rule \"RES-07\"; did you mean RES-007?"
+        ),
+        "{err}"
+    );
+    // The same in an annotation, and the right id passes.
+    std::fs::write(
+        dir.join("pod.yaml"),
+        HUB_POD.replace(
+            "  name: a\n",
+            "  name: a\n  annotations:\n    sovscan.dev/ignore: GDPR-999\n",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["scan", "pod.yaml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pod.yaml:1: suppression names unknown rule \"GDPR-999\""));
+    std::fs::write(
+        dir.join("pod.yaml"),
+        HUB_POD.replace(
+            "nginx:1.27",
+            "nginx:1.27 # sovscan:ignore RES-007 reason=\"mirror\"",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run_in(&dir, &["scan", "pod.yaml", "--fail-on", "medium"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn the_last_line_of_the_table_says_why() {
+    let (code, out, _) = run(&["scan", "fixtures/demo"]);
+    assert_eq!(code, 1);
+    let last = out.lines().last().unwrap();
+    let (_, json, _) = run(&["scan", "fixtures/demo", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let by = &report["summary"]["by_severity"];
+    let n = by["critical"].as_u64().unwrap() + by["high"].as_u64().unwrap();
+    assert_eq!(last, format!("{n} findings at or above high: exit 1"));
+
+    let dir = tempdir();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    let (code, out, _) = run(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().last().unwrap(),
+        "no findings at or above high: exit 0"
+    );
+    let (code, out, _) = run(&["scan", dir.to_str().unwrap(), "--fail-on", "medium"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().last().unwrap(),
+        "1 finding at or above medium: exit 1"
+    );
+    // Other formats keep stdout machine-readable and say it on stderr.
+    let (code, _, err) = run(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--fail-on",
+        "medium",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("1 finding at or above medium: exit 1"),
+        "{err}"
+    );
+}

@@ -32,10 +32,29 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // `sovscan … | head` closes the pipe early: that is the reader's choice, not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes to stdout; a reader that went away (`| head`) ends the output quietly.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 
@@ -47,7 +66,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             RulesAction::Show { id, rules } => explain(&id, &rules),
             RulesAction::Docs { rules } => {
                 let text = crate::docs::rules_markdown(&load_rules(&rules)?);
-                std::io::stdout().write_all(text.as_bytes())?;
+                write_stdout(text.as_bytes())?;
                 Ok(ExitCode::SUCCESS)
             }
         },
@@ -127,7 +146,7 @@ fn list_rules(dirs: &[std::path::PathBuf], format: ListFormat) -> Result<ExitCod
             out.push_str(&format!("{table}\n{} rules\n", rules.len()));
         }
     }
-    std::io::stdout().write_all(out.as_bytes())?;
+    write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -185,7 +204,7 @@ fn explain(id: &str, dirs: &[std::path::PathBuf]) -> Result<ExitCode> {
     let Some(rule) = find_rule(&rules, id) else {
         bail!("no rule {id:?}; `sovscan rules list` shows them all");
     };
-    std::io::stdout().write_all(explain_text(rule).as_bytes())?;
+    write_stdout(explain_text(rule).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -200,10 +219,17 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
     }
 }
 
-fn parse_fail_on(text: &str) -> Result<FailOn> {
+fn parse_fail_on(policy: &Policy, text: &str) -> Result<FailOn> {
     use clap::ValueEnum;
     FailOn::from_str(text, true).map_err(|_| {
-        anyhow::anyhow!("fail_on {text:?} in the settings file is not one of critical, high, medium, low, info, never")
+        let source = policy
+            .source
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let at = settings_position(policy, source.as_deref(), text);
+        anyhow::anyhow!(
+            "{at}fail_on {text:?} is not one of critical, high, medium, low, info, never"
+        )
     })
 }
 
@@ -348,7 +374,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let rules = engine::select_rules(all_rules.clone(), select, &ignore);
     let fail_on = match (args.fail_on, &policy.fail_on) {
         (Some(f), _) => f,
-        (None, Some(text)) => parse_fail_on(text)?,
+        (None, Some(text)) => parse_fail_on(&policy, text)?,
         (None, None) => FailOn::High,
     };
     let mut paths = Vec::new();
@@ -411,8 +437,16 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             })
             .collect(),
     )?;
+    // Overrides name a rule by id (any case) or name, as everywhere else.
+    let overrides: std::collections::BTreeMap<&str, Severity> = policy
+        .severity
+        .iter()
+        .filter_map(|(key, severity)| {
+            find_rule(&all_rules, key).map(|r| (r.id.as_str(), *severity))
+        })
+        .collect();
     for finding in &mut result.findings {
-        if let Some(severity) = policy.severity.get(&finding.rule_id) {
+        if let Some(severity) = overrides.get(finding.rule_id.as_str()) {
             finding.severity = *severity;
         }
     }
@@ -435,7 +469,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().write_all(text.as_bytes())?,
+        None => write_stdout(text.as_bytes())?,
     }
     for e in &result.errors {
         eprintln!("error: {e}");

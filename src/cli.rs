@@ -49,7 +49,7 @@ pub enum RulesAction {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
     /// Print the rule reference as Markdown (the content of docs/rules.md).
@@ -107,13 +107,13 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Write the report to a file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit with 1 when a finding is at or above this severity [default: high].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub fail_on: Option<FailOn>,
     /// Only these rules: id, id prefix, name or category (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -131,7 +131,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Which locations and providers are allowed [default: eu].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub profile: Option<ProfileArg>,
     /// Settings file [default: the nearest .sovscan.yaml above the first path].
     #[arg(long, value_name = "FILE")]

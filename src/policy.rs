@@ -49,7 +49,7 @@ rules: []
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "profile_any_case")]
     pub profile: Option<Profile>,
     #[serde(default)]
     pub fail_on: Option<String>,
@@ -61,7 +61,7 @@ pub struct Policy {
     pub select: Vec<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "severities_any_case")]
     pub severity: BTreeMap<String, Severity>,
     /// Longest log retention accepted by GDPR-006, in days (default 400).
     #[serde(default)]
@@ -76,6 +76,38 @@ pub struct Policy {
     /// Where the policy was read from (relative rule paths resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// Names in the settings file follow the command line's rule: any letter case (`HIGH`, `EU`).
+fn profile_any_case<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Profile>, D::Error> {
+    let text = String::deserialize(d)?;
+    match text.to_ascii_lowercase().as_str() {
+        "eu" => Ok(Some(Profile::Eu)),
+        "adequacy" => Ok(Some(Profile::Adequacy)),
+        "strict" => Ok(Some(Profile::Strict)),
+        _ => Err(serde::de::Error::custom(format!(
+            "profile {text:?} is not one of eu, adequacy, strict"
+        ))),
+    }
+}
+
+fn severities_any_case<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Severity>, D::Error> {
+    let raw = BTreeMap::<String, String>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(rule, text)| {
+            Severity::ALL
+                .into_iter()
+                .find(|s| s.as_str().eq_ignore_ascii_case(&text))
+                .map(|s| (rule.clone(), s))
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "severity {text:?} of {rule} is not one of critical, high, medium, low, info"
+                    ))
+                })
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -211,3 +211,108 @@ fn the_last_line_of_the_table_says_why() {
         "{err}"
     );
 }
+
+// ---- clean messages -------------------------------------------------------------------------
+
+#[test]
+fn settings_errors_have_one_prefix_a_position_and_plain_words() {
+    let dir = tempdir();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    let settings = dir.join(".sovscan.yaml");
+    let cases = [
+        ("profile: [eu\n", ":1:10: ", "unclosed bracket"),
+        ("profile: [eu]\n", ":1:10: ", "expected a single value"),
+        ("fail_on: high\nfoo: 1\n", ":2:1: ", "unknown key foo"),
+        ("max_log_retention_days: many\n", ":1:25: ", "whole number"),
+        ("fail_on: highest\n", ":1:10: ", "\"highest\" is not one of"),
+    ];
+    for (text, position, words) in cases {
+        std::fs::write(&settings, text).unwrap();
+        let (code, out, err) = run(&["scan", dir.to_str().unwrap()]);
+        assert_eq!(code, 2, "{text}: {out}{err}");
+        assert_eq!(err.matches("error").count(), 1, "{text}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(
+            err.contains(&format!(".sovscan.yaml{position}")),
+            "{text}: {err}"
+        );
+        assert!(err.contains(words), "{text}: {err}");
+        for jargon in ["externally tagged", "invalid i64", "variant", "`"] {
+            assert!(!err.contains(jargon), "{text}: {err}");
+        }
+    }
+}
+
+#[test]
+fn names_are_case_insensitive_in_flags_and_file_alike() {
+    let dir = tempdir();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    let (code, _, err) = run(&["scan", dir.to_str().unwrap(), "--fail-on", "MEDIUM"]);
+    assert_eq!(code, 1, "{err}");
+    let (code, out, err) = run(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--format",
+        "JSON",
+        "--profile",
+        "Strict",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with('{'), "{out}");
+    std::fs::write(
+        dir.join(".sovscan.yaml"),
+        "fail_on: MEDIUM\nprofile: EU\nseverity:\n  res-007: HIGH\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["scan", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["findings"][0]["severity"], "high");
+}
+
+#[test]
+fn parse_errors_are_printed_once_on_stderr_and_counted() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: [oops\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    let (code, out, err) = run(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("bad.yaml"), "{out}");
+    assert!(out.contains("(0 skipped, 1 errors)"), "{out}");
+    assert_eq!(err.matches("bad.yaml:").count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    for args in [
+        &["scan", "fixtures/demo", "--format", "json"][..],
+        &["rules", "list"][..],
+    ] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sovscan"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written, as `| head -0` would.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert_ne!(out.status.code(), Some(2), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn readme_installs_with_the_lock_file() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("cargo install --locked --path ."));
+    assert!(!readme.contains("`cargo install --path ."));
+}

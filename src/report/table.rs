@@ -61,13 +61,6 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         }
         let _ = writeln!(out, "{table}\n");
     }
-    if !result.errors.is_empty() {
-        let _ = writeln!(out, "Errors ({}):", result.errors.len());
-        for e in &result.errors {
-            let _ = writeln!(out, "  {e}");
-        }
-        out.push('\n');
-    }
     if quiet {
         return out;
     }

@@ -7,7 +7,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use crate::cli::{
-    Cli, Command, FailOn, ListFormat, OutputFormat, ProfileArg, RulesAction, ScanArgs,
+    Cli, ColorChoice, Command, FailOn, ListFormat, MinSeverity, OutputFormat, ProfileArg,
+    RulesAction, ScanArgs,
 };
 use crate::engine::{self, Profile, Rule};
 use crate::finding::Severity;
@@ -60,7 +61,7 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => scan_command(args),
+        Command::Scan(args) => scan_command(*args),
         Command::Rules { action } => match action {
             RulesAction::List { rules, format } => list_rules(&rules, format),
             RulesAction::Show { id, rules } => explain(&id, &rules),
@@ -216,6 +217,16 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
         FailOn::Low => Some(Severity::Low),
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
+    }
+}
+
+fn min_severity(min: MinSeverity) -> Severity {
+    match min {
+        MinSeverity::Critical => Severity::Critical,
+        MinSeverity::High => Severity::High,
+        MinSeverity::Medium => Severity::Medium,
+        MinSeverity::Low => Severity::Low,
+        MinSeverity::Info => Severity::Info,
     }
 }
 
@@ -420,6 +431,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             policy.personal_data_labels.clone().into_iter().collect()
         },
         known_rules,
+        no_ignore: args.no_ignore,
     };
     let mut result = scan::run(&request, &rules, kb)?;
     usage_error(
@@ -451,21 +463,46 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     let (code, verdict) = verdict(&result, fail_on, args.strict);
-    let color = !args.no_color
-        && args.output.is_none()
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stdout().is_terminal();
-    let mut text = match args.format {
-        OutputFormat::Table => report::table::render(&result, kb, color, args.quiet),
+    // What is shown may be filtered; the verdict above counted everything.
+    if let Some(min) = args.min_severity {
+        let min = min_severity(min);
+        result.findings.retain(|f| f.severity >= min);
+    }
+    let color = match (args.no_color, args.color) {
+        (true, _) | (false, ColorChoice::Never) => false,
+        (false, ColorChoice::Always) => true,
+        (false, ColorChoice::Auto) => {
+            args.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let render = |format: OutputFormat, color: bool| match format {
+        OutputFormat::Table => {
+            let mut text = report::table::render(&result, kb, color, args.quiet);
+            if !args.quiet {
+                text.push_str(&verdict);
+                text.push('\n');
+            }
+            text
+        }
         OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
         OutputFormat::Sarif => report::sarif::render(&result, &rules),
         OutputFormat::Github => report::sarif::render_github(&result),
     };
-    let table = args.format == OutputFormat::Table;
-    if table && !args.quiet {
-        text.push_str(&verdict);
-        text.push('\n');
+    let extra = [
+        (&args.json_output, OutputFormat::Json),
+        (&args.sarif_output, OutputFormat::Sarif),
+        (&args.text_output, OutputFormat::Table),
+    ];
+    for (path, format) in extra {
+        if let Some(path) = path {
+            std::fs::write(path, render(format, false))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
     }
+    let text = render(args.format, color);
+    let table = args.format == OutputFormat::Table;
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files and folders (default `.`); `-` reads one document stream from stdin.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules, or show one.
     Rules {
         #[command(subcommand)]
@@ -82,6 +82,23 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colours when stdout is a terminal and `NO_COLOR` is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MinSeverity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FailOn {
     Critical,
     High,
@@ -112,6 +129,18 @@ pub struct ScanArgs {
     /// Write the report to a file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the JSON report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub json_output: Option<PathBuf>,
+    /// Also write the SARIF report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub sarif_output: Option<PathBuf>,
+    /// Also write the table, without colours, to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub text_output: Option<PathBuf>,
+    /// Show only findings at or above this severity; the gate still follows --fail-on.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub min_severity: Option<MinSeverity>,
     /// Exit with 1 when a finding is at or above this severity [default: high].
     #[arg(long, value_enum, ignore_case = true)]
     pub fail_on: Option<FailOn>,
@@ -139,9 +168,15 @@ pub struct ScanArgs {
     /// Region that region-agnostic templates are deployed to (repeatable).
     #[arg(long, value_name = "REGION")]
     pub deploy_region: Vec<String>,
-    /// No colours in the table output.
+    /// Colours in the table output.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No colours in the table output (same as --color never).
     #[arg(long)]
     pub no_color: bool,
+    /// Also scan files that .gitignore and .ignore files leave out (named paths always are).
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Print findings only, no summary.
     #[arg(long, short)]
     pub quiet: bool,

@@ -26,6 +26,8 @@ pub struct ScanRequest {
     /// Every rule id and name that exists; when given, suppressions naming anything else are
     /// reported in `unknown_suppressions`.
     pub known_rules: Vec<String>,
+    /// Scan files that `.gitignore` and `.ignore` files leave out, too.
+    pub no_ignore: bool,
 }
 
 impl Default for ScanRequest {
@@ -41,6 +43,7 @@ impl Default for ScanRequest {
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
             require_customer_managed_keys: false,
             known_rules: Vec::new(),
+            no_ignore: false,
         }
     }
 }
@@ -91,7 +94,7 @@ pub fn run(
     kb: &KnowledgeBase,
 ) -> Result<ScanResult, ScanError> {
     let excludes = load::walk::build_excludes(&request.excludes)?;
-    let walk = load::walk::discover(&request.paths, &excludes);
+    let walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
 
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();

@@ -316,3 +316,103 @@ fn readme_installs_with_the_lock_file() {
     assert!(readme.contains("cargo install --locked --path ."));
     assert!(!readme.contains("`cargo install --path ."));
 }
+
+// ---- several outputs in one run -------------------------------------------------------------
+
+#[test]
+fn one_run_writes_stdout_and_json_sarif_and_text_files() {
+    let dir = tempdir();
+    let (json, sarif, text) = (dir.join("r.json"), dir.join("r.sarif"), dir.join("r.txt"));
+    let (code, out, err) = run(&[
+        "scan",
+        "fixtures/demo",
+        "--json-output",
+        json.to_str().unwrap(),
+        "--sarif-output",
+        sarif.to_str().unwrap(),
+        "--text-output",
+        text.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    // stdout is the table, and the text file is the same table.
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), out);
+    let (_, alone, _) = run(&["scan", "fixtures/demo", "--format", "json"]);
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), alone);
+    let (_, alone, _) = run(&["scan", "fixtures/demo", "--format", "sarif"]);
+    assert_eq!(std::fs::read_to_string(&sarif).unwrap(), alone);
+}
+
+#[test]
+fn min_severity_filters_what_is_shown_not_the_gate() {
+    let dir = tempdir();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    let (code, out, _) = run(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--fail-on",
+        "medium",
+        "--min-severity",
+        "high",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(report["findings"].as_array().unwrap().is_empty(), "{out}");
+    let (code, out, _) = run(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--min-severity",
+        "medium",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["findings"][0]["rule_id"], "RES-007");
+}
+
+#[test]
+fn color_always_never_and_the_no_color_alias() {
+    let dir = tempdir();
+    std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
+    let path = dir.to_str().unwrap();
+    let escape = "\u{1b}[";
+    let (_, out, _) = run(&["scan", path, "--color", "always"]);
+    assert!(out.contains(escape), "{out}");
+    for args in [
+        &["scan", path, "--color", "never"][..],
+        &["scan", path, "--no-color"][..],
+        &["scan", path, "--color", "always", "--no-color"][..],
+        &["scan", path][..],
+    ] {
+        let (_, out, err) = run(args);
+        assert!(!out.contains(escape), "{args:?}: {out}{err}");
+    }
+}
+
+#[test]
+fn gitignored_files_are_scanned_when_named_or_with_no_ignore() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::create_dir_all(dir.join("plans")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/paired/terraform/plan.json"),
+        dir.join("plans/tfplan.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.join(".gitignore"), "tfplan.json\n").unwrap();
+    let files = |args: &[&str]| {
+        let (_, out, err) = run_in(&dir, args);
+        let report: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        report["scanned"]["files"].as_u64().unwrap()
+    };
+    assert_eq!(files(&["scan", ".", "--format", "json"]), 0);
+    assert_eq!(files(&["scan", "plans/tfplan.json", "--format", "json"]), 1);
+    assert_eq!(files(&["scan", ".", "--no-ignore", "--format", "json"]), 1);
+    assert_eq!(
+        files(&["scan", "plans", "--no-ignore", "--format", "json"]),
+        1
+    );
+}

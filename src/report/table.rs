@@ -28,7 +28,10 @@ fn new_table(color: bool) -> Table {
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(160);
-    if !color {
+    if color {
+        // The caller decided (`--color always` writes colours into a pipe too).
+        table.enforce_styling();
+    } else {
         table.force_no_tty();
     }
     table

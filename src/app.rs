@@ -477,6 +477,15 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                 && std::io::stdout().is_terminal()
         }
     };
+    let locator = report::sarif::Locator::new(&match &args.repo_root {
+        Some(root) => root.clone(),
+        None => report::sarif::repo_root(
+            args.paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .map_or(std::path::Path::new("."), |p| p.as_path()),
+        ),
+    });
     let render = |format: OutputFormat, color: bool| match format {
         OutputFormat::Table => {
             let mut text = report::table::render(&result, kb, color, args.quiet);
@@ -487,7 +496,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             text
         }
         OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
-        OutputFormat::Sarif => report::sarif::render(&result, &rules),
+        OutputFormat::Sarif => report::sarif::render(&result, &rules, &locator),
         OutputFormat::Github => report::sarif::render_github(&result),
     };
     let extra = [

@@ -138,6 +138,10 @@ pub struct ScanArgs {
     /// Also write the table, without colours, to FILE (besides the --format output).
     #[arg(long, value_name = "FILE")]
     pub text_output: Option<PathBuf>,
+    /// Root that SARIF paths are relative to (`%SRCROOT%`) [default: the nearest folder with
+    /// `.git` above the first path].
+    #[arg(long, value_name = "DIR")]
+    pub repo_root: Option<PathBuf>,
     /// Show only findings at or above this severity; the gate still follows --fail-on.
     #[arg(long, value_enum, ignore_case = true)]
     pub min_severity: Option<MinSeverity>,

@@ -416,3 +416,110 @@ fn gitignored_files_are_scanned_when_named_or_with_no_ignore() {
         1
     );
 }
+
+// ---- SARIF for code scanning ----------------------------------------------------------------
+
+fn sarif_of(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["scan", "--format", "sarif"];
+    all.extend_from_slice(args);
+    let (_, out, err) = run_in(dir, &all);
+    serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"))
+}
+
+fn uris(sarif: &serde_json::Value) -> Vec<(String, String)> {
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let a = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+            (
+                a["uri"].as_str().unwrap().to_string(),
+                a["uriBaseId"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_uris_are_relative_to_the_repository_root_whatever_the_paths() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = sarif_of(manifest, &["fixtures/demo"]);
+    let absolute = sarif_of(
+        manifest,
+        &[manifest.join("fixtures/demo").to_str().unwrap()],
+    );
+    let from_inside = sarif_of(&manifest.join("fixtures/demo"), &["k8s"]);
+    assert_eq!(uris(&relative), uris(&absolute));
+    assert!(
+        uris(&relative)
+            .iter()
+            .all(|(uri, base)| uri.starts_with("fixtures/demo/") && base == "%SRCROOT%"),
+        "{:?}",
+        uris(&relative)
+    );
+    assert!(
+        uris(&from_inside)
+            .iter()
+            .all(|(uri, _)| uri.starts_with("fixtures/demo/k8s/"))
+    );
+    let root = relative["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    // --repo-root moves the base.
+    let moved = sarif_of(manifest, &["fixtures/demo", "--repo-root", "fixtures"]);
+    assert!(uris(&moved).iter().all(|(uri, _)| uri.starts_with("demo/")));
+}
+
+#[test]
+fn sarif_uris_are_percent_encoded_and_parse_errors_are_notifications() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::create_dir_all(dir.join("k8s #1")).unwrap();
+    std::fs::write(dir.join("k8s #1/pod ä.yaml"), HUB_POD).unwrap();
+    std::fs::write(dir.join("k8s #1/bad.yaml"), "kind: Pod\nmetadata: [oops\n").unwrap();
+    let sarif = sarif_of(&dir.join("k8s #1"), &["."]);
+    assert_eq!(
+        uris(&sarif),
+        [(
+            "k8s%20%231/pod%20%C3%A4.yaml".to_string(),
+            "%SRCROOT%".to_string()
+        )]
+    );
+    let run = &sarif["runs"][0];
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["level"], "error");
+    let at = &notes[0]["locations"][0]["physicalLocation"];
+    assert_eq!(at["artifactLocation"]["uri"], "k8s%20%231/bad.yaml");
+    assert!(at["region"]["startLine"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn sarif_rules_link_to_their_help() {
+    let sarif = sarif_of(Path::new(env!("CARGO_MANIFEST_DIR")), &["fixtures/demo"]);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+        .unwrap();
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let uri = rule["helpUri"].as_str().unwrap();
+        let anchor = uri.split_once('#').unwrap().1;
+        assert!(docs.contains(&format!("(#{anchor})")), "{id}: {uri}");
+        assert!(
+            rule["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("How to fix")
+        );
+        assert!(rule["properties"]["security-severity"].is_string());
+    }
+}

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use crate::engine::Rule;
 use crate::finding::Severity;
@@ -27,7 +28,105 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-fn rule_descriptor(rule: &Rule) -> Value {
+/// Where the rule reference lives; built-in rules link to their section.
+const RULES_DOC: &str = "https://github.com/sovscan/sovscan/blob/main/docs/rules.md";
+
+/// The repository root SARIF paths are relative to: `%SRCROOT%` is the nearest folder above
+/// `start` holding `.git`, else the working directory.
+pub fn repo_root(start: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = absolute(&cwd, start);
+    absolute
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map_or(cwd, Path::to_path_buf)
+}
+
+/// `path` made absolute against `cwd`, symlinks resolved when it exists, `.`/`..` removed.
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined = cwd.join(path);
+    if let Ok(real) = std::fs::canonicalize(&joined) {
+        return real;
+    }
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a path for a URI: everything but unreserved characters and `/`.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn slashes(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `file:///abs/path` (with a trailing slash for folders).
+fn file_uri(path: &Path, folder: bool) -> String {
+    let mut uri = format!("file:///{}", encode_path(&slashes(path)));
+    if folder && !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Turns report paths into SARIF artifact locations relative to the repository root.
+pub struct Locator {
+    cwd: PathBuf,
+    root: PathBuf,
+}
+
+impl Locator {
+    pub fn new(root: &Path) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = absolute(&cwd, root);
+        Locator { cwd, root }
+    }
+
+    /// `{"uri": "k8s/app.yaml", "uriBaseId": "%SRCROOT%"}`, or an absolute `file:` URI for a
+    /// file outside the root; `None` for stdin.
+    pub fn artifact(&self, path: &str) -> Option<Value> {
+        if path == "-" {
+            return None;
+        }
+        let absolute = absolute(&self.cwd, Path::new(path));
+        Some(match absolute.strip_prefix(&self.root) {
+            Ok(relative) => {
+                json!({"uri": encode_path(&slashes(relative)), "uriBaseId": "%SRCROOT%"})
+            }
+            Err(_) => json!({"uri": file_uri(&absolute, false)}),
+        })
+    }
+
+    fn root_uri(&self) -> String {
+        file_uri(&self.root, true)
+    }
+}
+
+fn rule_descriptor(rule: &Rule, builtin: bool) -> Value {
     let markdown = format!(
         "**{}**\n\n{}\n\n**How to fix**\n\n{}\n\nReferences: {}",
         rule.title,
@@ -35,7 +134,7 @@ fn rule_descriptor(rule: &Rule) -> Value {
         rule.fix.trim(),
         rule.references.join(", ")
     );
-    json!({
+    let mut descriptor = json!({
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
@@ -46,33 +145,54 @@ fn rule_descriptor(rule: &Rule) -> Value {
             "security-severity": security_severity(rule.severity),
             "tags": ["sovereignty", rule.category.as_str()],
         },
-    })
+    });
+    if builtin && let Some(obj) = descriptor.as_object_mut() {
+        obj.insert(
+            "helpUri".into(),
+            json!(format!("{RULES_DOC}#{}", rule.id.to_ascii_lowercase())),
+        );
+    }
+    descriptor
 }
 
-pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
+pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String {
     let used: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    // Built-in rules have a section in the rule reference; rule packs do not.
+    let shipped = crate::engine::builtin_rules().unwrap_or_default();
+    let builtin: std::collections::BTreeSet<(&str, &str)> = shipped
+        .iter()
+        .map(|r| (r.id.as_str(), r.source.as_str()))
+        .collect();
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let results: Vec<Value> = result
         .findings
         .iter()
         .map(|f| {
-            let mut r = json!({
-                "ruleId": f.rule_id,
-                "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
-                "level": level(f.severity),
-                "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.location.path.trim_start_matches("./")},
+            let mut location = json!({
+                "logicalLocations": [{"fullyQualifiedName": f.resource.address, "kind": "resource"}],
+            });
+            if let Some(artifact) = locator.artifact(&f.location.path)
+                && let Some(obj) = location.as_object_mut()
+            {
+                obj.insert(
+                    "physicalLocation".into(),
+                    json!({
+                        "artifactLocation": artifact,
                         "region": {
                             "startLine": f.location.start_line,
                             "startColumn": f.location.start_column,
                             "endLine": f.location.end_line,
                             "endColumn": f.location.end_column,
                         },
-                    },
-                    "logicalLocations": [{"fullyQualifiedName": f.resource.address, "kind": "resource"}],
-                }],
+                    }),
+                );
+            }
+            let mut r = json!({
+                "ruleId": f.rule_id,
+                "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
+                "locations": [location],
                 "partialFingerprints": {"sovscanFingerprint/v1": f.fingerprint},
                 "properties": {"security-severity": security_severity(f.severity), "field": f.location.field},
             });
@@ -87,6 +207,29 @@ pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
             r
         })
         .collect();
+    // Files that could not be read or parsed are the run's notifications, not results.
+    let notifications: Vec<Value> = result
+        .errors
+        .iter()
+        .map(|e| {
+            let mut n = json!({"level": "error", "message": {"text": e.reason}});
+            if let Some(artifact) = locator.artifact(&e.path)
+                && let Some(obj) = n.as_object_mut()
+            {
+                let mut physical = json!({"artifactLocation": artifact});
+                if e.line > 0
+                    && let Some(p) = physical.as_object_mut()
+                {
+                    p.insert(
+                        "region".into(),
+                        json!({"startLine": e.line, "startColumn": e.column.max(1)}),
+                    );
+                }
+                obj.insert("locations".into(), json!([{"physicalLocation": physical}]));
+            }
+            n
+        })
+        .collect();
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -95,8 +238,13 @@ pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
                 "name": "sovscan",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/sovscan/sovscan",
-                "rules": used.values().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+                "rules": used.values().map(|r| rule_descriptor(r, builtin.contains(&(r.id.as_str(), r.source.as_str())))).collect::<Vec<_>>(),
             }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": locator.root_uri()}},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
         }],
     });

@@ -63,7 +63,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_command(*args),
         Command::Rules { action } => match action {
-            RulesAction::List { rules, format } => list_rules(&rules, format),
+            RulesAction::List {
+                rules,
+                format,
+                width,
+            } => list_rules(&rules, format, width),
             RulesAction::Show { id, rules } => explain(&id, &rules),
             RulesAction::Docs { rules } => {
                 let text = crate::docs::rules_markdown(&load_rules(&rules)?);
@@ -104,7 +108,11 @@ fn find_rule<'a>(rules: &'a [Rule], id: &str) -> Option<&'a Rule> {
         .find(|r| r.id.eq_ignore_ascii_case(id) || r.name == id)
 }
 
-fn list_rules(dirs: &[std::path::PathBuf], format: ListFormat) -> Result<ExitCode> {
+fn list_rules(
+    dirs: &[std::path::PathBuf],
+    format: ListFormat,
+    width: Option<u16>,
+) -> Result<ExitCode> {
     let rules = load_rules(dirs)?;
     let mut out = String::new();
     match format {
@@ -122,27 +130,39 @@ fn list_rules(dirs: &[std::path::PathBuf], format: ListFormat) -> Result<ExitCod
             out.push('\n');
         }
         ListFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec![
-                "id",
-                "name",
-                "category",
-                "severity",
-                "applies to",
-                "title",
-            ]);
-            for r in &rules {
-                table.add_row(vec![
-                    r.id.clone(),
-                    r.name.clone(),
-                    r.category.as_str().to_string(),
-                    r.severity.as_str().to_string(),
-                    r.applies_to.join(", "),
-                    r.title.clone(),
+            let width = report::table::terminal_width(width);
+            let mut table = report::table::new_table(false, width);
+            // Narrow terminals get the columns that identify a rule; `rules show` has the rest.
+            let wide = width >= 140;
+            if wide {
+                table.set_header(vec![
+                    "id",
+                    "name",
+                    "category",
+                    "severity",
+                    "applies to",
+                    "title",
                 ]);
+            } else {
+                table.set_header(vec!["id", "severity", "title"]);
+            }
+            for r in &rules {
+                if wide {
+                    table.add_row(vec![
+                        r.id.clone(),
+                        r.name.clone(),
+                        r.category.as_str().to_string(),
+                        r.severity.as_str().to_string(),
+                        r.applies_to.join(", "),
+                        r.title.clone(),
+                    ]);
+                } else {
+                    table.add_row(vec![
+                        format!("{}\n{}", r.id, r.name),
+                        r.severity.as_str().to_string(),
+                        r.title.clone(),
+                    ]);
+                }
             }
             out.push_str(&format!("{table}\n{} rules\n", rules.len()));
         }
@@ -486,9 +506,10 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                 .map_or(std::path::Path::new("."), |p| p.as_path()),
         ),
     });
+    let width = report::table::terminal_width(args.width);
     let render = |format: OutputFormat, color: bool| match format {
         OutputFormat::Table => {
-            let mut text = report::table::render(&result, kb, color, args.quiet);
+            let mut text = report::table::render(&result, kb, color, args.quiet, width);
             if !args.quiet {
                 text.push_str(&verdict);
                 text.push('\n');
@@ -516,6 +537,16 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => write_stdout(text.as_bytes())?,
+    }
+    if args.format == OutputFormat::Github
+        && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY")
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .with_context(|| format!("cannot write {}", summary.to_string_lossy()))?;
+        file.write_all(report::sarif::step_summary(&result, &verdict).as_bytes())?;
     }
     for e in &result.errors {
         eprintln!("error: {e}");

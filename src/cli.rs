@@ -51,6 +51,9 @@ pub enum RulesAction {
         /// Output format.
         #[arg(long, value_enum, ignore_case = true, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Fit the table to this many columns [default: the terminal's, or COLUMNS].
+        #[arg(long, value_name = "N")]
+        width: Option<u16>,
     },
     /// Print the rule reference as Markdown (the content of docs/rules.md).
     Docs {
@@ -181,6 +184,9 @@ pub struct ScanArgs {
     /// Also scan files that .gitignore and .ignore files leave out (named paths always are).
     #[arg(long)]
     pub no_ignore: bool,
+    /// Fit the table to this many columns [default: the terminal's, or COLUMNS, or 160].
+    #[arg(long, value_name = "N")]
+    pub width: Option<u16>,
     /// Print findings only, no summary.
     #[arg(long, short)]
     pub quiet: bool,

@@ -523,3 +523,76 @@ fn sarif_rules_link_to_their_help() {
         assert!(rule["properties"]["security-severity"].is_string());
     }
 }
+
+// ---- a table for terminals ------------------------------------------------------------------
+
+fn widest(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+#[test]
+fn demo_table_at_80_and_160_columns() {
+    for width in [80, 160] {
+        let (code, out, _) = run(&["scan", "fixtures/demo", "--width", &width.to_string()]);
+        assert_eq!(code, 1);
+        assert!(widest(&out) <= width, "{width}: {}", widest(&out));
+        insta::assert_snapshot!(format!("demo_table_{width}"), out);
+    }
+    // COLUMNS is the terminal's width when nothing else says it.
+    let out = sovscan()
+        .args(["scan", "fixtures/demo"])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let (_, at_80, _) = run(&["scan", "fixtures/demo", "--width", "80"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), at_80);
+}
+
+#[test]
+fn rules_list_fits_the_terminal() {
+    for width in [80u16, 120, 200] {
+        let (code, out, _) = run(&["rules", "list", "--width", &width.to_string()]);
+        assert_eq!(code, 0);
+        assert!(widest(&out) <= usize::from(width), "{width}: {out}");
+        assert!(out.contains("GDPR-001") && out.contains("RES-009"), "{out}");
+    }
+}
+
+#[test]
+fn github_annotations_are_capped_per_level_and_the_rest_go_to_the_step_summary() {
+    let dir = tempdir();
+    let summary = dir.join("summary.md");
+    let out = sovscan()
+        .args(["scan", "fixtures/demo", "--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for level in ["error", "warning", "notice"] {
+        let n = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("::{level} ")))
+            .count();
+        assert!(n <= 10, "{level}: {n}");
+    }
+    let (_, json, _) = run(&["scan", "fixtures/demo", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let total = report["findings"].as_array().unwrap().len();
+    let annotated = text.lines().filter(|l| l.starts_with("::")).count();
+    assert!(annotated < total);
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    let rows = markdown
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| severity"))
+        .count();
+    assert_eq!(annotated + rows, total, "{markdown}");
+    assert!(
+        markdown.contains("findings at or above high: exit 1"),
+        "{markdown}"
+    );
+    assert!(
+        text.contains(&format!("{rows} more findings are not annotated")),
+        "{text}"
+    );
+}

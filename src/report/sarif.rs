@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::engine::Rule;
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::scan::ScanResult;
 
 fn level(severity: Severity) -> &'static str {
@@ -253,22 +253,32 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
     text
 }
 
-/// GitHub Actions workflow commands: one annotation per finding on the pull request diff.
+/// GitHub shows at most this many annotations of each level per step.
+pub const ANNOTATIONS_PER_LEVEL: usize = 10;
+
+fn annotation_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "notice",
+    }
+}
+
+/// GitHub Actions workflow commands: an annotation on the pull request diff for the first
+/// `ANNOTATIONS_PER_LEVEL` findings of each level (most severe first); the rest are counted in a
+/// closing line and listed by `step_summary`.
 pub fn render_github(result: &ScanResult) -> String {
     let escape = |s: &str| {
         s.replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     };
+    let (annotated, rest) = split_annotations(result);
     let mut out = String::new();
-    for f in result.findings.iter().filter(|f| !f.is_suppressed()) {
-        let kind = match f.severity {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low | Severity::Info => "notice",
-        };
+    for f in annotated {
         out.push_str(&format!(
-            "::{kind} file={},line={},col={},endLine={},endColumn={},title={} {}::{}\n",
+            "::{} file={},line={},col={},endLine={},endColumn={},title={} {}::{}\n",
+            annotation_level(f.severity),
             f.location.path,
             f.location.start_line,
             f.location.start_column,
@@ -277,6 +287,66 @@ pub fn render_github(result: &ScanResult) -> String {
             f.rule_id,
             f.rule_name,
             escape(&format!("{} Fix: {}", f.message, f.remediation))
+        ));
+    }
+    if !rest.is_empty() {
+        out.push_str(&format!(
+            "{} more findings are not annotated (GitHub shows {ANNOTATIONS_PER_LEVEL} per level); \
+             they are listed in the job summary\n",
+            rest.len()
+        ));
+    }
+    out
+}
+
+/// Unsuppressed findings split into those annotated and the rest, most severe first.
+fn split_annotations(result: &ScanResult) -> (Vec<&Finding>, Vec<&Finding>) {
+    let mut findings: Vec<&Finding> = result
+        .findings
+        .iter()
+        .filter(|f| !f.is_suppressed())
+        .collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let mut per_level: BTreeMap<&str, usize> = BTreeMap::new();
+    let (mut annotated, mut rest) = (Vec::new(), Vec::new());
+    for f in findings {
+        let n = per_level.entry(annotation_level(f.severity)).or_default();
+        *n += 1;
+        if *n <= ANNOTATIONS_PER_LEVEL {
+            annotated.push(f);
+        } else {
+            rest.push(f);
+        }
+    }
+    (annotated, rest)
+}
+
+/// Markdown for `$GITHUB_STEP_SUMMARY`: the verdict and the findings without an annotation.
+pub fn step_summary(result: &ScanResult, verdict: &str) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let (annotated, rest) = split_annotations(result);
+    let mut out = format!(
+        "## sovscan\n\n{verdict}\n\n{} findings annotated",
+        annotated.len()
+    );
+    if rest.is_empty() {
+        out.push_str(".\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "; {} more:\n\n| severity | rule | location | resource | finding |\n|---|---|---|---|---|\n",
+        rest.len()
+    ));
+    for f in rest {
+        out.push_str(&format!(
+            "| {} | {} {} | {}:{} | {} | {} |\n",
+            f.severity,
+            f.rule_id,
+            cell(&f.rule_name),
+            cell(&f.location.path),
+            f.location.start_line,
+            cell(&f.resource.address),
+            cell(&f.message)
         ));
     }
     out

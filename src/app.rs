@@ -403,6 +403,11 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     };
     let ignore: Vec<String> = policy.ignore.iter().chain(&args.ignore).cloned().collect();
     let rules = engine::select_rules(all_rules.clone(), select, &ignore);
+    let estate_rules: Vec<Rule> = all_rules
+        .iter()
+        .filter(|r| !rules.iter().any(|s| s.id == r.id))
+        .cloned()
+        .collect();
     let fail_on = match (args.fail_on, &policy.fail_on) {
         (Some(f), _) => f,
         (None, Some(text)) => parse_fail_on(&policy, text)?,
@@ -452,6 +457,7 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         },
         known_rules,
         no_ignore: args.no_ignore,
+        estate_rules,
     };
     let mut result = scan::run(&request, &rules, kb)?;
     usage_error(
@@ -482,7 +488,11 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             finding.severity = *severity;
         }
     }
-    let (code, verdict) = verdict(&result, fail_on, args.strict);
+    let thresholds = Thresholds {
+        data_in_eu: policy.min_data_in_eu_percent,
+        eu_controlled: policy.min_eu_controlled_percent,
+    };
+    let (code, verdict) = verdict(&result, kb, fail_on, args.strict, thresholds);
     // What is shown may be filtered; the verdict above counted everything.
     if let Some(min) = args.min_severity {
         let min = min_severity(min);
@@ -568,8 +578,21 @@ fn plural(n: usize, one: &str) -> String {
     }
 }
 
+/// Estate shares below which the gate fails (`.sovscan.yaml`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Thresholds {
+    data_in_eu: Option<u32>,
+    eu_controlled: Option<u32>,
+}
+
 /// The exit code and the sentence that explains it (the last line of the table output).
-fn verdict(result: &scan::ScanResult, fail_on: FailOn, strict: bool) -> (u8, String) {
+fn verdict(
+    result: &scan::ScanResult,
+    kb: &knowledge::KnowledgeBase,
+    fail_on: FailOn,
+    strict: bool,
+    thresholds: Thresholds,
+) -> (u8, String) {
     if strict && !result.errors.is_empty() {
         let n = plural(result.errors.len(), "input");
         return (
@@ -577,20 +600,47 @@ fn verdict(result: &scan::ScanResult, fail_on: FailOn, strict: bool) -> (u8, Str
             format!("{n} could not be read or parsed (--strict): exit 2"),
         );
     }
-    let Some(t) = threshold(fail_on) else {
-        return (0, "gate off (--fail-on never): exit 0".to_string());
-    };
-    let failing = result
-        .findings
-        .iter()
-        .filter(|f| !f.is_suppressed() && f.severity >= t)
-        .count();
-    if failing > 0 {
-        (
-            EXIT_FINDINGS,
-            format!("{} at or above {t}: exit 1", plural(failing, "finding")),
-        )
-    } else {
-        (0, format!("no findings at or above {t}: exit 0"))
+    let mut reasons = Vec::new();
+    let threshold = threshold(fail_on);
+    if let Some(t) = threshold {
+        let failing = result
+            .findings
+            .iter()
+            .filter(|f| !f.is_suppressed() && f.severity >= t)
+            .count();
+        if failing > 0 {
+            reasons.push(format!("{} at or above {t}", plural(failing, "finding")));
+        }
+    }
+    if thresholds.data_in_eu.is_some() || thresholds.eu_controlled.is_some() {
+        let summary = report::summarize(result, kb);
+        let checks = [
+            (
+                "data in the EU/EEA",
+                summary.data_in_eu_percent,
+                thresholds.data_in_eu,
+                "min_data_in_eu_percent",
+            ),
+            (
+                "on EU-controlled providers",
+                summary.eu_controlled_percent,
+                thresholds.eu_controlled,
+                "min_eu_controlled_percent",
+            ),
+        ];
+        for (what, actual, minimum, key) in checks {
+            if let (Some(actual), Some(minimum)) = (actual, minimum)
+                && actual < minimum
+            {
+                reasons.push(format!("{actual}% {what}, below {key} {minimum}%"));
+            }
+        }
+    }
+    if !reasons.is_empty() {
+        return (EXIT_FINDINGS, format!("{}: exit 1", reasons.join("; ")));
+    }
+    match threshold {
+        Some(t) => (0, format!("no findings at or above {t}: exit 0")),
+        None => (0, "gate off (--fail-on never): exit 0".to_string()),
     }
 }

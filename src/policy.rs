@@ -41,6 +41,12 @@ max_log_retention_days: 400
 # Report encryption with provider-managed keys (GDPR-002) under every profile, not only `strict`.
 require_customer_managed_keys: false
 
+# Fail the gate when the estate falls below these shares (0-100), computed from all resources
+# whatever rules are selected: located resources whose data stays in the EU/EEA, and
+# provider-tied resources on EU-controlled providers.
+# min_data_in_eu_percent: 90
+# min_eu_controlled_percent: 50
+
 # Paths to leave out (globs) and extra rule packs (folders of rule YAML files).
 exclude: []
 rules: []
@@ -69,6 +75,14 @@ pub struct Policy {
     /// Ask for customer-managed encryption keys (GDPR-002) under every profile.
     #[serde(default)]
     pub require_customer_managed_keys: bool,
+    /// The gate fails when less than this share (0–100) of located resources keeps its data
+    /// in the EU/EEA.
+    #[serde(default)]
+    pub min_data_in_eu_percent: Option<u32>,
+    /// The gate fails when less than this share (0–100) of provider-tied resources is on
+    /// EU-controlled providers.
+    #[serde(default)]
+    pub min_eu_controlled_percent: Option<u32>,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! rules, and return a report. No printing here; the caller renders the report.
 
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::engine::{self, Context, Profile, Rule};
@@ -28,6 +29,10 @@ pub struct ScanRequest {
     pub known_rules: Vec<String>,
     /// Scan files that `.gitignore` and `.ignore` files leave out, too.
     pub no_ignore: bool,
+    /// Rules left out by `--select`/`--ignore`: evaluated only so that the estate summary
+    /// (which provider each resource is tied to) describes every resource whatever the
+    /// selection; their findings are not reported.
+    pub estate_rules: Vec<Rule>,
 }
 
 impl Default for ScanRequest {
@@ -44,6 +49,7 @@ impl Default for ScanRequest {
             require_customer_managed_keys: false,
             known_rules: Vec::new(),
             no_ignore: false,
+            estate_rules: Vec::new(),
         }
     }
 }
@@ -72,6 +78,9 @@ pub struct ScanResult {
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
     /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
     pub unknown_suppressions: Vec<UnknownRuleName>,
+    /// Providers each resource is tied to by any rule's finding, keyed by (path, address):
+    /// a Kubernetes load balancer annotated for AWS is tied to AWS whatever rules were run.
+    pub provider_ties: BTreeMap<(String, String), BTreeSet<String>>,
 }
 
 /// A rule name written in a suppression that names no rule.
@@ -139,6 +148,17 @@ pub fn run(
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);
+    let estate_findings = engine::evaluate(&request.estate_rules, &ctx);
+    for f in findings.iter().chain(&estate_findings) {
+        if let Some(p) = &f.resource.provider {
+            result
+                .provider_ties
+                .entry((f.location.path.to_string(), f.resource.address.clone()))
+                .or_default()
+                .insert(p.clone());
+        }
+    }
+    drop(estate_findings);
     let mut sources = std::collections::HashMap::new();
     if let Some(bytes) = &request.stdin {
         sources.insert(

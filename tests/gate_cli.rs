@@ -596,3 +596,64 @@ fn github_annotations_are_capped_per_level_and_the_rest_go_to_the_step_summary()
         "{text}"
     );
 }
+
+// ---- the estate summary is the estate -------------------------------------------------------
+
+fn summary_without_findings(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["scan", "fixtures/demo", "--format", "json"];
+    all.extend_from_slice(args);
+    let (_, out, err) = run(&all);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    let mut summary = report["summary"].clone();
+    let obj = summary.as_object_mut().unwrap();
+    for key in [
+        "findings",
+        "suppressed",
+        "by_severity",
+        "by_category",
+        "by_rule",
+        "sovereignty_objectives",
+    ] {
+        obj.remove(key);
+    }
+    summary
+}
+
+#[test]
+fn the_estate_summary_does_not_depend_on_the_rules_run_or_shown() {
+    let full = summary_without_findings(&[]);
+    assert!(full["eu_controlled_percent"].as_u64().is_some());
+    for args in [
+        &["--ignore", "hyperscaler"][..],
+        &["--select", "RES-001"][..],
+        &["--min-severity", "critical"][..],
+    ] {
+        assert_eq!(summary_without_findings(args), full, "{args:?}");
+    }
+}
+
+#[test]
+fn estate_thresholds_in_settings_fail_the_gate_and_say_why() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("bucket.tf"),
+        "provider \"aws\" {\n  region = \"eu-central-1\"\n}\n\nresource \"aws_s3_bucket\" \"a\" {\n  bucket = \"a\"\n}\n",
+    )
+    .unwrap();
+    let scan = |settings: &str| {
+        std::fs::write(dir.join(".sovscan.yaml"), settings).unwrap();
+        let (code, out, err) = run_in(&dir, &["scan", "."]);
+        (code, out.lines().last().unwrap_or("").to_string(), err)
+    };
+    let (code, last, err) = scan("fail_on: never\n");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(last, "gate off (--fail-on never): exit 0");
+    let (code, last, err) = scan("fail_on: never\nmin_data_in_eu_percent: 90\n");
+    assert_eq!(code, 0, "{last}{err}");
+    let (code, last, _) = scan("fail_on: never\nmin_eu_controlled_percent: 50\n");
+    assert_eq!(code, 1);
+    assert_eq!(
+        last,
+        "0% on EU-controlled providers, below min_eu_controlled_percent 50%: exit 1"
+    );
+}

@@ -223,7 +223,10 @@ fn indent(text: &str) -> String {
 fn explain(id: &str, dirs: &[std::path::PathBuf]) -> Result<ExitCode> {
     let rules = load_rules(dirs)?;
     let Some(rule) = find_rule(&rules, id) else {
-        bail!("no rule {id:?}; `sovscan rules list` shows them all");
+        bail!(
+            "no rule {id:?}{}",
+            crate::gate::Vocabulary::new(&rules).hint(id, false)
+        );
     };
     write_stdout(explain_text(rule).as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -360,6 +363,18 @@ fn check_rule_names(
                 "{at}{key} {term:?} matches no rule id, id prefix, name or category{}",
                 vocabulary.hint(term, true)
             ));
+        }
+    }
+    for (key, value) in [
+        ("min_data_in_eu_percent", policy.min_data_in_eu_percent),
+        (
+            "min_eu_controlled_percent",
+            policy.min_eu_controlled_percent,
+        ),
+    ] {
+        if let Some(value) = value.filter(|v| *v > 100) {
+            let at = settings_position(policy, text.as_deref(), key);
+            problems.push(format!("{at}{key} {value} is not a share from 0 to 100"));
         }
     }
     for id in policy.severity.keys() {

@@ -656,4 +656,21 @@ fn estate_thresholds_in_settings_fail_the_gate_and_say_why() {
         last,
         "0% on EU-controlled providers, below min_eu_controlled_percent 50%: exit 1"
     );
+    std::fs::write(dir.join(".sovscan.yaml"), "min_data_in_eu_percent: 150\n").unwrap();
+    let (code, _, err) = run_in(&dir, &["scan", "."]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(".sovscan.yaml:1:1: min_data_in_eu_percent 150 is not a share"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_suggests_the_nearest_rule() {
+    let (code, _, err) = run(&["explain", "RES-07"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean RES-007?"), "{err}");
+    let (code, _, err) = run(&["rules", "show", "region-outside-eux"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean region-outside-eu?"), "{err}");
 }

@@ -7,7 +7,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use crate::cli::{
-    Cli, Command, FailOn, ListFormat, OutputFormat, ProfileArg, RulesAction, ScanArgs,
+    Cli, ColorChoice, Command, FailOn, ListFormat, MinSeverity, OutputFormat, ProfileArg,
+    RulesAction, ScanArgs,
 };
 use crate::engine::{self, Profile, Rule};
 use crate::finding::Severity;
@@ -32,6 +33,8 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // `sovscan … | head` closes the pipe early: that is the reader's choice, not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)
@@ -39,11 +42,32 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes to stdout; a reader that went away (`| head`) ends the output quietly.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => scan_command(args),
+        Command::Scan(args) => scan_command(*args),
         Command::Rules { action } => match action {
-            RulesAction::List { rules, format } => list_rules(&rules, format),
+            RulesAction::List {
+                rules,
+                format,
+                width,
+            } => list_rules(&rules, format, width),
             RulesAction::Show { id, rules } => explain(&id, &rules),
             RulesAction::Coverage => {
                 let kb = crate::knowledge::get()?;
@@ -53,7 +77,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             RulesAction::Docs { rules } => {
                 let text = crate::docs::rules_markdown(&load_rules(&rules)?);
-                std::io::stdout().write_all(text.as_bytes())?;
+                write_stdout(text.as_bytes())?;
                 Ok(ExitCode::SUCCESS)
             }
         },
@@ -90,7 +114,11 @@ fn find_rule<'a>(rules: &'a [Rule], id: &str) -> Option<&'a Rule> {
         .find(|r| r.id.eq_ignore_ascii_case(id) || r.name == id)
 }
 
-fn list_rules(dirs: &[std::path::PathBuf], format: ListFormat) -> Result<ExitCode> {
+fn list_rules(
+    dirs: &[std::path::PathBuf],
+    format: ListFormat,
+    width: Option<u16>,
+) -> Result<ExitCode> {
     let rules = load_rules(dirs)?;
     let mut out = String::new();
     match format {
@@ -108,32 +136,44 @@ fn list_rules(dirs: &[std::path::PathBuf], format: ListFormat) -> Result<ExitCod
             out.push('\n');
         }
         ListFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table
-                .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .force_no_tty();
-            table.set_header(vec![
-                "id",
-                "name",
-                "category",
-                "severity",
-                "applies to",
-                "title",
-            ]);
-            for r in &rules {
-                table.add_row(vec![
-                    r.id.clone(),
-                    r.name.clone(),
-                    r.category.as_str().to_string(),
-                    r.severity.as_str().to_string(),
-                    r.applies_to.join(", "),
-                    r.title.clone(),
+            let width = report::table::terminal_width(width);
+            let mut table = report::table::new_table(false, width);
+            // Narrow terminals get the columns that identify a rule; `rules show` has the rest.
+            let wide = width >= 140;
+            if wide {
+                table.set_header(vec![
+                    "id",
+                    "name",
+                    "category",
+                    "severity",
+                    "applies to",
+                    "title",
                 ]);
+            } else {
+                table.set_header(vec!["id", "severity", "title"]);
+            }
+            for r in &rules {
+                if wide {
+                    table.add_row(vec![
+                        r.id.clone(),
+                        r.name.clone(),
+                        r.category.as_str().to_string(),
+                        r.severity.as_str().to_string(),
+                        r.applies_to.join(", "),
+                        r.title.clone(),
+                    ]);
+                } else {
+                    table.add_row(vec![
+                        format!("{}\n{}", r.id, r.name),
+                        r.severity.as_str().to_string(),
+                        r.title.clone(),
+                    ]);
+                }
             }
             out.push_str(&format!("{table}\n{} rules\n", rules.len()));
         }
     }
-    std::io::stdout().write_all(out.as_bytes())?;
+    write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -189,9 +229,12 @@ fn indent(text: &str) -> String {
 fn explain(id: &str, dirs: &[std::path::PathBuf]) -> Result<ExitCode> {
     let rules = load_rules(dirs)?;
     let Some(rule) = find_rule(&rules, id) else {
-        bail!("no rule {id:?}; `sovscan rules list` shows them all");
+        bail!(
+            "no rule {id:?}{}",
+            crate::gate::Vocabulary::new(&rules).hint(id, false)
+        );
     };
-    std::io::stdout().write_all(explain_text(rule).as_bytes())?;
+    write_stdout(explain_text(rule).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -206,10 +249,27 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
     }
 }
 
-fn parse_fail_on(text: &str) -> Result<FailOn> {
+fn min_severity(min: MinSeverity) -> Severity {
+    match min {
+        MinSeverity::Critical => Severity::Critical,
+        MinSeverity::High => Severity::High,
+        MinSeverity::Medium => Severity::Medium,
+        MinSeverity::Low => Severity::Low,
+        MinSeverity::Info => Severity::Info,
+    }
+}
+
+fn parse_fail_on(policy: &Policy, text: &str) -> Result<FailOn> {
     use clap::ValueEnum;
     FailOn::from_str(text, true).map_err(|_| {
-        anyhow::anyhow!("fail_on {text:?} in the settings file is not one of critical, high, medium, low, info, never")
+        let source = policy
+            .source
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let at = settings_position(policy, source.as_deref(), text);
+        anyhow::anyhow!(
+            "{at}fail_on {text:?} is not one of critical, high, medium, low, info, never"
+        )
     })
 }
 
@@ -233,20 +293,145 @@ fn load_policy(args: &ScanArgs) -> Result<Policy> {
     }
 }
 
+/// Paths that do not exist or cannot be read are usage errors, not an empty (passing) scan.
+fn check_paths(paths: &[std::path::PathBuf], problems: &mut Vec<String>) {
+    for path in paths.iter().filter(|p| p.as_os_str() != "-") {
+        let shown = path.display();
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(format!("{shown}: no such file or folder"));
+            }
+            Err(e) => problems.push(format!("{shown}: cannot read: {}", io_reason(&e))),
+            Ok(meta) if meta.is_dir() => {
+                if let Err(e) = std::fs::read_dir(path) {
+                    problems.push(format!("{shown}: cannot read folder: {}", io_reason(&e)));
+                }
+            }
+            Ok(_) => {
+                if let Err(e) = std::fs::File::open(path) {
+                    problems.push(format!("{shown}: cannot read: {}", io_reason(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// An I/O error as a sentence, without Rust's `(os error 13)`.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        _ => {
+            let text = e.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_string()
+        }
+    }
+}
+
+/// Where a value from the settings file is written (`path:line:col: `), or the file's name.
+fn settings_position(policy: &Policy, text: Option<&str>, word: &str) -> String {
+    let Some(path) = &policy.source else {
+        return String::new();
+    };
+    match text.and_then(|t| crate::gate::position_in(t, word)) {
+        Some((line, col)) => format!("{}:{line}:{col}: ", path.display()),
+        None => format!("{}: ", path.display()),
+    }
+}
+
+/// Every `--select`/`--ignore` term and settings entry must name rules that exist.
+fn check_rule_names(
+    args: &ScanArgs,
+    policy: &Policy,
+    vocabulary: &crate::gate::Vocabulary,
+    problems: &mut Vec<String>,
+) {
+    let text = policy
+        .source
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    let mut terms: Vec<(String, &str, &String)> = Vec::new();
+    for t in &args.select {
+        terms.push((String::new(), "--select", t));
+    }
+    for t in &args.ignore {
+        terms.push((String::new(), "--ignore", t));
+    }
+    for t in &policy.select {
+        terms.push((settings_position(policy, text.as_deref(), t), "select", t));
+    }
+    for t in &policy.ignore {
+        terms.push((settings_position(policy, text.as_deref(), t), "ignore", t));
+    }
+    for (at, key, term) in terms {
+        if !vocabulary.selects_any(term) {
+            problems.push(format!(
+                "{at}{key} {term:?} matches no rule id, id prefix, name or category{}",
+                vocabulary.hint(term, true)
+            ));
+        }
+    }
+    for (key, value) in [
+        ("min_data_in_eu_percent", policy.min_data_in_eu_percent),
+        (
+            "min_eu_controlled_percent",
+            policy.min_eu_controlled_percent,
+        ),
+    ] {
+        if let Some(value) = value.filter(|v| *v > 100) {
+            let at = settings_position(policy, text.as_deref(), key);
+            problems.push(format!("{at}{key} {value} is not a share from 0 to 100"));
+        }
+    }
+    for id in policy.severity.keys() {
+        if !vocabulary.is_rule(id) {
+            let at = settings_position(policy, text.as_deref(), id);
+            problems.push(format!(
+                "{at}severity override for unknown rule {id:?}{}",
+                vocabulary.hint(id, false)
+            ));
+        }
+    }
+}
+
+/// Several problems become one error with one `error:` line each.
+fn usage_error(problems: Vec<String>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", problems.join("\nerror: "))
+    }
+}
+
 fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let kb = knowledge::get()?;
     let policy = load_policy(&args)?;
+    let mut problems = Vec::new();
+    check_paths(&args.paths, &mut problems);
     let rule_dirs: Vec<_> = policy.rules.iter().chain(&args.rules).cloned().collect();
+    let all_rules = load_rules(&rule_dirs)?;
+    let vocabulary = crate::gate::Vocabulary::new(&all_rules);
+    check_rule_names(&args, &policy, &vocabulary, &mut problems);
+    usage_error(problems)?;
+    let known_rules: Vec<String> = all_rules
+        .iter()
+        .flat_map(|r| [r.id.clone(), r.name.clone()])
+        .collect();
     let select = if args.select.is_empty() {
         &policy.select
     } else {
         &args.select
     };
     let ignore: Vec<String> = policy.ignore.iter().chain(&args.ignore).cloned().collect();
-    let rules = engine::select_rules(load_rules(&rule_dirs)?, select, &ignore);
+    let rules = engine::select_rules(all_rules.clone(), select, &ignore);
+    let estate_rules: Vec<Rule> = all_rules
+        .iter()
+        .filter(|r| !rules.iter().any(|s| s.id == r.id))
+        .cloned()
+        .collect();
     let fail_on = match (args.fail_on, &policy.fail_on) {
         (Some(f), _) => f,
-        (None, Some(text)) => parse_fail_on(text)?,
+        (None, Some(text)) => parse_fail_on(&policy, text)?,
         (None, None) => FailOn::High,
     };
     let mut paths = Vec::new();
@@ -291,46 +476,192 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         } else {
             policy.personal_data_labels.clone().into_iter().collect()
         },
+        known_rules,
+        no_ignore: args.no_ignore,
+        estate_rules,
     };
     let mut result = scan::run(&request, &rules, kb)?;
+    usage_error(
+        result
+            .unknown_suppressions
+            .iter()
+            .map(|u| {
+                format!(
+                    "{}:{}: suppression names unknown rule {:?}{}",
+                    u.path,
+                    u.line,
+                    u.name,
+                    vocabulary.hint(&u.name, false)
+                )
+            })
+            .collect(),
+    )?;
+    // Overrides name a rule by id (any case) or name, as everywhere else.
+    let overrides: std::collections::BTreeMap<&str, Severity> = policy
+        .severity
+        .iter()
+        .filter_map(|(key, severity)| {
+            find_rule(&all_rules, key).map(|r| (r.id.as_str(), *severity))
+        })
+        .collect();
     for finding in &mut result.findings {
-        if let Some(severity) = policy.severity.get(&finding.rule_id) {
+        if let Some(severity) = overrides.get(finding.rule_id.as_str()) {
             finding.severity = *severity;
         }
     }
-    let color = !args.no_color
-        && args.output.is_none()
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stdout().is_terminal();
-    let text = match args.format {
-        OutputFormat::Table => report::table::render(&result, kb, color, args.quiet),
+    let thresholds = Thresholds {
+        data_in_eu: policy.min_data_in_eu_percent,
+        eu_controlled: policy.min_eu_controlled_percent,
+    };
+    let (code, verdict) = verdict(&result, kb, fail_on, args.strict, thresholds);
+    // What is shown may be filtered; the verdict above counted everything.
+    if let Some(min) = args.min_severity {
+        let min = min_severity(min);
+        result.findings.retain(|f| f.severity >= min);
+    }
+    let color = match (args.no_color, args.color) {
+        (true, _) | (false, ColorChoice::Never) => false,
+        (false, ColorChoice::Always) => true,
+        (false, ColorChoice::Auto) => {
+            args.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let locator = report::sarif::Locator::new(&match &args.repo_root {
+        Some(root) => root.clone(),
+        None => report::sarif::repo_root(
+            args.paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .map_or(std::path::Path::new("."), |p| p.as_path()),
+        ),
+    });
+    let width = report::table::terminal_width(args.width);
+    let render = |format: OutputFormat, color: bool| match format {
+        OutputFormat::Table => {
+            let mut text = report::table::render(&result, kb, color, args.quiet, width);
+            if !args.quiet {
+                text.push_str(&verdict);
+                text.push('\n');
+            }
+            text
+        }
         OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
-        OutputFormat::Sarif => report::sarif::render(&result, &rules),
+        OutputFormat::Sarif => report::sarif::render(&result, &rules, &locator),
         OutputFormat::Github => report::sarif::render_github(&result),
     };
+    let extra = [
+        (&args.json_output, OutputFormat::Json),
+        (&args.sarif_output, OutputFormat::Sarif),
+        (&args.text_output, OutputFormat::Table),
+    ];
+    for (path, format) in extra {
+        if let Some(path) = path {
+            std::fs::write(path, render(format, false))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    let text = render(args.format, color);
+    let table = args.format == OutputFormat::Table;
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().write_all(text.as_bytes())?,
+        None => write_stdout(text.as_bytes())?,
+    }
+    if args.format == OutputFormat::Github
+        && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY")
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .with_context(|| format!("cannot write {}", summary.to_string_lossy()))?;
+        file.write_all(report::sarif::step_summary(&result, &verdict).as_bytes())?;
     }
     for e in &result.errors {
         eprintln!("error: {e}");
     }
-    if args.strict && !result.errors.is_empty() {
-        return Ok(ExitCode::from(EXIT_ERROR));
-    }
     for w in &result.suppression_warnings {
         eprintln!("warning: {}:{}: {}", w.path, w.line, w.message);
     }
-    let failing = threshold(fail_on).is_some_and(|t| {
-        result
+    if code != 0 && (!table || args.output.is_some()) {
+        eprintln!("{verdict}");
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// Estate shares below which the gate fails (`.sovscan.yaml`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Thresholds {
+    data_in_eu: Option<u32>,
+    eu_controlled: Option<u32>,
+}
+
+/// The exit code and the sentence that explains it (the last line of the table output).
+fn verdict(
+    result: &scan::ScanResult,
+    kb: &knowledge::KnowledgeBase,
+    fail_on: FailOn,
+    strict: bool,
+    thresholds: Thresholds,
+) -> (u8, String) {
+    if strict && !result.errors.is_empty() {
+        let n = plural(result.errors.len(), "input");
+        return (
+            EXIT_ERROR,
+            format!("{n} could not be read or parsed (--strict): exit 2"),
+        );
+    }
+    let mut reasons = Vec::new();
+    let threshold = threshold(fail_on);
+    if let Some(t) = threshold {
+        let failing = result
             .findings
             .iter()
-            .any(|f| !f.is_suppressed() && f.severity >= t)
-    });
-    Ok(if failing {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    })
+            .filter(|f| !f.is_suppressed() && f.severity >= t)
+            .count();
+        if failing > 0 {
+            reasons.push(format!("{} at or above {t}", plural(failing, "finding")));
+        }
+    }
+    if thresholds.data_in_eu.is_some() || thresholds.eu_controlled.is_some() {
+        let summary = report::summarize(result, kb);
+        let checks = [
+            (
+                "data in the EU/EEA",
+                summary.data_in_eu_percent,
+                thresholds.data_in_eu,
+                "min_data_in_eu_percent",
+            ),
+            (
+                "on EU-controlled providers",
+                summary.eu_controlled_percent,
+                thresholds.eu_controlled,
+                "min_eu_controlled_percent",
+            ),
+        ];
+        for (what, actual, minimum, key) in checks {
+            if let (Some(actual), Some(minimum)) = (actual, minimum)
+                && actual < minimum
+            {
+                reasons.push(format!("{actual}% {what}, below {key} {minimum}%"));
+            }
+        }
+    }
+    if !reasons.is_empty() {
+        return (EXIT_FINDINGS, format!("{}: exit 1", reasons.join("; ")));
+    }
+    match threshold {
+        Some(t) => (0, format!("no findings at or above {t}: exit 0")),
+        None => (0, "gate off (--fail-on never): exit 0".to_string()),
+    }
 }

@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files and folders (default `.`); `-` reads one document stream from stdin.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules, or show one.
     Rules {
         #[command(subcommand)]
@@ -49,8 +49,11 @@ pub enum RulesAction {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Fit the table to this many columns [default: the terminal's, or COLUMNS].
+        #[arg(long, value_name = "N")]
+        width: Option<u16>,
     },
     /// Print the rule reference as Markdown (the content of docs/rules.md).
     Docs {
@@ -85,6 +88,23 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colours when stdout is a terminal and `NO_COLOR` is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MinSeverity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FailOn {
     Critical,
     High,
@@ -110,13 +130,29 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Write the report to a file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the JSON report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub json_output: Option<PathBuf>,
+    /// Also write the SARIF report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub sarif_output: Option<PathBuf>,
+    /// Also write the table, without colours, to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub text_output: Option<PathBuf>,
+    /// Root that SARIF paths are relative to (`%SRCROOT%`) [default: the nearest folder with
+    /// `.git` above the first path].
+    #[arg(long, value_name = "DIR")]
+    pub repo_root: Option<PathBuf>,
+    /// Show only findings at or above this severity; the gate still follows --fail-on.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub min_severity: Option<MinSeverity>,
     /// Exit with 1 when a finding is at or above this severity [default: high].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub fail_on: Option<FailOn>,
     /// Only these rules: id, id prefix, name or category (repeatable, comma-separated).
     #[arg(long, value_delimiter = ',')]
@@ -134,7 +170,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Which locations and providers are allowed [default: eu].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub profile: Option<ProfileArg>,
     /// Settings file [default: the nearest .sovscan.yaml above the first path].
     #[arg(long, value_name = "FILE")]
@@ -142,9 +178,18 @@ pub struct ScanArgs {
     /// Region that region-agnostic templates are deployed to (repeatable).
     #[arg(long, value_name = "REGION")]
     pub deploy_region: Vec<String>,
-    /// No colours in the table output.
+    /// Colours in the table output.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No colours in the table output (same as --color never).
     #[arg(long)]
     pub no_color: bool,
+    /// Also scan files that .gitignore and .ignore files leave out (named paths always are).
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Fit the table to this many columns [default: the terminal's, or COLUMNS, or 160].
+    #[arg(long, value_name = "N")]
+    pub width: Option<u16>,
     /// Print findings only, no summary.
     #[arg(long, short)]
     pub quiet: bool,

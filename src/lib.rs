@@ -9,6 +9,7 @@ pub mod docs;
 pub mod engine;
 pub mod extract;
 pub mod finding;
+pub mod gate;
 pub mod knowledge;
 pub mod load;
 pub mod location;

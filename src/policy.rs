@@ -41,6 +41,12 @@ max_log_retention_days: 400
 # Report encryption with provider-managed keys (GDPR-002) under every profile, not only `strict`.
 require_customer_managed_keys: false
 
+# Fail the gate when the estate falls below these shares (0-100), computed from all resources
+# whatever rules are selected: located resources whose data stays in the EU/EEA, and
+# provider-tied resources on EU-controlled providers.
+# min_data_in_eu_percent: 90
+# min_eu_controlled_percent: 50
+
 # Paths to leave out (globs) and extra rule packs (folders of rule YAML files).
 exclude: []
 rules: []
@@ -49,7 +55,7 @@ rules: []
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "profile_any_case")]
     pub profile: Option<Profile>,
     #[serde(default)]
     pub fail_on: Option<String>,
@@ -61,7 +67,7 @@ pub struct Policy {
     pub select: Vec<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "severities_any_case")]
     pub severity: BTreeMap<String, Severity>,
     /// Longest log retention accepted by GDPR-006, in days (default 400).
     #[serde(default)]
@@ -69,6 +75,14 @@ pub struct Policy {
     /// Ask for customer-managed encryption keys (GDPR-002) under every profile.
     #[serde(default)]
     pub require_customer_managed_keys: bool,
+    /// The gate fails when less than this share (0–100) of located resources keeps its data
+    /// in the EU/EEA.
+    #[serde(default)]
+    pub min_data_in_eu_percent: Option<u32>,
+    /// The gate fails when less than this share (0–100) of provider-tied resources is on
+    /// EU-controlled providers.
+    #[serde(default)]
+    pub min_eu_controlled_percent: Option<u32>,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]
@@ -76,6 +90,38 @@ pub struct Policy {
     /// Where the policy was read from (relative rule paths resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// Names in the settings file follow the command line's rule: any letter case (`HIGH`, `EU`).
+fn profile_any_case<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Profile>, D::Error> {
+    let text = String::deserialize(d)?;
+    match text.to_ascii_lowercase().as_str() {
+        "eu" => Ok(Some(Profile::Eu)),
+        "adequacy" => Ok(Some(Profile::Adequacy)),
+        "strict" => Ok(Some(Profile::Strict)),
+        _ => Err(serde::de::Error::custom(format!(
+            "profile {text:?} is not one of eu, adequacy, strict"
+        ))),
+    }
+}
+
+fn severities_any_case<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Severity>, D::Error> {
+    let raw = BTreeMap::<String, String>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(rule, text)| {
+            Severity::ALL
+                .into_iter()
+                .find(|s| s.as_str().eq_ignore_ascii_case(&text))
+                .map(|s| (rule.clone(), s))
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "severity {text:?} of {rule} is not one of critical, high, medium, low, info"
+                    ))
+                })
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! rules, and return a report. No printing here; the caller renders the report.
 
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::engine::{self, Context, Profile, Rule};
@@ -23,6 +24,15 @@ pub struct ScanRequest {
     pub personal_data_labels: Vec<(String, String)>,
     pub max_log_retention_days: i64,
     pub require_customer_managed_keys: bool,
+    /// Every rule id and name that exists; when given, suppressions naming anything else are
+    /// reported in `unknown_suppressions`.
+    pub known_rules: Vec<String>,
+    /// Scan files that `.gitignore` and `.ignore` files leave out, too.
+    pub no_ignore: bool,
+    /// Rules left out by `--select`/`--ignore`: evaluated only so that the estate summary
+    /// (which provider each resource is tied to) describes every resource whatever the
+    /// selection; their findings are not reported.
+    pub estate_rules: Vec<Rule>,
 }
 
 impl Default for ScanRequest {
@@ -37,6 +47,9 @@ impl Default for ScanRequest {
             max_log_retention_days:
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
             require_customer_managed_keys: false,
+            known_rules: Vec::new(),
+            no_ignore: false,
+            estate_rules: Vec::new(),
         }
     }
 }
@@ -63,6 +76,19 @@ pub struct ScanResult {
     pub errors: Vec<LoadError>,
     pub findings: Vec<Finding>,
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
+    /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
+    pub unknown_suppressions: Vec<UnknownRuleName>,
+    /// Providers each resource is tied to by any rule's finding, keyed by (path, address):
+    /// a Kubernetes load balancer annotated for AWS is tied to AWS whatever rules were run.
+    pub provider_ties: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+/// A rule name written in a suppression that names no rule.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnknownRuleName {
+    pub path: String,
+    pub line: u32,
+    pub name: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +103,7 @@ pub fn run(
     kb: &KnowledgeBase,
 ) -> Result<ScanResult, ScanError> {
     let excludes = load::walk::build_excludes(&request.excludes)?;
-    let walk = load::walk::discover(&request.paths, &excludes);
+    let walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
 
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();
@@ -122,6 +148,17 @@ pub fn run(
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);
+    let estate_findings = engine::evaluate(&request.estate_rules, &ctx);
+    for f in findings.iter().chain(&estate_findings) {
+        if let Some(p) = &f.resource.provider {
+            result
+                .provider_ties
+                .entry((f.location.path.to_string(), f.resource.address.clone()))
+                .or_default()
+                .insert(p.clone());
+        }
+    }
+    drop(estate_findings);
     let mut sources = std::collections::HashMap::new();
     if let Some(bytes) = &request.stdin {
         sources.insert(
@@ -136,5 +173,59 @@ pub fn run(
         &crate::suppress::today(),
     );
     result.findings = findings;
+    if !request.known_rules.is_empty() {
+        result.unknown_suppressions = unknown_suppressions(request, &walk.files, &result.resources);
+    }
     Ok(result)
+}
+
+/// Inline and metadata suppressions that name a rule that does not exist.
+fn unknown_suppressions(
+    request: &ScanRequest,
+    files: &[PathBuf],
+    resources: &[Resource],
+) -> Vec<UnknownRuleName> {
+    use crate::suppress::{inline_rule_names, metadata_rule_names};
+    let known = |name: &str| {
+        name == "all"
+            || request
+                .known_rules
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(name))
+    };
+    let unknown = |path: &str, line: u32, name: String| UnknownRuleName {
+        path: path.to_string(),
+        line,
+        name,
+    };
+    let mut found: Vec<UnknownRuleName> = files
+        .par_iter()
+        .flat_map_iter(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let shown = path.display().to_string();
+            inline_rule_names(&text)
+                .into_iter()
+                .filter(|(_, name)| !known(name))
+                .map(|(line, name)| unknown(&shown, line, name))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if let Some(bytes) = &request.stdin {
+        let text = String::from_utf8_lossy(bytes);
+        for (line, name) in inline_rule_names(&text) {
+            if !known(&name) {
+                found.push(unknown("-", line, name));
+            }
+        }
+    }
+    for resource in resources {
+        for name in metadata_rule_names(resource) {
+            if !known(&name) {
+                found.push(unknown(&resource.path, resource.start().start_line, name));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
 }

@@ -152,6 +152,26 @@ fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Rule names written in the inline suppressions of a text, with their 1-based line.
+pub fn inline_rule_names(text: &str) -> Vec<(u32, String)> {
+    if !text.contains("sovscan:ignore") {
+        return Vec::new();
+    }
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| parse_directive(line).map(|d| (i, d)))
+        .flat_map(|(i, d)| {
+            let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            d.rules.into_iter().map(move |r| (line, r))
+        })
+        .collect()
+}
+
+/// Rule names in a resource's metadata suppression (`sovscan.dev/ignore`, `Metadata.sovscan`).
+pub fn metadata_rule_names(resource: &Resource) -> Vec<String> {
+    metadata_directive(resource).map_or_else(Vec::new, |(rules, _)| rules)
+}
+
 /// Marks suppressed findings and returns warnings about suppressions (missing reason, expired).
 /// `sources` maps a path to its text, for inline comments; paths not in it are read from disk.
 pub fn apply(

@@ -56,8 +56,10 @@ fn excluded(excludes: &GlobSet, path: &Path, root: &Path) -> bool {
             .is_ok_and(|rel| excludes.is_match(rel))
 }
 
-/// Lists the input files under `roots`. A file named explicitly is always returned.
-pub fn discover(roots: &[PathBuf], excludes: &GlobSet) -> Walk {
+/// Lists the input files under `roots`. A file or folder named explicitly is always scanned,
+/// even when `.gitignore` lists it; `honour_ignore_files: false` also scans the ignored files
+/// and folders found inside folders (`--no-ignore`).
+pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool) -> Walk {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     for root in roots {
@@ -71,9 +73,11 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet) -> Walk {
         }
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
-            .git_ignore(true)
+            .git_ignore(honour_ignore_files)
             .git_global(false)
-            .git_exclude(true)
+            .git_exclude(honour_ignore_files)
+            .ignore(honour_ignore_files)
+            .parents(honour_ignore_files)
             .require_git(false)
             .filter_entry(|entry| {
                 !(entry.file_type().is_some_and(|t| t.is_dir())

@@ -323,18 +323,63 @@ pub fn from_str_typed<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, T
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        // A syntax error (an unclosed `[`, a stray `:`) explains more than what the typed
+        // reader made of the tokens before it.
+        if let Err(syntax) = parse_stream(text) {
+            return TypedError {
+                line: u64::from(syntax.line),
+                column: u64::from(syntax.column),
+                reason: plain_reason(&syntax.reason),
+            };
+        }
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let text = e.to_string();
         TypedError {
             line,
             column,
-            reason: e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .to_string(),
+            reason: plain_reason(text.lines().next().unwrap_or("invalid YAML")),
         }
     })
+}
+
+/// A deserializer message in plain words: no second `error:` or position (the caller prints
+/// both once), no serde vocabulary.
+fn plain_reason(reason: &str) -> String {
+    let mut reason = reason.trim();
+    reason = reason.strip_prefix("error: ").unwrap_or(reason);
+    if let Some(rest) = reason.strip_prefix("line ")
+        && let Some((position, tail)) = rest.split_once(": ")
+        && position
+            .split(" column ")
+            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    {
+        reason = tail;
+    }
+    let replaced = match reason {
+        "externally tagged enum expected scalar or mapping" | "expected string scalar" => {
+            "expected a single value here, not a list or map"
+        }
+        "expected sequence start" => "expected a list here: [a, b], or lines starting with a dash",
+        "expected mapping start" => "expected `key: value` entries here",
+        r if r.starts_with("invalid i") || r.starts_with("invalid u") => {
+            "expected a whole number here"
+        }
+        r if r.starts_with("invalid f") => "expected a number here",
+        r if r.starts_with("invalid bool") => "expected true or false here",
+        _ => reason,
+    };
+    let mut plain = replaced.replace('`', "");
+    if let Some(rest) = plain.strip_prefix("unknown variant ")
+        && let Some((value, expected)) = rest.split_once(", expected one of ")
+    {
+        plain = format!("{value} is not one of {expected}");
+    }
+    if let Some(rest) = plain.strip_prefix("unknown field ")
+        && let Some((field, expected)) = rest.split_once(", expected one of ")
+    {
+        plain = format!("unknown key {field}; the keys are {expected}");
+    }
+    plain
 }
 
 /// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.

@@ -66,7 +66,6 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     for c in [Category::Residency, Category::Gdpr, Category::Hyperscaler] {
         summary.by_category.insert(c.as_str().into(), 0);
     }
-    let mut tied: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     let mut objectives = BTreeSet::new();
     for f in &active {
         *summary
@@ -78,11 +77,6 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
             .entry(f.category.as_str().into())
             .or_default() += 1;
         *summary.by_rule.entry(f.rule_id.clone()).or_default() += 1;
-        if let Some(p) = &f.resource.provider {
-            tied.entry((&f.location.path, &f.resource.address))
-                .or_default()
-                .insert(p.clone());
-        }
         // EU Cloud Sovereignty Framework objectives are cited as `EUCSF-SOV-<n>`.
         for r in &f.references {
             if let Some(objective) = r.strip_prefix("EUCSF-") {
@@ -102,8 +96,11 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
             .resources_by_format
             .entry(r.format.as_str().to_string())
             .or_default() += 1;
-        let mut providers: BTreeSet<String> = tied
-            .get(&(r.path.as_ref(), r.address.as_str()))
+        // Ties come from every rule's findings (the scan records them before any selection
+        // or display filter), so the estate reads the same whatever rules are shown.
+        let mut providers: BTreeSet<String> = result
+            .provider_ties
+            .get(&(r.path.to_string(), r.address.clone()))
             .cloned()
             .unwrap_or_default();
         if let Some(p) = &r.provider {

@@ -3,9 +3,10 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use crate::engine::Rule;
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::scan::ScanResult;
 
 fn level(severity: Severity) -> &'static str {
@@ -27,7 +28,105 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-fn rule_descriptor(rule: &Rule) -> Value {
+/// Where the rule reference lives; built-in rules link to their section.
+const RULES_DOC: &str = "https://github.com/sovscan/sovscan/blob/main/docs/rules.md";
+
+/// The repository root SARIF paths are relative to: `%SRCROOT%` is the nearest folder above
+/// `start` holding `.git`, else the working directory.
+pub fn repo_root(start: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = absolute(&cwd, start);
+    absolute
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map_or(cwd, Path::to_path_buf)
+}
+
+/// `path` made absolute against `cwd`, symlinks resolved when it exists, `.`/`..` removed.
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined = cwd.join(path);
+    if let Ok(real) = std::fs::canonicalize(&joined) {
+        return real;
+    }
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a path for a URI: everything but unreserved characters and `/`.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn slashes(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `file:///abs/path` (with a trailing slash for folders).
+fn file_uri(path: &Path, folder: bool) -> String {
+    let mut uri = format!("file:///{}", encode_path(&slashes(path)));
+    if folder && !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Turns report paths into SARIF artifact locations relative to the repository root.
+pub struct Locator {
+    cwd: PathBuf,
+    root: PathBuf,
+}
+
+impl Locator {
+    pub fn new(root: &Path) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = absolute(&cwd, root);
+        Locator { cwd, root }
+    }
+
+    /// `{"uri": "k8s/app.yaml", "uriBaseId": "%SRCROOT%"}`, or an absolute `file:` URI for a
+    /// file outside the root; `None` for stdin.
+    pub fn artifact(&self, path: &str) -> Option<Value> {
+        if path == "-" {
+            return None;
+        }
+        let absolute = absolute(&self.cwd, Path::new(path));
+        Some(match absolute.strip_prefix(&self.root) {
+            Ok(relative) => {
+                json!({"uri": encode_path(&slashes(relative)), "uriBaseId": "%SRCROOT%"})
+            }
+            Err(_) => json!({"uri": file_uri(&absolute, false)}),
+        })
+    }
+
+    fn root_uri(&self) -> String {
+        file_uri(&self.root, true)
+    }
+}
+
+fn rule_descriptor(rule: &Rule, builtin: bool) -> Value {
     let markdown = format!(
         "**{}**\n\n{}\n\n**How to fix**\n\n{}\n\nReferences: {}",
         rule.title,
@@ -35,7 +134,7 @@ fn rule_descriptor(rule: &Rule) -> Value {
         rule.fix.trim(),
         rule.references.join(", ")
     );
-    json!({
+    let mut descriptor = json!({
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
@@ -46,33 +145,54 @@ fn rule_descriptor(rule: &Rule) -> Value {
             "security-severity": security_severity(rule.severity),
             "tags": ["sovereignty", rule.category.as_str()],
         },
-    })
+    });
+    if builtin && let Some(obj) = descriptor.as_object_mut() {
+        obj.insert(
+            "helpUri".into(),
+            json!(format!("{RULES_DOC}#{}", rule.id.to_ascii_lowercase())),
+        );
+    }
+    descriptor
 }
 
-pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
+pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String {
     let used: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    // Built-in rules have a section in the rule reference; rule packs do not.
+    let shipped = crate::engine::builtin_rules().unwrap_or_default();
+    let builtin: std::collections::BTreeSet<(&str, &str)> = shipped
+        .iter()
+        .map(|r| (r.id.as_str(), r.source.as_str()))
+        .collect();
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let results: Vec<Value> = result
         .findings
         .iter()
         .map(|f| {
-            let mut r = json!({
-                "ruleId": f.rule_id,
-                "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
-                "level": level(f.severity),
-                "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.location.path.trim_start_matches("./")},
+            let mut location = json!({
+                "logicalLocations": [{"fullyQualifiedName": f.resource.address, "kind": "resource"}],
+            });
+            if let Some(artifact) = locator.artifact(&f.location.path)
+                && let Some(obj) = location.as_object_mut()
+            {
+                obj.insert(
+                    "physicalLocation".into(),
+                    json!({
+                        "artifactLocation": artifact,
                         "region": {
                             "startLine": f.location.start_line,
                             "startColumn": f.location.start_column,
                             "endLine": f.location.end_line,
                             "endColumn": f.location.end_column,
                         },
-                    },
-                    "logicalLocations": [{"fullyQualifiedName": f.resource.address, "kind": "resource"}],
-                }],
+                    }),
+                );
+            }
+            let mut r = json!({
+                "ruleId": f.rule_id,
+                "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
+                "locations": [location],
                 "partialFingerprints": {"sovscanFingerprint/v1": f.fingerprint},
                 "properties": {"security-severity": security_severity(f.severity), "field": f.location.field},
             });
@@ -87,6 +207,29 @@ pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
             r
         })
         .collect();
+    // Files that could not be read or parsed are the run's notifications, not results.
+    let notifications: Vec<Value> = result
+        .errors
+        .iter()
+        .map(|e| {
+            let mut n = json!({"level": "error", "message": {"text": e.reason}});
+            if let Some(artifact) = locator.artifact(&e.path)
+                && let Some(obj) = n.as_object_mut()
+            {
+                let mut physical = json!({"artifactLocation": artifact});
+                if e.line > 0
+                    && let Some(p) = physical.as_object_mut()
+                {
+                    p.insert(
+                        "region".into(),
+                        json!({"startLine": e.line, "startColumn": e.column.max(1)}),
+                    );
+                }
+                obj.insert("locations".into(), json!([{"physicalLocation": physical}]));
+            }
+            n
+        })
+        .collect();
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -95,8 +238,13 @@ pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
                 "name": "sovscan",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/sovscan/sovscan",
-                "rules": used.values().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+                "rules": used.values().map(|r| rule_descriptor(r, builtin.contains(&(r.id.as_str(), r.source.as_str())))).collect::<Vec<_>>(),
             }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": locator.root_uri()}},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
         }],
     });
@@ -105,22 +253,32 @@ pub fn render(result: &ScanResult, rules: &[Rule]) -> String {
     text
 }
 
-/// GitHub Actions workflow commands: one annotation per finding on the pull request diff.
+/// GitHub shows at most this many annotations of each level per step.
+pub const ANNOTATIONS_PER_LEVEL: usize = 10;
+
+fn annotation_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "notice",
+    }
+}
+
+/// GitHub Actions workflow commands: an annotation on the pull request diff for the first
+/// `ANNOTATIONS_PER_LEVEL` findings of each level (most severe first); the rest are counted in a
+/// closing line and listed by `step_summary`.
 pub fn render_github(result: &ScanResult) -> String {
     let escape = |s: &str| {
         s.replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     };
+    let (annotated, rest) = split_annotations(result);
     let mut out = String::new();
-    for f in result.findings.iter().filter(|f| !f.is_suppressed()) {
-        let kind = match f.severity {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low | Severity::Info => "notice",
-        };
+    for f in annotated {
         out.push_str(&format!(
-            "::{kind} file={},line={},col={},endLine={},endColumn={},title={} {}::{}\n",
+            "::{} file={},line={},col={},endLine={},endColumn={},title={} {}::{}\n",
+            annotation_level(f.severity),
             f.location.path,
             f.location.start_line,
             f.location.start_column,
@@ -129,6 +287,66 @@ pub fn render_github(result: &ScanResult) -> String {
             f.rule_id,
             f.rule_name,
             escape(&format!("{} Fix: {}", f.message, f.remediation))
+        ));
+    }
+    if !rest.is_empty() {
+        out.push_str(&format!(
+            "{} more findings are not annotated (GitHub shows {ANNOTATIONS_PER_LEVEL} per level); \
+             they are listed in the job summary\n",
+            rest.len()
+        ));
+    }
+    out
+}
+
+/// Unsuppressed findings split into those annotated and the rest, most severe first.
+fn split_annotations(result: &ScanResult) -> (Vec<&Finding>, Vec<&Finding>) {
+    let mut findings: Vec<&Finding> = result
+        .findings
+        .iter()
+        .filter(|f| !f.is_suppressed())
+        .collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let mut per_level: BTreeMap<&str, usize> = BTreeMap::new();
+    let (mut annotated, mut rest) = (Vec::new(), Vec::new());
+    for f in findings {
+        let n = per_level.entry(annotation_level(f.severity)).or_default();
+        *n += 1;
+        if *n <= ANNOTATIONS_PER_LEVEL {
+            annotated.push(f);
+        } else {
+            rest.push(f);
+        }
+    }
+    (annotated, rest)
+}
+
+/// Markdown for `$GITHUB_STEP_SUMMARY`: the verdict and the findings without an annotation.
+pub fn step_summary(result: &ScanResult, verdict: &str) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let (annotated, rest) = split_annotations(result);
+    let mut out = format!(
+        "## sovscan\n\n{verdict}\n\n{} findings annotated",
+        annotated.len()
+    );
+    if rest.is_empty() {
+        out.push_str(".\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "; {} more:\n\n| severity | rule | location | resource | finding |\n|---|---|---|---|---|\n",
+        rest.len()
+    ));
+    for f in rest {
+        out.push_str(&format!(
+            "| {} | {} {} | {}:{} | {} | {} |\n",
+            f.severity,
+            f.rule_id,
+            cell(&f.rule_name),
+            cell(&f.location.path),
+            f.location.start_line,
+            cell(&f.resource.address),
+            cell(&f.message)
         ));
     }
     out

@@ -22,19 +22,105 @@ fn severity_cell(severity: Severity, color: bool) -> Cell {
     })
 }
 
-fn new_table(color: bool) -> Table {
+/// Below this width findings are printed one block each instead of a table with five columns.
+pub const COMPACT_BELOW: u16 = 100;
+
+/// Width used when there is no terminal to measure and `COLUMNS` is not set.
+pub const DEFAULT_WIDTH: u16 = 160;
+
+/// The width to fit: `--width`, else `COLUMNS`, else the terminal's, else `DEFAULT_WIDTH`.
+pub fn terminal_width(flag: Option<u16>) -> u16 {
+    flag.or_else(|| {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+    })
+    .or_else(|| {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() {
+            Table::new().width()
+        } else {
+            None
+        }
+    })
+    .filter(|w| *w >= 20)
+    .unwrap_or(DEFAULT_WIDTH)
+}
+
+pub fn new_table(color: bool, width: u16) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(160);
-    if !color {
+        .set_width(width);
+    if color {
+        // The caller decided (`--color always` writes colours into a pipe too).
+        table.enforce_styling();
+    } else {
         table.force_no_tty();
     }
     table
 }
 
-pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool) -> String {
+/// Words of `text` in lines of at most `width` characters (a longer word gets its own line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// One block per finding, for narrow terminals: position, severity and rule on the first line,
+/// the resource and the message wrapped below.
+fn compact_findings(out: &mut String, findings: &[&Finding], color: bool, width: u16) {
+    const INDENT: &str = "    ";
+    let width = usize::from(width).saturating_sub(INDENT.len()).max(20);
+    for f in findings {
+        let severity = if color {
+            let code = match f.severity {
+                Severity::Critical => "35",
+                Severity::High => "31",
+                Severity::Medium => "33",
+                Severity::Low => "34",
+                Severity::Info => "90",
+            };
+            format!("\u{1b}[{code}m{}\u{1b}[0m", f.severity.as_str())
+        } else {
+            f.severity.as_str().to_string()
+        };
+        let _ = writeln!(
+            out,
+            "  {}:{} {severity} {} {}",
+            f.location.start_line, f.location.start_column, f.rule_id, f.rule_name
+        );
+        for line in wrap(&f.resource.address, width) {
+            let _ = writeln!(out, "{INDENT}{line}");
+        }
+        for line in wrap(&f.message, width) {
+            let _ = writeln!(out, "{INDENT}{line}");
+        }
+    }
+    out.push('\n');
+}
+
+pub fn render(
+    result: &ScanResult,
+    kb: &KnowledgeBase,
+    color: bool,
+    quiet: bool,
+    width: u16,
+) -> String {
     let mut out = String::new();
     let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
     for f in result.findings.iter().filter(|f| !f.is_suppressed()) {
@@ -45,7 +131,11 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
     }
     for (path, findings) in &by_file {
         let _ = writeln!(out, "{path}");
-        let mut table = new_table(color);
+        if width < COMPACT_BELOW {
+            compact_findings(&mut out, findings, color, width);
+            continue;
+        }
+        let mut table = new_table(color, width);
         table.set_header(vec!["line:col", "severity", "rule", "resource", "finding"]);
         for f in findings {
             table.add_row(vec![
@@ -60,13 +150,6 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
             ]);
         }
         let _ = writeln!(out, "{table}\n");
-    }
-    if !result.errors.is_empty() {
-        let _ = writeln!(out, "Errors ({}):", result.errors.len());
-        for e in &result.errors {
-            let _ = writeln!(out, "  {e}");
-        }
-        out.push('\n');
     }
     if quiet {
         return out;
@@ -89,7 +172,7 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
             summary.suppressed
         );
     }
-    let mut counts = new_table(color);
+    let mut counts = new_table(color, width);
     counts.set_header(vec![
         "findings", "critical", "high", "medium", "low", "info",
     ]);
@@ -115,7 +198,7 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
         counts.add_row(row);
     }
     let _ = writeln!(out, "{counts}");
-    let mut providers = new_table(color);
+    let mut providers = new_table(color, width);
     providers.set_header(vec!["provider", "controlled from", "resources"]);
     for p in &summary.resources_by_provider {
         providers.add_row(vec![
@@ -148,6 +231,28 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
             out,
             "Provider-tied resources on EU-controlled providers: {p}%"
         );
+    }
+    fit_lines(&out, width)
+}
+
+/// Wraps the plain sentences of the report (tables already fit) to the width.
+fn fit_lines(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let boxed = line.starts_with(['┌', '│', '╞', '├', '└', ' ']);
+        if boxed || line.chars().count() <= width {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        for (i, part) in wrap(line, width.saturating_sub(2)).iter().enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            out.push_str(part);
+            out.push('\n');
+        }
     }
     out
 }

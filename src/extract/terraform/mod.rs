@@ -2,6 +2,7 @@
 //! variables, locals and provider blocks are shared; plan JSON documents stand alone.
 
 mod module;
+mod overrides;
 pub mod plan;
 mod region;
 
@@ -87,9 +88,19 @@ pub fn extract(
     for docs in folders.values_mut() {
         docs.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let modules: BTreeMap<&str, Module> = folders
+    let merged: BTreeMap<String, Vec<std::borrow::Cow<'_, Document>>> = folders
+        .into_iter()
+        .map(|(folder, docs)| {
+            let merged = overrides::merge(&docs);
+            (folder, merged)
+        })
+        .collect();
+    let modules: BTreeMap<&str, Module> = merged
         .iter()
-        .map(|(folder, docs)| (folder.as_str(), Module::new(docs)))
+        .map(|(folder, docs)| {
+            let docs: Vec<&Document> = docs.iter().map(AsRef::as_ref).collect();
+            (folder.as_str(), Module::new(&docs))
+        })
         .collect();
     let called: BTreeSet<String> = modules
         .iter()

@@ -82,14 +82,20 @@ fn tfvars_rank(path: &str) -> (u8, String) {
         .next()
         .unwrap_or(path)
         .to_ascii_lowercase();
-    let rank = if name == "terraform.tfvars" {
+    let rank = if name == "terraform.tfvars" || name == "terraform.tfvars.json" {
         0
-    } else if name.ends_with(".auto.tfvars") {
+    } else if name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json") {
         1
     } else {
         2
     };
     (rank, name)
+}
+
+/// A variable values file (`*.tfvars`, `*.tfvars.json`).
+pub fn is_tfvars(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".tfvars") || lower.ends_with(".tfvars.json")
 }
 
 impl<'a> Module<'a> {
@@ -105,7 +111,7 @@ impl<'a> Module<'a> {
         };
         let mut tfvars_docs: Vec<&Document> = Vec::new();
         for doc in docs {
-            if doc.path.to_ascii_lowercase().ends_with(".tfvars") {
+            if is_tfvars(&doc.path) {
                 tfvars_docs.push(doc);
                 continue;
             }

@@ -64,6 +64,8 @@ impl Fact {
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
+/// - `created_if` (string): the resource is created only if a condition the scanner cannot
+///   decide holds (`count unknown: count = var.n`, `if IsProduction`); the note reaches reports.
 pub const FACTS: &[&str] = &[
     "encrypted",
     "kms_key",
@@ -81,7 +83,11 @@ pub const FACTS: &[&str] = &[
     "replica_regions",
     "storage_replication",
     "locations",
+    CREATED_IF,
 ];
+
+/// The fact naming an undecided condition on a resource's creation.
+pub const CREATED_IF: &str = "created_if";
 
 #[derive(Clone, Debug)]
 pub struct Resource {

@@ -59,6 +59,8 @@ pub struct ScanResult {
     pub files: usize,
     pub documents: usize,
     pub resources: Vec<Resource>,
+    /// Resources left out as never created (`count = 0`, empty `for_each`, false condition).
+    pub not_created: usize,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<LoadError>,
     pub findings: Vec<Finding>,
@@ -106,7 +108,9 @@ pub fn run(
         result.skipped.extend(outcome.skipped);
         result.errors.extend(outcome.error);
     }
-    result.resources = extract::extract_all(&documents, kb, &options);
+    let extracted = extract::extract(&documents, kb, &options);
+    result.resources = extracted.resources;
+    result.not_created = extracted.not_created;
     // Resources own what rules need; the parsed documents can go before evaluation.
     drop(documents);
     result.skipped.sort();

@@ -33,12 +33,25 @@ pub struct ExtractOptions {
     pub deploy_regions: Vec<String>,
 }
 
+/// The resources of every loaded document, and how many were left out as never created.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub resources: Vec<Resource>,
+    /// Resources a `count`, `for_each` or condition leaves out with the values the scan knows.
+    pub not_created: usize,
+}
+
 /// The resources of every loaded document.
 pub fn extract_all(
     documents: &[Document],
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Vec<Resource> {
+    extract(documents, kb, options).resources
+}
+
+/// The resources of every loaded document, with what was left out.
+pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
@@ -60,7 +73,8 @@ pub fn extract_all(
             .flat_map_iter(|d| aws_config::extract(d, kb)),
     );
     resources.extend(arm::extract(&of(Format::Arm), kb, options));
-    resources.extend(terraform::extract(&of(Format::Terraform), kb, options));
+    let terraform = terraform::extract(&of(Format::Terraform), kb, options);
+    resources.extend(terraform.resources);
     let plans = of(Format::TerraformPlan);
     resources.extend(
         plans
@@ -70,5 +84,8 @@ pub fn extract_all(
     );
     resources
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
-    resources
+    Extracted {
+        resources,
+        not_created: terraform.not_created,
+    }
 }

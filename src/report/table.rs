@@ -74,10 +74,15 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
     let summary = summarize(result, kb);
     let _ = writeln!(
         out,
-        "Scanned {} files, {} documents, {} resources ({} skipped, {} errors). Knowledge base {}.",
+        "Scanned {} files, {} documents, {} resources{} ({} skipped, {} errors). Knowledge base {}.",
         result.files,
         result.documents,
         result.resources.len(),
+        if result.not_created > 0 {
+            format!(", {} not created", result.not_created)
+        } else {
+            String::new()
+        },
         result.skipped.len(),
         result.errors.len(),
         kb.version

@@ -8,7 +8,7 @@ mod region;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use module::{Eval, Module, ModuleCall};
+use module::{EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
 use region::{CallContext, Resolver};
 
 use crate::extract::ExtractOptions;
@@ -16,8 +16,9 @@ use crate::extract::cloud::{self, ResourceSite, provider_local_name};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::expression_text;
 use crate::load::{Document, Format};
-use crate::model::{RegionFact, Resource, UnresolvedRegion};
-use crate::tree::Node;
+use crate::location::Location;
+use crate::model::{Fact, RegionFact, Resource, UnresolvedRegion};
+use crate::tree::{Node, Route, Value};
 pub use region::Resolution;
 
 /// Deepest chain of local module calls followed (root → child → grandchild …).
@@ -76,11 +77,7 @@ fn folder_of(path: &str) -> String {
 /// Resources of every Terraform module folder among the documents. A folder called by a
 /// scanned module through a local `source` is extracted once per call, with the caller's
 /// variable values and providers, and addressed `module.<call>.<type>.<name>`.
-pub fn extract(
-    documents: &[&Document],
-    kb: &KnowledgeBase,
-    options: &ExtractOptions,
-) -> Vec<Resource> {
+pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
     let mut folders: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
     for doc in documents {
         folders.entry(folder_of(&doc.path)).or_default().push(doc);
@@ -122,28 +119,55 @@ pub fn extract(
             depth: 0,
         })
         .collect();
-    let mut out = Vec::new();
+    let mut out = Extracted::default();
     while let Some(instance) = queue.pop_front() {
         let Some(module) = modules.get(instance.folder.as_str()) else {
             continue;
         };
         let mut resolver = Resolver::new(module, kb, instance.context.clone());
         for (index, block) in module.resources.iter().enumerate() {
-            let mut resource = cloud::build(
-                ResourceSite {
-                    format: Format::Terraform,
-                    path: &block.block.doc.path,
-                    document: block.block.doc.index,
-                    type_name: &block.type_name,
-                    name: &block.name,
-                    address: format!("{}{}.{}", instance.prefix, block.type_name, block.name),
-                    body: block.block.node,
-                    route: block.route.clone(),
-                },
-                kb,
-            );
-            apply_region(&mut resource, resolver.resolve(index), kb, options);
-            out.push(resource);
+            let build = |address: String| {
+                cloud::build(
+                    ResourceSite {
+                        format: Format::Terraform,
+                        path: &block.block.doc.path,
+                        document: block.block.doc.index,
+                        type_name: &block.type_name,
+                        name: &block.name,
+                        address,
+                        body: block.block.node,
+                        route: block.route.clone(),
+                    },
+                    kb,
+                )
+            };
+            let address = format!("{}{}.{}", instance.prefix, block.type_name, block.name);
+            match instances(module, block.block, &block.route, &instance.context.inputs) {
+                Instances::NotCreated => out.not_created += 1,
+                Instances::Single => {
+                    let mut resource = build(address);
+                    apply_region(&mut resource, resolver.resolve(index), kb, options);
+                    out.resources.push(resource);
+                }
+                Instances::Unknown { note, location } => {
+                    let mut resource = build(address);
+                    apply_region(&mut resource, resolver.resolve(index), kb, options);
+                    add_note(&mut resource, note, location);
+                    out.resources.push(resource);
+                }
+                Instances::Each(keys) => {
+                    for (key, inputs) in keys {
+                        let context = CallContext {
+                            inputs: with_each(&instance.context.inputs, inputs),
+                            providers: instance.context.providers.clone(),
+                        };
+                        let mut own = Resolver::new(module, kb, context);
+                        let mut resource = build(format!("{address}[\"{key}\"]"));
+                        apply_region(&mut resource, own.resolve(index), kb, options);
+                        out.resources.push(resource);
+                    }
+                }
+            }
         }
         if instance.depth >= MAX_MODULE_DEPTH {
             continue;
@@ -158,16 +182,163 @@ pub fn extract(
             else {
                 continue;
             };
-            let context = call_context(module, &mut resolver, &instance, call, child);
-            queue.push_back(Instance {
-                folder: target,
-                prefix: format!("{}module.{}.", instance.prefix, call.name),
-                context,
-                depth: instance.depth + 1,
-            });
+            let prefix = format!("{}module.{}", instance.prefix, call.name);
+            let calls: Vec<(String, Inputs)> =
+                match instances(module, call.block, &call.route, &instance.context.inputs) {
+                    Instances::NotCreated => {
+                        out.not_created += child.resources.len();
+                        continue;
+                    }
+                    Instances::Single | Instances::Unknown { .. } => {
+                        vec![(format!("{prefix}."), instance.context.inputs.clone())]
+                    }
+                    Instances::Each(keys) => keys
+                        .into_iter()
+                        .map(|(key, each)| {
+                            (
+                                format!("{prefix}[\"{key}\"]."),
+                                with_each(&instance.context.inputs, each),
+                            )
+                        })
+                        .collect(),
+                };
+            for (prefix, inputs) in calls {
+                let context = call_context(module, &mut resolver, &inputs, call, child);
+                queue.push_back(Instance {
+                    folder: target.clone(),
+                    prefix,
+                    context,
+                    depth: instance.depth + 1,
+                });
+            }
         }
     }
     out
+}
+
+/// The resources of the Terraform module folders, and what was left out.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub resources: Vec<Resource>,
+    /// Resources whose `count` is 0 or whose `for_each` is empty, in calls that are created.
+    pub not_created: usize,
+}
+
+/// How many instances of a resource or module call Terraform creates.
+enum Instances {
+    /// No `count` or `for_each`, or a count of one or more: scanned once.
+    Single,
+    /// `count` 0, `for_each` empty.
+    NotCreated,
+    /// `count`/`for_each` the scanner cannot evaluate: scanned once, with a note.
+    Unknown { note: String, location: Location },
+    /// `for_each` over known keys: the key and what `each` is for that instance.
+    Each(Vec<(String, Inputs)>),
+}
+
+fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inputs) -> Instances {
+    let doc = block.doc;
+    if let Some(count) = block.node.get("count") {
+        let at = route.key("count");
+        let known = module.value(doc, count, &at, inputs);
+        return match known.as_ref().and_then(|k| k.value.as_i64()) {
+            Some(n) if n <= 0 => Instances::NotCreated,
+            Some(_) => Instances::Single,
+            None => Instances::Unknown {
+                note: format!("count unknown: count = {}", written(count)),
+                location: block.location(&at),
+            },
+        };
+    }
+    let Some(each) = block.node.get("for_each") else {
+        return Instances::Single;
+    };
+    let at = route.key("for_each");
+    let unknown = || Instances::Unknown {
+        note: format!("count unknown: for_each = {}", written(each)),
+        location: block.location(&at),
+    };
+    let Some(known) = module.value(doc, each, &at, inputs) else {
+        return unknown();
+    };
+    let mut keys = Vec::new();
+    match &known.value.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                if keys.iter().any(|(k, _): &(String, Inputs)| *k == entry.key) {
+                    continue;
+                }
+                let mut each = Inputs::new();
+                each.insert(
+                    EACH_KEY.to_string(),
+                    Eval::Literal {
+                        value: entry.key.clone(),
+                        location: known.part_location(&Node::new(Value::Null, entry.key_span)),
+                    },
+                );
+                each.insert(EACH_VALUE.to_string(), part_eval(&known, &entry.value));
+                keys.push((entry.key.clone(), each));
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Some(key) = item.scalar_text() else {
+                    return unknown();
+                };
+                if keys.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let mut each = Inputs::new();
+                each.insert(EACH_KEY.to_string(), part_eval(&known, item));
+                each.insert(EACH_VALUE.to_string(), part_eval(&known, item));
+                keys.push((key, each));
+            }
+        }
+        _ => return unknown(),
+    }
+    if keys.is_empty() {
+        Instances::NotCreated
+    } else {
+        Instances::Each(keys)
+    }
+}
+
+/// A part of a known value as the evaluator's input.
+fn part_eval(known: &Known, part: &Node) -> Eval {
+    let location = known.part_location(part);
+    match part.scalar_text() {
+        Some(value) => Eval::Literal { value, location },
+        None if part.is_null() => Eval::Unset,
+        None => Eval::Collection {
+            value: part.clone(),
+            location,
+        },
+    }
+}
+
+fn with_each(inputs: &Inputs, each: Inputs) -> Inputs {
+    let mut all = inputs.clone();
+    all.extend(each);
+    all
+}
+
+/// The expression as written, for notes.
+fn written(node: &Node) -> String {
+    expression_text(node)
+        .map(str::to_string)
+        .or_else(|| node.scalar_text())
+        .unwrap_or_else(|| "a value that is not known".into())
+}
+
+/// Marks a resource as created only under a condition the scanner cannot decide.
+pub fn add_note(resource: &mut Resource, note: String, location: Location) {
+    resource.facts.insert(
+        crate::model::CREATED_IF.to_string(),
+        Fact {
+            value: Node::new(Value::Str(note), crate::tree::Span::default()),
+            location,
+        },
+    );
 }
 
 /// What a call passes to the called module: its arguments evaluated in the caller (a reference
@@ -175,7 +346,7 @@ pub fn extract(
 fn call_context(
     module: &Module<'_>,
     resolver: &mut Resolver<'_, '_>,
-    instance: &Instance,
+    inputs: &Inputs,
     call: &ModuleCall<'_>,
     child: &Module<'_>,
 ) -> CallContext {
@@ -185,12 +356,7 @@ fn call_context(
             continue;
         }
         let route = call.route.key(&entry.key);
-        let value = match module.eval(
-            call.block.doc,
-            &entry.value,
-            &route,
-            &instance.context.inputs,
-        ) {
+        let value = match module.eval(call.block.doc, &entry.value, &route, inputs) {
             Eval::Reference { address } => match resolver.resolve_address(&address) {
                 Some(Resolution::Region {
                     value, location, ..
@@ -203,6 +369,20 @@ fn call_context(
                     location: call.block.location(&route),
                 },
             },
+            // A list or map (`for_each` keys, a set of regions) is handed on whole.
+            Eval::Blocked { blocker, location } => {
+                match module.value(call.block.doc, &entry.value, &route, inputs) {
+                    Some(known)
+                        if !known.value.is_null() && known.value.scalar_text().is_none() =>
+                    {
+                        Eval::Collection {
+                            value: known.value,
+                            location: known.location,
+                        }
+                    }
+                    _ => Eval::Blocked { blocker, location },
+                }
+            }
             other => other,
         };
         context.inputs.insert(entry.key.clone(), value);

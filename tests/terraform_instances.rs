@@ -1,0 +1,123 @@
+//! Only what Terraform would create: `count`, `for_each` and module inputs decide which
+//! resources are scanned, and a `for_each` over regions gives one finding per instance.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+
+fn scan(dir: &str) -> serde_json::Value {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--format", "json", dir])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == rule)
+        .collect()
+}
+
+#[test]
+fn for_each_over_regions_gives_one_finding_per_instance_outside_the_eu() {
+    let report = scan("fixtures/RES-001/terraform-for-each");
+    let mut res: Vec<(String, String, u64)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap().to_string(),
+                f["resource"]["region"].as_str().unwrap().to_string(),
+                f["related"][0]["start_line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    res.sort();
+    assert_eq!(
+        res,
+        vec![
+            (
+                "aws_s3_bucket.this[\"ap\"]".into(),
+                "ap-southeast-1".into(),
+                6
+            ),
+            ("aws_s3_bucket.this[\"us\"]".into(), "us-east-1".into(), 5),
+            (
+                "google_storage_bucket.media[\"us\"]".into(),
+                "US-EAST1".into(),
+                26
+            ),
+        ]
+    );
+    // The EU instances are scanned too: five instances in all.
+    assert_eq!(report["scanned"]["resources"], 5);
+}
+
+#[test]
+fn never_created_resources_are_counted_not_reported() {
+    let report = scan("fixtures/RES-001/terraform-count");
+    assert_eq!(report["scanned"]["not_created"], 4);
+    let addresses: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    for phantom in ["off", "optional", "replica", "sized"] {
+        assert!(
+            !addresses.contains(&format!("aws_s3_bucket.{phantom}").as_str()),
+            "{phantom} is never created but reported"
+        );
+    }
+    let maybe = findings(&report, "RES-001")
+        .into_iter()
+        .find(|f| f["resource"]["address"] == "aws_s3_bucket.maybe")
+        .unwrap();
+    assert_eq!(
+        maybe["resource"]["note"],
+        "count unknown: count = var.enabled ? 1 : 0"
+    );
+
+    let modules = scan("tests/terraform_instances/module_create");
+    assert_eq!(modules["scanned"]["not_created"], 2);
+    assert_eq!(modules["scanned"]["resources"], 1);
+    let res: Vec<(&str, &str, u64)> = findings(&modules, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["path"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        res,
+        vec![(
+            "module.enabled.aws_s3_bucket.this",
+            "tests/terraform_instances/module_create/modules/bucket/main.tf",
+            10
+        )]
+    );
+}
+
+#[test]
+fn table_summary_counts_resources_not_created() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["scan", "fixtures/RES-001/terraform-count"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("2 resources, 4 not created ("),
+        "summary line: {text}"
+    );
+}

@@ -111,6 +111,7 @@ pub fn run(
     let extracted = extract::extract(&documents, kb, &options);
     result.resources = extracted.resources;
     result.not_created = extracted.not_created;
+    result.skipped.extend(extracted.skipped);
     // Resources own what rules need; the parsed documents can go before evaluation.
     drop(documents);
     result.skipped.sort();

@@ -121,3 +121,69 @@ fn table_summary_counts_resources_not_created() {
         "summary line: {text}"
     );
 }
+
+#[test]
+fn registry_modules_installed_by_terraform_init_are_scanned() {
+    let dir = std::env::temp_dir().join(format!("sovscan-installed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let installed = dir.join(".terraform/modules/bucket");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nmodule \"bucket\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n  create = true\n}\n\nmodule \"off\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n  create = false\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".terraform/modules/modules.json"),
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"bucket","Source":"registry.terraform.io/terraform-aws-modules/s3-bucket/aws","Version":"4.1.0","Dir":".terraform/modules/bucket"},{"Key":"off","Source":"registry.terraform.io/terraform-aws-modules/s3-bucket/aws","Version":"4.1.0","Dir":".terraform/modules/bucket"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        installed.join("main.tf"),
+        "variable \"create\" {\n  default = true\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  count = var.create ? 1 : 0\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    assert_eq!(report["scanned"]["skipped"], serde_json::json!([]));
+    assert_eq!(report["scanned"]["not_created"], 1);
+    let res: Vec<(&str, u64)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(res, vec![("module.bucket.aws_s3_bucket.this", 5)]);
+    assert!(
+        findings(&report, "RES-001")[0]["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(".terraform/modules/bucket/main.tf")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn modules_outside_the_scan_are_listed_with_their_locations_judged() {
+    let report = scan("fixtures/RES-001/terraform-registry-module");
+    let skipped: Vec<String> = report["scanned"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["path"].as_str().unwrap(),
+                s["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.starts_with(
+        "fixtures/RES-001/terraform-registry-module/main.tf:8 module \"bucket\" from terraform-google-modules/cloud-storage/google"
+    ) && s.ends_with("run terraform init or scan a plan")));
+    // A call that is never created is neither listed nor judged.
+    assert!(!skipped.iter().any(|s| s.contains("\"never\"")));
+}

@@ -39,6 +39,8 @@ pub struct Extracted {
     pub resources: Vec<Resource>,
     /// Resources a `count`, `for_each` or condition leaves out with the values the scan knows.
     pub not_created: usize,
+    /// Parts of the configuration that could not be read (module calls not in the scan).
+    pub skipped: Vec<crate::load::Skipped>,
 }
 
 /// The resources of every loaded document.
@@ -87,5 +89,6 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
     Extracted {
         resources,
         not_created: terraform.not_created,
+        skipped: terraform.unresolved.into_iter().collect(),
     }
 }

@@ -1,6 +1,7 @@
 //! Terraform into resources. The `*.tf` and `*.tfvars` files of one folder form a module whose
 //! variables, locals and provider blocks are shared; plan JSON documents stand alone.
 
+mod installed;
 mod module;
 mod overrides;
 pub mod plan;
@@ -15,7 +16,7 @@ use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::expression_text;
-use crate::load::{Document, Format};
+use crate::load::{Document, Format, Skipped};
 use crate::location::Location;
 use crate::model::{Fact, RegionFact, Resource, UnresolvedRegion};
 use crate::tree::{Node, Route, Value};
@@ -37,6 +38,10 @@ const META_ARGUMENTS: &[&str] = &[
 /// One instance of a module folder: the root, or a call of it with the caller's values.
 struct Instance {
     folder: String,
+    /// The root module folder the instance is deployed from, and its call key there (`a.b`,
+    /// empty for the root), as `.terraform/modules/modules.json` names installed modules.
+    root: String,
+    key: String,
     /// `module.a.module.b.` for a module called from a called module.
     prefix: String,
     context: CallContext,
@@ -78,8 +83,11 @@ fn folder_of(path: &str) -> String {
 /// scanned module through a local `source` is extracted once per call, with the caller's
 /// variable values and providers, and addressed `module.<call>.<type>.<name>`.
 pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
+    let scanned: BTreeSet<String> = documents.iter().map(|d| folder_of(&d.path)).collect();
+    let scanned_list: Vec<&str> = scanned.iter().map(String::as_str).collect();
+    let installed = installed::read(scanned.iter().map(String::as_str), &scanned_list);
     let mut folders: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
-    for doc in documents {
+    for doc in documents.iter().copied().chain(installed.documents.iter()) {
         folders.entry(folder_of(&doc.path)).or_default().push(doc);
     }
     for docs in folders.values_mut() {
@@ -99,7 +107,7 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
             (folder.as_str(), Module::new(&docs))
         })
         .collect();
-    let called: BTreeSet<String> = modules
+    let mut called: BTreeSet<String> = modules
         .iter()
         .flat_map(|(folder, m)| {
             m.calls
@@ -109,11 +117,14 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
                 .collect::<Vec<_>>()
         })
         .collect();
+    called.extend(installed.dirs.values().cloned());
     let mut queue: VecDeque<Instance> = modules
         .keys()
         .filter(|f| !called.contains(**f))
         .map(|f| Instance {
             folder: (*f).to_string(),
+            root: (*f).to_string(),
+            key: String::new(),
             prefix: String::new(),
             context: CallContext::default(),
             depth: 0,
@@ -173,20 +184,26 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
             continue;
         }
         for call in &module.calls {
-            let Some(target) = local_target(&instance.folder, &call.source) else {
-                continue;
+            let key = if instance.key.is_empty() {
+                call.name.clone()
+            } else {
+                format!("{}.{}", instance.key, call.name)
             };
-            let Some(child) = modules
-                .get(target.as_str())
-                .filter(|_| target != instance.folder)
-            else {
-                continue;
-            };
+            let target = local_target(&instance.folder, &call.source)
+                .filter(|t| modules.contains_key(t.as_str()))
+                .or_else(|| {
+                    installed
+                        .dirs
+                        .get(&(instance.root.clone(), key.clone()))
+                        .cloned()
+                })
+                .filter(|t| *t != instance.folder);
+            let child = target.as_deref().and_then(|t| modules.get(t));
             let prefix = format!("{}module.{}", instance.prefix, call.name);
             let calls: Vec<(String, Inputs)> =
                 match instances(module, call.block, &call.route, &instance.context.inputs) {
                     Instances::NotCreated => {
-                        out.not_created += child.resources.len();
+                        out.not_created += child.map_or(0, |c| c.resources.len());
                         continue;
                     }
                     Instances::Single | Instances::Unknown { .. } => {
@@ -202,10 +219,20 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
                         })
                         .collect(),
                 };
+            let (Some(target), Some(child)) = (target, child) else {
+                out.unresolved.insert(unresolved_call(call));
+                for (prefix, inputs) in calls {
+                    out.resources
+                        .extend(call_locations(module, call, &prefix, &inputs, kb, options));
+                }
+                continue;
+            };
             for (prefix, inputs) in calls {
                 let context = call_context(module, &mut resolver, &inputs, call, child);
                 queue.push_back(Instance {
                     folder: target.clone(),
+                    root: instance.root.clone(),
+                    key: key.clone(),
                     prefix,
                     context,
                     depth: instance.depth + 1,
@@ -222,6 +249,115 @@ pub struct Extracted {
     pub resources: Vec<Resource>,
     /// Resources whose `count` is 0 or whose `for_each` is empty, in calls that are created.
     pub not_created: usize,
+    /// Module calls whose source is not among the scanned or installed folders.
+    pub unresolved: BTreeSet<Skipped>,
+}
+
+/// Arguments of a module call named like a location: judged where they are written when the
+/// module itself cannot be read.
+fn is_location_argument(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "region",
+        "regions",
+        "location",
+        "locations",
+        "zone",
+        "zones",
+        "availability_zones",
+        "azs",
+        "default_region",
+    ];
+    NAMES.contains(&name)
+        || ["_region", "_regions", "_location", "_locations"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+}
+
+/// The skip entry of a module call that cannot be followed.
+fn unresolved_call(call: &ModuleCall<'_>) -> Skipped {
+    let line = call.block.node.span.start.line;
+    let remote = local_target("", &call.source).is_none();
+    Skipped {
+        path: format!("{}:{line}", call.block.doc.path),
+        reason: if remote {
+            format!(
+                "module \"{}\" from {} is not in the scanned files: run terraform init or scan a plan",
+                call.name, call.source
+            )
+        } else {
+            format!(
+                "module \"{}\" from {} is not in the scanned files: scan that folder too, or a plan",
+                call.name, call.source
+            )
+        },
+    }
+}
+
+/// A module call that cannot be followed, seen from its arguments: one resource per literal
+/// location it passes (`region = "us-central1"`), located at that argument.
+fn call_locations(
+    module: &Module<'_>,
+    call: &ModuleCall<'_>,
+    prefix: &str,
+    inputs: &Inputs,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let doc = call.block.doc;
+    let address = prefix.trim_end_matches('.');
+    for entry in call.block.node.entries() {
+        if !is_location_argument(&entry.key) {
+            continue;
+        }
+        let route = call.route.key(&entry.key);
+        let mut values: Vec<(String, Location, String)> = Vec::new();
+        match module.eval(doc, &entry.value, &route, inputs) {
+            Eval::Literal { value, location } => {
+                values.push((value, location, format!("{address}.{}", entry.key)));
+            }
+            _ => {
+                if let Some(known) = module.value(doc, &entry.value, &route, inputs) {
+                    for (i, item) in known.value.items().iter().enumerate() {
+                        if let Some(value) = item.scalar_text() {
+                            values.push((
+                                value,
+                                known.part_location(item),
+                                format!("{address}.{}[{i}]", entry.key),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (value, location, address) in values {
+            let mut resource = cloud::build(
+                ResourceSite {
+                    format: Format::Terraform,
+                    path: &doc.path,
+                    document: doc.index,
+                    type_name: "module",
+                    name: &call.name,
+                    address,
+                    body: call.block.node,
+                    route: call.route.clone(),
+                },
+                kb,
+            );
+            apply_region(
+                &mut resource,
+                Resolution::Region {
+                    value,
+                    location,
+                    inherited: false,
+                },
+                kb,
+                options,
+            );
+            out.push(resource);
+        }
+    }
+    out
 }
 
 /// How many instances of a resource or module call Terraform creates.

@@ -161,4 +161,15 @@ impl Resource {
     pub fn fact(&self, name: &str) -> Option<&Fact> {
         self.facts.get(name)
     }
+
+    /// Marks the resource as created only if a condition the scan cannot decide holds.
+    pub fn note_created_if(&mut self, note: String, location: Location) {
+        self.facts.insert(
+            CREATED_IF.to_string(),
+            Fact {
+                value: Node::new(crate::tree::Value::Str(note), crate::tree::Span::default()),
+                location,
+            },
+        );
+    }
 }

@@ -187,3 +187,25 @@ fn modules_outside_the_scan_are_listed_with_their_locations_judged() {
     // A call that is never created is neither listed nor judged.
     assert!(!skipped.iter().any(|s| s.contains("\"never\"")));
 }
+
+#[test]
+fn template_conditions_that_are_false_drop_their_resources() {
+    let cfn = scan("fixtures/HYP-001/cloudformation-conditions");
+    assert_eq!(cfn["scanned"]["not_created"], 2);
+    let notes: Vec<(&str, Option<&str>)> = findings(&cfn, "HYP-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["note"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        vec![("DevBucket", None), ("TeamBucket", Some("if OwnedByTeam"))]
+    );
+    let arm = scan("fixtures/HYP-001/arm-condition");
+    assert_eq!(arm["scanned"]["not_created"], 1);
+    assert_eq!(arm["scanned"]["resources"], 2);
+}

@@ -62,19 +62,25 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
         .filter(|d| d.format == Format::Kubernetes)
         .flat_map_iter(|d| kubernetes::extract(d, kb))
         .collect();
-    resources.par_extend(
-        documents
-            .par_iter()
-            .filter(|d| d.format == Format::Cloudformation)
-            .flat_map_iter(|d| cloudformation::extract(d, kb, options)),
-    );
+    let templates: Vec<(Vec<Resource>, usize)> = documents
+        .par_iter()
+        .filter(|d| d.format == Format::Cloudformation)
+        .map(|d| cloudformation::extract_counted(d, kb, options))
+        .collect();
+    let mut not_created = 0;
+    for (found, left_out) in templates {
+        resources.extend(found);
+        not_created += left_out;
+    }
     resources.par_extend(
         documents
             .par_iter()
             .filter(|d| d.format == Format::AwsConfig)
             .flat_map_iter(|d| aws_config::extract(d, kb)),
     );
-    resources.extend(arm::extract(&of(Format::Arm), kb, options));
+    let (arm_resources, arm_not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
+    resources.extend(arm_resources);
+    not_created += arm_not_created;
     let terraform = terraform::extract(&of(Format::Terraform), kb, options);
     resources.extend(terraform.resources);
     let plans = of(Format::TerraformPlan);
@@ -88,7 +94,7 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     Extracted {
         resources,
-        not_created: terraform.not_created,
+        not_created: not_created + terraform.not_created,
         skipped: terraform.unresolved.into_iter().collect(),
     }
 }

@@ -18,7 +18,7 @@ use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::expression_text;
 use crate::load::{Document, Format, Skipped};
 use crate::location::Location;
-use crate::model::{Fact, RegionFact, Resource, UnresolvedRegion};
+use crate::model::{RegionFact, Resource, UnresolvedRegion};
 use crate::tree::{Node, Route, Value};
 pub use region::Resolution;
 
@@ -163,7 +163,7 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
                 Instances::Unknown { note, location } => {
                     let mut resource = build(address);
                     apply_region(&mut resource, resolver.resolve(index), kb, options);
-                    add_note(&mut resource, note, location);
+                    resource.note_created_if(note, location);
                     out.resources.push(resource);
                 }
                 Instances::Each(keys) => {
@@ -464,17 +464,6 @@ fn written(node: &Node) -> String {
         .map(str::to_string)
         .or_else(|| node.scalar_text())
         .unwrap_or_else(|| "a value that is not known".into())
-}
-
-/// Marks a resource as created only under a condition the scanner cannot decide.
-pub fn add_note(resource: &mut Resource, note: String, location: Location) {
-    resource.facts.insert(
-        crate::model::CREATED_IF.to_string(),
-        Fact {
-            value: Node::new(Value::Str(note), crate::tree::Span::default()),
-            location,
-        },
-    );
 }
 
 /// What a call passes to the called module: its arguments evaluated in the caller (a reference

@@ -139,6 +139,11 @@ pub struct ScanArgs {
     /// Region that region-agnostic templates are deployed to (repeatable).
     #[arg(long, value_name = "REGION")]
     pub deploy_region: Vec<String>,
+    /// Terraform variable file applied to every root module, as `terraform plan -var-file`
+    /// (repeatable, later files win). Without it, each `*.tfvars` other than
+    /// `terraform.tfvars` and `*.auto.tfvars` is scanned as an environment of its own.
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
     /// No colours in the table output.
     #[arg(long)]
     pub no_color: bool,

@@ -164,6 +164,10 @@ impl Resource {
 
     /// Marks the resource as created only if a condition the scan cannot decide holds.
     pub fn note_created_if(&mut self, note: String, location: Location) {
+        let note = match self.fact(CREATED_IF).and_then(|f| f.value.as_str()) {
+            Some(before) => format!("{before}; {note}"),
+            None => note,
+        };
         self.facts.insert(
             CREATED_IF.to_string(),
             Fact {

@@ -20,6 +20,8 @@ pub struct ScanRequest {
     pub excludes: Vec<String>,
     pub profile: Profile,
     pub deploy_regions: Vec<String>,
+    /// Terraform variable files (`--var-file`), in the order given.
+    pub var_files: Vec<PathBuf>,
     pub personal_data_labels: Vec<(String, String)>,
     pub max_log_retention_days: i64,
     pub require_customer_managed_keys: bool,
@@ -33,6 +35,7 @@ impl Default for ScanRequest {
             excludes: Vec::new(),
             profile: Profile::Eu,
             deploy_regions: Vec::new(),
+            var_files: Vec::new(),
             personal_data_labels: default_personal_data_labels(),
             max_log_retention_days:
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
@@ -100,6 +103,11 @@ pub fn run(
     }
     let options = ExtractOptions {
         deploy_regions: request.deploy_regions.clone(),
+        var_files: request
+            .var_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
     };
     let mut documents = Vec::new();
     for outcome in outcomes {

@@ -209,3 +209,62 @@ fn template_conditions_that_are_false_drop_their_resources() {
     assert_eq!(arm["scanned"]["not_created"], 1);
     assert_eq!(arm["scanned"]["resources"], 2);
 }
+
+#[test]
+fn each_tfvars_file_is_an_environment_and_var_file_picks_one() {
+    let dir = "fixtures/RES-001/terraform-environments";
+    let report = scan(dir);
+    let res: Vec<(&str, &str, &str)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["region"].as_str().unwrap(),
+                f["resource"]["note"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        res,
+        vec![(
+            "aws_s3_bucket.data",
+            "us-east-1",
+            "in environment dev.tfvars"
+        )]
+    );
+    let table = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["scan", dir])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(table.stdout)
+            .unwrap()
+            .contains("(in environment dev.tfvars)")
+    );
+
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--format", "json", "--var-file"])
+        .arg(format!("{dir}/prod.tfvars"))
+        .arg(dir)
+        .output()
+        .unwrap();
+    let prod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(findings(&prod, "RES-001").is_empty());
+    assert_eq!(prod["scanned"]["resources"], 2);
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--format", "json", "--var-file"])
+        .arg(format!("{dir}/dev.tfvars"))
+        .arg(dir)
+        .output()
+        .unwrap();
+    let dev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&dev, "RES-001").len(), 1);
+    assert_eq!(dev["scanned"]["not_created"], 1);
+}

@@ -198,6 +198,7 @@ mod tests {
         let kb = crate::knowledge::get().unwrap();
         let options = ExtractOptions {
             deploy_regions: deploy.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         };
         outcome
             .documents

@@ -31,6 +31,10 @@ use crate::model::Resource;
 pub struct ExtractOptions {
     /// Regions that region-agnostic templates are deployed to (`--deploy-region`).
     pub deploy_regions: Vec<String>,
+    /// Terraform variable files given with `--var-file`, applied to every root module in
+    /// order; without them each `*.tfvars` other than `terraform.tfvars`/`*.auto.tfvars` is
+    /// an environment of its own.
+    pub var_files: Vec<String>,
 }
 
 /// The resources of every loaded document, and how many were left out as never created.

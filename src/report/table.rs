@@ -55,7 +55,10 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, color: bool, quiet: bool)
                 )),
                 severity_cell(f.severity, color),
                 Cell::new(format!("{}\n{}", f.rule_id, f.rule_name)),
-                Cell::new(&f.resource.address),
+                Cell::new(match &f.resource.note {
+                    Some(note) => format!("{}\n({note})", f.resource.address),
+                    None => f.resource.address.clone(),
+                }),
                 Cell::new(&f.message),
             ]);
         }

@@ -118,129 +118,237 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
         })
         .collect();
     called.extend(installed.dirs.values().cloned());
-    let mut queue: VecDeque<Instance> = modules
+    let roots: Vec<&str> = modules
         .keys()
-        .filter(|f| !called.contains(**f))
-        .map(|f| Instance {
-            folder: (*f).to_string(),
-            root: (*f).to_string(),
+        .copied()
+        .filter(|f| !called.contains(*f))
+        .collect();
+    let var_files: Vec<Document> = options
+        .var_files
+        .iter()
+        .flat_map(|p| crate::load::load_file(std::path::Path::new(p)).documents)
+        .collect();
+    let walker = Walker {
+        modules: &modules,
+        installed: &installed,
+        kb,
+        options,
+    };
+    let mut out = Extracted::default();
+    for root in roots {
+        let Some(module) = modules.get(root) else {
+            continue;
+        };
+        let docs: Vec<&Document> = merged
+            .get(root)
+            .map(|d| d.iter().map(AsRef::as_ref).collect())
+            .unwrap_or_default();
+        if !var_files.is_empty() {
+            // `--var-file` as in `terraform plan -var-file`: those values, in order.
+            let mut given = Module::new(&docs);
+            for file in &var_files {
+                given.add_values(file);
+            }
+            walker.run(root, &given, &mut out);
+        } else if module.environments.is_empty() {
+            walker.run(root, module, &mut out);
+        } else {
+            let mut runs = Vec::new();
+            for env in &module.environments {
+                let mut deployed = Module::new(&docs);
+                deployed.add_values(env);
+                let mut one = Extracted::default();
+                walker.run(root, &deployed, &mut one);
+                let name = env.path.rsplit(['/', '\\']).next().unwrap_or(&env.path);
+                runs.push((name.to_string(), one));
+            }
+            merge_environments(runs, &mut out);
+        }
+    }
+    out
+}
+
+/// What every root module instance reads: the scanned and installed module folders.
+struct Walker<'w, 'a> {
+    modules: &'w BTreeMap<&'w str, Module<'a>>,
+    installed: &'w installed::Installed,
+    kb: &'w KnowledgeBase,
+    options: &'w ExtractOptions,
+}
+
+impl Walker<'_, '_> {
+    /// The resources of one root module and every module it calls, into `out`.
+    fn run(&self, root: &str, root_module: &Module<'_>, out: &mut Extracted) {
+        let (modules, installed, kb, options) =
+            (self.modules, self.installed, self.kb, self.options);
+        let mut queue: VecDeque<Instance> = VecDeque::new();
+        queue.push_back(Instance {
+            folder: root.to_string(),
+            root: root.to_string(),
             key: String::new(),
             prefix: String::new(),
             context: CallContext::default(),
             depth: 0,
-        })
-        .collect();
-    let mut out = Extracted::default();
-    while let Some(instance) = queue.pop_front() {
-        let Some(module) = modules.get(instance.folder.as_str()) else {
-            continue;
-        };
-        let mut resolver = Resolver::new(module, kb, instance.context.clone());
-        for (index, block) in module.resources.iter().enumerate() {
-            let build = |address: String| {
-                cloud::build(
-                    ResourceSite {
-                        format: Format::Terraform,
-                        path: &block.block.doc.path,
-                        document: block.block.doc.index,
-                        type_name: &block.type_name,
-                        name: &block.name,
-                        address,
-                        body: block.block.node,
-                        route: block.route.clone(),
-                    },
-                    kb,
-                )
+        });
+        while let Some(instance) = queue.pop_front() {
+            let module: &Module<'_> = if instance.depth == 0 {
+                root_module
+            } else {
+                match modules.get(instance.folder.as_str()) {
+                    Some(module) => module,
+                    None => continue,
+                }
             };
-            let address = format!("{}{}.{}", instance.prefix, block.type_name, block.name);
-            match instances(module, block.block, &block.route, &instance.context.inputs) {
-                Instances::NotCreated => out.not_created += 1,
-                Instances::Single => {
-                    let mut resource = build(address);
-                    apply_region(&mut resource, resolver.resolve(index), kb, options);
-                    out.resources.push(resource);
-                }
-                Instances::Unknown { note, location } => {
-                    let mut resource = build(address);
-                    apply_region(&mut resource, resolver.resolve(index), kb, options);
-                    resource.note_created_if(note, location);
-                    out.resources.push(resource);
-                }
-                Instances::Each(keys) => {
-                    for (key, inputs) in keys {
-                        let context = CallContext {
-                            inputs: with_each(&instance.context.inputs, inputs),
-                            providers: instance.context.providers.clone(),
-                        };
-                        let mut own = Resolver::new(module, kb, context);
-                        let mut resource = build(format!("{address}[\"{key}\"]"));
-                        apply_region(&mut resource, own.resolve(index), kb, options);
+            let mut resolver = Resolver::new(module, kb, instance.context.clone());
+            for (index, block) in module.resources.iter().enumerate() {
+                let build = |address: String| {
+                    cloud::build(
+                        ResourceSite {
+                            format: Format::Terraform,
+                            path: &block.block.doc.path,
+                            document: block.block.doc.index,
+                            type_name: &block.type_name,
+                            name: &block.name,
+                            address,
+                            body: block.block.node,
+                            route: block.route.clone(),
+                        },
+                        kb,
+                    )
+                };
+                let address = format!("{}{}.{}", instance.prefix, block.type_name, block.name);
+                match instances(module, block.block, &block.route, &instance.context.inputs) {
+                    Instances::NotCreated => out.not_created += 1,
+                    Instances::Single => {
+                        let mut resource = build(address);
+                        apply_region(&mut resource, resolver.resolve(index), kb, options);
                         out.resources.push(resource);
+                    }
+                    Instances::Unknown { note, location } => {
+                        let mut resource = build(address);
+                        apply_region(&mut resource, resolver.resolve(index), kb, options);
+                        resource.note_created_if(note, location);
+                        out.resources.push(resource);
+                    }
+                    Instances::Each(keys) => {
+                        for (key, inputs) in keys {
+                            let context = CallContext {
+                                inputs: with_each(&instance.context.inputs, inputs),
+                                providers: instance.context.providers.clone(),
+                            };
+                            let mut own = Resolver::new(module, kb, context);
+                            let mut resource = build(format!("{address}[\"{key}\"]"));
+                            apply_region(&mut resource, own.resolve(index), kb, options);
+                            out.resources.push(resource);
+                        }
                     }
                 }
             }
-        }
-        if instance.depth >= MAX_MODULE_DEPTH {
-            continue;
-        }
-        for call in &module.calls {
-            let key = if instance.key.is_empty() {
-                call.name.clone()
-            } else {
-                format!("{}.{}", instance.key, call.name)
-            };
-            let target = local_target(&instance.folder, &call.source)
-                .filter(|t| modules.contains_key(t.as_str()))
-                .or_else(|| {
-                    installed
-                        .dirs
-                        .get(&(instance.root.clone(), key.clone()))
-                        .cloned()
-                })
-                .filter(|t| *t != instance.folder);
-            let child = target.as_deref().and_then(|t| modules.get(t));
-            let prefix = format!("{}module.{}", instance.prefix, call.name);
-            let calls: Vec<(String, Inputs)> =
-                match instances(module, call.block, &call.route, &instance.context.inputs) {
-                    Instances::NotCreated => {
-                        out.not_created += child.map_or(0, |c| c.resources.len());
-                        continue;
-                    }
-                    Instances::Single | Instances::Unknown { .. } => {
-                        vec![(format!("{prefix}."), instance.context.inputs.clone())]
-                    }
-                    Instances::Each(keys) => keys
-                        .into_iter()
-                        .map(|(key, each)| {
-                            (
-                                format!("{prefix}[\"{key}\"]."),
-                                with_each(&instance.context.inputs, each),
-                            )
-                        })
-                        .collect(),
-                };
-            let (Some(target), Some(child)) = (target, child) else {
-                out.unresolved.insert(unresolved_call(call));
-                for (prefix, inputs) in calls {
-                    out.resources
-                        .extend(call_locations(module, call, &prefix, &inputs, kb, options));
-                }
+            if instance.depth >= MAX_MODULE_DEPTH {
                 continue;
-            };
-            for (prefix, inputs) in calls {
-                let context = call_context(module, &mut resolver, &inputs, call, child);
-                queue.push_back(Instance {
-                    folder: target.clone(),
-                    root: instance.root.clone(),
-                    key: key.clone(),
-                    prefix,
-                    context,
-                    depth: instance.depth + 1,
-                });
+            }
+            for call in &module.calls {
+                let key = if instance.key.is_empty() {
+                    call.name.clone()
+                } else {
+                    format!("{}.{}", instance.key, call.name)
+                };
+                let target = local_target(&instance.folder, &call.source)
+                    .filter(|t| modules.contains_key(t.as_str()))
+                    .or_else(|| {
+                        installed
+                            .dirs
+                            .get(&(instance.root.clone(), key.clone()))
+                            .cloned()
+                    })
+                    .filter(|t| *t != instance.folder);
+                let child = target.as_deref().and_then(|t| modules.get(t));
+                let prefix = format!("{}module.{}", instance.prefix, call.name);
+                let calls: Vec<(String, Inputs)> =
+                    match instances(module, call.block, &call.route, &instance.context.inputs) {
+                        Instances::NotCreated => {
+                            out.not_created += child.map_or(0, |c| c.resources.len());
+                            continue;
+                        }
+                        Instances::Single | Instances::Unknown { .. } => {
+                            vec![(format!("{prefix}."), instance.context.inputs.clone())]
+                        }
+                        Instances::Each(keys) => keys
+                            .into_iter()
+                            .map(|(key, each)| {
+                                (
+                                    format!("{prefix}[\"{key}\"]."),
+                                    with_each(&instance.context.inputs, each),
+                                )
+                            })
+                            .collect(),
+                    };
+                let (Some(target), Some(child)) = (target, child) else {
+                    out.unresolved.insert(unresolved_call(call));
+                    for (prefix, inputs) in calls {
+                        out.resources
+                            .extend(call_locations(module, call, &prefix, &inputs, kb, options));
+                    }
+                    continue;
+                };
+                for (prefix, inputs) in calls {
+                    let context = call_context(module, &mut resolver, &inputs, call, child);
+                    queue.push_back(Instance {
+                        folder: target.clone(),
+                        root: instance.root.clone(),
+                        key: key.clone(),
+                        prefix,
+                        context,
+                        depth: instance.depth + 1,
+                    });
+                }
             }
         }
     }
-    out
+}
+
+/// One root module evaluated once per environment: a resource found alike in every
+/// environment is kept once; one found in some only is kept with the environments named.
+fn merge_environments(runs: Vec<(String, Extracted)>, out: &mut Extracted) {
+    let total = runs.len();
+    let mut seen: Vec<(Resource, Vec<String>)> = Vec::new();
+    let mut not_created = usize::MAX;
+    for (env, run) in runs {
+        not_created = not_created.min(run.not_created);
+        out.unresolved.extend(run.unresolved);
+        for resource in run.resources {
+            let same = |r: &Resource| {
+                r.path == resource.path
+                    && r.document == resource.document
+                    && r.address == resource.address
+                    && r.region.as_ref().map(|g| &g.value)
+                        == resource.region.as_ref().map(|g| &g.value)
+                    && r.unresolved_region.as_ref().map(|u| &u.blocker)
+                        == resource.unresolved_region.as_ref().map(|u| &u.blocker)
+            };
+            match seen.iter_mut().find(|(r, _)| same(r)) {
+                Some((_, envs)) => envs.push(env.clone()),
+                None => seen.push((resource, vec![env.clone()])),
+            }
+        }
+    }
+    out.not_created += if not_created == usize::MAX {
+        0
+    } else {
+        not_created
+    };
+    for (mut resource, envs) in seen {
+        if envs.len() < total {
+            let location = resource.start();
+            let note = if envs.len() == 1 {
+                format!("in environment {}", envs[0])
+            } else {
+                format!("in environments {}", envs.join(", "))
+            };
+            resource.note_created_if(note, location);
+        }
+        out.resources.push(resource);
+    }
 }
 
 /// The resources of the Terraform module folders, and what was left out.

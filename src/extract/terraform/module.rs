@@ -77,6 +77,9 @@ pub struct Module<'a> {
     pub calls: Vec<ModuleCall<'a>>,
     /// Data sources by `data.<type>.<name>`: values read at plan time.
     data_sources: BTreeMap<String, (Placed<'a>, Route)>,
+    /// `*.tfvars` files other than `terraform.tfvars` and `*.auto.tfvars`: each one a
+    /// deployment of its own (`-var-file dev.tfvars`).
+    pub environments: Vec<&'a Document>,
 }
 
 /// Order in which `*.tfvars` files override each other: `terraform.tfvars`, then
@@ -113,6 +116,7 @@ impl<'a> Module<'a> {
             resources: Vec::new(),
             calls: Vec::new(),
             data_sources: BTreeMap::new(),
+            environments: Vec::new(),
         };
         let mut tfvars_docs: Vec<&Document> = Vec::new();
         for doc in docs {
@@ -124,17 +128,26 @@ impl<'a> Module<'a> {
         }
         tfvars_docs.sort_by_key(|d| tfvars_rank(&d.path));
         for doc in tfvars_docs {
-            for entry in doc.root.entries() {
-                let placed = Placed {
-                    doc,
-                    node: &entry.value,
-                };
-                module
-                    .tfvars
-                    .insert(entry.key.clone(), (placed, Route::root().key(&entry.key)));
+            // Other `*.tfvars` files are given with `-var-file`: each is an environment.
+            if tfvars_rank(&doc.path).0 == 2 {
+                module.environments.push(doc);
+                continue;
             }
+            module.add_values(doc);
         }
         module
+    }
+
+    /// Variable values of a `*.tfvars` file, over those read before (as `-var-file` does).
+    pub fn add_values(&mut self, doc: &'a Document) {
+        for entry in doc.root.entries() {
+            let placed = Placed {
+                doc,
+                node: &entry.value,
+            };
+            self.tfvars
+                .insert(entry.key.clone(), (placed, Route::root().key(&entry.key)));
+        }
     }
 
     fn read_configuration(&mut self, doc: &'a Document) {

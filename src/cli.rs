@@ -144,10 +144,24 @@ pub struct ScanArgs {
     /// `terraform.tfvars` and `*.auto.tfvars` is scanned as an environment of its own.
     #[arg(long, value_name = "FILE")]
     pub var_file: Vec<PathBuf>,
+    /// CloudFormation parameter value `KEY=VALUE` for conditions and references, over the
+    /// template's default (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub parameter: Vec<(String, String)>,
     /// No colours in the table output.
     #[arg(long)]
     pub no_color: bool,
     /// Print findings only, no summary.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `KEY=VALUE` of `--parameter`.
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
 }

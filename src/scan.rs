@@ -22,6 +22,8 @@ pub struct ScanRequest {
     pub deploy_regions: Vec<String>,
     /// Terraform variable files (`--var-file`), in the order given.
     pub var_files: Vec<PathBuf>,
+    /// CloudFormation parameter values (`--parameter Key=Value`).
+    pub parameters: Vec<(String, String)>,
     pub personal_data_labels: Vec<(String, String)>,
     pub max_log_retention_days: i64,
     pub require_customer_managed_keys: bool,
@@ -36,6 +38,7 @@ impl Default for ScanRequest {
             profile: Profile::Eu,
             deploy_regions: Vec::new(),
             var_files: Vec::new(),
+            parameters: Vec::new(),
             personal_data_labels: default_personal_data_labels(),
             max_log_retention_days:
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
@@ -101,6 +104,10 @@ pub fn run(
             reason,
         });
     }
+    // A variable file that cannot be read is an input error like any other.
+    for file in &request.var_files {
+        result.errors.extend(load::load_file(file).error);
+    }
     let options = ExtractOptions {
         deploy_regions: request.deploy_regions.clone(),
         var_files: request
@@ -108,6 +115,7 @@ pub fn run(
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        parameters: request.parameters.clone(),
     };
     let mut documents = Vec::new();
     for outcome in outcomes {

@@ -229,7 +229,7 @@ fn each_tfvars_file_is_an_environment_and_var_file_picks_one() {
         vec![(
             "aws_s3_bucket.data",
             "us-east-1",
-            "in environment dev.tfvars"
+            "us-east-1 in environment dev.tfvars"
         )]
     );
     let table = Command::cargo_bin("sovscan")
@@ -242,7 +242,7 @@ fn each_tfvars_file_is_an_environment_and_var_file_picks_one() {
     assert!(
         String::from_utf8(table.stdout)
             .unwrap()
-            .contains("(in environment dev.tfvars)")
+            .contains("(in environment prod.tfvars)")
     );
 
     let out = Command::cargo_bin("sovscan")
@@ -267,4 +267,30 @@ fn each_tfvars_file_is_an_environment_and_var_file_picks_one() {
     let dev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(findings(&dev, "RES-001").len(), 1);
     assert_eq!(dev["scanned"]["not_created"], 1);
+}
+
+#[test]
+fn parameters_given_on_the_command_line_decide_conditions() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--parameter",
+            "Environment=prod",
+            "--parameter",
+            "Owner=team-b",
+            "fixtures/HYP-001/cloudformation-conditions",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let addresses: Vec<&str> = findings(&report, "HYP-001")
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, vec!["ProdBucket"]);
+    assert_eq!(report["scanned"]["not_created"], 3);
 }

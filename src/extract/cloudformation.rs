@@ -50,6 +50,7 @@ pub fn extract_counted(
         parameters: root.get("Parameters"),
         mappings: root.get("Mappings"),
         conditions: root.get("Conditions"),
+        given: &options.parameters,
         deploy_region: cloud_resource::deploy_region_for("aws", &options.deploy_regions, kb),
     };
     let mut declared = Vec::new();

@@ -51,6 +51,8 @@ pub struct Scope<'a> {
     pub mappings: Option<&'a Node>,
     pub conditions: Option<&'a Node>,
     pub deploy_region: Option<&'a str>,
+    /// Parameter values given for the deployment (`--parameter Env=prod`), over the defaults.
+    pub given: &'a [(String, String)],
 }
 
 impl Scope<'_> {
@@ -195,8 +197,16 @@ impl Scope<'_> {
             )),
             _ => {
                 let parameter = self.parameters?.get(name)?;
-                let default = parameter.get("Default")?;
-                let resolved = self.resolve_at(default, depth + 1)?;
+                let given = self
+                    .given
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| Node::new(Value::Str(v.clone()), parameter.span));
+                let resolved = match given {
+                    Some(value) => value,
+                    None => self.resolve_at(parameter.get("Default")?, depth + 1)?,
+                };
                 // A list parameter's default is one comma-separated string.
                 let is_list = parameter
                     .get("Type")
@@ -267,6 +277,7 @@ mod tests {
         .remove(0);
         let scope = |region| Scope {
             conditions: None,
+            given: &[],
             parameters: doc.get("Parameters"),
             mappings: doc.get("Mappings"),
             deploy_region: region,
@@ -317,6 +328,7 @@ mod tests {
             mappings: None,
             conditions: root.get("Conditions"),
             deploy_region: None,
+            given: &[],
         };
         assert_eq!(scope.condition("IsProd"), Some(false));
         assert_eq!(scope.condition("Unknown"), None);

@@ -35,6 +35,8 @@ pub struct ExtractOptions {
     /// order; without them each `*.tfvars` other than `terraform.tfvars`/`*.auto.tfvars` is
     /// an environment of its own.
     pub var_files: Vec<String>,
+    /// CloudFormation parameter values (`--parameter Key=Value`), over the defaults.
+    pub parameters: Vec<(String, String)>,
 }
 
 /// The resources of every loaded document, and how many were left out as never created.

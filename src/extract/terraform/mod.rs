@@ -337,14 +337,35 @@ fn merge_environments(runs: Vec<(String, Extracted)>, out: &mut Extracted) {
     } else {
         not_created
     };
+    // Environments in which each address exists at all, whatever its region.
+    let mut present: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (resource, envs) in &seen {
+        *present
+            .entry((resource.path.to_string(), resource.address.clone()))
+            .or_default() += envs.len();
+    }
     for (mut resource, envs) in seen {
         if envs.len() < total {
             let location = resource.start();
-            let note = if envs.len() == 1 {
+            let mut note = if envs.len() == 1 {
                 format!("in environment {}", envs[0])
             } else {
                 format!("in environments {}", envs.join(", "))
             };
+            // Created everywhere, located differently: the note is about the location.
+            let everywhere = present
+                .get(&(resource.path.to_string(), resource.address.clone()))
+                .is_some_and(|n| *n >= total);
+            if everywhere {
+                let region = resource.region.as_ref().map(|r| r.value.clone());
+                let blocker = resource
+                    .unresolved_region
+                    .as_ref()
+                    .map(|u| u.blocker.clone());
+                if let Some(place) = region.or(blocker) {
+                    note = format!("{place} {note}");
+                }
+            }
             resource.note_created_if(note, location);
         }
         out.resources.push(resource);

@@ -36,6 +36,7 @@ const MAX_REPEATED_KEYS: usize = 4096;
 pub fn parse(text: &str) -> Result<Node, HclError> {
     let mut parsed = text.to_string();
     let mut renamed = 0;
+    let mut blanked = false;
     let body = loop {
         match hcl_edit::parser::parse_body(&parsed) {
             Ok(body) => break body,
@@ -49,6 +50,12 @@ pub fn parse(text: &str) -> Result<Node, HclError> {
                     renamed += 1;
                     continue;
                 }
+                if !blanked {
+                    blanked = true;
+                    if blank_empty_heredocs(&mut parsed) {
+                        continue;
+                    }
+                }
                 return Err(HclError {
                     line: u32::try_from(e.location().line()).unwrap_or(0),
                     column: u32::try_from(e.location().column()).unwrap_or(0),
@@ -60,6 +67,66 @@ pub fn parse(text: &str) -> Result<Node, HclError> {
     let lines = LineIndex::new(text);
     let converter = Converter { text, lines };
     Ok(converter.top_level(&body))
+}
+
+/// An empty heredoc whose closing marker is indented (`<<EOT` then `  EOT`) is valid Terraform,
+/// but hcl-edit reads its body on to the next line ending in that marker, a later heredoc's.
+/// Each one is written as `""` padded with blanks, every byte offset and line kept.
+fn blank_empty_heredocs(text: &mut String) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut bytes = std::mem::take(text).into_bytes();
+    let mut changed = false;
+    let mut at = 0;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| rest.windows(2).position(|w| w == b"<<"))
+    {
+        let start = at + found;
+        at = start + 2;
+        let mut i = at;
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let name_start = i;
+        while bytes.get(i).is_some_and(|b| ident(*b)) {
+            i += 1;
+        }
+        if i == name_start || !bytes[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = bytes[name_start..i].to_vec();
+        let open_end = i;
+        if bytes.get(i) == Some(&b'\r') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'\n') {
+            continue;
+        }
+        i += 1;
+        while bytes.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+            i += 1;
+        }
+        let close_start = i;
+        if bytes.get(i..i + name.len()) != Some(name.as_slice()) {
+            continue;
+        }
+        let close_end = i + name.len();
+        if bytes.get(close_end).is_some_and(|b| ident(*b)) {
+            continue;
+        }
+        bytes[start] = b'"';
+        bytes[start + 1] = b'"';
+        for b in &mut bytes[start + 2..open_end] {
+            *b = b' ';
+        }
+        for b in &mut bytes[close_start..close_end] {
+            *b = b' ';
+        }
+        changed = true;
+        at = close_end;
+    }
+    *text = String::from_utf8(bytes).unwrap_or_default();
+    changed
 }
 
 /// Replaces one ASCII letter of the object key starting at `offset` (after blanks, inside its
@@ -621,6 +688,15 @@ locals { b = "x" }
         assert!(root.get("//").is_none());
         let default = root.path("variable.region.default").unwrap();
         assert_eq!(default.tag, None);
+    }
+
+    #[test]
+    fn empty_heredoc_before_another_heredoc() {
+        let text = "locals {\n  a = 1 != 2 ? \"q\" : <<EOT\n  EOT\n\n  b = (true ? <<-EOT\nnode:\nEOT\n  : \"\")\n  c = \"x\"\n}\n";
+        let root = parse(text).unwrap();
+        let c = root.path("locals.c").unwrap();
+        assert_eq!((c.as_str(), c.span.start.line), (Some("x"), 9));
+        assert_eq!(root.path("locals.b").unwrap().span.start.line, 5);
     }
 
     #[test]

@@ -61,14 +61,14 @@ fn for_each_over_regions_gives_one_finding_per_instance_outside_the_eu() {
 #[test]
 fn never_created_resources_are_counted_not_reported() {
     let report = scan("fixtures/RES-001/terraform-count");
-    assert_eq!(report["scanned"]["not_created"], 4);
+    assert_eq!(report["scanned"]["not_created"], 5);
     let addresses: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| f["resource"]["address"].as_str().unwrap())
         .collect();
-    for phantom in ["off", "optional", "replica", "sized"] {
+    for phantom in ["off", "optional", "replica", "per_replica", "sized"] {
         assert!(
             !addresses.contains(&format!("aws_s3_bucket.{phantom}").as_str()),
             "{phantom} is never created but reported"
@@ -117,7 +117,7 @@ fn table_summary_counts_resources_not_created() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("2 resources, 4 not created ("),
+        text.contains("2 resources, 5 not created ("),
         "summary line: {text}"
     );
 }

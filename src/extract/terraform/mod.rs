@@ -587,12 +587,22 @@ fn with_each(inputs: &Inputs, each: Inputs) -> Inputs {
     all
 }
 
-/// The expression as written, for notes.
+/// Longest expression quoted in a note.
+const MAX_NOTE_EXPRESSION: usize = 80;
+
+/// The expression as written, on one line and shortened, for notes.
 fn written(node: &Node) -> String {
-    expression_text(node)
+    let text = expression_text(node)
         .map(str::to_string)
         .or_else(|| node.scalar_text())
-        .unwrap_or_else(|| "a value that is not known".into())
+        .unwrap_or_else(|| "a value that is not known".into());
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > MAX_NOTE_EXPRESSION {
+        let short: String = one_line.chars().take(MAX_NOTE_EXPRESSION).collect();
+        format!("{short}…")
+    } else {
+        one_line
+    }
 }
 
 /// What a call passes to the called module: its arguments evaluated in the caller (a reference

@@ -611,6 +611,23 @@ impl Module<'_> {
                 let rhs = sub(&op.rhs_expr)?;
                 here(binary(*op.operator.value(), &lhs, &rhs)?)
             }
+            // Over an empty collection a `for` expression is empty, whatever its body.
+            Expression::ForExpr(for_expr) => {
+                let collection = sub(&for_expr.intro.collection_expr)?;
+                let empty = match &collection.value {
+                    Value::Seq(items) => items.is_empty(),
+                    Value::Map(entries) => entries.is_empty(),
+                    _ => false,
+                };
+                if !empty {
+                    return None;
+                }
+                here(if for_expr.key_expr.is_some() {
+                    Value::Map(Vec::new())
+                } else {
+                    Value::Seq(Vec::new())
+                })
+            }
             Expression::FuncCall(call) => {
                 if !call.name.namespace.is_empty() {
                     return None;
@@ -618,7 +635,6 @@ impl Module<'_> {
                 let args = call.args.iter().map(sub).collect::<Option<Vec<_>>>()?;
                 here(function(call.name.name.as_str(), args)?)
             }
-            _ => None,
         }
     }
 

@@ -85,24 +85,30 @@ fn never_created_resources_are_counted_not_reported() {
 
     let modules = scan("tests/terraform_instances/module_create");
     assert_eq!(modules["scanned"]["not_created"], 2);
-    assert_eq!(modules["scanned"]["resources"], 1);
-    let res: Vec<(&str, &str, u64)> = findings(&modules, "RES-001")
+    assert_eq!(modules["scanned"]["resources"], 2);
+    let res: Vec<(&str, &str, u64, &str)> = findings(&modules, "RES-001")
         .iter()
         .map(|f| {
             (
                 f["resource"]["address"].as_str().unwrap(),
                 f["location"]["path"].as_str().unwrap(),
                 f["location"]["start_line"].as_u64().unwrap(),
+                f["resource"]["note"].as_str().unwrap_or_default(),
             )
         })
         .collect();
+    let bucket = "tests/terraform_instances/module_create/modules/bucket/main.tf";
     assert_eq!(
         res,
-        vec![(
-            "module.enabled.aws_s3_bucket.this",
-            "tests/terraform_instances/module_create/modules/bucket/main.tf",
-            10
-        )]
+        vec![
+            ("module.enabled.aws_s3_bucket.this", bucket, 10, ""),
+            (
+                "module.maybe.aws_s3_bucket.this",
+                bucket,
+                10,
+                "module.maybe count unknown: count = var.enabled ? 1 : 0"
+            ),
+        ]
     );
 }
 

@@ -46,6 +46,8 @@ struct Instance {
     prefix: String,
     context: CallContext,
     depth: usize,
+    /// Conditions on the calls leading here that the scan cannot decide (`count unknown`).
+    notes: Vec<(String, Location)>,
 }
 
 /// `folder` joined with a local module source (`../../modules/db`), normalised; `None` for
@@ -189,6 +191,7 @@ impl Walker<'_, '_> {
             prefix: String::new(),
             context: CallContext::default(),
             depth: 0,
+            notes: Vec::new(),
         });
         while let Some(instance) = queue.pop_front() {
             let module: &Module<'_> = if instance.depth == 0 {
@@ -200,6 +203,7 @@ impl Walker<'_, '_> {
                 }
             };
             let mut resolver = Resolver::new(module, kb, instance.context.clone());
+            let first = out.resources.len();
             for (index, block) in module.resources.iter().enumerate() {
                 let build = |address: String| {
                     cloud::build(
@@ -244,6 +248,11 @@ impl Walker<'_, '_> {
                     }
                 }
             }
+            for resource in out.resources.iter_mut().skip(first) {
+                for (note, location) in &instance.notes {
+                    resource.note_created_if(note.clone(), location.clone());
+                }
+            }
             if instance.depth >= MAX_MODULE_DEPTH {
                 continue;
             }
@@ -264,13 +273,18 @@ impl Walker<'_, '_> {
                     .filter(|t| *t != instance.folder);
                 let child = target.as_deref().and_then(|t| modules.get(t));
                 let prefix = format!("{}module.{}", instance.prefix, call.name);
+                let mut notes = instance.notes.clone();
                 let calls: Vec<(String, Inputs)> =
                     match instances(module, call.block, &call.route, &instance.context.inputs) {
                         Instances::NotCreated => {
                             out.not_created += child.map_or(0, |c| c.resources.len());
                             continue;
                         }
-                        Instances::Single | Instances::Unknown { .. } => {
+                        Instances::Single => {
+                            vec![(format!("{prefix}."), instance.context.inputs.clone())]
+                        }
+                        Instances::Unknown { note, location } => {
+                            notes.push((format!("module.{} {note}", call.name), location));
                             vec![(format!("{prefix}."), instance.context.inputs.clone())]
                         }
                         Instances::Each(keys) => keys
@@ -286,8 +300,14 @@ impl Walker<'_, '_> {
                 let (Some(target), Some(child)) = (target, child) else {
                     out.unresolved.insert(unresolved_call(call));
                     for (prefix, inputs) in calls {
-                        out.resources
-                            .extend(call_locations(module, call, &prefix, &inputs, kb, options));
+                        for mut resource in
+                            call_locations(module, call, &prefix, &inputs, kb, options)
+                        {
+                            for (note, location) in &notes {
+                                resource.note_created_if(note.clone(), location.clone());
+                            }
+                            out.resources.push(resource);
+                        }
                     }
                     continue;
                 };
@@ -300,6 +320,7 @@ impl Walker<'_, '_> {
                         prefix,
                         context,
                         depth: instance.depth + 1,
+                        notes: notes.clone(),
                     });
                 }
             }

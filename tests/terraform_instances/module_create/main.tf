@@ -20,3 +20,14 @@ module "enabled" {
   source = "./modules/bucket"
   name   = "enabled"
 }
+
+variable "enabled" {
+  type = bool
+}
+
+# Created only if a value the scan does not know says so: scanned, with the call's note.
+module "maybe" {
+  source = "./modules/bucket"
+  count  = var.enabled ? 1 : 0
+  name   = "maybe"
+}

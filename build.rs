@@ -1,5 +1,5 @@
 //! Embeds the rule files under `rules/` and the resource-type tables under
-//! `rules/knowledge/resource_types/` into the binary, and exports the knowledge-base version.
+//! `rules/knowledge/services/` into the binary, and exports the knowledge-base version.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -77,13 +77,13 @@ fn main() {
             &manifest,
         ),
     );
-    let types = yaml_files(&rules_dir.join("knowledge/resource_types"), &[]);
+    let services = yaml_files(&rules_dir.join("knowledge/services"), &[]);
     write_out(
-        "resource_type_files.rs",
+        "service_files.rs",
         &embed(
-            "RESOURCE_TYPE_FILES",
-            "Resource-type tables embedded at build time: (path, content).",
-            &types,
+            "SERVICE_FILES",
+            "Service knowledge embedded at build time: (path, content).",
+            &services,
             &manifest,
         ),
     );

@@ -45,6 +45,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules { action } => match action {
             RulesAction::List { rules, format } => list_rules(&rules, format),
             RulesAction::Show { id, rules } => explain(&id, &rules),
+            RulesAction::Coverage => {
+                let kb = crate::knowledge::get()?;
+                let text = crate::docs::coverage_markdown(kb);
+                std::io::stdout().write_all(text.as_bytes())?;
+                Ok(ExitCode::SUCCESS)
+            }
             RulesAction::Docs { rules } => {
                 let text = crate::docs::rules_markdown(&load_rules(&rules)?);
                 std::io::stdout().write_all(text.as_bytes())?;

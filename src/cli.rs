@@ -57,6 +57,9 @@ pub enum RulesAction {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Print the services the knowledge covers, with their types and facts per format, as
+    /// Markdown (the content of docs/coverage.md).
+    Coverage,
     /// Show one rule in full.
     Show {
         id: String,

@@ -1,8 +1,13 @@
-//! The rule reference (`docs/rules.md`), generated from the rule files so it cannot drift:
-//! a test compares the committed file with this output.
+//! The rule reference (`docs/rules.md`) and the service coverage (`docs/coverage.md`),
+//! generated from the rule and knowledge files so they cannot drift: tests compare the committed
+//! files with this output.
 
 use crate::engine::{Profile, Rule};
+use std::collections::BTreeMap;
+
 use crate::finding::Category;
+use crate::knowledge::KnowledgeBase;
+use crate::knowledge::services::{Dialect, FactDefault, Service};
 
 fn section(category: Category) -> &'static str {
     match category {
@@ -71,4 +76,125 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
         }
     }
     out
+}
+
+/// Short column names of the formats in the coverage tables.
+const FORMAT_COLUMNS: [(Dialect, &str); 5] = [
+    (Dialect::Terraform, "Terraform"),
+    (Dialect::Cloudformation, "CloudFormation"),
+    (Dialect::AwsConfig, "AWS Config"),
+    (Dialect::Arm, "ARM / azapi"),
+    (Dialect::Kubernetes, "Kubernetes operators"),
+];
+
+/// Markdown of every service the knowledge covers: its type in each format and, per fact, the
+/// formats that say where it is written, with the defaults applied when it is absent.
+pub fn coverage_markdown(kb: &KnowledgeBase) -> String {
+    let mut out = String::from(
+        "# Service coverage\n\nGenerated from `rules/knowledge/services/` by `sovscan rules coverage`; do not edit by hand.\n\n",
+    );
+    out.push_str(
+        "Each service is declared once and named in every format that can declare it. A fact is read where \
+         the format writes it; *default* is the provider's value when the setting is absent. Types of a \
+         provider that are missing here still get HYP-001 (\"service not in the knowledge base\").\n\n",
+    );
+    let mut providers: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
+    for s in kb.services.iter() {
+        providers.entry(s.provider.as_str()).or_default().push(s);
+    }
+    out.push_str("| provider | services | primary | ");
+    out.push_str(&FORMAT_COLUMNS.map(|(_, c)| c).join(" types | "));
+    out.push_str(" types |\n|---|---|---|---|---|---|---|---|\n");
+    for (provider, services) in &providers {
+        let name = kb
+            .provider(provider)
+            .map_or_else(|| provider.to_string(), |p| p.name);
+        let counts = FORMAT_COLUMNS.map(|(d, _)| {
+            services
+                .iter()
+                .map(|s| s.types.get(&d).map_or(0, Vec::len))
+                .sum::<usize>()
+                .to_string()
+        });
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            services.len(),
+            services.iter().filter(|s| s.primary).count(),
+            counts.join(" | ")
+        ));
+    }
+    for (provider, services) in &providers {
+        let name = kb
+            .provider(provider)
+            .map_or_else(|| provider.to_string(), |p| p.name);
+        out.push_str(&format!("\n## {name}\n\n"));
+        out.push_str("| service | id | types | facts |\n|---|---|---|---|\n");
+        for s in services {
+            let types: Vec<String> = FORMAT_COLUMNS
+                .iter()
+                .filter_map(|(d, column)| {
+                    let names = s.types.get(d)?;
+                    Some(format!(
+                        "{column}: {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+                .collect();
+            let facts: Vec<String> = s
+                .facts
+                .iter()
+                .map(|(fact, per_format)| {
+                    let formats: Vec<&str> = FORMAT_COLUMNS
+                        .iter()
+                        .filter(|(d, _)| per_format.contains_key(d))
+                        .map(|(_, c)| *c)
+                        .collect();
+                    let default = s
+                        .defaults
+                        .get(fact)
+                        .map(|d| format!("; default {}", default_text(d)))
+                        .unwrap_or_default();
+                    format!("{fact} ({}{default})", formats.join(", "))
+                })
+                .collect();
+            let mut traits = Vec::new();
+            if let Some(part) = &s.part_of {
+                traits.push(format!("part of `{part}`"));
+            }
+            if s.global {
+                traits.push("global".to_string());
+            }
+            if s.no_data {
+                traits.push("holds no data".to_string());
+            }
+            let service = if traits.is_empty() {
+                s.service.clone()
+            } else {
+                format!("{} ({})", s.service, traits.join(", "))
+            };
+            out.push_str(&format!(
+                "| {service} | `{}` | {} | {} |\n",
+                s.id,
+                types.join("<br>"),
+                if facts.is_empty() {
+                    "-".to_string()
+                } else {
+                    facts.join("<br>")
+                }
+            ));
+        }
+    }
+    out
+}
+
+fn default_text(default: &FactDefault) -> String {
+    match default {
+        FactDefault::Bool(b) => b.to_string(),
+        FactDefault::Int(i) => i.to_string(),
+        FactDefault::Text(t) => t.clone(),
+    }
 }

@@ -36,10 +36,20 @@ pub struct UnresolvedRegion {
 pub struct Fact {
     pub value: Node,
     pub location: Location,
+    /// The setting (route) that is absent when `value` is the provider's default; `location`
+    /// is then the resource.
+    pub default: Option<String>,
 }
 
 impl Fact {
     /// Location of one item of a list fact (a replica region, a location), under the fact's field.
+    /// "storage_encrypted not set; the default is false" for a default, else `None`.
+    pub fn default_note(&self) -> Option<String> {
+        let setting = self.default.as_deref()?;
+        let value = self.value.scalar_text().unwrap_or_default();
+        Some(format!("{setting} not set; the default is {value}"))
+    }
+
     pub fn item_location(&self, item: &Node) -> Location {
         Location::new(
             &self.location.path,
@@ -64,6 +74,11 @@ impl Fact {
 /// - `replica_regions` (list of region ids): replication/copy targets.
 /// - `storage_replication` (string): Azure storage SKU replication (`LRS`, `GRS`, `RAGZRS`, …).
 /// - `locations` (list of region ids): every location of a multi-location resource.
+/// - `image_registry` (URL or host): the registry `container_images` without a host come from
+///   (App Service `docker_registry_url`).
+/// - `replica_of` (reference or name): the primary a read replica copies; backups and encryption
+///   are the primary's.
+/// - `container_images` (list): container images a service runs (task definitions, functions).
 /// - `created_if` (string): the resource is created only if a condition the scanner cannot
 ///   decide holds (`count unknown: count = var.n`, `if IsProduction`); the note reaches reports.
 pub const FACTS: &[&str] = &[
@@ -83,6 +98,9 @@ pub const FACTS: &[&str] = &[
     "replica_regions",
     "storage_replication",
     "locations",
+    "container_images",
+    "replica_of",
+    "image_registry",
     CREATED_IF,
 ];
 
@@ -104,6 +122,8 @@ pub struct Resource {
     /// Cloud provider key from the knowledge base (`aws`, `ionos`), when known.
     pub provider: Option<String>,
     pub service: Option<String>,
+    /// Id of the service entry in the knowledge (`aws/rds-instance`), when the type is known.
+    pub service_id: Option<String>,
     /// Service category (`object_storage`, `managed_kubernetes`, …) used for EU alternatives.
     pub category: Option<String>,
     pub data_holding: bool,
@@ -173,6 +193,7 @@ impl Resource {
             Fact {
                 value: Node::new(crate::tree::Value::Str(note), crate::tree::Span::default()),
                 location,
+                default: None,
             },
         );
     }

@@ -96,7 +96,10 @@ fn template_alone_blocks_at_the_parameter_default() {
         Some("GRS")
     );
     assert_eq!(store.fact("public").unwrap().value.as_bool(), Some(true));
-    assert_eq!(store.fact("tls_min").unwrap().value.as_str(), Some("1.0"));
+    assert_eq!(
+        store.fact("tls_min").unwrap().value.as_str(),
+        Some("TLS1_0")
+    );
     // The child lives where its parent does.
     assert!(
         by_name(&found, "storelogs/default")

@@ -443,3 +443,38 @@ fn one_report_covers_every_input_format_of_the_demo() {
         .collect();
     assert_eq!(finding_formats.len(), 5, "{finding_formats:?}");
 }
+
+#[test]
+fn credentials_stay_redacted_in_every_format() {
+    let secrets = [
+        "Orders-2024!",
+        "r3p0rt-Reader",
+        "pg-Orders-77",
+        "Legacy#2019",
+        "my-Sql-pass",
+        "bXlzdG9yYWdla2V5",
+        "c2hhcmVkYWNjZXNza2V5",
+        "Config-Secret-1",
+        "Json-Secret-22",
+        "Props-Secret-3",
+        "correct-horse-battery",
+        "hunter22",
+    ];
+    for format in ["table", "json", "sarif", "github"] {
+        let (code, out, _) = stdout_of(&[
+            "scan",
+            "fixtures/GDPR-008",
+            "--select",
+            "GDPR-008",
+            "--format",
+            format,
+            "--no-color",
+        ]);
+        assert_eq!(code, 1, "{format}: {out}");
+        assert!(out.contains("GDPR-008"), "{format}: {out}");
+        assert!(out.contains("ConnectionStrings__Orders"), "{format}: {out}");
+        for secret in secrets {
+            assert!(!out.contains(secret), "{format} shows {secret}: {out}");
+        }
+    }
+}

@@ -4,7 +4,10 @@
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::tree::{Node, Route, Segment, Value};
+use std::borrow::Cow;
+
+use crate::extract::facts;
+use crate::tree::{Node, Route, Value};
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +38,7 @@ pub struct Condition {
 /// A node a condition fired on, with its route relative to the resource.
 pub struct Hit<'a> {
     pub route: Route,
-    pub node: Option<&'a Node>,
+    pub node: Option<Cow<'a, Node>>,
 }
 
 fn matches_json(node: &Node, expected: &serde_json::Value) -> bool {
@@ -49,36 +52,14 @@ fn matches_json(node: &Node, expected: &serde_json::Value) -> bool {
     }
 }
 
-/// Every node a route with `[*]` wildcards reaches, with its concrete route.
-pub fn select<'a>(root: &'a Node, route: &str) -> Vec<(Route, &'a Node)> {
-    let mut current: Vec<(Route, &Node)> = vec![(Route::root(), root)];
-    for segment in Route::parse(route).0 {
-        let mut next = Vec::new();
-        for (r, node) in current {
-            match &segment {
-                Segment::Key(k) if k == "*" => {
-                    for (i, item) in node.items().iter().enumerate() {
-                        next.push((r.index(i), item));
-                    }
-                    for e in node.entries() {
-                        next.push((r.key(&e.key), &e.value));
-                    }
-                }
-                Segment::Key(k) => {
-                    if let Some(child) = node.get(k) {
-                        next.push((r.key(k), child));
-                    }
-                }
-                Segment::Index(i) => {
-                    if let Some(child) = node.items().get(*i) {
-                        next.push((r.index(*i), child));
-                    }
-                }
-            }
-        }
-        current = next;
-    }
-    current
+/// Every node a route with `[*]` wildcards reaches, with its concrete route: the fact reader's
+/// route walker, on nodes as written.
+pub fn select<'a>(root: &'a Node, route: &str) -> Vec<(Route, Cow<'a, Node>)> {
+    facts::select(root, &Route::parse(route), &facts::as_written)
+        .found
+        .into_iter()
+        .map(|(route, reached)| (route, reached.node))
+        .collect()
 }
 
 impl Condition {
@@ -138,22 +119,22 @@ impl Condition {
             } else {
                 let regex = self.matches.as_deref().and_then(|p| Regex::new(p).ok());
                 for (route, node) in selected {
-                    let fires = self.equals.as_ref().is_some_and(|v| matches_json(node, v))
+                    let fires = self.equals.as_ref().is_some_and(|v| matches_json(&node, v))
                         || self
                             .not_equals
                             .as_ref()
-                            .is_some_and(|v| !matches_json(node, v))
+                            .is_some_and(|v| !matches_json(&node, v))
                         || regex
                             .as_ref()
                             .is_some_and(|re| node.scalar_text().is_some_and(|t| re.is_match(&t)))
                         || self
                             .one_of
                             .as_ref()
-                            .is_some_and(|l| l.iter().any(|v| matches_json(node, v)))
+                            .is_some_and(|l| l.iter().any(|v| matches_json(&node, v)))
                         || self
                             .not_in
                             .as_ref()
-                            .is_some_and(|l| !l.iter().any(|v| matches_json(node, v)));
+                            .is_some_and(|l| !l.iter().any(|v| matches_json(&node, v)));
                     if fires {
                         hits.push(Hit {
                             route,

@@ -224,12 +224,12 @@ fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
         .evaluate(&resource.body)
         .into_iter()
         .map(|h| {
-            let location = match h.node {
+            let location = match &h.node {
                 Some(node) => resource.locate(node, &h.route),
                 None => resource.start(),
             };
             let mut hit = Hit::at(location);
-            hit.evidence = h.node.and_then(|n| n.scalar_text());
+            hit.evidence = h.node.as_ref().and_then(|n| n.scalar_text());
             if let Some(v) = &hit.evidence {
                 hit.vars.push(("value", v.clone()));
             }

@@ -3,7 +3,6 @@
 //! their parent. Locations come from literals, parameters or variables; `[resourceGroup().location]`
 //! stays unknown unless `--deploy-region` says, and blocks once per place it is written.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +12,6 @@ use super::arm_files::{
     supplied_by_file,
 };
 use super::arm_scope::{Supplied, TemplateScope};
-use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
@@ -51,7 +49,6 @@ pub fn extract_counted(
     let walker = Walker {
         by_path: &by_path,
         kb,
-        specs: RefCell::default(),
         deploy_region: cloud_resource::deploy_region_for("azure", &options.deploy_regions, kb)
             .map(str::to_string),
         not_created: std::cell::Cell::new(0),
@@ -75,7 +72,6 @@ pub fn extract_counted(
 struct Walker<'a> {
     by_path: &'a BTreeMap<PathBuf, &'a Document>,
     kb: &'a KnowledgeBase,
-    specs: RefCell<SpecCache>,
     deploy_region: Option<String>,
     /// Resources left out by a `condition` that is false.
     not_created: std::cell::Cell<usize>,
@@ -256,9 +252,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if let Some(specs) = self.specs.borrow_mut().get(self.kb, kind) {
-            cloud_facts::apply(&mut resource, specs, &|n| scope.resolution(n));
-        }
+        cloud_resource::read_facts(&mut resource, self.kb, &|n| scope.resolution(n));
         resource
     }
 

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::arm_expressions::{Lookup, Unknown, evaluate_string, is_expression};
-use super::cloud_facts::Resolved;
+use super::facts::Resolved;
 use crate::load::Document;
 use crate::location::Location;
 use crate::tree::{Node, Route};

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
+use super::facts;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
 use crate::model::Resource;
@@ -76,10 +76,9 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
             }
         }
     }
-    let mut specs = SpecCache::default();
     let mut out: Vec<Resource> = latest
         .into_values()
-        .map(|(item, route)| resource(doc, item, route, kb, &mut specs))
+        .map(|(item, route)| resource(doc, item, route, kb))
         .collect();
     out.sort_by(|a, b| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
     out
@@ -105,13 +104,7 @@ fn capture_time(item: &Node) -> (i64, String) {
     )
 }
 
-fn resource(
-    doc: &Document,
-    item: &Node,
-    route: Route,
-    kb: &KnowledgeBase,
-    specs: &mut SpecCache,
-) -> Resource {
+fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
     let kind = text(item, "resourceType").unwrap_or_default();
     let id_text = text(item, "resourceId")
         .or_else(|| text(item, "ARN"))
@@ -138,9 +131,7 @@ fn resource(
             "aws", &value, location, false, kb,
         ));
     }
-    if let Some(specs) = specs.get(kb, &resource.kind) {
-        cloud_facts::apply(&mut resource, specs, &|_| cloud_facts::Resolved::AsWritten);
-    }
+    cloud_resource::read_facts(&mut resource, kb, &facts::as_written);
     resource
 }
 

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::facts;
+use super::facts::{self, FactSource};
 use crate::knowledge::KnowledgeBase;
-use crate::knowledge::resource_types::ResourceType;
+use crate::knowledge::services::{Dialect, Service};
 use crate::load::Format;
 use crate::model::Resource;
 use crate::tree::{Node, Route};
@@ -64,7 +64,7 @@ pub struct ResourceSite<'a> {
 
 /// Builds a resource with the table's facts; region fields are left for the caller.
 pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
-    let rtype: Option<&ResourceType> = kb.resource_types.get(site.type_name);
+    let (rtype, source) = service_of(&site, kb);
     let provider = rtype
         .map(|t| t.provider.clone())
         .or_else(|| provider_key(provider_local_name(site.type_name)).map(str::to_string));
@@ -87,6 +87,7 @@ pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
         address: site.address,
         provider,
         service: rtype.map(|t| t.service.clone()),
+        service_id: rtype.map(|t| t.id.clone()),
         category: rtype.and_then(|t| t.category.clone()),
         data_holding: rtype.is_some_and(|t| t.data_holding),
         region: None,
@@ -97,17 +98,56 @@ pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
         facts: BTreeMap::new(),
         related: Vec::new(),
     };
-    if let Some(t) = rtype {
-        facts::apply(&mut resource, t);
+    if let Some(source) = source {
+        resource.api_version = source.api_version.clone();
+        facts::apply(&mut resource, &source, &facts::terraform_resolution);
     }
     resource
 }
+
+/// The service a Terraform resource declares, and where its facts are read. An
+/// `azapi_resource` declares an ARM type (`Microsoft.Web/sites@2022-03-01`) whose properties sit
+/// under `body`, named as in ARM templates.
+fn service_of<'kb>(
+    site: &ResourceSite<'_>,
+    kb: &'kb KnowledgeBase,
+) -> (Option<&'kb Service>, Option<FactSource<'kb>>) {
+    if AZAPI_TYPES.contains(&site.type_name) {
+        let Some(declared) = site.body.get("type").and_then(Node::as_str) else {
+            return (None, None);
+        };
+        let (arm_type, api_version) = match declared.split_once('@') {
+            Some((t, v)) => (t, Some(v.to_string())),
+            None => (declared, None),
+        };
+        let Some(service) = kb.services.lookup_dialect(Dialect::Arm, arm_type) else {
+            return (None, None);
+        };
+        let source = FactSource {
+            service,
+            dialect: Dialect::Arm,
+            base: Route::root().key("body"),
+            api_version,
+        };
+        return (Some(service), Some(source));
+    }
+    match kb.services.lookup(site.format, site.type_name) {
+        Some(service) => (
+            Some(service),
+            Some(FactSource::new(service, Dialect::Terraform)),
+        ),
+        None => (None, None),
+    }
+}
+
+/// Resources of the azapi provider that create an ARM resource of the type they name.
+const AZAPI_TYPES: &[&str] = &["azapi_resource"];
 
 /// Attributes that name a resource's location where the type table says nothing else.
 const COMMON_REGION_ATTRS: &[&str] = &["region", "location", "zone", "availability_zone"];
 
 /// Attributes that name a resource's location, in the order they are tried.
-pub fn region_attributes(rtype: Option<&ResourceType>) -> Vec<&str> {
+pub fn region_attributes(rtype: Option<&Service>) -> Vec<&str> {
     match rtype.and_then(|t| t.region_attrs.as_ref()) {
         Some(attrs) => attrs.iter().map(String::as_str).collect(),
         None => COMMON_REGION_ATTRS.to_vec(),

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::facts::{self, FactSource, Resolve};
 use crate::knowledge::KnowledgeBase;
+use crate::knowledge::services::Dialect;
 use crate::load::{Document, Format};
 use crate::location::Location;
 use crate::model::{RegionFact, Resource, UnresolvedRegion};
@@ -27,7 +29,7 @@ pub fn resource(
     route: Route,
     kb: &KnowledgeBase,
 ) -> Resource {
-    let known = kb.resource_types.get(&id.kind);
+    let known = kb.services.lookup(format, &id.kind);
     Resource {
         format,
         path: doc.path.clone(),
@@ -39,6 +41,7 @@ pub fn resource(
         address: id.address,
         provider: Some(known.map_or(id.default_provider.to_string(), |t| t.provider.clone())),
         service: known.map(|t| t.service.clone()),
+        service_id: known.map(|t| t.id.clone()),
         category: known.and_then(|t| t.category.clone()),
         data_holding: known.is_some_and(|t| t.data_holding),
         region: None,
@@ -49,6 +52,16 @@ pub fn resource(
         facts: BTreeMap::new(),
         related: Vec::new(),
     }
+}
+
+/// Reads the facts of the resource's service, with template expressions resolved by `resolve`.
+pub fn read_facts(resource: &mut Resource, kb: &KnowledgeBase, resolve: Resolve) {
+    let Some(service) = kb.services.of(resource) else {
+        return;
+    };
+    let mut source = FactSource::new(service, Dialect::of(resource.format));
+    source.api_version = resource.api_version.clone();
+    facts::apply(resource, &source, resolve);
 }
 
 /// Tags as labels: a `{key: value}` map, or a list of `{Key, Value}` / `{key, value}` pairs.

@@ -5,7 +5,6 @@
 //! says, every resource's region is unresolved, blocked by the template as one source.
 
 use super::ExtractOptions;
-use super::cloud_facts::{self, SpecCache};
 use super::cloud_resource::{self, Identity};
 use super::cloudformation_intrinsics::Scope;
 use crate::knowledge::KnowledgeBase;
@@ -67,7 +66,6 @@ pub fn extract_counted(
             });
         }
     }
-    let mut specs = SpecCache::default();
     let mut not_created = 0;
     let mut out = Vec::new();
     for d in declared {
@@ -84,7 +82,7 @@ pub fn extract_counted(
             not_created += 1;
             continue;
         }
-        if let Some(mut resource) = resource(doc, d, &template, &scope, kb, options, &mut specs) {
+        if let Some(mut resource) = resource(doc, d, &template, &scope, kb, options) {
             if let Some((None, name, location)) = condition {
                 resource.note_created_if(format!("if {name}"), location);
             }
@@ -162,7 +160,6 @@ fn resource(
     scope: &Scope,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
-    specs: &mut SpecCache,
 ) -> Option<Resource> {
     let kind = declared.node.get("Type")?.as_str()?.to_string();
     // The resource starts at its logical id, not at its first property.
@@ -177,14 +174,17 @@ fn resource(
     let mut resource =
         cloud_resource::resource(doc, Format::Cloudformation, id, body, declared.route, kb);
     resource.labels = cloud_resource::tags(declared.node.path("Properties.Tags"));
+    if kb.services.of(&resource).is_some_and(|s| s.global) {
+        // IAM, Organizations: no region of their own.
+        cloud_resource::read_facts(&mut resource, kb, &|n| scope.resolution(n));
+        return Some(resource);
+    }
     resource.region = cloud_resource::deploy_region("aws", &options.deploy_regions, template, kb);
     if resource.region.is_none() {
         resource.unresolved_region =
             Some(cloud_resource::unresolved("AWS::Region", template.clone()));
     }
-    if let Some(specs) = specs.get(kb, &resource.kind) {
-        cloud_facts::apply(&mut resource, specs, &|n| scope.resolution(n));
-    }
+    cloud_resource::read_facts(&mut resource, kb, &|n| scope.resolution(n));
     Some(resource)
 }
 

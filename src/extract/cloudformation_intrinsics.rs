@@ -2,7 +2,7 @@
 //! their evaluation where the template itself gives the answer (parameter defaults, mappings).
 //! What depends on the deployment (conditions, attributes of other resources) stays unknown.
 
-use super::cloud_facts::Resolved;
+use super::facts::Resolved;
 use crate::tree::{Node, Value};
 
 const MAX_DEPTH: usize = 32;

@@ -1,231 +1,592 @@
-//! Normalised facts read from a resource body through the resource-type table's fact specs.
-//! Shared by every cloud format: the table says where a fact lives, this module reads it.
+//! Normalised facts read through the service knowledge's routes, for every format: where a format
+//! keeps encryption or public access is data, not code, and an absent setting takes the
+//! provider's default.
+//!
+//! A spec is one or more alternatives joined by `||`. Each is a route
+//! (`Properties.BucketEncryption.ServerSideEncryptionConfiguration[*].X`, `[*]` for every item),
+//! optionally negated (`!Properties.X`) or tested for membership (`Properties.Acl in [a, b]`). For
+//! yes/no facts a `true` from any alternative wins; otherwise the first that yields a value. A
+//! value decided only at deployment (an expression, `!If`, `[parameters('x')]` without default)
+//! leaves the fact unknown: it is not set, and no default applies.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
-use crate::knowledge::resource_types::{FactDefault, ResourceType};
+use super::fact_values::{flag, region_text, text};
+use crate::knowledge::services::{Dialect, FactDefault, Service};
 use crate::load::hcl::EXPR_TAG;
 use crate::model::{Fact, Resource};
 use crate::tree::{Node, Route, Segment, Value};
 
-/// Facts whose value is a list of every matching node (`locations`, `replica_regions`).
-const LIST_FACTS: &[&str] = &[
-    "locations",
-    "replica_regions",
-    "object_expiration_days",
-    "log_target",
-];
-
-/// Every node a route with `[*]` wildcards reaches, with its route.
-pub fn select<'a>(node: &'a Node, route: &Route) -> Vec<(Route, &'a Node)> {
-    let mut current: Vec<(Route, &Node)> = vec![(Route::root(), node)];
-    for segment in &route.0 {
-        let mut next = Vec::new();
-        for (at, n) in current {
-            match segment {
-                Segment::Key(k) if k == "*" => {
-                    for (i, item) in n.items().iter().enumerate() {
-                        next.push((at.index(i), item));
-                    }
-                }
-                Segment::Key(k) => {
-                    if let Some(child) = n.get(k) {
-                        next.push((at.key(k), child));
-                    }
-                }
-                Segment::Index(i) => {
-                    if let Some(child) = n.items().get(*i) {
-                        next.push((at.index(*i), child));
-                    }
-                }
-            }
-        }
-        current = next;
-    }
-    current.retain(|(_, n)| !n.is_null());
-    current
-}
-
-fn is_expression(node: &Node) -> bool {
-    node.tag.as_deref() == Some(EXPR_TAG)
-}
-
-/// What one alternative of a spec says: absent, present but not a literal, or a value.
-enum Reading {
-    Absent,
+/// What a template expression (`!Ref Param`, `[parameters('x')]`) stands for.
+pub enum Resolved {
+    /// Not an expression: the node means what it says.
+    AsWritten,
+    /// An expression whose value the files give.
+    Value(Node),
+    /// An expression decided only at deployment.
     Unknown,
-    Value(Node, Route),
 }
 
-fn read_alternative(body: &Node, spec: &str, list: bool) -> Reading {
-    let spec = spec.trim();
-    if let Some((route, set)) = spec.split_once(" in ") {
-        let wanted: Vec<String> = set
-            .trim()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .split(',')
-            .map(|v| v.trim().to_ascii_lowercase())
-            .filter(|v| !v.is_empty())
-            .collect();
-        let found = select(body, &Route::parse(route.trim()));
-        if found.is_empty() {
-            return Reading::Absent;
-        }
-        let mut unknown = false;
-        for (at, node) in &found {
-            if is_expression(node) {
-                unknown = true;
-                continue;
-            }
-            let text = node.scalar_text().unwrap_or_default().to_ascii_lowercase();
-            if wanted.contains(&text) {
-                return Reading::Value(Node::new(Value::Bool(true), node.span), at.clone());
-            }
-        }
-        if unknown {
-            return Reading::Unknown;
-        }
-        let (at, node) = &found[0];
-        return Reading::Value(Node::new(Value::Bool(false), node.span), at.clone());
-    }
-    let (negate, route) = match spec.strip_prefix('!') {
-        Some(rest) => (true, rest),
-        None => (false, spec),
-    };
-    let found = select(body, &Route::parse(route));
-    let Some((first_route, first)) = found.first() else {
-        return Reading::Absent;
-    };
-    if list {
-        let items: Vec<Node> = found
-            .iter()
-            .flat_map(|(_, n)| match &n.value {
-                Value::Seq(items) => items.clone(),
-                _ => vec![(*n).clone()],
-            })
-            .collect();
-        return Reading::Value(
-            Node::new(Value::Seq(items), first.span),
-            first_route.clone(),
-        );
-    }
-    if negate {
-        if is_expression(first) {
-            return Reading::Unknown;
-        }
-        return match first.as_bool() {
-            Some(b) => Reading::Value(Node::new(Value::Bool(!b), first.span), first_route.clone()),
-            None => Reading::Unknown,
-        };
-    }
-    // An expression is kept as written: `kms_key_id = aws_kms_key.x.arn` says a key is set,
-    // while boolean and numeric readers see no value in it.
-    Reading::Value((*first).clone(), first_route.clone())
+/// Turns template expressions into literals where possible.
+pub type Resolve<'a> = &'a dyn Fn(&Node) -> Resolved;
+
+/// Nodes mean what they say (AWS Config items, Kubernetes objects, user rules).
+pub fn as_written(_: &Node) -> Resolved {
+    Resolved::AsWritten
 }
 
-/// Reads every fact the type's table entry describes into `resource.facts`; defaults fill in
-/// facts whose attribute is absent, located at the resource's first line.
-pub fn apply(resource: &mut Resource, rtype: &ResourceType) {
-    let mut facts = BTreeMap::new();
-    for (name, spec) in &rtype.facts {
-        let list = LIST_FACTS.contains(&name.as_str());
-        // Alternatives: a `true` from any of them wins (any disabled guard makes a bucket
-        // public); otherwise the first one that is present decides.
-        let mut outcome = Reading::Absent;
-        for alternative in spec.split("||") {
-            let reading = read_alternative(&resource.body, alternative, list);
-            let is_true = matches!(
-                &reading,
-                Reading::Value(
-                    Node {
-                        value: Value::Bool(true),
-                        ..
+/// Terraform: an expression (`var.x`, `aws_kms_key.k.arn`) is not a literal.
+pub fn terraform_resolution(node: &Node) -> Resolved {
+    if node.tag.as_deref() == Some(EXPR_TAG) {
+        Resolved::Unknown
+    } else {
+        Resolved::AsWritten
+    }
+}
+
+const MAX_MATCHES: usize = 1000;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Flag,
+    Number,
+    Text,
+    /// Every reached region id, or the region inside an ARN.
+    Regions,
+    /// Every reached node as written (expiration days, log bucket references).
+    Nodes,
+}
+
+fn kind_of(fact: &str) -> Kind {
+    match fact {
+        "encrypted"
+        | "public"
+        | "https_only"
+        | "point_in_time_recovery"
+        | "backup_enabled"
+        | "cdn_enabled" => Kind::Flag,
+        "log_retention_days" | "backup_retention_days" => Kind::Number,
+        "replica_regions" | "locations" => Kind::Regions,
+        "object_expiration_days" | "log_target" | "container_images" => Kind::Nodes,
+        _ => Kind::Text,
+    }
+}
+
+/// One alternative of a fact spec: a route, maybe negated or tested for membership.
+struct Alternative {
+    negated: bool,
+    route: Route,
+    members: Option<Vec<String>>,
+}
+
+fn parse_spec(spec: &str) -> Vec<Alternative> {
+    spec.split("||")
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|alternative| {
+            let (negated, rest) = match alternative.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, alternative),
+            };
+            let (path, members) = match rest.split_once(" in ") {
+                Some((path, list)) => (path.trim(), Some(parse_list(list))),
+                None => (rest, None),
+            };
+            Alternative {
+                negated,
+                route: Route::parse(path),
+                members,
+            }
+        })
+        .collect()
+}
+
+/// What one spec says about a resource.
+enum Reading {
+    /// Not written: the provider's default applies.
+    Absent,
+    /// Written, but decided only at deployment.
+    Unknown,
+    /// The value, the route of the node it was read from, and that node.
+    Value(Node, Route, Node),
+}
+
+/// Where a service's facts are read from in one resource.
+pub struct FactSource<'a> {
+    pub service: &'a Service,
+    /// The dialect whose routes apply (ARM routes for an `azapi_resource`).
+    pub dialect: Dialect,
+    /// Route of the service's body inside the resource (`body` for `azapi_resource`).
+    pub base: Route,
+    /// ARM API version, for defaults that changed between versions.
+    pub api_version: Option<String>,
+}
+
+impl<'a> FactSource<'a> {
+    pub fn new(service: &'a Service, dialect: Dialect) -> Self {
+        FactSource {
+            service,
+            dialect,
+            base: Route::root(),
+            api_version: None,
+        }
+    }
+}
+
+/// Sets every fact the service's routes find in the resource; an absent setting takes the
+/// provider's default, located at the resource and marked as a default.
+pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
+    let Some(body) = resource.body.at(&source.base).cloned() else {
+        return;
+    };
+    for (fact, spec) in source.service.fact_specs(source.dialect) {
+        match read(&body, fact, &parse_spec(spec), resolve) {
+            Reading::Value(value, route, node) => {
+                let location = resource.locate(&node, &source.base.join(&route));
+                resource.facts.insert(
+                    fact.to_string(),
+                    Fact {
+                        value,
+                        location,
+                        default: None,
                     },
-                    _
-                )
-            );
-            if is_true || matches!(outcome, Reading::Absent) {
-                outcome = reading;
-            }
-            if is_true {
-                break;
-            }
-        }
-        match outcome {
-            Reading::Value(value, route) => {
-                let location = resource.locate(&value, &route);
-                facts.insert(name.clone(), Fact { value, location });
+                );
             }
             Reading::Unknown => {}
             Reading::Absent => {
-                if let Some(default) = rtype.defaults.get(name) {
-                    let span = resource.body.span;
+                if dynamic_block(&body, source.dialect, spec) {
+                    continue;
+                }
+                let default =
+                    source
+                        .service
+                        .default_for(fact, source.dialect, source.api_version.as_deref());
+                if let Some(default) = default {
                     let value = match default {
                         FactDefault::Bool(b) => Value::Bool(*b),
                         FactDefault::Int(i) => Value::Int(*i),
                         FactDefault::Text(t) => Value::Str(t.clone()),
                     };
-                    facts.insert(
-                        name.clone(),
+                    resource.facts.insert(
+                        fact.to_string(),
                         Fact {
-                            value: Node::new(value, span),
+                            value: Node::new(value, resource.body.span),
                             location: resource.start(),
+                            default: Some(setting_name(spec)),
                         },
                     );
                 }
             }
         }
     }
-    resource.facts = facts;
+}
+
+/// The setting a spec reads, as a person would name it: the first alternative's route.
+fn setting_name(spec: &str) -> String {
+    let first = spec.split("||").next().unwrap_or(spec).trim();
+    let route = first.trim_start_matches('!');
+    let route = route.split(" in ").next().unwrap_or(route).trim();
+    route
+        .strip_prefix("Properties.")
+        .or_else(|| route.strip_prefix("properties."))
+        .unwrap_or(route)
+        .replace("[*]", "")
+}
+
+/// A Terraform `dynamic "x"` block writes `x` at plan time: the setting is not absent.
+fn dynamic_block(body: &Node, dialect: Dialect, spec: &str) -> bool {
+    if dialect != Dialect::Terraform {
+        return false;
+    }
+    let Some(dynamic) = body.get("dynamic") else {
+        return false;
+    };
+    let written = |name: &str| {
+        dynamic.get(name).is_some() || dynamic.items().iter().any(|i| i.get(name).is_some())
+    };
+    parse_spec(spec).iter().any(|a| match a.route.0.first() {
+        Some(Segment::Key(k)) => written(k),
+        _ => false,
+    })
+}
+
+fn read(body: &Node, fact: &str, alternatives: &[Alternative], resolve: Resolve) -> Reading {
+    let mut first: Option<Reading> = None;
+    let mut unknown = false;
+    for alternative in alternatives {
+        match read_alternative(body, fact, alternative, resolve) {
+            Reading::Absent => {}
+            Reading::Unknown => unknown = true,
+            found @ Reading::Value(..) => {
+                let is_true =
+                    matches!(&found, Reading::Value(v, ..) if v.value == Value::Bool(true));
+                if is_true || !matches!(kind_of(fact), Kind::Flag) {
+                    return found;
+                }
+                first.get_or_insert(found);
+            }
+        }
+    }
+    match (first, unknown) {
+        (Some(found), _) => found,
+        (None, true) => Reading::Unknown,
+        (None, false) => Reading::Absent,
+    }
+}
+
+fn read_alternative(
+    body: &Node,
+    fact: &str,
+    alternative: &Alternative,
+    resolve: Resolve,
+) -> Reading {
+    let Alternative {
+        negated,
+        route,
+        members,
+    } = alternative;
+    let negated = *negated;
+    let selection = select(body, route, resolve);
+    let mut unknown = selection.blocked;
+    let kind = kind_of(fact);
+    if let Kind::Regions | Kind::Nodes = kind {
+        // Every reached value; a reference (`aws_s3_bucket.dr.arn`) is kept as written, for the
+        // rules that follow it to the resource it names.
+        let Some((route, source)) = selection
+            .found
+            .first()
+            .map(|(r, n)| (r.clone(), n.node.clone().into_owned()))
+        else {
+            return if unknown {
+                Reading::Unknown
+            } else {
+                Reading::Absent
+            };
+        };
+        let items: Vec<Node> = selection
+            .found
+            .iter()
+            .flat_map(|(_, n)| {
+                let items = match &n.node.value {
+                    Value::Seq(items) => items.clone(),
+                    _ => vec![n.node.clone().into_owned()],
+                };
+                items.into_iter().map(move |item| (item, n.known))
+            })
+            .filter_map(|(item, known)| match kind {
+                Kind::Regions if known => {
+                    region_text(&item).map(|t| Node::new(Value::Str(t), item.span))
+                }
+                _ => Some(item),
+            })
+            .collect();
+        if items.is_empty() {
+            return Reading::Unknown;
+        }
+        return Reading::Value(Node::new(Value::Seq(items), source.span), route, source);
+    }
+    // With `[*]` several nodes match: a yes/no fact is true when any of them says so.
+    let mut first = None;
+    for (route, reached) in selection.found {
+        let source = reached.node.into_owned();
+        if !reached.known {
+            // A text fact set by an expression is still set (`kms_key_id = aws_kms_key.k.arn`):
+            // it is kept as written, while yes/no, numbers and memberships stay unknown.
+            if matches!(kind, Kind::Text) && members.is_none() {
+                first.get_or_insert(Reading::Value(source.clone(), route, source));
+            } else {
+                unknown = true;
+            }
+            continue;
+        }
+        let value = match (members, kind) {
+            (Some(members), _) => {
+                let Some(text) = source.scalar_text() else {
+                    unknown = true;
+                    continue;
+                };
+                Value::Bool(members.iter().any(|m| m.eq_ignore_ascii_case(&text)) != negated)
+            }
+            (None, Kind::Flag) => match flag(&source) {
+                Some(b) => Value::Bool(b != negated),
+                None => {
+                    unknown = true;
+                    continue;
+                }
+            },
+            (None, Kind::Number) => match source.as_i64() {
+                Some(n) => Value::Int(n),
+                None => {
+                    unknown = true;
+                    continue;
+                }
+            },
+            (None, _) => match text(fact, &source) {
+                Some(t) => Value::Str(t),
+                None => continue,
+            },
+        };
+        let found = Reading::Value(Node::new(value, source.span), route, source);
+        if matches!(&found, Reading::Value(v, ..) if v.value == Value::Bool(true)) {
+            return found;
+        }
+        first.get_or_insert(found);
+    }
+    match first {
+        Some(found) => found,
+        None if unknown => Reading::Unknown,
+        None => Reading::Absent,
+    }
+}
+
+fn parse_list(text: &str) -> Vec<String> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .map(|s| s.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// A node a route reached: resolved to its value where the files give it, as written (and
+/// `known: false`) where it is decided at deployment.
+pub struct Reached<'a> {
+    pub node: Cow<'a, Node>,
+    pub known: bool,
+}
+
+/// What a route reaches, and whether an unresolvable expression stood in the way.
+pub struct Selection<'a> {
+    pub found: Vec<(Route, Reached<'a>)>,
+    pub blocked: bool,
+}
+
+/// Children of a node along one segment; `*` takes every item of a list and every value of a
+/// map. Borrowed while the walk stays on written nodes, so large bodies are not copied.
+fn children<'a>(
+    node: &Cow<'a, Node>,
+    segment: &Segment,
+    at: &Route,
+) -> Vec<(Route, Cow<'a, Node>)> {
+    fn pick<'n>(node: &'n Node, segment: &Segment, at: &Route) -> Vec<(Route, &'n Node)> {
+        match segment {
+            Segment::Key(k) if k == "*" => node
+                .items()
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (at.index(i), item))
+                .chain(node.entries().iter().map(|e| (at.key(&e.key), &e.value)))
+                .collect(),
+            Segment::Key(k) => node.get(k).map(|c| (at.key(k), c)).into_iter().collect(),
+            Segment::Index(i) => node
+                .items()
+                .get(*i)
+                .map(|c| (at.index(*i), c))
+                .into_iter()
+                .collect(),
+        }
+    }
+    match node {
+        Cow::Borrowed(n) => pick(n, segment, at)
+            .into_iter()
+            .map(|(r, c)| (r, Cow::Borrowed(c)))
+            .collect(),
+        Cow::Owned(n) => pick(n, segment, at)
+            .into_iter()
+            .map(|(r, c)| (r, Cow::Owned(c.clone())))
+            .collect(),
+    }
+}
+
+/// Every node the route reaches, resolving expressions on the way. The one route walker of the
+/// scanner: fact specs and the conditions of user rules both go through it.
+pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<'a> {
+    let mut blocked = false;
+    let mut current = vec![(Route::root(), Cow::Borrowed(body))];
+    for segment in &route.0 {
+        let mut next = Vec::new();
+        for (at, node) in current {
+            let node = match resolve(&node) {
+                Resolved::AsWritten => node,
+                Resolved::Value(value) => Cow::Owned(Node {
+                    span: node.span,
+                    ..value
+                }),
+                Resolved::Unknown => {
+                    blocked = true;
+                    continue;
+                }
+            };
+            next.extend(children(&node, segment, &at));
+            if next.len() > MAX_MATCHES {
+                break;
+            }
+        }
+        current = next;
+    }
+    let found = current
+        .into_iter()
+        .filter_map(|(at, node)| {
+            let reached = match resolve(&node) {
+                Resolved::AsWritten => Reached { node, known: true },
+                // The value, pointing where the expression is used.
+                Resolved::Value(value) => Reached {
+                    node: Cow::Owned(Node {
+                        span: node.span,
+                        ..value
+                    }),
+                    known: true,
+                },
+                Resolved::Unknown => Reached { node, known: false },
+            };
+            (!reached.node.is_null()).then_some((at, reached))
+        })
+        .collect();
+    Selection { found, blocked }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::load::hcl;
+    use crate::load::yaml::parse_stream;
 
-    #[test]
-    fn wildcards_reach_every_item() {
-        let root =
-            hcl::parse("r {\n  g { location = \"a\" }\n  g { location = \"b\" }\n}\n").unwrap();
-        let body = root.path("r").unwrap();
-        let found = select(body, &Route::parse("g[*].location"));
-        let texts: Vec<_> = found.iter().filter_map(|(_, n)| n.as_str()).collect();
-        assert_eq!(texts, ["a", "b"]);
-        assert_eq!(found[1].0.to_string(), "g[1].location");
+    fn evaluate(body: &Node, fact: &str, spec: &str, resolve: Resolve) -> Option<(Node, Route)> {
+        match read(body, fact, &parse_spec(spec), resolve) {
+            Reading::Value(value, route, _) => Some((value, route)),
+            _ => None,
+        }
+    }
+
+    fn body(text: &str) -> Node {
+        parse_stream(text).unwrap().remove(0)
+    }
+
+    fn literal(node: &Node) -> Resolved {
+        if node.tag.is_none() {
+            Resolved::AsWritten
+        } else {
+            Resolved::Unknown
+        }
     }
 
     #[test]
-    fn membership_negation_and_unknown() {
-        let root = hcl::parse("acl = \"public-read\"\nblock = false\nx = var.y\n").unwrap();
+    fn routes_negation_membership_and_alternatives() {
+        let b = body(
+            "P:\n  Acl: Private\n  Block: {Restrict: false}\n  Tls: TLS1_0\n  Sku: Standard_RAGRS\n  R: [{Region: us-east-1}, {Region: 'arn:aws:backup:eu-west-1:1:backup-vault:v'}]\n",
+        );
+        let public = evaluate(
+            &b,
+            "public",
+            "P.Acl in [PublicRead] || !P.Block.Restrict",
+            &literal,
+        )
+        .unwrap();
+        assert_eq!(public.0.value, Value::Bool(true));
+        assert_eq!(public.1.to_string(), "P.Block.Restrict");
+        let private = evaluate(&b, "public", "P.Acl in [PublicRead]", &literal).unwrap();
+        assert_eq!(private.0.value, Value::Bool(false));
+        assert_eq!(
+            evaluate(&b, "tls_min", "P.Tls", &literal)
+                .unwrap()
+                .0
+                .as_str(),
+            Some("TLS1_0")
+        );
+        assert_eq!(
+            evaluate(&b, "storage_replication", "P.Sku", &literal)
+                .unwrap()
+                .0
+                .as_str(),
+            Some("RAGRS")
+        );
+        let regions = evaluate(&b, "replica_regions", "P.R[*].Region", &literal)
+            .unwrap()
+            .0;
+        let texts: Vec<_> = regions.items().iter().filter_map(Node::as_str).collect();
+        assert_eq!(texts, ["us-east-1", "eu-west-1"]);
+        assert!(evaluate(&b, "encrypted", "P.Missing", &literal).is_none());
+        let grants = body("G: [{grantee: Owner}, {grantee: AllUsers}]\n");
+        let public = evaluate(&grants, "public", "G[*].grantee in [AllUsers]", &literal).unwrap();
+        assert_eq!(
+            (public.0.value, public.1.to_string()),
+            (Value::Bool(true), "G[1].grantee".to_string())
+        );
+    }
+
+    #[test]
+    fn deploy_time_values_are_unknown_not_absent() {
+        let b = body(
+            "P:\n  Enc: !If [C, true, false]\n  Key: !Ref K\n  Opts: !If [C, {A: 1}, {A: 2}]\n",
+        );
+        let alternatives = parse_spec("P.Enc");
         assert!(matches!(
-            read_alternative(&root, "acl in [public-read, public-read-write]", false),
-            Reading::Value(
-                Node {
-                    value: Value::Bool(true),
-                    ..
-                },
-                _
-            )
+            read(&b, "encrypted", &alternatives, &literal),
+            Reading::Unknown
         ));
+        // Blocked half-way: still unknown, so no default applies.
         assert!(matches!(
-            read_alternative(&root, "!block", false),
-            Reading::Value(
-                Node {
-                    value: Value::Bool(true),
-                    ..
-                },
-                _
-            )
+            read(&b, "encrypted", &parse_spec("P.Opts.A"), &literal),
+            Reading::Unknown
         ));
+        // A key set by reference is a key.
+        let key = evaluate(&b, "kms_key", "P.Key", &literal).unwrap();
+        assert_eq!(key.0.tag.as_deref(), Some("!Ref"));
         assert!(matches!(
-            read_alternative(&root, "!x", false),
+            read(&b, "encrypted", &parse_spec("P.Missing"), &literal),
+            Reading::Absent
+        ));
+    }
+
+    #[test]
+    fn terraform_expressions() {
+        let root = hcl::parse(
+            "acl = \"public-read\"\nblock = false\nx = var.y\nkey = aws_kms_key.k.arn\n",
+        )
+        .unwrap();
+        let tf = &terraform_resolution;
+        assert_eq!(
+            evaluate(&root, "public", "acl in [public-read]", tf)
+                .unwrap()
+                .0
+                .value,
+            Value::Bool(true)
+        );
+        assert_eq!(
+            evaluate(&root, "public", "!block", tf).unwrap().0.value,
+            Value::Bool(true)
+        );
+        assert!(matches!(
+            read(&root, "public", &parse_spec("!x"), tf),
             Reading::Unknown
         ));
         assert!(matches!(
-            read_alternative(&root, "missing", false),
-            Reading::Absent
+            read(&root, "public", &parse_spec("x in [a]"), tf),
+            Reading::Unknown
         ));
+        assert!(evaluate(&root, "kms_key", "key", tf).is_some());
+    }
+
+    #[test]
+    fn wildcards_reach_every_item_and_map_value() {
+        let root =
+            hcl::parse("r {\n  g { location = \"a\" }\n  g { location = \"b\" }\n}\n").unwrap();
+        let body = root.path("r").unwrap();
+        let found = select(body, &Route::parse("g[*].location"), &as_written);
+        let texts: Vec<_> = found
+            .found
+            .iter()
+            .filter_map(|(_, n)| n.node.as_str())
+            .collect();
+        assert_eq!(texts, ["a", "b"]);
+        assert_eq!(found.found[1].0.to_string(), "g[1].location");
+        let map = body_map();
+        let values = select(&map, &Route::parse("m.*"), &as_written);
+        assert_eq!(values.found.len(), 2);
+    }
+
+    fn body_map() -> Node {
+        body("m: {a: 1, b: 2}\n")
     }
 }

@@ -1,6 +1,8 @@
 //! Kubernetes objects into resources: `List`s unwrapped, labels gathered, and for cloud CRDs
 //! (Crossplane, ACK, Config Connector, ASO) the provider and region read from their spec.
 
+use super::facts::{self, FactSource};
+use crate::knowledge::services::Dialect;
 use std::collections::BTreeMap;
 
 use crate::knowledge::KnowledgeBase;
@@ -110,12 +112,21 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
         .as_deref()
         .and_then(|a| a.split_once('/').map(|(g, _)| g.to_string()));
     let crd = group.as_deref().and_then(|g| kb.crd_group(g));
-    let provider = crd.and_then(|c| c.provider.clone());
-    let data_holding = matches!(
-        kind.as_str(),
-        "PersistentVolumeClaim" | "PersistentVolume" | "StatefulSet"
-    ) || (crd.is_some()
-        && DATA_HOLDING_KIND_WORDS.iter().any(|w| kind.contains(w)));
+    // A cloud resource declared through an operator (Crossplane, ACK, Config Connector, ASO) is
+    // the service the knowledge names as `<group>/<Kind>`.
+    let service = group.as_deref().and_then(|g| {
+        kb.services
+            .lookup(Format::Kubernetes, &format!("{g}/{kind}"))
+    });
+    let provider = service
+        .map(|s| s.provider.clone())
+        .or_else(|| crd.and_then(|c| c.provider.clone()));
+    let data_holding = service.is_some_and(|s| s.data_holding)
+        || matches!(
+            kind.as_str(),
+            "PersistentVolumeClaim" | "PersistentVolume" | "StatefulSet"
+        )
+        || (crd.is_some() && DATA_HOLDING_KIND_WORDS.iter().any(|w| kind.contains(w)));
 
     let mut resource = Resource {
         format: Format::Kubernetes,
@@ -127,8 +138,11 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
         namespace,
         address,
         provider: provider.clone(),
-        service: crd.and_then(|c| c.tool.clone()),
-        category: None,
+        service: service
+            .map(|s| s.service.clone())
+            .or_else(|| crd.and_then(|c| c.tool.clone())),
+        service_id: service.map(|s| s.id.clone()),
+        category: service.and_then(|s| s.category.clone()),
         data_holding,
         region: None,
         unresolved_region: None,
@@ -140,6 +154,10 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
     };
     if let Some(provider) = provider {
         resource.region = crd_region(&resource, &provider, kb);
+    }
+    if let Some(service) = service {
+        let source = FactSource::new(service, Dialect::Kubernetes);
+        facts::apply(&mut resource, &source, &facts::as_written);
     }
     resource
 }

@@ -11,7 +11,6 @@ pub mod arm_files;
 pub mod arm_scope;
 pub mod aws_config;
 pub mod cloud;
-pub mod cloud_facts;
 pub mod cloud_resource;
 pub mod cloudformation;
 pub mod cloudformation_intrinsics;

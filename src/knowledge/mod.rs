@@ -3,7 +3,7 @@
 
 pub mod data;
 pub mod hosts;
-pub mod resource_types;
+pub mod services;
 
 use regex::Regex;
 use serde::Serialize;
@@ -120,7 +120,7 @@ pub struct KnowledgeBase {
     pub annotation_markers: Vec<CompiledKeyMarker>,
     pub instance_types: Vec<(String, Regex)>,
     pub crd_groups: Vec<(CrdGroup, Regex)>,
-    pub resource_types: resource_types::ResourceTypes,
+    pub services: services::Services,
 }
 
 fn parse<T: for<'de> serde::Deserialize<'de>>(
@@ -226,7 +226,7 @@ impl KnowledgeBase {
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
         let hosts = hosts::HostClassifier::new(&endpoints)?;
-        let resource_types = resource_types::ResourceTypes::load()?;
+        let services = services::Services::load()?;
         Ok(KnowledgeBase {
             version: version.kb_version,
             checked: version.checked,
@@ -255,7 +255,7 @@ impl KnowledgeBase {
             instance_types,
             crd_groups,
             markers,
-            resource_types,
+            services,
         })
     }
 

@@ -3,7 +3,8 @@
 
 use super::{Check, Hit};
 use crate::engine::Context;
-use crate::knowledge::resource_types::Replaceability;
+use crate::knowledge::services::{Dialect, Replaceability};
+use crate::load::Format;
 use crate::model::Resource;
 
 pub static CHECKS: &[(&str, Check)] = &[
@@ -14,7 +15,7 @@ pub static CHECKS: &[(&str, Check)] = &[
 
 /// A primary resource of a provider controlled from outside the EU, with the given replaceability.
 fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) -> Option<Hit> {
-    let rtype = ctx.kb.resource_types.get(&resource.kind)?;
+    let rtype = ctx.kb.services.of(resource)?;
     if !rtype.primary || rtype.replaceability.as_ref() != Some(&wanted) {
         return None;
     }
@@ -36,9 +37,59 @@ fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) ->
     )
 }
 
-/// HYP-001: commodity services (VMs, object storage, managed Kubernetes, PostgreSQL, DNS …).
+/// HYP-001: commodity services (VMs, object storage, managed Kubernetes, PostgreSQL, DNS …),
+/// and services of such a provider that the knowledge does not know yet.
 fn hyperscaler_service(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     hits.extend(dependency_hit(ctx, resource, Replaceability::Commodity));
+    hits.extend(unknown_service_hit(ctx, resource));
+}
+
+/// A type the knowledge does not know, of a provider controlled from outside the EU that its
+/// name gives away (`aws_bedrockagent_agent`, `AWS::MSK::Cluster`, `Microsoft.Foo/bars`):
+/// reported rather than passed over. Types that configure a known service
+/// (`aws_s3_bucket_intelligent_tiering_configuration`) are parts of it.
+fn unknown_service_hit(ctx: &Context, resource: &Resource) -> Option<Hit> {
+    if resource.service_id.is_some() || !names_a_provider_service(resource) {
+        return None;
+    }
+    let dialect = Dialect::of(resource.format);
+    if ctx
+        .kb
+        .services
+        .part_by_prefix(dialect, &resource.kind)
+        .is_some()
+    {
+        return None;
+    }
+    let provider = resource.provider.as_deref()?;
+    let info = ctx.kb.provider(provider)?;
+    if info.classification == "eu_controlled" {
+        return None;
+    }
+    Some(
+        Hit::at(resource.start())
+            .var(
+                "service",
+                format!("{} (service not in the knowledge base)", resource.kind),
+            )
+            .var(
+                "alternatives",
+                "not known for this service; see `sovscan explain HYP-001`",
+            )
+            .evidence(resource.kind.clone())
+            .key("unknown-service"),
+    )
+}
+
+/// Does the type name itself say which provider runs it? CloudFormation's `Custom::` resources
+/// and Terraform utility providers (`random`, `null`) do not.
+fn names_a_provider_service(resource: &Resource) -> bool {
+    match resource.format {
+        Format::Cloudformation | Format::AwsConfig => resource.kind.starts_with("AWS::"),
+        Format::Arm => resource.kind.starts_with("Microsoft."),
+        Format::Terraform | Format::TerraformPlan => resource.provider.is_some(),
+        Format::Kubernetes => false,
+    }
 }
 
 /// HYP-002: proprietary services without a drop-in EU equivalent.

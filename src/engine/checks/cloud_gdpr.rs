@@ -55,6 +55,9 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
         .and_then(|relative| resource.body.at(&Route(relative.to_vec())))
         .and_then(|node| node.scalar_text());
     let mut hit = Hit::at(fact.location.clone());
+    if let Some(note) = fact.default_note() {
+        return hit.var("value", note);
+    }
     let key = field.0.iter().rev().find_map(|s| match s {
         Segment::Key(k) => Some(k),
         Segment::Index(_) => None,
@@ -70,9 +73,24 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
     hit
 }
 
+/// A rule's problem text, saying when the setting is absent and the default applies.
+fn problem(fact: &Fact, text: &str) -> String {
+    match fact.default_note() {
+        Some(note) => format!("{text} ({note})"),
+        None => text.to_string(),
+    }
+}
+
+/// A read replica: its backups and encryption are the primary's.
+fn is_replica(resource: &Resource) -> bool {
+    resource.fact("replica_of").is_some()
+}
+
 /// GDPR-001: encryption at rest switched off, or off by the provider's default.
 fn storage_unencrypted(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    if let Some(fact) = fact_is(resource, "encrypted", false) {
+    if let Some(fact) = fact_is(resource, "encrypted", false)
+        && !(fact.default.is_some() && is_replica(resource))
+    {
         hits.push(fact_hit(resource, fact));
     }
 }
@@ -82,10 +100,10 @@ fn provider_managed_keys(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
     if ctx.profile != Profile::Strict && !ctx.require_customer_managed_keys {
         return;
     }
-    let Some(rtype) = ctx.kb.resource_types.get(&resource.kind) else {
+    let Some(service) = ctx.kb.services.of(resource) else {
         return;
     };
-    if !rtype.facts.contains_key("kms_key") || fact_is(resource, "encrypted", false).is_some() {
+    if !service.facts.contains_key("kms_key") || fact_is(resource, "encrypted", false).is_some() {
         return;
     }
     let key = resource.fact("kms_key");
@@ -115,8 +133,8 @@ fn public_hit(
 ) {
     let category = ctx
         .kb
-        .resource_types
-        .get(&resource.kind)
+        .services
+        .of(resource)
         .and_then(|t| t.category.as_deref());
     if !wanted(category) {
         return;
@@ -174,7 +192,10 @@ pub fn tls_version_tenths(text: &str) -> Option<u32> {
 /// GDPR-005: plain HTTP allowed, or a minimum TLS version below 1.2.
 fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if let Some(fact) = fact_is(resource, "https_only", false) {
-        hits.push(fact_hit(resource, fact).var("problem", "unencrypted connections are allowed"));
+        hits.push(fact_hit(resource, fact).var(
+            "problem",
+            problem(fact, "unencrypted connections are allowed"),
+        ));
     }
     if let Some(fact) = resource.fact("tls_min").filter(|f| f.value.tag.is_none())
         && let Some(text) = fact.value.scalar_text()
@@ -182,7 +203,10 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     {
         hits.push(
             fact_hit(resource, fact)
-                .var("problem", format!("the minimum TLS version is {text}"))
+                .var(
+                    "problem",
+                    problem(fact, &format!("the minimum TLS version is {text}")),
+                )
                 .key("tls_min"),
         );
     }
@@ -207,7 +231,7 @@ fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hi
             continue;
         };
         let retention = if days <= 0 {
-            "forever".to_string()
+            problem(fact, "forever")
         } else if days > max {
             format!("{days} days")
         } else {
@@ -223,26 +247,31 @@ fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hi
     }
 }
 
-/// GDPR-007: stateful stores without backups or point-in-time recovery.
+/// GDPR-007: stateful stores without backups or point-in-time recovery. Read replicas are
+/// exempt: backups are a property of the primary.
 fn no_backup(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if is_replica(resource) {
+        return;
+    }
     if let Some(fact) = resource.fact("backup_retention_days")
         && fact.value.as_i64() == Some(0)
     {
-        hits.push(
-            fact_hit(resource, fact).var("problem", "automated backups are off (retention 0 days)"),
-        );
+        hits.push(fact_hit(resource, fact).var(
+            "problem",
+            problem(fact, "automated backups are off (retention 0 days)"),
+        ));
     }
     if let Some(fact) = fact_is(resource, "backup_enabled", false) {
         hits.push(
             fact_hit(resource, fact)
-                .var("problem", "automated backups are off")
+                .var("problem", problem(fact, "automated backups are off"))
                 .key("backup_enabled"),
         );
     }
     if let Some(fact) = fact_is(resource, "point_in_time_recovery", false) {
         hits.push(
             fact_hit(resource, fact)
-                .var("problem", "point-in-time recovery is off")
+                .var("problem", problem(fact, "point-in-time recovery is off"))
                 .key("point_in_time_recovery"),
         );
     }

@@ -82,7 +82,7 @@ impl<'a> LogBuckets<'a> {
         for r in ctx.resources {
             let is_bucket =
                 r.fact("configures").is_none()
-                    && ctx.kb.resource_types.get(&r.kind).is_some_and(|t| {
+                    && ctx.kb.services.of(r).is_some_and(|t| {
                         t.primary && t.category.as_deref() == Some("object_storage")
                     });
             let (sender, lifecycle) = (

@@ -144,11 +144,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
 /// RES-005: replication, replica and copy targets outside the EU/EEA, and replica resources
 /// (a DynamoDB table replica, a KMS replica key) located outside it.
 fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    let is_replica = ctx
-        .kb
-        .resource_types
-        .get(&resource.kind)
-        .is_some_and(|t| t.replica);
+    let is_replica = ctx.kb.services.of(resource).is_some_and(|t| t.replica);
     if is_replica
         && let Some(region) = &resource.region
         && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
@@ -189,11 +185,7 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
 
 /// RES-006: services that serve or process data at edge locations worldwide.
 fn global_edge_service(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    let edge_type = ctx
-        .kb
-        .resource_types
-        .get(&resource.kind)
-        .is_some_and(|t| t.global_edge);
+    let edge_type = ctx.kb.services.of(resource).is_some_and(|t| t.global_edge);
     let cdn = resource
         .fact("cdn_enabled")
         .filter(|f| f.value.as_bool() == Some(true));

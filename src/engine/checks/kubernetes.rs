@@ -1,4 +1,4 @@
-//! Kubernetes checks on where data goes: image registries, SaaS endpoints in env vars and
+//! Kubernetes checks on where data goes: SaaS endpoints in env vars and
 //! ConfigMaps, node placement, plain-text secrets, Ingress TLS and personal-data workloads.
 
 use super::{Check, Hit};
@@ -11,14 +11,6 @@ use crate::model::Resource;
 use crate::tree::{Node, Route};
 
 pub static CHECKS: &[(&str, Check)] = &[
-    (
-        "image_registry_outside_eu",
-        Check::Resource(image_registry_outside_eu),
-    ),
-    (
-        "hyperscaler_registry",
-        Check::Resource(hyperscaler_registry),
-    ),
     (
         "saas_endpoint_outside_eu",
         Check::Resource(saas_endpoint_outside_eu),
@@ -35,24 +27,9 @@ pub static CHECKS: &[(&str, Check)] = &[
     ),
 ];
 
-/// Registry host of an image reference; references without a host are Docker Hub.
-pub fn registry_host(image: &str) -> String {
-    let image = image.trim();
-    match image.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            first
-                .split(':')
-                .next()
-                .unwrap_or(first)
-                .to_ascii_lowercase()
-        }
-        _ => "docker.io".to_string(),
-    }
-}
-
 /// Where the data behind an endpoint sits: `Ok(None)` in the EU/EEA, `Ok(Some(place))` outside
 /// or not provably inside, `Err(())` when nothing is known (no finding).
-fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>, ()> {
+pub(crate) fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>, ()> {
     match &m.data_region {
         DataRegion::Eu => Ok(None),
         DataRegion::Country(c) if kb.in_eea(c) => Ok(None),
@@ -75,73 +52,6 @@ fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>,
         }
         DataRegion::Global => Ok(Some("a global network, not pinned to the EU".into())),
         DataRegion::Unknown => Err(()),
-    }
-}
-
-fn images(resource: &Resource) -> Vec<(Route, &Node, String)> {
-    containers(resource)
-        .into_iter()
-        .filter_map(|(route, c)| {
-            let image = c.get("image")?;
-            let text = image.as_str()?.to_string();
-            Some((route.key("image"), image, text))
-        })
-        .collect()
-}
-
-fn image_registry_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    for (route, node, image) in images(resource) {
-        let host = registry_host(&image);
-        let Some(m) = ctx.kb.hosts.registry(&host) else {
-            continue;
-        };
-        let place = match place_outside_eu(ctx.kb, &m) {
-            Ok(None) => continue,
-            Ok(Some(place)) => place,
-            // A known registry whose location the host does not reveal (ACR, JFrog …).
-            Err(()) if m.operator.as_deref().is_some_and(|o| o != "unknown") => {
-                "a location the host name does not reveal".to_string()
-            }
-            Err(()) => continue,
-        };
-        hits.push(
-            Hit::at(resource.locate(node, &route))
-                .var("image", image.clone())
-                .var("registry", format!("{} ({host})", m.vendor))
-                .var("place", place)
-                .evidence(image.clone())
-                .key(image),
-        );
-    }
-}
-
-fn hyperscaler_registry(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    for (route, node, image) in images(resource) {
-        let host = registry_host(&image);
-        let Some(m) = ctx.kb.hosts.registry(&host) else {
-            continue;
-        };
-        let Some(provider) = m.provider.as_deref() else {
-            continue;
-        };
-        if ctx.kb.is_eu_controlled(provider) || ctx.kb.provider(provider).is_none() {
-            continue;
-        }
-        hits.push(
-            Hit::at(resource.locate(node, &route))
-                .var("image", image.clone())
-                .var("registry", host.clone())
-                .provider(provider)
-                .var("provider", ctx.kb.provider_name(provider))
-                .var(
-                    "alternatives",
-                    ctx.kb
-                        .alternatives_text("container_registry")
-                        .unwrap_or_default(),
-                )
-                .evidence(image.clone())
-                .key(image),
-        );
     }
 }
 
@@ -502,16 +412,95 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "_AUDIENCE",
     "_REF",
     "_KEY_ID",
+    "_POLICY",
 ];
+
+/// Keys of connection-string parts that hold the credential itself (ADO.NET/SQL Server `Password=`
+/// and `Pwd=`, JDBC `?password=`, Azure Storage `AccountKey=`, Service Bus/Event Hubs
+/// `SharedAccessKey=`), compared lower-case and without spaces.
+const CONNECTION_SECRET_KEYS: &[&str] = &[
+    "password",
+    "pwd",
+    "passwd",
+    "accountkey",
+    "sharedaccesskey",
+    "sharedaccesssignature",
+];
+
+/// A value that stands for a credential without being one: a reference or template.
+fn is_reference(value: &str) -> bool {
+    value.starts_with("$(")
+        || value.starts_with("${")
+        || value.starts_with("{{")
+        || value.starts_with("#{")
+        || value.starts_with('<')
+        || value.eq_ignore_ascii_case("changeme")
+}
+
+/// Does a connection string (`Server=db;User Id=sa;Password=…`, `jdbc:…?password=…`,
+/// `AccountKey=…`) carry a credential written in it?
+fn connection_string_secret(value: &str) -> bool {
+    if !value.contains('=') {
+        return false;
+    }
+    // The storage emulator's account key is published in its documentation.
+    let emulator = value
+        .to_ascii_lowercase()
+        .contains("accountname=devstoreaccount1");
+    value.split([';', '&', '?']).any(|part| {
+        let Some((key, secret)) = part.split_once('=') else {
+            return false;
+        };
+        let key: String = key
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        // The key may follow other text on its line (`"Default": "Server=…`).
+        let key = key
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .next()
+            .unwrap_or_default();
+        let secret = secret
+            .trim()
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
+            .next()
+            .unwrap_or_default();
+        // `$NAME` and `%NAME%` are shell and template variables in scripts held by ConfigMaps.
+        let variable = (secret.starts_with('$') || secret.starts_with('%'))
+            && secret
+                .chars()
+                .nth(1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '(' || c == '{');
+        // Fill-in markers of templates and tutorials (`YOUR_KEY_HERE`, `CHANGE_ME`).
+        let marker = secret.contains('_')
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit());
+        CONNECTION_SECRET_KEYS.contains(&key)
+            && secret.len() >= 4
+            && !is_reference(secret)
+            && !variable
+            && !marker
+            && (!emulator || key != "accountkey")
+    })
+}
+
+/// A URL with `user:password@` in it.
+fn url_with_password(value: &str) -> bool {
+    value.contains("://")
+        && value.split("://").skip(1).any(|rest| {
+            rest.split('/')
+                .next()
+                .is_some_and(|auth| auth.contains(':') && auth.contains('@'))
+        })
+}
 
 /// Does an env value look like a real credential rather than a placeholder or reference?
 fn looks_like_secret(name: &str, value: &str) -> bool {
     let value = value.trim();
     if value.len() < 4
-        || value.starts_with("$(")
-        || value.starts_with("${")
-        || value.starts_with("{{")
-        || value.eq_ignore_ascii_case("changeme")
+        || is_reference(value)
         || value.eq_ignore_ascii_case("true")
         || value.eq_ignore_ascii_case("false")
         || value.starts_with('/')
@@ -532,9 +521,9 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
         && !config_like)
         || upper.ends_with("DSN");
     if named {
-        // A DSN is only a secret when it carries credentials (user:pass@ or a key@).
+        // A DSN is only a secret when it carries credentials (user:pass@, a key@, password=).
         if upper.contains("DSN") || value.contains("://") {
-            return value.contains('@');
+            return value.contains('@') || connection_string_secret(value);
         }
         return true;
     }
@@ -543,12 +532,8 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
         || value.starts_with("sk-") && value.len() > 20
         || value.starts_with("ghp_")
         || value.starts_with("xoxb-")
-        || (value.contains("://")
-            && value.split("://").nth(1).is_some_and(|rest| {
-                rest.split('/')
-                    .next()
-                    .is_some_and(|auth| auth.contains(':') && auth.contains('@'))
-            }))
+        || url_with_password(value)
+        || connection_string_secret(value)
 }
 
 /// Shows that a value exists without revealing it.
@@ -576,11 +561,61 @@ fn secret_in_plain_env(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
                 let value_route = route.key("env").index(i).key("value");
                 hits.push(
                     Hit::at(resource.locate(value_node, &value_route))
+                        .var("what", "Environment variable")
                         .var("env", name.to_string())
                         .evidence(redact(&value))
                         .key(name.to_string()),
                 );
             }
+        }
+    }
+    if resource.kind == "ConfigMap" {
+        configmap_secrets(resource, hits);
+    }
+}
+
+/// Connection strings and URLs with a password in ConfigMap data (a value, or a line of a
+/// configuration file held in one). Keys are not judged by name here: ConfigMaps hold settings.
+fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
+    for entry in resource
+        .body
+        .get("data")
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
+        let Some(text) = entry.value.as_str() else {
+            continue;
+        };
+        let route = Route::root().key("data").key(&entry.key);
+        let location = resource.locate(&entry.value, &route);
+        let lines: Vec<&str> = text.lines().collect();
+        // A block scalar's node may start on its `|` line or on its first content line.
+        let first_line = if entry.value.span.start.line == entry.key_span.start.line {
+            entry.value.span.start.line.saturating_add(1)
+        } else {
+            entry.value.span.start.line
+        };
+        let count = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+        let block = lines.len() > 1
+            && first_line.saturating_add(count).saturating_sub(1) <= entry.value.span.end.line;
+        for (index, line) in lines.iter().enumerate() {
+            let line = line.trim();
+            if !(url_with_password(line) || connection_string_secret(line)) {
+                continue;
+            }
+            let mut at = location.clone();
+            if block {
+                at.start_line = first_line.saturating_add(u32::try_from(index).unwrap_or(0));
+                at.end_line = at.start_line;
+                at.end_column = at.start_column;
+            }
+            hits.push(
+                Hit::at(at)
+                    .var("what", "ConfigMap key")
+                    .var("env", entry.key.clone())
+                    .evidence(redact(line))
+                    .key(format!("{}:{index}", entry.key)),
+            );
         }
     }
 }
@@ -653,18 +688,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_hosts() {
-        assert_eq!(registry_host("nginx:1.27"), "docker.io");
-        assert_eq!(registry_host("bitnami/redis:7"), "docker.io");
-        assert_eq!(registry_host("ghcr.io/org/app"), "ghcr.io");
-        assert_eq!(registry_host("localhost:5000/app"), "localhost");
-        assert_eq!(
-            registry_host("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"),
-            "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-        );
-    }
-
-    #[test]
     fn secrets() {
         assert!(looks_like_secret("DB_PASSWORD", "hunter2hunter2"));
         assert!(!looks_like_secret("DB_PASSWORD_FILE", "/run/secrets/db"));
@@ -675,5 +698,49 @@ mod tests {
         ));
         assert!(!looks_like_secret("DATABASE_URL", "postgres://db:5432/app"));
         assert!(!looks_like_secret("LOG_LEVEL", "debug"));
+    }
+
+    #[test]
+    fn connection_strings() {
+        for secret in [
+            "Server=db;Database=x;User Id=sa;Password=S3cret;",
+            "server=db;uid=sa;pwd=S3cret",
+            "Data Source=db;Initial Catalog=x;User ID=sa;PASSWORD=S3cret",
+            "jdbc:postgresql://h/db?user=u&password=p4ssw0rd",
+            "jdbc:sqlserver://h:1433;databaseName=x;user=sa;password=p4ssw0rd",
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5a2V5==;EndpointSuffix=core.windows.net",
+            "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=a2V5a2V5=",
+            r#""Db": "Server=db;User Id=sa;Password=S3cret;","#,
+            "Server=db;Password=$3cret-99",
+            "cache:6379,password=r3dis-Pass",
+        ] {
+            assert!(connection_string_secret(secret), "{secret}");
+            assert!(looks_like_secret("CONNECTION", secret), "{secret}");
+        }
+        for not_secret in [
+            "Server=db;Database=x;Integrated Security=true",
+            "Server=db;User Id=sa;Password=;",
+            "Server=db;User Id=sa;Password=$(DB_PASSWORD)",
+            "jdbc:postgresql://h/db?user=u&password=${DB_PASSWORD}",
+            "AccountName=a;AccountKey={{ .Values.key }}",
+            "Server=db;Password=<password>",
+            "Server=db;Password=changeme",
+            "spring.datasource.password.file=/run/secrets/db",
+            "minLength=12;requireDigits=true",
+            "mysql -u root --password=$MYSQL_ROOT_PASSWORD -e 'select 1'",
+            "Server=db;Password=%DB_PASSWORD%",
+            "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=YOUR_KEY_HERE;EndpointSuffix=core.windows.net",
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://azurite:10000/devstoreaccount1;",
+        ] {
+            assert!(!connection_string_secret(not_secret), "{not_secret}");
+        }
+        assert!(looks_like_secret(
+            "DB_DSN",
+            "jdbc:postgresql://h/db?user=u&password=p4ssw0rd"
+        ));
+        assert!(!looks_like_secret(
+            "PASSWORD_POLICY",
+            "minLength=12;digits=1"
+        ));
     }
 }

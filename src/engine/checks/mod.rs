@@ -5,9 +5,12 @@ pub mod cloud_dependency;
 pub mod cloud_gdpr;
 pub mod cloud_log_buckets;
 pub mod cloud_residency;
+mod helm_values;
+mod image_references;
 pub mod kubernetes;
 pub mod kubernetes_bindings;
 pub mod region;
+pub mod registries;
 
 use crate::engine::{Context, Rule};
 use crate::finding::Severity;
@@ -91,6 +94,7 @@ fn registry() -> impl Iterator<Item = &'static (&'static str, Check)> {
         .chain(cloud_residency::CHECKS)
         .chain(cloud_dependency::CHECKS)
         .chain(cloud_gdpr::CHECKS)
+        .chain(registries::CHECKS)
 }
 
 pub fn lookup(name: &str) -> Option<Check> {

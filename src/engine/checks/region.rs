@@ -11,11 +11,11 @@ use crate::model::Resource;
 pub static CHECKS: &[(&str, Check)] = &[
     (
         "region_outside_allowed",
-        Check::Resource(region_outside_allowed),
+        Check::Scan(region_outside_allowed),
     ),
     (
         "region_in_adequacy_country",
-        Check::Resource(region_in_adequacy_country),
+        Check::Scan(region_in_adequacy_country),
     ),
     ("region_unknown", Check::Scan(region_unknown)),
     (
@@ -28,16 +28,93 @@ pub static CHECKS: &[(&str, Check)] = &[
 /// primary resource's findings; one that names its own location (an ARM database placed apart
 /// from its server) is reported on its own.
 pub fn shares_primary_location(ctx: &Context, resource: &Resource) -> bool {
-    ctx.kb.resource_types.is_sub_resource(&resource.kind)
-        && resource.region.as_ref().is_none_or(|r| r.inherited)
+    ctx.kb.services.is_part(resource) && resource.region.as_ref().is_none_or(|r| r.inherited)
 }
 
 fn country_label(ctx: &Context, country: &str) -> String {
     format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str())
 }
 
+/// One finding per decision: resources that hold no data (networks, subnets, NICs, resource
+/// groups) are listed as related resources of the finding of a resource whose region comes
+/// from the same place (or, in a plan, the same file and region), or, when none does, gathered
+/// into one finding at the first of them.
+fn per_region_source(
+    ctx: &Context,
+    rule: &Rule,
+    hits: &mut Vec<(usize, Hit)>,
+    check: fn(&Context, &Resource, &mut Vec<Hit>),
+) {
+    let mut found: Vec<(usize, Hit)> = Vec::new();
+    let mut plumbing: BTreeMap<(String, String), Vec<(usize, Hit)>> = BTreeMap::new();
+    for (index, resource) in ctx.resources.iter().enumerate() {
+        if !rule.applies_to_format(resource.format) {
+            continue;
+        }
+        let mut own = Vec::new();
+        check(ctx, resource, &mut own);
+        let no_data = ctx.kb.services.of(resource).is_some_and(|s| s.no_data);
+        for hit in own {
+            match (&resource.region, no_data) {
+                (Some(region), true) => plumbing
+                    .entry((resource.path.to_string(), region_id(region)))
+                    .or_default()
+                    .push((index, hit)),
+                _ => found.push((index, hit)),
+            }
+        }
+    }
+    for ((path, id), mut group) in plumbing {
+        let sources: Vec<(String, u32, u32)> = group
+            .iter()
+            .filter_map(|(i, _)| ctx.resources[*i].region.as_ref())
+            .map(|r| source_key(&r.location))
+            .collect();
+        let owner = found.iter_mut().find(|(i, _)| {
+            let r = &ctx.resources[*i];
+            r.region.as_ref().is_some_and(|region| {
+                sources.contains(&source_key(&region.location))
+                    || (*r.path == *path && region_id(region) == id)
+            })
+        });
+        let (index, mut lead) = match owner {
+            Some((_, hit)) => {
+                for (i, _) in &group {
+                    hit.related.push(ctx.resources[*i].start());
+                }
+                continue;
+            }
+            None => group.remove(0),
+        };
+        for (i, _) in &group {
+            lead.related.push(ctx.resources[*i].start());
+        }
+        found.push((index, lead));
+    }
+    hits.extend(found);
+}
+
+fn region_id(region: &crate::model::RegionFact) -> String {
+    region
+        .resolved
+        .as_ref()
+        .map_or_else(|| region.value.to_ascii_lowercase(), |i| i.id.clone())
+}
+
+fn source_key(location: &crate::location::Location) -> (String, u32, u32) {
+    (
+        location.path.to_string(),
+        location.start_line,
+        location.start_column,
+    )
+}
+
 /// RES-001: a single-location resource in a country the profile does not allow.
-fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+fn region_outside_allowed(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
+    per_region_source(ctx, rule, hits, outside_allowed);
+}
+
+fn outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if shares_primary_location(ctx, resource) {
         return;
     }
@@ -83,7 +160,11 @@ fn region_outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit
 }
 
 /// RES-002: a location in a country with a country-wide adequacy decision (profile `eu`).
-fn region_in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+fn region_in_adequacy_country(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
+    per_region_source(ctx, rule, hits, in_adequacy_country);
+}
+
+fn in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if shares_primary_location(ctx, resource) {
         return;
     }

@@ -220,8 +220,8 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
             kb,
         );
         let global = kb
-            .resource_types
-            .get(&p.type_name)
+            .services
+            .lookup(Format::TerraformPlan, &p.type_name)
             .is_some_and(|t| t.global);
         let key = strip_indices(&p.address);
         let config = configured.get(&key);
@@ -247,7 +247,7 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
 }
 
 fn own_region(doc: &Document, p: &Planned<'_>, kb: &KnowledgeBase) -> Option<(String, Location)> {
-    let rtype = kb.resource_types.get(&p.type_name);
+    let rtype = kb.services.lookup(Format::TerraformPlan, &p.type_name);
     if rtype.is_some_and(|t| t.global) {
         return None;
     }

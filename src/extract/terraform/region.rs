@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::module::{Eval, Inputs, Module, ProviderBlock};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
+use crate::load::Format;
 use crate::load::hcl::expression_text;
 use crate::location::Location;
 use crate::tree::{Node, Route};
@@ -139,7 +140,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let Some(resource) = module.resources.get(index) else {
             return Resolution::None;
         };
-        let rtype = self.kb.resource_types.get(&resource.type_name);
+        let rtype = self
+            .kb
+            .services
+            .lookup(Format::Terraform, &resource.type_name);
         if rtype.is_some_and(|t| t.global) {
             return Resolution::None;
         }

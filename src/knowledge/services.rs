@@ -1,0 +1,489 @@
+//! The service knowledge: one entry per cloud service (`aws/rds-instance`), naming its type in
+//! every format that can declare it, the route of each fact per format, and the provider's
+//! defaults for settings that are absent. Every extractor and rule reads services through here.
+
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+use super::KnowledgeError;
+use crate::load::Format;
+use crate::model::FACTS;
+
+include!(concat!(env!("OUT_DIR"), "/service_files.rs"));
+
+/// The ways of writing a resource whose type names and attribute names differ. Terraform HCL and
+/// plan JSON share names; CloudFormation and AWS Config share type names but not attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    Terraform,
+    Cloudformation,
+    AwsConfig,
+    Arm,
+    Kubernetes,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 5] = [
+        Dialect::Terraform,
+        Dialect::Cloudformation,
+        Dialect::AwsConfig,
+        Dialect::Arm,
+        Dialect::Kubernetes,
+    ];
+
+    pub fn of(format: Format) -> Dialect {
+        match format {
+            Format::Terraform | Format::TerraformPlan => Dialect::Terraform,
+            Format::Cloudformation => Dialect::Cloudformation,
+            Format::AwsConfig => Dialect::AwsConfig,
+            Format::Arm => Dialect::Arm,
+            Format::Kubernetes => Dialect::Kubernetes,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Terraform => "terraform",
+            Dialect::Cloudformation => "cloudformation",
+            Dialect::AwsConfig => "aws-config",
+            Dialect::Arm => "arm",
+            Dialect::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Replaceability {
+    /// A drop-in EU equivalent exists (VMs, object storage, managed Kubernetes, PostgreSQL, DNS).
+    Commodity,
+    /// No drop-in EU equivalent (DynamoDB, Lambda, Cosmos DB, BigQuery, Spanner, Firestore).
+    Proprietary,
+}
+
+/// A default fact value written in YAML.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum FactDefault {
+    Bool(bool),
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Names::One(n) => vec![n],
+            Names::Many(n) => n,
+        }
+    }
+}
+
+/// A default that differs for some formats or API versions: the azurerm provider against the
+/// ARM API, an API version from which a setting is on unless switched off.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultOverride {
+    pub formats: Vec<Dialect>,
+    /// ARM API versions the override applies to: `< 2019-04-01` or `>= 2019-04-01`.
+    #[serde(default)]
+    pub api_versions: Option<String>,
+    /// Fact → value; `null` removes the default (the format records the real value instead).
+    pub defaults: BTreeMap<String, Option<FactDefault>>,
+}
+
+impl DefaultOverride {
+    fn applies(&self, dialect: Dialect, api_version: Option<&str>) -> bool {
+        if !self.formats.contains(&dialect) {
+            return false;
+        }
+        let Some(range) = self.api_versions.as_deref() else {
+            return true;
+        };
+        let Some(version) = api_version else {
+            return false;
+        };
+        // API versions are ISO dates (`2019-04-01`, `2023-01-01-preview`): they sort as text.
+        let version = version.get(..10).unwrap_or(version);
+        if let Some(bound) = range.strip_prefix(">=") {
+            version >= bound.trim()
+        } else if let Some(bound) = range.strip_prefix('<') {
+            version < bound.trim()
+        } else {
+            false
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceSpec {
+    /// The service whose resource this one configures (`aws/s3-bucket` for a bucket ACL): the
+    /// entry takes its provider, service name and category unless it names its own.
+    #[serde(default)]
+    part_of: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    data_holding: bool,
+    #[serde(default)]
+    primary: Option<bool>,
+    #[serde(default)]
+    replaceability: Option<Replaceability>,
+    #[serde(default)]
+    replica: bool,
+    #[serde(default)]
+    global: bool,
+    #[serde(default)]
+    global_edge: bool,
+    #[serde(default)]
+    no_data: bool,
+    #[serde(default)]
+    region_attrs: Option<Vec<String>>,
+    #[serde(default)]
+    types: BTreeMap<Dialect, Names>,
+    #[serde(default)]
+    type_patterns: BTreeMap<Dialect, Names>,
+    #[serde(default)]
+    facts: BTreeMap<String, BTreeMap<Dialect, String>>,
+    #[serde(default)]
+    defaults: BTreeMap<String, FactDefault>,
+    #[serde(default)]
+    overrides: Vec<DefaultOverride>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicesFile {
+    services: BTreeMap<String, ServiceSpec>,
+}
+
+/// One cloud service (or a part of one, such as a bucket's ACL) as every format declares it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Stable id, `<provider>/<service>` (`aws/rds-instance`, `azure/web-app`).
+    pub id: String,
+    /// Provider key of `jurisdictions.yaml` (`aws`, `azure`, `gcp`, `ionos`, …).
+    pub provider: String,
+    /// Service name for people (`Amazon RDS`).
+    pub service: String,
+    /// Key of `eu_alternatives` (`object_storage`), or `snapshot` / `machine_image`.
+    pub category: Option<String>,
+    pub data_holding: bool,
+    /// `false` for parts that configure another resource (`aws_s3_bucket_versioning`).
+    pub primary: bool,
+    /// The service this part belongs to.
+    pub part_of: Option<String>,
+    pub replaceability: Option<Replaceability>,
+    /// A copy of another resource's data kept in its own region (DynamoDB table replica, RDS
+    /// automated-backup replication, KMS replica key): its location is a replica target.
+    pub replica: bool,
+    /// Has no region of its own (IAM, DNS zones, CDN distributions): never located.
+    pub global: bool,
+    /// Serves from edge locations worldwide (CloudFront, Front Door, Cloud CDN).
+    pub global_edge: bool,
+    /// Holds and processes no data (networks, subnets, NICs, resource groups): its location is
+    /// reported with the finding of the data-holding resource whose region comes from the same
+    /// place.
+    pub no_data: bool,
+    /// Terraform attributes naming the location, in order, instead of the common ones.
+    pub region_attrs: Option<Vec<String>>,
+    /// Type names by format.
+    pub types: BTreeMap<Dialect, Vec<String>>,
+    /// Fact → format → spec (see README.md in `rules/knowledge/services/`).
+    pub facts: BTreeMap<String, BTreeMap<Dialect, String>>,
+    /// Fact values the provider applies when the setting is absent.
+    pub defaults: BTreeMap<String, FactDefault>,
+    pub overrides: Vec<DefaultOverride>,
+}
+
+impl Service {
+    /// The fact specs of one format.
+    pub fn fact_specs(&self, dialect: Dialect) -> impl Iterator<Item = (&str, &str)> {
+        self.facts.iter().filter_map(move |(fact, per_format)| {
+            per_format
+                .get(&dialect)
+                .map(|spec| (fact.as_str(), spec.as_str()))
+        })
+    }
+
+    /// Does the format know where this fact is written?
+    pub fn has_fact(&self, dialect: Dialect, fact: &str) -> bool {
+        self.facts
+            .get(fact)
+            .is_some_and(|per_format| per_format.contains_key(&dialect))
+    }
+
+    /// The value the provider applies when the fact's setting is absent, for this format and
+    /// API version.
+    pub fn default_for(
+        &self,
+        fact: &str,
+        dialect: Dialect,
+        api_version: Option<&str>,
+    ) -> Option<&FactDefault> {
+        for o in self.overrides.iter().rev() {
+            if o.applies(dialect, api_version)
+                && let Some(value) = o.defaults.get(fact)
+            {
+                return value.as_ref();
+            }
+        }
+        self.defaults.get(fact)
+    }
+}
+
+/// Every service, indexed by each format's type names.
+pub struct Services {
+    entries: Vec<Service>,
+    by_type: HashMap<(Dialect, String), usize>,
+    by_id: HashMap<String, usize>,
+    /// Families of type names sharing an entry (`^aws_iam_`), tried when no name matches.
+    patterns: Vec<(Dialect, Regex, usize)>,
+}
+
+impl Services {
+    pub fn load() -> Result<Self, KnowledgeError> {
+        let mut specs: BTreeMap<String, ServiceSpec> = BTreeMap::new();
+        for (path, text) in SERVICE_FILES {
+            let file: ServicesFile =
+                crate::load::yaml::from_str_typed(text).map_err(|e| invalid(path, e))?;
+            for (id, spec) in file.services {
+                if specs.contains_key(&id) {
+                    return Err(invalid(path, format!("service {id} is declared twice")));
+                }
+                specs.insert(id, spec);
+            }
+        }
+        let mut entries = Vec::with_capacity(specs.len());
+        for (id, spec) in &specs {
+            let parent = match &spec.part_of {
+                Some(p) => Some(
+                    specs
+                        .get(p)
+                        .ok_or_else(|| invalid(id, format!("part_of {p} is not a service")))?,
+                ),
+                None => None,
+            };
+            let inherited = |own: &Option<String>, theirs: fn(&ServiceSpec) -> &Option<String>| {
+                own.clone()
+                    .or_else(|| parent.and_then(|p| theirs(p).clone()))
+            };
+            let provider = inherited(&spec.provider, |p| &p.provider)
+                .ok_or_else(|| invalid(id, "no provider"))?;
+            let service = inherited(&spec.service, |p| &p.service)
+                .ok_or_else(|| invalid(id, "no service name"))?;
+            entries.push(Service {
+                id: id.clone(),
+                provider,
+                service,
+                category: inherited(&spec.category, |p| &p.category),
+                data_holding: spec.data_holding,
+                primary: spec.primary.unwrap_or(spec.part_of.is_none()),
+                part_of: spec.part_of.clone(),
+                replaceability: spec.replaceability.clone(),
+                replica: spec.replica,
+                global: spec.global,
+                global_edge: spec.global_edge,
+                no_data: spec.no_data,
+                region_attrs: spec.region_attrs.clone(),
+                types: BTreeMap::new(),
+                facts: spec.facts.clone(),
+                defaults: spec.defaults.clone(),
+                overrides: spec.overrides.clone(),
+            });
+        }
+        let mut by_type = HashMap::new();
+        let mut patterns = Vec::new();
+        for (index, (id, spec)) in specs.into_iter().enumerate() {
+            for (dialect, names) in spec.type_patterns {
+                for pattern in names.into_vec() {
+                    let regex = Regex::new(&pattern)
+                        .map_err(|e| invalid(&id, format!("bad type pattern {pattern:?}: {e}")))?;
+                    patterns.push((dialect, regex, index));
+                }
+            }
+            for (dialect, names) in spec.types {
+                let names = names.into_vec();
+                for name in &names {
+                    if by_type.insert((dialect, name.clone()), index).is_some() {
+                        return Err(invalid(
+                            &id,
+                            format!("{} type {name} belongs to two services", dialect.as_str()),
+                        ));
+                    }
+                }
+                entries[index].types.insert(dialect, names);
+            }
+        }
+        let by_id = entries
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        Ok(Services {
+            entries,
+            by_type,
+            by_id,
+            patterns,
+        })
+    }
+
+    /// The service a format's type name declares.
+    pub fn lookup(&self, format: Format, type_name: &str) -> Option<&Service> {
+        self.lookup_dialect(Dialect::of(format), type_name)
+    }
+
+    pub fn lookup_dialect(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
+        let index = self
+            .by_type
+            .get(&(dialect, type_name.to_string()))
+            .copied()
+            .or_else(|| {
+                self.patterns
+                    .iter()
+                    .find(|(d, regex, _)| *d == dialect && regex.is_match(type_name))
+                    .map(|(_, _, i)| *i)
+            })?;
+        self.entries.get(index)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Service> {
+        self.by_id.get(id).map(|i| &self.entries[*i])
+    }
+
+    /// The service a resource was extracted as.
+    pub fn of(&self, resource: &crate::model::Resource) -> Option<&Service> {
+        resource.service_id.as_deref().and_then(|id| self.get(id))
+    }
+
+    /// Is the resource a part that configures another (whose location findings belong to the
+    /// primary resource)? Unknown types and Kubernetes kinds are not.
+    pub fn is_part(&self, resource: &crate::model::Resource) -> bool {
+        match self.of(resource) {
+            Some(service) => !service.primary,
+            None => self
+                .part_by_prefix(Dialect::of(resource.format), &resource.kind)
+                .is_some(),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Service> {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The known service whose type name is the longest `<name>_` prefix of a Terraform type
+    /// (`aws_s3_bucket` for `aws_s3_bucket_intelligent_tiering_configuration`).
+    pub fn part_by_prefix(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
+        if dialect != Dialect::Terraform {
+            return None;
+        }
+        let mut end = type_name.len();
+        while let Some(cut) = type_name[..end].rfind('_') {
+            if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
+                return Some(s);
+            }
+            end = cut;
+        }
+        None
+    }
+
+    /// Number of type names over every format.
+    pub fn type_count(&self) -> usize {
+        self.by_type.len()
+    }
+}
+
+fn invalid(path: &str, reason: impl std::fmt::Display) -> KnowledgeError {
+    KnowledgeError::Invalid {
+        file: "services",
+        reason: format!("{path}: {reason}"),
+    }
+}
+
+/// Checks the knowledge for facts, categories, parents and providers that do not exist.
+pub fn problems(kb: &super::KnowledgeBase) -> Vec<String> {
+    /// Categories that name a kind of data rather than a service with EU alternatives.
+    const DATA_CATEGORIES: &[&str] = &["snapshot", "machine_image"];
+    let mut problems = Vec::new();
+    for s in kb.services.iter() {
+        for fact in s.facts.keys().chain(s.defaults.keys()) {
+            if !FACTS.contains(&fact.as_str()) {
+                problems.push(format!("{}: unknown fact {fact}", s.id));
+            }
+        }
+        for (fact, per_format) in &s.facts {
+            for dialect in per_format.keys() {
+                if !s.types.contains_key(dialect) {
+                    problems.push(format!(
+                        "{}: fact {fact} has a {} route but the service names no {} type",
+                        s.id,
+                        dialect.as_str(),
+                        dialect.as_str()
+                    ));
+                }
+            }
+        }
+        if let Some(c) = &s.category
+            && kb.alternatives(c).is_none()
+            && !DATA_CATEGORIES.contains(&c.as_str())
+        {
+            problems.push(format!(
+                "{}: category {c} has no eu_alternatives entry",
+                s.id
+            ));
+        }
+        if kb.provider(&s.provider).is_none() && s.provider != "openstack" {
+            problems.push(format!("{}: provider {} is unknown", s.id, s.provider));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_uses_known_facts_categories_and_providers() {
+        let kb = crate::knowledge::get().unwrap();
+        let problems = problems(kb);
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert!(kb.services.len() > 200);
+    }
+
+    #[test]
+    fn overrides_by_format_and_api_version() {
+        let o = DefaultOverride {
+            formats: vec![Dialect::Arm],
+            api_versions: Some("< 2019-04-01".into()),
+            defaults: BTreeMap::from([("https_only".into(), Some(FactDefault::Bool(false)))]),
+        };
+        assert!(o.applies(Dialect::Arm, Some("2018-07-01")));
+        assert!(!o.applies(Dialect::Arm, Some("2019-04-01")));
+        assert!(!o.applies(Dialect::Arm, Some("2023-01-01-preview")));
+        assert!(!o.applies(Dialect::Arm, None));
+        assert!(!o.applies(Dialect::Terraform, Some("2018-07-01")));
+    }
+}

@@ -300,3 +300,34 @@ fn parameters_given_on_the_command_line_decide_conditions() {
     assert_eq!(addresses, vec!["ProdBucket"]);
     assert_eq!(report["scanned"]["not_created"], 3);
 }
+
+#[test]
+fn reports_with_notes_and_resources_not_created_follow_the_schema() {
+    let schema_text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+    )
+    .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for dir in [
+        "fixtures/RES-001/terraform-count",
+        "fixtures/RES-001/terraform-registry-module",
+        "fixtures/RES-001/terraform-environments",
+    ] {
+        let report = scan(dir);
+        assert!(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["resource"]["note"].is_string())
+                || !report["scanned"]["skipped"].as_array().unwrap().is_empty(),
+            "{dir}: the report shows what this test is about"
+        );
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{dir}: schema violations: {errors:#?}");
+    }
+}

@@ -41,6 +41,7 @@ fn for_each_over_regions_gives_one_finding_per_instance_outside_the_eu() {
     assert_eq!(
         res,
         vec![
+            ("aws_s3_bucket.backup[1]".into(), "us-west-2".into(), 34),
             (
                 "aws_s3_bucket.this[\"ap\"]".into(),
                 "ap-southeast-1".into(),
@@ -54,8 +55,8 @@ fn for_each_over_regions_gives_one_finding_per_instance_outside_the_eu() {
             ),
         ]
     );
-    // The EU instances are scanned too: five instances in all.
-    assert_eq!(report["scanned"]["resources"], 5);
+    // The EU instances are scanned too: seven instances in all.
+    assert_eq!(report["scanned"]["resources"], 7);
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod region;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use module::{EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
+use module::{COUNT_INDEX, EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
 use region::{CallContext, Resolver};
 
 use crate::extract::ExtractOptions;
@@ -241,7 +241,7 @@ impl Walker<'_, '_> {
                                 providers: instance.context.providers.clone(),
                             };
                             let mut own = Resolver::new(module, kb, context);
-                            let mut resource = build(format!("{address}[\"{key}\"]"));
+                            let mut resource = build(format!("{address}{key}"));
                             apply_region(&mut resource, own.resolve(index), kb, options);
                             out.resources.push(resource);
                         }
@@ -291,7 +291,7 @@ impl Walker<'_, '_> {
                             .into_iter()
                             .map(|(key, each)| {
                                 (
-                                    format!("{prefix}[\"{key}\"]."),
+                                    format!("{prefix}{key}."),
                                     with_each(&instance.context.inputs, each),
                                 )
                             })
@@ -518,7 +518,8 @@ enum Instances {
     NotCreated,
     /// `count`/`for_each` the scanner cannot evaluate: scanned once, with a note.
     Unknown { note: String, location: Location },
-    /// `for_each` over known keys: the key and what `each` is for that instance.
+    /// `for_each` over known keys, or a known `count` the block's arguments index: the
+    /// instance key as Terraform writes it (`["eu"]`, `[0]`) and what `each`/`count` is there.
     Each(Vec<(String, Inputs)>),
 }
 
@@ -529,6 +530,23 @@ fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inp
         let known = module.value(doc, count, &at, inputs);
         return match known.as_ref().and_then(|k| k.value.as_i64()) {
             Some(n) if n <= 0 => Instances::NotCreated,
+            Some(n) if n <= MAX_COUNT_INSTANCES as i64 && uses_count_index(block.node) => {
+                Instances::Each(
+                    (0..n)
+                        .map(|i| {
+                            let mut index = Inputs::new();
+                            index.insert(
+                                COUNT_INDEX.to_string(),
+                                Eval::Literal {
+                                    value: i.to_string(),
+                                    location: block.location(&at),
+                                },
+                            );
+                            (format!("[{i}]"), index)
+                        })
+                        .collect(),
+                )
+            }
             Some(_) => Instances::Single,
             None => Instances::Unknown {
                 note: format!("count unknown: count = {}", written(count)),
@@ -551,7 +569,10 @@ fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inp
     match &known.value.value {
         Value::Map(entries) => {
             for entry in entries {
-                if keys.iter().any(|(k, _): &(String, Inputs)| *k == entry.key) {
+                if keys
+                    .iter()
+                    .any(|(k, _): &(String, Inputs)| *k == format!("[\"{}\"]", entry.key))
+                {
                     continue;
                 }
                 let mut each = Inputs::new();
@@ -563,7 +584,7 @@ fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inp
                     },
                 );
                 each.insert(EACH_VALUE.to_string(), part_eval(&known, &entry.value));
-                keys.push((entry.key.clone(), each));
+                keys.push((format!("[\"{}\"]", entry.key), each));
             }
         }
         Value::Seq(items) => {
@@ -571,13 +592,13 @@ fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inp
                 let Some(key) = item.scalar_text() else {
                     return unknown();
                 };
-                if keys.iter().any(|(k, _)| *k == key) {
+                if keys.iter().any(|(k, _)| *k == format!("[\"{key}\"]")) {
                     continue;
                 }
                 let mut each = Inputs::new();
                 each.insert(EACH_KEY.to_string(), part_eval(&known, item));
                 each.insert(EACH_VALUE.to_string(), part_eval(&known, item));
-                keys.push((key, each));
+                keys.push((format!("[\"{key}\"]"), each));
             }
         }
         _ => return unknown(),
@@ -587,6 +608,23 @@ fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inp
     } else {
         Instances::Each(keys)
     }
+}
+
+/// Most instances a `count` is expanded to when the block uses `count.index`; beyond, the
+/// block is scanned once.
+const MAX_COUNT_INSTANCES: usize = 64;
+
+/// Does an argument of the block use `count.index`?
+fn uses_count_index(body: &Node) -> bool {
+    let mut found = false;
+    body.walk(&Route::root(), &mut |_, node| {
+        if node.tag.as_deref() == Some(crate::load::hcl::EXPR_TAG)
+            && node.as_str().is_some_and(|t| t.contains("count.index"))
+        {
+            found = true;
+        }
+    });
+    found
 }
 
 /// A part of a known value as the evaluator's input.

@@ -319,6 +319,10 @@ impl<'a> Module<'a> {
                     None => blocked(text, location),
                 }
             }
+            ["count", "index"] => match inputs.get(COUNT_INDEX) {
+                Some(given) => given.clone(),
+                None => blocked(text, location),
+            },
             ["each", "key"] => match inputs.get(EACH_KEY) {
                 Some(given) => given.clone(),
                 None => blocked(text, location),
@@ -451,6 +455,7 @@ impl Known {
 /// are given to the evaluator (no variable can be named with a dot).
 pub const EACH_KEY: &str = "each.key";
 pub const EACH_VALUE: &str = "each.value";
+pub const COUNT_INDEX: &str = "count.index";
 
 impl Module<'_> {
     /// The full value of a node, where the module says enough: `count`, `for_each`, conditions.
@@ -669,11 +674,12 @@ impl Module<'_> {
                     1,
                 )
             }
-            "each" => {
+            "each" | "count" => {
                 let name = attr(0)?;
-                let key = match name.as_str() {
-                    "key" => EACH_KEY,
-                    "value" => EACH_VALUE,
+                let key = match (root, name.as_str()) {
+                    ("each", "key") => EACH_KEY,
+                    ("each", "value") => EACH_VALUE,
+                    ("count", "index") => COUNT_INDEX,
                     _ => return None,
                 };
                 (eval_known(inputs.get(key)?)?, 1)

@@ -467,6 +467,8 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
         } else {
             args.deploy_region.clone()
         },
+        var_files: args.var_file.clone(),
+        parameters: args.parameter.clone(),
         max_log_retention_days: policy
             .max_log_retention_days
             .unwrap_or(crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS),

@@ -178,6 +178,15 @@ pub struct ScanArgs {
     /// Region that region-agnostic templates are deployed to (repeatable).
     #[arg(long, value_name = "REGION")]
     pub deploy_region: Vec<String>,
+    /// Terraform variable file applied to every root module, as `terraform plan -var-file`
+    /// (repeatable, later files win). Without it, each `*.tfvars` other than
+    /// `terraform.tfvars` and `*.auto.tfvars` is scanned as an environment of its own.
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
+    /// CloudFormation parameter value `KEY=VALUE` for conditions and references, over the
+    /// template's default (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub parameter: Vec<(String, String)>,
     /// Colours in the table output.
     #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -193,4 +202,14 @@ pub struct ScanArgs {
     /// Print findings only, no summary.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `KEY=VALUE` of `--parameter`.
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
 }

@@ -80,6 +80,8 @@ impl Fact {
 ///   read replica copies, the cluster an Aurora instance belongs to); backups and encryption
 ///   are judged there.
 /// - `container_images` (list): container images a service runs (task definitions, functions).
+/// - `created_if` (string): the resource is created only if a condition the scanner cannot
+///   decide holds (`count unknown: count = var.n`, `if IsProduction`); the note reaches reports.
 pub const FACTS: &[&str] = &[
     "encrypted",
     "kms_key",
@@ -100,7 +102,11 @@ pub const FACTS: &[&str] = &[
     "container_images",
     "storage_owner",
     "image_registry",
+    CREATED_IF,
 ];
+
+/// The fact naming an undecided condition on a resource's creation.
+pub const CREATED_IF: &str = "created_if";
 
 #[derive(Clone, Debug)]
 pub struct Resource {
@@ -175,5 +181,21 @@ impl Resource {
 
     pub fn fact(&self, name: &str) -> Option<&Fact> {
         self.facts.get(name)
+    }
+
+    /// Marks the resource as created only if a condition the scan cannot decide holds.
+    pub fn note_created_if(&mut self, note: String, location: Location) {
+        let note = match self.fact(CREATED_IF).and_then(|f| f.value.as_str()) {
+            Some(before) => format!("{before}; {note}"),
+            None => note,
+        };
+        self.facts.insert(
+            CREATED_IF.to_string(),
+            Fact {
+                value: Node::new(crate::tree::Value::Str(note), crate::tree::Span::default()),
+                location,
+                default: None,
+            },
+        );
     }
 }

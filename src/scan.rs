@@ -21,6 +21,10 @@ pub struct ScanRequest {
     pub excludes: Vec<String>,
     pub profile: Profile,
     pub deploy_regions: Vec<String>,
+    /// Terraform variable files (`--var-file`), in the order given.
+    pub var_files: Vec<PathBuf>,
+    /// CloudFormation parameter values (`--parameter Key=Value`).
+    pub parameters: Vec<(String, String)>,
     pub personal_data_labels: Vec<(String, String)>,
     pub max_log_retention_days: i64,
     pub require_customer_managed_keys: bool,
@@ -43,6 +47,8 @@ impl Default for ScanRequest {
             excludes: Vec::new(),
             profile: Profile::Eu,
             deploy_regions: Vec::new(),
+            var_files: Vec::new(),
+            parameters: Vec::new(),
             personal_data_labels: default_personal_data_labels(),
             max_log_retention_days:
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
@@ -72,6 +78,8 @@ pub struct ScanResult {
     pub files: usize,
     pub documents: usize,
     pub resources: Vec<Resource>,
+    /// Resources left out as never created (`count = 0`, empty `for_each`, false condition).
+    pub not_created: usize,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<LoadError>,
     pub findings: Vec<Finding>,
@@ -122,8 +130,18 @@ pub fn run(
             reason,
         });
     }
+    // A variable file that cannot be read is an input error like any other.
+    for file in &request.var_files {
+        result.errors.extend(load::load_file(file).error);
+    }
     let options = ExtractOptions {
         deploy_regions: request.deploy_regions.clone(),
+        var_files: request
+            .var_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        parameters: request.parameters.clone(),
     };
     let mut documents = Vec::new();
     for outcome in outcomes {
@@ -132,7 +150,10 @@ pub fn run(
         result.skipped.extend(outcome.skipped);
         result.errors.extend(outcome.error);
     }
-    result.resources = extract::extract_all(&documents, kb, &options);
+    let extracted = extract::extract(&documents, kb, &options);
+    result.resources = extracted.resources;
+    result.not_created = extracted.not_created;
+    result.skipped.extend(extracted.skipped);
     // Resources own what rules need; the parsed documents can go before evaluation.
     drop(documents);
     result.skipped.sort();

@@ -61,6 +61,7 @@ fn run(files: &[(&str, &str)], deploy: &[&str]) -> Vec<Resource> {
     let kb = sovscan::knowledge::get().unwrap();
     let options = ExtractOptions {
         deploy_regions: deploy.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     };
     let refs: Vec<&Document> = documents.iter().collect();
     extract(&refs, kb, &options)

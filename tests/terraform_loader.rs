@@ -88,3 +88,38 @@ fn tfvars_are_terraform_documents() {
     assert_eq!(doc.root.get("region").unwrap().as_str(), Some("eu-west-1"));
     assert_eq!(doc.root.get("zones").unwrap().items().len(), 2);
 }
+
+#[test]
+fn mutated_terraform_json_and_heredocs_never_panic() {
+    let json = br#"{"variable": {"r": {"default": "eu-west-1"}}, "provider": {"aws": [{"region": "${var.r}"}]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x", "tags": {"a": "b"}, "versioning": {"enabled": true}}}}, "//": "c"}"#;
+    let heredocs = b"locals {\n  a = <<EOT\n  EOT\n  b = <<-EOT\n  x\n  EOT\n  m = { k = 1, k = 2 }\n}\nvariable \"n\" {\n  default = [\"a\", \"b\"]\n}\nresource \"aws_s3_bucket\" \"x\" {\n  for_each = { for i, v in var.n : v => i if i > 0 }\n  count = length(var.n) > 1 ? lookup(local.m, \"k\", 0) : -1\n  region = each.value[0]\n}\n";
+    let kb = sovscan::knowledge::get().unwrap();
+    let mut rng = Lcg(11);
+    let alphabet = b"{}[]\"$<-EOT\n ,:=\\x";
+    for (name, base) in [("fuzz.tf.json", &json[..]), ("fuzz.tf", &heredocs[..])] {
+        for _ in 0..1500 {
+            let mut bytes = base.to_vec();
+            for _ in 0..(1 + rng.next() % 5) {
+                let at = (rng.next() as usize) % bytes.len().max(1);
+                match rng.next() % 3 {
+                    0 => bytes[at] = alphabet[(rng.next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.insert(at, alphabet[(rng.next() as usize) % alphabet.len()]),
+                }
+            }
+            let outcome = load::load_bytes(name, &bytes);
+            if let Some(error) = &outcome.error {
+                assert!(!error.reason.is_empty());
+            }
+            // What loads is also extracted and evaluated without panicking.
+            let _ = sovscan::extract::extract_all(&outcome.documents, kb, &Default::default());
+        }
+    }
+    let outcome = load::load_bytes("main.tf.json", json);
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(outcome.documents[0].format, Format::Terraform);
+    let outcome = load::load_bytes("list.tf.json", b"[1, 2]");
+    assert!(outcome.error.unwrap().reason.contains("one object"));
+}

@@ -139,6 +139,10 @@ fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
             .as_deref()
             .map(|c| kb.jurisdiction_of(c).as_str().to_string()),
         country,
+        note: resource
+            .fact(crate::model::CREATED_IF)
+            .and_then(|f| f.value.as_str())
+            .map(str::to_string),
     }
 }
 

@@ -27,6 +27,16 @@ pub fn extract(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Vec<Resource> {
+    extract_counted(documents, kb, options).0
+}
+
+/// Every ARM resource, and how many a `condition` that is false leaves out. A resource whose
+/// condition cannot be decided is kept with the note `if <condition>`.
+pub fn extract_counted(
+    documents: &[&Document],
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> (Vec<Resource>, usize) {
     let (parameter_files, templates): (Vec<&Document>, Vec<&Document>) = documents
         .iter()
         .copied()
@@ -41,6 +51,7 @@ pub fn extract(
         kb,
         deploy_region: cloud_resource::deploy_region_for("azure", &options.deploy_regions, kb)
             .map(str::to_string),
+        not_created: std::cell::Cell::new(0),
     };
     let mut out = Vec::new();
     for template in &templates {
@@ -55,13 +66,15 @@ pub fn extract(
         walker.template(&scope, 0, &mut out);
     }
     inherit_from_parents(&mut out);
-    out
+    (out, walker.not_created.get())
 }
 
 struct Walker<'a> {
     by_path: &'a BTreeMap<PathBuf, &'a Document>,
     kb: &'a KnowledgeBase,
     deploy_region: Option<String>,
+    /// Resources left out by a `condition` that is false.
+    not_created: std::cell::Cell<usize>,
 }
 
 /// A resource's parent, for child types and names (`storageAccounts` → `…/blobServices`).
@@ -145,13 +158,28 @@ impl<'a> Walker<'a> {
             {
                 name = format!("{}/{name}", p.name);
             }
+            let condition = node.get("condition").map(|c| {
+                let route = node_route.key("condition");
+                let known = scope.resolve(c).and_then(|v| v.as_bool());
+                let written = c.scalar_text().unwrap_or_else(|| "…".into());
+                (known, written, scope.locate(c, &route))
+            });
+            if matches!(condition, Some((Some(false), _, _))) {
+                self.not_created.set(self.not_created.get() + 1);
+                continue;
+            }
             if kind.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
                 if depth < MAX_NESTING {
                     self.deployment(scope, node, &node_route, depth, out);
                 }
                 continue;
             }
-            out.push(self.resource(scope, node, &node_route, &kind, &name, template_location));
+            let mut resource =
+                self.resource(scope, node, &node_route, &kind, &name, template_location);
+            if let Some((None, written, location)) = condition {
+                resource.note_created_if(format!("if {written}"), location);
+            }
+            out.push(resource);
             if let Some(children) = node.get("resources") {
                 let me = Parent { kind, name };
                 self.resources(

@@ -24,9 +24,20 @@ struct Declared<'a> {
 }
 
 pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+    extract_counted(doc, kb, options).0
+}
+
+/// The template's resources, and how many its conditions leave out with the parameter
+/// defaults. A resource whose `Condition` cannot be decided is kept with the note
+/// `if <condition>`.
+pub fn extract_counted(
+    doc: &Document,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> (Vec<Resource>, usize) {
     let root = &doc.root;
     let Some(resources_entry) = root.entry("Resources") else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let template = Location::new(
         &doc.path,
@@ -37,6 +48,8 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
     let scope = Scope {
         parameters: root.get("Parameters"),
         mappings: root.get("Mappings"),
+        conditions: root.get("Conditions"),
+        given: &options.parameters,
         deploy_region: cloud_resource::deploy_region_for("aws", &options.deploy_regions, kb),
     };
     let mut declared = Vec::new();
@@ -53,10 +66,30 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
             });
         }
     }
-    declared
-        .into_iter()
-        .filter_map(|d| resource(doc, d, &template, &scope, kb, options))
-        .collect()
+    let mut not_created = 0;
+    let mut out = Vec::new();
+    for d in declared {
+        let condition = d.node.get("Condition").map(|c| {
+            let route = d.route.key("Condition");
+            let name = c.scalar_text().unwrap_or_default();
+            (
+                scope.condition(&name),
+                name,
+                Location::of_node(&doc.path, doc.index, c, &route),
+            )
+        });
+        if matches!(condition, Some((Some(false), _, _))) {
+            not_created += 1;
+            continue;
+        }
+        if let Some(mut resource) = resource(doc, d, &template, &scope, kb, options) {
+            if let Some((None, name, location)) = condition {
+                resource.note_created_if(format!("if {name}"), location);
+            }
+            out.push(resource);
+        }
+    }
+    (out, not_created)
 }
 
 /// `Fn::ForEach::Name: [Identifier, Collection, {OutputKey: Template}]`; loops may nest.
@@ -166,6 +199,7 @@ mod tests {
         let kb = crate::knowledge::get().unwrap();
         let options = ExtractOptions {
             deploy_regions: deploy.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         };
         outcome
             .documents

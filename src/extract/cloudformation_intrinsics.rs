@@ -44,14 +44,67 @@ pub fn describe(node: &Node) -> String {
     }
 }
 
-/// What evaluation may read: the template's parameters and mappings, and the deploy region.
+/// What evaluation may read: the template's parameters, mappings and conditions, and the
+/// deploy region.
 pub struct Scope<'a> {
     pub parameters: Option<&'a Node>,
     pub mappings: Option<&'a Node>,
+    pub conditions: Option<&'a Node>,
     pub deploy_region: Option<&'a str>,
+    /// Parameter values given for the deployment (`--parameter Env=prod`), over the defaults.
+    pub given: &'a [(String, String)],
 }
 
 impl Scope<'_> {
+    /// The value of a named condition of `Conditions` with the parameter defaults, or `None`
+    /// when it depends on the deployment.
+    pub fn condition(&self, name: &str) -> Option<bool> {
+        self.condition_at(name, 0)
+    }
+
+    fn condition_at(&self, name: &str, depth: usize) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let body = self.conditions?.get(name)?;
+        self.truth(body, depth + 1)
+    }
+
+    /// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` and `Condition` references.
+    fn truth(&self, node: &Node, depth: usize) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let Some((name, arg)) = intrinsic(node) else {
+            return node.as_bool();
+        };
+        match name.as_str() {
+            "Condition" => self.condition_at(arg.as_str()?, depth + 1),
+            "Fn::Equals" => {
+                let [a, b] = arg.items() else {
+                    return None;
+                };
+                let a = self.resolve_at(a, depth + 1)?;
+                let b = self.resolve_at(b, depth + 1)?;
+                Some(a.scalar_text()? == b.scalar_text()?)
+            }
+            "Fn::Not" => Some(!self.truth(arg.items().first()?, depth + 1)?),
+            "Fn::And" | "Fn::Or" => {
+                let and = name == "Fn::And";
+                let mut unknown = false;
+                for item in arg.items() {
+                    match self.truth(item, depth + 1) {
+                        Some(v) if v != and => return Some(v),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                (!unknown).then_some(and)
+            }
+            _ => self.resolve_at(node, depth + 1)?.as_bool(),
+        }
+    }
+
     /// For the facts table: written nodes as they are, intrinsics evaluated where possible.
     pub fn resolution(&self, node: &Node) -> Resolved {
         if intrinsic(node).is_none() {
@@ -83,6 +136,17 @@ impl Scope<'_> {
                 ..n
             }),
             "Fn::Sub" => at(Value::Str(self.substitute(&arg, depth)?)),
+            "Fn::If" => {
+                let [condition, yes, no] = arg.items() else {
+                    return None;
+                };
+                let chosen = if self.condition_at(condition.as_str()?, depth + 1)? {
+                    yes
+                } else {
+                    no
+                };
+                self.resolve_at(chosen, depth + 1)
+            }
             "Fn::Join" => {
                 let delimiter = self.text(arg.items().first()?, depth)?;
                 let list = self.resolve_at(arg.items().get(1)?, depth + 1)?;
@@ -125,6 +189,7 @@ impl Scope<'_> {
             "AWS::Region" => self
                 .deploy_region
                 .map(|r| Node::new(Value::Str(r.to_string()), Default::default())),
+            "AWS::NoValue" => Some(Node::new(Value::Null, Default::default())),
             "AWS::Partition" => Some(Node::new(Value::Str("aws".into()), Default::default())),
             "AWS::URLSuffix" => Some(Node::new(
                 Value::Str("amazonaws.com".into()),
@@ -132,8 +197,16 @@ impl Scope<'_> {
             )),
             _ => {
                 let parameter = self.parameters?.get(name)?;
-                let default = parameter.get("Default")?;
-                let resolved = self.resolve_at(default, depth + 1)?;
+                let given = self
+                    .given
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| Node::new(Value::Str(v.clone()), parameter.span));
+                let resolved = match given {
+                    Some(value) => value,
+                    None => self.resolve_at(parameter.get("Default")?, depth + 1)?,
+                };
                 // A list parameter's default is one comma-separated string.
                 let is_list = parameter
                     .get("Type")
@@ -203,6 +276,8 @@ mod tests {
         .unwrap()
         .remove(0);
         let scope = |region| Scope {
+            conditions: None,
+            given: &[],
             parameters: doc.get("Parameters"),
             mappings: doc.get("Mappings"),
             deploy_region: region,
@@ -242,5 +317,24 @@ mod tests {
         assert_eq!(intrinsic(doc.get("b").unwrap()).unwrap().0, "Fn::GetAtt");
         assert!(intrinsic(doc.get("c").unwrap()).is_none());
         assert_eq!(describe(doc.get("a").unwrap()), "!GetAtt B.Arn");
+    }
+
+    #[test]
+    fn conditions_and_fn_if_with_parameter_defaults() {
+        let text = "Parameters:\n  Env: {Type: String, Default: dev}\n  Other: {Type: String}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\n  Unknown: !Equals [!Ref Other, x]\n  Either: !Or [!Condition IsProd, !Condition Unknown]\n  Neither: !And [!Condition IsProd, !Condition Unknown]\nValue: !If [IsProd, us-east-1, eu-west-1]\n";
+        let root = parse_stream(text).unwrap().remove(0);
+        let scope = Scope {
+            parameters: root.get("Parameters"),
+            mappings: None,
+            conditions: root.get("Conditions"),
+            deploy_region: None,
+            given: &[],
+        };
+        assert_eq!(scope.condition("IsProd"), Some(false));
+        assert_eq!(scope.condition("Unknown"), None);
+        assert_eq!(scope.condition("Either"), None);
+        assert_eq!(scope.condition("Neither"), Some(false));
+        let value = scope.resolve(root.get("Value").unwrap()).unwrap();
+        assert_eq!(value.as_str(), Some("eu-west-1"));
     }
 }

@@ -30,6 +30,22 @@ use crate::model::Resource;
 pub struct ExtractOptions {
     /// Regions that region-agnostic templates are deployed to (`--deploy-region`).
     pub deploy_regions: Vec<String>,
+    /// Terraform variable files given with `--var-file`, applied to every root module in
+    /// order; without them each `*.tfvars` other than `terraform.tfvars`/`*.auto.tfvars` is
+    /// an environment of its own.
+    pub var_files: Vec<String>,
+    /// CloudFormation parameter values (`--parameter Key=Value`), over the defaults.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// The resources of every loaded document, and how many were left out as never created.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub resources: Vec<Resource>,
+    /// Resources a `count`, `for_each` or condition leaves out with the values the scan knows.
+    pub not_created: usize,
+    /// Parts of the configuration that could not be read (module calls not in the scan).
+    pub skipped: Vec<crate::load::Skipped>,
 }
 
 /// The resources of every loaded document.
@@ -38,6 +54,11 @@ pub fn extract_all(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Vec<Resource> {
+    extract(documents, kb, options).resources
+}
+
+/// The resources of every loaded document, with what was left out.
+pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
@@ -46,20 +67,27 @@ pub fn extract_all(
         .filter(|d| d.format == Format::Kubernetes)
         .flat_map_iter(|d| kubernetes::extract(d, kb))
         .collect();
-    resources.par_extend(
-        documents
-            .par_iter()
-            .filter(|d| d.format == Format::Cloudformation)
-            .flat_map_iter(|d| cloudformation::extract(d, kb, options)),
-    );
+    let templates: Vec<(Vec<Resource>, usize)> = documents
+        .par_iter()
+        .filter(|d| d.format == Format::Cloudformation)
+        .map(|d| cloudformation::extract_counted(d, kb, options))
+        .collect();
+    let mut not_created = 0;
+    for (found, left_out) in templates {
+        resources.extend(found);
+        not_created += left_out;
+    }
     resources.par_extend(
         documents
             .par_iter()
             .filter(|d| d.format == Format::AwsConfig)
             .flat_map_iter(|d| aws_config::extract(d, kb)),
     );
-    resources.extend(arm::extract(&of(Format::Arm), kb, options));
-    resources.extend(terraform::extract(&of(Format::Terraform), kb, options));
+    let (arm_resources, arm_not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
+    resources.extend(arm_resources);
+    not_created += arm_not_created;
+    let terraform = terraform::extract(&of(Format::Terraform), kb, options);
+    resources.extend(terraform.resources);
     let plans = of(Format::TerraformPlan);
     resources.extend(
         plans
@@ -69,5 +97,9 @@ pub fn extract_all(
     );
     resources
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
-    resources
+    Extracted {
+        resources,
+        not_created: not_created + terraform.not_created,
+        skipped: terraform.unresolved.into_iter().collect(),
+    }
 }

@@ -24,16 +24,139 @@ pub struct HclError {
     pub reason: String,
 }
 
+/// Most repeated keys in object expressions read before giving up.
+const MAX_REPEATED_KEYS: usize = 4096;
+
 /// Parses one HCL file into a map node.
+///
+/// Terraform accepts an object expression that repeats a key (the last one wins); hcl-edit
+/// refuses it. Each repeated key is renamed in a copy of the text (one ASCII letter, so every
+/// byte offset stays) and parsed again; keys are then read from the original text, and the
+/// tree keeps both entries, of which lookups take the last, as Terraform does.
 pub fn parse(text: &str) -> Result<Node, HclError> {
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| HclError {
-        line: u32::try_from(e.location().line()).unwrap_or(0),
-        column: u32::try_from(e.location().column()).unwrap_or(0),
-        reason: format!("invalid HCL: {}", e.message()),
-    })?;
+    let mut parsed = text.to_string();
+    let mut renamed = 0;
+    let mut blanked = false;
+    let body = loop {
+        match hcl_edit::parser::parse_body(&parsed) {
+            Ok(body) => break body,
+            Err(e) => {
+                let repeated = e.message().contains("redefined object key")
+                    || e.to_string().contains("redefined object key");
+                if repeated
+                    && renamed < MAX_REPEATED_KEYS
+                    && rename_key_at(&mut parsed, e.location().offset())
+                {
+                    renamed += 1;
+                    continue;
+                }
+                if !blanked {
+                    blanked = true;
+                    if blank_empty_heredocs(&mut parsed) {
+                        continue;
+                    }
+                }
+                return Err(HclError {
+                    line: u32::try_from(e.location().line()).unwrap_or(0),
+                    column: u32::try_from(e.location().column()).unwrap_or(0),
+                    reason: format!("invalid HCL: {}", e.message()),
+                });
+            }
+        }
+    };
     let lines = LineIndex::new(text);
     let converter = Converter { text, lines };
     Ok(converter.top_level(&body))
+}
+
+/// An empty heredoc whose closing marker is indented (`<<EOT` then `  EOT`) is valid Terraform,
+/// but hcl-edit reads its body on to the next line ending in that marker, a later heredoc's.
+/// Each one is written as `""` padded with blanks, every byte offset and line kept.
+fn blank_empty_heredocs(text: &mut String) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut bytes = std::mem::take(text).into_bytes();
+    let mut changed = false;
+    let mut at = 0;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| rest.windows(2).position(|w| w == b"<<"))
+    {
+        let start = at + found;
+        at = start + 2;
+        let mut i = at;
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let name_start = i;
+        while bytes.get(i).is_some_and(|b| ident(*b)) {
+            i += 1;
+        }
+        if i == name_start || !bytes[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = bytes[name_start..i].to_vec();
+        let open_end = i;
+        if bytes.get(i) == Some(&b'\r') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'\n') {
+            continue;
+        }
+        i += 1;
+        while bytes.get(i).is_some_and(|b| *b == b' ' || *b == b'\t') {
+            i += 1;
+        }
+        let close_start = i;
+        if bytes.get(i..i + name.len()) != Some(name.as_slice()) {
+            continue;
+        }
+        let close_end = i + name.len();
+        if bytes.get(close_end).is_some_and(|b| ident(*b)) {
+            continue;
+        }
+        bytes[start] = b'"';
+        bytes[start + 1] = b'"';
+        for b in &mut bytes[start + 2..open_end] {
+            *b = b' ';
+        }
+        for b in &mut bytes[close_start..close_end] {
+            *b = b' ';
+        }
+        changed = true;
+        at = close_end;
+    }
+    *text = String::from_utf8(bytes).unwrap_or_default();
+    changed
+}
+
+/// Replaces one ASCII letter of the object key starting at `offset` (after blanks, inside its
+/// quotes) by the next letter, so the key differs from the one it repeats. False when there is
+/// no ASCII letter or digit to change.
+fn rename_key_at(text: &mut String, offset: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = offset;
+    while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+        at += 1;
+    }
+    if bytes.get(at) == Some(&b'"') {
+        at += 1;
+    }
+    let Some(&old) = bytes.get(at) else {
+        return false;
+    };
+    if !old.is_ascii_alphanumeric() {
+        return false;
+    }
+    let new = match old {
+        b'z' => b'A',
+        b'Z' => b'a',
+        b'9' => b'0',
+        other => other + 1,
+    };
+    let mut changed = std::mem::take(text).into_bytes();
+    changed[at] = new;
+    *text = String::from_utf8(changed).unwrap_or_default();
+    true
 }
 
 /// Byte offsets to 1-based line and character column.
@@ -246,11 +369,29 @@ impl Converter<'_> {
                     .iter()
                     .map(|(key, value)| {
                         let (text, key_span) = match key {
+                            // Keys are read from the original text: a repeated key was
+                            // renamed in the parsed copy.
                             ObjectKey::Ident(ident) => {
-                                (ident.as_str().to_string(), self.span(ident.span()))
+                                let written = self.source(ident.span());
+                                let key = if written.is_empty() {
+                                    ident.as_str().to_string()
+                                } else {
+                                    written
+                                };
+                                (key, self.span(ident.span()))
                             }
                             ObjectKey::Expression(Expression::String(s)) => {
-                                (s.value().clone(), self.span(s.span()))
+                                let written = self.source(s.span());
+                                let inner = written
+                                    .strip_prefix('"')
+                                    .and_then(|k| k.strip_suffix('"'))
+                                    .unwrap_or(&written);
+                                let key = if inner.is_empty() || inner.contains('\\') {
+                                    s.value().clone()
+                                } else {
+                                    inner.to_string()
+                                };
+                                (key, self.span(s.span()))
                             }
                             ObjectKey::Expression(other) => {
                                 (self.source(other.span()), self.span(other.span()))
@@ -268,6 +409,164 @@ impl Converter<'_> {
             _ => return self.expr_text(expr.span()),
         };
         Node::new(value, span)
+    }
+}
+
+/// Attributes of resource bodies that hold a map; any other object there is a nested block.
+const MAP_ATTRIBUTES: &[&str] = &[
+    "tags",
+    "tags_all",
+    "labels",
+    "user_labels",
+    "resource_labels",
+    "freeform_tags",
+    "defined_tags",
+    "metadata",
+    "annotations",
+    "variables",
+    "parameters",
+    "app_settings",
+    "environment_variables",
+];
+
+/// Terraform's JSON syntax (`*.tf.json`) into the tree `parse` gives for native syntax:
+/// strings with `${…}` become expressions, a block given as an array of objects (providers
+/// with aliases) becomes one entry per object, objects inside resource bodies become nested
+/// block lists, and `"//"` comment keys are dropped. Variable defaults and `*.tfvars.json`
+/// values are literal, as Terraform reads them.
+pub fn from_json(root: Node, tfvars: bool) -> Node {
+    if tfvars {
+        return root;
+    }
+    let span = root.span;
+    let mut entries = Vec::new();
+    for entry in into_entries(root) {
+        if entry.key == "//" {
+            continue;
+        }
+        let value = match entry.key.as_str() {
+            "variable" => without_comments(entry.value),
+            "resource" | "data" => labelled(entry.value, 2, true),
+            "provider" | "module" | "output" | "check" | "import" | "moved" | "removed" => {
+                labelled(entry.value, 1, false)
+            }
+            _ => json_expressions(entry.value, false),
+        };
+        entries.push(Entry { value, ..entry });
+    }
+    Node::new(Value::Map(entries), span)
+}
+
+fn into_entries(node: Node) -> Vec<Entry> {
+    match node.value {
+        Value::Map(entries) => entries,
+        _ => Vec::new(),
+    }
+}
+
+fn without_comments(node: Node) -> Node {
+    let span = node.span;
+    match node.value {
+        Value::Map(entries) => Node::new(
+            Value::Map(
+                entries
+                    .into_iter()
+                    .filter(|e| e.key != "//")
+                    .map(|e| Entry {
+                        value: without_comments(e.value),
+                        ..e
+                    })
+                    .collect(),
+            ),
+            span,
+        ),
+        other => Node {
+            value: other,
+            ..node
+        },
+    }
+}
+
+/// A block kind with `levels` labels: `{"aws_s3_bucket": {"logs": {…}}}`. The body of a block
+/// given as an array is one entry per item.
+fn labelled(node: Node, levels: usize, nested_blocks: bool) -> Node {
+    let span = node.span;
+    let mut out = Vec::new();
+    for entry in into_entries(node) {
+        if entry.key == "//" {
+            continue;
+        }
+        if levels > 1 {
+            out.push(Entry {
+                value: labelled(entry.value, levels - 1, nested_blocks),
+                ..entry
+            });
+            continue;
+        }
+        let bodies = match entry.value.value {
+            Value::Seq(items) => items,
+            other => vec![Node {
+                value: other,
+                ..entry.value
+            }],
+        };
+        for body in bodies {
+            out.push(Entry {
+                key: entry.key.clone(),
+                key_span: entry.key_span,
+                value: json_expressions(body, nested_blocks),
+            });
+        }
+    }
+    Node::new(Value::Map(out), span)
+}
+
+/// Strings with interpolations become expressions; in a resource body (`nested_blocks`), an
+/// object that is not a map attribute becomes a one-item list, as a nested block reads.
+fn json_expressions(node: Node, nested_blocks: bool) -> Node {
+    let span = node.span;
+    match node.value {
+        Value::Str(s) if s.contains("${") || s.contains("%{") => {
+            let mut expr = Node::new(Value::Str(format!("\"{s}\"")), span);
+            expr.tag = Some(EXPR_TAG.to_string());
+            expr
+        }
+        Value::Seq(items) => Node::new(
+            Value::Seq(
+                items
+                    .into_iter()
+                    .map(|i| json_expressions(i, nested_blocks))
+                    .collect(),
+            ),
+            span,
+        ),
+        Value::Map(entries) => {
+            let mut out = Vec::new();
+            for entry in entries {
+                if entry.key == "//" {
+                    continue;
+                }
+                let block = nested_blocks
+                    && entry.value.is_map()
+                    && !MAP_ATTRIBUTES.contains(&entry.key.as_str());
+                let value = json_expressions(
+                    entry.value,
+                    nested_blocks && !MAP_ATTRIBUTES.contains(&entry.key.as_str()),
+                );
+                let value = if block {
+                    let span = value.span;
+                    Node::new(Value::Seq(vec![value]), span)
+                } else {
+                    value
+                };
+                out.push(Entry { value, ..entry });
+            }
+            Node::new(Value::Map(out), span)
+        }
+        other => Node {
+            value: other,
+            ..node
+        },
     }
 }
 
@@ -345,6 +644,59 @@ locals { b = "x" }
         let err = parse("resource \"a\" \"b\" {\n  x = \n}\n").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(parse("\u{0}\u{ffff}{{{").is_err());
+    }
+
+    #[test]
+    fn repeated_object_keys_keep_the_last_value() {
+        let text = "locals {\n  m = {\n    a = 1\n    \"a\" = 2\n    b = 3\n    a = 4\n  }\n}\n";
+        let root = parse(text).unwrap();
+        let m = root.path("locals.m").unwrap();
+        assert_eq!(m.get("a").and_then(Node::as_i64), Some(4));
+        assert_eq!(m.get("b").and_then(Node::as_i64), Some(3));
+        assert_eq!(m.entries().iter().filter(|e| e.key == "a").count(), 3);
+        assert_eq!(m.entry("a").unwrap().key_span.start.line, 6);
+        // Repeated attributes of a block stay an error, as in Terraform.
+        assert!(parse("locals {\n  a = 1\n  a = 2\n}\n").is_err());
+    }
+
+    #[test]
+    fn json_syntax_reads_like_native_syntax() {
+        let json = r#"{
+  "//": "comment",
+  "variable": {"region": {"default": "${literal}"}},
+  "provider": {"aws": [{"region": "${var.region}"}, {"alias": "us", "region": "us-east-1"}]},
+  "resource": {"aws_s3_bucket": {"logs": {
+    "bucket": "logs-${var.env}",
+    "tags": {"team": "data"},
+    "versioning": {"enabled": true}
+  }}}
+}"#;
+        let root = from_json(crate::load::json::parse(json).unwrap().unwrap(), false);
+        let providers = root.path("provider").unwrap().entries();
+        assert_eq!(providers.len(), 2);
+        assert_eq!(
+            expression_text(providers[0].value.get("region").unwrap()),
+            Some("var.region")
+        );
+        let bucket = root.path("resource.aws_s3_bucket.logs").unwrap();
+        assert_eq!(bucket.span.start.line, 5);
+        assert_eq!(
+            bucket.path("versioning[0].enabled").unwrap().as_bool(),
+            Some(true)
+        );
+        assert_eq!(bucket.path("tags.team").unwrap().as_str(), Some("data"));
+        assert!(root.get("//").is_none());
+        let default = root.path("variable.region.default").unwrap();
+        assert_eq!(default.tag, None);
+    }
+
+    #[test]
+    fn empty_heredoc_before_another_heredoc() {
+        let text = "locals {\n  a = 1 != 2 ? \"q\" : <<EOT\n  EOT\n\n  b = (true ? <<-EOT\nnode:\nEOT\n  : \"\")\n  c = \"x\"\n}\n";
+        let root = parse(text).unwrap();
+        let c = root.path("locals.c").unwrap();
+        assert_eq!((c.as_str(), c.span.start.line), (Some("x"), 9));
+        assert_eq!(root.path("locals.b").unwrap().span.start.line, 5);
     }
 
     #[test]

@@ -232,6 +232,26 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
             Err(e) => FileOutcome::error(display, e.line, e.column, e.reason),
         };
     }
+    if lower.ends_with(".tf.json") || lower.ends_with(".tfvars.json") {
+        return match json::parse(&text) {
+            Ok(Some(node)) if node.is_map() => FileOutcome {
+                documents: vec![Document {
+                    path: Arc::from(display),
+                    format: Format::Terraform,
+                    index: 0,
+                    root: hcl::from_json(node, lower.ends_with(".tfvars.json")),
+                }],
+                ..Default::default()
+            },
+            Ok(_) => FileOutcome::error(
+                display,
+                1,
+                1,
+                "Terraform JSON syntax: the file must hold one object",
+            ),
+            Err(e) => FileOutcome::error(display, e.line, e.column, e.reason),
+        };
+    }
     let trimmed = text.trim_start();
     let name = lower.strip_suffix(".gz").unwrap_or(&lower);
     // CloudFormation `.template` files and Config exports are often JSON under other names.

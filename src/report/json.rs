@@ -21,6 +21,7 @@ struct Scanned<'a> {
     files: usize,
     documents: usize,
     resources: usize,
+    not_created: usize,
     skipped: &'a [Skipped],
     errors: &'a [LoadError],
 }
@@ -49,6 +50,7 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, profile: &str) -> String 
             files: result.files,
             documents: result.documents,
             resources: result.resources.len(),
+            not_created: result.not_created,
             skipped: &result.skipped,
             errors: &result.errors,
         },

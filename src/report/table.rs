@@ -145,7 +145,10 @@ pub fn render(
                 )),
                 severity_cell(f.severity, color),
                 Cell::new(format!("{}\n{}", f.rule_id, f.rule_name)),
-                Cell::new(&f.resource.address),
+                Cell::new(match &f.resource.note {
+                    Some(note) => format!("{}\n({note})", f.resource.address),
+                    None => f.resource.address.clone(),
+                }),
                 Cell::new(&f.message),
             ]);
         }
@@ -157,10 +160,15 @@ pub fn render(
     let summary = summarize(result, kb);
     let _ = writeln!(
         out,
-        "Scanned {} files, {} documents, {} resources ({} skipped, {} errors). Knowledge base {}.",
+        "Scanned {} files, {} documents, {} resources{} ({} skipped, {} errors). Knowledge base {}.",
         result.files,
         result.documents,
         result.resources.len(),
+        if result.not_created > 0 {
+            format!(", {} not created", result.not_created)
+        } else {
+            String::new()
+        },
         result.skipped.len(),
         result.errors.len(),
         kb.version

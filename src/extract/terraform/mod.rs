@@ -1,22 +1,25 @@
 //! Terraform into resources. The `*.tf` and `*.tfvars` files of one folder form a module whose
 //! variables, locals and provider blocks are shared; plan JSON documents stand alone.
 
+mod installed;
 mod module;
+mod overrides;
 pub mod plan;
 mod region;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use module::{Eval, Module, ModuleCall};
+use module::{COUNT_INDEX, EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
 use region::{CallContext, Resolver};
 
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::expression_text;
-use crate::load::{Document, Format};
+use crate::load::{Document, Format, Skipped};
+use crate::location::Location;
 use crate::model::{RegionFact, Resource, UnresolvedRegion};
-use crate::tree::Node;
+use crate::tree::{Node, Route, Value};
 pub use region::Resolution;
 
 /// Deepest chain of local module calls followed (root → child → grandchild …).
@@ -35,10 +38,16 @@ const META_ARGUMENTS: &[&str] = &[
 /// One instance of a module folder: the root, or a call of it with the caller's values.
 struct Instance {
     folder: String,
+    /// The root module folder the instance is deployed from, and its call key there (`a.b`,
+    /// empty for the root), as `.terraform/modules/modules.json` names installed modules.
+    root: String,
+    key: String,
     /// `module.a.module.b.` for a module called from a called module.
     prefix: String,
     context: CallContext,
     depth: usize,
+    /// Conditions on the calls leading here that the scan cannot decide (`count unknown`).
+    notes: Vec<(String, Location)>,
 }
 
 /// `folder` joined with a local module source (`../../modules/db`), normalised; `None` for
@@ -75,23 +84,32 @@ fn folder_of(path: &str) -> String {
 /// Resources of every Terraform module folder among the documents. A folder called by a
 /// scanned module through a local `source` is extracted once per call, with the caller's
 /// variable values and providers, and addressed `module.<call>.<type>.<name>`.
-pub fn extract(
-    documents: &[&Document],
-    kb: &KnowledgeBase,
-    options: &ExtractOptions,
-) -> Vec<Resource> {
+pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
+    let scanned: BTreeSet<String> = documents.iter().map(|d| folder_of(&d.path)).collect();
+    let scanned_list: Vec<&str> = scanned.iter().map(String::as_str).collect();
+    let installed = installed::read(scanned.iter().map(String::as_str), &scanned_list);
     let mut folders: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
-    for doc in documents {
+    for doc in documents.iter().copied().chain(installed.documents.iter()) {
         folders.entry(folder_of(&doc.path)).or_default().push(doc);
     }
     for docs in folders.values_mut() {
         docs.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let modules: BTreeMap<&str, Module> = folders
-        .iter()
-        .map(|(folder, docs)| (folder.as_str(), Module::new(docs)))
+    let merged: BTreeMap<String, Vec<std::borrow::Cow<'_, Document>>> = folders
+        .into_iter()
+        .map(|(folder, docs)| {
+            let merged = overrides::merge(&docs);
+            (folder, merged)
+        })
         .collect();
-    let called: BTreeSet<String> = modules
+    let modules: BTreeMap<&str, Module> = merged
+        .iter()
+        .map(|(folder, docs)| {
+            let docs: Vec<&Document> = docs.iter().map(AsRef::as_ref).collect();
+            (folder.as_str(), Module::new(&docs))
+        })
+        .collect();
+    let mut called: BTreeSet<String> = modules
         .iter()
         .flat_map(|(folder, m)| {
             m.calls
@@ -101,62 +119,549 @@ pub fn extract(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut queue: VecDeque<Instance> = modules
+    called.extend(installed.dirs.values().cloned());
+    let roots: Vec<&str> = modules
         .keys()
-        .filter(|f| !called.contains(**f))
-        .map(|f| Instance {
-            folder: (*f).to_string(),
-            prefix: String::new(),
-            context: CallContext::default(),
-            depth: 0,
-        })
+        .copied()
+        .filter(|f| !called.contains(*f))
         .collect();
-    let mut out = Vec::new();
-    while let Some(instance) = queue.pop_front() {
-        let Some(module) = modules.get(instance.folder.as_str()) else {
+    let var_files: Vec<Document> = options
+        .var_files
+        .iter()
+        .flat_map(|p| crate::load::load_file(std::path::Path::new(p)).documents)
+        .collect();
+    let walker = Walker {
+        modules: &modules,
+        installed: &installed,
+        kb,
+        options,
+    };
+    let mut out = Extracted::default();
+    for root in roots {
+        let Some(module) = modules.get(root) else {
             continue;
         };
-        let mut resolver = Resolver::new(module, kb, instance.context.clone());
-        for (index, block) in module.resources.iter().enumerate() {
-            let mut resource = cloud::build(
-                ResourceSite {
-                    format: Format::Terraform,
-                    path: &block.block.doc.path,
-                    document: block.block.doc.index,
-                    type_name: &block.type_name,
-                    name: &block.name,
-                    address: format!("{}{}.{}", instance.prefix, block.type_name, block.name),
-                    body: block.block.node,
-                    route: block.route.clone(),
-                },
-                kb,
-            );
-            apply_region(&mut resource, resolver.resolve(index), kb, options);
-            out.push(resource);
-        }
-        if instance.depth >= MAX_MODULE_DEPTH {
-            continue;
-        }
-        for call in &module.calls {
-            let Some(target) = local_target(&instance.folder, &call.source) else {
-                continue;
-            };
-            let Some(child) = modules
-                .get(target.as_str())
-                .filter(|_| target != instance.folder)
-            else {
-                continue;
-            };
-            let context = call_context(module, &mut resolver, &instance, call, child);
-            queue.push_back(Instance {
-                folder: target,
-                prefix: format!("{}module.{}.", instance.prefix, call.name),
-                context,
-                depth: instance.depth + 1,
-            });
+        let docs: Vec<&Document> = merged
+            .get(root)
+            .map(|d| d.iter().map(AsRef::as_ref).collect())
+            .unwrap_or_default();
+        if !var_files.is_empty() {
+            // `--var-file` as in `terraform plan -var-file`: those values, in order.
+            let mut given = Module::new(&docs);
+            for file in &var_files {
+                given.add_values(file);
+            }
+            walker.run(root, &given, &mut out);
+        } else if module.environments.is_empty() {
+            walker.run(root, module, &mut out);
+        } else {
+            let mut runs = Vec::new();
+            for env in &module.environments {
+                let mut deployed = Module::new(&docs);
+                deployed.add_values(env);
+                let mut one = Extracted::default();
+                walker.run(root, &deployed, &mut one);
+                let name = env.path.rsplit(['/', '\\']).next().unwrap_or(&env.path);
+                runs.push((name.to_string(), one));
+            }
+            merge_environments(runs, &mut out);
         }
     }
     out
+}
+
+/// What every root module instance reads: the scanned and installed module folders.
+struct Walker<'w, 'a> {
+    modules: &'w BTreeMap<&'w str, Module<'a>>,
+    installed: &'w installed::Installed,
+    kb: &'w KnowledgeBase,
+    options: &'w ExtractOptions,
+}
+
+impl Walker<'_, '_> {
+    /// The resources of one root module and every module it calls, into `out`.
+    fn run(&self, root: &str, root_module: &Module<'_>, out: &mut Extracted) {
+        let (modules, installed, kb, options) =
+            (self.modules, self.installed, self.kb, self.options);
+        let mut queue: VecDeque<Instance> = VecDeque::new();
+        queue.push_back(Instance {
+            folder: root.to_string(),
+            root: root.to_string(),
+            key: String::new(),
+            prefix: String::new(),
+            context: CallContext::default(),
+            depth: 0,
+            notes: Vec::new(),
+        });
+        while let Some(instance) = queue.pop_front() {
+            let module: &Module<'_> = if instance.depth == 0 {
+                root_module
+            } else {
+                match modules.get(instance.folder.as_str()) {
+                    Some(module) => module,
+                    None => continue,
+                }
+            };
+            let mut resolver = Resolver::new(module, kb, instance.context.clone());
+            let first = out.resources.len();
+            for (index, block) in module.resources.iter().enumerate() {
+                let build = |address: String| {
+                    cloud::build(
+                        ResourceSite {
+                            format: Format::Terraform,
+                            path: &block.block.doc.path,
+                            document: block.block.doc.index,
+                            type_name: &block.type_name,
+                            name: &block.name,
+                            address,
+                            body: block.block.node,
+                            route: block.route.clone(),
+                        },
+                        kb,
+                    )
+                };
+                let address = format!("{}{}.{}", instance.prefix, block.type_name, block.name);
+                match instances(module, block.block, &block.route, &instance.context.inputs) {
+                    Instances::NotCreated => out.not_created += 1,
+                    Instances::Single => {
+                        let mut resource = build(address);
+                        apply_region(&mut resource, resolver.resolve(index), kb, options);
+                        out.resources.push(resource);
+                    }
+                    Instances::Unknown { note, location } => {
+                        let mut resource = build(address);
+                        apply_region(&mut resource, resolver.resolve(index), kb, options);
+                        resource.note_created_if(note, location);
+                        out.resources.push(resource);
+                    }
+                    Instances::Each(keys) => {
+                        for (key, inputs) in keys {
+                            let context = CallContext {
+                                inputs: with_each(&instance.context.inputs, inputs),
+                                providers: instance.context.providers.clone(),
+                            };
+                            let mut own = Resolver::new(module, kb, context);
+                            let mut resource = build(format!("{address}{key}"));
+                            apply_region(&mut resource, own.resolve(index), kb, options);
+                            out.resources.push(resource);
+                        }
+                    }
+                }
+            }
+            for resource in out.resources.iter_mut().skip(first) {
+                for (note, location) in &instance.notes {
+                    resource.note_created_if(note.clone(), location.clone());
+                }
+            }
+            if instance.depth >= MAX_MODULE_DEPTH {
+                continue;
+            }
+            for call in &module.calls {
+                let key = if instance.key.is_empty() {
+                    call.name.clone()
+                } else {
+                    format!("{}.{}", instance.key, call.name)
+                };
+                let target = local_target(&instance.folder, &call.source)
+                    .filter(|t| modules.contains_key(t.as_str()))
+                    .or_else(|| {
+                        installed
+                            .dirs
+                            .get(&(instance.root.clone(), key.clone()))
+                            .cloned()
+                    })
+                    .filter(|t| *t != instance.folder);
+                let child = target.as_deref().and_then(|t| modules.get(t));
+                let prefix = format!("{}module.{}", instance.prefix, call.name);
+                let mut notes = instance.notes.clone();
+                let calls: Vec<(String, Inputs)> =
+                    match instances(module, call.block, &call.route, &instance.context.inputs) {
+                        Instances::NotCreated => {
+                            out.not_created += child.map_or(0, |c| c.resources.len());
+                            continue;
+                        }
+                        Instances::Single => {
+                            vec![(format!("{prefix}."), instance.context.inputs.clone())]
+                        }
+                        Instances::Unknown { note, location } => {
+                            notes.push((format!("module.{} {note}", call.name), location));
+                            vec![(format!("{prefix}."), instance.context.inputs.clone())]
+                        }
+                        Instances::Each(keys) => keys
+                            .into_iter()
+                            .map(|(key, each)| {
+                                (
+                                    format!("{prefix}{key}."),
+                                    with_each(&instance.context.inputs, each),
+                                )
+                            })
+                            .collect(),
+                    };
+                let (Some(target), Some(child)) = (target, child) else {
+                    out.unresolved.insert(unresolved_call(call));
+                    for (prefix, inputs) in calls {
+                        for mut resource in
+                            call_locations(module, call, &prefix, &inputs, kb, options)
+                        {
+                            for (note, location) in &notes {
+                                resource.note_created_if(note.clone(), location.clone());
+                            }
+                            out.resources.push(resource);
+                        }
+                    }
+                    continue;
+                };
+                for (prefix, inputs) in calls {
+                    let context = call_context(module, &mut resolver, &inputs, call, child);
+                    queue.push_back(Instance {
+                        folder: target.clone(),
+                        root: instance.root.clone(),
+                        key: key.clone(),
+                        prefix,
+                        context,
+                        depth: instance.depth + 1,
+                        notes: notes.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// One root module evaluated once per environment: a resource found alike in every
+/// environment is kept once; one found in some only is kept with the environments named.
+fn merge_environments(runs: Vec<(String, Extracted)>, out: &mut Extracted) {
+    let total = runs.len();
+    let mut seen: Vec<(Resource, Vec<String>)> = Vec::new();
+    let mut not_created = usize::MAX;
+    for (env, run) in runs {
+        not_created = not_created.min(run.not_created);
+        out.unresolved.extend(run.unresolved);
+        for resource in run.resources {
+            let same = |r: &Resource| {
+                r.path == resource.path
+                    && r.document == resource.document
+                    && r.address == resource.address
+                    && r.region.as_ref().map(|g| &g.value)
+                        == resource.region.as_ref().map(|g| &g.value)
+                    && r.unresolved_region.as_ref().map(|u| &u.blocker)
+                        == resource.unresolved_region.as_ref().map(|u| &u.blocker)
+            };
+            match seen.iter_mut().find(|(r, _)| same(r)) {
+                Some((_, envs)) => envs.push(env.clone()),
+                None => seen.push((resource, vec![env.clone()])),
+            }
+        }
+    }
+    out.not_created += if not_created == usize::MAX {
+        0
+    } else {
+        not_created
+    };
+    // Environments in which each address exists at all, whatever its region.
+    let mut present: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (resource, envs) in &seen {
+        *present
+            .entry((resource.path.to_string(), resource.address.clone()))
+            .or_default() += envs.len();
+    }
+    for (mut resource, envs) in seen {
+        if envs.len() < total {
+            let location = resource.start();
+            let mut note = if envs.len() == 1 {
+                format!("in environment {}", envs[0])
+            } else {
+                format!("in environments {}", envs.join(", "))
+            };
+            // Created everywhere, located differently: the note is about the location.
+            let everywhere = present
+                .get(&(resource.path.to_string(), resource.address.clone()))
+                .is_some_and(|n| *n >= total);
+            if everywhere {
+                let region = resource.region.as_ref().map(|r| r.value.clone());
+                let blocker = resource
+                    .unresolved_region
+                    .as_ref()
+                    .map(|u| u.blocker.clone());
+                if let Some(place) = region.or(blocker) {
+                    note = format!("{place} {note}");
+                }
+            }
+            resource.note_created_if(note, location);
+        }
+        out.resources.push(resource);
+    }
+}
+
+/// The resources of the Terraform module folders, and what was left out.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub resources: Vec<Resource>,
+    /// Resources whose `count` is 0 or whose `for_each` is empty, in calls that are created.
+    pub not_created: usize,
+    /// Module calls whose source is not among the scanned or installed folders.
+    pub unresolved: BTreeSet<Skipped>,
+}
+
+/// Arguments of a module call named like a location: judged where they are written when the
+/// module itself cannot be read.
+fn is_location_argument(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "region",
+        "regions",
+        "location",
+        "locations",
+        "zone",
+        "zones",
+        "availability_zones",
+        "azs",
+        "default_region",
+    ];
+    NAMES.contains(&name)
+        || ["_region", "_regions", "_location", "_locations"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+}
+
+/// The skip entry of a module call that cannot be followed.
+fn unresolved_call(call: &ModuleCall<'_>) -> Skipped {
+    let line = call.block.node.span.start.line;
+    let remote = local_target("", &call.source).is_none();
+    Skipped {
+        path: format!("{}:{line}", call.block.doc.path),
+        reason: if remote {
+            format!(
+                "module \"{}\" from {} is not in the scanned files: run terraform init or scan a plan",
+                call.name, call.source
+            )
+        } else {
+            format!(
+                "module \"{}\" from {} is not in the scanned files: scan that folder too, or a plan",
+                call.name, call.source
+            )
+        },
+    }
+}
+
+/// A module call that cannot be followed, seen from its arguments: one resource per literal
+/// location it passes (`region = "us-central1"`), located at that argument.
+fn call_locations(
+    module: &Module<'_>,
+    call: &ModuleCall<'_>,
+    prefix: &str,
+    inputs: &Inputs,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let doc = call.block.doc;
+    let address = prefix.trim_end_matches('.');
+    for entry in call.block.node.entries() {
+        if !is_location_argument(&entry.key) {
+            continue;
+        }
+        let route = call.route.key(&entry.key);
+        let mut values: Vec<(String, Location, String)> = Vec::new();
+        match module.eval(doc, &entry.value, &route, inputs) {
+            Eval::Literal { value, location } => {
+                values.push((value, location, format!("{address}.{}", entry.key)));
+            }
+            _ => {
+                if let Some(known) = module.value(doc, &entry.value, &route, inputs) {
+                    for (i, item) in known.value.items().iter().enumerate() {
+                        if let Some(value) = item.scalar_text() {
+                            values.push((
+                                value,
+                                known.part_location(item),
+                                format!("{address}.{}[{i}]", entry.key),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (value, location, address) in values {
+            let mut resource = cloud::build(
+                ResourceSite {
+                    format: Format::Terraform,
+                    path: &doc.path,
+                    document: doc.index,
+                    type_name: "module",
+                    name: &call.name,
+                    address,
+                    body: call.block.node,
+                    route: call.route.clone(),
+                },
+                kb,
+            );
+            apply_region(
+                &mut resource,
+                Resolution::Region {
+                    value,
+                    location,
+                    inherited: false,
+                },
+                kb,
+                options,
+            );
+            out.push(resource);
+        }
+    }
+    out
+}
+
+/// How many instances of a resource or module call Terraform creates.
+enum Instances {
+    /// No `count` or `for_each`, or a count of one or more: scanned once.
+    Single,
+    /// `count` 0, `for_each` empty.
+    NotCreated,
+    /// `count`/`for_each` the scanner cannot evaluate: scanned once, with a note.
+    Unknown { note: String, location: Location },
+    /// `for_each` over known keys, or a known `count` the block's arguments index: the
+    /// instance key as Terraform writes it (`["eu"]`, `[0]`) and what `each`/`count` is there.
+    Each(Vec<(String, Inputs)>),
+}
+
+fn instances(module: &Module<'_>, block: Placed<'_>, route: &Route, inputs: &Inputs) -> Instances {
+    let doc = block.doc;
+    if let Some(count) = block.node.get("count") {
+        let at = route.key("count");
+        let known = module.value(doc, count, &at, inputs);
+        return match known.as_ref().and_then(|k| k.value.as_i64()) {
+            Some(n) if n <= 0 => Instances::NotCreated,
+            Some(n) if n <= MAX_COUNT_INSTANCES as i64 && uses_count_index(block.node) => {
+                Instances::Each(
+                    (0..n)
+                        .map(|i| {
+                            let mut index = Inputs::new();
+                            index.insert(
+                                COUNT_INDEX.to_string(),
+                                Eval::Literal {
+                                    value: i.to_string(),
+                                    location: block.location(&at),
+                                },
+                            );
+                            (format!("[{i}]"), index)
+                        })
+                        .collect(),
+                )
+            }
+            Some(_) => Instances::Single,
+            None => Instances::Unknown {
+                note: format!("count unknown: count = {}", written(count)),
+                location: block.location(&at),
+            },
+        };
+    }
+    let Some(each) = block.node.get("for_each") else {
+        return Instances::Single;
+    };
+    let at = route.key("for_each");
+    let unknown = || Instances::Unknown {
+        note: format!("count unknown: for_each = {}", written(each)),
+        location: block.location(&at),
+    };
+    let Some(known) = module.value(doc, each, &at, inputs) else {
+        return unknown();
+    };
+    let mut keys = Vec::new();
+    match &known.value.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                if keys
+                    .iter()
+                    .any(|(k, _): &(String, Inputs)| *k == format!("[\"{}\"]", entry.key))
+                {
+                    continue;
+                }
+                let mut each = Inputs::new();
+                each.insert(
+                    EACH_KEY.to_string(),
+                    Eval::Literal {
+                        value: entry.key.clone(),
+                        location: known.part_location(&Node::new(Value::Null, entry.key_span)),
+                    },
+                );
+                each.insert(EACH_VALUE.to_string(), part_eval(&known, &entry.value));
+                keys.push((format!("[\"{}\"]", entry.key), each));
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Some(key) = item.scalar_text() else {
+                    return unknown();
+                };
+                if keys.iter().any(|(k, _)| *k == format!("[\"{key}\"]")) {
+                    continue;
+                }
+                let mut each = Inputs::new();
+                each.insert(EACH_KEY.to_string(), part_eval(&known, item));
+                each.insert(EACH_VALUE.to_string(), part_eval(&known, item));
+                keys.push((format!("[\"{key}\"]"), each));
+            }
+        }
+        _ => return unknown(),
+    }
+    if keys.is_empty() {
+        Instances::NotCreated
+    } else {
+        Instances::Each(keys)
+    }
+}
+
+/// Most instances a `count` is expanded to when the block uses `count.index`; beyond, the
+/// block is scanned once.
+const MAX_COUNT_INSTANCES: usize = 64;
+
+/// Does an argument of the block use `count.index`?
+fn uses_count_index(body: &Node) -> bool {
+    let mut found = false;
+    body.walk(&Route::root(), &mut |_, node| {
+        if node.tag.as_deref() == Some(crate::load::hcl::EXPR_TAG)
+            && node.as_str().is_some_and(|t| t.contains("count.index"))
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// A part of a known value as the evaluator's input.
+fn part_eval(known: &Known, part: &Node) -> Eval {
+    let location = known.part_location(part);
+    match part.scalar_text() {
+        Some(value) => Eval::Literal { value, location },
+        None if part.is_null() => Eval::Unset,
+        None => Eval::Collection {
+            value: part.clone(),
+            location,
+        },
+    }
+}
+
+fn with_each(inputs: &Inputs, each: Inputs) -> Inputs {
+    let mut all = inputs.clone();
+    all.extend(each);
+    all
+}
+
+/// Longest expression quoted in a note.
+const MAX_NOTE_EXPRESSION: usize = 80;
+
+/// The expression as written, on one line and shortened, for notes.
+fn written(node: &Node) -> String {
+    let text = expression_text(node)
+        .map(str::to_string)
+        .or_else(|| node.scalar_text())
+        .unwrap_or_else(|| "a value that is not known".into());
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > MAX_NOTE_EXPRESSION {
+        let short: String = one_line.chars().take(MAX_NOTE_EXPRESSION).collect();
+        format!("{short}…")
+    } else {
+        one_line
+    }
 }
 
 /// What a call passes to the called module: its arguments evaluated in the caller (a reference
@@ -164,7 +669,7 @@ pub fn extract(
 fn call_context(
     module: &Module<'_>,
     resolver: &mut Resolver<'_, '_>,
-    instance: &Instance,
+    inputs: &Inputs,
     call: &ModuleCall<'_>,
     child: &Module<'_>,
 ) -> CallContext {
@@ -174,12 +679,7 @@ fn call_context(
             continue;
         }
         let route = call.route.key(&entry.key);
-        let value = match module.eval(
-            call.block.doc,
-            &entry.value,
-            &route,
-            &instance.context.inputs,
-        ) {
+        let value = match module.eval(call.block.doc, &entry.value, &route, inputs) {
             Eval::Reference { address } => match resolver.resolve_address(&address) {
                 Some(Resolution::Region {
                     value, location, ..
@@ -192,6 +692,20 @@ fn call_context(
                     location: call.block.location(&route),
                 },
             },
+            // A list or map (`for_each` keys, a set of regions) is handed on whole.
+            Eval::Blocked { blocker, location } => {
+                match module.value(call.block.doc, &entry.value, &route, inputs) {
+                    Some(known)
+                        if !known.value.is_null() && known.value.scalar_text().is_none() =>
+                    {
+                        Eval::Collection {
+                            value: known.value,
+                            location: known.location,
+                        }
+                    }
+                    _ => Eval::Blocked { blocker, location },
+                }
+            }
             other => other,
         };
         context.inputs.insert(entry.key.clone(), value);

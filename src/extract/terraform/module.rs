@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use hcl_edit::Span as _;
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+
 use crate::load::Document;
 use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::location::Location;
-use crate::tree::{Node, Route};
+use crate::tree::{Entry, Node, Pos, Route, Span, Value};
 
 /// Deepest chain of `local.a` → `local.b` → `var.c` followed before giving up.
 const MAX_EVAL_DEPTH: usize = 16;
@@ -61,6 +64,8 @@ pub enum Eval {
     /// Explicitly null (`default = null`): as if the argument were not written, so the
     /// provider's setting applies.
     Unset,
+    /// A list or map known in full (a `for_each` map handed to a module), and where it is.
+    Collection { value: Node, location: Location },
 }
 
 pub struct Module<'a> {
@@ -72,6 +77,9 @@ pub struct Module<'a> {
     pub calls: Vec<ModuleCall<'a>>,
     /// Data sources by `data.<type>.<name>`: values read at plan time.
     data_sources: BTreeMap<String, (Placed<'a>, Route)>,
+    /// `*.tfvars` files other than `terraform.tfvars` and `*.auto.tfvars`: each one a
+    /// deployment of its own (`-var-file dev.tfvars`).
+    pub environments: Vec<&'a Document>,
 }
 
 /// Order in which `*.tfvars` files override each other: `terraform.tfvars`, then
@@ -82,14 +90,20 @@ fn tfvars_rank(path: &str) -> (u8, String) {
         .next()
         .unwrap_or(path)
         .to_ascii_lowercase();
-    let rank = if name == "terraform.tfvars" {
+    let rank = if name == "terraform.tfvars" || name == "terraform.tfvars.json" {
         0
-    } else if name.ends_with(".auto.tfvars") {
+    } else if name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json") {
         1
     } else {
         2
     };
     (rank, name)
+}
+
+/// A variable values file (`*.tfvars`, `*.tfvars.json`).
+pub fn is_tfvars(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".tfvars") || lower.ends_with(".tfvars.json")
 }
 
 impl<'a> Module<'a> {
@@ -102,10 +116,11 @@ impl<'a> Module<'a> {
             resources: Vec::new(),
             calls: Vec::new(),
             data_sources: BTreeMap::new(),
+            environments: Vec::new(),
         };
         let mut tfvars_docs: Vec<&Document> = Vec::new();
         for doc in docs {
-            if doc.path.to_ascii_lowercase().ends_with(".tfvars") {
+            if is_tfvars(&doc.path) {
                 tfvars_docs.push(doc);
                 continue;
             }
@@ -113,17 +128,26 @@ impl<'a> Module<'a> {
         }
         tfvars_docs.sort_by_key(|d| tfvars_rank(&d.path));
         for doc in tfvars_docs {
-            for entry in doc.root.entries() {
-                let placed = Placed {
-                    doc,
-                    node: &entry.value,
-                };
-                module
-                    .tfvars
-                    .insert(entry.key.clone(), (placed, Route::root().key(&entry.key)));
+            // Other `*.tfvars` files are given with `-var-file`: each is an environment.
+            if tfvars_rank(&doc.path).0 == 2 {
+                module.environments.push(doc);
+                continue;
             }
+            module.add_values(doc);
         }
         module
+    }
+
+    /// Variable values of a `*.tfvars` file, over those read before (as `-var-file` does).
+    pub fn add_values(&mut self, doc: &'a Document) {
+        for entry in doc.root.entries() {
+            let placed = Placed {
+                doc,
+                node: &entry.value,
+            };
+            self.tfvars
+                .insert(entry.key.clone(), (placed, Route::root().key(&entry.key)));
+        }
     }
 
     fn read_configuration(&mut self, doc: &'a Document) {
@@ -295,6 +319,24 @@ impl<'a> Module<'a> {
                     None => blocked(text, location),
                 }
             }
+            ["count", "index"] => match inputs.get(COUNT_INDEX) {
+                Some(given) => given.clone(),
+                None => blocked(text, location),
+            },
+            ["each", "key"] => match inputs.get(EACH_KEY) {
+                Some(given) => given.clone(),
+                None => blocked(text, location),
+            },
+            ["each", "value", ..] => match self.known_scalar(text, &location, depth, inputs) {
+                Some(found) => found,
+                None => match inputs.get(EACH_VALUE) {
+                    Some(Eval::Literal { value, location }) if parts.len() == 2 => Eval::Literal {
+                        value: value.clone(),
+                        location: location.clone(),
+                    },
+                    _ => blocked(text, location),
+                },
+            },
             [type_name, name, _attribute]
                 if type_name.contains('_')
                     && plain(type_name)
@@ -305,8 +347,41 @@ impl<'a> Module<'a> {
                     address: format!("{type_name}.{name}"),
                 }
             }
-            _ => blocked(text, location),
+            // Conditionals, indexes and functions: the value where the module knows it.
+            _ => self
+                .known_scalar(text, &location, depth, inputs)
+                .unwrap_or_else(|| blocked(text, location)),
         }
+    }
+
+    /// An expression that comes to one known scalar, as a literal where that scalar is written.
+    fn known_scalar(
+        &self,
+        text: &str,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Eval> {
+        let mut node = Node::new(
+            Value::Str(text.to_string()),
+            Span {
+                start: Pos {
+                    line: location.start_line,
+                    column: location.start_column,
+                },
+                end: Pos {
+                    line: location.end_line,
+                    column: location.end_column,
+                },
+            },
+        );
+        node.tag = Some(EXPR_TAG.to_string());
+        let known = self.value_node(&node, location.clone(), depth + 1, inputs)?;
+        let value = known.value.scalar_text()?;
+        Some(Eval::Literal {
+            value,
+            location: known.part_location(&known.value),
+        })
     }
 
     /// `"${var.region}a"`: every interpolation must come to a literal.
@@ -338,7 +413,7 @@ impl<'a> Module<'a> {
                     origin = from;
                 }
                 Eval::Blocked { blocker, location } => return Eval::Blocked { blocker, location },
-                Eval::Reference { .. } | Eval::Unset => {
+                Eval::Reference { .. } | Eval::Unset | Eval::Collection { .. } => {
                     return Eval::Blocked {
                         blocker: format!("\"{inner}\""),
                         location,
@@ -353,4 +428,498 @@ impl<'a> Module<'a> {
             location: origin,
         }
     }
+}
+
+/// A value the module knows in full (a literal, list or map), and where it is written: what
+/// `count`, `for_each` and conditions come to. Lists and maps are tree nodes; parts computed
+/// by an expression carry that expression's span.
+#[derive(Clone, Debug)]
+pub struct Known {
+    pub value: Node,
+    pub location: Location,
+}
+
+impl Known {
+    /// Where one part of the value (an item, an entry) is written.
+    pub fn part_location(&self, part: &Node) -> Location {
+        Location::new(
+            &self.location.path,
+            self.location.document,
+            part.span,
+            &Route::parse(&self.location.field),
+        )
+    }
+}
+
+/// Input names under which a resource instance's `each.key`, `each.value` and `count.index`
+/// are given to the evaluator (no variable can be named with a dot).
+pub const EACH_KEY: &str = "each.key";
+pub const EACH_VALUE: &str = "each.value";
+pub const COUNT_INDEX: &str = "count.index";
+
+impl Module<'_> {
+    /// The full value of a node, where the module says enough: `count`, `for_each`, conditions.
+    pub fn value(
+        &self,
+        doc: &Document,
+        node: &Node,
+        route: &Route,
+        inputs: &Inputs,
+    ) -> Option<Known> {
+        let location = Location::of_node(&doc.path, doc.index, node, route);
+        self.value_node(node, location, 0, inputs)
+    }
+
+    fn value_node(
+        &self,
+        node: &Node,
+        location: Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Known> {
+        if depth > MAX_EVAL_DEPTH {
+            return None;
+        }
+        if node.tag.as_deref() == Some(EXPR_TAG) {
+            let text = expression_text(node)?;
+            let expr = hcl_edit::parser::parse_expr(text).ok()?;
+            let value = self.value_expr(&expr, node, &location, depth, inputs)?;
+            // A lone reference (`var.regions`) is known where the referenced value is written.
+            return Some(match value {
+                Resolved::There(known) => known,
+                Resolved::Here(value) => Known { value, location },
+            });
+        }
+        let value = match &node.value {
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.push(
+                        self.value_node(item, location.clone(), depth + 1, inputs)?
+                            .value,
+                    );
+                }
+                Node::new(Value::Seq(out), node.span)
+            }
+            Value::Map(entries) => {
+                let mut out = Vec::new();
+                for entry in entries {
+                    let value = self
+                        .value_node(&entry.value, location.clone(), depth + 1, inputs)?
+                        .value;
+                    out.push(Entry {
+                        value,
+                        ..entry.clone()
+                    });
+                }
+                Node::new(Value::Map(out), node.span)
+            }
+            _ => node.clone(),
+        };
+        Some(Known { value, location })
+    }
+
+    /// A variable's value: the caller's input, `*.tfvars`, or the default.
+    fn variable_value(
+        &self,
+        name: &str,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Known> {
+        if let Some(given) = inputs.get(name) {
+            return eval_known(given);
+        }
+        if let Some((placed, route)) = self.tfvars.get(name) {
+            return self.value_node(placed.node, placed.location(route), depth + 1, inputs);
+        }
+        let (placed, route) = self.variables.get(name)?;
+        let default = placed.node.get("default")?;
+        let at = Location::of_node(
+            &placed.doc.path,
+            placed.doc.index,
+            default,
+            &route.key("default"),
+        );
+        let _ = location;
+        self.value_node(default, at, depth + 1, inputs)
+    }
+
+    fn value_expr(
+        &self,
+        expr: &Expression,
+        node: &Node,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Resolved> {
+        let here = |value: Value| Some(Resolved::Here(Node::new(value, node.span)));
+        let sub = |e: &Expression| -> Option<Node> {
+            self.value_expr(e, node, location, depth + 1, inputs)
+                .map(Resolved::into_node)
+        };
+        match expr {
+            Expression::Null(_) => here(Value::Null),
+            Expression::Bool(b) => here(Value::Bool(*b.value())),
+            Expression::Number(n) => {
+                let n = n.value();
+                here(match n.as_i64() {
+                    Some(i) => Value::Int(i),
+                    None => Value::Float(n.as_f64()?),
+                })
+            }
+            Expression::String(s) => here(Value::Str(s.value().clone())),
+            Expression::Parenthesis(inner) => sub(inner.inner()).map(Resolved::Here),
+            Expression::Array(array) => {
+                let items = array.iter().map(sub).collect::<Option<Vec<_>>>()?;
+                here(Value::Seq(items))
+            }
+            Expression::Object(object) => {
+                let mut entries = Vec::new();
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                        ObjectKey::Expression(e) => sub(e)?.scalar_text()?,
+                    };
+                    entries.push(Entry {
+                        key,
+                        key_span: node.span,
+                        value: sub(value.expr())?,
+                    });
+                }
+                here(Value::Map(entries))
+            }
+            Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => {
+                let text = expr.span().and_then(|r| expression_text(node)?.get(r))?;
+                match self.eval_text(text.trim(), location.clone(), depth + 1, inputs) {
+                    Eval::Literal { value, .. } => here(Value::Str(value)),
+                    _ => None,
+                }
+            }
+            Expression::Variable(_) | Expression::Traversal(_) => {
+                self.value_traversal(expr, node, location, depth, inputs)
+            }
+            Expression::Conditional(c) => {
+                let cond = truthy(&sub(&c.cond_expr)?)?;
+                let branch = if cond { &c.true_expr } else { &c.false_expr };
+                self.value_expr(branch, node, location, depth + 1, inputs)
+            }
+            Expression::UnaryOp(op) => {
+                let value = sub(&op.expr)?;
+                match op.operator.value() {
+                    UnaryOperator::Not => here(Value::Bool(!truthy(&value)?)),
+                    UnaryOperator::Neg => here(Value::Float(-number(&value)?)),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let lhs = sub(&op.lhs_expr)?;
+                let rhs = sub(&op.rhs_expr)?;
+                here(binary(*op.operator.value(), &lhs, &rhs)?)
+            }
+            // Over an empty collection a `for` expression is empty, whatever its body.
+            Expression::ForExpr(for_expr) => {
+                let collection = sub(&for_expr.intro.collection_expr)?;
+                let empty = match &collection.value {
+                    Value::Seq(items) => items.is_empty(),
+                    Value::Map(entries) => entries.is_empty(),
+                    _ => false,
+                };
+                if !empty {
+                    return None;
+                }
+                here(if for_expr.key_expr.is_some() {
+                    Value::Map(Vec::new())
+                } else {
+                    Value::Seq(Vec::new())
+                })
+            }
+            Expression::FuncCall(call) => {
+                if !call.name.namespace.is_empty() {
+                    return None;
+                }
+                let args = call.args.iter().map(sub).collect::<Option<Vec<_>>>()?;
+                here(function(call.name.name.as_str(), args)?)
+            }
+        }
+    }
+
+    /// `var.x`, `local.x`, `each.value.region`, `var.m["k"]`: the referenced value, then each
+    /// attribute or index taken.
+    fn value_traversal(
+        &self,
+        expr: &Expression,
+        node: &Node,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Resolved> {
+        let (root, operators): (&str, &[hcl_edit::Decorated<TraversalOperator>]) = match expr {
+            Expression::Variable(v) => (v.as_str(), &[]),
+            Expression::Traversal(t) => match &t.expr {
+                Expression::Variable(v) => (v.as_str(), &t.operators),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let attr = |i: usize| match operators.get(i).map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(name)) => Some(name.as_str().to_string()),
+            _ => None,
+        };
+        let (mut known, rest) = match root {
+            "var" => (self.variable_value(&attr(0)?, location, depth, inputs)?, 1),
+            "local" => {
+                let (placed, route) = self.locals.get(&attr(0)?)?;
+                (
+                    self.value_node(placed.node, placed.location(route), depth + 1, inputs)?,
+                    1,
+                )
+            }
+            "each" | "count" => {
+                let name = attr(0)?;
+                let key = match (root, name.as_str()) {
+                    ("each", "key") => EACH_KEY,
+                    ("each", "value") => EACH_VALUE,
+                    ("count", "index") => COUNT_INDEX,
+                    _ => return None,
+                };
+                (eval_known(inputs.get(key)?)?, 1)
+            }
+            _ => return None,
+        };
+        for op in operators.iter().skip(rest) {
+            let next = match op.value() {
+                TraversalOperator::GetAttr(name) => known.value.get(name.as_str())?.clone(),
+                TraversalOperator::LegacyIndex(i) => known
+                    .value
+                    .items()
+                    .get(usize::try_from(*i.value()).ok()?)?
+                    .clone(),
+                TraversalOperator::Index(index) => {
+                    let index = self
+                        .value_expr(index, node, location, depth + 1, inputs)?
+                        .into_node();
+                    match &known.value.value {
+                        Value::Seq(items) => {
+                            items.get(usize::try_from(index.as_i64()?).ok()?)?.clone()
+                        }
+                        Value::Map(_) => known.value.get(&index.scalar_text()?)?.clone(),
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
+            known.value = next;
+        }
+        Some(Resolved::There(known))
+    }
+}
+
+/// A value computed here, or found whole where another block writes it.
+enum Resolved {
+    Here(Node),
+    There(Known),
+}
+
+impl Resolved {
+    fn into_node(self) -> Node {
+        match self {
+            Resolved::Here(node) => node,
+            Resolved::There(known) => known.value,
+        }
+    }
+}
+
+/// What a caller's input comes to as a full value.
+fn eval_known(eval: &Eval) -> Option<Known> {
+    match eval {
+        Eval::Literal { value, location } => Some(Known {
+            value: Node::new(
+                Value::Str(value.clone()),
+                Span {
+                    start: Pos {
+                        line: location.start_line,
+                        column: location.start_column,
+                    },
+                    end: Pos {
+                        line: location.end_line,
+                        column: location.end_column,
+                    },
+                },
+            ),
+            location: location.clone(),
+        }),
+        Eval::Collection { value, location } => Some(Known {
+            value: value.clone(),
+            location: location.clone(),
+        }),
+        Eval::Unset => Some(Known {
+            value: Node::null(),
+            location: Location::new(
+                &std::sync::Arc::from(""),
+                0,
+                Span::default(),
+                &Route::root(),
+            ),
+        }),
+        Eval::Reference { .. } | Eval::Blocked { .. } => None,
+    }
+}
+
+/// Terraform's truth of a value: a bool, or the strings `true`/`false`.
+pub fn truthy(node: &Node) -> Option<bool> {
+    node.as_bool()
+}
+
+fn number(node: &Node) -> Option<f64> {
+    match &node.value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Equality as Terraform compares after conversion: scalars by their text, collections whole.
+fn same(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Null, Value::Null) => true,
+        (Value::Null, _) | (_, Value::Null) => false,
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|e| b.get(&e.key).is_some_and(|v| same(&e.value, v)))
+        }
+        _ => match (number(a), number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.scalar_text().is_some() && a.scalar_text() == b.scalar_text(),
+        },
+    }
+}
+
+fn binary(op: BinaryOperator, lhs: &Node, rhs: &Node) -> Option<Value> {
+    use BinaryOperator as B;
+    let numeric = |f: fn(f64, f64) -> f64| -> Option<Value> {
+        let n = f(number(lhs)?, number(rhs)?);
+        Some(if n.fract() == 0.0 && n.abs() < 9.0e15 {
+            Value::Int(n as i64)
+        } else {
+            Value::Float(n)
+        })
+    };
+    Some(match op {
+        B::Eq => Value::Bool(same(lhs, rhs)),
+        B::NotEq => Value::Bool(!same(lhs, rhs)),
+        B::And => Value::Bool(truthy(lhs)? && truthy(rhs)?),
+        B::Or => Value::Bool(truthy(lhs)? || truthy(rhs)?),
+        B::Less => Value::Bool(number(lhs)? < number(rhs)?),
+        B::LessEq => Value::Bool(number(lhs)? <= number(rhs)?),
+        B::Greater => Value::Bool(number(lhs)? > number(rhs)?),
+        B::GreaterEq => Value::Bool(number(lhs)? >= number(rhs)?),
+        B::Plus => return numeric(|a, b| a + b),
+        B::Minus => return numeric(|a, b| a - b),
+        B::Mul => return numeric(|a, b| a * b),
+        B::Div if number(rhs)? != 0.0 => return numeric(|a, b| a / b),
+        B::Div | B::Mod => return None,
+    })
+}
+
+/// The built-in functions that decide how many instances there are.
+fn function(name: &str, args: Vec<Node>) -> Option<Value> {
+    let span = args.first().map(|a| a.span).unwrap_or_default();
+    let one = || args.first();
+    Some(match (name, args.len()) {
+        ("length", 1) => {
+            let arg = one()?;
+            let n = match &arg.value {
+                Value::Seq(items) => items.len(),
+                Value::Map(entries) => entries.len(),
+                Value::Str(s) => s.chars().count(),
+                _ => return None,
+            };
+            Value::Int(i64::try_from(n).ok()?)
+        }
+        ("toset", 1) => {
+            let mut out: Vec<Node> = Vec::new();
+            for item in one()?.items() {
+                item.scalar_text()?;
+                if !out.iter().any(|o| same(o, item)) {
+                    out.push(item.clone());
+                }
+            }
+            if !one()?.is_null() && !matches!(one()?.value, Value::Seq(_)) {
+                return None;
+            }
+            Value::Seq(out)
+        }
+        ("tolist" | "tomap", 1) => one()?.value.clone(),
+        ("keys", 1) => Value::Seq(
+            one()?
+                .entries()
+                .iter()
+                .map(|e| Node::new(Value::Str(e.key.clone()), e.key_span))
+                .collect(),
+        ),
+        ("values", 1) => Value::Seq(one()?.entries().iter().map(|e| e.value.clone()).collect()),
+        ("concat", _) => {
+            let mut out = Vec::new();
+            for arg in &args {
+                match &arg.value {
+                    Value::Seq(items) => out.extend(items.iter().cloned()),
+                    _ => return None,
+                }
+            }
+            Value::Seq(out)
+        }
+        ("merge", _) => {
+            let mut out: Vec<Entry> = Vec::new();
+            for arg in &args {
+                for entry in arg.entries() {
+                    out.retain(|e| e.key != entry.key);
+                    out.push(entry.clone());
+                }
+                if !arg.is_map() && !arg.is_null() {
+                    return None;
+                }
+            }
+            Value::Map(out)
+        }
+        ("contains", 2) => Value::Bool(args[0].items().iter().any(|i| same(i, &args[1]))),
+        ("lookup", 2 | 3) => match args[0].get(&args[1].scalar_text()?) {
+            Some(found) => found.value.clone(),
+            None => args.get(2)?.value.clone(),
+        },
+        ("coalesce", _) => args
+            .iter()
+            .find(|a| !a.is_null() && a.as_str() != Some(""))?
+            .value
+            .clone(),
+        ("lower", 1) => Value::Str(one()?.scalar_text()?.to_lowercase()),
+        ("upper", 1) => Value::Str(one()?.scalar_text()?.to_uppercase()),
+        ("tostring", 1) => Value::Str(one()?.scalar_text()?),
+        ("tonumber", 1) => {
+            return binary(
+                BinaryOperator::Plus,
+                one()?,
+                &Node::new(Value::Int(0), span),
+            );
+        }
+        ("tobool", 1) => Value::Bool(truthy(one()?)?),
+        ("min" | "max", n) if n > 0 => {
+            let numbers = args.iter().map(number).collect::<Option<Vec<_>>>()?;
+            let pick = if name == "min" {
+                numbers.iter().copied().fold(f64::INFINITY, f64::min)
+            } else {
+                numbers.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            };
+            if pick.fract() == 0.0 {
+                Value::Int(pick as i64)
+            } else {
+                Value::Float(pick)
+            }
+        }
+        _ => return None,
+    })
 }

@@ -115,6 +115,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
             }
             Eval::Blocked { blocker, location } => Some(Resolution::Blocked { blocker, location }),
             Eval::Unset => None,
+            Eval::Collection { location, .. } => Some(Resolution::Blocked {
+                blocker: "a list or map, not one location".into(),
+                location,
+            }),
             Eval::Reference { address } => {
                 let target = *self.by_address.get(&address)?;
                 match self.resolve(target) {
@@ -257,10 +261,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     Eval::Blocked { blocker, location } => {
                         Resolution::Blocked { blocker, location }
                     }
-                    Eval::Reference { .. } | Eval::Unset => Resolution::Blocked {
-                        blocker: expression_text(node).unwrap_or_default().to_string(),
-                        location: own,
-                    },
+                    Eval::Reference { .. } | Eval::Unset | Eval::Collection { .. } => {
+                        Resolution::Blocked {
+                            blocker: expression_text(node).unwrap_or_default().to_string(),
+                            location: own,
+                        }
+                    }
                 };
             }
         }

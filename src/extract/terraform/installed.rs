@@ -1,0 +1,84 @@
+//! Modules `terraform init` installed: `.terraform/modules/modules.json` beside a root module
+//! names each call's folder (`Key` `vpc` or `vpc.subnets`, `Dir` relative to the root), so
+//! registry and git modules are scanned as the configuration would deploy them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::local_target;
+use crate::load::{self, Document};
+
+#[derive(Deserialize)]
+struct Manifest {
+    #[serde(rename = "Modules", default)]
+    modules: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(rename = "Key", default)]
+    key: String,
+    #[serde(rename = "Dir", default)]
+    dir: String,
+}
+
+/// Installed module folders by (root folder, call key), and their loaded files.
+#[derive(Default)]
+pub struct Installed {
+    pub dirs: BTreeMap<(String, String), String>,
+    pub documents: Vec<Document>,
+}
+
+/// Reads the manifests of the given folders and loads the `.tf`/`.tf.json` files of each
+/// installed module folder that is not scanned already.
+pub fn read<'f>(folders: impl Iterator<Item = &'f str>, scanned: &[&str]) -> Installed {
+    let mut installed = Installed::default();
+    let mut loaded: Vec<String> = scanned.iter().map(|s| (*s).to_string()).collect();
+    for folder in folders {
+        let base = if folder.is_empty() { "." } else { folder };
+        let manifest = Path::new(base).join(".terraform/modules/modules.json");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
+            continue;
+        };
+        for entry in manifest.modules {
+            if entry.key.is_empty() || entry.dir.is_empty() {
+                continue;
+            }
+            let Some(dir) = local_target(folder, &format!("./{}", entry.dir)) else {
+                continue;
+            };
+            if !loaded.contains(&dir) {
+                load_folder(&dir, &mut installed.documents);
+                loaded.push(dir.clone());
+            }
+            installed.dirs.insert((folder.to_string(), entry.key), dir);
+        }
+    }
+    installed
+}
+
+fn load_folder(dir: &str, documents: &mut Vec<Document>) {
+    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
+        return;
+    };
+    let mut files: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
+        .collect();
+    files.sort();
+    for name in files {
+        let path = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
+        };
+        documents.extend(load::load_file(Path::new(&path)).documents);
+    }
+}

@@ -1,0 +1,334 @@
+//! Only what Terraform would create: `count`, `for_each` and module inputs decide which
+//! resources are scanned, and a `for_each` over regions gives one finding per instance.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+
+fn scan(dir: &str) -> serde_json::Value {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--format", "json", dir])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == rule)
+        .collect()
+}
+
+#[test]
+fn for_each_over_regions_gives_one_finding_per_instance_outside_the_eu() {
+    let report = scan("fixtures/RES-001/terraform-for-each");
+    let mut res: Vec<(String, String, u64)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap().to_string(),
+                f["resource"]["region"].as_str().unwrap().to_string(),
+                f["related"][0]["start_line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    res.sort();
+    assert_eq!(
+        res,
+        vec![
+            ("aws_s3_bucket.backup[1]".into(), "us-west-2".into(), 34),
+            (
+                "aws_s3_bucket.this[\"ap\"]".into(),
+                "ap-southeast-1".into(),
+                6
+            ),
+            ("aws_s3_bucket.this[\"us\"]".into(), "us-east-1".into(), 5),
+            (
+                "google_storage_bucket.media[\"us\"]".into(),
+                "US-EAST1".into(),
+                26
+            ),
+        ]
+    );
+    // The EU instances are scanned too: seven instances in all.
+    assert_eq!(report["scanned"]["resources"], 7);
+}
+
+#[test]
+fn never_created_resources_are_counted_not_reported() {
+    let report = scan("fixtures/RES-001/terraform-count");
+    assert_eq!(report["scanned"]["not_created"], 5);
+    let addresses: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    for phantom in ["off", "optional", "replica", "per_replica", "sized"] {
+        assert!(
+            !addresses.contains(&format!("aws_s3_bucket.{phantom}").as_str()),
+            "{phantom} is never created but reported"
+        );
+    }
+    let maybe = findings(&report, "RES-001")
+        .into_iter()
+        .find(|f| f["resource"]["address"] == "aws_s3_bucket.maybe")
+        .unwrap();
+    assert_eq!(
+        maybe["resource"]["note"],
+        "count unknown: count = var.enabled ? 1 : 0"
+    );
+
+    let modules = scan("tests/terraform_instances/module_create");
+    assert_eq!(modules["scanned"]["not_created"], 2);
+    assert_eq!(modules["scanned"]["resources"], 2);
+    let res: Vec<(&str, &str, u64, &str)> = findings(&modules, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["path"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+                f["resource"]["note"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let bucket = "tests/terraform_instances/module_create/modules/bucket/main.tf";
+    assert_eq!(
+        res,
+        vec![
+            ("module.enabled.aws_s3_bucket.this", bucket, 10, ""),
+            (
+                "module.maybe.aws_s3_bucket.this",
+                bucket,
+                10,
+                "module.maybe count unknown: count = var.enabled ? 1 : 0"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn table_summary_counts_resources_not_created() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["scan", "fixtures/RES-001/terraform-count"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("2 resources, 5 not created ("),
+        "summary line: {text}"
+    );
+}
+
+#[test]
+fn registry_modules_installed_by_terraform_init_are_scanned() {
+    let dir = std::env::temp_dir().join(format!("sovscan-installed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let installed = dir.join(".terraform/modules/bucket");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nmodule \"bucket\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n  create = true\n}\n\nmodule \"off\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n  create = false\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".terraform/modules/modules.json"),
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"bucket","Source":"registry.terraform.io/terraform-aws-modules/s3-bucket/aws","Version":"4.1.0","Dir":".terraform/modules/bucket"},{"Key":"off","Source":"registry.terraform.io/terraform-aws-modules/s3-bucket/aws","Version":"4.1.0","Dir":".terraform/modules/bucket"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        installed.join("main.tf"),
+        "variable \"create\" {\n  default = true\n}\n\nresource \"aws_s3_bucket\" \"this\" {\n  count = var.create ? 1 : 0\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    assert_eq!(report["scanned"]["skipped"], serde_json::json!([]));
+    assert_eq!(report["scanned"]["not_created"], 1);
+    let res: Vec<(&str, u64)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(res, vec![("module.bucket.aws_s3_bucket.this", 5)]);
+    assert!(
+        findings(&report, "RES-001")[0]["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(".terraform/modules/bucket/main.tf")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn modules_outside_the_scan_are_listed_with_their_locations_judged() {
+    let report = scan("fixtures/RES-001/terraform-registry-module");
+    let skipped: Vec<String> = report["scanned"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["path"].as_str().unwrap(),
+                s["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.starts_with(
+        "fixtures/RES-001/terraform-registry-module/main.tf:8 module \"bucket\" from terraform-google-modules/cloud-storage/google"
+    ) && s.ends_with("run terraform init or scan a plan")));
+    // A call that is never created is neither listed nor judged.
+    assert!(!skipped.iter().any(|s| s.contains("\"never\"")));
+}
+
+#[test]
+fn template_conditions_that_are_false_drop_their_resources() {
+    let cfn = scan("fixtures/HYP-001/cloudformation-conditions");
+    assert_eq!(cfn["scanned"]["not_created"], 2);
+    let notes: Vec<(&str, Option<&str>)> = findings(&cfn, "HYP-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["note"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        vec![("DevBucket", None), ("TeamBucket", Some("if OwnedByTeam"))]
+    );
+    let arm = scan("fixtures/HYP-001/arm-condition");
+    assert_eq!(arm["scanned"]["not_created"], 1);
+    assert_eq!(arm["scanned"]["resources"], 2);
+}
+
+#[test]
+fn each_tfvars_file_is_an_environment_and_var_file_picks_one() {
+    let dir = "fixtures/RES-001/terraform-environments";
+    let report = scan(dir);
+    let res: Vec<(&str, &str, &str)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["region"].as_str().unwrap(),
+                f["resource"]["note"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        res,
+        vec![(
+            "aws_s3_bucket.data",
+            "us-east-1",
+            "us-east-1 in environment dev.tfvars"
+        )]
+    );
+    let table = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["scan", dir])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(table.stdout)
+            .unwrap()
+            .contains("(in environment prod.tfvars)")
+    );
+
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--format", "json", "--var-file"])
+        .arg(format!("{dir}/prod.tfvars"))
+        .arg(dir)
+        .output()
+        .unwrap();
+    let prod: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(findings(&prod, "RES-001").is_empty());
+    assert_eq!(prod["scanned"]["resources"], 2);
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "--format", "json", "--var-file"])
+        .arg(format!("{dir}/dev.tfvars"))
+        .arg(dir)
+        .output()
+        .unwrap();
+    let dev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&dev, "RES-001").len(), 1);
+    assert_eq!(dev["scanned"]["not_created"], 1);
+}
+
+#[test]
+fn parameters_given_on_the_command_line_decide_conditions() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--parameter",
+            "Environment=prod",
+            "--parameter",
+            "Owner=team-b",
+            "fixtures/HYP-001/cloudformation-conditions",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let addresses: Vec<&str> = findings(&report, "HYP-001")
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, vec!["ProdBucket"]);
+    assert_eq!(report["scanned"]["not_created"], 3);
+}
+
+#[test]
+fn reports_with_notes_and_resources_not_created_follow_the_schema() {
+    let schema_text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+    )
+    .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for dir in [
+        "fixtures/RES-001/terraform-count",
+        "fixtures/RES-001/terraform-registry-module",
+        "fixtures/RES-001/terraform-environments",
+    ] {
+        let report = scan(dir);
+        assert!(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["resource"]["note"].is_string())
+                || !report["scanned"]["skipped"].as_array().unwrap().is_empty(),
+            "{dir}: the report shows what this test is about"
+        );
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{dir}: schema violations: {errors:#?}");
+    }
+}

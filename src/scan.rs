@@ -122,6 +122,12 @@ pub fn run(
         files: outcomes.len(),
         ..Default::default()
     };
+    for path in &walk.templates {
+        result.skipped.push(load::Skipped {
+            path: path.display().to_string(),
+            reason: "template source: render it and scan the output (`sovscan scan -` reads it from stdin)".into(),
+        });
+    }
     for (path, reason) in walk.unreadable {
         result.errors.push(LoadError {
             path: path.display().to_string(),

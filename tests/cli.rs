@@ -266,6 +266,72 @@ fn helm_charts_and_other_yaml_are_listed_as_skipped() {
 }
 
 #[test]
+fn templates_in_chart_subfolders_and_template_sources_are_listed_not_broken() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("deploy/charts/shop/templates/jobs")).unwrap();
+    std::fs::create_dir_all(dir.join("deploy/raw")).unwrap();
+    std::fs::write(
+        dir.join("deploy/charts/shop/Chart.yaml"),
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    // A template in a subfolder of templates/: not a parse error.
+    std::fs::write(
+        dir.join("deploy/charts/shop/templates/jobs/backup.yaml"),
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ include \"shop.fullname\" . }}\n{{- with .Values.x }}\n  labels: {{ toYaml . | nindent 4 }}\n{{- end }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deploy/charts/shop/templates/_helpers.tpl"),
+        "{{- define \"shop.fullname\" -}}shop{{- end }}\n",
+    )
+    .unwrap();
+    // Go-templated YAML outside a chart and template sources beside plain files.
+    std::fs::write(
+        dir.join("deploy/raw/ingress.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n{{- if .Tls }}\nspec: {}\n{{- end }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deploy/raw/deployment.yaml.tpl"),
+        "apiVersion: apps/v1\nkind: Deployment\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deploy/raw/values.yaml.j2"),
+        "image: {{ image }}\n",
+    )
+    .unwrap();
+    let (code, out, _) = stdout_of(&["scan", dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        report["scanned"]["errors"].as_array().unwrap().is_empty(),
+        "{:#?}",
+        report["scanned"]["errors"]
+    );
+    let skipped: Vec<String> = report["scanned"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap().replace('\\', "/"))
+        .collect();
+    for name in [
+        "shop/Chart.yaml",
+        "templates/jobs/backup.yaml",
+        "templates/_helpers.tpl",
+        "raw/ingress.yaml",
+        "raw/deployment.yaml.tpl",
+        "raw/values.yaml.j2",
+    ] {
+        assert!(
+            skipped.iter().any(|p| p.ends_with(name)),
+            "{name} not listed: {skipped:#?}"
+        );
+    }
+}
+
+#[test]
 fn completions_print() {
     let (code, out, _) = stdout_of(&["completions", "bash"]);
     assert_eq!(code, 0);

@@ -204,11 +204,18 @@ pub fn load_file(path: &Path) -> FileOutcome {
     }
 }
 
+/// A file anywhere below a chart's `templates/` folder (`templates/jobs/backup.yaml` too).
 fn is_helm_template(path: &Path) -> bool {
-    path.parent()
+    path.ancestors()
+        .skip(1)
         .filter(|p| p.file_name().is_some_and(|n| n == "templates"))
-        .and_then(Path::parent)
-        .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+        .filter_map(Path::parent)
+        .any(|chart| chart.join("Chart.yaml").is_file())
+}
+
+/// Text that uses Go template actions (`{{ .Values.image }}`, `{{- if … }}`).
+fn is_go_template(text: &str) -> bool {
+    text.contains("{{") && text.contains("}}")
 }
 
 /// Loads a file's content; `display` is the path shown in reports (`-` for stdin).
@@ -266,6 +273,13 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
     } else {
         match yaml::parse_stream(&text) {
             Ok(nodes) => nodes,
+            // Go templates (`{{ .Values.x }}`) outside a chart's `templates/` folder.
+            Err(_) if is_go_template(&text) => {
+                return FileOutcome::skipped(
+                    display,
+                    "template with `{{ }}` placeholders, not plain YAML: render it (`helm template`, `gomplate`) and scan the output with `sovscan scan -`",
+                );
+            }
             Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
         }
     };

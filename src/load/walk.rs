@@ -18,6 +18,8 @@ pub enum WalkError {
 
 pub struct Walk {
     pub files: Vec<PathBuf>,
+    /// Template sources found in folders (`*.yaml.tpl`, `*.j2`): listed, not scanned.
+    pub templates: Vec<PathBuf>,
     /// Paths the user named that do not exist or could not be read, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
 }
@@ -43,6 +45,19 @@ pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, WalkError> {
     })
 }
 
+/// Extensions of template sources that become manifests or configurations once rendered.
+const TEMPLATE_EXTENSIONS: &[&str] = &[
+    "tpl", "tmpl", "gotmpl", "j2", "jinja", "jinja2", "mustache", "hbs", "erb", "ytt",
+];
+
+/// A template of a manifest or configuration (`deployment.yaml.tpl`, `values.yaml.j2`,
+/// `main.tf.tmpl`); Helm's `_helpers.tpl` too, since it belongs to a chart that is listed.
+pub fn is_template_source(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TEMPLATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 fn is_candidate(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
@@ -61,6 +76,7 @@ fn excluded(excludes: &GlobSet, path: &Path, root: &Path) -> bool {
 /// and folders found inside folders (`--no-ignore`).
 pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool) -> Walk {
     let mut files = Vec::new();
+    let mut templates = Vec::new();
     let mut unreadable = Vec::new();
     for root in roots {
         if root.is_file() {
@@ -92,10 +108,13 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
                 Ok(entry) => {
                     let path = entry.path();
                     if entry.file_type().is_some_and(|t| t.is_file())
-                        && is_candidate(path)
                         && !excluded(excludes, path, root)
                     {
-                        files.push(path.to_path_buf());
+                        if is_candidate(path) {
+                            files.push(path.to_path_buf());
+                        } else if is_template_source(path) {
+                            templates.push(path.to_path_buf());
+                        }
                     }
                 }
                 Err(err) => unreadable.push((root.clone(), err.to_string())),
@@ -104,5 +123,10 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
     }
     files.sort();
     files.dedup();
-    Walk { files, unreadable }
+    templates.sort();
+    Walk {
+        files,
+        templates,
+        unreadable,
+    }
 }

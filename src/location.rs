@@ -4,7 +4,7 @@
 use serde::Serialize;
 use std::sync::Arc;
 
-use crate::tree::{Node, Route, Span};
+use crate::tree::{Node, Pos, Route, Span};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Location {
@@ -21,6 +21,20 @@ pub struct Location {
 }
 
 impl Location {
+    /// The span the location covers, for values built where it points.
+    pub fn span(&self) -> Span {
+        Span {
+            start: Pos {
+                line: self.start_line,
+                column: self.start_column,
+            },
+            end: Pos {
+                line: self.end_line,
+                column: self.end_column,
+            },
+        }
+    }
+
     pub fn new(path: &Arc<str>, document: usize, span: Span, route: &Route) -> Self {
         Location {
             path: Arc::clone(path),

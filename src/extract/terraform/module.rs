@@ -9,7 +9,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use crate::load::Document;
 use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::location::Location;
-use crate::tree::{Entry, Node, Pos, Route, Span, Value};
+use crate::tree::{Entry, Node, Route, Span, Value};
 
 /// Deepest chain of `local.a` → `local.b` → `var.c` followed before giving up.
 const MAX_EVAL_DEPTH: usize = 16;
@@ -362,19 +362,7 @@ impl<'a> Module<'a> {
         depth: usize,
         inputs: &Inputs,
     ) -> Option<Eval> {
-        let mut node = Node::new(
-            Value::Str(text.to_string()),
-            Span {
-                start: Pos {
-                    line: location.start_line,
-                    column: location.start_column,
-                },
-                end: Pos {
-                    line: location.end_line,
-                    column: location.end_column,
-                },
-            },
-        );
+        let mut node = Node::new(Value::Str(text.to_string()), location.span());
         node.tag = Some(EXPR_TAG.to_string());
         let known = self.value_node(&node, location.clone(), depth + 1, inputs)?;
         let value = known.value.scalar_text()?;
@@ -733,19 +721,7 @@ impl Resolved {
 fn eval_known(eval: &Eval) -> Option<Known> {
     match eval {
         Eval::Literal { value, location } => Some(Known {
-            value: Node::new(
-                Value::Str(value.clone()),
-                Span {
-                    start: Pos {
-                        line: location.start_line,
-                        column: location.start_column,
-                    },
-                    end: Pos {
-                        line: location.end_line,
-                        column: location.end_column,
-                    },
-                },
-            ),
+            value: Node::new(Value::Str(value.clone()), location.span()),
             location: location.clone(),
         }),
         Eval::Collection { value, location } => Some(Known {

@@ -10,6 +10,8 @@ pub mod engine;
 pub mod extract;
 pub mod finding;
 pub mod knowledge;
+#[cfg(any(feature = "aws", feature = "cluster"))]
+pub mod live;
 pub mod load;
 pub mod location;
 pub mod model;

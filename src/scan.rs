@@ -84,11 +84,36 @@ pub fn run(
     if let Some(bytes) = &request.stdin {
         outcomes.push(load::load_bytes("-", bytes));
     }
+    Ok(evaluate(request, outcomes, walk.unreadable, rules, kb))
+}
+
+/// A scan of inputs that are not files (live sources): each input is loaded as a file of
+/// that name would be, so findings, reports and exit codes are those of a file scan.
+pub fn run_inputs(
+    request: &ScanRequest,
+    inputs: &[(String, Vec<u8>)],
+    rules: &[Rule],
+    kb: &KnowledgeBase,
+) -> ScanResult {
+    let outcomes: Vec<FileOutcome> = inputs
+        .par_iter()
+        .map(|(name, bytes)| load::load_bytes(name, bytes))
+        .collect();
+    evaluate(request, outcomes, Vec::new(), rules, kb)
+}
+
+fn evaluate(
+    request: &ScanRequest,
+    outcomes: Vec<FileOutcome>,
+    unreadable: Vec<(PathBuf, String)>,
+    rules: &[Rule],
+    kb: &KnowledgeBase,
+) -> ScanResult {
     let mut result = ScanResult {
         files: outcomes.len(),
         ..Default::default()
     };
-    for (path, reason) in walk.unreadable {
+    for (path, reason) in unreadable {
         result.errors.push(LoadError {
             path: path.display().to_string(),
             line: 0,
@@ -136,5 +161,5 @@ pub fn run(
         &crate::suppress::today(),
     );
     result.findings = findings;
-    Ok(result)
+    result
 }

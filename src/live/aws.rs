@@ -304,9 +304,13 @@ async fn read_region(
                 ));
             }
         }
-        Err(e) => match classify(&e, "AWS Config", region) {
+        Err(e) => match classify(&e, "DescribeConfigurationRecorderStatus", region) {
+            Failure::Fatal(m) => return Err(Failure::Fatal(m)),
+            // Listing may still be allowed: say what is unknown and go on.
+            Failure::Region(m) => problems.push(format!(
+                "{m} (whether Config records here is unknown; the region is still read)"
+            )),
             Failure::Type => {}
-            other => return Err(other),
         },
     }
     let mut keys: Vec<ResourceKey> = Vec::new();

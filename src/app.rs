@@ -81,6 +81,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        #[cfg(feature = "aws")]
+        Command::Aws(args) => crate::live::aws::command(args),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(args) => crate::live::cluster::command(args),
         Command::Explain { id, rules } => explain(&id, &rules),
         Command::Init => {
             let path = std::path::Path::new(crate::policy::FILE_NAME);

@@ -36,6 +36,12 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Scan the resources AWS Config records in an account (or organisation, with an aggregator).
+    #[cfg(feature = "aws")]
+    Aws(AwsArgs),
+    /// Scan the objects of a running Kubernetes cluster.
+    #[cfg(feature = "cluster")]
+    Cluster(ClusterArgs),
     /// Write a commented .sovscan.yaml into the current folder.
     Init,
     /// Print shell completions.
@@ -212,4 +218,95 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("expected KEY=VALUE, got `{text}`")),
     }
+}
+
+// ---- live sources: `sovscan aws` and `sovscan cluster` ----
+
+/// Report options shared by the live sources (the meaning is that of `scan`).
+#[cfg(any(feature = "aws", feature = "cluster"))]
+#[derive(Debug, Args)]
+pub struct LiveReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the report to a file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity [default: high].
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Only these rules: id, id prefix, name or category (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules: id, id prefix, name or category (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Extra rule packs (folders of rule YAML files).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Which locations and providers are allowed.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Eu)]
+    pub profile: ProfileArg,
+    /// Also write what was read, one JSON file per object, into this folder (scannable later
+    /// with `sovscan scan`).
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// No colours in the table output.
+    #[arg(long)]
+    pub no_color: bool,
+    /// Print findings only, no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile of the shared AWS config (default: the standard credential chain).
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// Region to read (repeatable; default: the profile's or AWS_REGION).
+    #[arg(long, value_name = "REGION", conflicts_with = "all_regions")]
+    pub region: Vec<String>,
+    /// Every commercial AWS region the knowledge lists.
+    #[arg(long)]
+    pub all_regions: bool,
+    /// Read through this AWS Config aggregator (a whole organisation) instead of per region.
+    #[arg(long, value_name = "NAME")]
+    pub aggregator: Option<String>,
+    /// Only these resource types (`AWS::S3::Bucket`; repeatable).
+    #[arg(long, value_name = "TYPE")]
+    pub resource_type: Vec<String>,
+    /// Send AWS Config calls to this endpoint (a local test server, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub report: LiveReportArgs,
+}
+
+#[cfg(feature = "cluster")]
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file [default: KUBECONFIG or ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context of the kubeconfig [default: the current context].
+    #[arg(long, value_name = "NAME", conflicts_with = "all_contexts")]
+    pub context: Option<String>,
+    /// Every context of the kubeconfig.
+    #[arg(long)]
+    pub all_contexts: bool,
+    /// Only this namespace (cluster-wide kinds such as Nodes are read all the same).
+    #[arg(
+        long,
+        short = 'n',
+        value_name = "NAMESPACE",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Every namespace (the default).
+    #[arg(long, short = 'A')]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub report: LiveReportArgs,
 }

@@ -11,6 +11,8 @@ pub mod extract;
 pub mod finding;
 pub mod gate;
 pub mod knowledge;
+#[cfg(any(feature = "aws", feature = "cluster"))]
+pub mod live;
 pub mod load;
 pub mod location;
 pub mod model;

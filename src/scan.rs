@@ -118,17 +118,46 @@ pub fn run(
     if let Some(bytes) = &request.stdin {
         outcomes.push(load::load_bytes("-", bytes));
     }
-    let mut result = ScanResult {
-        files: outcomes.len(),
-        ..Default::default()
-    };
+    let mut result = evaluate(request, outcomes, walk.unreadable, rules, kb);
     for path in &walk.templates {
         result.skipped.push(load::Skipped {
             path: path.display().to_string(),
             reason: "template source: render it and scan the output (`sovscan scan -` reads it from stdin)".into(),
         });
     }
-    for (path, reason) in walk.unreadable {
+    if !request.known_rules.is_empty() {
+        result.unknown_suppressions = unknown_suppressions(request, &walk.files, &result.resources);
+    }
+    Ok(result)
+}
+
+/// A scan of inputs that are not files (live sources): each input is loaded as a file of
+/// that name would be, so findings, reports and exit codes are those of a file scan.
+pub fn run_inputs(
+    request: &ScanRequest,
+    inputs: &[(String, Vec<u8>)],
+    rules: &[Rule],
+    kb: &KnowledgeBase,
+) -> ScanResult {
+    let outcomes: Vec<FileOutcome> = inputs
+        .par_iter()
+        .map(|(name, bytes)| load::load_bytes(name, bytes))
+        .collect();
+    evaluate(request, outcomes, Vec::new(), rules, kb)
+}
+
+fn evaluate(
+    request: &ScanRequest,
+    outcomes: Vec<FileOutcome>,
+    unreadable: Vec<(PathBuf, String)>,
+    rules: &[Rule],
+    kb: &KnowledgeBase,
+) -> ScanResult {
+    let mut result = ScanResult {
+        files: outcomes.len(),
+        ..Default::default()
+    };
+    for (path, reason) in unreadable {
         result.errors.push(LoadError {
             path: path.display().to_string(),
             line: 0,
@@ -200,10 +229,7 @@ pub fn run(
         &crate::suppress::today(),
     );
     result.findings = findings;
-    if !request.known_rules.is_empty() {
-        result.unknown_suppressions = unknown_suppressions(request, &walk.files, &result.resources);
-    }
-    Ok(result)
+    result
 }
 
 /// Inline and metadata suppressions that name a rule that does not exist.

@@ -470,6 +470,15 @@ impl KnowledgeBase {
             .find(|(_, re)| re.is_match(group))
             .map(|(g, _)| g)
     }
+
+    /// The region ids the knowledge lists for a provider (`aws`), sorted.
+    pub fn region_ids(&self, provider: &str) -> Vec<String> {
+        self.regions
+            .providers
+            .get(provider)
+            .map(|p| p.regions.keys().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Ids a zone name may belong to, most specific first (`eu-central-1a` → `eu-central-1`).

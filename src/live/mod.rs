@@ -1,0 +1,153 @@
+//! Live sources: objects read from a running Kubernetes cluster or from AWS Config are turned
+//! into the documents the file scanner reads and go through the same scan, reports and exit
+//! codes. Each object is one input named by its address (`cluster://…`, `aws://…`).
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+
+use anyhow::{Context as _, Result};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::app::{EXIT_ERROR, EXIT_FINDINGS};
+use crate::cli::{FailOn, LiveReportArgs, OutputFormat, ProfileArg};
+use crate::engine::{self, Profile};
+use crate::finding::Severity;
+use crate::{knowledge, report, scan};
+
+/// What a live source read: inputs for the scan, problems met on the way, and a section of
+/// its own for the report.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// (address, JSON text) per object.
+    pub inputs: Vec<(String, Vec<u8>)>,
+    /// Problems that left part of the estate unread (one line each, with what to do).
+    pub problems: Vec<String>,
+    /// Parts of the estate that could be read (regions, contexts); none means exit 2.
+    pub scanned_parts: usize,
+    /// Extra lines for the table report.
+    pub table_section: String,
+    /// Extra key for the JSON report.
+    pub json_section: Option<(String, serde_json::Value)>,
+}
+
+/// A file name for an address: characters outside `[A-Za-z0-9._-]` become `_`.
+pub fn file_name(address: &str) -> String {
+    let tail = address.split_once("://").map_or(address, |(_, t)| t);
+    let mut name: String = tail
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name.push_str(".json");
+    name
+}
+
+/// Scans what was collected and prints the report; the exit code follows `scan`.
+pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
+    for p in &collected.problems {
+        eprintln!("warning: {p}");
+    }
+    if collected.scanned_parts == 0 {
+        eprintln!("error: nothing could be scanned");
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (address, bytes) in &collected.inputs {
+            let path = dir.join(file_name(address));
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    let kb = knowledge::get()?;
+    let rules = engine::select_rules(
+        engine::all_rules(&args.rules).context("cannot load rules")?,
+        &args.select,
+        &args.ignore,
+    );
+    let request = scan::ScanRequest {
+        paths: Vec::new(),
+        profile: match args.profile {
+            ProfileArg::Eu => Profile::Eu,
+            ProfileArg::Adequacy => Profile::Adequacy,
+            ProfileArg::Strict => Profile::Strict,
+        },
+        ..Default::default()
+    };
+    let result = scan::run_inputs(&request, &collected.inputs, &rules, kb);
+    let color = !args.no_color
+        && args.output.is_none()
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stdout().is_terminal();
+    let text = match args.format {
+        OutputFormat::Table => {
+            let width = report::table::terminal_width(None);
+            let mut text = report::table::render(&result, kb, color, args.quiet, width);
+            if !args.quiet {
+                text.push_str(&collected.table_section);
+            }
+            text
+        }
+        OutputFormat::Json => {
+            let text = report::json::render(&result, kb, request.profile.as_str());
+            match (&collected.json_section, serde_json::from_str(&text)) {
+                (Some((key, value)), Ok(serde_json::Value::Object(mut map))) => {
+                    map.insert(key.clone(), value.clone());
+                    let mut text = serde_json::to_string_pretty(&map)?;
+                    text.push('\n');
+                    text
+                }
+                _ => text,
+            }
+        }
+        OutputFormat::Sarif => {
+            let here = report::sarif::repo_root(std::path::Path::new("."));
+            report::sarif::render(&result, &rules, &report::sarif::Locator::new(&here))
+        }
+        OutputFormat::Github => report::sarif::render_github(&result),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    for e in &result.errors {
+        eprintln!("error: {e}");
+    }
+    let threshold = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let failing = threshold.is_some_and(|t| {
+        result
+            .findings
+            .iter()
+            .any(|f| !f.is_suppressed() && f.severity >= t)
+    });
+    Ok(if failing {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Two worker threads are enough: the live sources wait on the network, not on CPU.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

@@ -1,0 +1,237 @@
+//! `sovscan aws` against AWS Config answers: a moto server started by `.ci/run` (through
+//! `scripts/moto.sh`, endpoint in SOVSCAN_TEST_AWS_ENDPOINT) and recorded answers served here.
+
+#![cfg(feature = "aws")]
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+mod live;
+
+use live::{base_name, comparable, run, saved_name, serve, sovscan};
+use serde_json::Value;
+
+/// Credentials that only a fake endpoint accepts; nothing from the machine running the tests.
+fn aws(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/sovscan-test")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/sovscan-test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+#[test]
+fn against_moto_us_bucket_only_and_same_findings_as_files() {
+    let Ok(endpoint) = std::env::var("SOVSCAN_TEST_AWS_ENDPOINT") else {
+        eprintln!(
+            "\n!!! SKIPPED: SOVSCAN_TEST_AWS_ENDPOINT is not set; `.ci/run` starts moto and sets it \
+             (or: `source scripts/moto.sh` then `cargo test --test live_aws`)\n"
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("sovscan-live-aws-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (code, out, err) = run(aws(&mut sovscan()).args([
+        "aws",
+        "--endpoint-url",
+        &endpoint,
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-central-1",
+        "--resource-type",
+        "AWS::S3::Bucket",
+        "--format",
+        "json",
+        "--save",
+        dir.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 1, "{err}\n{out}");
+    let live: Value = serde_json::from_str(&out).unwrap();
+    // 122 buckets: more than one page of ListDiscoveredResources and of BatchGetResourceConfig.
+    assert_eq!(live["aws"]["items"], 122, "{}", live["aws"]);
+    assert_eq!(live["aws"]["regions_read"], 2);
+    let paths: Vec<&str> = live["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("/eu-central-1/AWS::S3::Bucket/sovscan-page-119"))
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("/eu-central-1/AWS::S3::Bucket/sovscan-page-000"))
+    );
+    let res001: Vec<&str> = live["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "RES-001")
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        res001,
+        ["aws://123456789012/us-east-1/AWS::S3::Bucket/sovscan-us-data"]
+    );
+
+    // The same items saved as files give the same findings.
+    let (code, out, err) = run(sovscan().args(["scan", dir.to_str().unwrap(), "--format", "json"]));
+    assert_eq!(code, 1, "{err}");
+    let files: Value = serde_json::from_str(&out).unwrap();
+    let a = comparable(&live, saved_name);
+    let b = comparable(&files, base_name);
+    assert!(a.len() >= 123, "{}", a.len());
+    assert_eq!(a, b);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A recorded AWS Config for one region: the first two calls are throttled.
+fn recorded(request: &live::Request, throttled: &std::sync::atomic::AtomicUsize) -> (u16, String) {
+    use std::sync::atomic::Ordering;
+    if throttled.fetch_add(1, Ordering::SeqCst) < 2 {
+        return (
+            400,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+        );
+    }
+    let target = request.header("x-amz-target").unwrap_or_default();
+    let body = match target.rsplit('.').next().unwrap_or_default() {
+        "DescribeConfigurationRecorderStatus" => {
+            r#"{"ConfigurationRecordersStatus":[{"name":"default","recording":true,"lastStatus":"SUCCESS"}]}"#.to_string()
+        }
+        "ListDiscoveredResources" => {
+            r#"{"resourceIdentifiers":[{"resourceType":"AWS::S3::Bucket","resourceId":"orders-archive","resourceName":"orders-archive"}]}"#.to_string()
+        }
+        "BatchGetResourceConfig" => serde_json::json!({
+            "baseConfigurationItems": [{
+                "version": "1.3",
+                "accountId": "210987654321",
+                "configurationItemCaptureTime": 1.7e9,
+                "configurationItemStatus": "OK",
+                "arn": "arn:aws:s3:::orders-archive",
+                "resourceType": "AWS::S3::Bucket",
+                "resourceId": "orders-archive",
+                "resourceName": "orders-archive",
+                "awsRegion": "us-west-2",
+                "availabilityZone": "Regional",
+                "configuration": "{\"name\":\"orders-archive\"}",
+                "supplementaryConfiguration": {}
+            }],
+            "unprocessedResourceKeys": []
+        })
+        .to_string(),
+        other => return (400, format!(r#"{{"__type":"InvalidAction","message":"{other}"}}"#)),
+    };
+    (200, body)
+}
+
+#[test]
+fn throttled_calls_are_retried() {
+    let throttled = std::sync::atomic::AtomicUsize::new(0);
+    let (port, log) = serve(move |r| recorded(r, &throttled));
+    let (code, out, err) = run(aws(&mut sovscan()).args([
+        "aws",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--region",
+        "us-west-2",
+        "--resource-type",
+        "AWS::S3::Bucket",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{err}\n{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let res001: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "RES-001")
+        .collect();
+    assert_eq!(res001.len(), 1, "{out}");
+    assert_eq!(
+        res001[0]["location"]["path"],
+        "aws://210987654321/us-west-2/AWS::S3::Bucket/orders-archive"
+    );
+    let targets: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.header("x-amz-target").map(str::to_string))
+        .collect();
+    assert!(targets.len() >= 5, "{targets:?}");
+}
+
+#[test]
+fn access_denied_everywhere_is_exit_2_with_what_to_do() {
+    let (port, _) = serve(|_| {
+        (
+            400,
+            r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::210987654321:user/ci is not authorized"}"#.into(),
+        )
+    });
+    let (code, out, err) = run(aws(&mut sovscan()).args([
+        "aws",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--region",
+        "eu-west-1",
+        "--region",
+        "us-east-1",
+    ]));
+    assert_eq!(code, 2, "{err}\n{out}");
+    assert!(err.contains("eu-west-1: access denied"), "{err}");
+    assert!(err.contains("us-east-1: access denied"), "{err}");
+    assert!(err.contains("ReadOnlyAccess"), "{err}");
+    assert!(err.contains("nothing could be scanned"), "{err}");
+}
+
+#[test]
+fn expired_credentials_stop_with_one_line() {
+    let (port, _) = serve(|_| {
+        (
+            400,
+            r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#.into(),
+        )
+    });
+    let (code, _, err) = run(aws(&mut sovscan()).args([
+        "aws",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--region",
+        "eu-west-1",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("credentials have expired"), "{err}");
+}
+
+#[test]
+fn no_credentials_is_one_clear_error() {
+    let (code, _, err) = run(sovscan()
+        .args([
+            "aws",
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env("AWS_CONFIG_FILE", "/nonexistent/sovscan-test")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/sovscan-test")
+        .env("AWS_EC2_METADATA_DISABLED", "true"));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no usable AWS credentials"), "{err}");
+}

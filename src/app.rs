@@ -61,7 +61,10 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => scan_command(*args),
+        Command::Scan(args) => scan_command(*args, false),
+        Command::Baseline {
+            action: crate::cli::BaselineAction::Prune(args),
+        } => scan_command(*args, true),
         Command::Rules { action } => match action {
             RulesAction::List {
                 rules,
@@ -394,6 +397,29 @@ fn check_rule_names(
     }
 }
 
+/// A baseline file whose rule ids all exist (an unknown id is a usage error, as elsewhere).
+fn read_baseline(
+    path: &std::path::Path,
+    vocabulary: &crate::gate::Vocabulary,
+    problems: &mut Vec<String>,
+) -> Result<crate::baseline::Baseline> {
+    let baseline = crate::baseline::Baseline::read(path)?;
+    let unknown: std::collections::BTreeSet<&str> = baseline
+        .findings
+        .iter()
+        .map(|e| e.rule_id.as_str())
+        .filter(|id| !vocabulary.is_rule(id))
+        .collect();
+    for id in unknown {
+        problems.push(format!(
+            "{}: baseline names unknown rule {id:?}{}",
+            path.display(),
+            vocabulary.hint(id, false)
+        ));
+    }
+    Ok(baseline)
+}
+
 /// Several problems become one error with one `error:` line each.
 fn usage_error(problems: Vec<String>) -> Result<()> {
     if problems.is_empty() {
@@ -403,7 +429,7 @@ fn usage_error(problems: Vec<String>) -> Result<()> {
     }
 }
 
-fn scan_command(args: ScanArgs) -> Result<ExitCode> {
+fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     let kb = knowledge::get()?;
     let policy = load_policy(&args)?;
     let mut problems = Vec::new();
@@ -412,6 +438,13 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let all_rules = load_rules(&rule_dirs)?;
     let vocabulary = crate::gate::Vocabulary::new(&all_rules);
     check_rule_names(&args, &policy, &vocabulary, &mut problems);
+    if prune && args.baseline.is_none() {
+        problems.push("baseline prune needs --baseline FILE".to_string());
+    }
+    let baseline = match &args.baseline {
+        Some(path) => Some(read_baseline(path, &vocabulary, &mut problems)?),
+        None => None,
+    };
     usage_error(problems)?;
     let known_rules: Vec<String> = all_rules
         .iter()
@@ -511,6 +544,56 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             finding.severity = *severity;
         }
     }
+    let locator = report::sarif::Locator::new(&match &args.repo_root {
+        Some(root) => root.clone(),
+        None => report::sarif::repo_root(
+            args.paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .map_or(std::path::Path::new("."), |p| p.as_path()),
+        ),
+    });
+    // Fingerprints name files relative to the repository root, as SARIF does: a baseline
+    // written by `scan .` in one folder matches `scan /abs/repo` from another.
+    for finding in &mut result.findings {
+        if let Some(path) = locator.relative(&finding.location.path) {
+            finding.rebase_fingerprint(&path);
+        }
+    }
+    let ran: std::collections::BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+    let baseline = match &args.write_baseline {
+        Some(path) => {
+            let written = crate::baseline::Baseline::of(&result.findings, |p| {
+                locator.relative(p).unwrap_or_else(|| p.to_string())
+            });
+            written.write(path)?;
+            eprintln!(
+                "wrote {} with {}",
+                path.display(),
+                plural(written.findings.len(), "finding")
+            );
+            Some(written)
+        }
+        None => baseline,
+    };
+    if let Some(baseline) = &baseline {
+        let fixed = baseline.apply(&mut result.findings, &ran);
+        result.baseline_fixed = Some(fixed.len());
+        if prune && let Some(path) = &args.baseline {
+            let mut kept = baseline.clone();
+            kept.findings.retain(|e| !fixed.contains(e));
+            kept.write(path)?;
+            let entries = if fixed.len() == 1 { "entry" } else { "entries" };
+            let text = format!(
+                "pruned {} {entries} from {}, {} kept\n",
+                fixed.len(),
+                path.display(),
+                kept.findings.len()
+            );
+            write_stdout(text.as_bytes())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let thresholds = Thresholds {
         data_in_eu: policy.min_data_in_eu_percent,
         eu_controlled: policy.min_eu_controlled_percent,
@@ -530,15 +613,6 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                 && std::io::stdout().is_terminal()
         }
     };
-    let locator = report::sarif::Locator::new(&match &args.repo_root {
-        Some(root) => root.clone(),
-        None => report::sarif::repo_root(
-            args.paths
-                .iter()
-                .find(|p| p.as_os_str() != "-")
-                .map_or(std::path::Path::new("."), |p| p.as_path()),
-        ),
-    });
     let width = report::table::terminal_width(args.width);
     let render = |format: OutputFormat, color: bool| match format {
         OutputFormat::Table => {
@@ -629,7 +703,7 @@ fn verdict(
         let failing = result
             .findings
             .iter()
-            .filter(|f| !f.is_suppressed() && f.severity >= t)
+            .filter(|f| f.is_active() && f.severity >= t)
             .count();
         if failing > 0 {
             reasons.push(format!("{} at or above {t}", plural(failing, "finding")));

@@ -89,6 +89,8 @@ pub struct ScanResult {
     /// Providers each resource is tied to by any rule's finding, keyed by (path, address):
     /// a Kubernetes load balancer annotated for AWS is tied to AWS whatever rules were run.
     pub provider_ties: BTreeMap<(String, String), BTreeSet<String>>,
+    /// With a baseline: how many of its entries (of the rules run) match no finding any more.
+    pub baseline_fixed: Option<usize>,
 }
 
 /// A rule name written in a suppression that names no rule.

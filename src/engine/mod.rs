@@ -196,7 +196,9 @@ fn finding(
         remediation,
         references: rule.references.clone(),
         fingerprint,
+        key: hit.key,
         suppression: None,
+        baseline: None,
     }
 }
 

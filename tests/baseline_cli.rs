@@ -1,0 +1,319 @@
+//! Baselines and settings-file suppressions: a gate on the findings that are new.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("SOVSCAN_TODAY", "2026-06-01")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A repository (a folder with `.git`) holding a Terraform bucket and a Pod, each with one
+/// finding below high.
+fn repository() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sovscan-baseline-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::create_dir_all(dir.join("infra")).unwrap();
+    std::fs::write(dir.join("infra/main.tf"), MAIN_TF).unwrap();
+    std::fs::write(dir.join("infra/pod.yaml"), POD).unwrap();
+    dir
+}
+
+const MAIN_TF: &str = "provider \"aws\" {\n  region = \"eu-central-1\"\n}\n\nresource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"acme-logs\"\n}\n";
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n";
+/// A Pod pinned to a US region, pulling from an EU registry: one RES-008 finding.
+const US_POD: &str = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: reports\nspec:\n  nodeSelector:\n    topology.kubernetes.io/region: us-east-1\n  containers:\n    - name: reports\n      image: rg.fr-par.scw.cloud/acme/reports:1.4\n";
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+/// The JSON report follows `schema/report.schema.json`.
+fn assert_schema(report: &Value) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+    )
+    .unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
+fn states(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["baseline"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_baseline_survives_moved_lines_and_gates_only_the_new_finding() {
+    let repo = repository();
+    let (code, _, err) = run_in(&repo, &["scan", "infra", "--fail-on", "low"]);
+    assert_eq!(
+        code, 1,
+        "the findings fail the gate without a baseline: {err}"
+    );
+    let (code, out, err) = run_in(
+        &repo,
+        &[
+            "scan",
+            "infra",
+            "--fail-on",
+            "low",
+            "--write-baseline",
+            "baseline.json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("wrote baseline.json with 2 findings"), "{err}");
+    let written = std::fs::read_to_string(repo.join("baseline.json")).unwrap();
+    let (code, out, err) = run_in(
+        &repo,
+        &[
+            "scan",
+            "infra",
+            "--fail-on",
+            "low",
+            "--baseline",
+            "baseline.json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 findings in the baseline"), "{out}");
+
+    // Ten lines down in both files, and one resource outside the EU.
+    let shifted = |text: &str| format!("{}{text}", "# moved\n".repeat(10));
+    std::fs::write(repo.join("infra/main.tf"), shifted(MAIN_TF)).unwrap();
+    std::fs::write(
+        repo.join("infra/pod.yaml"),
+        format!("{}{US_POD}", shifted(POD)),
+    )
+    .unwrap();
+    let (code, out, err) = run_in(
+        &repo,
+        &[
+            "scan",
+            "infra",
+            "--fail-on",
+            "low",
+            "--baseline",
+            "baseline.json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.trim_end()
+            .ends_with("1 finding at or above low: exit 1"),
+        "{out}"
+    );
+    let (_, out, _) = run_in(
+        &repo,
+        &[
+            "scan",
+            "infra",
+            "--fail-on",
+            "low",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    assert_schema(&report);
+    let mut states = states(&report);
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            ("HYP-001".to_string(), "unchanged".to_string()),
+            ("RES-007".to_string(), "unchanged".to_string()),
+            ("RES-008".to_string(), "new".to_string()),
+        ]
+    );
+    assert_eq!(report["summary"]["findings"], 1, "{out}");
+    assert_eq!(report["summary"]["baseline"], 2, "{out}");
+    assert_eq!(report["summary"]["fixed_since_baseline"], 0, "{out}");
+    // The baseline file itself did not change.
+    assert_eq!(
+        std::fs::read_to_string(repo.join("baseline.json")).unwrap(),
+        written
+    );
+}
+
+#[test]
+fn the_baseline_file_is_sorted_versioned_and_independent_of_the_working_directory() {
+    let repo = repository();
+    let (code, _, err) = run_in(&repo, &["scan", "infra", "--write-baseline", "a.json"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run_in(
+        &repo.join("infra"),
+        &["scan", ".", "--write-baseline", "../b.json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let a = std::fs::read_to_string(repo.join("a.json")).unwrap();
+    let b = std::fs::read_to_string(repo.join("b.json")).unwrap();
+    assert_eq!(
+        a, b,
+        "same findings, same bytes, whatever the working directory"
+    );
+    let parsed = json(&a);
+    assert_eq!(parsed["version"], 1);
+    let paths: Vec<&str> = parsed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["infra/main.tf", "infra/pod.yaml"]);
+}
+
+#[test]
+fn fixed_entries_are_counted_and_pruned() {
+    let repo = repository();
+    let (code, _, err) = run_in(&repo, &["scan", "infra", "--write-baseline", "b.json"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(repo.join("infra/pod.yaml")).unwrap();
+    let (code, out, err) = run_in(&repo, &["scan", "infra", "--baseline", "b.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "1 findings in the baseline (listed in the JSON report), 1 fixed since the baseline."
+        ),
+        "{out}"
+    );
+    let (_, out, _) = run_in(
+        &repo,
+        &["scan", "infra", "--baseline", "b.json", "--format", "json"],
+    );
+    assert_eq!(json(&out)["summary"]["fixed_since_baseline"], 1, "{out}");
+    // A run of other rules does not call the entries of unrun rules fixed.
+    let (_, out, _) = run_in(
+        &repo,
+        &[
+            "scan",
+            "infra",
+            "--baseline",
+            "b.json",
+            "--format",
+            "json",
+            "--select",
+            "GDPR",
+        ],
+    );
+    assert_eq!(json(&out)["summary"]["fixed_since_baseline"], 0, "{out}");
+
+    let (code, out, err) = run_in(
+        &repo,
+        &["baseline", "prune", "--baseline", "b.json", "infra"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pruned 1 entry from b.json, 1 kept"), "{out}");
+    let kept = json(&std::fs::read_to_string(repo.join("b.json")).unwrap());
+    assert_eq!(kept["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(kept["findings"][0]["rule_id"], "HYP-001");
+    let (_, out, _) = run_in(&repo, &["scan", "infra", "--baseline", "b.json"]);
+    assert!(out.contains("0 fixed since the baseline"), "{out}");
+    // Pruning needs a baseline to prune.
+    let (code, _, err) = run_in(&repo, &["baseline", "prune", "infra"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs --baseline FILE"), "{err}");
+}
+
+#[test]
+fn sarif_carries_the_baseline_state() {
+    let repo = repository();
+    run_in(
+        &repo,
+        &["scan", "infra/main.tf", "--write-baseline", "b.json"],
+    );
+    let (_, out, _) = run_in(
+        &repo,
+        &["scan", "infra", "--baseline", "b.json", "--format", "sarif"],
+    );
+    let sarif = json(&out);
+    let mut states: Vec<(String, String)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["baselineState"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            ("HYP-001".to_string(), "unchanged".to_string()),
+            ("RES-007".to_string(), "new".to_string()),
+        ]
+    );
+    // Without a baseline there is no state.
+    let (_, out, _) = run_in(&repo, &["scan", "infra", "--format", "sarif"]);
+    assert!(!out.contains("baselineState"), "{out}");
+}
+
+#[test]
+fn a_bad_baseline_is_a_usage_error() {
+    let repo = repository();
+    std::fs::write(
+        repo.join("b.json"),
+        r#"{"version": 1, "findings": [{"path": "infra/pod.yaml", "rule_id": "RES-0007", "address": "Pod/web", "fingerprint": "0123456789abcdef"}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run_in(&repo, &["scan", "infra", "--baseline", "b.json"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("b.json: baseline names unknown rule \"RES-0007\"; did you mean RES-007?"),
+        "{err}"
+    );
+    std::fs::write(repo.join("b.json"), "{\"version\": 1, \"findings\": [}").unwrap();
+    let (code, _, err) = run_in(&repo, &["scan", "infra", "--baseline", "b.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("b.json:1:"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.matches("error").count() == 1,
+        "{err}"
+    );
+    let (code, _, err) = run_in(&repo, &["scan", "infra", "--baseline", "nope.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope.json"), "{err}");
+}

@@ -397,6 +397,90 @@ fn check_rule_names(
     }
 }
 
+/// `path` (as the scan names it) relative to `base` with `/` separators; `None` outside it.
+fn relative_to(base: &std::path::Path, path: &str) -> Option<String> {
+    if path == "-" {
+        return None;
+    }
+    let path = std::path::Path::new(path);
+    let absolute = std::fs::canonicalize(path)
+        .ok()
+        .or_else(|| std::env::current_dir().ok().map(|cwd| cwd.join(path)))?;
+    let relative = absolute.strip_prefix(base).ok()?;
+    Some(
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// The settings file's `suppress:` entries, checked: each names something to match, a reason,
+/// existing rules, a valid glob, fingerprint and date.
+fn settings_suppressions(
+    policy: &Policy,
+    vocabulary: &crate::gate::Vocabulary,
+    problems: &mut Vec<String>,
+) -> Vec<crate::suppress::SettingsSuppression> {
+    let mut out = Vec::new();
+    for (i, entry) in policy.suppress.iter().enumerate() {
+        let line = policy.suppress_lines.get(i).copied().unwrap_or(1);
+        let at = policy
+            .source
+            .as_ref()
+            .map_or(String::new(), |p| format!("{}:{line}:1: ", p.display()));
+        let before = problems.len();
+        if entry.rule.is_none()
+            && entry.path.is_none()
+            && entry.resource.is_none()
+            && entry.fingerprint.is_none()
+        {
+            problems.push(format!(
+                "{at}suppress entry names no rule, path, resource or fingerprint"
+            ));
+        }
+        if entry.reason.trim().is_empty() {
+            problems.push(format!("{at}suppress entry has an empty reason"));
+        }
+        if let Some(rule) = &entry.rule
+            && !vocabulary.is_rule(rule)
+        {
+            problems.push(format!(
+                "{at}suppress entry names unknown rule {rule:?}{}",
+                vocabulary.hint(rule, false)
+            ));
+        }
+        if let Some(fp) = &entry.fingerprint
+            && !(fp.len() == 16 && fp.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            problems.push(format!(
+                "{at}fingerprint {fp:?} is not 16 hexadecimal digits (see the JSON report)"
+            ));
+        }
+        if let Some(until) = &entry.until
+            && !is_date(until)
+        {
+            problems.push(format!("{at}until {until:?} is not a date (YYYY-MM-DD)"));
+        }
+        match crate::suppress::SettingsSuppression::new(entry.clone(), line) {
+            Ok(s) if problems.len() == before => out.push(s),
+            Ok(_) => {}
+            Err(reason) => problems.push(format!("{at}{reason}")),
+        }
+    }
+    out
+}
+
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 3
+        && [4, 2, 2]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// A baseline file whose rule ids all exist (an unknown id is a usage error, as elsewhere).
 fn read_baseline(
     path: &std::path::Path,
@@ -438,6 +522,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     let all_rules = load_rules(&rule_dirs)?;
     let vocabulary = crate::gate::Vocabulary::new(&all_rules);
     check_rule_names(&args, &policy, &vocabulary, &mut problems);
+    let settings_suppressions = settings_suppressions(&policy, &vocabulary, &mut problems);
     if prune && args.baseline.is_none() {
         problems.push("baseline prune needs --baseline FILE".to_string());
     }
@@ -483,12 +568,9 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     let request = scan::ScanRequest {
         paths,
         stdin,
-        excludes: policy
-            .exclude
-            .iter()
-            .chain(&args.exclude)
-            .cloned()
-            .collect(),
+        excludes: args.exclude.clone(),
+        settings_excludes: policy.exclude.clone(),
+        settings_dir: policy.base_dir(),
         profile: match args.profile {
             Some(ProfileArg::Eu) => Profile::Eu,
             Some(ProfileArg::Adequacy) => Profile::Adequacy,
@@ -559,6 +641,16 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         if let Some(path) = locator.relative(&finding.location.path) {
             finding.rebase_fingerprint(&path);
         }
+    }
+    if let (Some(source), Some(base)) = (&policy.source, policy.base_dir()) {
+        let warnings = crate::suppress::apply_settings(
+            &mut result.findings,
+            &settings_suppressions,
+            &source.display().to_string(),
+            |path| relative_to(&base, path),
+            &crate::suppress::today(),
+        );
+        result.suppression_warnings.extend(warnings);
     }
     let ran: std::collections::BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
     let baseline = match &args.write_baseline {

@@ -19,6 +19,10 @@ pub struct ScanRequest {
     pub paths: Vec<PathBuf>,
     pub stdin: Option<Vec<u8>>,
     pub excludes: Vec<String>,
+    /// Globs of the settings file's `exclude:`, relative to `settings_dir`.
+    pub settings_excludes: Vec<String>,
+    /// The folder of the settings file (absolute).
+    pub settings_dir: Option<PathBuf>,
     pub profile: Profile,
     pub deploy_regions: Vec<String>,
     /// Terraform variable files (`--var-file`), in the order given.
@@ -45,6 +49,8 @@ impl Default for ScanRequest {
             paths: vec![PathBuf::from(".")],
             stdin: None,
             excludes: Vec::new(),
+            settings_excludes: Vec::new(),
+            settings_dir: None,
             profile: Profile::Eu,
             deploy_regions: Vec::new(),
             var_files: Vec::new(),
@@ -113,7 +119,21 @@ pub fn run(
     kb: &KnowledgeBase,
 ) -> Result<ScanResult, ScanError> {
     let excludes = load::walk::build_excludes(&request.excludes)?;
-    let walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
+    let mut walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
+    if let Some(dir) = &request.settings_dir
+        && !request.settings_excludes.is_empty()
+    {
+        // The settings file's globs name paths relative to its folder; files named on the
+        // command line are scanned whatever they say.
+        let settings = load::walk::build_excludes(&request.settings_excludes)?;
+        walk.files.retain(|file| {
+            request.paths.contains(file)
+                || !std::fs::canonicalize(file)
+                    .ok()
+                    .and_then(|abs| abs.strip_prefix(dir).ok().map(|r| settings.is_match(r)))
+                    .unwrap_or(false)
+        });
+    }
 
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();

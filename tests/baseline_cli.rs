@@ -317,3 +317,171 @@ fn a_bad_baseline_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("nope.json"), "{err}");
 }
+
+// ---- suppressions in the settings file ------------------------------------------------------
+
+const SETTINGS: &str = "fail_on: low\nsuppress:\n  - rule: HYP-001\n    path: infra/*.tf\n    reason: moving to an EU provider in Q3\n  - path: infra/legacy\n    reason: retired in March\n    until: 2026-12-31\n";
+
+/// The repository with the Pod moved to `infra/legacy/` and `SETTINGS` at its root.
+fn repository_with_settings() -> PathBuf {
+    let repo = repository();
+    std::fs::create_dir_all(repo.join("infra/legacy")).unwrap();
+    std::fs::rename(
+        repo.join("infra/pod.yaml"),
+        repo.join("infra/legacy/pod.yaml"),
+    )
+    .unwrap();
+    std::fs::write(repo.join(".sovscan.yaml"), SETTINGS).unwrap();
+    repo
+}
+
+#[test]
+fn settings_suppressions_match_paths_relative_to_the_settings_file() {
+    let repo = repository_with_settings();
+    // From the root and from inside the scanned folder: the globs are the file's, not the
+    // working directory's.
+    for (dir, path) in [(repo.clone(), "infra"), (repo.join("infra"), ".")] {
+        let (code, out, err) = run_in(&dir, &["scan", path, "--format", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(err.is_empty(), "{err}");
+        let report = json(&out);
+        assert_schema(&report);
+        let mut suppressions: Vec<(String, String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule_id"].as_str().unwrap().to_string(),
+                    f["suppression"]["kind"].as_str().unwrap().to_string(),
+                    f["suppression"]["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        suppressions.sort();
+        assert_eq!(
+            suppressions,
+            [
+                (
+                    "HYP-001".to_string(),
+                    "settings".to_string(),
+                    "moving to an EU provider in Q3".to_string()
+                ),
+                (
+                    "RES-007".to_string(),
+                    "settings".to_string(),
+                    "retired in March".to_string()
+                ),
+            ]
+        );
+    }
+    let (_, out, _) = run_in(&repo, &["scan", "infra", "--format", "sarif"]);
+    let sarif = json(&out);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let hyp = results.iter().find(|r| r["ruleId"] == "HYP-001").unwrap();
+    let first = &hyp["suppressions"][0];
+    assert_eq!(first["kind"], "external", "{out}");
+    assert!(
+        first["justification"]
+            .as_str()
+            .unwrap()
+            .contains("EU provider")
+    );
+}
+
+#[test]
+fn an_expired_settings_suppression_reports_the_finding_again() {
+    let repo = repository_with_settings();
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(&repo)
+        .env("NO_COLOR", "1")
+        .env("SOVSCAN_TODAY", "2027-01-01")
+        .args(["scan", "infra"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(".sovscan.yaml:6: suppression of RES-007 expired on 2026-12-31; infra/legacy/pod.yaml:8 is reported again"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("RES-007"), "{stdout}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("1 finding at or above low: exit 1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn settings_suppressions_by_resource_and_fingerprint() {
+    let repo = repository();
+    let (_, out, _) = run_in(&repo, &["scan", "infra", "--format", "json"]);
+    let report = json(&out);
+    let pod = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "RES-007")
+        .unwrap();
+    let fingerprint = pod["fingerprint"].as_str().unwrap();
+    std::fs::write(
+        repo.join(".sovscan.yaml"),
+        format!(
+            "fail_on: low\nsuppress:\n  - fingerprint: {fingerprint}\n    reason: mirror pending\n  - resource: aws_s3_bucket.logs\n    reason: log bucket moves in Q3\n"
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run_in(&repo, &["scan", "infra"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 findings suppressed"), "{out}");
+}
+
+#[test]
+fn bad_settings_suppressions_are_usage_errors_with_their_line() {
+    let repo = repository();
+    let cases = [
+        (
+            "suppress:\n  - rule: RES-0007\n    reason: x\n",
+            ".sovscan.yaml:2:1: suppress entry names unknown rule \"RES-0007\"; did you mean RES-007?",
+        ),
+        ("suppress:\n  - rule: RES-007\n", "missing field reason"),
+        (
+            "suppress:\n  - reason: everything\n",
+            ".sovscan.yaml:2:1: suppress entry names no rule, path, resource or fingerprint",
+        ),
+        (
+            "suppress:\n  - rule: RES-007\n    reason: x\n    until: next week\n",
+            ".sovscan.yaml:2:1: until \"next week\" is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "suppress:\n  - path: \"infra/[\"\n    reason: x\n",
+            ".sovscan.yaml:2:1: path \"infra/[\" is not a glob",
+        ),
+    ];
+    for (settings, expected) in cases {
+        std::fs::write(repo.join(".sovscan.yaml"), settings).unwrap();
+        let (code, out, err) = run_in(&repo, &["scan", "infra"]);
+        assert_eq!(code, 2, "{settings}: {out}{err}");
+        assert!(err.contains(expected), "{settings}: {err}");
+    }
+}
+
+#[test]
+fn settings_excludes_are_relative_to_the_settings_file() {
+    let repo = repository_with_settings();
+    std::fs::write(
+        repo.join(".sovscan.yaml"),
+        "fail_on: low\nexclude: [infra/legacy]\n",
+    )
+    .unwrap();
+    for (dir, path) in [(repo.clone(), "infra"), (repo.join("infra"), ".")] {
+        let (_, out, err) = run_in(&dir, &["scan", path, "--format", "json"]);
+        let report = json(&out);
+        assert_eq!(report["scanned"]["files"], 1, "{out}{err}");
+        assert!(!out.contains("pod.yaml"), "{out}");
+    }
+}

@@ -215,7 +215,11 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
             {
                 obj.insert(
                     "suppressions".into(),
-                    json!([{"kind": "inSource", "justification": s.reason.clone().unwrap_or_default()}]),
+                    json!([{
+                        // The settings file is outside the scanned file: SARIF's `external`.
+                        "kind": if s.kind == "settings" { "external" } else { "inSource" },
+                        "justification": s.reason.clone().unwrap_or_default(),
+                    }]),
                 );
             }
             r

@@ -386,6 +386,14 @@ fn check_rule_names(
             problems.push(format!("{at}{key} {value} is not a share from 0 to 100"));
         }
     }
+    for country in &policy.allow.countries {
+        if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic())) {
+            let at = settings_position(policy, text.as_deref(), country);
+            problems.push(format!(
+                "{at}allow: country {country:?} is not a two-letter ISO code (CH, NO, GB)"
+            ));
+        }
+    }
     for id in policy.severity.keys() {
         if !vocabulary.is_rule(id) {
             let at = settings_position(policy, text.as_deref(), id);
@@ -588,6 +596,12 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             .max_log_retention_days
             .unwrap_or(crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS),
         require_customer_managed_keys: policy.require_customer_managed_keys,
+        allowed_countries: policy
+            .allow
+            .countries
+            .iter()
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
         personal_data_labels: if policy.personal_data_labels.is_empty() {
             scan::default_personal_data_labels()
         } else {

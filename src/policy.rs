@@ -45,6 +45,11 @@ suppress: []
 #     reason: "moves to an EU provider with the 2027 migration"
 #     until: 2027-03-31
 
+# Countries (ISO codes) where data may be located beyond the profile: RES-001 and RES-002 say
+# nothing about them (a Swiss subsidiary allows CH).
+allow:
+  countries: []
+
 # Severity overrides by rule id, e.g. HYP-003: medium
 severity: {}
 
@@ -97,6 +102,9 @@ pub struct Policy {
     /// EU-controlled providers.
     #[serde(default)]
     pub min_eu_controlled_percent: Option<u32>,
+    /// The organisation's own allowances beyond the profile.
+    #[serde(default)]
+    pub allow: Allow,
     /// Findings to suppress without a comment in the scanned file (plan JSON and AWS Config
     /// exports cannot carry one).
     #[serde(default)]
@@ -111,6 +119,16 @@ pub struct Policy {
     /// Where the policy was read from (relative rule paths resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// `allow:` — what the organisation allows beyond its profile.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    /// Countries (ISO 3166 alpha-2 codes) where data may be located: RES-001 and RES-002 stay
+    /// quiet for them (a Swiss subsidiary allows CH).
+    #[serde(default)]
+    pub countries: Vec<String>,
 }
 
 /// One `suppress:` entry: the findings matching every criterion given (rule id or name, path

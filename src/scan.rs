@@ -32,6 +32,8 @@ pub struct ScanRequest {
     pub personal_data_labels: Vec<(String, String)>,
     pub max_log_retention_days: i64,
     pub require_customer_managed_keys: bool,
+    /// Countries allowed beyond the profile (`allow: {countries: [CH]}`).
+    pub allowed_countries: Vec<String>,
     /// Every rule id and name that exists; when given, suppressions naming anything else are
     /// reported in `unknown_suppressions`.
     pub known_rules: Vec<String>,
@@ -59,6 +61,7 @@ impl Default for ScanRequest {
             max_log_retention_days:
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
             require_customer_managed_keys: false,
+            allowed_countries: Vec::new(),
             known_rules: Vec::new(),
             no_ignore: false,
             estate_rules: Vec::new(),
@@ -188,6 +191,7 @@ pub fn run(
         deploy_regions: request.deploy_regions.clone(),
         max_log_retention_days: request.max_log_retention_days,
         require_customer_managed_keys: request.require_customer_managed_keys,
+        allowed_countries: request.allowed_countries.clone(),
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);

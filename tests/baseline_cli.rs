@@ -1,4 +1,5 @@
-//! Baselines and settings-file suppressions: a gate on the findings that are new.
+//! Baselines, settings-file suppressions and the organisation's own policy: a gate on the
+//! findings that are new and that the organisation does not accept.
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
@@ -484,4 +485,59 @@ fn settings_excludes_are_relative_to_the_settings_file() {
         assert_eq!(report["scanned"]["files"], 1, "{out}{err}");
         assert!(!out.contains("pod.yaml"), "{out}");
     }
+}
+
+// ---- the organisation's own policy ----------------------------------------------------------
+
+#[test]
+fn allowed_countries_quiet_the_residency_rules_for_them() {
+    let repo = repository();
+    std::fs::remove_file(repo.join("infra/pod.yaml")).unwrap();
+    std::fs::write(
+        repo.join("infra/main.tf"),
+        MAIN_TF.replace("eu-central-1", "eu-central-2"),
+    )
+    .unwrap();
+    let rules = |profile: &str| {
+        let (_, out, err) = run_in(
+            &repo,
+            &[
+                "scan",
+                "infra",
+                "--select",
+                "RES",
+                "--format",
+                "json",
+                "--profile",
+                profile,
+            ],
+        );
+        let report: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // Zurich is in an adequacy country: a low finding under eu, outside strict.
+    assert_eq!(rules("eu"), ["RES-002"]);
+    assert_eq!(rules("strict"), ["RES-001"]);
+    std::fs::write(repo.join(".sovscan.yaml"), "allow:\n  countries: [ch]\n").unwrap();
+    assert!(rules("eu").is_empty());
+    assert!(rules("strict").is_empty());
+    // Other countries are judged as before.
+    std::fs::write(
+        repo.join("infra/main.tf"),
+        MAIN_TF.replace("eu-central-1", "us-east-1"),
+    )
+    .unwrap();
+    assert_eq!(rules("eu"), ["RES-001"]);
+    std::fs::write(repo.join(".sovscan.yaml"), "allow:\n  countries: [Swiss]\n").unwrap();
+    let (code, _, err) = run_in(&repo, &["scan", "infra"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(".sovscan.yaml:2:15: allow: country \"Swiss\" is not a two-letter ISO code"),
+        "{err}"
+    );
 }

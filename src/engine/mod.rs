@@ -68,11 +68,21 @@ pub struct Context<'a> {
     pub max_log_retention_days: i64,
     /// The policy asks for customer-managed keys (GDPR-002); profile `strict` always does.
     pub require_customer_managed_keys: bool,
+    /// Countries (ISO codes, upper case) the organisation allows beyond its profile
+    /// (`allow: {countries: [CH]}` in the settings file): locations there are not findings.
+    pub allowed_countries: Vec<String>,
     /// Every resource of the scan, for checks that look across resources.
     pub resources: &'a [Resource],
 }
 
 impl Context<'_> {
+    /// Does the organisation's own policy allow data in `country`, whatever the profile says?
+    pub fn country_allowed(&self, country: &str) -> bool {
+        self.allowed_countries
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(country))
+    }
+
     /// Is the resource labelled as holding personal data?
     pub fn is_personal_data(&self, resource: &Resource) -> bool {
         self.personal_data_labels.iter().any(|(k, v)| {

@@ -200,6 +200,7 @@ mod tests {
             deploy_regions: Vec::new(),
             max_log_retention_days: 400,
             require_customer_managed_keys: false,
+            allowed_countries: Vec::new(),
             resources: &[],
         };
         let path: Arc<str> = Arc::from("task.json");

@@ -72,6 +72,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 width,
             } => list_rules(&rules, format, width),
             RulesAction::Show { id, rules } => explain(&id, &rules),
+            RulesAction::Test { dir } => test_rules(&dir),
             RulesAction::Coverage => {
                 let kb = crate::knowledge::get()?;
                 let text = crate::docs::coverage_markdown(kb);
@@ -178,6 +179,97 @@ fn list_rules(
     }
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the examples of each rule of the pack in `dir` with only that rule.
+fn test_rules(dir: &std::path::Path) -> Result<ExitCode> {
+    if !dir.is_dir() {
+        bail!("{}: no such folder", dir.display());
+    }
+    let pack = engine::rule::load_dir(dir).context("cannot load rules")?;
+    let kb = knowledge::get()?;
+    let work = std::env::temp_dir().join(format!("sovscan-rules-test-{}", std::process::id()));
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let mut out = String::new();
+    let (mut wrong, mut run, mut without) = (0, 0, 0);
+    for rule in &pack {
+        let Some(examples) = &rule.examples else {
+            without += 1;
+            out.push_str(&format!("{}: no examples\n", rule.id));
+            continue;
+        };
+        for (kind, text, want_finding) in [
+            ("fail", &examples.fail, true),
+            ("pass", &examples.pass, false),
+        ] {
+            let Some(text) = text else { continue };
+            run += 1;
+            let file = work.join(format!("{}-{kind}.{}", rule.id, example_extension(text)));
+            std::fs::write(&file, text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            let request = scan::ScanRequest {
+                paths: vec![file.clone()],
+                ..Default::default()
+            };
+            let result = scan::run(&request, std::slice::from_ref(rule), kb)?;
+            let found: Vec<String> = result
+                .findings
+                .iter()
+                .map(|f| format!("line {}: {}", f.location.start_line, f.message))
+                .collect();
+            let verdict = if let Some(e) = result.errors.first() {
+                Some(format!("cannot be read: line {}: {}", e.line, e.reason))
+            } else if want_finding && found.is_empty() {
+                Some("gives no finding".to_string())
+            } else if !want_finding && !found.is_empty() {
+                Some(format!("gives a finding ({})", found.join("; ")))
+            } else {
+                None
+            };
+            match verdict {
+                Some(problem) => {
+                    wrong += 1;
+                    out.push_str(&format!(
+                        "{}: {kind} example {problem} ({})\n",
+                        rule.id, rule.source
+                    ));
+                }
+                None => out.push_str(&format!("{}: {kind} example ok\n", rule.id)),
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    out.push_str(&format!(
+        "{} of {} run, {wrong} wrong; {without} without examples\n",
+        plural(run, "example"),
+        plural(pack.len(), "rule"),
+    ));
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::from(if wrong > 0 { EXIT_FINDINGS } else { 0 }))
+}
+
+/// The file extension an example is loaded as: Terraform for HCL blocks, JSON for a JSON
+/// value, YAML otherwise (Kubernetes, CloudFormation).
+fn example_extension(text: &str) -> &'static str {
+    let start = text.trim_start();
+    if start.starts_with('{') || start.starts_with('[') {
+        "json"
+    } else if text.lines().any(|l| {
+        let l = l.trim_start();
+        [
+            "resource \"",
+            "data \"",
+            "provider \"",
+            "module \"",
+            "terraform {",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    }) {
+        "tf"
+    } else {
+        "yaml"
+    }
 }
 
 /// The full text of a rule, as `explain` and `rules show` print it.

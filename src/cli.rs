@@ -68,6 +68,12 @@ pub enum RulesAction {
     /// Print the services the knowledge covers, with their types and facts per format, as
     /// Markdown (the content of docs/coverage.md).
     Coverage,
+    /// Run the `examples:` of every rule in a rule pack: the `fail` example must give a
+    /// finding of its rule, the `pass` example none (exit 1 when one gives the wrong answer).
+    Test {
+        /// The rule pack (a folder of rule YAML files).
+        dir: PathBuf,
+    },
     /// Show one rule in full.
     Show {
         id: String,

@@ -541,3 +541,63 @@ fn allowed_countries_quiet_the_residency_rules_for_them() {
         "{err}"
     );
 }
+
+/// A rule of a pack: a data condition on Deployments, with its examples.
+fn host_network_rule(id: &str, pass_value: &str) -> String {
+    let deployment = |value: &str| {
+        format!(
+            "    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          hostNetwork: {value}\n"
+        )
+    };
+    format!(
+        "id: {id}\nname: no-host-network-{}\ncategory: gdpr\nseverity: high\ntitle: Pods share the node's network\nmessage: \"{{kind}} {{name}} sets hostNetwork: {{value}}\"\nwhy: Pods on the host network see all node traffic.\nfix: Remove hostNetwork.\nreferences: [GDPR-32]\napplies_to: [kubernetes]\nmatch:\n  kinds: [Deployment]\nfail_if:\n  field: spec.template.spec.hostNetwork\n  equals: true\nexamples:\n  fail: |\n{}  pass: |\n{}",
+        id.to_ascii_lowercase(),
+        deployment("true"),
+        deployment(pass_value)
+    )
+}
+
+/// A pack rule on a built-in check, with Terraform examples.
+const REGION_RULE: &str = "id: ORG-003\nname: org-region\ncategory: residency\nseverity: high\ntitle: Outside the EU\nmessage: \"{address} is in {region}\"\nwhy: Data stays in the EU.\nfix: Move it.\nreferences: [GDPR-44]\napplies_to: [terraform]\ncheck: region_outside_allowed\nexamples:\n  fail: |\n    provider \"aws\" {\n      region = \"us-east-1\"\n    }\n    resource \"aws_s3_bucket\" \"b\" {\n      bucket = \"b\"\n    }\n  pass: |\n    provider \"aws\" {\n      region = \"eu-west-3\"\n    }\n    resource \"aws_s3_bucket\" \"b\" {\n      bucket = \"b\"\n    }\n";
+
+#[test]
+fn rules_test_runs_the_examples_of_a_pack() {
+    let repo = repository();
+    let pack = repo.join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("ORG-001.yaml"),
+        host_network_rule("ORG-001", "false"),
+    )
+    .unwrap();
+    std::fs::write(pack.join("ORG-003.yaml"), REGION_RULE).unwrap();
+    let (code, out, err) = run_in(&repo, &["rules", "test", "pack"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for line in [
+        "ORG-001: fail example ok",
+        "ORG-001: pass example ok",
+        "ORG-003: fail example ok",
+        "ORG-003: pass example ok",
+        "4 examples of 2 rules run, 0 wrong",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    // A pass example that the rule flags is the wrong answer.
+    std::fs::write(
+        pack.join("ORG-002.yaml"),
+        host_network_rule("ORG-002", "true"),
+    )
+    .unwrap();
+    let (code, out, err) = run_in(&repo, &["rules", "test", "pack"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "ORG-002: pass example gives a finding (line 8: Deployment web sets hostNetwork: true)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("6 examples of 3 rules run, 1 wrong"), "{out}");
+    let (code, _, err) = run_in(&repo, &["rules", "test", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope: no such folder"), "{err}");
+}

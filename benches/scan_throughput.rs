@@ -98,6 +98,7 @@ fn phases(dir: &std::path::Path, rules: &[engine::Rule], kb: &sovscan::knowledge
         max_log_retention_days: 400,
         require_customer_managed_keys: false,
         allowed_countries: Vec::new(),
+        own_hosts: Vec::new(),
         resources: &resources,
     };
     let start = Instant::now();

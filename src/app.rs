@@ -478,11 +478,16 @@ fn check_rule_names(
             problems.push(format!("{at}{key} {value} is not a share from 0 to 100"));
         }
     }
-    for country in &policy.allow.countries {
+    for country in policy
+        .allow
+        .countries
+        .iter()
+        .chain(policy.registries.values())
+    {
         if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic())) {
             let at = settings_position(policy, text.as_deref(), country);
             problems.push(format!(
-                "{at}allow: country {country:?} is not a two-letter ISO code (CH, NO, GB)"
+                "{at}country {country:?} is not a two-letter ISO code (CH, NO, GB)"
             ));
         }
     }
@@ -693,6 +698,11 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             .countries
             .iter()
             .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        own_hosts: policy
+            .registries
+            .iter()
+            .map(|(host, country)| (host.to_ascii_lowercase(), country.to_ascii_uppercase()))
             .collect(),
         personal_data_labels: if policy.personal_data_labels.is_empty() {
             scan::default_personal_data_labels()

@@ -50,6 +50,10 @@ suppress: []
 allow:
   countries: []
 
+# The organisation's own registries with the country they run in (a host covers its
+# subdomains), so that RES-007 judges them, e.g. registry.acme.de: DE
+registries: {}
+
 # Severity overrides by rule id, e.g. HYP-003: medium
 severity: {}
 
@@ -105,6 +109,10 @@ pub struct Policy {
     /// The organisation's own allowances beyond the profile.
     #[serde(default)]
     pub allow: Allow,
+    /// The organisation's own registries and service hosts with their country
+    /// (`registry.acme.de: DE`).
+    #[serde(default)]
+    pub registries: BTreeMap<String, String>,
     /// Findings to suppress without a comment in the scanned file (plan JSON and AWS Config
     /// exports cannot carry one).
     #[serde(default)]

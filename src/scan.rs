@@ -34,6 +34,8 @@ pub struct ScanRequest {
     pub require_customer_managed_keys: bool,
     /// Countries allowed beyond the profile (`allow: {countries: [CH]}`).
     pub allowed_countries: Vec<String>,
+    /// The organisation's own registries and service hosts with their country.
+    pub own_hosts: Vec<(String, String)>,
     /// Every rule id and name that exists; when given, suppressions naming anything else are
     /// reported in `unknown_suppressions`.
     pub known_rules: Vec<String>,
@@ -62,6 +64,7 @@ impl Default for ScanRequest {
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
             require_customer_managed_keys: false,
             allowed_countries: Vec::new(),
+            own_hosts: Vec::new(),
             known_rules: Vec::new(),
             no_ignore: false,
             estate_rules: Vec::new(),
@@ -192,6 +195,7 @@ pub fn run(
         max_log_retention_days: request.max_log_retention_days,
         require_customer_managed_keys: request.require_customer_managed_keys,
         allowed_countries: request.allowed_countries.clone(),
+        own_hosts: request.own_hosts.clone(),
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);

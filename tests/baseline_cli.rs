@@ -537,7 +537,7 @@ fn allowed_countries_quiet_the_residency_rules_for_them() {
     let (code, _, err) = run_in(&repo, &["scan", "infra"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains(".sovscan.yaml:2:15: allow: country \"Swiss\" is not a two-letter ISO code"),
+        err.contains(".sovscan.yaml:2:15: country \"Swiss\" is not a two-letter ISO code"),
         "{err}"
     );
 }
@@ -600,4 +600,47 @@ fn rules_test_runs_the_examples_of_a_pack() {
     let (code, _, err) = run_in(&repo, &["rules", "test", "nope"]);
     assert_eq!(code, 2);
     assert!(err.contains("nope: no such folder"), "{err}");
+}
+
+#[test]
+fn own_registries_are_judged_by_their_country() {
+    let repo = repository();
+    std::fs::write(
+        repo.join("infra/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: registry.acme.us/shop/web:1.0\n    - name: side\n      image: cr.acme.de/shop/side:1.0\n",
+    )
+    .unwrap();
+    let messages = |repo: &Path| {
+        let (_, out, err) = run_in(
+            repo,
+            &["scan", "infra", "--select", "RES-007", "--format", "json"],
+        );
+        let report: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // Unknown hosts are not judged.
+    assert!(messages(&repo).is_empty());
+    std::fs::write(
+        repo.join(".sovscan.yaml"),
+        "registries:\n  acme.us: US\n  cr.acme.de: de\n",
+    )
+    .unwrap();
+    assert_eq!(
+        messages(&repo),
+        [
+            "Image registry.acme.us/shop/web:1.0 is pulled from the organisation's registry (registry.acme.us), located in US (third-country)"
+        ]
+    );
+    // A country the organisation allows is not a finding.
+    std::fs::write(
+        repo.join(".sovscan.yaml"),
+        "registries:\n  acme.us: US\nallow:\n  countries: [US]\n",
+    )
+    .unwrap();
+    assert!(messages(&repo).is_empty());
 }

@@ -71,11 +71,28 @@ pub struct Context<'a> {
     /// Countries (ISO codes, upper case) the organisation allows beyond its profile
     /// (`allow: {countries: [CH]}` in the settings file): locations there are not findings.
     pub allowed_countries: Vec<String>,
+    /// The organisation's own registries and service hosts with their country (upper case),
+    /// from `registries:` in the settings file; a host covers its subdomains.
+    pub own_hosts: Vec<(String, String)>,
     /// Every resource of the scan, for checks that look across resources.
     pub resources: &'a [Resource],
 }
 
 impl Context<'_> {
+    /// The country of one of the organisation's own hosts, when `host` is one.
+    pub fn own_host_country(&self, host: &str) -> Option<&str> {
+        let host = host.to_ascii_lowercase();
+        self.own_hosts
+            .iter()
+            .find(|(own, _)| {
+                host == *own
+                    || host
+                        .strip_suffix(own.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            })
+            .map(|(_, country)| country.as_str())
+    }
+
     /// Does the organisation's own policy allow data in `country`, whatever the profile says?
     pub fn country_allowed(&self, country: &str) -> bool {
         self.allowed_countries

@@ -97,6 +97,8 @@ fn phases(dir: &std::path::Path, rules: &[engine::Rule], kb: &sovscan::knowledge
         deploy_regions: Vec::new(),
         max_log_retention_days: 400,
         require_customer_managed_keys: false,
+        allowed_countries: Vec::new(),
+        own_hosts: Vec::new(),
         resources: &resources,
     };
     let start = Instant::now();

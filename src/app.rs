@@ -61,7 +61,10 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan(args) => scan_command(*args),
+        Command::Scan(args) => scan_command(*args, false),
+        Command::Baseline {
+            action: crate::cli::BaselineAction::Prune(args),
+        } => scan_command(*args, true),
         Command::Rules { action } => match action {
             RulesAction::List {
                 rules,
@@ -69,6 +72,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 width,
             } => list_rules(&rules, format, width),
             RulesAction::Show { id, rules } => explain(&id, &rules),
+            RulesAction::Test { dir } => test_rules(&dir),
             RulesAction::Coverage => {
                 let kb = crate::knowledge::get()?;
                 let text = crate::docs::coverage_markdown(kb);
@@ -179,6 +183,97 @@ fn list_rules(
     }
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the examples of each rule of the pack in `dir` with only that rule.
+fn test_rules(dir: &std::path::Path) -> Result<ExitCode> {
+    if !dir.is_dir() {
+        bail!("{}: no such folder", dir.display());
+    }
+    let pack = engine::rule::load_dir(dir).context("cannot load rules")?;
+    let kb = knowledge::get()?;
+    let work = std::env::temp_dir().join(format!("sovscan-rules-test-{}", std::process::id()));
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let mut out = String::new();
+    let (mut wrong, mut run, mut without) = (0, 0, 0);
+    for rule in &pack {
+        let Some(examples) = &rule.examples else {
+            without += 1;
+            out.push_str(&format!("{}: no examples\n", rule.id));
+            continue;
+        };
+        for (kind, text, want_finding) in [
+            ("fail", &examples.fail, true),
+            ("pass", &examples.pass, false),
+        ] {
+            let Some(text) = text else { continue };
+            run += 1;
+            let file = work.join(format!("{}-{kind}.{}", rule.id, example_extension(text)));
+            std::fs::write(&file, text)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            let request = scan::ScanRequest {
+                paths: vec![file.clone()],
+                ..Default::default()
+            };
+            let result = scan::run(&request, std::slice::from_ref(rule), kb)?;
+            let found: Vec<String> = result
+                .findings
+                .iter()
+                .map(|f| format!("line {}: {}", f.location.start_line, f.message))
+                .collect();
+            let verdict = if let Some(e) = result.errors.first() {
+                Some(format!("cannot be read: line {}: {}", e.line, e.reason))
+            } else if want_finding && found.is_empty() {
+                Some("gives no finding".to_string())
+            } else if !want_finding && !found.is_empty() {
+                Some(format!("gives a finding ({})", found.join("; ")))
+            } else {
+                None
+            };
+            match verdict {
+                Some(problem) => {
+                    wrong += 1;
+                    out.push_str(&format!(
+                        "{}: {kind} example {problem} ({})\n",
+                        rule.id, rule.source
+                    ));
+                }
+                None => out.push_str(&format!("{}: {kind} example ok\n", rule.id)),
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    out.push_str(&format!(
+        "{} of {} run, {wrong} wrong; {without} without examples\n",
+        plural(run, "example"),
+        plural(pack.len(), "rule"),
+    ));
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::from(if wrong > 0 { EXIT_FINDINGS } else { 0 }))
+}
+
+/// The file extension an example is loaded as: Terraform for HCL blocks, JSON for a JSON
+/// value, YAML otherwise (Kubernetes, CloudFormation).
+fn example_extension(text: &str) -> &'static str {
+    let start = text.trim_start();
+    if start.starts_with('{') || start.starts_with('[') {
+        "json"
+    } else if text.lines().any(|l| {
+        let l = l.trim_start();
+        [
+            "resource \"",
+            "data \"",
+            "provider \"",
+            "module \"",
+            "terraform {",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    }) {
+        "tf"
+    } else {
+        "yaml"
+    }
 }
 
 /// The full text of a rule, as `explain` and `rules show` print it.
@@ -387,6 +482,19 @@ fn check_rule_names(
             problems.push(format!("{at}{key} {value} is not a share from 0 to 100"));
         }
     }
+    for country in policy
+        .allow
+        .countries
+        .iter()
+        .chain(policy.registries.values())
+    {
+        if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic())) {
+            let at = settings_position(policy, text.as_deref(), country);
+            problems.push(format!(
+                "{at}country {country:?} is not a two-letter ISO code (CH, NO, GB)"
+            ));
+        }
+    }
     for id in policy.severity.keys() {
         if !vocabulary.is_rule(id) {
             let at = settings_position(policy, text.as_deref(), id);
@@ -398,6 +506,113 @@ fn check_rule_names(
     }
 }
 
+/// `path` (as the scan names it) relative to `base` with `/` separators; `None` outside it.
+fn relative_to(base: &std::path::Path, path: &str) -> Option<String> {
+    if path == "-" {
+        return None;
+    }
+    let path = std::path::Path::new(path);
+    let absolute = std::fs::canonicalize(path)
+        .ok()
+        .or_else(|| std::env::current_dir().ok().map(|cwd| cwd.join(path)))?;
+    let relative = absolute.strip_prefix(base).ok()?;
+    Some(
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// The settings file's `suppress:` entries, checked: each names something to match, a reason,
+/// existing rules, a valid glob, fingerprint and date.
+fn settings_suppressions(
+    policy: &Policy,
+    vocabulary: &crate::gate::Vocabulary,
+    problems: &mut Vec<String>,
+) -> Vec<crate::suppress::SettingsSuppression> {
+    let mut out = Vec::new();
+    for (i, entry) in policy.suppress.iter().enumerate() {
+        let line = policy.suppress_lines.get(i).copied().unwrap_or(1);
+        let at = policy
+            .source
+            .as_ref()
+            .map_or(String::new(), |p| format!("{}:{line}:1: ", p.display()));
+        let before = problems.len();
+        if entry.rule.is_none()
+            && entry.path.is_none()
+            && entry.resource.is_none()
+            && entry.fingerprint.is_none()
+        {
+            problems.push(format!(
+                "{at}suppress entry names no rule, path, resource or fingerprint"
+            ));
+        }
+        if entry.reason.trim().is_empty() {
+            problems.push(format!("{at}suppress entry has an empty reason"));
+        }
+        if let Some(rule) = &entry.rule
+            && !vocabulary.is_rule(rule)
+        {
+            problems.push(format!(
+                "{at}suppress entry names unknown rule {rule:?}{}",
+                vocabulary.hint(rule, false)
+            ));
+        }
+        if let Some(fp) = &entry.fingerprint
+            && !(fp.len() == 16 && fp.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            problems.push(format!(
+                "{at}fingerprint {fp:?} is not 16 hexadecimal digits (see the JSON report)"
+            ));
+        }
+        if let Some(until) = &entry.until
+            && !is_date(until)
+        {
+            problems.push(format!("{at}until {until:?} is not a date (YYYY-MM-DD)"));
+        }
+        match crate::suppress::SettingsSuppression::new(entry.clone(), line) {
+            Ok(s) if problems.len() == before => out.push(s),
+            Ok(_) => {}
+            Err(reason) => problems.push(format!("{at}{reason}")),
+        }
+    }
+    out
+}
+
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 3
+        && [4, 2, 2]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A baseline file whose rule ids all exist (an unknown id is a usage error, as elsewhere).
+fn read_baseline(
+    path: &std::path::Path,
+    vocabulary: &crate::gate::Vocabulary,
+    problems: &mut Vec<String>,
+) -> Result<crate::baseline::Baseline> {
+    let baseline = crate::baseline::Baseline::read(path)?;
+    let unknown: std::collections::BTreeSet<&str> = baseline
+        .findings
+        .iter()
+        .map(|e| e.rule_id.as_str())
+        .filter(|id| !vocabulary.is_rule(id))
+        .collect();
+    for id in unknown {
+        problems.push(format!(
+            "{}: baseline names unknown rule {id:?}{}",
+            path.display(),
+            vocabulary.hint(id, false)
+        ));
+    }
+    Ok(baseline)
+}
+
 /// Several problems become one error with one `error:` line each.
 fn usage_error(problems: Vec<String>) -> Result<()> {
     if problems.is_empty() {
@@ -407,7 +622,7 @@ fn usage_error(problems: Vec<String>) -> Result<()> {
     }
 }
 
-fn scan_command(args: ScanArgs) -> Result<ExitCode> {
+fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     let kb = knowledge::get()?;
     let policy = load_policy(&args)?;
     let mut problems = Vec::new();
@@ -416,6 +631,14 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let all_rules = load_rules(&rule_dirs)?;
     let vocabulary = crate::gate::Vocabulary::new(&all_rules);
     check_rule_names(&args, &policy, &vocabulary, &mut problems);
+    let settings_suppressions = settings_suppressions(&policy, &vocabulary, &mut problems);
+    if prune && args.baseline.is_none() {
+        problems.push("baseline prune needs --baseline FILE".to_string());
+    }
+    let baseline = match &args.baseline {
+        Some(path) => Some(read_baseline(path, &vocabulary, &mut problems)?),
+        None => None,
+    };
     usage_error(problems)?;
     let known_rules: Vec<String> = all_rules
         .iter()
@@ -454,12 +677,9 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
     let request = scan::ScanRequest {
         paths,
         stdin,
-        excludes: policy
-            .exclude
-            .iter()
-            .chain(&args.exclude)
-            .cloned()
-            .collect(),
+        excludes: args.exclude.clone(),
+        settings_excludes: policy.exclude.clone(),
+        settings_dir: policy.base_dir(),
         profile: match args.profile {
             Some(ProfileArg::Eu) => Profile::Eu,
             Some(ProfileArg::Adequacy) => Profile::Adequacy,
@@ -477,6 +697,17 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             .max_log_retention_days
             .unwrap_or(crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS),
         require_customer_managed_keys: policy.require_customer_managed_keys,
+        allowed_countries: policy
+            .allow
+            .countries
+            .iter()
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        own_hosts: policy
+            .registries
+            .iter()
+            .map(|(host, country)| (host.to_ascii_lowercase(), country.to_ascii_uppercase()))
+            .collect(),
         personal_data_labels: if policy.personal_data_labels.is_empty() {
             scan::default_personal_data_labels()
         } else {
@@ -515,6 +746,66 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
             finding.severity = *severity;
         }
     }
+    let locator = report::sarif::Locator::new(&match &args.repo_root {
+        Some(root) => root.clone(),
+        None => report::sarif::repo_root(
+            args.paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .map_or(std::path::Path::new("."), |p| p.as_path()),
+        ),
+    });
+    // Fingerprints name files relative to the repository root, as SARIF does: a baseline
+    // written by `scan .` in one folder matches `scan /abs/repo` from another.
+    for finding in &mut result.findings {
+        if let Some(path) = locator.relative(&finding.location.path) {
+            finding.rebase_fingerprint(&path);
+        }
+    }
+    if let (Some(source), Some(base)) = (&policy.source, policy.base_dir()) {
+        let warnings = crate::suppress::apply_settings(
+            &mut result.findings,
+            &settings_suppressions,
+            &source.display().to_string(),
+            |path| relative_to(&base, path),
+            &crate::suppress::today(),
+        );
+        result.suppression_warnings.extend(warnings);
+    }
+    let ran: std::collections::BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+    let baseline = match &args.write_baseline {
+        Some(path) => {
+            let written = crate::baseline::Baseline::of(&result.findings, |p| {
+                locator.relative(p).unwrap_or_else(|| p.to_string())
+            });
+            written.write(path)?;
+            eprintln!(
+                "wrote {} with {}",
+                path.display(),
+                plural(written.findings.len(), "finding")
+            );
+            Some(written)
+        }
+        None => baseline,
+    };
+    if let Some(baseline) = &baseline {
+        let fixed = baseline.apply(&mut result.findings, &ran);
+        result.baseline_fixed = Some(fixed.len());
+        if prune && let Some(path) = &args.baseline {
+            let mut kept = baseline.clone();
+            kept.findings.retain(|e| !fixed.contains(e));
+            kept.write(path)?;
+            let entries = if fixed.len() == 1 { "entry" } else { "entries" };
+            let text = format!(
+                "pruned {} {entries} from {}, {} kept\n",
+                fixed.len(),
+                path.display(),
+                kept.findings.len()
+            );
+            write_stdout(text.as_bytes())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let thresholds = Thresholds {
         data_in_eu: policy.min_data_in_eu_percent,
         eu_controlled: policy.min_eu_controlled_percent,
@@ -534,15 +825,6 @@ fn scan_command(args: ScanArgs) -> Result<ExitCode> {
                 && std::io::stdout().is_terminal()
         }
     };
-    let locator = report::sarif::Locator::new(&match &args.repo_root {
-        Some(root) => root.clone(),
-        None => report::sarif::repo_root(
-            args.paths
-                .iter()
-                .find(|p| p.as_os_str() != "-")
-                .map_or(std::path::Path::new("."), |p| p.as_path()),
-        ),
-    });
     let width = report::table::terminal_width(args.width);
     let render = |format: OutputFormat, color: bool| match format {
         OutputFormat::Table => {
@@ -633,7 +915,7 @@ fn verdict(
         let failing = result
             .findings
             .iter()
-            .filter(|f| !f.is_suppressed() && f.severity >= t)
+            .filter(|f| f.is_active() && f.severity >= t)
             .count();
         if failing > 0 {
             reasons.push(format!("{} at or above {t}", plural(failing, "finding")));

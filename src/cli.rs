@@ -42,6 +42,11 @@ pub enum Command {
     /// Scan the objects of a running Kubernetes cluster.
     #[cfg(feature = "cluster")]
     Cluster(ClusterArgs),
+    /// Maintain a baseline file (`scan --write-baseline`).
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
     /// Write a commented .sovscan.yaml into the current folder.
     Init,
     /// Print shell completions.
@@ -69,12 +74,24 @@ pub enum RulesAction {
     /// Print the services the knowledge covers, with their types and facts per format, as
     /// Markdown (the content of docs/coverage.md).
     Coverage,
+    /// Run the `examples:` of every rule in a rule pack: the `fail` example must give a
+    /// finding of its rule, the `pass` example none (exit 1 when one gives the wrong answer).
+    Test {
+        /// The rule pack (a folder of rule YAML files).
+        dir: PathBuf,
+    },
     /// Show one rule in full.
     Show {
         id: String,
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Scan as `scan` does and drop the entries of `--baseline FILE` that match no finding.
+    Prune(Box<ScanArgs>),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -150,6 +167,13 @@ pub struct ScanArgs {
     /// Also write the table, without colours, to FILE (besides the --format output).
     #[arg(long, value_name = "FILE")]
     pub text_output: Option<PathBuf>,
+    /// Findings accepted for now (a file from --write-baseline): reported, but they do not
+    /// fail the gate.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Write the findings of this scan as a baseline to FILE (and accept them in this run).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Root that SARIF paths are relative to (`%SRCROOT%`) [default: the nearest folder with
     /// `.git` above the first path].
     #[arg(long, value_name = "DIR")]

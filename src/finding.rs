@@ -100,14 +100,30 @@ pub struct Finding {
     pub remediation: String,
     pub references: Vec<String>,
     pub fingerprint: String,
+    /// The hit's key that tells several hits on one field apart (part of the fingerprint).
+    #[serde(skip)]
+    pub key: String,
     /// Set when an inline comment or resource metadata suppresses the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<crate::suppress::Suppression>,
+    /// With `--baseline`: `unchanged` when the baseline accepts the finding, else `new`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::BaselineState>,
 }
 
 impl Finding {
     pub fn is_suppressed(&self) -> bool {
         self.suppression.is_some()
+    }
+
+    /// In the baseline: reported, but accepted for now.
+    pub fn is_baseline(&self) -> bool {
+        self.baseline == Some(crate::baseline::BaselineState::Unchanged)
+    }
+
+    /// Counts for the gate and the summary: neither suppressed nor in the baseline.
+    pub fn is_active(&self) -> bool {
+        !self.is_suppressed() && !self.is_baseline()
     }
 
     /// Order used everywhere: path, line, column, rule id, then message.
@@ -119,6 +135,20 @@ impl Finding {
             &self.rule_id,
             &self.message,
         )
+    }
+}
+
+impl Finding {
+    /// Fingerprints with `path` (relative to the repository root) in place of the path as
+    /// given, so that they do not depend on the working directory of the scan.
+    pub fn rebase_fingerprint(&mut self, path: &str) {
+        self.fingerprint = fingerprint(
+            &self.rule_id,
+            path,
+            &self.resource.address,
+            &self.location.field,
+            &self.key,
+        );
     }
 }
 

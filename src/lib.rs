@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod docs;
 pub mod engine;

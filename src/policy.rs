@@ -28,9 +28,31 @@ deploy_regions: []
 personal_data_labels:
   data-classification: personal
 
-# Rules to run (ids, id prefixes, names or categories; empty means all) and to skip.
+# Rules to run (ids, id prefixes, names or categories; empty means all) and to skip entirely
+# (to keep running a rule but accept some of its findings, use suppress below).
 select: []
 ignore: []
+
+# Findings to suppress without a comment in the scanned file (plan JSON and AWS Config exports
+# cannot carry one). Each entry matches by any of rule (id or name), path (a glob relative to
+# this file; a folder covers what is inside it), resource (address) and fingerprint (from the
+# JSON report), needs a reason and may end on an until date (YYYY-MM-DD); past it the finding
+# is reported again with a warning. Suppressed findings stay in the reports with their reason.
+suppress: []
+# suppress:
+#   - rule: HYP-001
+#     path: terraform/legacy/**
+#     reason: "moves to an EU provider with the 2027 migration"
+#     until: 2027-03-31
+
+# Countries (ISO codes) where data may be located beyond the profile: RES-001 and RES-002 say
+# nothing about them (a Swiss subsidiary allows CH).
+allow:
+  countries: []
+
+# The organisation's own registries with the country they run in (a host covers its
+# subdomains), so that RES-007 judges them, e.g. registry.acme.de: DE
+registries: {}
 
 # Severity overrides by rule id, e.g. HYP-003: medium
 severity: {}
@@ -47,7 +69,8 @@ require_customer_managed_keys: false
 # min_data_in_eu_percent: 90
 # min_eu_controlled_percent: 50
 
-# Paths to leave out (globs) and extra rule packs (folders of rule YAML files).
+# Paths to leave out (globs relative to this file) and extra rule packs (folders of rule YAML
+# files, relative to this file).
 exclude: []
 rules: []
 "#;
@@ -83,6 +106,20 @@ pub struct Policy {
     /// EU-controlled providers.
     #[serde(default)]
     pub min_eu_controlled_percent: Option<u32>,
+    /// The organisation's own allowances beyond the profile.
+    #[serde(default)]
+    pub allow: Allow,
+    /// The organisation's own registries and service hosts with their country
+    /// (`registry.acme.de: DE`).
+    #[serde(default)]
+    pub registries: BTreeMap<String, String>,
+    /// Findings to suppress without a comment in the scanned file (plan JSON and AWS Config
+    /// exports cannot carry one).
+    #[serde(default)]
+    pub suppress: Vec<SuppressEntry>,
+    /// The 1-based line of each `suppress` entry, for messages about it.
+    #[serde(skip)]
+    pub suppress_lines: Vec<u32>,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]
@@ -90,6 +127,35 @@ pub struct Policy {
     /// Where the policy was read from (relative rule paths resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// `allow:` — what the organisation allows beyond its profile.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    /// Countries (ISO 3166 alpha-2 codes) where data may be located: RES-001 and RES-002 stay
+    /// quiet for them (a Swiss subsidiary allows CH).
+    #[serde(default)]
+    pub countries: Vec<String>,
+}
+
+/// One `suppress:` entry: the findings matching every criterion given (rule id or name, path
+/// glob relative to the settings file, resource address, fingerprint) are suppressed for
+/// `reason`, until the end of `until` when given.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressEntry {
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    pub reason: String,
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
 /// Names in the settings file follow the command line's rule: any letter case (`HIGH`, `EU`).
@@ -137,7 +203,34 @@ pub enum PolicyError {
     Io { path: String, reason: String },
 }
 
+/// The line of each item of the top-level list `key` (1 when the file cannot be read as a tree).
+fn entry_lines(text: &str, key: &str, count: usize) -> Vec<u32> {
+    let items: Vec<u32> = crate::load::yaml::parse_stream(text)
+        .ok()
+        .and_then(|docs| docs.into_iter().next())
+        .and_then(|doc| {
+            doc.get(key)
+                .map(|list| list.items().iter().map(|i| i.span.start.line).collect())
+        })
+        .unwrap_or_default();
+    (0..count)
+        .map(|i| items.get(i).copied().unwrap_or(1).max(1))
+        .collect()
+}
+
 impl Policy {
+    /// The folder of the settings file (absolute): its paths and globs are relative to it.
+    pub fn base_dir(&self) -> Option<PathBuf> {
+        let source = self.source.as_ref()?;
+        let dir = source.parent().unwrap_or(Path::new("."));
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        Some(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
+    }
+
     pub fn read(path: &Path) -> Result<Policy, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Io {
             path: path.display().to_string(),
@@ -165,6 +258,7 @@ impl Policy {
                 }
             })
             .collect();
+        policy.suppress_lines = entry_lines(&text, "suppress", policy.suppress.len());
         policy.source = Some(path.to_path_buf());
         Ok(policy)
     }

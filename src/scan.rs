@@ -19,6 +19,10 @@ pub struct ScanRequest {
     pub paths: Vec<PathBuf>,
     pub stdin: Option<Vec<u8>>,
     pub excludes: Vec<String>,
+    /// Globs of the settings file's `exclude:`, relative to `settings_dir`.
+    pub settings_excludes: Vec<String>,
+    /// The folder of the settings file (absolute).
+    pub settings_dir: Option<PathBuf>,
     pub profile: Profile,
     pub deploy_regions: Vec<String>,
     /// Terraform variable files (`--var-file`), in the order given.
@@ -28,6 +32,10 @@ pub struct ScanRequest {
     pub personal_data_labels: Vec<(String, String)>,
     pub max_log_retention_days: i64,
     pub require_customer_managed_keys: bool,
+    /// Countries allowed beyond the profile (`allow: {countries: [CH]}`).
+    pub allowed_countries: Vec<String>,
+    /// The organisation's own registries and service hosts with their country.
+    pub own_hosts: Vec<(String, String)>,
     /// Every rule id and name that exists; when given, suppressions naming anything else are
     /// reported in `unknown_suppressions`.
     pub known_rules: Vec<String>,
@@ -45,6 +53,8 @@ impl Default for ScanRequest {
             paths: vec![PathBuf::from(".")],
             stdin: None,
             excludes: Vec::new(),
+            settings_excludes: Vec::new(),
+            settings_dir: None,
             profile: Profile::Eu,
             deploy_regions: Vec::new(),
             var_files: Vec::new(),
@@ -53,6 +63,8 @@ impl Default for ScanRequest {
             max_log_retention_days:
                 crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS,
             require_customer_managed_keys: false,
+            allowed_countries: Vec::new(),
+            own_hosts: Vec::new(),
             known_rules: Vec::new(),
             no_ignore: false,
             estate_rules: Vec::new(),
@@ -89,6 +101,8 @@ pub struct ScanResult {
     /// Providers each resource is tied to by any rule's finding, keyed by (path, address):
     /// a Kubernetes load balancer annotated for AWS is tied to AWS whatever rules were run.
     pub provider_ties: BTreeMap<(String, String), BTreeSet<String>>,
+    /// With a baseline: how many of its entries (of the rules run) match no finding any more.
+    pub baseline_fixed: Option<usize>,
 }
 
 /// A rule name written in a suppression that names no rule.
@@ -111,7 +125,21 @@ pub fn run(
     kb: &KnowledgeBase,
 ) -> Result<ScanResult, ScanError> {
     let excludes = load::walk::build_excludes(&request.excludes)?;
-    let walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
+    let mut walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
+    if let Some(dir) = &request.settings_dir
+        && !request.settings_excludes.is_empty()
+    {
+        // The settings file's globs name paths relative to its folder; files named on the
+        // command line are scanned whatever they say.
+        let settings = load::walk::build_excludes(&request.settings_excludes)?;
+        walk.files.retain(|file| {
+            request.paths.contains(file)
+                || !std::fs::canonicalize(file)
+                    .ok()
+                    .and_then(|abs| abs.strip_prefix(dir).ok().map(|r| settings.is_match(r)))
+                    .unwrap_or(false)
+        });
+    }
 
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();
@@ -201,6 +229,8 @@ fn evaluate(
         deploy_regions: request.deploy_regions.clone(),
         max_log_retention_days: request.max_log_retention_days,
         require_customer_managed_keys: request.require_customer_managed_keys,
+        allowed_countries: request.allowed_countries.clone(),
+        own_hosts: request.own_hosts.clone(),
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);

@@ -260,6 +260,100 @@ pub fn apply(
     warnings
 }
 
+/// A `suppress:` entry of the settings file, ready to match: its path glob compiled.
+pub struct SettingsSuppression {
+    pub entry: crate::policy::SuppressEntry,
+    pub glob: Option<globset::GlobMatcher>,
+    /// The entry's line in the settings file.
+    pub line: u32,
+}
+
+impl SettingsSuppression {
+    /// `path` globs name files relative to the settings file; a folder covers what is in it.
+    pub fn new(
+        entry: crate::policy::SuppressEntry,
+        line: u32,
+    ) -> Result<SettingsSuppression, String> {
+        let glob = match &entry.path {
+            Some(pattern) => {
+                let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+                let glob = globset::GlobBuilder::new(pattern)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| format!("path {pattern:?} is not a glob: {}", e.kind()))?;
+                Some(glob.compile_matcher())
+            }
+            None => None,
+        };
+        Ok(SettingsSuppression { glob, entry, line })
+    }
+
+    fn matches(&self, finding: &Finding, relative_path: Option<&str>) -> bool {
+        let e = &self.entry;
+        e.rule
+            .as_ref()
+            .is_none_or(|r| r.eq_ignore_ascii_case(&finding.rule_id) || *r == finding.rule_name)
+            && e.resource
+                .as_ref()
+                .is_none_or(|a| *a == finding.resource.address)
+            && e.fingerprint
+                .as_ref()
+                .is_none_or(|fp| fp.eq_ignore_ascii_case(&finding.fingerprint))
+            && self.glob.as_ref().is_none_or(|glob| {
+                relative_path.is_some_and(|p| {
+                    glob.is_match(p)
+                        || std::path::Path::new(p)
+                            .ancestors()
+                            .skip(1)
+                            .any(|dir| !dir.as_os_str().is_empty() && glob.is_match(dir))
+                })
+            })
+    }
+}
+
+/// Marks the findings that a `suppress:` entry of the settings file covers; an entry past its
+/// `until` date no longer applies and is a warning, as an inline suppression's is.
+/// `relative` gives a finding's path relative to the settings file (`None` outside it).
+pub fn apply_settings(
+    findings: &mut [Finding],
+    suppressions: &[SettingsSuppression],
+    settings_path: &str,
+    relative: impl Fn(&str) -> Option<String>,
+    today: &str,
+) -> Vec<SuppressionWarning> {
+    let mut warnings = Vec::new();
+    for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
+        let path = relative(&finding.location.path);
+        for s in suppressions {
+            if !s.matches(finding, path.as_deref()) {
+                continue;
+            }
+            if let Some(until) = &s.entry.until
+                && until.as_str() < today
+            {
+                warnings.push(SuppressionWarning {
+                    path: settings_path.to_string(),
+                    line: s.line,
+                    message: format!(
+                        "suppression of {} expired on {until}; {}:{} is reported again",
+                        finding.rule_id, finding.location.path, finding.location.start_line
+                    ),
+                });
+                continue;
+            }
+            finding.suppression = Some(Suppression {
+                kind: "settings",
+                reason: Some(s.entry.reason.clone()),
+                until: s.entry.until.clone(),
+            });
+            break;
+        }
+    }
+    warnings.sort();
+    warnings.dedup();
+    warnings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

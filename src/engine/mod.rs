@@ -68,11 +68,38 @@ pub struct Context<'a> {
     pub max_log_retention_days: i64,
     /// The policy asks for customer-managed keys (GDPR-002); profile `strict` always does.
     pub require_customer_managed_keys: bool,
+    /// Countries (ISO codes, upper case) the organisation allows beyond its profile
+    /// (`allow: {countries: [CH]}` in the settings file): locations there are not findings.
+    pub allowed_countries: Vec<String>,
+    /// The organisation's own registries and service hosts with their country (upper case),
+    /// from `registries:` in the settings file; a host covers its subdomains.
+    pub own_hosts: Vec<(String, String)>,
     /// Every resource of the scan, for checks that look across resources.
     pub resources: &'a [Resource],
 }
 
 impl Context<'_> {
+    /// The country of one of the organisation's own hosts, when `host` is one.
+    pub fn own_host_country(&self, host: &str) -> Option<&str> {
+        let host = host.to_ascii_lowercase();
+        self.own_hosts
+            .iter()
+            .find(|(own, _)| {
+                host == *own
+                    || host
+                        .strip_suffix(own.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            })
+            .map(|(_, country)| country.as_str())
+    }
+
+    /// Does the organisation's own policy allow data in `country`, whatever the profile says?
+    pub fn country_allowed(&self, country: &str) -> bool {
+        self.allowed_countries
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(country))
+    }
+
     /// Is the resource labelled as holding personal data?
     pub fn is_personal_data(&self, resource: &Resource) -> bool {
         self.personal_data_labels.iter().any(|(k, v)| {
@@ -196,7 +223,9 @@ fn finding(
         remediation,
         references: rule.references.clone(),
         fingerprint,
+        key: hit.key,
         suppression: None,
+        baseline: None,
     }
 }
 

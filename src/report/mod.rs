@@ -23,9 +23,15 @@ pub struct ProviderCount {
 
 #[derive(Debug, Serialize, Clone, Default)]
 pub struct Summary {
-    /// Findings that count: all but the suppressed ones.
+    /// Findings that count: all but the suppressed ones and those in the baseline.
     pub findings: usize,
     pub suppressed: usize,
+    /// With `--baseline`: findings the baseline accepts (not suppressed otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<usize>,
+    /// With `--baseline`: baseline entries of the rules run that match no finding any more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_since_baseline: Option<usize>,
     pub by_severity: BTreeMap<String, usize>,
     pub by_category: BTreeMap<String, usize>,
     pub by_rule: BTreeMap<String, usize>,
@@ -50,14 +56,19 @@ fn percent(part: usize, total: usize) -> Option<u32> {
 }
 
 pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
-    let active: Vec<&crate::finding::Finding> = result
-        .findings
-        .iter()
-        .filter(|f| !f.is_suppressed())
-        .collect();
+    let active: Vec<&crate::finding::Finding> =
+        result.findings.iter().filter(|f| f.is_active()).collect();
     let mut summary = Summary {
         findings: active.len(),
-        suppressed: result.findings.len() - active.len(),
+        suppressed: result.findings.iter().filter(|f| f.is_suppressed()).count(),
+        baseline: result.baseline_fixed.map(|_| {
+            result
+                .findings
+                .iter()
+                .filter(|f| !f.is_suppressed() && f.is_baseline())
+                .count()
+        }),
+        fixed_since_baseline: result.baseline_fixed,
         ..Default::default()
     };
     for s in Severity::ALL {

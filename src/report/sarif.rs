@@ -121,6 +121,15 @@ impl Locator {
         })
     }
 
+    /// `path` relative to the root with `/` separators; `None` for stdin and paths outside.
+    pub fn relative(&self, path: &str) -> Option<String> {
+        if path == "-" {
+            return None;
+        }
+        let absolute = absolute(&self.cwd, Path::new(path));
+        absolute.strip_prefix(&self.root).ok().map(slashes)
+    }
+
     fn root_uri(&self) -> String {
         file_uri(&self.root, true)
     }
@@ -196,12 +205,21 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
                 "partialFingerprints": {"sovscanFingerprint/v1": f.fingerprint},
                 "properties": {"security-severity": security_severity(f.severity), "field": f.location.field},
             });
+            if let Some(state) = f.baseline
+                && let Some(obj) = r.as_object_mut()
+            {
+                obj.insert("baselineState".into(), json!(state.as_str()));
+            }
             if let Some(s) = &f.suppression
                 && let Some(obj) = r.as_object_mut()
             {
                 obj.insert(
                     "suppressions".into(),
-                    json!([{"kind": "inSource", "justification": s.reason.clone().unwrap_or_default()}]),
+                    json!([{
+                        // The settings file is outside the scanned file: SARIF's `external`.
+                        "kind": if s.kind == "settings" { "external" } else { "inSource" },
+                        "justification": s.reason.clone().unwrap_or_default(),
+                    }]),
                 );
             }
             r
@@ -301,11 +319,7 @@ pub fn render_github(result: &ScanResult) -> String {
 
 /// Unsuppressed findings split into those annotated and the rest, most severe first.
 fn split_annotations(result: &ScanResult) -> (Vec<&Finding>, Vec<&Finding>) {
-    let mut findings: Vec<&Finding> = result
-        .findings
-        .iter()
-        .filter(|f| !f.is_suppressed())
-        .collect();
+    let mut findings: Vec<&Finding> = result.findings.iter().filter(|f| f.is_active()).collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut per_level: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut annotated, mut rest) = (Vec::new(), Vec::new());

@@ -123,7 +123,7 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for f in result.findings.iter().filter(|f| !f.is_suppressed()) {
+    for f in result.findings.iter().filter(|f| f.is_active()) {
         match by_file.last_mut() {
             Some((path, list)) if *path == &*f.location.path => list.push(f),
             _ => by_file.push((&f.location.path, vec![f])),
@@ -180,6 +180,12 @@ pub fn render(
             summary.suppressed
         );
     }
+    if let (Some(accepted), Some(fixed)) = (summary.baseline, summary.fixed_since_baseline) {
+        let _ = writeln!(
+            out,
+            "{accepted} findings in the baseline (listed in the JSON report), {fixed} fixed since the baseline."
+        );
+    }
     let mut counts = new_table(color, width);
     counts.set_header(vec![
         "findings", "critical", "high", "medium", "low", "info",
@@ -197,9 +203,7 @@ pub fn render(
             let n = result
                 .findings
                 .iter()
-                .filter(|f| {
-                    !f.is_suppressed() && f.category.as_str() == category && f.severity == s
-                })
+                .filter(|f| f.is_active() && f.category.as_str() == category && f.severity == s)
                 .count();
             row.push(Cell::new(n));
         }

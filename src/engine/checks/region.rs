@@ -130,6 +130,9 @@ fn outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let Some(country) = info.country() else {
         return;
     };
+    if ctx.country_allowed(country) {
+        return;
+    }
     let jurisdiction = ctx.kb.jurisdiction_of(country);
     let outside = match jurisdiction {
         Jurisdiction::Eu | Jurisdiction::Eea => false,
@@ -182,7 +185,7 @@ fn in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) 
     else {
         return;
     };
-    if ctx.kb.jurisdiction_of(country) != Jurisdiction::Adequacy {
+    if ctx.kb.jurisdiction_of(country) != Jurisdiction::Adequacy || ctx.country_allowed(country) {
         return;
     }
     let mut hit = Hit::at(resource.region_anchor(region))

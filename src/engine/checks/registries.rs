@@ -104,6 +104,25 @@ pub fn registry_host_hits(ctx: &Context, host_text: &str, location: &Location) -
 
 fn host_hits(ctx: &Context, host: &str, shown: &str, location: &Location) -> RegistryHits {
     let mut out = RegistryHits::default();
+    // The organisation's own registries are judged by the country it gives them.
+    if let Some(country) = ctx.own_host_country(host) {
+        if !(ctx.kb.in_eea(country) || ctx.country_allowed(country)) {
+            let shown = shown.trim().to_string();
+            out.outside_eu = Some(
+                Hit::at(location.clone())
+                    .var("artifact", IMAGE)
+                    .var("image", shown.clone())
+                    .var("registry", format!("the organisation's registry ({host})"))
+                    .var(
+                        "place",
+                        format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str()),
+                    )
+                    .evidence(shown.clone())
+                    .key(shown),
+            );
+        }
+        return out;
+    }
     let Some(m) = ctx.kb.hosts.registry(host) else {
         return out;
     };
@@ -200,6 +219,8 @@ mod tests {
             deploy_regions: Vec::new(),
             max_log_retention_days: 400,
             require_customer_managed_keys: false,
+            allowed_countries: Vec::new(),
+            own_hosts: Vec::new(),
             resources: &[],
         };
         let path: Arc<str> = Arc::from("task.json");

@@ -23,8 +23,11 @@ fn aws(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
 #[test]
 fn against_moto_us_bucket_only_and_same_findings_as_files() {
     let Ok(endpoint) = std::env::var("SOVSCAN_TEST_AWS_ENDPOINT") else {
-        eprintln!(
-            "\n!!! SKIPPED: SOVSCAN_TEST_AWS_ENDPOINT is not set; `.ci/run` starts moto and sets it \
+        // Written to the process's stderr, past the test harness's capture, so it shows.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!! SKIPPED against_moto: SOVSCAN_TEST_AWS_ENDPOINT is not set; `.ci/run` starts moto and sets it \
              (or: `source scripts/moto.sh` then `cargo test --test live_aws`)\n"
         );
         return;

@@ -79,6 +79,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 std::io::stdout().write_all(text.as_bytes())?;
                 Ok(ExitCode::SUCCESS)
             }
+            RulesAction::Frameworks => {
+                let frameworks = crate::frameworks::catalogue().map_err(anyhow::Error::msg)?;
+                write_stdout(crate::frameworks::markdown(frameworks).as_bytes())?;
+                Ok(ExitCode::SUCCESS)
+            }
             RulesAction::Docs { rules } => {
                 let text = crate::docs::rules_markdown(&load_rules(&rules)?);
                 write_stdout(text.as_bytes())?;
@@ -307,6 +312,16 @@ pub fn explain_text(rule: &Rule) -> String {
         out.push_str("\nReferences\n");
         for r in &rule.references {
             out.push_str(&format!("  - {r}\n"));
+        }
+    }
+    let controls = crate::frameworks::controls_of(&rule.id);
+    if !controls.is_empty() {
+        out.push_str("\nFramework controls it gives evidence for\n");
+        for (framework, control) in controls {
+            out.push_str(&format!(
+                "  - {} ({}, {}): {}\n",
+                control.id, framework.name, framework.edition, control.title
+            ));
         }
     }
     out
@@ -835,14 +850,24 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             }
             text
         }
-        OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
+        OutputFormat::Json => report::json::render(&result, kb, &rules, request.profile.as_str()),
         OutputFormat::Sarif => report::sarif::render(&result, &rules, &locator),
         OutputFormat::Github => report::sarif::render_github(&result),
+        OutputFormat::Html => report::html::render(
+            &result,
+            kb,
+            &report::html::Context {
+                rules: &rules,
+                profile: request.profile.as_str(),
+                verdict: Some((&verdict, code != 0)),
+            },
+        ),
     };
     let extra = [
         (&args.json_output, OutputFormat::Json),
         (&args.sarif_output, OutputFormat::Sarif),
         (&args.text_output, OutputFormat::Table),
+        (&args.html_output, OutputFormat::Html),
     ];
     for (path, format) in extra {
         if let Some(path) = path {

@@ -74,6 +74,9 @@ pub enum RulesAction {
     /// Print the services the knowledge covers, with their types and facts per format, as
     /// Markdown (the content of docs/coverage.md).
     Coverage,
+    /// Print the framework controls and the rules that give evidence for each, as Markdown
+    /// (the content of docs/frameworks.md).
+    Frameworks,
     /// Run the `examples:` of every rule in a rule pack: the `fail` example must give a
     /// finding of its rule, the `pass` example none (exit 1 when one gives the wrong answer).
     Test {
@@ -108,6 +111,8 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions annotations.
     Github,
+    /// One self-contained HTML page for the assessment file.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -167,6 +172,9 @@ pub struct ScanArgs {
     /// Also write the table, without colours, to FILE (besides the --format output).
     #[arg(long, value_name = "FILE")]
     pub text_output: Option<PathBuf>,
+    /// Also write the HTML report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub html_output: Option<PathBuf>,
     /// Findings accepted for now (a file from --write-baseline): reported, but they do not
     /// fail the gate.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod engine;
 pub mod extract;
 pub mod finding;
+pub mod frameworks;
 pub mod gate;
 pub mod knowledge;
 #[cfg(any(feature = "aws", feature = "cluster"))]

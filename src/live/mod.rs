@@ -97,7 +97,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
             text
         }
         OutputFormat::Json => {
-            let text = report::json::render(&result, kb, request.profile.as_str());
+            let text = report::json::render(&result, kb, &rules, request.profile.as_str());
             match (&collected.json_section, serde_json::from_str(&text)) {
                 (Some((key, value)), Ok(serde_json::Value::Object(mut map))) => {
                     map.insert(key.clone(), value.clone());
@@ -113,6 +113,15 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
             report::sarif::render(&result, &rules, &report::sarif::Locator::new(&here))
         }
         OutputFormat::Github => report::sarif::render_github(&result),
+        OutputFormat::Html => report::html::render(
+            &result,
+            kb,
+            &report::html::Context {
+                rules: &rules,
+                profile: request.profile.as_str(),
+                verdict: None,
+            },
+        ),
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)

@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use super::{Summary, summarize};
+use crate::engine::Rule;
 use crate::finding::Finding;
+use crate::frameworks::FrameworkView;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{LoadError, Skipped};
 use crate::scan::ScanResult;
@@ -34,9 +36,12 @@ struct Report<'a> {
     scanned: Scanned<'a>,
     summary: Summary,
     findings: &'a [Finding],
+    /// Per framework control: the findings and a status.
+    frameworks: Vec<FrameworkView>,
 }
 
-pub fn render(result: &ScanResult, kb: &KnowledgeBase, profile: &str) -> String {
+pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: &str) -> String {
+    let ran = rules.iter().map(|r| r.id.clone()).collect();
     let report = Report {
         schema_version: 1,
         tool: Tool {
@@ -56,6 +61,7 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, profile: &str) -> String 
         },
         summary: summarize(result, kb),
         findings: &result.findings,
+        frameworks: crate::frameworks::view(&result.findings, &ran),
     };
     let mut text =
         serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

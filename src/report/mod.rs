@@ -1,6 +1,7 @@
 //! Reports: the sovereignty summary and one renderer per output format, all over the same
 //! findings and positions.
 
+pub mod html;
 pub mod json;
 pub mod sarif;
 pub mod table;

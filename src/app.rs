@@ -109,6 +109,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            write_stdout(&page)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -838,11 +844,26 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         OutputFormat::Json => report::json::render(&result, kb, request.profile.as_str()),
         OutputFormat::Sarif => report::sarif::render(&result, &rules, &locator),
         OutputFormat::Github => report::sarif::render_github(&result),
+        OutputFormat::Junit => report::junit::render(&result, &rules, &locator),
+        OutputFormat::Gitlab => report::gitlab::render(&result, &locator),
+        OutputFormat::Markdown => report::markdown::render(&report::markdown::Page {
+            result: &result,
+            kb,
+            locator: &locator,
+            verdict: &verdict,
+            passed: code == 0,
+            links: report::markdown::Links::from_env(),
+        }),
+        OutputFormat::Csv => report::csv::render(&result, &locator),
     };
     let extra = [
         (&args.json_output, OutputFormat::Json),
         (&args.sarif_output, OutputFormat::Sarif),
         (&args.text_output, OutputFormat::Table),
+        (&args.junit_output, OutputFormat::Junit),
+        (&args.gitlab_output, OutputFormat::Gitlab),
+        (&args.markdown_output, OutputFormat::Markdown),
+        (&args.csv_output, OutputFormat::Csv),
     ];
     for (path, format) in extra {
         if let Some(path) = path {

@@ -343,7 +343,7 @@ fn explain(id: &str, dirs: &[std::path::PathBuf]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn threshold(fail_on: FailOn) -> Option<Severity> {
+pub(crate) fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Critical => Some(Severity::Critical),
         FailOn::High => Some(Severity::High),

@@ -12,9 +12,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::app::{EXIT_ERROR, EXIT_FINDINGS};
-use crate::cli::{FailOn, LiveReportArgs, OutputFormat, ProfileArg};
+use crate::cli::{LiveReportArgs, OutputFormat, ProfileArg};
 use crate::engine::{self, Profile};
-use crate::finding::Severity;
 use crate::{knowledge, report, scan};
 
 /// What a live source read: inputs for the scan, problems met on the way, and a section of
@@ -87,14 +86,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
         && args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::stdout().is_terminal();
-    let threshold = match args.fail_on {
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
+    let threshold = crate::app::threshold(args.fail_on);
     let failing = threshold.is_some_and(|t| {
         result
             .findings

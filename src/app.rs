@@ -114,6 +114,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            write_stdout(&page)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -352,7 +358,7 @@ fn explain(id: &str, dirs: &[std::path::PathBuf]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn threshold(fail_on: FailOn) -> Option<Severity> {
+pub(crate) fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Critical => Some(Severity::Critical),
         FailOn::High => Some(Severity::High),
@@ -862,12 +868,28 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
                 verdict: Some((&verdict, code != 0)),
             },
         ),
+        OutputFormat::Junit => report::junit::render(&result, &rules, &locator),
+        OutputFormat::Gitlab => report::gitlab::render(&result, &locator),
+        OutputFormat::Markdown => report::markdown::render(&report::markdown::Page {
+            result: &result,
+            kb,
+            locator: &locator,
+            verdict: &verdict,
+            passed: code == 0,
+            links: report::markdown::Links::from_env(),
+            rules: &rules,
+        }),
+        OutputFormat::Csv => report::csv::render(&result, &locator),
     };
     let extra = [
         (&args.json_output, OutputFormat::Json),
         (&args.sarif_output, OutputFormat::Sarif),
         (&args.text_output, OutputFormat::Table),
         (&args.html_output, OutputFormat::Html),
+        (&args.junit_output, OutputFormat::Junit),
+        (&args.gitlab_output, OutputFormat::Gitlab),
+        (&args.markdown_output, OutputFormat::Markdown),
+        (&args.csv_output, OutputFormat::Csv),
     ];
     for (path, format) in extra {
         if let Some(path) = path {

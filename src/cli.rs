@@ -51,6 +51,8 @@ pub enum Command {
     Init,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `sovscan man > sovscan.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +115,14 @@ pub enum OutputFormat {
     Github,
     /// One self-contained HTML page for the assessment file.
     Html,
+    /// JUnit XML: a test suite per rule, a failing test case per finding.
+    Junit,
+    /// GitLab Code Quality JSON (the `codequality` report artifact).
+    Gitlab,
+    /// Markdown for a pull-request comment.
+    Markdown,
+    /// CSV, one row per finding.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -175,6 +185,18 @@ pub struct ScanArgs {
     /// Also write the HTML report to FILE (besides the --format output).
     #[arg(long, value_name = "FILE")]
     pub html_output: Option<PathBuf>,
+    /// Also write the JUnit XML report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub junit_output: Option<PathBuf>,
+    /// Also write the GitLab Code Quality report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub gitlab_output: Option<PathBuf>,
+    /// Also write the Markdown comment to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub markdown_output: Option<PathBuf>,
+    /// Also write the CSV report to FILE (besides the --format output).
+    #[arg(long, value_name = "FILE")]
+    pub csv_output: Option<PathBuf>,
     /// Findings accepted for now (a file from --write-baseline): reported, but they do not
     /// fail the gate.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]

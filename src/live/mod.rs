@@ -12,9 +12,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::app::{EXIT_ERROR, EXIT_FINDINGS};
-use crate::cli::{FailOn, LiveReportArgs, OutputFormat, ProfileArg};
+use crate::cli::{LiveReportArgs, OutputFormat, ProfileArg};
 use crate::engine::{self, Profile};
-use crate::finding::Severity;
 use crate::{knowledge, report, scan};
 
 /// What a live source read: inputs for the scan, problems met on the way, and a section of
@@ -87,6 +86,14 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
         && args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::stdout().is_terminal();
+    let threshold = crate::app::threshold(args.fail_on);
+    let failing = threshold.is_some_and(|t| {
+        result
+            .findings
+            .iter()
+            .any(|f| !f.is_suppressed() && f.severity >= t)
+    });
+    let here = report::sarif::Locator::new(&report::sarif::repo_root(std::path::Path::new(".")));
     let text = match args.format {
         OutputFormat::Table => {
             let width = report::table::terminal_width(None);
@@ -108,10 +115,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
                 _ => text,
             }
         }
-        OutputFormat::Sarif => {
-            let here = report::sarif::repo_root(std::path::Path::new("."));
-            report::sarif::render(&result, &rules, &report::sarif::Locator::new(&here))
-        }
+        OutputFormat::Sarif => report::sarif::render(&result, &rules, &here),
         OutputFormat::Github => report::sarif::render_github(&result),
         OutputFormat::Html => report::html::render(
             &result,
@@ -122,6 +126,23 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
                 verdict: None,
             },
         ),
+        OutputFormat::Junit => report::junit::render(&result, &rules, &here),
+        OutputFormat::Gitlab => report::gitlab::render(&result, &here),
+        OutputFormat::Markdown => report::markdown::render(&report::markdown::Page {
+            result: &result,
+            kb,
+            locator: &here,
+            verdict: match (failing, threshold) {
+                (true, Some(t)) => format!("findings at or above {t}: exit 1"),
+                (false, Some(t)) => format!("no findings at or above {t}: exit 0"),
+                (_, None) => "gate off (--fail-on never): exit 0".to_string(),
+            }
+            .as_str(),
+            passed: !failing,
+            links: report::markdown::Links::from_env(),
+            rules: &rules,
+        }),
+        OutputFormat::Csv => report::csv::render(&result, &here),
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)
@@ -131,20 +152,6 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
     for e in &result.errors {
         eprintln!("error: {e}");
     }
-    let threshold = match args.fail_on {
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    let failing = threshold.is_some_and(|t| {
-        result
-            .findings
-            .iter()
-            .any(|f| !f.is_suppressed() && f.severity >= t)
-    });
     Ok(if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {

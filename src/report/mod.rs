@@ -1,8 +1,12 @@
 //! Reports: the sovereignty summary and one renderer per output format, all over the same
 //! findings and positions.
 
+pub mod csv;
+pub mod gitlab;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod sarif;
 pub mod table;
 
@@ -50,6 +54,12 @@ pub struct Summary {
     pub eu_controlled_percent: Option<u32>,
     /// EU Cloud Sovereignty Framework objectives the findings touch.
     pub sovereignty_objectives: Vec<String>,
+}
+
+/// A finding's path as the file-oriented reports show it: relative to the repository root with
+/// `/` separators, or as given (stdin's `-`, a file outside the root).
+pub fn repo_path(locator: &sarif::Locator, path: &str) -> String {
+    locator.relative(path).unwrap_or_else(|| path.to_string())
 }
 
 fn percent(part: usize, total: usize) -> Option<u32> {

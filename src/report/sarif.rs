@@ -62,7 +62,7 @@ fn absolute(cwd: &Path, path: &Path) -> PathBuf {
 }
 
 /// Percent-encodes a path for a URI: everything but unreserved characters and `/`.
-fn encode_path(path: &str) -> String {
+pub(crate) fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {

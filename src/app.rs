@@ -714,6 +714,11 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         },
         var_files: args.var_file.clone(),
         parameters: args.parameter.clone(),
+        parameter_files: args.parameter_file.clone(),
+        render: crate::render::RenderOptions {
+            enabled: !args.no_render,
+            helm_values: args.helm_values.clone(),
+        },
         max_log_retention_days: policy
             .max_log_retention_days
             .unwrap_or(crate::engine::checks::cloud_gdpr::DEFAULT_MAX_LOG_RETENTION_DAYS),

@@ -247,6 +247,18 @@ pub struct ScanArgs {
     /// template's default (repeatable).
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub parameter: Vec<(String, String)>,
+    /// CloudFormation parameter file applied to every template: `[{"ParameterKey": …,
+    /// "ParameterValue": …}]`, `{"Parameters": {…}}` or a samconfig.toml (repeatable, later
+    /// files win). Without it, parameter files next to a template are environments of it.
+    #[arg(long, value_name = "FILE")]
+    pub parameter_file: Vec<PathBuf>,
+    /// Values file for `helm template` when charts are rendered (repeatable, as `-f`).
+    #[arg(long, value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+    /// Scan Kustomize overlays and Helm charts as plain files instead of rendering them with
+    /// `kustomize`/`kubectl kustomize` and `helm template`.
+    #[arg(long)]
+    pub no_render: bool,
     /// Colours in the table output.
     #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -19,6 +19,7 @@ pub mod load;
 pub mod location;
 pub mod model;
 pub mod policy;
+pub mod render;
 pub mod report;
 pub mod scan;
 pub mod suppress;

@@ -39,6 +39,10 @@ pub struct ScanRequest {
     /// Every rule id and name that exists; when given, suppressions naming anything else are
     /// reported in `unknown_suppressions`.
     pub known_rules: Vec<String>,
+    /// Rendering of Kustomize overlays and Helm charts before the scan.
+    pub render: crate::render::RenderOptions,
+    /// CloudFormation parameter files (`--parameter-file`), applied to every template.
+    pub parameter_files: Vec<PathBuf>,
     /// Scan files that `.gitignore` and `.ignore` files leave out, too.
     pub no_ignore: bool,
     /// Rules left out by `--select`/`--ignore`: evaluated only so that the estate summary
@@ -66,6 +70,8 @@ impl Default for ScanRequest {
             allowed_countries: Vec::new(),
             own_hosts: Vec::new(),
             known_rules: Vec::new(),
+            render: Default::default(),
+            parameter_files: Vec::new(),
             no_ignore: false,
             estate_rules: Vec::new(),
         }
@@ -141,8 +147,15 @@ pub fn run(
         });
     }
 
+    // Overlays and charts rendered: their files reach the scan through the rendering.
+    let rendered = crate::render::render(&walk.files, &request.render);
+    walk.files.retain(|f| !rendered.covered.contains(f));
+    walk.templates
+        .retain(|t| !rendered.covered_dirs.iter().any(|d| t.starts_with(d)));
+
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();
+    outcomes.extend(rendered.outcomes);
     if let Some(bytes) = &request.stdin {
         outcomes.push(load::load_bytes("-", bytes));
     }
@@ -197,7 +210,16 @@ fn evaluate(
     for file in &request.var_files {
         result.errors.extend(load::load_file(file).error);
     }
-    let options = ExtractOptions {
+    let mut options = ExtractOptions {
+        given_parameter_files: request
+            .parameter_files
+            .iter()
+            .filter_map(|f| {
+                load::load_parameter_file(f)
+                    .map_err(|e| result.errors.push(e))
+                    .ok()
+            })
+            .collect(),
         deploy_regions: request.deploy_regions.clone(),
         var_files: request
             .var_files
@@ -205,9 +227,15 @@ fn evaluate(
             .map(|p| p.display().to_string())
             .collect(),
         parameters: request.parameters.clone(),
+        parameter_files: Vec::new(),
     };
     let mut documents = Vec::new();
-    for outcome in outcomes {
+    let mut relocations = Vec::new();
+    for mut outcome in outcomes {
+        relocations.append(&mut outcome.relocations);
+        options
+            .parameter_files
+            .extend(outcome.parameter_file.take());
         result.documents += outcome.documents.len() + outcome.skipped_documents;
         documents.extend(outcome.documents);
         result.skipped.extend(outcome.skipped);
@@ -234,7 +262,10 @@ fn evaluate(
         resources: &result.resources,
     };
     let mut findings = engine::evaluate(rules, &ctx);
-    let estate_findings = engine::evaluate(&request.estate_rules, &ctx);
+    let mut estate_findings = engine::evaluate(&request.estate_rules, &ctx);
+    // Values an overlay changed are reported where the overlay writes them.
+    crate::render::relocate(&mut findings, &relocations);
+    crate::render::relocate(&mut estate_findings, &relocations);
     for f in findings.iter().chain(&estate_findings) {
         if let Some(p) = &f.resource.provider {
             result

@@ -12,7 +12,9 @@ use sovscan::engine::{self, Profile, Rule};
 use sovscan::load::{self, Format};
 use sovscan::scan::{ScanRequest, run};
 
-const INPUT_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf", "tfvars", "gz", "template"];
+const INPUT_EXTENSIONS: &[&str] = &[
+    "yaml", "yml", "json", "tf", "tfvars", "gz", "template", "toml",
+];
 const SIDECARS: &[&str] = &["expect.yaml", "fixture.yaml"];
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ pub mod cloud;
 pub mod cloud_resource;
 pub mod cloudformation;
 pub mod cloudformation_intrinsics;
+pub mod cloudformation_parameters;
 pub mod fact_values;
 pub mod facts;
 pub mod kubernetes;
@@ -36,6 +37,11 @@ pub struct ExtractOptions {
     pub var_files: Vec<String>,
     /// CloudFormation parameter values (`--parameter Key=Value`), over the defaults.
     pub parameters: Vec<(String, String)>,
+    /// CloudFormation parameter files found beside templates: environments of their template.
+    pub parameter_files: Vec<cloudformation_parameters::ParameterFile>,
+    /// CloudFormation parameter files given with `--parameter-file`: applied to every
+    /// template, in order, under `parameters`; the files beside templates are then not used.
+    pub given_parameter_files: Vec<cloudformation_parameters::ParameterFile>,
 }
 
 /// The resources of every loaded document, and how many were left out as never created.
@@ -67,16 +73,9 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
         .filter(|d| d.format == Format::Kubernetes)
         .flat_map_iter(|d| kubernetes::extract(d, kb))
         .collect();
-    let templates: Vec<(Vec<Resource>, usize)> = documents
-        .par_iter()
-        .filter(|d| d.format == Format::Cloudformation)
-        .map(|d| cloudformation::extract_counted(d, kb, options))
-        .collect();
-    let mut not_created = 0;
-    for (found, left_out) in templates {
-        resources.extend(found);
-        not_created += left_out;
-    }
+    let templates = cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
+    resources.extend(templates.resources);
+    let mut not_created = templates.not_created;
     resources.par_extend(
         documents
             .par_iter()
@@ -100,6 +99,10 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
     Extracted {
         resources,
         not_created: not_created + terraform.not_created,
-        skipped: terraform.unresolved.into_iter().collect(),
+        skipped: terraform
+            .unresolved
+            .into_iter()
+            .chain(templates.unresolved)
+            .collect(),
     }
 }

@@ -101,6 +101,19 @@ pub struct FileOutcome {
     pub skipped_documents: usize,
     pub skipped: Option<Skipped>,
     pub error: Option<LoadError>,
+    /// Places in other files that marker lines of rendered documents stand for
+    /// (see `crate::render`).
+    pub relocations: Vec<Relocation>,
+    /// CloudFormation parameter values the file holds (`*.parameters.json`, samconfig.toml).
+    pub parameter_file: Option<crate::extract::cloudformation_parameters::ParameterFile>,
+}
+
+/// A marker line of a rendered document and the place in another file it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relocation {
+    pub marker: u32,
+    pub path: Arc<str>,
+    pub span: crate::tree::Span,
 }
 
 impl FileOutcome {
@@ -204,6 +217,30 @@ pub fn load_file(path: &Path) -> FileOutcome {
     }
 }
 
+/// A CloudFormation parameter file named with `--parameter-file`, whatever its name.
+pub fn load_parameter_file(
+    path: &Path,
+) -> Result<crate::extract::cloudformation_parameters::ParameterFile, LoadError> {
+    let display = path.to_string_lossy().into_owned();
+    let error = |line, column, reason: String| LoadError {
+        path: display.clone(),
+        line,
+        column,
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| error(0, 0, format!("cannot read: {e}")))?;
+    let text = decode_text(&bytes).map_err(|r| error(0, 0, r))?;
+    match crate::extract::cloudformation_parameters::parse(&display, &text) {
+        Ok(Some(file)) => Ok(file),
+        Ok(None) => Err(error(
+            1,
+            1,
+            "not a CloudFormation parameters file: expected [{\"ParameterKey\": …, \"ParameterValue\": …}] or {\"Parameters\": {…}}".into(),
+        )),
+        Err((line, column, reason)) => Err(error(line, column, reason)),
+    }
+}
+
 /// A file anywhere below a chart's `templates/` folder (`templates/jobs/backup.yaml` too).
 fn is_helm_template(path: &Path) -> bool {
     path.ancestors()
@@ -225,6 +262,21 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         Err(reason) => return FileOutcome::error(display, 0, 0, reason),
     };
     let lower = display.to_ascii_lowercase();
+    if crate::extract::cloudformation_parameters::is_parameter_file_name(display) {
+        match crate::extract::cloudformation_parameters::parse(display, &text) {
+            Ok(Some(file)) => {
+                return FileOutcome {
+                    parameter_file: Some(file),
+                    ..Default::default()
+                };
+            }
+            // JSON of another kind under that name (an ARM parameters file).
+            Ok(None) => {}
+            Err((line, column, reason)) => {
+                return FileOutcome::error(display, line, column, reason);
+            }
+        }
+    }
     if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
         return match hcl::parse(&text) {
             Ok(root) => FileOutcome {

@@ -59,6 +59,13 @@ pub fn is_template_source(path: &Path) -> bool {
 }
 
 fn is_candidate(path: &Path) -> bool {
+    // Kustomize's extension-less name, and SAM's deployment settings (parameter values).
+    if path
+        .file_name()
+        .is_some_and(|n| n == "Kustomization" || n == "samconfig.toml")
+    {
+        return true;
+    }
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| CANDIDATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))

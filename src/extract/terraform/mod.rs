@@ -330,7 +330,7 @@ impl Walker<'_, '_> {
 
 /// One root module evaluated once per environment: a resource found alike in every
 /// environment is kept once; one found in some only is kept with the environments named.
-fn merge_environments(runs: Vec<(String, Extracted)>, out: &mut Extracted) {
+pub(crate) fn merge_environments(runs: Vec<(String, Extracted)>, out: &mut Extracted) {
     let total = runs.len();
     let mut seen: Vec<(Resource, Vec<String>)> = Vec::new();
     let mut not_created = usize::MAX;

@@ -1,0 +1,124 @@
+//! CloudFormation parameter files: each file beside a template is an environment of it,
+//! `--parameter-file` applies to every template, and a file with no template is listed.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+
+use sovscan::engine;
+use sovscan::scan::{ScanRequest, ScanResult, run};
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/GDPR-001")
+        .join(name)
+}
+
+fn scan(request: ScanRequest) -> ScanResult {
+    let kb = sovscan::knowledge::get().unwrap();
+    let rules = engine::select_rules(
+        engine::all_rules(&[]).unwrap(),
+        &["GDPR-001".to_string()],
+        &[],
+    );
+    let result = run(&request, &rules, kb).unwrap();
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    result
+}
+
+/// (line, note) of each finding.
+fn found(result: &ScanResult) -> Vec<(u32, Option<String>)> {
+    result
+        .findings
+        .iter()
+        .map(|f| (f.location.start_line, f.resource.note.clone()))
+        .collect()
+}
+
+#[test]
+fn a_parameters_file_beside_the_template_is_an_environment() {
+    let dir = case("cloudformation-parameters-file");
+    let result = scan(ScanRequest {
+        paths: vec![dir.clone()],
+        ..Default::default()
+    });
+    assert_eq!(
+        found(&result),
+        [(
+            17,
+            Some("in environment reports.prod.parameters.json".to_string())
+        )]
+    );
+    // The template alone: the condition is false with the defaults, nothing is created.
+    let alone = scan(ScanRequest {
+        paths: vec![dir.join("reports.yaml")],
+        ..Default::default()
+    });
+    assert!(found(&alone).is_empty());
+    assert_eq!(alone.not_created, 1);
+}
+
+#[test]
+fn samconfig_sections_are_environments() {
+    let result = scan(ScanRequest {
+        paths: vec![case("cloudformation-samconfig")],
+        ..Default::default()
+    });
+    assert_eq!(
+        found(&result),
+        [(16, Some("in environment samconfig.toml [live]".to_string()))]
+    );
+}
+
+#[test]
+fn parameter_file_flag_applies_to_every_template() {
+    let dir = case("cloudformation-parameters-file");
+    let result = scan(ScanRequest {
+        paths: vec![dir.join("reports.yaml")],
+        parameter_files: vec![dir.join("reports.prod.parameters.json")],
+        ..Default::default()
+    });
+    // Given for the deployment: no environment to name.
+    assert_eq!(found(&result), [(17, None)]);
+    // `--parameter` wins over the file.
+    let result = scan(ScanRequest {
+        paths: vec![dir.join("reports.yaml")],
+        parameter_files: vec![dir.join("reports.prod.parameters.json")],
+        parameters: vec![("Env".into(), "dev".into())],
+        ..Default::default()
+    });
+    assert!(found(&result).is_empty());
+}
+
+#[test]
+fn a_parameters_file_without_its_template_is_listed() {
+    let dir = std::env::temp_dir().join(format!("sovscan-cfn-params-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["a.yaml", "b.yaml"] {
+        std::fs::write(
+            dir.join(name),
+            "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("shared.parameters.json"),
+        r#"[{"ParameterKey": "Env", "ParameterValue": "prod"}]"#,
+    )
+    .unwrap();
+    let result = scan(ScanRequest {
+        paths: vec![dir.clone()],
+        ..Default::default()
+    });
+    assert!(
+        result
+            .skipped
+            .iter()
+            .any(|s| s.path.ends_with("shared.parameters.json")
+                && s.reason.contains("paired with no template")),
+        "{:?}",
+        result.skipped
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

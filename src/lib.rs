@@ -12,6 +12,7 @@ pub mod extract;
 pub mod finding;
 pub mod gate;
 pub mod knowledge;
+pub mod limits;
 #[cfg(any(feature = "aws", feature = "cluster"))]
 pub mod live;
 pub mod load;

@@ -141,6 +141,7 @@ pub fn run(
         });
     }
 
+    crate::limits::reset_held();
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();
     if let Some(bytes) = &request.stdin {

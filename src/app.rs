@@ -682,14 +682,29 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         (None, Some(text)) => parse_fail_on(&policy, text)?,
         (None, None) => FailOn::High,
     };
+    policy
+        .limits
+        .or(&crate::limits::Limits {
+            expression_depth: args.max_expression_depth,
+            value_bytes: args.max_value_bytes,
+            file_bytes: args.max_file_bytes,
+            stdin_bytes: args.max_stdin_bytes,
+            total_bytes: args.max_total_bytes,
+        })
+        .apply();
     let mut paths = Vec::new();
     let mut stdin = None;
     for p in &args.paths {
         if p.as_os_str() == "-" {
+            let limit = crate::limits::stdin_bytes();
             let mut bytes = Vec::new();
             std::io::stdin()
+                .take(limit.saturating_add(1))
                 .read_to_end(&mut bytes)
                 .context("cannot read stdin")?;
+            if bytes.len() as u64 > limit {
+                anyhow::bail!("cannot scan stdin: {}", crate::limits::stdin_reason());
+            }
             stdin = Some(bytes);
         } else {
             paths.push(p.clone());

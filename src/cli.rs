@@ -268,6 +268,23 @@ pub struct ScanArgs {
     /// Also scan files that .gitignore and .ignore files leave out (named paths always are).
     #[arg(long)]
     pub no_ignore: bool,
+    /// Deepest nesting of one expression evaluated [default: 64] (settings: limits.expression_depth).
+    #[arg(long, value_name = "N")]
+    pub max_expression_depth: Option<u64>,
+    /// Largest evaluated value in bytes; larger ones become unknown [default: 1 MiB]
+    /// (settings: limits.value_bytes).
+    #[arg(long, value_name = "BYTES")]
+    pub max_value_bytes: Option<u64>,
+    /// Largest file, or decompressed `.gz` file, in bytes [default: 256 MiB]
+    /// (settings: limits.file_bytes).
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_bytes: Option<u64>,
+    /// Most bytes read from stdin with `-` [default: 256 MiB] (settings: limits.stdin_bytes).
+    #[arg(long, value_name = "BYTES")]
+    pub max_stdin_bytes: Option<u64>,
+    /// Most bytes of input one scan holds in all [default: 512 MiB] (settings: limits.total_bytes).
+    #[arg(long, value_name = "BYTES")]
+    pub max_total_bytes: Option<u64>,
     /// Fit the table to this many columns [default: the terminal's, or COLUMNS, or 160].
     #[arg(long, value_name = "N")]
     pub width: Option<u16>,

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod frameworks;
 pub mod gate;
 pub mod knowledge;
+pub mod limits;
 #[cfg(any(feature = "aws", feature = "cluster"))]
 pub mod live;
 pub mod load;

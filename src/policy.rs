@@ -124,6 +124,9 @@ pub struct Policy {
     pub exclude: Vec<String>,
     #[serde(default)]
     pub rules: Vec<PathBuf>,
+    /// Budgets for hostile input (`limits: {value_bytes: 1048576}`); flags win.
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
     /// Where the policy was read from (relative rule paths resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,

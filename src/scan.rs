@@ -153,6 +153,7 @@ pub fn run(
     walk.templates
         .retain(|t| !rendered.covered_dirs.iter().any(|d| t.starts_with(d)));
 
+    crate::limits::reset_held();
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();
     outcomes.extend(rendered.outcomes);

@@ -244,6 +244,10 @@ impl<'a> Walker<'a> {
                         .scalar_text()
                         .filter(|_| evaluated.blocked_at.is_none());
                     let (text, at) = match (blocker, evaluated.blocked_at) {
+                        // A budget stopped evaluation: name it where the expression is written.
+                        (Some(_), None) if crate::limits::is_limit(&unknown.0) => {
+                            (format!("[{}]", unknown.0), written)
+                        }
                         (Some(text), None) => (text, template_location.clone()),
                         (_, Some(at)) => (format!("[{}]", unknown.0), at),
                         (None, None) => (format!("[{}]", unknown.0), template_location.clone()),

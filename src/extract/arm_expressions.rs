@@ -2,6 +2,7 @@
 //! functions that decide names and locations. Whatever depends on the deployment
 //! (`resourceGroup()`, `reference()`, `uniqueString()`) stops evaluation with the reason.
 
+use crate::limits;
 use crate::tree::{Node, Span, Value};
 
 const MAX_DEPTH: usize = 64;
@@ -47,6 +48,7 @@ pub fn evaluate_string(
         lookup,
         depth,
         span,
+        nesting: 0,
     };
     let value = parser.expression()?;
     parser.skip_space();
@@ -62,6 +64,8 @@ struct Parser<'a> {
     lookup: &'a dyn Lookup,
     depth: usize,
     span: Span,
+    /// Expressions open around the current one (`a(a(a(…`), bounded by the depth limit.
+    nesting: usize,
 }
 
 impl Parser<'_> {
@@ -90,6 +94,16 @@ impl Parser<'_> {
     }
 
     fn expression(&mut self) -> Result<Node, Unknown> {
+        if self.nesting >= limits::expression_depth() {
+            return Err(Unknown(limits::depth_reason()));
+        }
+        self.nesting += 1;
+        let value = self.postfix();
+        self.nesting -= 1;
+        value
+    }
+
+    fn postfix(&mut self) -> Result<Node, Unknown> {
         let mut value = self.primary()?;
         // Property and index access: `.location`, `['name']`, `[0]`.
         loop {
@@ -158,7 +172,13 @@ impl Parser<'_> {
                 let mut args = Vec::new();
                 if !self.eat(')') {
                     loop {
-                        args.push(self.expression());
+                        let arg = self.expression();
+                        if arg.as_ref().is_err_and(|e| e.0 == limits::depth_reason()) {
+                            // Not a value a branch of `if()` could leave aside: the rest of the
+                            // expression was not read.
+                            return arg;
+                        }
+                        args.push(arg);
                         if self.eat(')') {
                             break;
                         }
@@ -167,7 +187,11 @@ impl Parser<'_> {
                         }
                     }
                 }
-                self.call(&name, args)
+                let value = self.call(&name, args)?;
+                if limits::too_large(&value) {
+                    return Err(Unknown(limits::value_reason()));
+                }
+                Ok(value)
             }
             _ => Err(Unknown("malformed expression".into())),
         }
@@ -233,14 +257,18 @@ impl Parser<'_> {
             "format" => {
                 let mut out = text(0)?;
                 for i in 1..args.len() {
-                    out = out.replace(&format!("{{{}}}", i - 1), &text(i)?);
+                    out = bounded_replace(&out, &format!("{{{}}}", i - 1), &text(i)?)?;
                 }
                 Ok(self.node(Value::Str(out)))
             }
             "tolower" => Ok(self.node(Value::Str(text(0)?.to_lowercase()))),
             "toupper" => Ok(self.node(Value::Str(text(0)?.to_uppercase()))),
             "string" | "trim" => Ok(self.node(Value::Str(text(0)?.trim().to_string()))),
-            "replace" => Ok(self.node(Value::Str(text(0)?.replace(&text(1)?, &text(2)?)))),
+            "replace" => Ok(self.node(Value::Str(bounded_replace(
+                &text(0)?,
+                &text(1)?,
+                &text(2)?,
+            )?))),
             "equals" => Ok(self.node(Value::Bool(text(0)? == text(1)?))),
             "if" => {
                 let condition = args
@@ -276,6 +304,22 @@ impl Parser<'_> {
             other => Err(Unknown(format!("{other}()"))),
         }
     }
+}
+
+/// `str::replace`, refused before it starts when the result would pass the value size limit.
+fn bounded_replace(text: &str, from: &str, to: &str) -> Result<String, Unknown> {
+    let grows = if from.is_empty() {
+        // An empty pattern matches between every two characters.
+        (text.chars().count() + 1).saturating_mul(to.len())
+    } else {
+        text.matches(from)
+            .count()
+            .saturating_mul(to.len().saturating_sub(from.len()))
+    };
+    if text.len().saturating_add(grows) > limits::value_bytes() {
+        return Err(Unknown(limits::value_reason()));
+    }
+    Ok(text.replace(from, to))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! so findings can point at the parameters file line or at the `[resourceGroup().location]`.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::arm_expressions::{Lookup, Unknown, evaluate_string, is_expression};
 use super::facts::Resolved;
@@ -30,6 +30,17 @@ pub struct TemplateScope<'a> {
     origin: RefCell<Option<Location>>,
     /// Where the expression that stopped the last evaluation is written.
     blocked_at: RefCell<Option<Location>>,
+    /// Parameters and variables evaluated so far (`p:name`, `v:name`, lower case), each once:
+    /// variables built from variables would otherwise be evaluated an exponential number of times.
+    memo: RefCell<HashMap<String, Memo>>,
+}
+
+/// A parameter's or variable's value, with the origin and blocker its evaluation noted.
+#[derive(Clone)]
+struct Memo {
+    result: Result<Node, Unknown>,
+    origin: Option<Location>,
+    blocked_at: Option<Location>,
 }
 
 /// The outcome of evaluating a value inside a template.
@@ -56,7 +67,50 @@ impl<'a> TemplateScope<'a> {
             deploy_region,
             origin: RefCell::new(None),
             blocked_at: RefCell::new(None),
+            memo: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Evaluates a parameter or variable once; later reads replay the notes of the first.
+    fn memoised(
+        &self,
+        key: String,
+        evaluate: impl FnOnce() -> Result<Node, Unknown>,
+    ) -> Result<Node, Unknown> {
+        if let Some(memo) = self.memo.borrow().get(&key).cloned() {
+            if let Some(at) = memo.origin {
+                self.note_origin(at);
+            }
+            if let Some(at) = memo.blocked_at {
+                self.note_blocked(at);
+            }
+            return memo.result;
+        }
+        // A value that refers to itself is unknown, not evaluated until the depth limit.
+        let cycle = Memo {
+            result: Err(Unknown(format!(
+                "{} refers to itself",
+                key.replacen("p:", "parameters ", 1)
+                    .replacen("v:", "variables ", 1)
+            ))),
+            origin: None,
+            blocked_at: None,
+        };
+        self.memo.borrow_mut().insert(key.clone(), cycle);
+        let outer_origin = self.origin.take();
+        let outer_blocked = self.blocked_at.take();
+        let result = evaluate();
+        let memo = Memo {
+            result: result.clone(),
+            origin: self.origin.take(),
+            blocked_at: self.blocked_at.take(),
+        };
+        self.origin
+            .replace(outer_origin.or_else(|| memo.origin.clone()));
+        self.blocked_at
+            .replace(outer_blocked.or_else(|| memo.blocked_at.clone()));
+        self.memo.borrow_mut().insert(key, memo);
+        result
     }
 
     pub fn locate(&self, node: &Node, relative: &Route) -> Location {
@@ -140,6 +194,22 @@ impl<'a> TemplateScope<'a> {
 
 impl Lookup for TemplateScope<'_> {
     fn parameter(&self, name: &str, depth: usize) -> Result<Node, Unknown> {
+        let key = format!("p:{}", name.to_ascii_lowercase());
+        self.memoised(key, || self.parameter_value(name, depth))
+    }
+
+    fn variable(&self, name: &str, depth: usize) -> Result<Node, Unknown> {
+        let key = format!("v:{}", name.to_ascii_lowercase());
+        self.memoised(key, || self.variable_value(name, depth))
+    }
+
+    fn deploy_region(&self) -> Option<String> {
+        self.deploy_region.clone()
+    }
+}
+
+impl TemplateScope<'_> {
+    fn parameter_value(&self, name: &str, depth: usize) -> Result<Node, Unknown> {
         if let Some((_, supplied)) = self
             .supplied
             .iter()
@@ -182,7 +252,7 @@ impl Lookup for TemplateScope<'_> {
         }
     }
 
-    fn variable(&self, name: &str, depth: usize) -> Result<Node, Unknown> {
+    fn variable_value(&self, name: &str, depth: usize) -> Result<Node, Unknown> {
         let Some((value, route)) = self.section_value("variables", name) else {
             return Err(Unknown(format!("variables('{name}') is not declared")));
         };
@@ -200,9 +270,5 @@ impl Lookup for TemplateScope<'_> {
                 Ok(value.clone())
             }
         }
-    }
-
-    fn deploy_region(&self) -> Option<String> {
-        self.deploy_region.clone()
     }
 }

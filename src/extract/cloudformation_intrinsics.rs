@@ -2,7 +2,11 @@
 //! their evaluation where the template itself gives the answer (parameter defaults, mappings).
 //! What depends on the deployment (conditions, attributes of other resources) stays unknown.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use super::facts::Resolved;
+use crate::limits;
 use crate::tree::{Node, Value};
 
 const MAX_DEPTH: usize = 32;
@@ -53,6 +57,9 @@ pub struct Scope<'a> {
     pub deploy_region: Option<&'a str>,
     /// Parameter values given for the deployment (`--parameter Env=prod`), over the defaults.
     pub given: &'a [(String, String)],
+    /// Parameters resolved so far, each once: defaults built with `!Sub` from other parameters
+    /// would otherwise be evaluated an exponential number of times.
+    pub values: RefCell<HashMap<String, Option<Node>>>,
 }
 
 impl Scope<'_> {
@@ -123,7 +130,7 @@ impl Scope<'_> {
     }
 
     fn resolve_at(&self, node: &Node, depth: usize) -> Option<Node> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH.min(limits::expression_depth()) {
             return None;
         }
         let Some((name, arg)) = intrinsic(node) else {
@@ -152,7 +159,15 @@ impl Scope<'_> {
                 let list = self.resolve_at(arg.items().get(1)?, depth + 1)?;
                 let parts: Option<Vec<String>> =
                     list.items().iter().map(|p| self.text(p, depth)).collect();
-                at(Value::Str(parts?.join(&delimiter)))
+                let parts = parts?;
+                let size = parts
+                    .iter()
+                    .map(|p| p.len() + delimiter.len())
+                    .sum::<usize>();
+                if size > limits::value_bytes() {
+                    return None;
+                }
+                at(Value::Str(parts.join(&delimiter)))
             }
             "Fn::Select" => {
                 let index =
@@ -196,34 +211,49 @@ impl Scope<'_> {
                 Default::default(),
             )),
             _ => {
-                let parameter = self.parameters?.get(name)?;
-                let given = self
-                    .given
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| Node::new(Value::Str(v.clone()), parameter.span));
-                let resolved = match given {
-                    Some(value) => value,
-                    None => self.resolve_at(parameter.get("Default")?, depth + 1)?,
-                };
-                // A list parameter's default is one comma-separated string.
-                let is_list = parameter
-                    .get("Type")
-                    .and_then(Node::as_str)
-                    .is_some_and(|t| t.starts_with("List<") || t == "CommaDelimitedList");
-                match resolved.as_str() {
-                    Some(text) if is_list => Some(Node::new(
-                        Value::Seq(
-                            text.split(',')
-                                .map(|s| Node::new(Value::Str(s.trim().to_string()), resolved.span))
-                                .collect(),
-                        ),
-                        resolved.span,
-                    )),
-                    _ => Some(resolved),
+                if let Some(known) = self.values.borrow().get(name) {
+                    return known.clone();
                 }
+                // A parameter whose default refers to itself stays unknown.
+                self.values.borrow_mut().insert(name.to_string(), None);
+                let value = self
+                    .parameter(name, depth)
+                    .filter(|v| !limits::too_large(v));
+                self.values
+                    .borrow_mut()
+                    .insert(name.to_string(), value.clone());
+                value
             }
+        }
+    }
+
+    fn parameter(&self, name: &str, depth: usize) -> Option<Node> {
+        let parameter = self.parameters?.get(name)?;
+        let given = self
+            .given
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| Node::new(Value::Str(v.clone()), parameter.span));
+        let resolved = match given {
+            Some(value) => value,
+            None => self.resolve_at(parameter.get("Default")?, depth + 1)?,
+        };
+        // A list parameter's default is one comma-separated string.
+        let is_list = parameter
+            .get("Type")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t.starts_with("List<") || t == "CommaDelimitedList");
+        match resolved.as_str() {
+            Some(text) if is_list => Some(Node::new(
+                Value::Seq(
+                    text.split(',')
+                        .map(|s| Node::new(Value::Str(s.trim().to_string()), resolved.span))
+                        .collect(),
+                ),
+                resolved.span,
+            )),
+            _ => Some(resolved),
         }
     }
 
@@ -253,6 +283,9 @@ impl Scope<'_> {
                 };
                 out.push_str(&value);
             }
+            if out.len() > limits::value_bytes() {
+                return None;
+            }
             rest = &after[end + 1..];
         }
         out.push_str(rest);
@@ -281,6 +314,7 @@ mod tests {
             parameters: doc.get("Parameters"),
             mappings: doc.get("Mappings"),
             deploy_region: region,
+            values: Default::default(),
         };
         let texts = |s: &Scope| -> Vec<Option<String>> {
             doc.get("V")
@@ -329,6 +363,7 @@ mod tests {
             conditions: root.get("Conditions"),
             deploy_region: None,
             given: &[],
+            values: Default::default(),
         };
         assert_eq!(scope.condition("IsProd"), Some(false));
         assert_eq!(scope.condition("Unknown"), None);

@@ -21,7 +21,8 @@ pub fn gunzip(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("invalid gzip data: {e}"))?;
     if out.len() as u64 > limit {
         return Err(format!(
-            "decompressed content is above the {limit}-byte limit"
+            "decompressed content is above the {limit}-byte limit \
+             (--max-file-bytes, limits.file_bytes; --max-total-bytes, limits.total_bytes)"
         ));
     }
     Ok(out)

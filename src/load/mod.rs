@@ -140,8 +140,9 @@ impl FileOutcome {
     }
 }
 
-/// Largest input file read; bigger files are reported, not loaded.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest input file read by default; bigger files are reported, not loaded
+/// (`--max-file-bytes`, see `crate::limits`).
+pub const MAX_FILE_BYTES: u64 = crate::limits::DEFAULT_FILE_BYTES;
 
 /// Decodes UTF-8 (with or without BOM) and UTF-16 with BOM, as PowerShell writes it.
 pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
@@ -191,15 +192,12 @@ pub fn load_file(path: &Path) -> FileOutcome {
         );
     }
     match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+        Ok(meta) if meta.len() > crate::limits::file_bytes() => {
             return FileOutcome::error(
                 &display,
                 0,
                 0,
-                format!(
-                    "file is {} bytes, above the {MAX_FILE_BYTES}-byte limit",
-                    meta.len()
-                ),
+                format!("file is {}", crate::limits::file_reason(meta.len())),
             );
         }
         Err(e) => return FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
@@ -207,12 +205,19 @@ pub fn load_file(path: &Path) -> FileOutcome {
     }
     match std::fs::read(path) {
         Ok(bytes) if compressed::is_gzip(path) => {
-            match compressed::gunzip(&bytes, MAX_FILE_BYTES) {
+            let limit = crate::limits::file_bytes().min(crate::limits::remaining_total());
+            match compressed::gunzip(&bytes, limit).and_then(|inner| {
+                crate::limits::hold(inner.len() as u64)?;
+                Ok(inner)
+            }) {
                 Ok(inner) => load_bytes(&display, &inner),
                 Err(reason) => FileOutcome::error(&display, 0, 0, reason),
             }
         }
-        Ok(bytes) => load_bytes(&display, &bytes),
+        Ok(bytes) => match crate::limits::hold(bytes.len() as u64) {
+            Ok(()) => load_bytes(&display, &bytes),
+            Err(reason) => FileOutcome::error(&display, 0, 0, reason),
+        },
         Err(e) => FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
     }
 }

@@ -3,7 +3,7 @@
 //! (`NO` stays a string), anchors, aliases and merge keys are resolved, tags like `!Ref` are kept.
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span as EventSpan, Tag};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::tree::{Entry, Node, Pos, Span, Value};
 
@@ -145,6 +145,8 @@ fn merged_entries(entries: Vec<Entry>, merges: Vec<Node>) -> Vec<Entry> {
     if merges.is_empty() {
         return entries;
     }
+    // Keys seen so far, so merging stays linear in the number of entries.
+    let mut seen: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
     let mut out: Vec<Entry> = Vec::new();
     for merge in merges {
         let sources: Vec<Node> = match merge.value {
@@ -152,9 +154,12 @@ fn merged_entries(entries: Vec<Entry>, merges: Vec<Node>) -> Vec<Entry> {
             _ => vec![merge],
         };
         for source in sources {
-            for e in source.entries() {
-                if !entries.iter().any(|x| x.key == e.key) && !out.iter().any(|x| x.key == e.key) {
-                    out.push(e.clone());
+            let Value::Map(source_entries) = source.value else {
+                continue;
+            };
+            for e in source_entries {
+                if seen.insert(e.key.clone()) {
+                    out.push(e);
                 }
             }
         }
@@ -166,6 +171,8 @@ fn merged_entries(entries: Vec<Entry>, merges: Vec<Node>) -> Vec<Entry> {
 struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
+    /// Anchors some alias refers to: only these are kept (copied) when their node is finished.
+    used_anchors: HashSet<usize>,
     nodes: usize,
     alias_nodes: usize,
     documents: Vec<Node>,
@@ -173,8 +180,16 @@ struct Builder {
 
 impl Builder {
     /// Places a finished node into its parent, or makes it the document root.
-    fn finish(&mut self, node: Node, anchor: usize) {
-        if anchor != 0 {
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), String> {
+        if anchor != 0 && self.used_anchors.contains(&anchor) {
+            // Keeping a copy costs like expanding an alias: nested anchors would otherwise copy
+            // their subtrees once per level.
+            self.alias_nodes += count_nodes(&node);
+            if self.alias_nodes > MAX_ALIAS_NODES {
+                return Err(format!(
+                    "aliases expand to more than {MAX_ALIAS_NODES} nodes"
+                ));
+            }
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -199,6 +214,7 @@ impl Builder {
                 }),
             },
         }
+        Ok(())
     }
 
     fn event(&mut self, event: Event<'_>, at: &EventSpan) -> Result<(), SyntaxError> {
@@ -211,7 +227,7 @@ impl Builder {
                     tag: application_tag(tag.as_deref()),
                     span: span(at),
                 };
-                self.finish(node, anchor);
+                self.finish(node, anchor).map_err(|e| error_at(at, e))?;
             }
             Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag) => {
                 self.count(at)?;
@@ -268,7 +284,7 @@ impl Builder {
                 };
                 let mut node = node;
                 node.span.end = pos(&at.end);
-                self.finish(node, anchor);
+                self.finish(node, anchor).map_err(|e| error_at(at, e))?;
             }
             Event::Alias(id) => {
                 let Some(target) = self.anchors.get(&id).cloned() else {
@@ -281,7 +297,7 @@ impl Builder {
                         format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
                     ));
                 }
-                self.finish(target, 0);
+                self.finish(target, 0).map_err(|e| error_at(at, e))?;
             }
             Event::DocumentStart(..) => {
                 self.anchors.clear();
@@ -383,10 +399,26 @@ fn plain_reason(reason: &str) -> String {
 }
 
 /// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
+/// The anchors that aliases refer to, from a first pass over the events (skipped when the
+/// text has no anchor at all).
+fn used_anchors(text: &str) -> HashSet<usize> {
+    if !text.contains('&') {
+        return HashSet::new();
+    }
+    Parser::new_from_str(text)
+        .map_while(Result::ok)
+        .filter_map(|(event, _)| match event {
+            Event::Alias(id) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut builder = Builder {
         stack: Vec::new(),
         anchors: HashMap::new(),
+        used_anchors: used_anchors(text),
         nodes: 0,
         alias_nodes: 0,
         documents: Vec::new(),

@@ -1,11 +1,13 @@
 //! One Terraform module folder: its variables, `*.tfvars` values, locals, provider blocks and
 //! resources across files, and the evaluation of expressions down to literal values.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 
+use crate::limits;
 use crate::load::Document;
 use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::location::Location;
@@ -13,6 +15,47 @@ use crate::tree::{Entry, Node, Route, Span, Value};
 
 /// Deepest chain of `local.a` → `local.b` → `var.c` followed before giving up.
 const MAX_EVAL_DEPTH: usize = 16;
+
+/// A local evaluated to a literal or to a full value.
+#[derive(Clone)]
+enum Memo {
+    Eval(Eval),
+    Value(Option<Known>),
+}
+
+/// Locals are evaluated once per evaluation (one module, one set of inputs): locals built
+/// from templates of locals would otherwise be evaluated an exponential number of times.
+/// Keyed by module, inputs and `e:`/`v:` with the local's name.
+type MemoKey = (usize, usize, String);
+
+thread_local! {
+    static MEMO: RefCell<HashMap<MemoKey, Memo>> = RefCell::new(HashMap::new());
+}
+
+/// Starts an evaluation with no memoised locals: values of another call's inputs do not carry over.
+fn forget_locals() {
+    MEMO.with(|m| m.borrow_mut().clear());
+}
+
+fn memo_key(module: &Module<'_>, inputs: &Inputs, kind: &str, name: &str) -> MemoKey {
+    (
+        std::ptr::from_ref(module) as usize,
+        std::ptr::from_ref(inputs) as usize,
+        format!("{kind}:{name}"),
+    )
+}
+
+/// The memoised value for `key`, or `evaluate`'s, memoised; `cycle` while it is evaluated,
+/// so a local that refers to itself stops at once.
+fn memoised(key: MemoKey, cycle: Memo, evaluate: impl FnOnce() -> Memo) -> Memo {
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    MEMO.with(|m| m.borrow_mut().insert(key.clone(), cycle));
+    let value = evaluate();
+    MEMO.with(|m| m.borrow_mut().insert(key, value.clone()));
+    value
+}
 
 /// A node and where it sits.
 #[derive(Clone, Copy)]
@@ -240,6 +283,7 @@ impl<'a> Module<'a> {
     /// `inputs` are the values a module call passes in, already evaluated in the caller.
     pub fn eval(&self, doc: &Document, node: &Node, route: &Route, inputs: &Inputs) -> Eval {
         let location = Location::of_node(&doc.path, doc.index, node, route);
+        forget_locals();
         self.eval_node(node, location, 0, inputs)
     }
 
@@ -303,7 +347,22 @@ impl<'a> Module<'a> {
             }
             ["local", name] if plain(name) => match self.locals.get(*name) {
                 Some((placed, route)) => {
-                    self.eval_node(placed.node, placed.location(route), depth + 1, inputs)
+                    let cycle = Memo::Eval(blocked(
+                        &format!("local.{name} refers to itself"),
+                        placed.location(route),
+                    ));
+                    let key = memo_key(self, inputs, "e", name);
+                    match memoised(key, cycle, || {
+                        Memo::Eval(self.eval_node(
+                            placed.node,
+                            placed.location(route),
+                            depth + 1,
+                            inputs,
+                        ))
+                    }) {
+                        Memo::Eval(eval) => eval,
+                        Memo::Value(_) => blocked(text, location),
+                    }
                 }
                 None => blocked(text, location),
             },
@@ -399,6 +458,12 @@ impl<'a> Module<'a> {
                 } => {
                     out.push_str(&value);
                     origin = from;
+                    if out.len() > limits::value_bytes() {
+                        return Eval::Blocked {
+                            blocker: limits::value_reason(),
+                            location,
+                        };
+                    }
                 }
                 Eval::Blocked { blocker, location } => return Eval::Blocked { blocker, location },
                 Eval::Reference { .. } | Eval::Unset | Eval::Collection { .. } => {
@@ -455,6 +520,7 @@ impl Module<'_> {
         inputs: &Inputs,
     ) -> Option<Known> {
         let location = Location::of_node(&doc.path, doc.index, node, route);
+        forget_locals();
         self.value_node(node, location, 0, inputs)
     }
 
@@ -472,6 +538,11 @@ impl Module<'_> {
             let text = expression_text(node)?;
             let expr = hcl_edit::parser::parse_expr(text).ok()?;
             let value = self.value_expr(&expr, node, &location, depth, inputs)?;
+            if let Resolved::Here(value) = &value
+                && limits::too_large(value)
+            {
+                return None;
+            }
             // A lone reference (`var.regions`) is known where the referenced value is written.
             return Some(match value {
                 Resolved::There(known) => known,
@@ -504,6 +575,9 @@ impl Module<'_> {
             }
             _ => node.clone(),
         };
+        if limits::too_large(&value) {
+            return None;
+        }
         Some(Known { value, location })
     }
 
@@ -656,11 +730,21 @@ impl Module<'_> {
         let (mut known, rest) = match root {
             "var" => (self.variable_value(&attr(0)?, location, depth, inputs)?, 1),
             "local" => {
-                let (placed, route) = self.locals.get(&attr(0)?)?;
-                (
-                    self.value_node(placed.node, placed.location(route), depth + 1, inputs)?,
-                    1,
-                )
+                let name = attr(0)?;
+                let (placed, route) = self.locals.get(&name)?;
+                let key = memo_key(self, inputs, "v", &name);
+                let memo = memoised(key, Memo::Value(None), || {
+                    Memo::Value(self.value_node(
+                        placed.node,
+                        placed.location(route),
+                        depth + 1,
+                        inputs,
+                    ))
+                });
+                match memo {
+                    Memo::Value(known) => (known?, 1),
+                    Memo::Eval(_) => return None,
+                }
             }
             "each" | "count" => {
                 let name = attr(0)?;

@@ -1,0 +1,10 @@
+//! Terraform HCL files into trees.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = sovscan::load::hcl::parse(text);
+    }
+});

@@ -19,6 +19,7 @@ pub mod location;
 pub mod model;
 pub mod policy;
 pub mod report;
+pub mod sanitize;
 pub mod scan;
 pub mod suppress;
 pub mod tree;

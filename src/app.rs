@@ -36,7 +36,10 @@ pub fn main() -> ExitCode {
         // `sovscan … | head` closes the pipe early: that is the reader's choice, not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                crate::sanitize::stderr_lines(&format!("{e:#}"))
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -416,12 +419,17 @@ fn load_policy(args: &ScanArgs) -> Result<Policy> {
 /// Paths that do not exist or cannot be read are usage errors, not an empty (passing) scan.
 fn check_paths(paths: &[std::path::PathBuf], problems: &mut Vec<String>) {
     for path in paths.iter().filter(|p| p.as_os_str() != "-") {
-        let shown = path.display();
+        let shown = crate::sanitize::terminal(&path.to_string_lossy()).into_owned();
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 problems.push(format!("{shown}: no such file or folder"));
             }
             Err(e) => problems.push(format!("{shown}: cannot read: {}", io_reason(&e))),
+            Ok(meta) if let Some(kind) = crate::load::walk::special_kind(meta.file_type()) => {
+                problems.push(format!(
+                    "{shown}: {kind} (give its content on stdin: `sovscan scan - < {shown}`)"
+                ));
+            }
             Ok(meta) if meta.is_dir() => {
                 if let Err(e) = std::fs::read_dir(path) {
                     problems.push(format!("{shown}: cannot read folder: {}", io_reason(&e)));
@@ -759,6 +767,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         estate_rules,
     };
     let mut result = scan::run(&request, &rules, kb)?;
+    result.settings = policy.source.as_ref().map(|p| p.display().to_string());
     usage_error(
         result
             .unknown_suppressions
@@ -766,7 +775,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             .map(|u| {
                 format!(
                     "{}:{}: suppression names unknown rule {:?}{}",
-                    u.path,
+                    crate::sanitize::terminal(&u.path),
                     u.line,
                     u.name,
                     vocabulary.hint(&u.name, false)
@@ -816,6 +825,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     let ran: std::collections::BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
     let baseline = match &args.write_baseline {
         Some(path) => {
+            refuse_symlink(path, args.force)?;
             let written = crate::baseline::Baseline::of(&result.findings, |p| {
                 locator.relative(p).unwrap_or_else(|| p.to_string())
             });
@@ -851,7 +861,8 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         data_in_eu: policy.min_data_in_eu_percent,
         eu_controlled: policy.min_eu_controlled_percent,
     };
-    let (code, verdict) = verdict(&result, kb, fail_on, args.strict, thresholds);
+    let strict = args.strict || policy.strict;
+    let (code, verdict) = verdict(&result, kb, fail_on, strict, thresholds);
     // What is shown may be filtered; the verdict above counted everything.
     if let Some(min) = args.min_severity {
         let min = min_severity(min);
@@ -913,15 +924,13 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     ];
     for (path, format) in extra {
         if let Some(path) = path {
-            std::fs::write(path, render(format, false))
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_report(path, render(format, false).as_bytes(), args.force)?;
         }
     }
     let text = render(args.format, color);
     let table = args.format == OutputFormat::Table;
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => write_report(path, text.as_bytes(), args.force)?,
         None => write_stdout(text.as_bytes())?,
     }
     if args.format == OutputFormat::Github
@@ -935,15 +944,41 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         file.write_all(report::sarif::step_summary(&result, &verdict).as_bytes())?;
     }
     for e in &result.errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", crate::sanitize::terminal(&e.to_string()));
+    }
+    for w in &result.warnings {
+        eprintln!("warning: {}", crate::sanitize::terminal(&w.to_string()));
     }
     for w in &result.suppression_warnings {
-        eprintln!("warning: {}:{}: {}", w.path, w.line, w.message);
+        let text = format!("{}:{}: {}", w.path, w.line, w.message);
+        eprintln!("warning: {}", crate::sanitize::terminal(&text));
     }
     if code != 0 && (!table || args.output.is_some()) {
         eprintln!("{verdict}");
     }
     Ok(ExitCode::from(code))
+}
+
+/// Writes a report file; a symbolic link at `path` is refused unless `force` (a link planted in
+/// the checkout would otherwise make the scan overwrite whatever it points to).
+pub fn write_report(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<()> {
+    refuse_symlink(path, force)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// An error when `path` is a symbolic link and `force` is not given.
+pub fn refuse_symlink(path: &std::path::Path, force: bool) -> Result<()> {
+    if !force && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let target = std::fs::read_link(path)
+            .map(|t| format!(" (to {})", t.display()))
+            .unwrap_or_default();
+        bail!(
+            "{} is a symbolic link{}: not written through it (--force to write anyway)",
+            crate::sanitize::terminal(&path.to_string_lossy()),
+            crate::sanitize::terminal(&target)
+        );
+    }
+    Ok(())
 }
 
 fn plural(n: usize, one: &str) -> String {
@@ -969,13 +1004,15 @@ fn verdict(
     strict: bool,
     thresholds: Thresholds,
 ) -> (u8, String) {
-    if strict && !result.errors.is_empty() {
-        let n = plural(result.errors.len(), "input");
-        return (
-            EXIT_ERROR,
-            format!("{n} could not be read or parsed (--strict): exit 2"),
-        );
+    let unreadable = unreadable_note(result);
+    if strict && let Some(note) = &unreadable {
+        return (EXIT_ERROR, format!("{note} (--strict): exit 2"));
     }
+    // Without --strict the gate goes on, but the last line still says what was not scanned.
+    let with_note = |line: String| match &unreadable {
+        Some(note) => format!("{line}; {note} (--strict fails on it)"),
+        None => line,
+    };
     let mut reasons = Vec::new();
     let threshold = threshold(fail_on);
     if let Some(t) = threshold {
@@ -1013,10 +1050,34 @@ fn verdict(
         }
     }
     if !reasons.is_empty() {
-        return (EXIT_FINDINGS, format!("{}: exit 1", reasons.join("; ")));
+        return (
+            EXIT_FINDINGS,
+            with_note(format!("{}: exit 1", reasons.join("; "))),
+        );
     }
     match threshold {
-        Some(t) => (0, format!("no findings at or above {t}: exit 0")),
-        None => (0, "gate off (--fail-on never): exit 0".to_string()),
+        Some(t) => (0, with_note(format!("no findings at or above {t}: exit 0"))),
+        None => (
+            0,
+            with_note("gate off (--fail-on never): exit 0".to_string()),
+        ),
     }
+}
+
+/// `2 files could not be read or parsed, 1 read with undecodable bytes`, or nothing.
+pub fn unreadable_note(result: &scan::ScanResult) -> Option<String> {
+    let mut parts = Vec::new();
+    if !result.errors.is_empty() {
+        parts.push(format!(
+            "{} could not be read or parsed",
+            plural(result.errors.len(), "file")
+        ));
+    }
+    if !result.warnings.is_empty() {
+        parts.push(format!(
+            "{} read with undecodable bytes",
+            plural(result.warnings.len(), "file")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }

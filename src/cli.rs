@@ -197,6 +197,10 @@ pub struct ScanArgs {
     /// Also write the CSV report to FILE (besides the --format output).
     #[arg(long, value_name = "FILE")]
     pub csv_output: Option<PathBuf>,
+    /// Write report and baseline files even where the path is a symbolic link (refused
+    /// otherwise: the link's target would be overwritten).
+    #[arg(long)]
+    pub force: bool,
     /// Findings accepted for now (a file from --write-baseline): reported, but they do not
     /// fail the gate.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]

@@ -22,6 +22,7 @@ pub mod model;
 pub mod policy;
 pub mod render;
 pub mod report;
+pub mod sanitize;
 pub mod scan;
 pub mod suppress;
 pub mod tree;

@@ -73,6 +73,10 @@ require_customer_managed_keys: false
 # files, relative to this file).
 exclude: []
 rules: []
+
+# Fail the gate (exit 2) when a file cannot be read or parsed, or has bytes that are not text
+# in its encoding (as --strict).
+strict: false
 "#;
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,6 +131,9 @@ pub struct Policy {
     /// Budgets for hostile input (`limits: {value_bytes: 1048576}`); flags win.
     #[serde(default)]
     pub limits: crate::limits::Limits,
+    /// Fail the gate (exit 2) when an input cannot be read or parsed, as `--strict`.
+    #[serde(default)]
+    pub strict: bool,
     /// Where the policy was read from (relative rule paths resolve against its folder).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -266,16 +273,36 @@ impl Policy {
         Ok(policy)
     }
 
-    /// The nearest `.sovscan.yaml` in `start` or a folder above it.
+    /// The nearest `.sovscan.yaml` in `start` or a folder above it, up to the repository
+    /// root (the nearest folder with `.git`) and no further: a file in a parent folder outside
+    /// the repository is not the project's. Outside a repository, folders up to the current
+    /// one when `start` is inside it, else `start`'s folder only.
     pub fn discover(start: &Path) -> Option<PathBuf> {
         let start = if start.is_file() {
             start.parent().map(Path::to_path_buf)
         } else {
             Some(start.to_path_buf())
         }?;
+        let start = if start.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            start
+        };
         let absolute = std::fs::canonicalize(&start).unwrap_or(start);
+        let top = absolute
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .map(Path::to_path_buf)
+            .or_else(|| {
+                std::env::current_dir()
+                    .ok()
+                    .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+                    .filter(|cwd| absolute.starts_with(cwd))
+            })
+            .unwrap_or_else(|| absolute.clone());
         absolute
             .ancestors()
+            .take_while(|dir| dir.starts_with(&top))
             .map(|dir| dir.join(FILE_NAME))
             .find(|candidate| candidate.is_file())
     }
@@ -303,6 +330,21 @@ mod tests {
         std::fs::write(&path, "profile: eu\nfail_onn: high\n").unwrap();
         let err = Policy::read(&path).unwrap_err().to_string();
         assert!(err.contains(":2:"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn settings_are_looked_for_up_to_the_repository_root_only() {
+        let dir = std::env::temp_dir().join(format!("sovscan-discover-{}", std::process::id()));
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("k8s/app")).unwrap();
+        // Above the repository: never applied.
+        std::fs::write(dir.join(FILE_NAME), "exclude: [\"**\"]\n").unwrap();
+        assert_eq!(Policy::discover(&repo.join("k8s/app")), None);
+        std::fs::write(repo.join(FILE_NAME), "profile: eu\n").unwrap();
+        let found = Policy::discover(&repo.join("k8s/app")).unwrap();
+        assert_eq!(found, std::fs::canonicalize(&repo).unwrap().join(FILE_NAME));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -100,6 +100,12 @@ pub struct ScanResult {
     pub not_created: usize,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<LoadError>,
+    /// Files scanned in spite of a problem (undecodable bytes replaced), with its position.
+    pub warnings: Vec<LoadError>,
+    /// Input files in the folders scanned that `.gitignore`/`.ignore` files leave out.
+    pub ignored: usize,
+    /// The settings file in use.
+    pub settings: Option<String>,
     pub findings: Vec<Finding>,
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
     /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
@@ -161,6 +167,7 @@ pub fn run(
         outcomes.push(load::load_bytes("-", bytes));
     }
     let mut result = evaluate(request, outcomes, walk.unreadable, rules, kb);
+    result.ignored = walk.ignored;
     for path in &walk.templates {
         result.skipped.push(load::Skipped {
             path: path.display().to_string(),
@@ -241,6 +248,7 @@ fn evaluate(
         documents.extend(outcome.documents);
         result.skipped.extend(outcome.skipped);
         result.errors.extend(outcome.error);
+        result.warnings.extend(outcome.warnings);
     }
     let extracted = extract::extract(&documents, kb, &options);
     result.resources = extracted.resources;
@@ -250,6 +258,7 @@ fn evaluate(
     drop(documents);
     result.skipped.sort();
     result.errors.sort();
+    result.warnings.sort();
 
     let ctx = Context {
         kb,
@@ -279,10 +288,7 @@ fn evaluate(
     drop(estate_findings);
     let mut sources = std::collections::HashMap::new();
     if let Some(bytes) = &request.stdin {
-        sources.insert(
-            std::sync::Arc::from("-"),
-            String::from_utf8_lossy(bytes).into_owned(),
-        );
+        sources.insert(std::sync::Arc::from("-"), load::text_of(bytes));
     }
     result.suppression_warnings = crate::suppress::apply(
         &mut findings,
@@ -316,7 +322,7 @@ fn unknown_suppressions(
     let mut found: Vec<UnknownRuleName> = files
         .par_iter()
         .flat_map_iter(|path| {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let text = load::read_text(path).unwrap_or_default();
             let shown = path.display().to_string();
             inline_rule_names(&text)
                 .into_iter()
@@ -326,7 +332,7 @@ fn unknown_suppressions(
         })
         .collect();
     if let Some(bytes) = &request.stdin {
-        let text = String::from_utf8_lossy(bytes);
+        let text = load::text_of(bytes);
         for (line, name) in inline_rule_names(&text) {
             if !known(&name) {
                 found.push(unknown("-", line, name));

@@ -194,7 +194,7 @@ pub fn apply(
             sources
                 .get(&path)
                 .cloned()
-                .or_else(|| std::fs::read_to_string(&*path).ok())
+                .or_else(|| crate::load::read_text(std::path::Path::new(&*path)))
                 .map(|t| {
                     t.lines()
                         .enumerate()

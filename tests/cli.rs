@@ -445,6 +445,8 @@ fn sarif_and_github_outputs() {
 #[test]
 fn settings_file_is_found_upward_and_flags_override_it() {
     let dir = tempdir();
+    // Settings are looked for up to the repository root.
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
     std::fs::create_dir_all(dir.join("k8s")).unwrap();
     std::fs::write(
         dir.join("k8s/pod.yaml"),

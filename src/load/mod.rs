@@ -106,6 +106,8 @@ pub struct FileOutcome {
     pub relocations: Vec<Relocation>,
     /// CloudFormation parameter values the file holds (`*.parameters.json`, samconfig.toml).
     pub parameter_file: Option<crate::extract::cloudformation_parameters::ParameterFile>,
+    /// Problems that did not stop the file being scanned (undecodable bytes replaced).
+    pub warnings: Vec<LoadError>,
 }
 
 /// A marker line of a rendered document and the place in another file it stands for.
@@ -144,31 +146,181 @@ impl FileOutcome {
 /// (`--max-file-bytes`, see `crate::limits`).
 pub const MAX_FILE_BYTES: u64 = crate::limits::DEFAULT_FILE_BYTES;
 
-/// Decodes UTF-8 (with or without BOM) and UTF-16 with BOM, as PowerShell writes it.
-pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return String::from_utf8(rest.to_vec()).map_err(|e| format!("invalid UTF-8: {e}"));
+/// The text of a file, and where its first undecodable bytes were when some had to be
+/// replaced (U+FFFD): the rest of the file is still scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub invalid: Option<Invalid>,
+}
+
+/// Undecodable bytes: 1-based line and column (in characters) of the first, and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub line: u32,
+    pub column: u32,
+    pub reason: String,
+}
+
+/// Line and column (1-based, in characters) just after `text`.
+fn end_position(text: &str) -> (u32, u32) {
+    let line = text.bytes().filter(|b| *b == b'\n').count() + 1;
+    let last = text.rfind('\n').map_or(text, |i| &text[i + 1..]);
+    let column = last.chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// UTF-16 without a byte order mark, as some Windows tools write it: in the first bytes, one
+/// byte of each pair is almost always zero (ASCII text) and the other almost never.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(512) & !1];
+    if head.len() < 4 {
+        return None;
     }
-    let utf16 = |rest: &[u8], little: bool| -> Result<String, String> {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| {
-                if little {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
+    let pairs = head.len() / 2;
+    let zero_even = head.iter().step_by(2).filter(|b| **b == 0).count();
+    let zero_odd = head.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    let most = |n: usize| n * 10 >= pairs * 9;
+    let few = |n: usize| n * 10 <= pairs;
+    if most(zero_odd) && few(zero_even) {
+        Some(true)
+    } else if most(zero_even) && few(zero_odd) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn decode_utf16(rest: &[u8], little: bool) -> Decoded {
+    let units = rest.chunks_exact(2).map(|c| {
+        if little {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let mut text = String::with_capacity(rest.len() / 2);
+    let mut invalid = None;
+    let mut count = 0usize;
+    for unit in char::decode_utf16(units) {
+        match unit {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                if invalid.is_none() {
+                    let (line, column) = end_position(&text);
+                    invalid = Some((line, column, e.unpaired_surrogate()));
                 }
+                count += 1;
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+    }
+    let odd = rest.len() % 2 == 1;
+    let invalid = match (invalid, odd) {
+        (Some((line, column, unit)), _) => Some(Invalid {
+            line,
+            column,
+            reason: format!(
+                "invalid UTF-16: unpaired surrogate 0x{unit:04X} ({count} replaced by U+FFFD; the rest of the file is scanned)"
+            ),
+        }),
+        (None, true) => {
+            let (line, column) = end_position(&text);
+            Some(Invalid {
+                line,
+                column,
+                reason: "invalid UTF-16: odd number of bytes, the last one is ignored".into(),
             })
-            .collect();
-        String::from_utf16(&units).map_err(|e| format!("invalid UTF-16: {e}"))
+        }
+        (None, false) => None,
     };
+    Decoded { text, invalid }
+}
+
+fn decode_utf8(bytes: &[u8]) -> Decoded {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Decoded {
+            text: text.to_string(),
+            invalid: None,
+        };
+    }
+    let mut text = String::with_capacity(bytes.len());
+    let mut first = None;
+    let mut count = 0usize;
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            if first.is_none() {
+                let (line, column) = end_position(&text);
+                let shown: Vec<String> = chunk
+                    .invalid()
+                    .iter()
+                    .map(|b| format!("0x{b:02X}"))
+                    .collect();
+                first = Some((line, column, shown.join(" ")));
+            }
+            count += 1;
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    let invalid = first.map(|(line, column, shown)| Invalid {
+        line,
+        column,
+        reason: format!(
+            "invalid UTF-8: byte {shown} ({count} replaced by U+FFFD; the rest of the file is scanned; save the file as UTF-8)"
+        ),
+    });
+    Decoded { text, invalid }
+}
+
+/// Decodes UTF-8 (with or without BOM) and UTF-16 (with a BOM, as PowerShell writes it, or
+/// without); invalid bytes are replaced and reported with their position. A file with NUL
+/// bytes that is not UTF-16 is binary: an error at the first NUL.
+pub fn decode_text(bytes: &[u8]) -> Result<Decoded, Invalid> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(decode_utf8(rest));
+    }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(rest, true);
+        return Ok(decode_utf16(rest, true));
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(rest, false);
+        return Ok(decode_utf16(rest, false));
     }
-    String::from_utf8(bytes.to_vec()).map_err(|e| format!("invalid UTF-8: {e}"))
+    if let Some(little) = utf16_without_bom(bytes) {
+        return Ok(decode_utf16(bytes, little));
+    }
+    if let Some(at) = bytes[..bytes.len().min(64 * 1024)]
+        .iter()
+        .position(|b| *b == 0)
+    {
+        let (line, column) = end_position(&String::from_utf8_lossy(&bytes[..at]));
+        return Err(Invalid {
+            line,
+            column,
+            reason: "binary file (NUL byte), not text".into(),
+        });
+    }
+    Ok(decode_utf8(bytes))
+}
+
+/// The text of a file as the loaders see it (gzip inflated, UTF-16 and invalid bytes decoded),
+/// for what reads a file again after loading (inline suppressions); `None` when unreadable.
+pub fn read_text(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let bytes = if compressed::is_gzip(path) {
+        compressed::gunzip(&bytes, MAX_FILE_BYTES).ok()?
+    } else {
+        bytes
+    };
+    decode_text(&bytes).ok().map(|d| d.text)
+}
+
+/// Text from stdin or a live source, decoded as a file is.
+pub fn text_of(bytes: &[u8]) -> String {
+    decode_text(bytes).map_or_else(|_| String::from_utf8_lossy(bytes).into_owned(), |d| d.text)
 }
 
 /// Reads and loads one file from disk.
@@ -234,7 +386,9 @@ pub fn load_parameter_file(
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| error(0, 0, format!("cannot read: {e}")))?;
-    let text = decode_text(&bytes).map_err(|r| error(0, 0, r))?;
+    let text = decode_text(&bytes)
+        .map_err(|r| error(r.line, r.column, r.reason))?
+        .text;
     match crate::extract::cloudformation_parameters::parse(&display, &text) {
         Ok(Some(file)) => Ok(file),
         Ok(None) => Err(error(
@@ -262,10 +416,40 @@ fn is_go_template(text: &str) -> bool {
 
 /// Loads a file's content; `display` is the path shown in reports (`-` for stdin).
 pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
-    let text = match decode_text(bytes) {
-        Ok(t) => t,
-        Err(reason) => return FileOutcome::error(display, 0, 0, reason),
+    let decoded = match decode_text(bytes) {
+        Ok(d) => d,
+        Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
     };
+    let mut outcome = load_text(display, &decoded.text);
+    if let Some(invalid) = decoded.invalid {
+        // One report per file: a parse error says the bytes were bad too.
+        match &mut outcome.error {
+            Some(error) => error.reason.push_str(&format!(
+                " (the file also has undecodable bytes at {}:{}: {})",
+                invalid.line, invalid.column, invalid.reason
+            )),
+            None => {
+                let problem = LoadError {
+                    path: display.to_string(),
+                    line: invalid.line,
+                    column: invalid.column,
+                    reason: invalid.reason,
+                };
+                // Nothing scannable came out of it: the file could not be read, not skipped.
+                if outcome.documents.is_empty() {
+                    outcome.skipped = None;
+                    outcome.error = Some(problem);
+                } else {
+                    outcome.warnings.push(problem);
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// Loads decoded text; `display` is the path shown in reports.
+fn load_text(display: &str, text: &str) -> FileOutcome {
     let lower = display.to_ascii_lowercase();
     if crate::extract::cloudformation_parameters::is_parameter_file_name(display) {
         match crate::extract::cloudformation_parameters::parse(display, &text) {
@@ -283,7 +467,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         }
     }
     if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
-        return match hcl::parse(&text) {
+        return match hcl::parse(text) {
             Ok(root) => FileOutcome {
                 documents: vec![Document {
                     path: Arc::from(display),
@@ -297,7 +481,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         };
     }
     if lower.ends_with(".tf.json") || lower.ends_with(".tfvars.json") {
-        return match json::parse(&text) {
+        return match json::parse(text) {
             Ok(Some(node)) if node.is_map() => FileOutcome {
                 documents: vec![Document {
                     path: Arc::from(display),
@@ -322,16 +506,16 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
     let is_json = name.ends_with(".json")
         || (!name.ends_with(".yaml") && !name.ends_with(".yml") && trimmed.starts_with('{'));
     let nodes = if is_json {
-        match json::parse(&text) {
+        match json::parse(text) {
             Ok(Some(node)) => vec![node],
             Ok(None) => Vec::new(),
             Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
         }
     } else {
-        match yaml::parse_stream(&text) {
+        match yaml::parse_stream(text) {
             Ok(nodes) => nodes,
             // Go templates (`{{ .Values.x }}`) outside a chart's `templates/` folder.
-            Err(_) if is_go_template(&text) => {
+            Err(_) if is_go_template(text) => {
                 return FileOutcome::skipped(
                     display,
                     "template with `{{ }}` placeholders, not plain YAML: render it (`helm template`, `gomplate`) and scan the output with `sovscan scan -`",
@@ -454,8 +638,45 @@ mod tests {
         for unit in "{\"a\":1}".encode_utf16() {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
-        assert_eq!(decode_text(&bytes).unwrap(), "{\"a\":1}");
-        assert_eq!(decode_text(b"\xEF\xBB\xBFx: 1").unwrap(), "x: 1");
+        assert_eq!(decode_text(&bytes).unwrap().text, "{\"a\":1}");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFx: 1").unwrap().text, "x: 1");
+        // Without a BOM, both byte orders.
+        let le: Vec<u8> = "kind: Pod\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "kind: Pod\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(decode_text(&le).unwrap().text, "kind: Pod\n");
+        assert_eq!(decode_text(&be).unwrap().text, "kind: Pod\n");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_located() {
+        let decoded = decode_text(b"a: 1\n# caf\xE9 au lait\nb: 2\n").unwrap();
+        assert_eq!(decoded.text, "a: 1\n# caf\u{FFFD} au lait\nb: 2\n");
+        let invalid = decoded.invalid.unwrap();
+        assert_eq!((invalid.line, invalid.column), (2, 6));
+        assert!(invalid.reason.contains("0xE9"), "{}", invalid.reason);
+        let binary = decode_text(b"ab\ncd\0ef").unwrap_err();
+        assert_eq!((binary.line, binary.column), (2, 3));
+    }
+
+    #[test]
+    fn latin1_comment_keeps_the_file_scanned() {
+        let outcome = load_bytes(
+            "pod.yaml",
+            b"# \xC4nderung\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n",
+        );
+        assert_eq!(outcome.documents.len(), 1);
+        assert!(outcome.error.is_none());
+        assert_eq!(outcome.warnings.len(), 1);
+        assert_eq!(
+            (outcome.warnings[0].line, outcome.warnings[0].column),
+            (1, 3)
+        );
     }
 
     #[test]

@@ -22,6 +22,23 @@ pub struct Walk {
     pub templates: Vec<PathBuf>,
     /// Paths the user named that do not exist or could not be read, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Input files inside the folders that `.gitignore`/`.ignore` files leave out.
+    pub ignored: usize,
+}
+
+/// What a path that is neither a file nor a folder is (a FIFO is never opened: reading one
+/// would wait for a writer).
+pub fn special_kind(file_type: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        Some("a FIFO (named pipe), not a regular file: not read")
+    } else if file_type.is_socket() {
+        Some("a socket, not a regular file: not read")
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        Some("a device, not a regular file: not read")
+    } else {
+        None
+    }
 }
 
 pub fn build_excludes(patterns: &[String]) -> Result<GlobSet, WalkError> {
@@ -85,15 +102,66 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
     let mut files = Vec::new();
     let mut templates = Vec::new();
     let mut unreadable = Vec::new();
+    let mut ignored = 0;
     for root in roots {
         if root.is_file() {
             files.push(root.clone());
             continue;
         }
         if !root.is_dir() {
-            unreadable.push((root.clone(), "no such file or directory".to_string()));
+            let reason = match std::fs::metadata(root) {
+                Ok(meta) => special_kind(meta.file_type()).unwrap_or("not a file or folder"),
+                Err(_) => "no such file or directory",
+            };
+            unreadable.push((root.clone(), reason.to_string()));
             continue;
         }
+        let before = files.len() + templates.len();
+        walk_one(
+            root,
+            excludes,
+            honour_ignore_files,
+            &mut files,
+            &mut templates,
+            &mut unreadable,
+        );
+        if honour_ignore_files {
+            // The same walk without ignore files: what it finds beyond the first is what they
+            // hide (counted, so a committed `.gitignore` cannot empty a scan unnoticed).
+            let found = files.len() + templates.len() - before;
+            let (mut all, mut all_templates, mut unused) = (Vec::new(), Vec::new(), Vec::new());
+            walk_one(
+                root,
+                excludes,
+                false,
+                &mut all,
+                &mut all_templates,
+                &mut unused,
+            );
+            ignored += (all.len() + all_templates.len()).saturating_sub(found);
+        }
+    }
+    files.sort();
+    files.dedup();
+    templates.sort();
+    Walk {
+        files,
+        templates,
+        unreadable,
+        ignored,
+    }
+}
+
+/// Walks one folder, adding input files, template sources and unreadable entries.
+fn walk_one(
+    root: &Path,
+    excludes: &GlobSet,
+    honour_ignore_files: bool,
+    files: &mut Vec<PathBuf>,
+    templates: &mut Vec<PathBuf>,
+    unreadable: &mut Vec<(PathBuf, String)>,
+) {
+    {
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
             .git_ignore(honour_ignore_files)
@@ -114,26 +182,57 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
             match entry {
                 Ok(entry) => {
                     let path = entry.path();
-                    if entry.file_type().is_some_and(|t| t.is_file())
-                        && !excluded(excludes, path, root)
-                    {
+                    let Some(file_type) = entry.file_type() else {
+                        continue;
+                    };
+                    if excluded(excludes, path, root) {
+                        continue;
+                    }
+                    if file_type.is_file() {
                         if is_candidate(path) {
                             files.push(path.to_path_buf());
                         } else if is_template_source(path) {
                             templates.push(path.to_path_buf());
                         }
+                    } else if let Some(kind) = special_kind(file_type)
+                        && is_candidate(path)
+                    {
+                        unreadable.push((path.to_path_buf(), kind.to_string()));
                     }
                 }
-                Err(err) => unreadable.push((root.clone(), err.to_string())),
+                Err(err) => {
+                    let path = error_path(&err).unwrap_or(root).to_path_buf();
+                    unreadable.push((path, walk_reason(&err)));
+                }
             }
         }
     }
-    files.sort();
-    files.dedup();
-    templates.sort();
-    Walk {
-        files,
-        templates,
-        unreadable,
+}
+
+/// The path an error of the walk is about, when it names one.
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+/// The reason of a walk error, without the path (reported beside it) or `(os error N)`.
+fn walk_reason(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_reason(err),
+        ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            "cannot read folder: permission denied".to_string()
+        }
+        other => {
+            let text = other.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_string()
+        }
     }
 }

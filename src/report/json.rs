@@ -26,6 +26,19 @@ struct Scanned<'a> {
     not_created: usize,
     skipped: &'a [Skipped],
     errors: &'a [LoadError],
+    /// Files scanned in spite of undecodable bytes.
+    #[serde(skip_serializing_if = "<[LoadError]>::is_empty")]
+    warnings: &'a [LoadError],
+    /// Input files left out by `.gitignore`/`.ignore` files.
+    #[serde(skip_serializing_if = "is_zero")]
+    ignored: usize,
+    /// The settings file in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settings: Option<&'a str>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -58,6 +71,9 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: 
             not_created: result.not_created,
             skipped: &result.skipped,
             errors: &result.errors,
+            warnings: &result.warnings,
+            ignored: result.ignored,
+            settings: result.settings.as_deref(),
         },
         summary: summarize(result, kb),
         findings: &result.findings,

@@ -286,25 +286,20 @@ fn annotation_level(severity: Severity) -> &'static str {
 /// `ANNOTATIONS_PER_LEVEL` findings of each level (most severe first); the rest are counted in a
 /// closing line and listed by `step_summary`.
 pub fn render_github(result: &ScanResult) -> String {
-    let escape = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
+    use crate::sanitize::{github_data, github_property};
     let (annotated, rest) = split_annotations(result);
     let mut out = String::new();
     for f in annotated {
         out.push_str(&format!(
-            "::{} file={},line={},col={},endLine={},endColumn={},title={} {}::{}\n",
+            "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
             annotation_level(f.severity),
-            f.location.path,
+            github_property(&f.location.path),
             f.location.start_line,
             f.location.start_column,
             f.location.end_line,
             f.location.end_column,
-            f.rule_id,
-            f.rule_name,
-            escape(&format!("{} Fix: {}", f.message, f.remediation))
+            github_property(&format!("{} {}", f.rule_id, f.rule_name)),
+            github_data(&format!("{} Fix: {}", f.message, f.remediation))
         ));
     }
     if !rest.is_empty() {
@@ -337,7 +332,7 @@ fn split_annotations(result: &ScanResult) -> (Vec<&Finding>, Vec<&Finding>) {
 
 /// Markdown for `$GITHUB_STEP_SUMMARY`: the verdict and the findings without an annotation.
 pub fn step_summary(result: &ScanResult, verdict: &str) -> String {
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let cell = |s: &str| crate::sanitize::terminal(&s.replace('|', "\\|")).into_owned();
     let (annotated, rest) = split_annotations(result);
     let mut out = format!(
         "## sovscan\n\n{verdict}\n\n{} findings annotated",

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::summarize;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::KnowledgeBase;
+use crate::sanitize::terminal;
 use crate::scan::ScanResult;
 
 fn severity_cell(severity: Severity, color: bool) -> Cell {
@@ -102,12 +103,15 @@ fn compact_findings(out: &mut String, findings: &[&Finding], color: bool, width:
         let _ = writeln!(
             out,
             "  {}:{} {severity} {} {}",
-            f.location.start_line, f.location.start_column, f.rule_id, f.rule_name
+            f.location.start_line,
+            f.location.start_column,
+            terminal(&f.rule_id),
+            terminal(&f.rule_name)
         );
-        for line in wrap(&f.resource.address, width) {
+        for line in wrap(&terminal(&f.resource.address), width) {
             let _ = writeln!(out, "{INDENT}{line}");
         }
-        for line in wrap(&f.message, width) {
+        for line in wrap(&terminal(&f.message), width) {
             let _ = writeln!(out, "{INDENT}{line}");
         }
     }
@@ -130,7 +134,7 @@ pub fn render(
         }
     }
     for (path, findings) in &by_file {
-        let _ = writeln!(out, "{path}");
+        let _ = writeln!(out, "{}", terminal(path));
         if width < COMPACT_BELOW {
             compact_findings(&mut out, findings, color, width);
             continue;
@@ -144,12 +148,18 @@ pub fn render(
                     f.location.start_line, f.location.start_column
                 )),
                 severity_cell(f.severity, color),
-                Cell::new(format!("{}\n{}", f.rule_id, f.rule_name)),
+                Cell::new(format!(
+                    "{}\n{}",
+                    terminal(&f.rule_id),
+                    terminal(&f.rule_name)
+                )),
                 Cell::new(match &f.resource.note {
-                    Some(note) => format!("{}\n({note})", f.resource.address),
-                    None => f.resource.address.clone(),
+                    Some(note) => {
+                        format!("{}\n({})", terminal(&f.resource.address), terminal(note))
+                    }
+                    None => terminal(&f.resource.address).into_owned(),
                 }),
-                Cell::new(&f.message),
+                Cell::new(terminal(&f.message)),
             ]);
         }
         let _ = writeln!(out, "{table}\n");
@@ -173,6 +183,30 @@ pub fn render(
         result.errors.len(),
         kb.version
     );
+    if !result.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} could not be read or parsed (listed on stderr; --strict fails the gate on them).",
+            files(result.errors.len())
+        );
+    }
+    if !result.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} read with undecodable bytes replaced (listed on stderr).",
+            files(result.warnings.len())
+        );
+    }
+    if result.ignored > 0 {
+        let _ = writeln!(
+            out,
+            "{} ignored by .gitignore or .ignore: --no-ignore to scan them.",
+            files(result.ignored)
+        );
+    }
+    if let Some(settings) = &result.settings {
+        let _ = writeln!(out, "Settings from {}.", terminal(settings));
+    }
     if summary.suppressed > 0 {
         let _ = writeln!(
             out,
@@ -245,6 +279,14 @@ pub fn render(
         );
     }
     fit_lines(&out, width)
+}
+
+fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{n} files")
+    }
 }
 
 /// Wraps the plain sentences of the report (tables already fit) to the width.

@@ -62,39 +62,58 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
-    let mut resources: Vec<Resource> = documents
-        .par_iter()
-        .filter(|d| d.format == Format::Kubernetes)
-        .flat_map_iter(|d| kubernetes::extract(d, kb))
-        .collect();
-    let templates: Vec<(Vec<Resource>, usize)> = documents
-        .par_iter()
-        .filter(|d| d.format == Format::Cloudformation)
-        .map(|d| cloudformation::extract_counted(d, kb, options))
-        .collect();
+    // Each format on its own, all at once: a format that is extracted on one thread (a single
+    // large Terraform root) does not hold up the others.
+    let kubernetes = || -> Vec<Resource> {
+        documents
+            .par_iter()
+            .filter(|d| d.format == Format::Kubernetes)
+            .flat_map_iter(|d| kubernetes::extract(d, kb))
+            .collect()
+    };
+    let cloudformation = || -> Vec<(Vec<Resource>, usize)> {
+        documents
+            .par_iter()
+            .filter(|d| d.format == Format::Cloudformation)
+            .map(|d| cloudformation::extract_counted(d, kb, options))
+            .collect()
+    };
+    let aws_config = || -> Vec<Resource> {
+        documents
+            .par_iter()
+            .filter(|d| d.format == Format::AwsConfig)
+            .flat_map_iter(|d| aws_config::extract(d, kb))
+            .collect()
+    };
+    let arm = || arm::extract_counted(&of(Format::Arm), kb, options);
+    let terraform = || terraform::extract(&of(Format::Terraform), kb, options);
+    let plans = || -> Vec<Resource> {
+        of(Format::TerraformPlan)
+            .par_iter()
+            .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
+            .collect()
+    };
+    let (
+        (mut resources, templates),
+        (aws_config, ((arm_resources, arm_not_created), (terraform, plans))),
+    ) = rayon::join(
+        || rayon::join(kubernetes, cloudformation),
+        || {
+            rayon::join(aws_config, || {
+                rayon::join(arm, || rayon::join(terraform, plans))
+            })
+        },
+    );
     let mut not_created = 0;
     for (found, left_out) in templates {
         resources.extend(found);
         not_created += left_out;
     }
-    resources.par_extend(
-        documents
-            .par_iter()
-            .filter(|d| d.format == Format::AwsConfig)
-            .flat_map_iter(|d| aws_config::extract(d, kb)),
-    );
-    let (arm_resources, arm_not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
+    resources.extend(aws_config);
     resources.extend(arm_resources);
     not_created += arm_not_created;
-    let terraform = terraform::extract(&of(Format::Terraform), kb, options);
     resources.extend(terraform.resources);
-    let plans = of(Format::TerraformPlan);
-    resources.extend(
-        plans
-            .par_iter()
-            .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
-            .collect::<Vec<_>>(),
-    );
+    resources.extend(plans);
     resources
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     Extracted {

@@ -101,6 +101,9 @@ pub struct FileOutcome {
     pub skipped_documents: usize,
     pub skipped: Option<Skipped>,
     pub error: Option<LoadError>,
+    /// The lines with an inline suppression (`sovscan:ignore`), with their 1-based number,
+    /// found while the text was at hand; `None` when the text was not read.
+    pub directives: Option<Vec<(u32, String)>>,
 }
 
 impl FileOutcome {
@@ -224,9 +227,15 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         Ok(t) => t,
         Err(reason) => return FileOutcome::error(display, 0, 0, reason),
     };
+    let mut outcome = load_text(display, &text);
+    outcome.directives = Some(crate::suppress::directive_lines(&text));
+    outcome
+}
+
+fn load_text(display: &str, text: &str) -> FileOutcome {
     let lower = display.to_ascii_lowercase();
     if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
-        return match hcl::parse(&text) {
+        return match hcl::parse(text) {
             Ok(root) => FileOutcome {
                 documents: vec![Document {
                     path: Arc::from(display),
@@ -240,7 +249,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         };
     }
     if lower.ends_with(".tf.json") || lower.ends_with(".tfvars.json") {
-        return match json::parse(&text) {
+        return match json::parse(text) {
             Ok(Some(node)) if node.is_map() => FileOutcome {
                 documents: vec![Document {
                     path: Arc::from(display),
@@ -265,16 +274,16 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
     let is_json = name.ends_with(".json")
         || (!name.ends_with(".yaml") && !name.ends_with(".yml") && trimmed.starts_with('{'));
     let nodes = if is_json {
-        match json::parse(&text) {
+        match json::parse(text) {
             Ok(Some(node)) => vec![node],
             Ok(None) => Vec::new(),
             Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
         }
     } else {
-        match yaml::parse_stream(&text) {
+        match yaml::parse_stream(text) {
             Ok(nodes) => nodes,
             // Go templates (`{{ .Values.x }}`) outside a chart's `templates/` folder.
-            Err(_) if is_go_template(&text) => {
+            Err(_) if is_go_template(text) => {
                 return FileOutcome::skipped(
                     display,
                     "template with `{{ }}` placeholders, not plain YAML: render it (`helm template`, `gomplate`) and scan the output with `sovscan scan -`",

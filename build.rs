@@ -1,5 +1,6 @@
 //! Embeds the rule files under `rules/` and the resource-type tables under
-//! `rules/knowledge/services/` into the binary, and exports the knowledge-base version.
+//! `rules/knowledge/services/` into the binary, with the knowledge files in JSON form (read at
+//! start-up without a YAML parser), and exports the knowledge-base version.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,41 @@ fn embed(name: &str, doc: &str, files: &[PathBuf], manifest: &Path) -> String {
     code
 }
 
+/// The JSON form of a YAML file: read at start-up many times faster than the YAML. `None` when
+/// the file holds something JSON cannot say; the YAML is read at run time then.
+fn json_form(text: &str) -> Option<String> {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let value: serde_json::Value = serde_saphyr::from_str_with_options(text, options).ok()?;
+    serde_json::to_string(&value).ok()
+}
+
+/// A Rust static listing `(path relative to the crate, JSON form)` of each file that has one.
+fn embed_json(name: &str, doc: &str, files: &[PathBuf], manifest: &Path) -> String {
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    let mut code = format!("/// {doc}\npub static {name}: &[(&str, &str)] = &[\n");
+    for (i, file) in files.iter().enumerate() {
+        let rel = file
+            .strip_prefix(manifest)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let Some(json) = fs::read_to_string(file).ok().and_then(|t| json_form(&t)) else {
+            continue;
+        };
+        let target = out_dir.join(format!("{name}-{i}.json"));
+        if let Err(e) = fs::write(&target, json) {
+            panic!("cannot write {}: {e}", target.display());
+        }
+        code.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            target.to_string_lossy()
+        ));
+    }
+    code.push_str("];\n");
+    code
+}
+
 fn write_out(name: &str, code: &str) {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join(name);
     if let Err(e) = fs::write(&out, code) {
@@ -84,6 +120,17 @@ fn main() {
             "SERVICE_FILES",
             "Service knowledge embedded at build time: (path, content).",
             &services,
+            &manifest,
+        ),
+    );
+    let mut knowledge = yaml_files(&rules_dir.join("knowledge"), &["services"]);
+    knowledge.extend(services);
+    write_out(
+        "knowledge_json.rs",
+        &embed_json(
+            "KNOWLEDGE_JSON",
+            "The knowledge files in JSON form, converted at build time: (path, JSON).",
+            &knowledge,
             &manifest,
         ),
     );

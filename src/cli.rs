@@ -295,6 +295,10 @@ pub struct ScanArgs {
     /// Print findings only, no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Only find, read and parse the inputs, then print how many files and documents were
+    /// loaded: the floor the benchmark compares a full scan with.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
 }
 
 /// `KEY=VALUE` of `--parameter`.

@@ -2,8 +2,9 @@
 //! rules, and return a report. No printing here; the caller renders the report.
 
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::engine::{self, Context, Profile, Rule};
 use crate::extract::{self, ExtractOptions};
@@ -166,7 +167,7 @@ pub fn run(
     if let Some(bytes) = &request.stdin {
         outcomes.push(load::load_bytes("-", bytes));
     }
-    let mut result = evaluate(request, outcomes, walk.unreadable, rules, kb);
+    let (mut result, directives) = evaluate(request, outcomes, walk.unreadable, rules, kb);
     result.ignored = walk.ignored;
     for path in &walk.templates {
         result.skipped.push(load::Skipped {
@@ -175,9 +176,27 @@ pub fn run(
         });
     }
     if !request.known_rules.is_empty() {
-        result.unknown_suppressions = unknown_suppressions(request, &walk.files, &result.resources);
+        result.unknown_suppressions =
+            unknown_suppressions(request, &walk.files, &directives, &result.resources);
     }
     Ok(result)
+}
+
+/// Finds, reads and parses the inputs as a scan does, and nothing more: the floor a scan's
+/// cost is measured against. Returns the number of files and of documents loaded.
+pub fn parse_only(
+    paths: &[PathBuf],
+    excludes: &[String],
+    no_ignore: bool,
+) -> Result<(usize, usize), ScanError> {
+    let excludes = load::walk::build_excludes(excludes)?;
+    let walk = load::walk::discover(paths, &excludes, !no_ignore);
+    let documents = walk
+        .files
+        .par_iter()
+        .map(|p| load::load_file(p).documents.len())
+        .sum();
+    Ok((walk.files.len(), documents))
 }
 
 /// A scan of inputs that are not files (live sources): each input is loaded as a file of
@@ -192,8 +211,11 @@ pub fn run_inputs(
         .par_iter()
         .map(|(name, bytes)| load::load_bytes(name, bytes))
         .collect();
-    evaluate(request, outcomes, Vec::new(), rules, kb)
+    evaluate(request, outcomes, Vec::new(), rules, kb).0
 }
+
+/// Lines with inline suppressions of each file whose text was read, by path.
+type Directives = HashMap<Arc<str>, Vec<(u32, String)>>;
 
 fn evaluate(
     request: &ScanRequest,
@@ -201,7 +223,7 @@ fn evaluate(
     unreadable: Vec<(PathBuf, String)>,
     rules: &[Rule],
     kb: &KnowledgeBase,
-) -> ScanResult {
+) -> (ScanResult, Directives) {
     let mut result = ScanResult {
         files: outcomes.len(),
         ..Default::default()
@@ -239,11 +261,21 @@ fn evaluate(
     };
     let mut documents = Vec::new();
     let mut relocations = Vec::new();
+    let mut directives = Directives::new();
     for mut outcome in outcomes {
         relocations.append(&mut outcome.relocations);
         options
             .parameter_files
             .extend(outcome.parameter_file.take());
+        let path = match (outcome.documents.first(), &outcome.skipped, &outcome.error) {
+            (Some(d), _, _) => Some(Arc::clone(&d.path)),
+            (None, Some(s), _) => Some(Arc::from(s.path.as_str())),
+            (None, None, Some(e)) => Some(Arc::from(e.path.as_str())),
+            (None, None, None) => None,
+        };
+        if let (Some(path), Some(lines)) = (path, outcome.directives.take()) {
+            directives.insert(path, lines);
+        }
         result.documents += outcome.documents.len() + outcome.skipped_documents;
         documents.extend(outcome.documents);
         result.skipped.extend(outcome.skipped);
@@ -254,8 +286,9 @@ fn evaluate(
     result.resources = extracted.resources;
     result.not_created = extracted.not_created;
     result.skipped.extend(extracted.skipped);
-    // Resources own what rules need; the parsed documents can go before evaluation.
-    drop(documents);
+    // Resources own what rules need; the parsed documents can go before evaluation, freed on
+    // every core.
+    documents.into_par_iter().for_each(drop);
     result.skipped.sort();
     result.errors.sort();
     result.warnings.sort();
@@ -286,27 +319,24 @@ fn evaluate(
         }
     }
     drop(estate_findings);
-    let mut sources = std::collections::HashMap::new();
-    if let Some(bytes) = &request.stdin {
-        sources.insert(std::sync::Arc::from("-"), load::text_of(bytes));
-    }
     result.suppression_warnings = crate::suppress::apply(
         &mut findings,
         &result.resources,
-        &sources,
+        &directives,
         &crate::suppress::today(),
     );
     result.findings = findings;
-    result
+    (result, directives)
 }
 
 /// Inline and metadata suppressions that name a rule that does not exist.
 fn unknown_suppressions(
     request: &ScanRequest,
     files: &[PathBuf],
+    directives: &Directives,
     resources: &[Resource],
 ) -> Vec<UnknownRuleName> {
-    use crate::suppress::{inline_rule_names, metadata_rule_names};
+    use crate::suppress::{inline_rule_names, inline_rule_names_in, metadata_rule_names};
     let known = |name: &str| {
         name == "all"
             || request
@@ -322,18 +352,24 @@ fn unknown_suppressions(
     let mut found: Vec<UnknownRuleName> = files
         .par_iter()
         .flat_map_iter(|path| {
-            let text = load::read_text(path).unwrap_or_default();
             let shown = path.display().to_string();
-            inline_rule_names(&text)
+            // Files skipped before their text was read (Helm templates) are read here.
+            let names = match directives.get(shown.as_str()) {
+                Some(lines) => inline_rule_names_in(lines),
+                None => inline_rule_names(&load::read_text(path).unwrap_or_default()),
+            };
+            names
                 .into_iter()
                 .filter(|(_, name)| !known(name))
                 .map(|(line, name)| unknown(&shown, line, name))
                 .collect::<Vec<_>>()
         })
         .collect();
-    if let Some(bytes) = &request.stdin {
-        let text = load::text_of(bytes);
-        for (line, name) in inline_rule_names(&text) {
+    if request.stdin.is_some() {
+        for (line, name) in directives
+            .get("-")
+            .map_or_else(Vec::new, |l| inline_rule_names_in(l))
+        {
             if !known(&name) {
                 found.push(unknown("-", line, name));
             }

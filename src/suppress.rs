@@ -152,18 +152,30 @@ fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Rule names written in the inline suppressions of a text, with their 1-based line.
-pub fn inline_rule_names(text: &str) -> Vec<(u32, String)> {
+/// The lines of a text that hold an inline suppression, with their 1-based number: found while
+/// a file is loaded, so that its text need not be read again.
+pub fn directive_lines(text: &str) -> Vec<(u32, String)> {
     if !text.contains("sovscan:ignore") {
         return Vec::new();
     }
     text.lines()
         .enumerate()
-        .filter_map(|(i, line)| parse_directive(line).map(|d| (i, d)))
-        .flat_map(|(i, d)| {
-            let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            d.rules.into_iter().map(move |r| (line, r))
-        })
+        .filter(|(_, line)| line.contains("sovscan:ignore"))
+        .map(|(i, line)| (u32::try_from(i + 1).unwrap_or(u32::MAX), line.to_string()))
+        .collect()
+}
+
+/// Rule names written in the inline suppressions of a text, with their 1-based line.
+pub fn inline_rule_names(text: &str) -> Vec<(u32, String)> {
+    inline_rule_names_in(&directive_lines(text))
+}
+
+/// Rule names written in lines from `directive_lines`, with their line.
+pub fn inline_rule_names_in(lines: &[(u32, String)]) -> Vec<(u32, String)> {
+    lines
+        .iter()
+        .filter_map(|(n, line)| parse_directive(line).map(|d| (*n, d)))
+        .flat_map(|(n, d)| d.rules.into_iter().map(move |r| (n, r)))
         .collect()
 }
 
@@ -173,16 +185,16 @@ pub fn metadata_rule_names(resource: &Resource) -> Vec<String> {
 }
 
 /// Marks suppressed findings and returns warnings about suppressions (missing reason, expired).
-/// `sources` maps a path to its text, for inline comments; paths not in it are read from disk.
+/// `directives` maps a path to its lines with inline suppressions (`directive_lines`), found
+/// when the file was loaded.
 pub fn apply(
     findings: &mut [Finding],
     resources: &[Resource],
-    sources: &HashMap<Arc<str>, String>,
+    directives: &HashMap<Arc<str>, Vec<(u32, String)>>,
     today: &str,
 ) -> Vec<SuppressionWarning> {
     let mut warnings = Vec::new();
-    // Directives by line, found once per file: a plan printed on one line is megabytes long,
-    // and searching it again for every finding would be quadratic.
+    // Directives by line, parsed once per file.
     let mut cache: HashMap<Arc<str>, HashMap<usize, Directive>> = HashMap::new();
     let by_address: HashMap<(&str, &str), &Resource> = resources
         .iter()
@@ -191,14 +203,18 @@ pub fn apply(
     for finding in findings.iter_mut() {
         let path = Arc::clone(&finding.location.path);
         let directives = cache.entry(Arc::clone(&path)).or_insert_with(|| {
-            sources
+            directives
                 .get(&path)
                 .cloned()
-                .or_else(|| crate::load::read_text(std::path::Path::new(&*path)))
-                .map(|t| {
-                    t.lines()
-                        .enumerate()
-                        .filter_map(|(i, text)| parse_directive(text).map(|d| (i + 1, d)))
+                // Files reached only through rendering (a Kustomize base) were not loaded.
+                .or_else(|| {
+                    crate::load::read_text(std::path::Path::new(&*path))
+                        .map(|t| directive_lines(&t))
+                })
+                .map(|lines| {
+                    lines
+                        .iter()
+                        .filter_map(|(n, text)| parse_directive(text).map(|d| (*n as usize, d)))
                         .collect()
                 })
                 .unwrap_or_default()

@@ -5,10 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 
 use super::ExtractOptions;
 use super::arm_files::{
-    inherit_from_parents, is_parameters_file, link_target, linked_paths, normalize, parameters_for,
+    ParameterFiles, inherit_from_parents, is_parameters_file, link_target, linked_paths, normalize,
     supplied_by_file,
 };
 use super::arm_scope::{Supplied, TemplateScope};
@@ -45,28 +48,36 @@ pub fn extract_counted(
         .iter()
         .map(|d| (normalize(Path::new(&*d.path)), *d))
         .collect();
-    let linked: BTreeSet<PathBuf> = templates.iter().flat_map(|d| linked_paths(d)).collect();
+    let linked: BTreeSet<PathBuf> = templates
+        .par_iter()
+        .flat_map_iter(|d| linked_paths(d))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
     let walker = Walker {
         by_path: &by_path,
         kb,
         deploy_region: cloud_resource::deploy_region_for("azure", &options.deploy_regions, kb)
             .map(str::to_string),
-        not_created: std::cell::Cell::new(0),
+        not_created: AtomicUsize::new(0),
     };
-    let mut out = Vec::new();
-    for template in &templates {
+    let pairs = ParameterFiles::new(&templates, &parameter_files);
+    let mut out: Vec<Resource> = templates
+        .par_iter()
         // A linked template is read through its parent, which passes its parameters.
-        if linked.contains(&normalize(Path::new(&*template.path))) {
-            continue;
-        }
-        let mut scope = walker.scope(template, &template.root, Route::root());
-        if let Some(parameters) = parameters_for(template, &templates, &parameter_files) {
-            scope.supplied = supplied_by_file(parameters);
-        }
-        walker.template(&scope, 0, &mut out);
-    }
+        .filter(|template| !linked.contains(&normalize(Path::new(&*template.path))))
+        .flat_map_iter(|template| {
+            let mut scope = walker.scope(template, &template.root, Route::root());
+            if let Some(parameters) = pairs.of(template) {
+                scope.supplied = supplied_by_file(parameters);
+            }
+            let mut out = Vec::new();
+            walker.template(&scope, 0, &mut out);
+            out
+        })
+        .collect();
     inherit_from_parents(&mut out);
-    (out, walker.not_created.get())
+    (out, walker.not_created.load(Ordering::Relaxed))
 }
 
 struct Walker<'a> {
@@ -74,7 +85,7 @@ struct Walker<'a> {
     kb: &'a KnowledgeBase,
     deploy_region: Option<String>,
     /// Resources left out by a `condition` that is false.
-    not_created: std::cell::Cell<usize>,
+    not_created: AtomicUsize,
 }
 
 /// A resource's parent, for child types and names (`storageAccounts` → `…/blobServices`).
@@ -165,7 +176,7 @@ impl<'a> Walker<'a> {
                 (known, written, scope.locate(c, &route))
             });
             if matches!(condition, Some((Some(false), _, _))) {
-                self.not_created.set(self.not_created.get() + 1);
+                self.not_created.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             if kind.eq_ignore_ascii_case("Microsoft.Resources/deployments") {

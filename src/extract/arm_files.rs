@@ -1,7 +1,7 @@
 //! Which ARM files belong together and where children live: parameters files paired with their
 //! template, linked templates found in the scanned folders, child resources placed with their parent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use super::arm_expressions::Unknown;
@@ -42,13 +42,17 @@ pub fn linked_paths(doc: &Document) -> Vec<PathBuf> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let mut out = Vec::new();
-    doc.root.walk(&Route::root(), &mut |_, node| {
+    // Only the nodes matter, not where they are: no route is built on the way.
+    let mut pending = vec![&doc.root];
+    while let Some(node) = pending.pop() {
         if let Some(link) = node.get("templateLink")
             && let Some(target) = link_target(link)
         {
             out.push(normalize(&folder.join(target)));
         }
-    });
+        pending.extend(node.entries().iter().rev().map(|e| &e.value));
+        pending.extend(node.items().iter().rev());
+    }
     out
 }
 
@@ -61,33 +65,47 @@ pub fn link_target(link: &Node) -> Option<String> {
     Some(literal.trim_start_matches('/').to_string())
 }
 
-/// `X.parameters.json` belongs to `X.json`; otherwise a folder's only parameters file belongs to
-/// its only template.
-pub fn parameters_for<'a>(
-    template: &Document,
-    templates: &[&Document],
-    files: &[&'a Document],
-) -> Option<&'a Document> {
-    let path = Path::new(&*template.path);
-    let folder = path.parent();
-    let stem = path
-        .file_name()?
-        .to_str()?
-        .strip_suffix(".json")?
-        .to_string();
-    let named = format!("{stem}.parameters.json");
-    if let Some(file) = files.iter().find(|f| {
-        let p = Path::new(&*f.path);
-        p.parent() == folder && p.file_name().and_then(|n| n.to_str()) == Some(named.as_str())
-    }) {
-        return Some(file);
+/// Parameters files by folder, to pair each template with its own in one look-up.
+pub struct ParameterFiles<'a> {
+    /// Folder → (parameters files in it, number of templates in it).
+    by_folder: HashMap<Option<&'a Path>, (Vec<&'a Document>, usize)>,
+}
+
+impl<'a> ParameterFiles<'a> {
+    pub fn new(templates: &[&'a Document], files: &[&'a Document]) -> Self {
+        let mut by_folder: HashMap<Option<&'a Path>, (Vec<&'a Document>, usize)> = HashMap::new();
+        for file in files {
+            by_folder
+                .entry(Path::new(&*file.path).parent())
+                .or_default()
+                .0
+                .push(file);
+        }
+        for template in templates {
+            if let Some(entry) = by_folder.get_mut(&Path::new(&*template.path).parent()) {
+                entry.1 += 1;
+            }
+        }
+        ParameterFiles { by_folder }
     }
-    let in_folder = |d: &&&Document| Path::new(&*d.path).parent() == folder;
-    let folder_files: Vec<_> = files.iter().filter(in_folder).collect();
-    let folder_templates = templates.iter().filter(in_folder).count();
-    match (folder_files.as_slice(), folder_templates) {
-        ([only], 1) => Some(only),
-        _ => None,
+
+    /// `X.parameters.json` belongs to `X.json`; otherwise a folder's only parameters file
+    /// belongs to its only template.
+    pub fn of(&self, template: &Document) -> Option<&'a Document> {
+        let path = Path::new(&*template.path);
+        let (files, templates) = self.by_folder.get(&path.parent())?;
+        let stem = path.file_name()?.to_str()?.strip_suffix(".json")?;
+        let named = format!("{stem}.parameters.json");
+        if let Some(file) = files
+            .iter()
+            .find(|f| Path::new(&*f.path).file_name().and_then(|n| n.to_str()) == Some(&named))
+        {
+            return Some(file);
+        }
+        match (files.as_slice(), templates) {
+            ([only], 1) => Some(only),
+            _ => None,
+        }
     }
 }
 

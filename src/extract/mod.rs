@@ -68,37 +68,52 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
-    let mut resources: Vec<Resource> = documents
-        .par_iter()
-        .filter(|d| d.format == Format::Kubernetes)
-        .flat_map_iter(|d| kubernetes::extract(d, kb))
-        .collect();
-    let templates = cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
-    resources.extend(templates.resources);
-    let mut not_created = templates.not_created;
-    resources.par_extend(
+    // Each format on its own, all at once: a format that is extracted on one thread (a single
+    // large Terraform root) does not hold up the others.
+    let kubernetes = || -> Vec<Resource> {
+        documents
+            .par_iter()
+            .filter(|d| d.format == Format::Kubernetes)
+            .flat_map_iter(|d| kubernetes::extract(d, kb))
+            .collect()
+    };
+    let cloudformation = || cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
+    let aws_config = || -> Vec<Resource> {
         documents
             .par_iter()
             .filter(|d| d.format == Format::AwsConfig)
-            .flat_map_iter(|d| aws_config::extract(d, kb)),
-    );
-    let (arm_resources, arm_not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
-    resources.extend(arm_resources);
-    not_created += arm_not_created;
-    let terraform = terraform::extract(&of(Format::Terraform), kb, options);
-    resources.extend(terraform.resources);
-    let plans = of(Format::TerraformPlan);
-    resources.extend(
-        plans
+            .flat_map_iter(|d| aws_config::extract(d, kb))
+            .collect()
+    };
+    let arm = || arm::extract_counted(&of(Format::Arm), kb, options);
+    let terraform = || terraform::extract(&of(Format::Terraform), kb, options);
+    let plans = || -> Vec<Resource> {
+        of(Format::TerraformPlan)
             .par_iter()
             .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
-            .collect::<Vec<_>>(),
+            .collect()
+    };
+    let (
+        (mut resources, templates),
+        (aws_config, ((arm_resources, arm_not_created), (terraform, plans))),
+    ) = rayon::join(
+        || rayon::join(kubernetes, cloudformation),
+        || {
+            rayon::join(aws_config, || {
+                rayon::join(arm, || rayon::join(terraform, plans))
+            })
+        },
     );
+    resources.extend(templates.resources);
+    resources.extend(aws_config);
+    resources.extend(arm_resources);
+    resources.extend(terraform.resources);
+    resources.extend(plans);
     resources
         .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
     Extracted {
         resources,
-        not_created: not_created + terraform.not_created,
+        not_created: templates.not_created + arm_not_created + terraform.not_created,
         skipped: terraform
             .unresolved
             .into_iter()

@@ -167,7 +167,7 @@ struct ServiceSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ServicesFile {
+pub(crate) struct ServicesFile {
     services: BTreeMap<String, ServiceSpec>,
 }
 
@@ -259,8 +259,10 @@ impl Services {
     pub fn load() -> Result<Self, KnowledgeError> {
         let mut specs: BTreeMap<String, ServiceSpec> = BTreeMap::new();
         for (path, text) in SERVICE_FILES {
-            let file: ServicesFile =
-                crate::load::yaml::from_str_typed(text).map_err(|e| invalid(path, e))?;
+            let file: ServicesFile = match super::from_json_form(path) {
+                Some(file) => file,
+                None => crate::load::yaml::from_str_typed(text).map_err(|e| invalid(path, e))?,
+            };
             for (id, spec) in file.services {
                 if specs.contains_key(&id) {
                     return Err(invalid(path, format!("service {id} is declared twice")));

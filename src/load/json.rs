@@ -7,56 +7,67 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 use super::yaml::SyntaxError;
 use crate::tree::{Entry, Node, Pos, Span, Value};
 
+/// Characters counted per block of this many bytes, so that a column is found in constant time.
+const BLOCK: usize = 64;
+
 /// Byte offsets of line starts, to turn offsets into line/column.
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
-    /// In ASCII text a column is a byte distance; no need to count characters.
-    ascii: bool,
-    /// The last (line start, offset, characters from line start) computed: nodes are visited in
-    /// text order, so counting continues from there. `terraform show -json` writes a plan on
-    /// one line, where counting from the line start each time would be quadratic.
-    last: std::cell::Cell<(usize, usize, usize)>,
+    /// Characters before each `BLOCK`-byte block, in text that is not all ASCII (in ASCII text
+    /// a column is a byte distance). Containers are reached after their children, and
+    /// `terraform show -json` writes a plan on one line, so each offset is answered from
+    /// this table rather than by counting from the line start or the last offset asked.
+    blocks: Option<Vec<usize>>,
+}
+
+/// Characters in `bytes`: every byte that does not continue a multi-byte character.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let blocks = (!text.is_ascii()).then(|| {
+            let mut total = 0;
+            let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
+            for chunk in text.as_bytes().chunks(BLOCK) {
+                blocks.push(total);
+                total += count_chars(chunk);
+            }
+            blocks
+        });
         LineIndex {
             text,
             starts,
-            ascii: text.is_ascii(),
-            last: std::cell::Cell::new((0, 0, 0)),
+            blocks,
         }
     }
 
+    /// Characters before byte `offset`.
+    fn chars_before(&self, blocks: &[usize], offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let base = blocks.get(block).copied().unwrap_or(0);
+        let from = (block * BLOCK).min(self.text.len());
+        base + count_chars(&self.text.as_bytes()[from..offset])
+    }
+
     fn chars_between(&self, start: usize, end: usize) -> usize {
-        if self.ascii {
-            return end.saturating_sub(start);
+        match &self.blocks {
+            None => end.saturating_sub(start),
+            Some(blocks) => self
+                .chars_before(blocks, end)
+                .saturating_sub(self.chars_before(blocks, start)),
         }
-        let (last_start, last_offset, last_chars) = self.last.get();
-        let counted = if last_start == start && last_offset <= end {
-            self.text
-                .get(last_offset..end)
-                .map(|s| last_chars + s.chars().count())
-        } else {
-            None
-        };
-        let chars = counted.unwrap_or_else(|| {
-            self.text
-                .get(start..end)
-                .map_or(end.saturating_sub(start), |s| s.chars().count())
-        });
-        self.last.set((start, end, chars));
-        chars
     }
 
     pub fn pos(&self, offset: usize) -> Pos {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
         let end = offset.min(self.text.len());
-        let column = self.chars_between(start, end);
+        let column = self.chars_between(start.min(end), end);
         Pos {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
@@ -161,6 +172,19 @@ mod tests {
         assert_eq!(node.path("b[1].c").unwrap().span.start.column, 28);
         assert_eq!(node.get("d").unwrap().span.start.column, 40);
         assert_eq!(node.entry("d").unwrap().key_span.start.column, 35);
+    }
+
+    #[test]
+    fn containers_after_children_keep_their_columns() {
+        // A container's span is asked for after its children's: the start must not depend on
+        // what was asked before.
+        let node = parse("{\"x\": \"ö\", \"a\": {\"b\": [\"ü\", {\"c\": 1}]}}")
+            .unwrap()
+            .unwrap();
+        let a = node.get("a").unwrap();
+        assert_eq!((a.span.start.column, a.span.end.column), (17, 39));
+        assert_eq!(node.path("a.b").unwrap().span.start.column, 23);
+        assert_eq!(node.path("a.b[1].c").unwrap().span.start.column, 35);
     }
 
     #[test]

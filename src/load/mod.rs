@@ -108,6 +108,9 @@ pub struct FileOutcome {
     pub parameter_file: Option<crate::extract::cloudformation_parameters::ParameterFile>,
     /// Problems that did not stop the file being scanned (undecodable bytes replaced).
     pub warnings: Vec<LoadError>,
+    /// The lines with an inline suppression (`sovscan:ignore`), with their 1-based number,
+    /// found while the text was at hand; `None` when the text was not read.
+    pub directives: Option<Vec<(u32, String)>>,
 }
 
 /// A marker line of a rendered document and the place in another file it stands for.
@@ -421,6 +424,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
     };
     let mut outcome = load_text(display, &decoded.text);
+    outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
     if let Some(invalid) = decoded.invalid {
         // One report per file: a parse error says the bytes were bad too.
         match &mut outcome.error {

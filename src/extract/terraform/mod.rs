@@ -7,6 +7,7 @@ mod overrides;
 pub mod plan;
 mod region;
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use module::{COUNT_INDEX, EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
@@ -136,36 +137,48 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
         kb,
         options,
     };
+    // Root modules are independent of each other: each is extracted on its own core, and the
+    // results are joined in root order.
+    let runs: Vec<Extracted> = roots
+        .par_iter()
+        .map(|&root| {
+            let mut out = Extracted::default();
+            let Some(module) = modules.get(root) else {
+                return out;
+            };
+            let docs: Vec<&Document> = merged
+                .get(root)
+                .map(|d| d.iter().map(AsRef::as_ref).collect())
+                .unwrap_or_default();
+            if !var_files.is_empty() {
+                // `--var-file` as in `terraform plan -var-file`: those values, in order.
+                let mut given = Module::new(&docs);
+                for file in &var_files {
+                    given.add_values(file);
+                }
+                walker.run(root, &given, &mut out);
+            } else if module.environments.is_empty() {
+                walker.run(root, module, &mut out);
+            } else {
+                let mut runs = Vec::new();
+                for env in &module.environments {
+                    let mut deployed = Module::new(&docs);
+                    deployed.add_values(env);
+                    let mut one = Extracted::default();
+                    walker.run(root, &deployed, &mut one);
+                    let name = env.path.rsplit(['/', '\\']).next().unwrap_or(&env.path);
+                    runs.push((name.to_string(), one));
+                }
+                merge_environments(runs, &mut out);
+            }
+            out
+        })
+        .collect();
     let mut out = Extracted::default();
-    for root in roots {
-        let Some(module) = modules.get(root) else {
-            continue;
-        };
-        let docs: Vec<&Document> = merged
-            .get(root)
-            .map(|d| d.iter().map(AsRef::as_ref).collect())
-            .unwrap_or_default();
-        if !var_files.is_empty() {
-            // `--var-file` as in `terraform plan -var-file`: those values, in order.
-            let mut given = Module::new(&docs);
-            for file in &var_files {
-                given.add_values(file);
-            }
-            walker.run(root, &given, &mut out);
-        } else if module.environments.is_empty() {
-            walker.run(root, module, &mut out);
-        } else {
-            let mut runs = Vec::new();
-            for env in &module.environments {
-                let mut deployed = Module::new(&docs);
-                deployed.add_values(env);
-                let mut one = Extracted::default();
-                walker.run(root, &deployed, &mut one);
-                let name = env.path.rsplit(['/', '\\']).next().unwrap_or(&env.path);
-                runs.push((name.to_string(), one));
-            }
-            merge_environments(runs, &mut out);
-        }
+    for run in runs {
+        out.resources.extend(run.resources);
+        out.not_created += run.not_created;
+        out.unresolved.extend(run.unresolved);
     }
     out
 }

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Benchmark: sovscan against its parse-only floor and against Checkov (and `trivy config` when
+# installed), on generated corpora of two sizes. Wall time, CPU time and peak RSS are medians of
+# RUNS runs measured with /usr/bin/time -v. Results go to bench/results/<date>.md and .json, and
+# the table into README.md.
+#
+#   scripts/bench.sh            20 MB and 200 MB corpora, Checkov on the 20 MB one
+#   scripts/bench.sh --smoke    a 1 MB corpus, the scan only: checks the planted findings
+#
+# Settings (environment): RUNS (3), SIZES ("20MB 200MB"), BENCH_DIR (/tmp/sovscan-bench),
+# CHECKOV_TIMEOUT seconds per framework (600), CHECKOV_SIZES ("20MB"), CHECKOV_FRAMEWORKS
+# ("kubernetes terraform cloudformation arm"), SNAPSHOT_SIZE (200MB, one AWS Config snapshot of
+# that size; empty to skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+SMOKE=0
+if [ "${1:-}" = "--smoke" ]; then SMOKE=1; fi
+RUNS=${RUNS:-3}
+SIZES=${SIZES:-"20MB 200MB"}
+BENCH_DIR=${BENCH_DIR:-/tmp/sovscan-bench}
+CHECKOV_TIMEOUT=${CHECKOV_TIMEOUT:-600}
+CHECKOV_SIZES=${CHECKOV_SIZES:-"20MB"}
+CHECKOV_FRAMEWORKS=${CHECKOV_FRAMEWORKS:-"kubernetes terraform cloudformation arm"}
+SNAPSHOT_SIZE=${SNAPSHOT_SIZE-200MB}
+if [ "$SMOKE" = 1 ]; then
+  RUNS=1; SIZES="1MB"; CHECKOV_SIZES=""; SNAPSHOT_SIZE=""
+  BENCH_DIR=$(mktemp -d /tmp/sovscan-smoke.XXXXXX)
+  trap 'rm -rf "$BENCH_DIR"' EXIT
+fi
+mkdir -p "$BENCH_DIR"
+
+cargo build --quiet --release --locked --bins
+SOVSCAN="$ROOT/target/release/sovscan"
+GEN="$ROOT/target/release/gen-corpus"
+TIME=/usr/bin/time
+if [ ! -x "$TIME" ]; then echo "bench: /usr/bin/time is needed (apt-get install time)"; exit 2; fi
+
+RAW="$BENCH_DIR/raw.tsv"
+: > "$RAW"
+
+# measure LABEL SIZE CMD...: RUNS runs, one line each in raw.tsv:
+# label size wall_s cpu_s rss_kb exit.
+measure() {
+  local label=$1 size=$2; shift 2
+  local i log code
+  for ((i = 1; i <= RUNS; i++)); do
+    log="$BENCH_DIR/time.log"
+    set +e
+    "$TIME" -v "$@" > "$BENCH_DIR/out.txt" 2> "$log"
+    code=$?
+    set -e
+    python3 - "$log" "$label" "$size" "$code" >> "$RAW" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+def field(name):
+    m = re.search(re.escape(name) + r":\s*(.+)", text)
+    return m.group(1).strip() if m else "0"
+wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
+secs = 0.0
+for part in wall.split(":"):
+    secs = secs * 60 + float(part)
+cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+rss = int(field("Maximum resident set size (kbytes)"))
+# `timeout` exits 124 when it stopped the command.
+code = int(sys.argv[4])
+print(f"{sys.argv[2]}\t{sys.argv[3]}\t{secs:.3f}\t{cpu:.3f}\t{rss}\t{code}")
+PY
+  done
+}
+
+# check_planted CORPUS REPORT: the scan's RES-001 findings are exactly the planted ones.
+check_planted() {
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys
+corpus, report = sys.argv[1], sys.argv[2]
+planted = {(p["rule"], p["path"], p["line"]) for p in json.load(open(os.path.join(corpus, "planted.json")))}
+found = set()
+for f in json.load(open(report))["findings"]:
+    if f["rule_id"] not in {r for r, _, _ in planted}:
+        continue
+    path = os.path.relpath(f["location"]["path"], corpus)
+    found.add((f["rule_id"], path, f["location"]["start_line"]))
+missing, extra = planted - found, found - planted
+for m in sorted(missing)[:10]:
+    print("missing planted finding:", *m)
+for e in sorted(extra)[:10]:
+    print("unexpected finding:", *e)
+print(f"planted findings: {len(planted)}, found {len(planted & found)}, unexpected {len(extra)}")
+sys.exit(1 if missing or extra else 0)
+PY
+}
+
+for size in $SIZES; do
+  corpus="$BENCH_DIR/corpus-$size"
+  if [ ! -f "$corpus/planted.json" ]; then
+    rm -rf "$corpus"
+    "$GEN" --size "$size" --seed 1 "$corpus"
+  fi
+  if [ "$SMOKE" = 0 ]; then
+    measure "sovscan parse-only" "$size" "$SOVSCAN" scan --parse-only "$corpus"
+  fi
+  measure "sovscan scan" "$size" "$SOVSCAN" scan "$corpus" --format json -o "$BENCH_DIR/report.json"
+  echo "== $size corpus"
+  check_planted "$corpus" "$BENCH_DIR/report.json"
+done
+
+if [ "$SMOKE" = 1 ]; then
+  echo "bench smoke: ok"
+  exit 0
+fi
+
+if [ -n "$SNAPSHOT_SIZE" ]; then
+  snap="$BENCH_DIR/snapshot-$SNAPSHOT_SIZE"
+  if [ ! -f "$snap/planted.json" ]; then
+    rm -rf "$snap"
+    "$GEN" --size "$SNAPSHOT_SIZE" --seed 1 --aws-config-snapshot "$snap"
+  fi
+  measure "sovscan parse-only" "$SNAPSHOT_SIZE snapshot" "$SOVSCAN" scan --parse-only "$snap"
+  measure "sovscan scan" "$SNAPSHOT_SIZE snapshot" "$SOVSCAN" scan "$snap" --format json -o "$BENCH_DIR/report.json"
+  echo "== $SNAPSHOT_SIZE AWS Config snapshot"
+  check_planted "$snap" "$BENCH_DIR/report.json"
+fi
+
+# Peers: Checkov from PyPI in a local virtual environment, one framework at a time, offline.
+VENV="$ROOT/.venv-peers"
+if [ -n "$CHECKOV_SIZES" ] && [ ! -x "$VENV/bin/checkov" ]; then
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet checkov || echo "bench: checkov did not install"
+fi
+if [ -x "$VENV/bin/checkov" ]; then
+  for size in $CHECKOV_SIZES; do
+    corpus="$BENCH_DIR/corpus-$size"
+    for framework in $CHECKOV_FRAMEWORKS; do
+      case $framework in kubernetes) dir=k8s ;; *) dir=$framework ;; esac
+      # The same part of the corpus, scanned by sovscan for the side-by-side ratio.
+      measure "sovscan scan $framework" "$size" "$SOVSCAN" scan "$corpus/$dir" --format json -o "$BENCH_DIR/part.json"
+      RUNS_SAVED=$RUNS; RUNS=1
+      CHECKOV_PARALLELIZATION_TYPE=none measure "checkov $framework" "$size" \
+        timeout "$CHECKOV_TIMEOUT" "$VENV/bin/checkov" --quiet --compact --skip-download \
+        --framework "$framework" -d "$corpus/$dir" -o json
+      RUNS=$RUNS_SAVED
+    done
+  done
+fi
+
+# trivy config, when installed.
+if command -v trivy > /dev/null; then
+  for size in $CHECKOV_SIZES; do
+    corpus="$BENCH_DIR/corpus-$size"
+    RUNS_SAVED=$RUNS; RUNS=1
+    measure "trivy config" "$size" timeout "$CHECKOV_TIMEOUT" trivy config --offline-scan --skip-check-update -q "$corpus"
+    RUNS=$RUNS_SAVED
+  done
+  TRIVY="installed"
+else
+  TRIVY="not installed: trivy is not on PyPI or in the distribution's packages here, so it is not measured"
+fi
+
+date=$(date -u +%Y-%m-%d)
+mkdir -p bench/results
+python3 - "$RAW" "bench/results/$date" "$CHECKOV_TIMEOUT" "$TRIVY" "$RUNS" <<'PY'
+import json, statistics, sys, re, platform, os
+raw, out, timeout, trivy, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+rows = {}
+for line in open(raw):
+    label, size, wall, cpu, rss, code = line.rstrip("\n").split("\t")
+    rows.setdefault((label, size), []).append((float(wall), float(cpu), int(rss), int(code)))
+results = []
+for (label, size), runs_ in rows.items():
+    unfinished = any(c == 124 for *_, c in runs_)
+    results.append({
+        "tool": label, "corpus": size, "runs": len(runs_),
+        "wall_s": statistics.median(r[0] for r in runs_),
+        "cpu_s": statistics.median(r[1] for r in runs_),
+        "peak_rss_mb": round(statistics.median(r[2] for r in runs_) / 1024, 1),
+        "finished": not unfinished,
+    })
+def floor(size):
+    for r in results:
+        if r["tool"] == "sovscan parse-only" and r["corpus"] == size:
+            return r["wall_s"]
+for r in results:
+    f = floor(r["corpus"])
+    r["x_parse_floor"] = round(r["wall_s"] / f, 2) if f and r["tool"] == "sovscan scan" else None
+    if r["tool"].startswith("checkov "):
+        fw = r["tool"].split(" ", 1)[1]
+        mine = next((s for s in results if s["tool"] == f"sovscan scan {fw}" and s["corpus"] == r["corpus"]), None)
+        if mine and mine["wall_s"] > 0:
+            # Unfinished: at least the time it was given.
+            r["x_slower_than_sovscan"] = round(r["wall_s"] / mine["wall_s"])
+lines = [
+    "| tool | corpus | wall (s) | CPU (s) | peak RSS (MB) | note |",
+    "|---|---|---:|---:|---:|---|",
+]
+for r in results:
+    note = []
+    if r.get("x_parse_floor"):
+        note.append(f"{r['x_parse_floor']}x the parse floor")
+    if not r["finished"]:
+        note.append(f"did not finish in {timeout} s: over {r.get('x_slower_than_sovscan')}x sovscan's time")
+    elif r.get("x_slower_than_sovscan"):
+        note.append(f"{r['x_slower_than_sovscan']}x sovscan's time")
+    lines.append(f"| {r['tool']} | {r['corpus']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_rss_mb']} | {'; '.join(note)} |")
+table = "\n".join(lines)
+meta = f"{os.cpu_count()} cores, medians of {runs} runs (peers: 1 run); trivy: {trivy}."
+json.dump({"machine": meta, "results": results}, open(out + ".json", "w"), indent=2)
+open(out + ".md", "w").write(f"# Benchmark {os.path.basename(out)}\n\n{meta}\n\n{table}\n")
+readme = open("README.md").read()
+start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+if start in readme and end in readme:
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme = f"{head}{start}\n{meta}\n\n{table}\n{end}{tail}"
+    open("README.md", "w").write(readme)
+print(table)
+PY

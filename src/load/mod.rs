@@ -456,7 +456,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
 fn load_text(display: &str, text: &str) -> FileOutcome {
     let lower = display.to_ascii_lowercase();
     if crate::extract::cloudformation_parameters::is_parameter_file_name(display) {
-        match crate::extract::cloudformation_parameters::parse(display, &text) {
+        match crate::extract::cloudformation_parameters::parse(display, text) {
             Ok(Some(file)) => {
                 return FileOutcome {
                     parameter_file: Some(file),

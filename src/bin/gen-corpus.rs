@@ -158,9 +158,7 @@ fn terraform(
     let region = rng.pick(AWS_EU);
     files.push((
         format!("{dir}/providers.tf"),
-        format!(
-            "terraform {{\n  required_version = \">= 1.5\"\n  required_providers {{\n    aws = {{\n      source  = \"hashicorp/aws\"\n      version = \"~> 5.0\"\n    }}\n  }}\n}}\n\nprovider \"aws\" {{\n  region = var.region\n}}\n\nprovider \"aws\" {{\n  alias  = \"us\"\n  region = \"us-east-1\"\n}}\n"
-        ),
+        "terraform {\n  required_version = \">= 1.5\"\n  required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"~> 5.0\"\n    }\n  }\n}\n\nprovider \"aws\" {\n  region = var.region\n}\n\nprovider \"aws\" {\n  alias  = \"us\"\n  region = \"us-east-1\"\n}\n".to_string(),
     ));
     files.push((
         format!("{dir}/variables.tf"),
@@ -428,7 +426,7 @@ fn generate(out: &Path, size: usize, seed: u64, snapshot_only: bool) -> std::io:
                 })
                 .unwrap_or(0);
             n += 1;
-            let plant = n % 7 == 0;
+            let plant = n.is_multiple_of(7);
             let mut files = Vec::new();
             match kind {
                 0 => {

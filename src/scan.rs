@@ -107,6 +107,8 @@ pub struct ScanResult {
     pub ignored: usize,
     /// The settings file in use.
     pub settings: Option<String>,
+    /// Overlays and charts rendered before the scan; their files count as scanned.
+    pub rendered: Vec<crate::render::RenderedUnit>,
     pub findings: Vec<Finding>,
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
     /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
@@ -155,7 +157,7 @@ pub fn run(
     }
 
     // Overlays and charts rendered: their files reach the scan through the rendering.
-    let rendered = crate::render::render(&walk.files, &request.render);
+    let mut rendered = crate::render::render(&walk.files, &request.render);
     walk.files.retain(|f| !rendered.covered.contains(f));
     walk.templates
         .retain(|t| !rendered.covered_dirs.iter().any(|d| t.starts_with(d)));
@@ -163,12 +165,16 @@ pub fn run(
     crate::limits::reset_held();
     let mut outcomes: Vec<FileOutcome> =
         walk.files.par_iter().map(|p| load::load_file(p)).collect();
-    outcomes.extend(rendered.outcomes);
+    outcomes.extend(std::mem::take(&mut rendered.outcomes));
     if let Some(bytes) = &request.stdin {
         outcomes.push(load::load_bytes("-", bytes));
     }
     let (mut result, directives) = evaluate(request, outcomes, walk.unreadable, rules, kb);
     result.ignored = walk.ignored;
+    // One rendered outcome stands for the files that went into it.
+    result.files =
+        result.files - rendered.units.len() + rendered.units.iter().map(|u| u.files).sum::<usize>();
+    result.rendered = rendered.units;
     for path in &walk.templates {
         result.skipped.push(load::Skipped {
             path: path.display().to_string(),

@@ -105,6 +105,11 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
             .to_str()
             .unwrap()
     );
+    // The overlay is named in the summary, and the files it read count as scanned.
+    assert_eq!(result.rendered.len(), 1, "{:?}", result.rendered);
+    assert!(result.rendered[0].path.ends_with("overlays/prod"));
+    assert!(result.rendered[0].files >= 3, "{:?}", result.rendered);
+    assert!(result.files >= result.rendered[0].files);
     // Unchanged fields point at the base file.
     let web = result.resources[0]
         .body
@@ -271,4 +276,7 @@ fn a_helm_on_the_path_renders_the_chart() {
         skipped.iter().all(|(p, _)| !p.contains("templates/")),
         "{skipped:?}"
     );
+    let rendered = &report["scanned"]["rendered"];
+    assert_eq!(rendered[0]["path"], "helm/shop", "{rendered}");
+    assert_eq!(rendered[0]["command"], "helm template", "{rendered}");
 }

@@ -104,11 +104,17 @@ pub fn render(
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 out.outcomes.push(documents(&text, &dir, known, markers));
+                let before = out.covered.len();
                 for t in templates {
                     out.covered.insert(t.clone());
                 }
                 out.covered.insert(chart_file.clone());
                 out.covered_dirs.push(dir.clone());
+                out.units.push(super::RenderedUnit {
+                    path: dir.display().to_string(),
+                    command: "helm template".into(),
+                    files: out.covered.len() - before,
+                });
             }
             Err(why) => list_templates(&format!("`helm template` failed ({why})"), out),
         }

@@ -189,6 +189,7 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
                     Ok(objects) => {
                         out.outcomes
                             .push(documents(objects, &dir, &chain, known, markers));
+                        let before = out.covered.len();
                         for k in &chain {
                             for f in std::iter::once(&k.file).chain(&k.files) {
                                 if let Some(file) = known.get(f) {
@@ -196,6 +197,11 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
                                 }
                             }
                         }
+                        out.units.push(super::RenderedUnit {
+                            path: dir.display().to_string(),
+                            command: name.to_string(),
+                            files: out.covered.len() - before,
+                        });
                     }
                     Err(e) => out.outcomes.push(not_rendered(format!(
                         "the output of `{name}` does not parse: {}",

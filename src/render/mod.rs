@@ -53,6 +53,17 @@ pub struct Rendered {
     pub covered: BTreeSet<PathBuf>,
     /// Charts rendered or listed as a whole: template sources inside are part of them.
     pub covered_dirs: Vec<PathBuf>,
+    /// What was rendered, for the summary.
+    pub units: Vec<RenderedUnit>,
+}
+
+/// An overlay or chart that was rendered: its folder, the command, and how many input files
+/// reached the scan through it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RenderedUnit {
+    pub path: String,
+    pub command: String,
+    pub files: usize,
 }
 
 /// Renders the overlays and charts among `files`.

@@ -35,6 +35,9 @@ struct Scanned<'a> {
     /// The settings file in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     settings: Option<&'a str>,
+    /// Kustomize overlays and Helm charts rendered before the scan.
+    #[serde(skip_serializing_if = "<[crate::render::RenderedUnit]>::is_empty")]
+    rendered: &'a [crate::render::RenderedUnit],
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -74,6 +77,7 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: 
             warnings: &result.warnings,
             ignored: result.ignored,
             settings: result.settings.as_deref(),
+            rendered: &result.rendered,
         },
         summary: summarize(result, kb),
         findings: &result.findings,

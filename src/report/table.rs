@@ -207,6 +207,14 @@ pub fn render(
     if let Some(settings) = &result.settings {
         let _ = writeln!(out, "Settings from {}.", terminal(settings));
     }
+    if !result.rendered.is_empty() {
+        let units: Vec<String> = result
+            .rendered
+            .iter()
+            .map(|u| format!("{} ({}, {})", terminal(&u.path), u.command, files(u.files)))
+            .collect();
+        let _ = writeln!(out, "Rendered before scanning: {}.", units.join(", "));
+    }
     if summary.suppressed > 0 {
         let _ = writeln!(
             out,

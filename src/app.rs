@@ -892,30 +892,19 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             }
             text
         }
-        OutputFormat::Json => report::json::render(&result, kb, &rules, request.profile.as_str()),
-        OutputFormat::Sarif => report::sarif::render(&result, &rules, &locator),
-        OutputFormat::Github => report::sarif::render_github(&result),
-        OutputFormat::Html => report::html::render(
-            &result,
-            kb,
-            &report::html::Context {
+        other => report::render(
+            other,
+            &report::Inputs {
+                result: &result,
+                kb,
                 rules: &rules,
                 profile: request.profile.as_str(),
-                verdict: Some((&verdict, code != 0)),
+                locator: &locator,
+                verdict: &verdict,
+                failed: code != 0,
             },
-        ),
-        OutputFormat::Junit => report::junit::render(&result, &rules, &locator),
-        OutputFormat::Gitlab => report::gitlab::render(&result, &locator),
-        OutputFormat::Markdown => report::markdown::render(&report::markdown::Page {
-            result: &result,
-            kb,
-            locator: &locator,
-            verdict: &verdict,
-            passed: code == 0,
-            links: report::markdown::Links::from_env(),
-            rules: &rules,
-        }),
-        OutputFormat::Csv => report::csv::render(&result, &locator),
+        )
+        .unwrap_or_default(),
     };
     let extra = [
         (&args.json_output, OutputFormat::Json),

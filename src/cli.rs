@@ -323,6 +323,9 @@ pub struct LiveReportArgs {
     /// Write the report to a file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the report even where the path is a symbolic link (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
     /// Exit with 1 when a finding is at or above this severity [default: high].
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,

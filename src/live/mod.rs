@@ -94,6 +94,20 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
             .any(|f| !f.is_suppressed() && f.severity >= t)
     });
     let here = report::sarif::Locator::new(&report::sarif::repo_root(std::path::Path::new(".")));
+    let verdict = match (failing, threshold) {
+        (true, Some(t)) => format!("findings at or above {t}: exit 1"),
+        (false, Some(t)) => format!("no findings at or above {t}: exit 0"),
+        (_, None) => "gate off (--fail-on never): exit 0".to_string(),
+    };
+    let inputs = report::Inputs {
+        result: &result,
+        kb,
+        rules: &rules,
+        profile: request.profile.as_str(),
+        locator: &here,
+        verdict: &verdict,
+        failed: failing,
+    };
     let text = match args.format {
         OutputFormat::Table => {
             let width = report::table::terminal_width(None);
@@ -104,7 +118,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
             text
         }
         OutputFormat::Json => {
-            let text = report::json::render(&result, kb, &rules, request.profile.as_str());
+            let text = report::render(OutputFormat::Json, &inputs).unwrap_or_default();
             match (&collected.json_section, serde_json::from_str(&text)) {
                 (Some((key, value)), Ok(serde_json::Value::Object(mut map))) => {
                     map.insert(key.clone(), value.clone());
@@ -115,38 +129,10 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
                 _ => text,
             }
         }
-        OutputFormat::Sarif => report::sarif::render(&result, &rules, &here),
-        OutputFormat::Github => report::sarif::render_github(&result),
-        OutputFormat::Html => report::html::render(
-            &result,
-            kb,
-            &report::html::Context {
-                rules: &rules,
-                profile: request.profile.as_str(),
-                verdict: None,
-            },
-        ),
-        OutputFormat::Junit => report::junit::render(&result, &rules, &here),
-        OutputFormat::Gitlab => report::gitlab::render(&result, &here),
-        OutputFormat::Markdown => report::markdown::render(&report::markdown::Page {
-            result: &result,
-            kb,
-            locator: &here,
-            verdict: match (failing, threshold) {
-                (true, Some(t)) => format!("findings at or above {t}: exit 1"),
-                (false, Some(t)) => format!("no findings at or above {t}: exit 0"),
-                (_, None) => "gate off (--fail-on never): exit 0".to_string(),
-            }
-            .as_str(),
-            passed: !failing,
-            links: report::markdown::Links::from_env(),
-            rules: &rules,
-        }),
-        OutputFormat::Csv => report::csv::render(&result, &here),
+        other => report::render(other, &inputs).unwrap_or_default(),
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => crate::app::write_report(path, text.as_bytes(), args.force)?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     for e in &result.errors {

@@ -13,9 +13,64 @@ pub mod table;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cli::OutputFormat;
+use crate::engine::Rule;
 use crate::finding::{Category, Severity};
 use crate::knowledge::KnowledgeBase;
 use crate::scan::ScanResult;
+
+/// What every report format is drawn from, for a scan or a live source.
+pub struct Inputs<'a> {
+    pub result: &'a ScanResult,
+    pub kb: &'a KnowledgeBase,
+    pub rules: &'a [Rule],
+    pub profile: &'a str,
+    pub locator: &'a sarif::Locator,
+    /// The gate's sentence (`3 findings at or above high: exit 1`) and whether it failed.
+    pub verdict: &'a str,
+    pub failed: bool,
+}
+
+/// The report in one of the file formats; `None` for the table, which the caller lays out for
+/// its terminal.
+pub fn render(format: OutputFormat, inputs: &Inputs) -> Option<String> {
+    let Inputs {
+        result,
+        kb,
+        rules,
+        profile,
+        locator,
+        verdict,
+        failed,
+    } = *inputs;
+    Some(match format {
+        OutputFormat::Table => return None,
+        OutputFormat::Json => json::render(result, kb, rules, profile),
+        OutputFormat::Sarif => sarif::render(result, rules, locator),
+        OutputFormat::Github => sarif::render_github(result),
+        OutputFormat::Html => html::render(
+            result,
+            kb,
+            &html::Context {
+                rules,
+                profile,
+                verdict: Some((verdict, failed)),
+            },
+        ),
+        OutputFormat::Junit => junit::render(result, rules, locator),
+        OutputFormat::Gitlab => gitlab::render(result, locator),
+        OutputFormat::Markdown => markdown::render(&markdown::Page {
+            result,
+            kb,
+            locator,
+            verdict,
+            passed: !failed,
+            links: markdown::Links::from_env(),
+            rules,
+        }),
+        OutputFormat::Csv => csv::render(result, locator),
+    })
+}
 
 #[derive(Debug, Serialize, Clone, PartialEq, Eq)]
 pub struct ProviderCount {

@@ -27,6 +27,11 @@ pub struct HclError {
 /// Most repeated keys in object expressions read before giving up.
 const MAX_REPEATED_KEYS: usize = 4096;
 
+/// Most bytes parsed again, over all repeated keys of a file, before giving up: each repeated
+/// key costs a parse of the whole file, so a large file with many of them is refused rather
+/// than parsed for minutes.
+const MAX_REPARSED_BYTES: usize = 64 << 20;
+
 /// Parses one HCL file into a map node.
 ///
 /// Terraform accepts an object expression that repeats a key (the last one wins); hcl-edit
@@ -41,10 +46,12 @@ pub fn parse(text: &str) -> Result<Node, HclError> {
         match hcl_edit::parser::parse_body(&parsed) {
             Ok(body) => break body,
             Err(e) => {
-                let repeated = e.message().contains("redefined object key")
-                    || e.to_string().contains("redefined object key");
+                // The message only: the error's display quotes the offending line, which is
+                // the file's own text and may say anything.
+                let repeated = e.message().contains("redefined object key");
                 if repeated
                     && renamed < MAX_REPEATED_KEYS
+                    && (renamed + 1).saturating_mul(parsed.len()) <= MAX_REPARSED_BYTES
                     && rename_key_at(&mut parsed, e.location().offset())
                 {
                     renamed += 1;
@@ -657,6 +664,30 @@ locals { b = "x" }
         assert_eq!(m.entry("a").unwrap().key_span.start.line, 6);
         // Repeated attributes of a block stay an error, as in Terraform.
         assert!(parse("locals {\n  a = 1\n  a = 2\n}\n").is_err());
+    }
+
+    #[test]
+    fn a_line_that_quotes_the_repeated_key_message_is_parsed_once() {
+        // The error's display quotes the line; only the parser's own message may ask for a
+        // renamed key, or each rename parses the file again to no end (found by fuzzing).
+        let text = "output \"all\" {\n  value = [\n    local.a\n  x local.b, redefined object key\n  ]\n}\n";
+        let started = std::time::Instant::now();
+        let err = parse(text).unwrap_err();
+        assert_eq!(err.line, 4);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn repeated_keys_stop_within_the_reparse_budget() {
+        let keys: String = (0..64).map(|_| "    a = 1\n").collect();
+        let padding = "#".repeat(MAX_REPARSED_BYTES / 32);
+        let text = format!("{padding}\nlocals {{\n  m = {{\n{keys}  }}\n}}\n");
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.reason.contains("redefined object key"),
+            "{}",
+            err.reason
+        );
     }
 
     #[test]

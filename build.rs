@@ -113,6 +113,15 @@ fn main() {
             &manifest,
         ),
     );
+    write_out(
+        "builtin_rules_json.rs",
+        &embed_json(
+            "BUILTIN_RULES_JSON",
+            "Rule files in JSON form, converted at build time: (path, JSON).",
+            &rules,
+            &manifest,
+        ),
+    );
     let services = yaml_files(&rules_dir.join("knowledge/services"), &[]);
     write_out(
         "service_files.rs",

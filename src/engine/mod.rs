@@ -16,12 +16,21 @@ use checks::{Check, Hit};
 pub use rule::{Profile, Rule, RuleError};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+include!(concat!(env!("OUT_DIR"), "/builtin_rules_json.rs"));
 
 /// The rules shipped inside the binary.
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
     let mut rules = Vec::new();
     for (path, text) in BUILTIN_RULES {
-        rules.extend(rule::parse_rules(path, text)?);
+        // The JSON form read at build time, when there is one: YAML costs several times more.
+        let json = BUILTIN_RULES_JSON
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, json)| *json);
+        match json.and_then(|json| rule::parse_rules_json(path, json)) {
+            Some(parsed) => rules.extend(parsed?),
+            None => rules.extend(rule::parse_rules(path, text)?),
+        }
     }
     Ok(rules)
 }
@@ -320,4 +329,27 @@ pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
 /// A location inside a resource for a hit; kept here so checks need not know about routes.
 pub fn at(resource: &Resource, node: &crate::tree::Node, route: &crate::tree::Route) -> Location {
     resource.locate(node, route)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_read_from_their_json_form_equal_the_yaml() {
+        let mut compared = 0;
+        for (path, text) in BUILTIN_RULES {
+            let yaml = rule::parse_rules(path, text).unwrap();
+            let (_, json) = BUILTIN_RULES_JSON
+                .iter()
+                .find(|(p, _)| p == path)
+                .unwrap_or_else(|| panic!("{path} has no JSON form"));
+            let from_json = rule::parse_rules_json(path, json)
+                .unwrap_or_else(|| panic!("{path}: the JSON form does not read as rules"))
+                .unwrap();
+            assert_eq!(format!("{yaml:?}"), format!("{from_json:?}"), "{path}");
+            compared += 1;
+        }
+        assert!(compared > 20, "{compared} rule files");
+    }
 }

@@ -167,11 +167,26 @@ pub fn parse_rules(path: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         column: e.column,
         reason: e.reason,
     };
-    let mut rules: Vec<Rule> = if text.trim_start().starts_with('-') {
+    let rules: Vec<Rule> = if text.trim_start().starts_with('-') {
         crate::load::yaml::from_str_typed(text).map_err(to_error)?
     } else {
         vec![crate::load::yaml::from_str_typed(text).map_err(to_error)?]
     };
+    finish(path, rules)
+}
+
+/// Rules from the JSON form of a rule file; `None` when the JSON does not read as rules (the
+/// YAML is read then, with its errors placed).
+pub fn parse_rules_json(path: &str, json: &str) -> Option<Result<Vec<Rule>, RuleError>> {
+    let rules: Vec<Rule> = if json.starts_with('[') {
+        serde_json::from_str(json).ok()?
+    } else {
+        vec![serde_json::from_str(json).ok()?]
+    };
+    Some(finish(path, rules))
+}
+
+fn finish(path: &str, mut rules: Vec<Rule>) -> Result<Vec<Rule>, RuleError> {
     for rule in &mut rules {
         rule.source = path.to_string();
         validate(rule).map_err(|reason| RuleError::Other {

@@ -1,10 +1,9 @@
 //! Host classification: which registry, SaaS vendor or cloud service a host name belongs to,
 //! and where that endpoint keeps its data.
 
-use regex::Regex;
-
 use super::KnowledgeError;
 use super::data::{EndpointsFile, HostPattern};
+use super::pattern::Pattern;
 
 /// Where an endpoint keeps data, as far as the host tells.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +36,7 @@ pub struct HostMatch {
 
 struct Compiled {
     pattern: HostPattern,
-    regex: Regex,
+    regex: Pattern,
 }
 
 pub struct HostClassifier {
@@ -49,7 +48,7 @@ pub struct HostClassifier {
 fn compile_all(list: &[HostPattern]) -> Result<Vec<Compiled>, KnowledgeError> {
     list.iter()
         .map(|p| {
-            Regex::new(&p.host_regex)
+            Pattern::new(&p.host_regex)
                 .map(|regex| Compiled {
                     pattern: p.clone(),
                     regex,
@@ -141,6 +140,15 @@ impl HostClassifier {
             saas: compile_all(&file.saas_endpoints)?,
             cloud: compile_all(&file.cloud_service_endpoints)?,
         })
+    }
+
+    /// Every host pattern, for the test that compiles them all.
+    pub fn patterns(&self) -> impl Iterator<Item = &Pattern> {
+        self.registries
+            .iter()
+            .chain(&self.saas)
+            .chain(&self.cloud)
+            .map(|c| &c.regex)
     }
 
     pub fn registry(&self, host: &str) -> Option<HostMatch> {

@@ -3,9 +3,11 @@
 
 pub mod data;
 pub mod hosts;
+pub mod pattern;
 pub mod services;
 
-use regex::Regex;
+use pattern::Pattern;
+
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -86,7 +88,7 @@ pub struct ProviderInfo {
 
 pub struct CompiledKeyMarker {
     pub marker: KeyMarker,
-    regex: Option<Regex>,
+    regex: Option<Pattern>,
 }
 
 impl CompiledKeyMarker {
@@ -118,8 +120,8 @@ pub struct KnowledgeBase {
     pub env_vars: Vec<EnvVarSpec>,
     pub markers: MarkersFile,
     pub annotation_markers: Vec<CompiledKeyMarker>,
-    pub instance_types: Vec<(String, Regex)>,
-    pub crd_groups: Vec<(CrdGroup, Regex)>,
+    pub instance_types: Vec<(String, Pattern)>,
+    pub crd_groups: Vec<(CrdGroup, Pattern)>,
     pub services: services::Services,
 }
 
@@ -146,8 +148,8 @@ fn parse<T: for<'de> serde::Deserialize<'de>>(
     })
 }
 
-fn compile(file: &'static str, pattern: &str) -> Result<Regex, KnowledgeError> {
-    Regex::new(pattern).map_err(|e| KnowledgeError::Invalid {
+fn compile(file: &'static str, pattern: &str) -> Result<Pattern, KnowledgeError> {
+    Pattern::new(pattern).map_err(|e| KnowledgeError::Invalid {
         file,
         reason: format!("bad regex {pattern:?}: {e}"),
     })
@@ -470,6 +472,20 @@ impl KnowledgeBase {
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 
+    /// Every regular expression of the knowledge base; each is compiled on first use.
+    pub fn patterns(&self) -> impl Iterator<Item = &Pattern> {
+        self.hosts
+            .patterns()
+            .chain(self.services.patterns())
+            .chain(
+                self.annotation_markers
+                    .iter()
+                    .filter_map(|m| m.regex.as_ref()),
+            )
+            .chain(self.instance_types.iter().map(|(_, p)| p))
+            .chain(self.crd_groups.iter().map(|(_, p)| p))
+    }
+
     pub fn instance_type_provider(&self, value: &str) -> Option<&str> {
         self.instance_types
             .iter()
@@ -536,6 +552,19 @@ fn zone_to_region_candidates(provider: &str, id: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        let kb = get().unwrap();
+        let mut count = 0;
+        for pattern in kb.patterns() {
+            pattern
+                .compile()
+                .unwrap_or_else(|e| panic!("{}: {e}", pattern.as_str()));
+            count += 1;
+        }
+        assert!(count > 150, "{count} patterns");
+    }
 
     fn kb() -> &'static KnowledgeBase {
         get().expect("embedded knowledge base loads")

@@ -2,7 +2,7 @@
 //! every format that can declare it, the route of each fact per format, and the provider's
 //! defaults for settings that are absent. Every extractor and rule reads services through here.
 
-use regex::Regex;
+use super::pattern::Pattern;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,19 +72,40 @@ pub enum FactDefault {
     Text(String),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Names {
-    One(String),
-    Many(Vec<String>),
-}
+/// One type name or a list of them. Read by a visitor of its own rather than as an untagged
+/// enum, which buffers every value first and was an eighth of start-up.
+#[derive(Debug)]
+struct Names(Vec<String>);
 
 impl Names {
     fn into_vec(self) -> Vec<String> {
-        match self {
-            Names::One(n) => vec![n],
-            Names::Many(n) => n,
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Names;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a type name or a list of type names")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Names, E> {
+                Ok(Names(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Names, A::Error> {
+                let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(name) = seq.next_element()? {
+                    names.push(name);
+                }
+                Ok(Names(names))
+            }
         }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -252,7 +273,7 @@ pub struct Services {
     by_type: HashMap<(Dialect, String), usize>,
     by_id: HashMap<String, usize>,
     /// Families of type names sharing an entry (`^aws_iam_`), tried when no name matches.
-    patterns: Vec<(Dialect, Regex, usize)>,
+    patterns: Vec<(Dialect, Pattern, usize)>,
 }
 
 impl Services {
@@ -270,54 +291,57 @@ impl Services {
                 specs.insert(id, spec);
             }
         }
+        // What a part inherits from the service it belongs to, read before the specs are
+        // taken apart.
+        type Inherited = (Option<String>, Option<String>, Option<String>);
+        let parents: HashMap<String, Inherited> = specs
+            .values()
+            .filter_map(|spec| spec.part_of.as_deref())
+            .filter_map(|p| {
+                let parent = specs.get(p)?;
+                Some((
+                    p.to_string(),
+                    (
+                        parent.provider.clone(),
+                        parent.service.clone(),
+                        parent.category.clone(),
+                    ),
+                ))
+            })
+            .collect();
         let mut entries = Vec::with_capacity(specs.len());
-        for (id, spec) in &specs {
-            let parent = match &spec.part_of {
-                Some(p) => Some(
-                    specs
-                        .get(p)
-                        .ok_or_else(|| invalid(id, format!("part_of {p} is not a service")))?,
-                ),
-                None => None,
-            };
-            let inherited = |own: &Option<String>, theirs: fn(&ServiceSpec) -> &Option<String>| {
-                own.clone()
-                    .or_else(|| parent.and_then(|p| theirs(p).clone()))
-            };
-            let provider = inherited(&spec.provider, |p| &p.provider)
-                .ok_or_else(|| invalid(id, "no provider"))?;
-            let service = inherited(&spec.service, |p| &p.service)
-                .ok_or_else(|| invalid(id, "no service name"))?;
-            entries.push(Service {
-                id: id.clone(),
-                provider,
-                service,
-                category: inherited(&spec.category, |p| &p.category),
-                data_holding: spec.data_holding,
-                primary: spec.primary.unwrap_or(spec.part_of.is_none()),
-                part_of: spec.part_of.clone(),
-                replaceability: spec.replaceability.clone(),
-                replica: spec.replica,
-                global: spec.global,
-                global_edge: spec.global_edge,
-                no_data: spec.no_data,
-                region_attrs: spec.region_attrs.clone(),
-                types: BTreeMap::new(),
-                facts: spec.facts.clone(),
-                defaults: spec.defaults.clone(),
-                overrides: spec.overrides.clone(),
-            });
-        }
         let mut by_type = HashMap::new();
         let mut patterns = Vec::new();
-        for (index, (id, spec)) in specs.into_iter().enumerate() {
+        for (id, spec) in &specs {
+            if let Some(p) = &spec.part_of
+                && !specs.contains_key(p)
+            {
+                return Err(invalid(id, format!("part_of {p} is not a service")));
+            }
+        }
+        for (id, spec) in specs {
+            let index = entries.len();
+            let (parent_provider, parent_service, parent_category) = spec
+                .part_of
+                .as_deref()
+                .and_then(|p| parents.get(p).cloned())
+                .unwrap_or_default();
+            let provider = spec
+                .provider
+                .or(parent_provider)
+                .ok_or_else(|| invalid(&id, "no provider"))?;
+            let service = spec
+                .service
+                .or(parent_service)
+                .ok_or_else(|| invalid(&id, "no service name"))?;
             for (dialect, names) in spec.type_patterns {
                 for pattern in names.into_vec() {
-                    let regex = Regex::new(&pattern)
+                    let regex = Pattern::new(&pattern)
                         .map_err(|e| invalid(&id, format!("bad type pattern {pattern:?}: {e}")))?;
                     patterns.push((dialect, regex, index));
                 }
             }
+            let mut types = BTreeMap::new();
             for (dialect, names) in spec.types {
                 let names = names.into_vec();
                 for name in &names {
@@ -328,8 +352,27 @@ impl Services {
                         ));
                     }
                 }
-                entries[index].types.insert(dialect, names);
+                types.insert(dialect, names);
             }
+            entries.push(Service {
+                primary: spec.primary.unwrap_or(spec.part_of.is_none()),
+                id,
+                provider,
+                service,
+                category: spec.category.or(parent_category),
+                data_holding: spec.data_holding,
+                part_of: spec.part_of,
+                replaceability: spec.replaceability,
+                replica: spec.replica,
+                global: spec.global,
+                global_edge: spec.global_edge,
+                no_data: spec.no_data,
+                region_attrs: spec.region_attrs,
+                types,
+                facts: spec.facts,
+                defaults: spec.defaults,
+                overrides: spec.overrides,
+            });
         }
         let by_id = entries
             .iter()
@@ -347,6 +390,11 @@ impl Services {
     /// The service a format's type name declares.
     pub fn lookup(&self, format: Format, type_name: &str) -> Option<&Service> {
         self.lookup_dialect(Dialect::of(format), type_name)
+    }
+
+    /// Every type-family pattern, for the test that compiles them all.
+    pub fn patterns(&self) -> impl Iterator<Item = &Pattern> {
+        self.patterns.iter().map(|(_, p, _)| p)
     }
 
     pub fn lookup_dialect(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {

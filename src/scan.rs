@@ -163,13 +163,21 @@ pub fn run(
         .retain(|t| !rendered.covered_dirs.iter().any(|d| t.starts_with(d)));
 
     crate::limits::reset_held();
-    let mut outcomes: Vec<FileOutcome> =
-        walk.files.par_iter().map(|p| load::load_file(p)).collect();
-    outcomes.extend(std::mem::take(&mut rendered.outcomes));
+    let early = early_options(request);
+    let mut loaded: Vec<Loaded> = walk
+        .files
+        .par_iter()
+        .map(|p| Loaded::new(load::load_file(p), kb, &early))
+        .collect();
+    loaded.extend(
+        std::mem::take(&mut rendered.outcomes)
+            .into_iter()
+            .map(|o| Loaded::new(o, kb, &early)),
+    );
     if let Some(bytes) = &request.stdin {
-        outcomes.push(load::load_bytes("-", bytes));
+        loaded.push(Loaded::new(load::load_bytes("-", bytes), kb, &early));
     }
-    let (mut result, directives) = evaluate(request, outcomes, walk.unreadable, rules, kb);
+    let (mut result, directives) = evaluate(request, loaded, walk.unreadable, rules, kb);
     result.ignored = walk.ignored;
     // One rendered outcome stands for the files that went into it.
     result.files =
@@ -213,11 +221,60 @@ pub fn run_inputs(
     rules: &[Rule],
     kb: &KnowledgeBase,
 ) -> ScanResult {
-    let outcomes: Vec<FileOutcome> = inputs
+    let early = early_options(request);
+    let loaded: Vec<Loaded> = inputs
         .par_iter()
-        .map(|(name, bytes)| load::load_bytes(name, bytes))
+        .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), kb, &early))
         .collect();
-    evaluate(request, outcomes, Vec::new(), rules, kb).0
+    evaluate(request, loaded, Vec::new(), rules, kb).0
+}
+
+/// A loaded file, with the resources of its documents that stand alone already extracted and
+/// their trees freed: only documents whose values come from other files are kept.
+struct Loaded {
+    outcome: FileOutcome,
+    resources: Vec<Resource>,
+    /// Documents extracted early, counted in the summary.
+    extracted_documents: usize,
+    /// The file's path as its documents name it.
+    path: Option<Arc<str>>,
+}
+
+impl Loaded {
+    fn new(mut outcome: FileOutcome, kb: &KnowledgeBase, options: &ExtractOptions) -> Self {
+        let mut resources = Vec::new();
+        let before = outcome.documents.len();
+        let path = outcome.documents.first().map(|d| Arc::clone(&d.path));
+        outcome
+            .documents
+            .retain(|doc| match extract::extract_standalone(doc, kb, options) {
+                Some(found) => {
+                    resources.extend(found);
+                    false
+                }
+                None => true,
+            });
+        Loaded {
+            extracted_documents: before - outcome.documents.len(),
+            outcome,
+            resources,
+            path,
+        }
+    }
+}
+
+/// The extraction settings a document that stands alone can use before every file is loaded.
+fn early_options(request: &ScanRequest) -> ExtractOptions {
+    ExtractOptions {
+        deploy_regions: request.deploy_regions.clone(),
+        var_files: request
+            .var_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        parameters: request.parameters.clone(),
+        ..Default::default()
+    }
 }
 
 /// Lines with inline suppressions of each file whose text was read, by path.
@@ -225,13 +282,13 @@ type Directives = HashMap<Arc<str>, Vec<(u32, String)>>;
 
 fn evaluate(
     request: &ScanRequest,
-    outcomes: Vec<FileOutcome>,
+    loaded: Vec<Loaded>,
     unreadable: Vec<(PathBuf, String)>,
     rules: &[Rule],
     kb: &KnowledgeBase,
 ) -> (ScanResult, Directives) {
     let mut result = ScanResult {
-        files: outcomes.len(),
+        files: loaded.len(),
         ..Default::default()
     };
     for (path, reason) in unreadable {
@@ -256,25 +313,27 @@ fn evaluate(
                     .ok()
             })
             .collect(),
-        deploy_regions: request.deploy_regions.clone(),
-        var_files: request
-            .var_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        parameters: request.parameters.clone(),
-        parameter_files: Vec::new(),
+        ..early_options(request)
     };
     let mut documents = Vec::new();
+    let mut early_resources = Vec::new();
     let mut relocations = Vec::new();
     let mut directives = Directives::new();
-    for mut outcome in outcomes {
+    for Loaded {
+        mut outcome,
+        resources,
+        extracted_documents,
+        path,
+    } in loaded
+    {
+        early_resources.extend(resources);
+        result.documents += extracted_documents;
         relocations.append(&mut outcome.relocations);
         options
             .parameter_files
             .extend(outcome.parameter_file.take());
-        let path = match (outcome.documents.first(), &outcome.skipped, &outcome.error) {
-            (Some(d), _, _) => Some(Arc::clone(&d.path)),
+        let path = match (path, &outcome.skipped, &outcome.error) {
+            (Some(path), _, _) => Some(path),
             (None, Some(s), _) => Some(Arc::from(s.path.as_str())),
             (None, None, Some(e)) => Some(Arc::from(e.path.as_str())),
             (None, None, None) => None,
@@ -290,6 +349,8 @@ fn evaluate(
     }
     let extracted = extract::extract(&documents, kb, &options);
     result.resources = extracted.resources;
+    result.resources.extend(early_resources);
+    extract::sort_resources(&mut result.resources);
     result.not_created = extracted.not_created;
     result.skipped.extend(extracted.skipped);
     // Resources own what rules need; the parsed documents can go before evaluation, freed on

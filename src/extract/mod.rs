@@ -63,6 +63,29 @@ pub fn extract_all(
     extract(documents, kb, options).resources
 }
 
+/// The resources of a document that stands alone (a Kubernetes object, an AWS Config record,
+/// a Terraform plan), extracted as soon as its file is loaded so that its tree is freed at
+/// once; `None` for formats whose values come from other files.
+pub fn extract_standalone(
+    doc: &Document,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Option<Vec<Resource>> {
+    match doc.format {
+        Format::Kubernetes => Some(kubernetes::extract(doc, kb)),
+        Format::AwsConfig => Some(aws_config::extract(doc, kb)),
+        Format::TerraformPlan => Some(terraform::plan::extract(doc, kb, options)),
+        Format::Terraform | Format::Cloudformation | Format::Arm => None,
+    }
+}
+
+/// Orders resources as reports list them: by file, document and address.
+pub fn sort_resources(resources: &mut [Resource]) {
+    resources.par_sort_by(|a, b| {
+        (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address))
+    });
+}
+
 /// The resources of every loaded document, with what was left out.
 pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
     let of = |format: Format| -> Vec<&Document> {
@@ -109,8 +132,7 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
     resources.extend(arm_resources);
     resources.extend(terraform.resources);
     resources.extend(plans);
-    resources
-        .sort_by(|a, b| (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address)));
+    sort_resources(&mut resources);
     Extracted {
         resources,
         not_created: templates.not_created + arm_not_created + terraform.not_created,

@@ -1,9 +1,11 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Runs every fuzz target for SECONDS (default 600) on one core, seeded from fixtures/.
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); RUSTC_BOOTSTRAP lets the stable toolchain
 # build with the sanitizer flags cargo-fuzz passes. Crashes land in fuzz/artifacts/<target>/;
 # each one becomes a regression test in tests/.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# JOBS (default 1) targets run side by side, each on one core. The targets are built once and
+# the fuzzers started directly, so a change to the sources during a run does not rebuild them.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
@@ -38,10 +40,35 @@ find rules -name "*.yaml" -size -64k | while read -r file; do
 done
 
 targets=${*:-$(cargo fuzz list --fuzz-dir fuzz)}
+jobs=${JOBS:-1}
 cargo fuzz build --fuzz-dir fuzz
+bin=fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release
+mkdir -p fuzz/logs
+status=0
+run() {
+    target=$1
+    mkdir -p "fuzz/artifacts/$target"
+    echo "== $target: ${seconds}s (log: fuzz/logs/$target.log)"
+    if "$bin/$target" -artifact_prefix="fuzz/artifacts/$target/" -max_total_time="$seconds" \
+        -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 "fuzz/corpus/$target" \
+        > "fuzz/logs/$target.log" 2>&1; then
+        echo "== $target: $(grep -E '^Done' "fuzz/logs/$target.log")"
+    else
+        echo "== $target: FAILED, see fuzz/logs/$target.log and fuzz/artifacts/$target/"
+        return 1
+    fi
+}
+running=0
 for target in $targets; do
-    echo "== $target: ${seconds}s"
-    cargo fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -jobs=1 -workers=1 -rss_limit_mb=2048 -timeout=20 \
-        -print_final_stats=1
+    run "$target" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n 2>/dev/null || status=1
+        running=$((running - 1))
+    fi
 done
+while [ "$running" -gt 0 ]; do
+    wait -n 2>/dev/null || status=1
+    running=$((running - 1))
+done
+exit $status

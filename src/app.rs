@@ -883,28 +883,28 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         }
     };
     let width = report::table::terminal_width(args.width);
-    let render = |format: OutputFormat, color: bool| match format {
-        OutputFormat::Table => {
-            let mut text = report::table::render(&result, kb, color, args.quiet, width);
-            if !args.quiet {
-                text.push_str(&verdict);
-                text.push('\n');
+    let inputs = report::Inputs {
+        result: &result,
+        kb,
+        rules: &rules,
+        profile: request.profile.as_str(),
+        locator: &locator,
+        verdict: &verdict,
+        failed: code != 0,
+    };
+    // Each report is written as it is made: the file formats through a buffered writer.
+    let emit = |format: OutputFormat, color: bool, out: &mut dyn Write| -> std::io::Result<()> {
+        match format {
+            OutputFormat::Table => {
+                let mut text = report::table::render(&result, kb, color, args.quiet, width);
+                if !args.quiet {
+                    text.push_str(&verdict);
+                    text.push('\n');
+                }
+                out.write_all(text.as_bytes())
             }
-            text
+            other => report::write(other, &inputs, out),
         }
-        other => report::render(
-            other,
-            &report::Inputs {
-                result: &result,
-                kb,
-                rules: &rules,
-                profile: request.profile.as_str(),
-                locator: &locator,
-                verdict: &verdict,
-                failed: code != 0,
-            },
-        )
-        .unwrap_or_default(),
     };
     let extra = [
         (&args.json_output, OutputFormat::Json),
@@ -918,14 +918,19 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     ];
     for (path, format) in extra {
         if let Some(path) = path {
-            write_report(path, render(format, false).as_bytes(), args.force)?;
+            write_report_with(path, args.force, |out| emit(format, false, out))?;
         }
     }
-    let text = render(args.format, color);
     let table = args.format == OutputFormat::Table;
     match &args.output {
-        Some(path) => write_report(path, text.as_bytes(), args.force)?,
-        None => write_stdout(text.as_bytes())?,
+        Some(path) => write_report_with(path, args.force, |out| emit(args.format, color, out))?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match emit(args.format, color, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
     }
     if args.format == OutputFormat::Github
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY")
@@ -959,8 +964,22 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
 /// Writes a report file; a symbolic link at `path` is refused unless `force` (a link planted in
 /// the checkout would otherwise make the scan overwrite whatever it points to).
 pub fn write_report(path: &std::path::Path, bytes: &[u8], force: bool) -> Result<()> {
+    write_report_with(path, force, |out| out.write_all(bytes))
+}
+
+/// Writes a report file through a buffered writer, with the same refusal of symbolic links.
+pub fn write_report_with(
+    path: &std::path::Path,
+    force: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     refuse_symlink(path, force)?;
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// An error when `path` is a symbolic link and `force` is not given.

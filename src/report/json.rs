@@ -57,8 +57,32 @@ struct Report<'a> {
 }
 
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: &str) -> String {
+    let mut text = serde_json::to_string_pretty(&report(result, kb, rules, profile))
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// Writes the report as it is serialised: a large report is never held whole in memory.
+pub fn write(
+    result: &ScanResult,
+    kb: &KnowledgeBase,
+    rules: &[Rule],
+    profile: &str,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &report(result, kb, rules, profile))?;
+    out.write_all(b"\n")
+}
+
+fn report<'a>(
+    result: &'a ScanResult,
+    kb: &'a KnowledgeBase,
+    rules: &[Rule],
+    profile: &'a str,
+) -> Report<'a> {
     let ran = rules.iter().map(|r| r.id.clone()).collect();
-    let report = Report {
+    Report {
         schema_version: 1,
         tool: Tool {
             name: "sovscan",
@@ -82,9 +106,5 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: 
         summary: summarize(result, kb),
         findings: &result.findings,
         frameworks: crate::frameworks::view(&result.findings, &ran),
-    };
-    let mut text =
-        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    }
 }

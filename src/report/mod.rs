@@ -33,6 +33,21 @@ pub struct Inputs<'a> {
 
 /// The report in one of the file formats; `None` for the table, which the caller lays out for
 /// its terminal.
+/// Writes the report in `format` (not the table) to `out`; the JSON report is written as it is
+/// serialised rather than built whole first.
+pub fn write(
+    format: OutputFormat,
+    inputs: &Inputs,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            json::write(inputs.result, inputs.kb, inputs.rules, inputs.profile, out)
+        }
+        other => out.write_all(render(other, inputs).unwrap_or_default().as_bytes()),
+    }
+}
+
 pub fn render(format: OutputFormat, inputs: &Inputs) -> Option<String> {
     let Inputs {
         result,

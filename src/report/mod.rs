@@ -33,8 +33,8 @@ pub struct Inputs<'a> {
 
 /// The report in one of the file formats; `None` for the table, which the caller lays out for
 /// its terminal.
-/// Writes the report in `format` (not the table) to `out`; the JSON report is written as it is
-/// serialised rather than built whole first.
+/// Writes the report in `format` (not the table) to `out`; the JSON and SARIF reports are
+/// written as they are serialised rather than built whole first.
 pub fn write(
     format: OutputFormat,
     inputs: &Inputs,
@@ -44,6 +44,7 @@ pub fn write(
         OutputFormat::Json => {
             json::write(inputs.result, inputs.kb, inputs.rules, inputs.profile, out)
         }
+        OutputFormat::Sarif => sarif::write(inputs.result, inputs.rules, inputs.locator, out),
         other => out.write_all(render(other, inputs).unwrap_or_default().as_bytes()),
     }
 }

@@ -165,6 +165,73 @@ fn rule_descriptor(rule: &Rule, builtin: bool) -> Value {
 }
 
 pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String {
+    let mut out = Vec::new();
+    // Writing into memory does not fail.
+    let _ = write(result, rules, locator, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The results, made one at a time as they are written: a scan with tens of thousands of
+/// findings never holds them all as JSON values.
+struct Results<'a> {
+    findings: &'a [crate::finding::Finding],
+    make: &'a dyn Fn(&crate::finding::Finding) -> Value,
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
+        for f in self.findings {
+            seq.serialize_element(&(self.make)(f))?;
+        }
+        seq.end()
+    }
+}
+
+/// The SARIF log with one run. Members are written sorted by name, as every other object of
+/// the log is (`serde_json` maps are sorted).
+struct Log<'a> {
+    run: Run<'a>,
+}
+
+struct Run<'a> {
+    invocations: Value,
+    original_uri_base_ids: Value,
+    results: Results<'a>,
+    tool: Value,
+}
+
+impl serde::Serialize for Log<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        map.serialize_entry("runs", &[&self.run])?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.end()
+    }
+}
+
+impl serde::Serialize for Run<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("invocations", &self.invocations)?;
+        map.serialize_entry("originalUriBaseIds", &self.original_uri_base_ids)?;
+        map.serialize_entry("results", &self.results)?;
+        map.serialize_entry("tool", &self.tool)?;
+        map.end()
+    }
+}
+
+/// Writes the SARIF log; the results are serialised one by one.
+pub fn write(
+    result: &ScanResult,
+    rules: &[Rule],
+    locator: &Locator,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let used: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
     // Built-in rules have a section in the rule reference; rule packs do not.
     let shipped = crate::engine::builtin_rules().unwrap_or_default();
@@ -173,58 +240,54 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
         .map(|r| (r.id.as_str(), r.source.as_str()))
         .collect();
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
-    let results: Vec<Value> = result
-        .findings
-        .iter()
-        .map(|f| {
-            let mut location = json!({
-                "logicalLocations": [{"fullyQualifiedName": f.resource.address, "kind": "resource"}],
-            });
-            if let Some(artifact) = locator.artifact(&f.location.path)
-                && let Some(obj) = location.as_object_mut()
-            {
-                obj.insert(
-                    "physicalLocation".into(),
-                    json!({
-                        "artifactLocation": artifact,
-                        "region": {
-                            "startLine": f.location.start_line,
-                            "startColumn": f.location.start_column,
-                            "endLine": f.location.end_line,
-                            "endColumn": f.location.end_column,
-                        },
-                    }),
-                );
-            }
-            let mut r = json!({
-                "ruleId": f.rule_id,
-                "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
-                "level": level(f.severity),
-                "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
-                "locations": [location],
-                "partialFingerprints": {"sovscanFingerprint/v1": f.fingerprint},
-                "properties": {"security-severity": security_severity(f.severity), "field": f.location.field},
-            });
-            if let Some(state) = f.baseline
-                && let Some(obj) = r.as_object_mut()
-            {
-                obj.insert("baselineState".into(), json!(state.as_str()));
-            }
-            if let Some(s) = &f.suppression
-                && let Some(obj) = r.as_object_mut()
-            {
-                obj.insert(
-                    "suppressions".into(),
-                    json!([{
-                        // The settings file is outside the scanned file: SARIF's `external`.
-                        "kind": if s.kind == "settings" { "external" } else { "inSource" },
-                        "justification": s.reason.clone().unwrap_or_default(),
-                    }]),
-                );
-            }
-            r
-        })
-        .collect();
+    let make = |f: &crate::finding::Finding| -> Value {
+        let mut location = json!({
+            "logicalLocations": [{"fullyQualifiedName": f.resource.address, "kind": "resource"}],
+        });
+        if let Some(artifact) = locator.artifact(&f.location.path)
+            && let Some(obj) = location.as_object_mut()
+        {
+            obj.insert(
+                "physicalLocation".into(),
+                json!({
+                    "artifactLocation": artifact,
+                    "region": {
+                        "startLine": f.location.start_line,
+                        "startColumn": f.location.start_column,
+                        "endLine": f.location.end_line,
+                        "endColumn": f.location.end_column,
+                    },
+                }),
+            );
+        }
+        let mut r = json!({
+            "ruleId": f.rule_id,
+            "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
+            "level": level(f.severity),
+            "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
+            "locations": [location],
+            "partialFingerprints": {"sovscanFingerprint/v1": f.fingerprint},
+            "properties": {"security-severity": security_severity(f.severity), "field": f.location.field},
+        });
+        if let Some(state) = f.baseline
+            && let Some(obj) = r.as_object_mut()
+        {
+            obj.insert("baselineState".into(), json!(state.as_str()));
+        }
+        if let Some(s) = &f.suppression
+            && let Some(obj) = r.as_object_mut()
+        {
+            obj.insert(
+                "suppressions".into(),
+                json!([{
+                    // The settings file is outside the scanned file: SARIF's `external`.
+                    "kind": if s.kind == "settings" { "external" } else { "inSource" },
+                    "justification": s.reason.clone().unwrap_or_default(),
+                }]),
+            );
+        }
+        r
+    };
     // Files that could not be read or parsed are the run's notifications, not results.
     let notifications: Vec<Value> = result
         .errors
@@ -248,27 +311,27 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
             n
         })
         .collect();
-    let sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    let log = Log {
+        run: Run {
+            invocations: json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }]),
+            original_uri_base_ids: json!({"%SRCROOT%": {"uri": locator.root_uri()}}),
+            results: Results {
+                findings: &result.findings,
+                make: &make,
+            },
+            tool: json!({"driver": {
                 "name": "sovscan",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/sovscan/sovscan",
                 "rules": used.values().map(|r| rule_descriptor(r, builtin.contains(&(r.id.as_str(), r.source.as_str())))).collect::<Vec<_>>(),
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": locator.root_uri()}},
-            "invocations": [{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
-    });
-    let mut text = serde_json::to_string_pretty(&sarif).unwrap_or_default();
-    text.push('\n');
-    text
+            }}),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// GitHub shows at most this many annotations of each level per step.

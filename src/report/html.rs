@@ -38,9 +38,9 @@ pub fn escape(text: &str) -> String {
 pub struct Context<'a> {
     pub rules: &'a [Rule],
     pub profile: &'a str,
-    /// The gate's sentence and whether the gate failed, when the report comes from a scan
-    /// with a gate.
-    pub verdict: Option<(&'a str, bool)>,
+    /// The gate's sentence (empty when there is none to show) and whether the gate failed.
+    pub verdict: &'a str,
+    pub failed: bool,
 }
 
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, ctx: &Context) -> String {
@@ -92,8 +92,7 @@ fn header(
     ctx: &Context,
     summary: &Summary,
 ) {
-    let (verdict, failed) = ctx.verdict.unwrap_or(("", summary.findings > 0));
-    let verdict = verdict.trim();
+    let (verdict, failed) = (ctx.verdict.trim(), ctx.failed);
     let _ = write!(
         page,
         "<header>\n<h1>Sovereignty and GDPR report</h1>\n\

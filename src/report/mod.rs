@@ -70,7 +70,8 @@ pub fn render(format: OutputFormat, inputs: &Inputs) -> Option<String> {
             &html::Context {
                 rules,
                 profile,
-                verdict: Some((verdict, failed)),
+                verdict,
+                failed,
             },
         ),
         OutputFormat::Junit => junit::render(result, rules, locator),

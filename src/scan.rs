@@ -208,7 +208,19 @@ pub fn parse_only(
     let documents = walk
         .files
         .par_iter()
-        .map(|p| load::load_file(p).documents.len())
+        .map(|p| {
+            let outcome = load::load_file(p);
+            // A large snapshot is parsed item by item, as a scan reads it.
+            let items = outcome.snapshot.as_ref().map_or(0, |snapshot| {
+                let lines = snapshot.lines();
+                (0..snapshot.items.len())
+                    .into_par_iter()
+                    .filter(|&i| matches!(snapshot.item(&lines, i), Ok(Some(_))))
+                    .count()
+                    .min(1)
+            });
+            outcome.documents.len() + items
+        })
         .sum();
     Ok((walk.files.len(), documents))
 }
@@ -243,8 +255,16 @@ struct Loaded {
 impl Loaded {
     fn new(mut outcome: FileOutcome, kb: &KnowledgeBase, options: &ExtractOptions) -> Self {
         let mut resources = Vec::new();
-        let before = outcome.documents.len();
-        let path = outcome.documents.first().map(|d| Arc::clone(&d.path));
+        let mut before = outcome.documents.len();
+        let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
+        if let Some(snapshot) = outcome.snapshot.take() {
+            let (found, errors) = extract::aws_config::extract_snapshot(&snapshot, kb);
+            resources.extend(found);
+            // One report per file, at its first item that does not parse.
+            outcome.error = outcome.error.take().or(errors.into_iter().next());
+            before += 1;
+            path = Some(Arc::clone(&snapshot.path));
+        }
         outcome
             .documents
             .retain(|doc| match extract::extract_standalone(doc, kb, options) {

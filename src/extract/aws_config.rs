@@ -84,6 +84,79 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     out
 }
 
+/// The resources of a large snapshot read one item at a time (`crate::load::snapshot`): each
+/// item is parsed, extracted and dropped, on every core; errors are items that do not parse.
+pub fn extract_snapshot(
+    snapshot: &crate::load::snapshot::Snapshot,
+    kb: &KnowledgeBase,
+) -> (Vec<Resource>, Vec<crate::load::LoadError>) {
+    use rayon::prelude::*;
+    let lines = snapshot.lines();
+    let doc = Document {
+        path: std::sync::Arc::clone(&snapshot.path),
+        format: Format::AwsConfig,
+        index: 0,
+        root: Node::null(),
+    };
+    /// What one item says: its identity and capture time, and its resource (`None` when the
+    /// item records a deletion or is not a resource).
+    type Read = ((String, String), (i64, String), Option<Resource>);
+    let read: Vec<Result<Option<Read>, crate::load::LoadError>> = (0..snapshot.items.len())
+        .into_par_iter()
+        .map(|index| {
+            let mut item = match snapshot.item(&lines, index) {
+                Ok(Some(item)) => item,
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    return Err(crate::load::LoadError {
+                        path: snapshot.path.to_string(),
+                        line: e.line,
+                        column: e.column,
+                        reason: e.reason,
+                    });
+                }
+            };
+            crate::load::aws_config::expand_item(&mut item);
+            let (Some(kind), Some(id)) = (
+                text(&item, "resourceType"),
+                text(&item, "resourceId")
+                    .or_else(|| text(&item, "ARN"))
+                    .or_else(|| text(&item, "arn")),
+            ) else {
+                return Ok(None);
+            };
+            let status = text(&item, "configurationItemStatus").unwrap_or_default();
+            let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
+                || NOT_RESOURCES_TYPES.contains(&kind.as_str());
+            let captured = capture_time(&item);
+            let route = Route::root().key("configurationItems").index(index);
+            let made = (!gone).then(|| resource(&doc, &item, route, kb));
+            Ok(Some(((kind, id), captured, made)))
+        })
+        .collect();
+    // The newest item of each resource counts, as when the file is read whole.
+    let mut latest: BTreeMap<(String, String), ((i64, String), Resource)> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for entry in read {
+        match entry {
+            Err(e) => errors.push(e),
+            Ok(None) => {}
+            Ok(Some((key, _, None))) => {
+                latest.remove(&key);
+            }
+            Ok(Some((key, captured, Some(resource)))) => match latest.get(&key) {
+                Some((kept, _)) if *kept >= captured => {}
+                _ => {
+                    latest.insert(key, (captured, resource));
+                }
+            },
+        }
+    }
+    let mut out: Vec<Resource> = latest.into_values().map(|(_, r)| r).collect();
+    out.sort_by(|a, b| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
+    (out, errors)
+}
+
 fn text(node: &Node, key: &str) -> Option<String> {
     node.get(key)
         .and_then(Node::scalar_text)

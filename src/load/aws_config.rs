@@ -40,7 +40,7 @@ fn seq_mut(node: &mut Node) -> &mut [Node] {
 }
 
 /// A ConfigurationItem's `configuration` and each `supplementaryConfiguration` value.
-fn expand_item(item: &mut Node) {
+pub fn expand_item(item: &mut Node) {
     let Value::Map(entries) = &mut item.value else {
         return;
     };

@@ -84,7 +84,8 @@ impl<'a> LineIndex<'a> {
 
 const MAX_DEPTH: usize = 512;
 
-fn convert(value: ast::Value<'_>, lines: &LineIndex<'_>, depth: usize) -> Node {
+/// `base` is the offset in the indexed text of the text the value was parsed from.
+fn convert(value: ast::Value<'_>, lines: &LineIndex<'_>, base: usize, depth: usize) -> Node {
     let (value, range) = match value {
         ast::Value::StringLit(s) => (Value::Str(s.value.into_owned()), s.range),
         ast::Value::NumberLit(n) => {
@@ -102,7 +103,7 @@ fn convert(value: ast::Value<'_>, lines: &LineIndex<'_>, depth: usize) -> Node {
             Value::Seq(
                 a.elements
                     .into_iter()
-                    .map(|v| convert(v, lines, depth + 1))
+                    .map(|v| convert(v, lines, base, depth + 1))
                     .collect(),
             ),
             a.range,
@@ -117,9 +118,9 @@ fn convert(value: ast::Value<'_>, lines: &LineIndex<'_>, depth: usize) -> Node {
                             ast::ObjectPropName::Word(w) => w.range,
                         };
                         Entry {
-                            key_span: lines.span(key_range.start, key_range.end),
+                            key_span: lines.span(base + key_range.start, base + key_range.end),
                             key: p.name.into_string(),
-                            value: convert(p.value, lines, depth + 1),
+                            value: convert(p.value, lines, base, depth + 1),
                         }
                     })
                     .collect(),
@@ -129,16 +130,27 @@ fn convert(value: ast::Value<'_>, lines: &LineIndex<'_>, depth: usize) -> Node {
         ast::Value::Array(a) => (Value::Null, a.range),
         ast::Value::Object(o) => (Value::Null, o.range),
     };
-    Node::new(value, lines.span(range.start, range.end))
+    Node::new(value, lines.span(base + range.start, base + range.end))
 }
 
 /// Parses one JSON document.
 pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let lines = LineIndex::new(text);
-    let result = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).map_err(
+    parse_range(text, &lines, 0..text.len())
+}
+
+/// Parses the JSON value at `range` of `text`, with positions in the whole text (`lines` is
+/// its index).
+pub fn parse_range(
+    text: &str,
+    lines: &LineIndex<'_>,
+    range: std::ops::Range<usize>,
+) -> Result<Option<Node>, SyntaxError> {
+    let base = range.start;
+    let part = text.get(range).unwrap_or_default();
+    let result = parse_to_ast(part, &CollectOptions::default(), &ParseOptions::default()).map_err(
         |err| {
-            let range = err.range();
-            let pos = lines.pos(range.start);
+            let pos = lines.pos(base + err.range().start);
             SyntaxError {
                 line: pos.line,
                 column: pos.column,
@@ -146,7 +158,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
             }
         },
     )?;
-    Ok(result.value.map(|v| convert(v, &lines, 0)))
+    Ok(result.value.map(|v| convert(v, lines, base, 0)))
 }
 
 #[cfg(test)]

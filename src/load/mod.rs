@@ -6,6 +6,7 @@ pub mod cloudformation;
 pub mod compressed;
 pub mod hcl;
 pub mod json;
+pub mod snapshot;
 pub mod walk;
 pub mod yaml;
 
@@ -111,6 +112,8 @@ pub struct FileOutcome {
     /// The lines with an inline suppression (`sovscan:ignore`), with their 1-based number,
     /// found while the text was at hand; `None` when the text was not read.
     pub directives: Option<Vec<(u32, String)>>,
+    /// A large AWS Config snapshot, left unparsed to be read one item at a time.
+    pub snapshot: Option<snapshot::Snapshot>,
 }
 
 /// A marker line of a rendered document and the place in another file it stands for.
@@ -419,12 +422,25 @@ fn is_go_template(text: &str) -> bool {
 
 /// Loads a file's content; `display` is the path shown in reports (`-` for stdin).
 pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
-    let decoded = match decode_text(bytes) {
+    let mut decoded = match decode_text(bytes) {
         Ok(d) => d,
         Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
     };
-    let mut outcome = load_text(display, &decoded.text);
-    outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
+    let mut outcome = match large_snapshot(display, &decoded.text) {
+        Some(items) => FileOutcome {
+            directives: Some(crate::suppress::directive_lines(&decoded.text)),
+            snapshot: Some(snapshot::Snapshot {
+                path: Arc::from(display),
+                text: std::mem::take(&mut decoded.text),
+                items,
+            }),
+            ..Default::default()
+        },
+        None => load_text(display, &decoded.text),
+    };
+    if outcome.directives.is_none() {
+        outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
+    }
     if let Some(invalid) = decoded.invalid {
         // One report per file: a parse error says the bytes were bad too.
         match &mut outcome.error {
@@ -440,7 +456,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
                     reason: invalid.reason,
                 };
                 // Nothing scannable came out of it: the file could not be read, not skipped.
-                if outcome.documents.is_empty() {
+                if outcome.documents.is_empty() && outcome.snapshot.is_none() {
                     outcome.skipped = None;
                     outcome.error = Some(problem);
                 } else {
@@ -450,6 +466,21 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         }
     }
     outcome
+}
+
+/// The items of an AWS Config snapshot large enough to be read one item at a time.
+fn large_snapshot(display: &str, text: &str) -> Option<Vec<std::ops::Range<usize>>> {
+    let lower = display.to_ascii_lowercase();
+    let name = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if text.len() < snapshot::STREAM_BYTES
+        || !name.ends_with(".json")
+        || !text.as_bytes()[..text.len().min(1 << 16)]
+            .windows(20)
+            .any(|w| w == b"\"configurationItems\"")
+    {
+        return None;
+    }
+    snapshot::item_ranges(text)
 }
 
 /// Loads decoded text; `display` is the path shown in reports.

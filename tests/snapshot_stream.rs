@@ -1,0 +1,171 @@
+//! A large AWS Config snapshot is read one item at a time: the findings, their positions and
+//! the handling of repeated and deleted items are those of the same file read whole.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sovscan-snapshot-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A snapshot over the streaming threshold (8 MB): buckets and queues in EU and US regions,
+/// each padded with a long description, one bucket recorded twice (the newer item counts)
+/// and one queue recorded as deleted.
+fn snapshot() -> String {
+    let padding = "p".repeat(12_000);
+    let mut items = Vec::new();
+    for i in 0..720 {
+        let region = if i % 9 == 0 {
+            "us-east-1"
+        } else {
+            "eu-central-1"
+        };
+        let (kind, id) = if i % 2 == 0 {
+            ("AWS::S3::Bucket", format!("bucket-{i}"))
+        } else {
+            ("AWS::SQS::Queue", format!("queue-{i}"))
+        };
+        items.push(format!(
+            "    {{\n      \"resourceType\": \"{kind}\",\n      \"resourceId\": \"{id}\",\n      \"resourceName\": \"{id}\",\n      \"awsRegion\": \"{region}\",\n      \"configurationItemStatus\": \"OK\",\n      \"configurationItemCaptureTime\": \"2026-11-0{}T10:00:00.000Z\",\n      \"configuration\": {{\"description\": \"{padding}\"}},\n      \"tags\": {{\"team\": \"data\"}}\n    }}",
+            1 + i % 3
+        ));
+    }
+    // bucket-0 again, newer and in another region; queue-1 deleted.
+    items.push("    {\"resourceType\": \"AWS::S3::Bucket\", \"resourceId\": \"bucket-0\", \"awsRegion\": \"eu-west-3\", \"configurationItemCaptureTime\": \"2026-11-09T10:00:00.000Z\", \"configuration\": {}}".into());
+    items.push("    {\"resourceType\": \"AWS::SQS::Queue\", \"resourceId\": \"queue-1\", \"awsRegion\": \"us-east-1\", \"configurationItemStatus\": \"ResourceDeleted\", \"configurationItemCaptureTime\": \"2026-11-09T10:00:00.000Z\"}".into());
+    let mut text = String::from(
+        "{\n  \"fileVersion\": \"1.0\",\n  \"configSnapshotId\": \"00000000-0000-0000-0000-000000000000\",\n  \"configurationItems\": [\n",
+    );
+    let _ = write!(text, "{}\n  ]\n}}\n", items.join(",\n"));
+    assert!(text.len() > 8 << 20, "{} bytes", text.len());
+    text
+}
+
+/// Rule, resource address, line, column and field of a finding.
+type Found = (String, String, u64, u64, String);
+
+fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--no-render",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource"]["address"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                f["location"]["start_line"].as_u64().unwrap(),
+                f["location"]["start_column"].as_u64().unwrap(),
+                f["location"]["field"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    (found, report["scanned"].clone())
+}
+
+#[test]
+fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
+    let text = snapshot();
+    // `.json` is read item by item; as a `.template` the same JSON is parsed whole.
+    let streamed = tempdir("streamed");
+    std::fs::write(
+        streamed.join("123456789012_Config_eu-central-1_ConfigSnapshot.json"),
+        &text,
+    )
+    .unwrap();
+    let whole = tempdir("whole");
+    std::fs::write(
+        whole.join("123456789012_Config_eu-central-1_ConfigSnapshot.template"),
+        &text,
+    )
+    .unwrap();
+
+    let (by_item, scanned) = findings(&streamed);
+    let (at_once, scanned_whole) = findings(&whole);
+    assert!(!by_item.is_empty());
+    assert_eq!(by_item.len(), at_once.len());
+    if let Some((a, b)) = by_item.iter().zip(&at_once).find(|(a, b)| a != b) {
+        panic!("item by item: {a:?}, whole: {b:?}");
+    }
+    assert_eq!(scanned["resources"], scanned_whole["resources"]);
+    assert_eq!(scanned["documents"], serde_json::json!(1));
+    // The newer record of bucket-0 counts (eu-west-3), the deleted queue is gone, and the
+    // US resources are reported on their awsRegion line.
+    assert_eq!(scanned["resources"], serde_json::json!(719));
+    assert!(
+        by_item
+            .iter()
+            .all(|(_, address, ..)| address != "AWS::SQS::Queue/queue-1")
+    );
+    assert!(
+        by_item
+            .iter()
+            .any(|(rule, address, _, _, field)| rule == "RES-001"
+                && address == "AWS::S3::Bucket/bucket-18"
+                && field.ends_with("awsRegion"))
+    );
+    assert!(
+        !by_item
+            .iter()
+            .any(|(rule, address, ..)| rule == "RES-001" && address == "AWS::S3::Bucket/bucket-0")
+    );
+}
+
+#[test]
+fn an_item_that_does_not_parse_is_reported_at_its_line_and_the_rest_is_scanned() {
+    let text = snapshot().replacen(
+        "\"awsRegion\": \"us-east-1\",",
+        "\"awsRegion\": us-east-1,",
+        1,
+    );
+    let dir = tempdir("broken");
+    std::fs::write(dir.join("snapshot.json"), &text).unwrap();
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--no-render",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = report["scanned"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    // The first US item's awsRegion line.
+    assert_eq!(errors[0]["line"], serde_json::json!(9));
+    assert!(report["scanned"]["resources"].as_u64().unwrap() > 700);
+}

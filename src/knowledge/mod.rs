@@ -554,6 +554,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_literal_check_never_turns_away_a_host_the_pattern_matches() {
+        // Every example host and region-map host of the endpoint list, against every
+        // pattern: the pattern with its literal check answers as the plain expression does.
+        let file: serde_json::Value =
+            from_json_form("rules/knowledge/registries_and_saas.yaml").unwrap();
+        let mut patterns = Vec::new();
+        let mut hosts = Vec::new();
+        for list in file.as_object().unwrap().values() {
+            for entry in list.as_array().into_iter().flatten() {
+                if let Some(re) = entry.get("host_regex").and_then(|v| v.as_str()) {
+                    patterns.push(re.to_string());
+                }
+                if let Some(example) = entry.get("example").and_then(|v| v.as_str())
+                    && let Some(host) = example.split_whitespace().next().and_then(hosts::host_of)
+                {
+                    hosts.push(host.to_ascii_lowercase());
+                }
+                for key in entry
+                    .get("region_map")
+                    .and_then(|m| m.as_object())
+                    .into_iter()
+                    .flat_map(|m| m.keys())
+                {
+                    hosts.push(key.to_ascii_lowercase());
+                }
+            }
+        }
+        assert!(patterns.len() > 100 && hosts.len() > 100);
+        let mut matched = 0;
+        for re in &patterns {
+            let lazy = Pattern::new(re).unwrap();
+            let plain = regex::Regex::new(re).unwrap();
+            for host in &hosts {
+                assert_eq!(lazy.is_match(host), plain.is_match(host), "{re} on {host}");
+                matched += usize::from(plain.is_match(host));
+            }
+        }
+        assert!(matched > 100, "{matched} matches");
+    }
+
+    #[test]
     fn every_pattern_compiles() {
         let kb = get().unwrap();
         let mut count = 0;

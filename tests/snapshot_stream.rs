@@ -50,7 +50,8 @@ fn snapshot() -> String {
 /// Rule, resource address, line, column and field of a finding.
 type Found = (String, String, u64, u64, String);
 
-fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
+/// The JSON report of a scan of `dir`, which must exit 0 (the gate is off).
+fn report(dir: &Path) -> serde_json::Value {
     let out = Command::cargo_bin("sovscan")
         .unwrap()
         .args([
@@ -70,7 +71,11 @@ fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
+    let report = report(dir);
     let mut found: Vec<_> = report["findings"]
         .as_array()
         .unwrap()
@@ -149,20 +154,7 @@ fn an_item_that_does_not_parse_is_reported_at_its_line_and_the_rest_is_scanned()
     );
     let dir = tempdir("broken");
     std::fs::write(dir.join("snapshot.json"), &text).unwrap();
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .args([
-            "scan",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--no-render",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report(&dir);
     let errors = report["scanned"]["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
     // The first US item's awsRegion line.

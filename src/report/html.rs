@@ -19,19 +19,11 @@ const SCRIPT: &str = include_str!("html/report.js");
 
 /// Escapes text for HTML text and for double- or single-quoted attribute values.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_markup(text, |c, out| match c {
+        '\'' => out.push_str("&#39;"),
+        c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+        c => out.push(c),
+    })
 }
 
 /// What the page needs beyond the scan.

@@ -79,25 +79,17 @@ pub struct Page<'a> {
 /// Text from scanned files made inert: no HTML, no Markdown markup, no table breaks, no
 /// `@mentions`.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            // A word joiner after `@` keeps GitHub from notifying a user or team.
-            '@' => out.push_str("@\u{2060}"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '|' | '~' | '#' | '!' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {}
-            c => out.push(c),
+    super::escape_markup(text, |c, out| match c {
+        '\n' | '\r' | '\t' => out.push(' '),
+        // A word joiner after `@` keeps GitHub from notifying a user or team.
+        '@' => out.push_str("@\u{2060}"),
+        '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '|' | '~' | '#' | '!' | '{' | '}' => {
+            out.push('\\');
+            out.push(c);
         }
-    }
-    out
+        c if c.is_control() => {}
+        c => out.push(c),
+    })
 }
 
 fn count_table(out: &mut String, result: &ScanResult) {

@@ -49,6 +49,22 @@ pub fn write(
     }
 }
 
+/// Text for HTML, XML and Markdown: `&`, `<`, `>` and `"` become entities, and every other
+/// character goes to `rest`, which writes what the format needs.
+pub(crate) fn escape_markup(text: &str, rest: impl Fn(char, &mut String)) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => rest(c, &mut out),
+        }
+    }
+    out
+}
+
 pub fn render(format: OutputFormat, inputs: &Inputs) -> Option<String> {
     let Inputs {
         result,

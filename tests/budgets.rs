@@ -43,6 +43,27 @@ struct Run {
     elapsed: Duration,
 }
 
+impl Run {
+    /// The outcome of a scan started at `started`, which must end with exit 0 or 1 in time.
+    fn finished(out: std::process::Output, started: Instant) -> Self {
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        };
+        assert!(
+            matches!(run.code, 0 | 1),
+            "exit {} after {:?}: {}",
+            run.code,
+            run.elapsed,
+            run.stderr
+        );
+        assert!(run.elapsed < TIMEOUT, "took {:?}", run.elapsed);
+        run
+    }
+}
+
 fn scan(dir: &Path, extra: &[&str]) -> Run {
     let started = Instant::now();
     let out = sovscan()
@@ -52,20 +73,7 @@ fn scan(dir: &Path, extra: &[&str]) -> Run {
         .args(extra)
         .output()
         .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    };
-    assert!(
-        matches!(run.code, 0 | 1),
-        "exit {} after {:?}: {}",
-        run.code,
-        run.elapsed,
-        run.stderr
-    );
-    assert!(run.elapsed < TIMEOUT, "took {:?}", run.elapsed);
+    let run = Run::finished(out, started);
     // The report stays small: no value blown up to gigabytes reaches it.
     assert!(
         run.stdout.len() < 2_000_000,
@@ -249,19 +257,7 @@ fn yaml_anchors_without_aliases_are_not_copied() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    };
-    assert!(
-        matches!(run.code, 0 | 1),
-        "exit {}: {}",
-        run.code,
-        run.stderr
-    );
-    assert!(run.elapsed < TIMEOUT, "took {:?}", run.elapsed);
+    let run = Run::finished(out, started);
     assert_good_scanned(&run);
 }
 

@@ -62,6 +62,15 @@ impl Doc {
     fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
+
+    /// Records a planted RES-001 finding of `path` on the line the next write starts on.
+    fn plant(&self, planted: &mut Vec<Planted>, path: String) {
+        planted.push(Planted {
+            rule: "RES-001",
+            path,
+            line: self.line(),
+        });
+    }
 }
 
 const AWS_EU: &[&str] = &[
@@ -135,11 +144,7 @@ fn kubernetes(
         doc.push(&format!(
             "---\napiVersion: s3.aws.upbound.io/v1beta1\nkind: Bucket\nmetadata:\n  name: {app}-archive\nspec:\n  forProvider:\n"
         ));
-        planted.push(Planted {
-            rule: "RES-001",
-            path: path.to_string(),
-            line: doc.line(),
-        });
+        doc.plant(planted, path.to_string());
         doc.push("    region: us-east-1\n");
     }
     doc.text
@@ -186,11 +191,7 @@ fn terraform(
     doc.push("resource \"aws_kms_key\" \"data\" {\n  description = \"data key\"\n}\n");
     if plant {
         doc.push("\n");
-        planted.push(Planted {
-            rule: "RES-001",
-            path: format!("{dir}/main.tf"),
-            line: doc.line(),
-        });
+        doc.plant(planted, format!("{dir}/main.tf"));
         doc.push(
             "resource \"aws_s3_bucket\" \"exports_us\" {\n  provider = aws.us\n  bucket   = \"${var.name}-exports-us\"\n}\n",
         );
@@ -257,11 +258,7 @@ fn arm(
     }
     if plant {
         doc.push("    {\n      \"type\": \"Microsoft.OperationalInsights/workspaces\",\n      \"apiVersion\": \"2022-10-01\",\n      \"name\": \"[concat(parameters('prefix'), '-logs')]\",\n");
-        planted.push(Planted {
-            rule: "RES-001",
-            path: format!("{dir}/azuredeploy.json"),
-            line: doc.line(),
-        });
+        doc.plant(planted, format!("{dir}/azuredeploy.json"));
         doc.push("      \"location\": \"eastus\",\n      \"properties\": {\"retentionInDays\": 30}\n    }\n");
     }
     doc.push("  ]\n}\n");

@@ -259,8 +259,21 @@ impl Loaded {
         if let Some(snapshot) = outcome.snapshot.take() {
             let (found, errors) = extract::aws_config::extract_snapshot(&snapshot, kb);
             resources.extend(found);
-            // One report per file, at its first item that does not parse.
-            outcome.error = outcome.error.take().or(errors.into_iter().next());
+            // One report per file, at its first item that does not parse, counting the rest.
+            let more = errors.len().saturating_sub(1);
+            let first = errors.into_iter().next().map(|mut e| {
+                if more > 0 {
+                    let items = if more == 1 {
+                        "item that does not"
+                    } else {
+                        "items that do not"
+                    };
+                    e.reason
+                        .push_str(&format!(" (and {more} more {items} parse)"));
+                }
+                e
+            });
+            outcome.error = outcome.error.take().or(first);
             before += 1;
             path = Some(Arc::clone(&snapshot.path));
         }

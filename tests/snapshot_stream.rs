@@ -147,10 +147,11 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
 
 #[test]
 fn an_item_that_does_not_parse_is_reported_at_its_line_and_the_rest_is_scanned() {
+    // The first two US items are broken: one error at the first, counting the second.
     let text = snapshot().replacen(
         "\"awsRegion\": \"us-east-1\",",
         "\"awsRegion\": us-east-1,",
-        1,
+        2,
     );
     let dir = tempdir("broken");
     std::fs::write(dir.join("snapshot.json"), &text).unwrap();
@@ -159,5 +160,10 @@ fn an_item_that_does_not_parse_is_reported_at_its_line_and_the_rest_is_scanned()
     assert_eq!(errors.len(), 1, "{errors:?}");
     // The first US item's awsRegion line.
     assert_eq!(errors[0]["line"], serde_json::json!(9));
+    let reason = errors[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with("(and 1 more item that does not parse)"),
+        "{reason}"
+    );
     assert!(report["scanned"]["resources"].as_u64().unwrap() > 700);
 }

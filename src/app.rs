@@ -797,7 +797,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         })
         .collect();
     for finding in &mut result.findings {
-        if let Some(severity) = overrides.get(finding.rule_id.as_str()) {
+        if let Some(severity) = overrides.get(&*finding.rule_id) {
             finding.severity = *severity;
         }
     }

@@ -57,7 +57,7 @@ impl Baseline {
             .filter(|f| !f.is_suppressed())
             .map(|f| Entry {
                 path: path(&f.location.path),
-                rule_id: f.rule_id.clone(),
+                rule_id: f.rule_id.to_string(),
                 address: f.resource.address.clone(),
                 fingerprint: f.fingerprint.clone(),
             })

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 use crate::location::Location;
 
@@ -83,22 +84,25 @@ pub struct ResourceRef {
     pub note: Option<String>,
 }
 
+/// A finding. What it shares with other findings (its rule's texts, the resource it is about,
+/// a remediation without placeholders) is shared, not copied: a large estate has hundreds of
+/// thousands of findings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub rule_name: String,
+    pub rule_id: Arc<str>,
+    pub rule_name: Arc<str>,
     pub category: Category,
     pub severity: Severity,
-    pub title: String,
+    pub title: Arc<str>,
     pub message: String,
-    pub resource: ResourceRef,
+    pub resource: Arc<ResourceRef>,
     pub location: Location,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Location>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
-    pub remediation: String,
-    pub references: Vec<String>,
+    pub remediation: Arc<str>,
+    pub references: Arc<[String]>,
     pub fingerprint: String,
     /// The hit's key that tells several hits on one field apart (part of the fingerprint).
     #[serde(skip)]

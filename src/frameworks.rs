@@ -118,7 +118,7 @@ pub struct FindingRef {
 impl FindingRef {
     fn of(f: &Finding) -> Self {
         FindingRef {
-            rule_id: f.rule_id.clone(),
+            rule_id: f.rule_id.to_string(),
             severity: f.severity,
             path: f.location.path.to_string(),
             line: f.location.start_line,
@@ -178,7 +178,7 @@ pub fn view(findings: &[Finding], ran: &BTreeSet<String>) -> Vec<FrameworkView> 
     };
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.is_active()) {
-        by_rule.entry(f.rule_id.as_str()).or_default().push(f);
+        by_rule.entry(&*f.rule_id).or_default().push(f);
     }
     let count = |rules: &[String]| -> usize {
         rules

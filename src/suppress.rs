@@ -111,7 +111,7 @@ pub fn today() -> String {
 fn matches_rule(listed: &[String], finding: &Finding) -> bool {
     listed.is_empty()
         || listed.iter().any(|r| {
-            r.eq_ignore_ascii_case(&finding.rule_id) || *r == finding.rule_name || r == "all"
+            r.eq_ignore_ascii_case(&finding.rule_id) || **r == *finding.rule_name || r == "all"
         })
 }
 
@@ -308,7 +308,7 @@ impl SettingsSuppression {
         let e = &self.entry;
         e.rule
             .as_ref()
-            .is_none_or(|r| r.eq_ignore_ascii_case(&finding.rule_id) || *r == finding.rule_name)
+            .is_none_or(|r| r.eq_ignore_ascii_case(&finding.rule_id) || **r == *finding.rule_name)
             && e.resource
                 .as_ref()
                 .is_none_or(|a| *a == finding.resource.address)

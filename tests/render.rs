@@ -40,12 +40,12 @@ fn found(result: &ScanResult, rules: &[&str]) -> BTreeSet<(String, String, u32)>
     result
         .findings
         .iter()
-        .filter(|f| rules.contains(&f.rule_id.as_str()))
+        .filter(|f| rules.contains(&&*f.rule_id))
         .map(|f| {
             let path = Path::new(&*f.location.path);
             let rel = path.strip_prefix(root()).unwrap_or(path);
             (
-                f.rule_id.clone(),
+                f.rule_id.to_string(),
                 rel.display().to_string(),
                 f.location.start_line,
             )

@@ -48,7 +48,7 @@ fn rule_ids_by_resource(result: &ScanResult) -> ByResource {
             .or_default()
             .entry(f.resource.format.clone())
             .or_default()
-            .insert(f.rule_id.clone());
+            .insert(f.rule_id.to_string());
     }
     out
 }
@@ -336,7 +336,7 @@ fn every_default_is_judged_when_absent_and_silent_when_set_securely() {
                     std::fs::create_dir_all(&case).unwrap();
                     std::fs::write(case.join(&name), text).unwrap();
                     let result = scan(vec![case], &rule);
-                    let fired = result.findings.iter().any(|f| f.rule_id == rule_id);
+                    let fired = result.findings.iter().any(|f| *f.rule_id == *rule_id);
                     if fired != want {
                         problems.push(format!(
                             "{} {} {type_name}: {fact} {label}: {rule_id} {}",

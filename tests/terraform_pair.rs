@@ -26,7 +26,13 @@ fn findings(path: PathBuf) -> BTreeSet<Key> {
     result
         .findings
         .into_iter()
-        .map(|f| (f.rule_id, f.resource.address, f.resource.region))
+        .map(|f| {
+            (
+                f.rule_id.to_string(),
+                f.resource.address.clone(),
+                f.resource.region.clone(),
+            )
+        })
         .collect()
 }
 

@@ -7,6 +7,7 @@ pub mod rule;
 
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::finding::{Finding, ResourceRef, Severity, fingerprint};
 use crate::knowledge::KnowledgeBase;
@@ -182,13 +183,67 @@ fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
     }
 }
 
-fn finding(
-    rule: &Rule,
+/// A rule as its findings carry it: texts shared by every finding of the rule.
+struct Active<'r> {
+    rule: &'r Rule,
     severity: Severity,
-    resource: &Resource,
-    hit: Hit,
-    ctx: &Context,
-) -> Finding {
+    check: Option<Check>,
+    id: Arc<str>,
+    name: Arc<str>,
+    title: Arc<str>,
+    references: Arc<[String]>,
+    /// The remediation, when the rule's fix names no placeholder and reads the same for all.
+    remediation: Option<Arc<str>>,
+}
+
+impl<'r> Active<'r> {
+    fn new(rule: &'r Rule, severity: Severity) -> Self {
+        Active {
+            rule,
+            severity,
+            check: rule.check.as_deref().and_then(checks::lookup),
+            id: Arc::from(rule.id.as_str()),
+            name: Arc::from(rule.name.as_str()),
+            title: Arc::from(rule.title.as_str()),
+            references: Arc::from(rule.references.as_slice()),
+            remediation: (!rule.fix.contains('{')).then(|| Arc::from(reflow(rule.fix.trim()))),
+        }
+    }
+}
+
+/// The reference to a resource its findings share, built at its first finding.
+struct SharedRef<'a> {
+    resource: &'a Resource,
+    built: Option<Arc<ResourceRef>>,
+}
+
+impl<'a> SharedRef<'a> {
+    fn new(resource: &'a Resource) -> Self {
+        SharedRef {
+            resource,
+            built: None,
+        }
+    }
+
+    /// The reference, with the hit's provider when the resource names none.
+    fn get(&mut self, hit: &Hit, kb: &KnowledgeBase) -> Arc<ResourceRef> {
+        let shared = Arc::clone(
+            self.built
+                .get_or_insert_with(|| Arc::new(resource_ref(self.resource, kb))),
+        );
+        match &hit.provider {
+            Some(provider) if shared.provider.is_none() => Arc::new(ResourceRef {
+                provider: Some(provider.clone()),
+                ..(*shared).clone()
+            }),
+            _ => shared,
+        }
+    }
+}
+
+fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> Finding {
+    let reference = resource.get(&hit, ctx.kb);
+    let resource = resource.resource;
     let mut vars: BTreeMap<&str, String> = BTreeMap::new();
     vars.insert("kind", resource.kind.clone());
     vars.insert("name", resource.name.clone());
@@ -205,8 +260,11 @@ fn finding(
     for (k, v) in hit.vars {
         vars.insert(k, v);
     }
-    let message = fill(&rule.message, &vars);
-    let remediation = reflow(&fill(rule.fix.trim(), &vars));
+    let message = fill(&rule.rule.message, &vars);
+    let remediation = match &rule.remediation {
+        Some(shared) => Arc::clone(shared),
+        None => Arc::from(reflow(&fill(rule.rule.fix.trim(), &vars))),
+    };
     let fingerprint = fingerprint(
         &rule.id,
         &hit.location.path,
@@ -214,23 +272,19 @@ fn finding(
         &hit.location.field,
         &hit.key,
     );
-    let mut resource_ref = resource_ref(resource, ctx.kb);
-    if resource_ref.provider.is_none() {
-        resource_ref.provider = hit.provider.clone();
-    }
     Finding {
-        rule_id: rule.id.clone(),
-        rule_name: rule.name.clone(),
-        category: rule.category,
-        severity: hit.severity.unwrap_or(severity),
-        title: rule.title.clone(),
+        rule_id: Arc::clone(&rule.id),
+        rule_name: Arc::clone(&rule.name),
+        category: rule.rule.category,
+        severity: hit.severity.unwrap_or(rule.severity),
+        title: Arc::clone(&rule.title),
         message,
-        resource: resource_ref,
+        resource: reference,
         location: hit.location,
         related: hit.related,
         evidence: hit.evidence,
         remediation,
-        references: rule.references.clone(),
+        references: Arc::clone(&rule.references),
         fingerprint,
         key: hit.key,
         suppression: None,
@@ -278,13 +332,9 @@ fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
 
 /// Evaluates every rule against every resource it applies to.
 pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
-    let active: Vec<(&Rule, Severity, Option<Check>)> = rules
+    let active: Vec<Active> = rules
         .iter()
-        .filter_map(|r| {
-            let severity = r.severity_for(ctx.profile)?;
-            let check = r.check.as_deref().and_then(checks::lookup);
-            Some((r, severity, check))
-        })
+        .filter_map(|r| Some(Active::new(r, r.severity_for(ctx.profile)?)))
         .collect();
 
     let mut findings: Vec<Finding> = ctx
@@ -292,31 +342,32 @@ pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
         .par_iter()
         .flat_map_iter(|resource| {
             let mut out = Vec::new();
-            for (rule, severity, check) in &active {
-                if !rule.applies_to_format(resource.format) {
+            let mut shared = SharedRef::new(resource);
+            for rule in &active {
+                if !rule.rule.applies_to_format(resource.format) {
                     continue;
                 }
                 let mut hits = Vec::new();
-                if let Some(Check::Resource(f)) = check {
+                if let Some(Check::Resource(f)) = rule.check {
                     f(ctx, resource, &mut hits);
                 }
-                hits.extend(data_condition_hits(rule, resource));
+                hits.extend(data_condition_hits(rule.rule, resource));
                 out.extend(
                     hits.into_iter()
-                        .map(|hit| finding(rule, *severity, resource, hit, ctx)),
+                        .map(|hit| finding(rule, &mut shared, hit, ctx)),
                 );
             }
             out
         })
         .collect();
 
-    for (rule, severity, check) in &active {
-        if let Some(Check::Scan(f)) = check {
+    for rule in &active {
+        if let Some(Check::Scan(f)) = rule.check {
             let mut hits = Vec::new();
-            f(ctx, rule, &mut hits);
+            f(ctx, rule.rule, &mut hits);
             for (index, hit) in hits {
                 if let Some(resource) = ctx.resources.get(index) {
-                    findings.push(finding(rule, *severity, resource, hit, ctx));
+                    findings.push(finding(rule, &mut SharedRef::new(resource), hit, ctx));
                 }
             }
         }

@@ -307,7 +307,7 @@ fn findings_table(page: &mut String, result: &ScanResult) {
         .map(|s| s.as_str())
         .filter(|s| shown.iter().any(|f| f.severity.as_str() == *s))
         .collect();
-    let rules: BTreeSet<String> = shown.iter().map(|f| f.rule_id.clone()).collect();
+    let rules: BTreeSet<String> = shown.iter().map(|f| f.rule_id.to_string()).collect();
     let _ = write!(
         page,
         "<form id=\"filters\" hidden>\n\

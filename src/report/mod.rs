@@ -186,9 +186,9 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
             .by_category
             .entry(f.category.as_str().into())
             .or_default() += 1;
-        *summary.by_rule.entry(f.rule_id.clone()).or_default() += 1;
+        *summary.by_rule.entry(f.rule_id.to_string()).or_default() += 1;
         // EU Cloud Sovereignty Framework objectives are cited as `EUCSF-SOV-<n>`.
-        for r in &f.references {
+        for r in f.references.iter() {
             if let Some(objective) = r.strip_prefix("EUCSF-") {
                 objectives.insert(objective.to_string());
             }

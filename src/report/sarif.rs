@@ -2,8 +2,9 @@
 //! and `security-severity`, one result per finding, suppressions as `inSource`.
 
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::engine::Rule;
 use crate::finding::{Finding, Severity};
@@ -97,13 +98,30 @@ fn file_uri(path: &Path, folder: bool) -> String {
 pub struct Locator {
     cwd: PathBuf,
     root: PathBuf,
+    /// Each path made absolute once: resolving symlinks asks the file system for every
+    /// component, and a file with many findings is named by each of them.
+    resolved: Mutex<HashMap<String, Arc<Path>>>,
 }
 
 impl Locator {
     pub fn new(root: &Path) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         let root = absolute(&cwd, root);
-        Locator { cwd, root }
+        Locator {
+            cwd,
+            root,
+            resolved: Mutex::default(),
+        }
+    }
+
+    fn absolute(&self, path: &str) -> Arc<Path> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = resolved.get(path) {
+            return Arc::clone(found);
+        }
+        let found: Arc<Path> = absolute(&self.cwd, Path::new(path)).into();
+        resolved.insert(path.to_string(), Arc::clone(&found));
+        found
     }
 
     /// `{"uri": "k8s/app.yaml", "uriBaseId": "%SRCROOT%"}`, or an absolute `file:` URI for a
@@ -112,7 +130,7 @@ impl Locator {
         if path == "-" {
             return None;
         }
-        let absolute = absolute(&self.cwd, Path::new(path));
+        let absolute = self.absolute(path);
         Some(match absolute.strip_prefix(&self.root) {
             Ok(relative) => {
                 json!({"uri": encode_path(&slashes(relative)), "uriBaseId": "%SRCROOT%"})
@@ -126,8 +144,10 @@ impl Locator {
         if path == "-" {
             return None;
         }
-        let absolute = absolute(&self.cwd, Path::new(path));
-        absolute.strip_prefix(&self.root).ok().map(slashes)
+        self.absolute(path)
+            .strip_prefix(&self.root)
+            .ok()
+            .map(slashes)
     }
 
     fn root_uri(&self) -> String {
@@ -262,7 +282,7 @@ pub fn write(
         }
         let mut r = json!({
             "ruleId": f.rule_id,
-            "ruleIndex": index.get(f.rule_id.as_str()).copied().unwrap_or(0),
+            "ruleIndex": index.get(&*f.rule_id).copied().unwrap_or(0),
             "level": level(f.severity),
             "message": {"text": format!("{} Fix: {}", f.message, f.remediation)},
             "locations": [location],

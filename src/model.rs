@@ -183,6 +183,13 @@ impl Resource {
         self.facts.get(name)
     }
 
+    /// Drops what only rule evaluation reads, once it is done: the body's content and the
+    /// facts. The body's span stays, so the resource's own location does not change.
+    pub fn shed(&mut self) {
+        self.body = Node::new(crate::tree::Value::Null, self.body.span);
+        self.facts = BTreeMap::new();
+    }
+
     /// Marks the resource as created only if a condition the scan cannot decide holds.
     pub fn note_created_if(&mut self, note: String, location: Location) {
         let note = match self.fact(CREATED_IF).and_then(|f| f.value.as_str()) {

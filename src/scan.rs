@@ -120,6 +120,14 @@ pub struct ScanResult {
     pub baseline_fixed: Option<usize>,
 }
 
+impl ScanResult {
+    /// Drops the resources' bodies and facts, which only rule evaluation reads: reports read
+    /// what resources are and where.
+    pub fn shed_bodies(&mut self) {
+        self.resources.par_iter_mut().for_each(Resource::shed);
+    }
+}
+
 /// A rule name written in a suppression that names no rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnknownRuleName {

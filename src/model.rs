@@ -19,7 +19,7 @@ pub struct RegionFact {
     /// True when the value came from elsewhere (provider block, variable default, parameters file).
     pub inherited: bool,
     /// The knowledge base's answer; `None` when the id is unknown.
-    pub resolved: Option<RegionInfo>,
+    pub resolved: Option<Arc<RegionInfo>>,
 }
 
 /// A location that could not be resolved, and the expression that blocked it.

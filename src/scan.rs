@@ -366,7 +366,7 @@ fn evaluate(
         path,
     } in loaded
     {
-        early_resources.extend(resources);
+        early_resources.push(resources);
         result.documents += extracted_documents;
         relocations.append(&mut outcome.relocations);
         options
@@ -388,14 +388,18 @@ fn evaluate(
         result.warnings.extend(outcome.warnings);
     }
     let extracted = extract::extract(&documents, kb, &options);
+    // Resources own what rules need; the parsed documents can go now, freed on every core.
+    documents.into_par_iter().for_each(drop);
     result.resources = extracted.resources;
-    result.resources.extend(early_resources);
+    result
+        .resources
+        .reserve_exact(early_resources.iter().map(Vec::len).sum());
+    for resources in early_resources {
+        result.resources.extend(resources);
+    }
     extract::sort_resources(&mut result.resources);
     result.not_created = extracted.not_created;
     result.skipped.extend(extracted.skipped);
-    // Resources own what rules need; the parsed documents can go before evaluation, freed on
-    // every core.
-    documents.into_par_iter().for_each(drop);
     result.skipped.sort();
     result.errors.sort();
     result.warnings.sort();

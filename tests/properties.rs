@@ -124,7 +124,7 @@ proptest! {
     fn aws_zones_resolve_to_their_region(index in 0..5usize, zone in "[a-f]") {
         let (provider, region) = EU_REGIONS[index];
         let info = kb().resolve_region(provider, &format!("{region}{zone}"));
-        prop_assert_eq!(info.map(|i| i.id), Some(region.to_string()));
+        prop_assert_eq!(info.map(|i| i.id.clone()), Some(region.to_string()));
     }
 
     #[test]

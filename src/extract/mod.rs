@@ -81,9 +81,29 @@ pub fn extract_standalone(
 
 /// Orders resources as reports list them: by file, document and address.
 pub fn sort_resources(resources: &mut [Resource]) {
-    resources.par_sort_by(|a, b| {
+    // The order is sorted, then applied by swaps: a merge sort of the resources themselves
+    // would hold a second copy of them all while it runs.
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.par_sort_by(|&a, &b| {
+        let (a, b) = (&resources[a], &resources[b]);
         (&a.path, a.document, &a.address).cmp(&(&b.path, b.document, &b.address))
     });
+    permute(resources, order);
+}
+
+/// Puts `items[order[i]]` at position `i` for every `i`, in place.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        // Follow the cycle through `start`, marking each visited slot with its own index.
+        let mut here = start;
+        while order[here] != start {
+            let from = order[here];
+            items.swap(here, from);
+            order[here] = here;
+            here = from;
+        }
+        order[here] = here;
+    }
 }
 
 /// The resources of every loaded document, with what was left out.
@@ -141,5 +161,24 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
             .into_iter()
             .chain(templates.unresolved)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_order_is_applied_in_place() {
+        for order in [
+            vec![],
+            vec![0],
+            vec![1, 0],
+            vec![2, 0, 1],
+            vec![3, 1, 0, 2, 5, 4],
+        ] {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            super::permute(&mut items, order.clone());
+            let want: Vec<usize> = order.iter().map(|i| i * 10).collect();
+            assert_eq!(items, want, "{order:?}");
+        }
     }
 }

@@ -43,6 +43,9 @@ pub struct RegionEntry {
     /// Key in `jurisdictions.yaml` of the EU-operated offering the region belongs to (`aws-esc`).
     #[serde(default)]
     pub offering: Option<String>,
+    /// The answer every resource in the region shares, built at its first lookup.
+    #[serde(skip)]
+    pub info: std::sync::OnceLock<std::sync::Arc<super::RegionInfo>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -55,6 +58,9 @@ pub struct MultiRegionEntry {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub unverified: bool,
+    /// The answer every resource in the multi-region shares, built at its first lookup.
+    #[serde(skip)]
+    pub info: std::sync::OnceLock<std::sync::Arc<super::RegionInfo>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

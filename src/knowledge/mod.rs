@@ -10,7 +10,7 @@ use pattern::Pattern;
 
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use data::*;
 
@@ -301,35 +301,42 @@ impl KnowledgeBase {
         )
     }
 
-    fn lookup(&self, provider: &str, id: &str) -> Option<RegionInfo> {
+    fn lookup(&self, provider: &str, id: &str) -> Option<Arc<RegionInfo>> {
         let table = self.regions.providers.get(provider)?;
         let canonical = self
             .region_index
             .get(&(provider.to_string(), normalize_id(id)))?;
         if let Some(entry) = table.regions.get(canonical) {
-            return Some(RegionInfo {
-                provider: provider.to_string(),
-                id: canonical.clone(),
-                countries: vec![entry.country.clone()],
-                multi: false,
-                city: entry.city.clone(),
-                unverified: entry.unverified,
-                offering: entry.offering.clone(),
+            let info = entry.info.get_or_init(|| {
+                Arc::new(RegionInfo {
+                    provider: provider.to_string(),
+                    id: canonical.clone(),
+                    countries: vec![entry.country.clone()],
+                    multi: false,
+                    city: entry.city.clone(),
+                    unverified: entry.unverified,
+                    offering: entry.offering.clone(),
+                })
             });
+            return Some(Arc::clone(info));
         }
-        table.multi_regions.get(canonical).map(|entry| RegionInfo {
-            provider: provider.to_string(),
-            id: canonical.clone(),
-            countries: entry.countries.clone(),
-            multi: true,
-            city: None,
-            unverified: entry.unverified,
-            offering: None,
+        table.multi_regions.get(canonical).map(|entry| {
+            Arc::clone(entry.info.get_or_init(|| {
+                Arc::new(RegionInfo {
+                    provider: provider.to_string(),
+                    id: canonical.clone(),
+                    countries: entry.countries.clone(),
+                    multi: true,
+                    city: None,
+                    unverified: entry.unverified,
+                    offering: None,
+                })
+            }))
         })
     }
 
     /// Resolves a region, zone or multi-region id of a provider; `None` when the id is unknown.
-    pub fn resolve_region(&self, provider: &str, raw: &str) -> Option<RegionInfo> {
+    pub fn resolve_region(&self, provider: &str, raw: &str) -> Option<Arc<RegionInfo>> {
         let provider = canonical_provider(provider);
         let provider = if provider == "huawei" {
             "otc"
@@ -353,7 +360,7 @@ impl KnowledgeBase {
 
     /// Resolves an id whose provider is not known (e.g. a `topology.kubernetes.io/region` label).
     /// Tries the providers in a fixed order; the first that knows the id wins.
-    pub fn resolve_region_any(&self, raw: &str) -> Option<RegionInfo> {
+    pub fn resolve_region_any(&self, raw: &str) -> Option<Arc<RegionInfo>> {
         const ORDER: &[&str] = &[
             "aws",
             "azure",
@@ -382,7 +389,7 @@ impl KnowledgeBase {
     /// The Azure region that GRS/RA-GRS/GZRS replicate to, if the region has a pair.
     pub fn azure_pair(&self, region: &str) -> Option<String> {
         let table = self.regions.providers.get("azure")?;
-        let id = self.resolve_region("azure", region)?.id;
+        let id = self.resolve_region("azure", region)?.id.clone();
         table.region_pairs.get(&id).map(|p| p.pair.clone())
     }
 

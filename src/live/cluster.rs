@@ -392,7 +392,7 @@ fn place(
         Some(info) => {
             let country = info.country().map(str::to_string);
             let in_eu = country.as_deref().map(|c| kb.in_eea(c));
-            (Some(info.id), country, in_eu)
+            (Some(info.id.clone()), country, in_eu)
         }
         None => (None, None, None),
     }

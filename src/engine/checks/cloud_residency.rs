@@ -31,7 +31,7 @@ fn outside(ctx: &Context, info: &RegionInfo) -> Option<String> {
     (!countries.is_empty()).then(|| countries.join(", "))
 }
 
-fn resolve(ctx: &Context, resource: &Resource, raw: &str) -> Option<RegionInfo> {
+fn resolve(ctx: &Context, resource: &Resource, raw: &str) -> Option<std::sync::Arc<RegionInfo>> {
     match resource.provider.as_deref() {
         Some(p) => ctx.kb.resolve_region(p, raw),
         None => ctx.kb.resolve_region_any(raw),
@@ -45,7 +45,11 @@ fn folder(path: &str) -> &str {
 
 /// The location a replica target names: a region id, an ARN with a region, or a reference to
 /// another resource of the same configuration (`aws_s3_bucket.replica.arn`).
-fn target_region(ctx: &Context, resource: &Resource, item: &Node) -> Option<(String, RegionInfo)> {
+fn target_region(
+    ctx: &Context,
+    resource: &Resource,
+    item: &Node,
+) -> Option<(String, std::sync::Arc<RegionInfo>)> {
     let text = item.as_str()?.trim();
     if item.tag.as_deref() == Some(crate::load::hcl::EXPR_TAG) {
         let mut parts = text.split('.');

@@ -136,25 +136,32 @@ impl<'a> FactSource<'a> {
 /// Sets every fact the service's routes find in the resource; an absent setting takes the
 /// provider's default, located at the resource and marked as a default.
 pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
-    let Some(body) = resource.body.at(&source.base).cloned() else {
-        return;
+    let found = read_all(resource, source, resolve);
+    resource.facts.extend(found);
+}
+
+/// The facts `apply` sets, read from the resource as it is.
+fn read_all(resource: &Resource, source: &FactSource, resolve: Resolve) -> Vec<(String, Fact)> {
+    let mut found = Vec::new();
+    let Some(body) = resource.body.at(&source.base) else {
+        return found;
     };
     for (fact, spec) in source.service.fact_specs(source.dialect) {
-        match read(&body, fact, &parse_spec(spec), resolve) {
+        match read(body, fact, &parse_spec(spec), resolve) {
             Reading::Value(value, route, node) => {
                 let location = resource.locate(&node, &source.base.join(&route));
-                resource.facts.insert(
+                found.push((
                     fact.to_string(),
                     Fact {
                         value,
                         location,
                         default: None,
                     },
-                );
+                ));
             }
             Reading::Unknown => {}
             Reading::Absent => {
-                if dynamic_block(&body, source.dialect, spec) {
+                if dynamic_block(body, source.dialect, spec) {
                     continue;
                 }
                 let default =
@@ -167,18 +174,19 @@ pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
                         FactDefault::Int(i) => Value::Int(*i),
                         FactDefault::Text(t) => Value::Str(t.clone()),
                     };
-                    resource.facts.insert(
+                    found.push((
                         fact.to_string(),
                         Fact {
                             value: Node::new(value, resource.body.span),
                             location: resource.start(),
                             default: Some(setting_name(spec)),
                         },
-                    );
+                    ));
                 }
             }
         }
     }
+    found
 }
 
 /// The setting a spec reads, as a person would name it: the first alternative's route.

@@ -128,8 +128,10 @@ pub struct Resource {
     /// Service category (`object_storage`, `managed_kubernetes`, …) used for EU alternatives.
     pub category: Option<String>,
     pub data_holding: bool,
-    pub region: Option<RegionFact>,
-    pub unresolved_region: Option<UnresolvedRegion>,
+    /// Boxed, as the unresolved region: most of a resource's size otherwise, and absent on
+    /// many resources.
+    pub region: Option<Box<RegionFact>>,
+    pub unresolved_region: Option<Box<UnresolvedRegion>>,
     /// The resource's own node, and its route from the document root.
     pub body: Node,
     pub route: Route,

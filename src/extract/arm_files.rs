@@ -136,7 +136,7 @@ pub fn supplied_by_file(file: &Document) -> BTreeMap<String, Supplied> {
 }
 
 /// A parent's region, or what blocks it.
-type Placement = (Option<RegionFact>, Option<UnresolvedRegion>);
+type Placement = (Option<Box<RegionFact>>, Option<Box<UnresolvedRegion>>);
 
 /// Child resources without their own `location` live where their parent does.
 pub fn inherit_from_parents(resources: &mut [Resource]) {

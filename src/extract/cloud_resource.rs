@@ -97,13 +97,13 @@ pub fn region_fact(
     location: Location,
     inherited: bool,
     kb: &KnowledgeBase,
-) -> RegionFact {
-    RegionFact {
+) -> Box<RegionFact> {
+    Box::new(RegionFact {
         value: value.to_string(),
         location,
         inherited,
         resolved: kb.resolve_region(provider, value),
-    }
+    })
 }
 
 /// The `--deploy-region` that applies to a provider: the first one its region table knows, so
@@ -127,14 +127,14 @@ pub fn deploy_region(
     deploy_regions: &[String],
     at: &Location,
     kb: &KnowledgeBase,
-) -> Option<RegionFact> {
+) -> Option<Box<RegionFact>> {
     let value = deploy_region_for(provider, deploy_regions, kb)?;
     Some(region_fact(provider, value, at.clone(), true, kb))
 }
 
-pub fn unresolved(blocker: impl Into<String>, location: Location) -> UnresolvedRegion {
-    UnresolvedRegion {
+pub fn unresolved(blocker: impl Into<String>, location: Location) -> Box<UnresolvedRegion> {
+    Box::new(UnresolvedRegion {
         blocker: blocker.into(),
         location,
-    }
+    })
 }

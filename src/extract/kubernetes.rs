@@ -178,18 +178,18 @@ const CRD_REGION_FIELDS: &[&str] = &[
 const CRD_DEFAULT_LOCATIONS: &[(&str, &str, &str)] =
     &[("storage.cnrm.cloud.google.com/", "StorageBucket", "US")];
 
-fn crd_region(resource: &Resource, provider: &str, kb: &KnowledgeBase) -> Option<RegionFact> {
+fn crd_region(resource: &Resource, provider: &str, kb: &KnowledgeBase) -> Option<Box<RegionFact>> {
     explicit_crd_region(resource, provider, kb).or_else(|| {
         let api = resource.api_version.as_deref()?;
         let (_, _, default) = CRD_DEFAULT_LOCATIONS
             .iter()
             .find(|(group, kind, _)| api.starts_with(group) && resource.kind == *kind)?;
-        Some(RegionFact {
+        Some(Box::new(RegionFact {
             value: (*default).to_string(),
             location: resource.start(),
             inherited: true,
             resolved: kb.resolve_region(provider, default),
-        })
+        }))
     })
 }
 
@@ -197,18 +197,18 @@ fn explicit_crd_region(
     resource: &Resource,
     provider: &str,
     kb: &KnowledgeBase,
-) -> Option<RegionFact> {
+) -> Option<Box<RegionFact>> {
     for field in CRD_REGION_FIELDS {
         let route = Route::parse(field);
         if let Some(node) = resource.body.at(&route)
             && let Some(value) = node.as_str().filter(|v| !v.is_empty())
         {
-            return Some(RegionFact {
+            return Some(Box::new(RegionFact {
                 value: value.to_string(),
                 location: resource.locate(node, &route),
                 inherited: false,
                 resolved: kb.resolve_region(provider, value),
-            });
+            }));
         }
     }
     None

@@ -797,23 +797,23 @@ pub fn apply_region(
             if inherited {
                 resource.related.push(location.clone());
             }
-            resource.region = Some(RegionFact {
+            resource.region = Some(Box::new(RegionFact {
                 value,
                 location,
                 inherited,
                 resolved,
-            });
+            }));
         }
         Resolution::Blocked { blocker, location } => {
             if let Some(deploy) = options.deploy_regions.first() {
-                resource.region = Some(RegionFact {
+                resource.region = Some(Box::new(RegionFact {
                     value: deploy.clone(),
                     location: location.clone(),
                     inherited: true,
                     resolved: lookup(deploy),
-                });
+                }));
             }
-            resource.unresolved_region = Some(UnresolvedRegion { blocker, location });
+            resource.unresolved_region = Some(Box::new(UnresolvedRegion { blocker, location }));
         }
         Resolution::None => {}
     }

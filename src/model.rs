@@ -108,6 +108,23 @@ pub const FACTS: &[&str] = &[
 /// The fact naming an undecided condition on a resource's creation.
 pub const CREATED_IF: &str = "created_if";
 
+/// A fact's name as a static string: a known fact is one of `FACTS`; any other name (which
+/// `knowledge::services::problems` reports) is kept once for the whole run.
+pub fn fact_name(name: &str) -> &'static str {
+    if let Some(known) = FACTS.iter().find(|f| **f == name) {
+        return known;
+    }
+    static OTHERS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut others = OTHERS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = others.get(name) {
+        return found;
+    }
+    let kept: &'static str = Box::leak(name.to_string().into_boxed_str());
+    others.insert(kept);
+    kept
+}
+
 #[derive(Clone, Debug)]
 pub struct Resource {
     pub format: Format,
@@ -138,7 +155,8 @@ pub struct Resource {
     pub labels: BTreeMap<String, String>,
     /// Normalised facts for cloud rules, with where each is written. The vocabulary is shared
     /// by every cloud format (see `FACTS`); a fact that is absent is unknown, not false.
-    pub facts: BTreeMap<String, Fact>,
+    /// Keyed by the fact's static name (`fact_name`): no copy of the name per resource.
+    pub facts: BTreeMap<&'static str, Fact>,
     /// Extra locations related to the resource (e.g. where its region was inherited from).
     pub related: Vec<Location>,
 }
@@ -199,7 +217,7 @@ impl Resource {
             None => note,
         };
         self.facts.insert(
-            CREATED_IF.to_string(),
+            CREATED_IF,
             Fact {
                 value: Node::new(crate::tree::Value::Str(note), crate::tree::Span::default()),
                 location,

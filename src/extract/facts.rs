@@ -141,7 +141,11 @@ pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
 }
 
 /// The facts `apply` sets, read from the resource as it is.
-fn read_all(resource: &Resource, source: &FactSource, resolve: Resolve) -> Vec<(String, Fact)> {
+fn read_all(
+    resource: &Resource,
+    source: &FactSource,
+    resolve: Resolve,
+) -> Vec<(&'static str, Fact)> {
     let mut found = Vec::new();
     let Some(body) = resource.body.at(&source.base) else {
         return found;
@@ -151,7 +155,7 @@ fn read_all(resource: &Resource, source: &FactSource, resolve: Resolve) -> Vec<(
             Reading::Value(value, route, node) => {
                 let location = resource.locate(&node, &source.base.join(&route));
                 found.push((
-                    fact.to_string(),
+                    crate::model::fact_name(fact),
                     Fact {
                         value,
                         location,
@@ -175,7 +179,7 @@ fn read_all(resource: &Resource, source: &FactSource, resolve: Resolve) -> Vec<(
                         FactDefault::Text(t) => Value::Str(t.clone()),
                     };
                     found.push((
-                        fact.to_string(),
+                        crate::model::fact_name(fact),
                         Fact {
                             value: Node::new(value, resource.body.span),
                             location: resource.start(),

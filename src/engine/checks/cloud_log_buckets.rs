@@ -1,7 +1,7 @@
 //! Object-storage buckets that receive logs (access logs, CloudTrail, load-balancer logs) and
 //! how long their lifecycle keeps objects: the S3 part of GDPR-006.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::Hit;
 use crate::engine::Context;
@@ -70,10 +70,82 @@ struct Instance<'a> {
     senders: Vec<&'a Resource>,
     lifecycles: Vec<&'a Resource>,
     buckets: Vec<&'a Resource>,
+    /// Buckets (indices into `buckets`) by the `kind.name` a reference names them with.
+    by_reference: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// Buckets by the name they give themselves.
+    by_name: HashMap<&'a str, Vec<usize>>,
+    /// Buckets whose kind or name holds a dot, which references cannot be split into: matched
+    /// one by one.
+    unindexed: Vec<usize>,
+}
+
+impl<'a> Instance<'a> {
+    fn index(&mut self) {
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            if bucket.kind.contains('.') || bucket.name.contains('.') {
+                self.unindexed.push(i);
+            } else {
+                self.by_reference
+                    .entry((&bucket.kind, &bucket.name))
+                    .or_default()
+                    .push(i);
+            }
+            if let Some(own) = bucket.body.get("bucket").and_then(Node::as_str)
+                && !own.is_empty()
+            {
+                self.by_name.entry(own).or_default().push(i);
+            }
+        }
+    }
+
+    /// The buckets a value names, in the order of `buckets`: what `names_bucket` says of each,
+    /// found through the indexes.
+    fn named_by(&self, value: &Node) -> Vec<usize> {
+        let Some(text) = value.as_str() else {
+            return Vec::new();
+        };
+        let indexed = if value.tag.as_deref() == Some(EXPR_TAG) {
+            let referenced = text.trim_start_matches("\"${").trim_end_matches("}\"");
+            let mut parts = referenced.splitn(3, '.');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(kind), Some(name), Some(_)) => self.by_reference.get(&(kind, name)),
+                _ => None,
+            }
+        } else {
+            let name = text
+                .trim_start_matches("arn:aws:s3:::")
+                .split(".s3.")
+                .next()
+                .unwrap_or(text);
+            self.by_name.get(name)
+        };
+        let mut found: Vec<usize> = indexed.cloned().unwrap_or_default();
+        found.extend(
+            self.unindexed
+                .iter()
+                .copied()
+                .filter(|&i| names_bucket(value, self.buckets[i])),
+        );
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+/// A resource's identity for the sets below: resources stay in place while rules run.
+fn id(resource: &Resource) -> usize {
+    std::ptr::from_ref(resource) as usize
 }
 
 pub struct LogBuckets<'a> {
-    instances: HashMap<(&'a str, &'a str, crate::load::Format), Instance<'a>>,
+    /// Buckets that a log sender of their module instance writes to.
+    log_buckets: HashSet<usize>,
+    /// Every bucket.
+    buckets: HashSet<usize>,
+    /// The bucket each lifecycle configuration configures.
+    configured: HashMap<usize, &'a Resource>,
+    /// Buckets that a lifecycle configuration gives an expiration.
+    expiring: HashSet<usize>,
 }
 
 impl<'a> LogBuckets<'a> {
@@ -105,37 +177,48 @@ impl<'a> LogBuckets<'a> {
                 entry.lifecycles.push(r);
             }
         }
-        LogBuckets { instances }
-    }
-
-    fn instance(&self, r: &'a Resource) -> Option<&Instance<'a>> {
-        self.instances.get(&(folder(&r.path), prefix(r), r.format))
-    }
-
-    fn is_log_bucket(&self, bucket: &'a Resource) -> bool {
-        self.instance(bucket).is_some_and(|i| {
-            i.senders.iter().any(|s| {
-                s.fact("log_target")
-                    .is_some_and(|f| items(&f.value).into_iter().any(|v| names_bucket(v, bucket)))
-            })
-        })
-    }
-
-    fn configured_bucket(&self, lifecycle: &'a Resource) -> Option<&'a Resource> {
-        let target = lifecycle.fact("configures")?;
-        self.instance(lifecycle)?
-            .buckets
-            .iter()
-            .copied()
-            .find(|b| names_bucket(&target.value, b))
+        let mut found = LogBuckets {
+            log_buckets: HashSet::new(),
+            buckets: HashSet::new(),
+            configured: HashMap::new(),
+            expiring: HashSet::new(),
+        };
+        for instance in instances.values_mut() {
+            instance.index();
+            found.buckets.extend(instance.buckets.iter().map(|b| id(b)));
+            for sender in &instance.senders {
+                let Some(target) = sender.fact("log_target") else {
+                    continue;
+                };
+                for value in items(&target.value) {
+                    for i in instance.named_by(value) {
+                        found.log_buckets.insert(id(instance.buckets[i]));
+                    }
+                }
+            }
+            for lifecycle in &instance.lifecycles {
+                let Some(target) = lifecycle.fact("configures") else {
+                    continue;
+                };
+                let Some(&first) = instance.named_by(&target.value).first() else {
+                    continue;
+                };
+                let bucket = instance.buckets[first];
+                found.configured.insert(id(lifecycle), bucket);
+                if longest_expiration(lifecycle).is_some() {
+                    found.expiring.insert(id(bucket));
+                }
+            }
+        }
+        found
     }
 
     /// A log bucket whose objects never expire, or expire after more than `max` days.
     pub fn retention_hit(&self, resource: &'a Resource, max: i64) -> Option<Hit> {
         if resource.fact("configures").is_some() {
-            let bucket = self.configured_bucket(resource)?;
+            let bucket = *self.configured.get(&id(resource))?;
             let (days, node) = longest_expiration(resource)?;
-            if days <= max || !self.is_log_bucket(bucket) {
+            if days <= max || !self.log_buckets.contains(&id(bucket)) {
                 return None;
             }
             let field = resource
@@ -159,18 +242,10 @@ impl<'a> LogBuckets<'a> {
                     .evidence(days.to_string()),
             );
         }
-        let instance = self.instance(resource)?;
-        if !instance.buckets.iter().any(|b| std::ptr::eq(*b, resource))
-            || !self.is_log_bucket(resource)
-        {
+        if !self.buckets.contains(&id(resource)) || !self.log_buckets.contains(&id(resource)) {
             return None;
         }
-        let expires = instance.lifecycles.iter().any(|l| {
-            self.configured_bucket(l)
-                .is_some_and(|b| std::ptr::eq(b, resource))
-                && longest_expiration(l).is_some()
-        });
-        (!expires).then(|| {
+        (!self.expiring.contains(&id(resource))).then(|| {
             Hit::at(resource.start())
                 .var(
                     "retention",

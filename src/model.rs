@@ -159,6 +159,20 @@ pub struct Resource {
     pub facts: BTreeMap<&'static str, Fact>,
     /// Extra locations related to the resource (e.g. where its region was inherited from).
     pub related: Vec<Location>,
+    /// Set once the resource's own rules have run with its unit and its body was shed: what
+    /// the rest of the scan still reads of that body.
+    pub settled: Option<Box<Settled>>,
+}
+
+/// What the scan reads of a resource after its unit is evaluated and its body dropped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settled {
+    /// The name a bucket gives itself (`bucket = "shop-logs"`), which log senders name.
+    pub bucket: Option<String>,
+    /// The provisioner a StorageClass names, which claims of other files name it by.
+    pub provisioner: Option<String>,
+    /// The rules its metadata suppresses (`sovscan.dev/ignore`), with the reason given.
+    pub ignore: Option<(Vec<String>, Option<String>)>,
 }
 
 impl Resource {
@@ -208,6 +222,19 @@ impl Resource {
     pub fn shed(&mut self) {
         self.body = Node::new(crate::tree::Value::Null, self.body.span);
         self.facts = BTreeMap::new();
+    }
+
+    /// Drops the body and the facts that only the resource's own rules read, once they have run:
+    /// what scan-wide checks and suppressions read (`settled`, `keep` facts) stays.
+    pub fn settle(&mut self, settled: Settled, keep: &[&str]) {
+        // Rebuilt rather than retained: a map's first node holds room for eleven facts, kept
+        // for nothing when none stays.
+        self.facts = std::mem::take(&mut self.facts)
+            .into_iter()
+            .filter(|(name, _)| keep.contains(name))
+            .collect();
+        self.body = Node::new(crate::tree::Value::Null, self.body.span);
+        self.settled = Some(Box::new(settled));
     }
 
     /// Marks the resource as created only if a condition the scan cannot decide holds.

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::{self, Context, Profile, Rule};
+use crate::engine::{self, Context, Engine, Profile, Rule, checks};
 use crate::extract::{self, ExtractOptions};
 use crate::finding::Finding;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{self, FileOutcome, LoadError, Skipped};
-use crate::model::Resource;
+use crate::model::{Resource, Settled};
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -171,21 +171,21 @@ pub fn run(
         .retain(|t| !rendered.covered_dirs.iter().any(|d| t.starts_with(d)));
 
     crate::limits::reset_held();
-    let early = early_options(request);
+    let unit = Unit::new(request, rules, kb);
     let mut loaded: Vec<Loaded> = walk
         .files
         .par_iter()
-        .map(|p| Loaded::new(load::load_file(p), kb, &early))
+        .map(|p| Loaded::new(load::load_file(p), &unit))
         .collect();
     loaded.extend(
         std::mem::take(&mut rendered.outcomes)
             .into_iter()
-            .map(|o| Loaded::new(o, kb, &early)),
+            .map(|o| Loaded::new(o, &unit)),
     );
     if let Some(bytes) = &request.stdin {
-        loaded.push(Loaded::new(load::load_bytes("-", bytes), kb, &early));
+        loaded.push(Loaded::new(load::load_bytes("-", bytes), &unit));
     }
-    let (mut result, directives) = evaluate(request, loaded, walk.unreadable, rules, kb);
+    let (mut result, directives) = evaluate(request, loaded, walk.unreadable, &unit);
     result.ignored = walk.ignored;
     // One rendered outcome stands for the files that went into it.
     result.files =
@@ -240,12 +240,93 @@ pub fn run_inputs(
     rules: &[Rule],
     kb: &KnowledgeBase,
 ) -> ScanResult {
-    let early = early_options(request);
+    let unit = Unit::new(request, rules, kb);
     let loaded: Vec<Loaded> = inputs
         .par_iter()
-        .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), kb, &early))
+        .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), &unit))
         .collect();
-    evaluate(request, loaded, Vec::new(), rules, kb).0
+    evaluate(request, loaded, Vec::new(), &unit).0
+}
+
+/// What every unit of a scan shares: the extraction settings known before all files are
+/// loaded, and the rules, so that a unit's resources are evaluated and shed as soon as it is
+/// extracted.
+struct Unit<'a> {
+    kb: &'a KnowledgeBase,
+    early: ExtractOptions,
+    /// The settings rules read, without other units' resources.
+    ctx: Context<'a>,
+    rules: Engine<'a>,
+    /// Rules left out of the selection, run for the estate summary's provider ties.
+    estate: Engine<'a>,
+}
+
+impl<'a> Unit<'a> {
+    fn new(request: &'a ScanRequest, rules: &'a [Rule], kb: &'a KnowledgeBase) -> Self {
+        Unit {
+            kb,
+            early: early_options(request),
+            ctx: context(request, kb, &[]),
+            rules: Engine::new(rules, request.profile),
+            estate: Engine::new(&request.estate_rules, request.profile),
+        }
+    }
+
+    /// Runs the rules of the resources that need no other unit, then drops what only those
+    /// rules read. Returns their findings, and those of the rules left out of the selection.
+    fn settle(&self, resources: &mut [Resource]) -> (Vec<Finding>, Vec<Finding>) {
+        let local = |r: &Resource| !checks::needs_estate(r);
+        let findings = self.rules.resource_findings(&self.ctx, resources, local);
+        let estate = self.estate.resource_findings(&self.ctx, resources, local);
+        resources
+            .par_iter_mut()
+            .filter(|r| r.settled.is_none() && local(r))
+            .for_each(settle);
+        (findings, estate)
+    }
+
+    /// `settle` for one resource.
+    fn settle_one(&self, resource: &mut Resource) -> (Vec<Finding>, Vec<Finding>) {
+        if resource.settled.is_some() || checks::needs_estate(resource) {
+            return Default::default();
+        }
+        let findings = self.rules.findings_of(&self.ctx, resource);
+        let estate = self.estate.findings_of(&self.ctx, resource);
+        settle(resource);
+        (findings, estate)
+    }
+}
+
+/// Sheds a resource whose own rules have run, keeping what scan-wide checks and suppressions
+/// read.
+fn settle(resource: &mut Resource) {
+    let settled = Settled {
+        bucket: checks::cloud_log_buckets::own_name(resource).map(str::to_string),
+        provisioner: (resource.kind == "StorageClass")
+            .then(|| checks::kubernetes_bindings::provisioner(resource).map(str::to_string))
+            .flatten(),
+        ignore: crate::suppress::written_metadata_directive(resource),
+    };
+    resource.settle(settled, checks::SCAN_FACTS);
+}
+
+/// The settings rules read, with the resources cross-resource checks look at.
+fn context<'a>(
+    request: &ScanRequest,
+    kb: &'a KnowledgeBase,
+    resources: &'a [Resource],
+) -> Context<'a> {
+    Context {
+        kb,
+        profile: request.profile,
+        personal_data_labels: request.personal_data_labels.clone(),
+        deploy_regions: request.deploy_regions.clone(),
+        max_log_retention_days: request.max_log_retention_days,
+        require_customer_managed_keys: request.require_customer_managed_keys,
+        allowed_countries: request.allowed_countries.clone(),
+        own_hosts: request.own_hosts.clone(),
+        resources,
+    }
 }
 
 /// A loaded file, with the resources of its documents that stand alone already extracted and
@@ -257,16 +338,28 @@ struct Loaded {
     extracted_documents: usize,
     /// The file's path as its documents name it.
     path: Option<Arc<str>>,
+    /// Findings of the resources already settled, and of the rules left out of the selection.
+    findings: Vec<Finding>,
+    estate_findings: Vec<Finding>,
 }
 
 impl Loaded {
-    fn new(mut outcome: FileOutcome, kb: &KnowledgeBase, options: &ExtractOptions) -> Self {
+    fn new(mut outcome: FileOutcome, unit: &Unit) -> Self {
+        let (kb, options) = (unit.kb, &unit.early);
         let mut resources = Vec::new();
+        let mut findings = Vec::new();
+        let mut estate_findings = Vec::new();
         let mut before = outcome.documents.len();
         let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
         if let Some(snapshot) = outcome.snapshot.take() {
-            let (found, errors) = extract::aws_config::extract_snapshot(&snapshot, kb);
-            resources.extend(found);
+            let (found, errors) =
+                extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_one(r));
+            resources.reserve_exact(found.len());
+            for (resource, (mut own, mut estate)) in found {
+                resources.push(resource);
+                findings.append(&mut own);
+                estate_findings.append(&mut estate);
+            }
             // One report per file, at its first item that does not parse, counting the rest.
             let more = errors.len().saturating_sub(1);
             let first = errors.into_iter().next().map(|mut e| {
@@ -294,11 +387,16 @@ impl Loaded {
                 }
                 None => true,
             });
+        let (mut own, mut estate) = unit.settle(&mut resources);
+        findings.append(&mut own);
+        estate_findings.append(&mut estate);
         Loaded {
             extracted_documents: before - outcome.documents.len(),
             outcome,
             resources,
             path,
+            findings,
+            estate_findings,
         }
     }
 }
@@ -324,9 +422,9 @@ fn evaluate(
     request: &ScanRequest,
     loaded: Vec<Loaded>,
     unreadable: Vec<(PathBuf, String)>,
-    rules: &[Rule],
-    kb: &KnowledgeBase,
+    unit: &Unit,
 ) -> (ScanResult, Directives) {
+    let kb = unit.kb;
     let mut result = ScanResult {
         files: loaded.len(),
         ..Default::default()
@@ -359,14 +457,20 @@ fn evaluate(
     let mut early_resources = Vec::new();
     let mut relocations = Vec::new();
     let mut directives = Directives::new();
+    let mut findings = Vec::new();
+    let mut estate_findings = Vec::new();
     for Loaded {
         mut outcome,
         resources,
         extracted_documents,
         path,
+        findings: mut found,
+        estate_findings: mut estate,
     } in loaded
     {
         early_resources.push(resources);
+        findings.append(&mut found);
+        estate_findings.append(&mut estate);
         result.documents += extracted_documents;
         relocations.append(&mut outcome.relocations);
         options
@@ -404,19 +508,26 @@ fn evaluate(
     result.errors.sort();
     result.warnings.sort();
 
-    let ctx = Context {
-        kb,
-        profile: request.profile,
-        personal_data_labels: request.personal_data_labels.clone(),
-        deploy_regions: request.deploy_regions.clone(),
-        max_log_retention_days: request.max_log_retention_days,
-        require_customer_managed_keys: request.require_customer_managed_keys,
-        allowed_countries: request.allowed_countries.clone(),
-        own_hosts: request.own_hosts.clone(),
-        resources: &result.resources,
-    };
-    let mut findings = engine::evaluate(rules, &ctx);
-    let mut estate_findings = engine::evaluate(&request.estate_rules, &ctx);
+    // The resources of units that need others (Terraform, CloudFormation and ARM folders,
+    // claims naming a StorageClass) are evaluated now that every unit is extracted.
+    let ctx = context(request, kb, &result.resources);
+    findings.extend(
+        unit.rules
+            .resource_findings(&ctx, &result.resources, |_| true),
+    );
+    estate_findings.extend(
+        unit.estate
+            .resource_findings(&ctx, &result.resources, |_| true),
+    );
+    result
+        .resources
+        .par_iter_mut()
+        .filter(|r| r.settled.is_none())
+        .for_each(settle);
+    let ctx = context(request, kb, &result.resources);
+    findings.extend(unit.rules.scan_findings(&ctx));
+    estate_findings.extend(unit.estate.scan_findings(&ctx));
+    engine::finish(&mut findings);
     // Values an overlay changed are reported where the overlay writes them.
     crate::render::relocate(&mut findings, &relocations);
     crate::render::relocate(&mut estate_findings, &relocations);

@@ -117,6 +117,14 @@ fn matches_rule(listed: &[String], finding: &Finding) -> bool {
 
 /// Rules named in a resource's metadata suppression, with the reason if one is given.
 fn metadata_directive(resource: &Resource) -> Option<(Vec<String>, Option<String>)> {
+    match &resource.settled {
+        Some(settled) => settled.ignore.clone(),
+        None => written_metadata_directive(resource),
+    }
+}
+
+/// The metadata suppression as the resource's body writes it.
+pub fn written_metadata_directive(resource: &Resource) -> Option<(Vec<String>, Option<String>)> {
     let body = &resource.body;
     let annotations = body.path("metadata.annotations");
     if let Some(list) = annotations

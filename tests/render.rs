@@ -110,9 +110,28 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
     assert!(result.rendered[0].path.ends_with("overlays/prod"));
     assert!(result.rendered[0].files >= 3, "{:?}", result.rendered);
     assert!(result.files >= result.rendered[0].files);
-    // Unchanged fields point at the base file.
-    let web = result.resources[0]
-        .body
+    // Unchanged fields point at the base file (read from the rendering: a scan sheds the
+    // bodies of resources once their rules have run).
+    let files: Vec<PathBuf> = [
+        "overlays/prod/kustomization.yaml",
+        "overlays/prod/move-region.yaml",
+        "base/deployment.yaml",
+        "base/kustomization.yaml",
+    ]
+    .iter()
+    .map(|f| root().join("kustomize").join(f))
+    .collect();
+    let rendered = sovscan::render::render(
+        &files,
+        &RenderOptions {
+            enabled: true,
+            helm_values: Vec::new(),
+        },
+    );
+    let documents = &rendered.outcomes[0].documents;
+    assert_eq!(&*documents[0].path, &*result.resources[0].path);
+    let web = documents[0]
+        .root
         .path("spec.template.spec.containers[0].ports[0].containerPort")
         .unwrap();
     assert_eq!(web.span.start.line, 19);

@@ -330,50 +330,93 @@ fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
         .collect()
 }
 
-/// Evaluates every rule against every resource it applies to.
-pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
-    let active: Vec<Active> = rules
-        .iter()
-        .filter_map(|r| Some(Active::new(r, r.severity_for(ctx.profile)?)))
-        .collect();
+/// The rules of a scan ready to run, with the texts their findings share: built once and used
+/// by every unit of the scan.
+pub struct Engine<'r> {
+    active: Vec<Active<'r>>,
+}
 
-    let mut findings: Vec<Finding> = ctx
-        .resources
-        .par_iter()
-        .flat_map_iter(|resource| {
-            let mut out = Vec::new();
-            let mut shared = SharedRef::new(resource);
-            for rule in &active {
-                if !rule.rule.applies_to_format(resource.format) {
-                    continue;
-                }
-                let mut hits = Vec::new();
-                if let Some(Check::Resource(f)) = rule.check {
-                    f(ctx, resource, &mut hits);
-                }
-                hits.extend(data_condition_hits(rule.rule, resource));
-                out.extend(
-                    hits.into_iter()
-                        .map(|hit| finding(rule, &mut shared, hit, ctx)),
-                );
+impl<'r> Engine<'r> {
+    /// The rules that run under the profile.
+    pub fn new(rules: &'r [Rule], profile: Profile) -> Self {
+        Engine {
+            active: rules
+                .iter()
+                .filter_map(|r| Some(Active::new(r, r.severity_for(profile)?)))
+                .collect(),
+        }
+    }
+
+    /// Every per-resource rule on each resource `pick` accepts among those not yet settled.
+    /// Unsorted.
+    pub fn resource_findings(
+        &self,
+        ctx: &Context,
+        resources: &[Resource],
+        pick: impl Fn(&Resource) -> bool + Sync,
+    ) -> Vec<Finding> {
+        resources
+            .par_iter()
+            .filter(|r| r.settled.is_none() && pick(r))
+            .flat_map_iter(|resource| self.findings_of(ctx, resource))
+            .collect()
+    }
+
+    /// Every per-resource rule on one resource.
+    pub fn findings_of(&self, ctx: &Context, resource: &Resource) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut shared = SharedRef::new(resource);
+        for rule in &self.active {
+            if !rule.rule.applies_to_format(resource.format) {
+                continue;
             }
-            out
-        })
-        .collect();
-
-    for rule in &active {
-        if let Some(Check::Scan(f)) = rule.check {
             let mut hits = Vec::new();
-            f(ctx, rule.rule, &mut hits);
-            for (index, hit) in hits {
-                if let Some(resource) = ctx.resources.get(index) {
-                    findings.push(finding(rule, &mut SharedRef::new(resource), hit, ctx));
+            if let Some(Check::Resource(f)) = rule.check {
+                f(ctx, resource, &mut hits);
+            }
+            hits.extend(data_condition_hits(rule.rule, resource));
+            out.extend(
+                hits.into_iter()
+                    .map(|hit| finding(rule, &mut shared, hit, ctx)),
+            );
+        }
+        out
+    }
+
+    /// The scan-wide rules over every resource of `ctx`. Unsorted.
+    pub fn scan_findings(&self, ctx: &Context) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for rule in &self.active {
+            if let Some(Check::Scan(f)) = rule.check {
+                let mut hits = Vec::new();
+                f(ctx, rule.rule, &mut hits);
+                for (index, hit) in hits {
+                    if let Some(resource) = ctx.resources.get(index) {
+                        findings.push(finding(rule, &mut SharedRef::new(resource), hit, ctx));
+                    }
                 }
             }
         }
+        findings
     }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// Puts findings in report order and drops the same finding found twice.
+pub fn finish(findings: &mut Vec<Finding>) {
+    findings.par_sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+    });
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.location == b.location);
+}
+
+/// Evaluates every rule against every resource it applies to; findings come out sorted.
+pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
+    let engine = Engine::new(rules, ctx.profile);
+    let mut findings = engine.resource_findings(ctx, ctx.resources, |_| true);
+    findings.extend(engine.scan_findings(ctx));
+    finish(&mut findings);
     findings
 }
 

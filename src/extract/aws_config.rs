@@ -85,11 +85,14 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
 }
 
 /// The resources of a large snapshot read one item at a time (`crate::load::snapshot`): each
-/// item is parsed, extracted and dropped, on every core; errors are items that do not parse.
-pub fn extract_snapshot(
+/// item is parsed, extracted, handed to `each` (which evaluates it and sheds its body) and
+/// dropped, on every core; errors are items that do not parse. `each`'s result for an item
+/// that a newer item of the same resource replaces is dropped with it.
+pub fn extract_snapshot<T: Send>(
     snapshot: &crate::load::snapshot::Snapshot,
     kb: &KnowledgeBase,
-) -> (Vec<Resource>, Vec<crate::load::LoadError>) {
+    each: impl Fn(&mut Resource) -> T + Sync,
+) -> (Vec<(Resource, T)>, Vec<crate::load::LoadError>) {
     use rayon::prelude::*;
     let lines = snapshot.lines();
     let doc = Document {
@@ -100,8 +103,10 @@ pub fn extract_snapshot(
     };
     /// What one item says: its identity and capture time, and its resource (`None` when the
     /// item records a deletion or is not a resource).
-    type Read = ((String, String), (i64, String), Option<Resource>);
-    let read: Vec<Result<Option<Read>, crate::load::LoadError>> = (0..snapshot.items.len())
+    type Read<T> = (Key, Captured, Option<(Resource, T)>);
+    type Key = (String, String);
+    type Captured = (i64, String);
+    let read: Vec<Result<Option<Read<T>>, crate::load::LoadError>> = (0..snapshot.items.len())
         .into_par_iter()
         .map(|index| {
             let mut item = match snapshot.item(&lines, index) {
@@ -130,12 +135,17 @@ pub fn extract_snapshot(
                 || NOT_RESOURCES_TYPES.contains(&kind.as_str());
             let captured = capture_time(&item);
             let route = Route::root().key("configurationItems").index(index);
-            let made = (!gone).then(|| resource(&doc, &item, route, kb));
+            let made = (!gone).then(|| {
+                let mut made = resource(&doc, &item, route, kb);
+                drop(item);
+                let result = each(&mut made);
+                (made, result)
+            });
             Ok(Some(((kind, id), captured, made)))
         })
         .collect();
     // The newest item of each resource counts, as when the file is read whole.
-    let mut latest: BTreeMap<(String, String), ((i64, String), Resource)> = BTreeMap::new();
+    let mut latest: BTreeMap<Key, (Captured, (Resource, T))> = BTreeMap::new();
     let mut errors = Vec::new();
     for entry in read {
         match entry {
@@ -152,8 +162,8 @@ pub fn extract_snapshot(
             },
         }
     }
-    let mut out: Vec<Resource> = latest.into_values().map(|(_, r)| r).collect();
-    out.sort_by(|a, b| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
+    let mut out: Vec<(Resource, T)> = latest.into_values().map(|(_, r)| r).collect();
+    out.sort_by(|(a, _), (b, _)| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
     (out, errors)
 }
 

@@ -97,6 +97,7 @@ pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
         labels,
         facts: BTreeMap::new(),
         related: Vec::new(),
+        settled: None,
     };
     if let Some(source) = source {
         resource.api_version = source.api_version.clone();

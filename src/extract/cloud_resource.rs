@@ -51,6 +51,7 @@ pub fn resource(
         labels: BTreeMap::new(),
         facts: BTreeMap::new(),
         related: Vec::new(),
+        settled: None,
     }
 }
 

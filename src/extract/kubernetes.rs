@@ -151,6 +151,7 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
         labels,
         facts: BTreeMap::new(),
         related: Vec::new(),
+        settled: None,
     };
     if let Some(provider) = provider {
         resource.region = crd_region(&resource, &provider, kb);

@@ -47,11 +47,15 @@ fn names_bucket(value: &Node, bucket: &Resource) -> bool {
         .split(".s3.")
         .next()
         .unwrap_or(text);
-    bucket
-        .body
-        .get("bucket")
-        .and_then(Node::as_str)
-        .is_some_and(|own| own == name && !name.is_empty())
+    own_name(bucket).is_some_and(|own| own == name && !name.is_empty())
+}
+
+/// The name a bucket gives itself (`bucket = "shop-logs"`).
+pub fn own_name(bucket: &Resource) -> Option<&str> {
+    match &bucket.settled {
+        Some(settled) => settled.bucket.as_deref(),
+        None => bucket.body.get("bucket").and_then(Node::as_str),
+    }
 }
 
 /// Longest expiration of a lifecycle configuration, with where it is written.
@@ -90,7 +94,7 @@ impl<'a> Instance<'a> {
                     .or_default()
                     .push(i);
             }
-            if let Some(own) = bucket.body.get("bucket").and_then(Node::as_str)
+            if let Some(own) = own_name(bucket)
                 && !own.is_empty()
             {
                 self.by_name.entry(own).or_default().push(i);

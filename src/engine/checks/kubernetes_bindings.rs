@@ -175,13 +175,29 @@ fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Ve
     }
 }
 
+/// A claim, or a workload with claim templates: its storage class may be a StorageClass of
+/// another file.
+pub fn needs_estate(resource: &Resource) -> bool {
+    resource.format == crate::load::Format::Kubernetes
+        && (resource.kind == "PersistentVolumeClaim"
+            || resource.body.path("spec.volumeClaimTemplates").is_some())
+}
+
+/// The provisioner a StorageClass names.
+pub fn provisioner(class: &Resource) -> Option<&str> {
+    match &class.settled {
+        Some(settled) => settled.provisioner.as_deref(),
+        None => class.body.get("provisioner").and_then(Node::as_str),
+    }
+}
+
 /// The hyperscaler behind a storage class name: a StorageClass of the scan, or a well-known name.
 fn storage_class_provider(ctx: &Context, class: &str) -> Option<(String, String)> {
     let provisioner = ctx
         .resources
         .iter()
         .find(|r| r.kind == "StorageClass" && r.name == class)
-        .and_then(|sc| sc.body.get("provisioner").and_then(Node::as_str));
+        .and_then(provisioner);
     if let Some(p) = provisioner {
         let m = ctx
             .kb

@@ -85,6 +85,23 @@ pub enum Check {
     Scan(fn(&Context, &Rule, &mut Vec<(usize, Hit)>)),
 }
 
+/// Facts the scan-wide checks read (log retention and log buckets, a resource's creation
+/// condition in its findings): a resource keeps these once its own rules have run.
+pub const SCAN_FACTS: &[&str] = &[
+    "log_retention_days",
+    "configures",
+    "log_target",
+    "object_expiration_days",
+    crate::model::CREATED_IF,
+];
+
+/// Does a per-resource check of this resource look at other resources of the scan (the
+/// StorageClass a claim names, the replica a reference names)? Such a resource is evaluated
+/// once every unit is extracted; any other is evaluated with its unit.
+pub fn needs_estate(resource: &Resource) -> bool {
+    kubernetes_bindings::needs_estate(resource) || cloud_residency::needs_estate(resource)
+}
+
 /// Every module's checks, by name.
 fn registry() -> impl Iterator<Item = &'static (&'static str, Check)> {
     kubernetes::CHECKS

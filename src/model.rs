@@ -224,8 +224,9 @@ impl Resource {
         self.facts = BTreeMap::new();
     }
 
-    /// Drops the body and the facts that only the resource's own rules read, once they have run:
-    /// what scan-wide checks and suppressions read (`settled`, `keep` facts) stays.
+    /// Drops the body, the labels and the facts that only the resource's own rules read, once
+    /// they have run: what scan-wide checks and suppressions read (`settled`, `keep` facts)
+    /// stays.
     pub fn settle(&mut self, settled: Settled, keep: &[&str]) {
         // Rebuilt rather than retained: a map's first node holds room for eleven facts, kept
         // for nothing when none stays.
@@ -234,6 +235,8 @@ impl Resource {
             .filter(|(name, _)| keep.contains(name))
             .collect();
         self.body = Node::new(crate::tree::Value::Null, self.body.span);
+        // Labels are read by a resource's own rules only (personal data on a workload).
+        self.labels = BTreeMap::new();
         self.settled = Some(Box::new(settled));
     }
 

@@ -2,7 +2,7 @@
 //! and history files, and the answers of `select-resource-config`, `batch-get-resource-config`
 //! and `get-resource-config-history`. The region is the item's `awsRegion`, written in the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::cloud_resource::{self, Identity};
 use super::facts;
@@ -103,7 +103,9 @@ pub fn extract_snapshot<T: Send>(
     };
     /// What one item says: its identity and capture time, and its resource (`None` when the
     /// item records a deletion or is not a resource).
-    type Read<T> = (Key, Captured, Option<(Resource, T)>);
+    // The resource is boxed: the reads of every item are held until the newest of each is
+    // known, and then moved out one by one.
+    type Read<T> = (Key, Captured, Option<Box<(Resource, T)>>);
     type Key = (String, String);
     type Captured = (i64, String);
     let read: Vec<Result<Option<Read<T>>, crate::load::LoadError>> = (0..snapshot.items.len())
@@ -139,31 +141,42 @@ pub fn extract_snapshot<T: Send>(
                 let mut made = resource(&doc, &item, route, kb);
                 drop(item);
                 let result = each(&mut made);
-                (made, result)
+                Box::new((made, result))
             });
             Ok(Some(((kind, id), captured, made)))
         })
         .collect();
-    // The newest item of each resource counts, as when the file is read whole.
-    let mut latest: BTreeMap<Key, (Captured, (Resource, T))> = BTreeMap::new();
-    let mut errors = Vec::new();
-    for entry in read {
+    // The newest item of each resource counts, as when the file is read whole. The winners are
+    // picked by index first, so that no resource is moved twice.
+    let mut latest: HashMap<&Key, (&Captured, usize)> = HashMap::new();
+    for (index, entry) in read.iter().enumerate() {
         match entry {
-            Err(e) => errors.push(e),
-            Ok(None) => {}
             Ok(Some((key, _, None))) => {
-                latest.remove(&key);
+                latest.remove(key);
             }
-            Ok(Some((key, captured, Some(resource)))) => match latest.get(&key) {
+            Ok(Some((key, captured, Some(_)))) => match latest.get(key) {
                 Some((kept, _)) if *kept >= captured => {}
                 _ => {
-                    latest.insert(key, (captured, resource));
+                    latest.insert(key, (captured, index));
                 }
             },
+            Err(_) | Ok(None) => {}
         }
     }
-    let mut out: Vec<(Resource, T)> = latest.into_values().map(|(_, r)| r).collect();
-    out.sort_by(|(a, _), (b, _)| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
+    let mut wins = vec![false; read.len()];
+    for (_, index) in latest.into_values() {
+        wins[index] = true;
+    }
+    let mut out: Vec<(Resource, T)> = Vec::with_capacity(wins.iter().filter(|w| **w).count());
+    let mut errors = Vec::new();
+    // In the file's order, which is the order of their routes.
+    for (entry, wins) in read.into_iter().zip(wins) {
+        match entry {
+            Err(e) => errors.push(e),
+            Ok(Some((_, _, Some(made)))) if wins => out.push(*made),
+            Ok(_) => {}
+        }
+    }
     (out, errors)
 }
 

@@ -104,38 +104,39 @@ impl Status {
     }
 }
 
-/// A finding as a control lists it.
+/// A finding as a control lists it: borrowed from the finding, since a scan's findings can be
+/// listed by several controls of several frameworks.
 #[derive(Debug, Clone, Serialize)]
-pub struct FindingRef {
-    pub rule_id: String,
+pub struct FindingRef<'a> {
+    pub rule_id: &'a str,
     pub severity: Severity,
-    pub path: String,
+    pub path: &'a str,
     pub line: u32,
-    pub resource: String,
-    pub fingerprint: String,
+    pub resource: &'a str,
+    pub fingerprint: &'a str,
 }
 
-impl FindingRef {
-    fn of(f: &Finding) -> Self {
+impl<'a> FindingRef<'a> {
+    fn of(f: &'a Finding) -> Self {
         FindingRef {
-            rule_id: f.rule_id.to_string(),
+            rule_id: &f.rule_id,
             severity: f.severity,
-            path: f.location.path.to_string(),
+            path: &f.location.path,
             line: f.location.start_line,
-            resource: f.resource.address.clone(),
-            fingerprint: f.fingerprint.clone(),
+            resource: &f.resource.address,
+            fingerprint: &f.fingerprint,
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ControlView {
+pub struct ControlView<'a> {
     pub id: String,
     pub title: String,
     pub status: Status,
     /// The rules that give evidence for the control.
     pub rules: Vec<String>,
-    pub findings: Vec<FindingRef>,
+    pub findings: Vec<FindingRef<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,18 +152,18 @@ pub struct LevelView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FrameworkView {
+pub struct FrameworkView<'a> {
     pub id: String,
     pub label: String,
     pub name: String,
     pub edition: String,
     pub note: String,
-    pub controls: Vec<ControlView>,
+    pub controls: Vec<ControlView<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<LevelView>,
 }
 
-impl FrameworkView {
+impl FrameworkView<'_> {
     /// How many controls have each status.
     pub fn count(&self, status: Status) -> usize {
         self.controls.iter().filter(|c| c.status == status).count()
@@ -172,7 +173,7 @@ impl FrameworkView {
 /// The framework views of a scan: per control its active findings (neither suppressed nor in
 /// the baseline) and a status. `ran` names the rules of the scan; a control whose rules did
 /// not run is `NotRun` rather than `NoFinding`.
-pub fn view(findings: &[Finding], ran: &BTreeSet<String>) -> Vec<FrameworkView> {
+pub fn view<'a>(findings: &'a [Finding], ran: &BTreeSet<String>) -> Vec<FrameworkView<'a>> {
     let Ok(frameworks) = catalogue() else {
         return Vec::new();
     };

@@ -355,6 +355,7 @@ impl Loaded {
             let (found, errors) =
                 extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_one(r));
             resources.reserve_exact(found.len());
+            findings.reserve_exact(found.iter().map(|(_, (own, _))| own.len()).sum());
             for (resource, (mut own, mut estate)) in found {
                 resources.push(resource);
                 findings.append(&mut own);

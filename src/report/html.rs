@@ -150,7 +150,7 @@ fn header(
     page.push_str("</header>\n");
 }
 
-fn contents(page: &mut String, frameworks: &[FrameworkView]) {
+fn contents(page: &mut String, frameworks: &[FrameworkView<'_>]) {
     page.push_str(
         "<nav><a href=\"#estate\">Estate</a> <a href=\"#findings\">Findings</a> \
          <a href=\"#services\">Hyperscaler services</a>",
@@ -417,7 +417,7 @@ fn status_class(status: Status) -> &'static str {
     }
 }
 
-fn framework_section(page: &mut String, fw: &FrameworkView) {
+fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
     let _ = write!(
         page,
         "<section id=\"fw-{}\" class=\"framework\">\n<h2>{} <small>{}</small></h2>\n\
@@ -459,7 +459,7 @@ fn framework_section(page: &mut String, fw: &FrameworkView) {
         } else {
             let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
             for f in &c.findings {
-                *by_rule.entry(f.rule_id.as_str()).or_default() += 1;
+                *by_rule.entry(f.rule_id).or_default() += 1;
             }
             let counts: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
             let _ = write!(
@@ -473,10 +473,10 @@ fn framework_section(page: &mut String, fw: &FrameworkView) {
                 let _ = write!(
                     page,
                     "<li><span class=\"sev {sev}\">{sev}</span> {} <span class=\"path\">{}:{}</span> {}</li>",
-                    escape(&f.rule_id),
-                    escape(&f.path),
+                    escape(f.rule_id),
+                    escape(f.path),
                     f.line,
-                    escape(&f.resource),
+                    escape(f.resource),
                     sev = escape(f.severity.as_str()),
                 );
             }

@@ -53,7 +53,7 @@ struct Report<'a> {
     summary: Summary,
     findings: &'a [Finding],
     /// Per framework control: the findings and a status.
-    frameworks: Vec<FrameworkView>,
+    frameworks: Vec<FrameworkView<'a>>,
 }
 
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: &str) -> String {

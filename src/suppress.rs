@@ -204,10 +204,16 @@ pub fn apply(
     let mut warnings = Vec::new();
     // Directives by line, parsed once per file.
     let mut cache: HashMap<Arc<str>, HashMap<usize, Directive>> = HashMap::new();
-    let by_address: HashMap<(&str, &str), &Resource> = resources
-        .iter()
-        .map(|r| ((r.path.as_ref(), r.address.as_str()), r))
-        .collect();
+    // Only resources whose metadata suppresses something are kept; of two resources with one
+    // address, the last counts.
+    let mut by_address: HashMap<(&str, &str), (Vec<String>, Option<String>)> = HashMap::new();
+    for r in resources {
+        let key = (r.path.as_ref(), r.address.as_str());
+        match metadata_directive(r) {
+            Some(directive) => by_address.insert(key, directive),
+            None => by_address.remove(&key),
+        };
+    }
     for finding in findings.iter_mut() {
         let path = Arc::clone(&finding.location.path);
         let directives = cache.entry(Arc::clone(&path)).or_insert_with(|| {
@@ -267,14 +273,14 @@ pub fn apply(
         if finding.suppression.is_some() {
             continue;
         }
-        if let Some(resource) = by_address.get(&(path.as_ref(), finding.resource.address.as_str()))
-            && let Some((rules, reason)) = metadata_directive(resource)
-            && matches_rule(&rules, finding)
+        if let Some((rules, reason)) =
+            by_address.get(&(path.as_ref(), finding.resource.address.as_str()))
+            && matches_rule(rules, finding)
             && !rules.is_empty()
         {
             finding.suppression = Some(Suppression {
                 kind: "metadata",
-                reason,
+                reason: reason.clone(),
                 until: None,
             });
         }

@@ -405,11 +405,16 @@ impl<'r> Engine<'r> {
 
 /// Puts findings in report order and drops the same finding found twice.
 pub fn finish(findings: &mut Vec<Finding>) {
-    findings.par_sort_by(|a, b| {
+    // The order is sorted, then applied by swaps: a merge sort of the findings themselves
+    // would hold a second copy of them all while it runs.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.par_sort_by(|&a, &b| {
+        let (a, b) = (&findings[a], &findings[b]);
         a.sort_key()
             .cmp(&b.sort_key())
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
+    crate::extract::permute(findings, order);
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.location == b.location);
 }
 

@@ -92,7 +92,7 @@ pub fn sort_resources(resources: &mut [Resource]) {
 }
 
 /// Puts `items[order[i]]` at position `i` for every `i`, in place.
-fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+pub(crate) fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
     for start in 0..order.len() {
         // Follow the cycle through `start`, marking each visited slot with its own index.
         let mut here = start;

@@ -492,7 +492,17 @@ fn evaluate(
         result.errors.extend(outcome.error);
         result.warnings.extend(outcome.warnings);
     }
-    let extracted = extract::extract(&documents, kb, &options);
+    // Each format's resources are evaluated and shed as soon as that format is extracted.
+    let early = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    let extracted = extract::extract_settling(&documents, kb, &options, &|resources| {
+        let (mut own, mut estate) = unit.settle(resources);
+        let mut early = early.lock().unwrap_or_else(|e| e.into_inner());
+        early.0.append(&mut own);
+        early.1.append(&mut estate);
+    });
+    let (mut own, mut estate) = early.into_inner().unwrap_or_else(|e| e.into_inner());
+    findings.append(&mut own);
+    estate_findings.append(&mut estate);
     // Resources own what rules need; the parsed documents can go now, freed on every core.
     documents.into_par_iter().for_each(drop);
     result.resources = extracted.resources;

@@ -115,8 +115,11 @@ fn matches_rule(listed: &[String], finding: &Finding) -> bool {
         })
 }
 
+/// The rules a resource's metadata suppresses, with the reason if one is given.
+type MetadataDirective = (Vec<String>, Option<String>);
+
 /// Rules named in a resource's metadata suppression, with the reason if one is given.
-fn metadata_directive(resource: &Resource) -> Option<(Vec<String>, Option<String>)> {
+fn metadata_directive(resource: &Resource) -> Option<MetadataDirective> {
     match &resource.settled {
         Some(settled) => settled.ignore.clone(),
         None => written_metadata_directive(resource),
@@ -124,7 +127,7 @@ fn metadata_directive(resource: &Resource) -> Option<(Vec<String>, Option<String
 }
 
 /// The metadata suppression as the resource's body writes it.
-pub fn written_metadata_directive(resource: &Resource) -> Option<(Vec<String>, Option<String>)> {
+pub fn written_metadata_directive(resource: &Resource) -> Option<MetadataDirective> {
     let body = &resource.body;
     let annotations = body.path("metadata.annotations");
     if let Some(list) = annotations
@@ -206,7 +209,7 @@ pub fn apply(
     let mut cache: HashMap<Arc<str>, HashMap<usize, Directive>> = HashMap::new();
     // Only resources whose metadata suppresses something are kept; of two resources with one
     // address, the last counts.
-    let mut by_address: HashMap<(&str, &str), (Vec<String>, Option<String>)> = HashMap::new();
+    let mut by_address: HashMap<(&str, &str), MetadataDirective> = HashMap::new();
     for r in resources {
         let key = (r.path.as_ref(), r.address.as_str());
         match metadata_directive(r) {

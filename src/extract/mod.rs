@@ -108,33 +108,65 @@ pub(crate) fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
 
 /// The resources of every loaded document, with what was left out.
 pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
+    extract_settling(documents, kb, options, &|_| {})
+}
+
+/// `extract`, handing each format's resources to `settle` as soon as that format is extracted
+/// (a scan evaluates them there and sheds their bodies while other formats are still read).
+pub fn extract_settling(
+    documents: &[Document],
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+    settle: &(dyn Fn(&mut [Resource]) + Sync),
+) -> Extracted {
+    let settled = |mut resources: Vec<Resource>| {
+        settle(&mut resources);
+        resources
+    };
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
     // Each format on its own, all at once: a format that is extracted on one thread (a single
     // large Terraform root) does not hold up the others.
     let kubernetes = || -> Vec<Resource> {
-        documents
-            .par_iter()
-            .filter(|d| d.format == Format::Kubernetes)
-            .flat_map_iter(|d| kubernetes::extract(d, kb))
-            .collect()
+        settled(
+            documents
+                .par_iter()
+                .filter(|d| d.format == Format::Kubernetes)
+                .flat_map_iter(|d| kubernetes::extract(d, kb))
+                .collect(),
+        )
     };
-    let cloudformation = || cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
+    let cloudformation = || {
+        let mut templates = cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
+        templates.resources = settled(templates.resources);
+        templates
+    };
     let aws_config = || -> Vec<Resource> {
-        documents
-            .par_iter()
-            .filter(|d| d.format == Format::AwsConfig)
-            .flat_map_iter(|d| aws_config::extract(d, kb))
-            .collect()
+        settled(
+            documents
+                .par_iter()
+                .filter(|d| d.format == Format::AwsConfig)
+                .flat_map_iter(|d| aws_config::extract(d, kb))
+                .collect(),
+        )
     };
-    let arm = || arm::extract_counted(&of(Format::Arm), kb, options);
-    let terraform = || terraform::extract(&of(Format::Terraform), kb, options);
+    let arm = || {
+        let (resources, not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
+        (settled(resources), not_created)
+    };
+    let terraform = || {
+        let mut modules = terraform::extract(&of(Format::Terraform), kb, options);
+        modules.resources = settled(modules.resources);
+        modules
+    };
     let plans = || -> Vec<Resource> {
-        of(Format::TerraformPlan)
-            .par_iter()
-            .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
-            .collect()
+        settled(
+            of(Format::TerraformPlan)
+                .par_iter()
+                .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
+                .collect(),
+        )
     };
     let (
         (mut resources, templates),

@@ -84,7 +84,8 @@ pub struct Context<'a> {
     /// The organisation's own registries and service hosts with their country (upper case),
     /// from `registries:` in the settings file; a host covers its subdomains.
     pub own_hosts: Vec<(String, String)>,
-    /// Every resource of the scan, for checks that look across resources.
+    /// Every resource of the scan, for checks that look across resources: empty while a unit
+    /// is evaluated on its own (see `checks::needs_estate`).
     pub resources: &'a [Resource],
 }
 

@@ -97,7 +97,9 @@ pub const SCAN_FACTS: &[&str] = &[
 
 /// Does a per-resource check of this resource look at other resources of the scan (the
 /// StorageClass a claim names, the replica a reference names)? Such a resource is evaluated
-/// once every unit is extracted; any other is evaluated with its unit.
+/// once every unit is extracted; any other is evaluated with its unit, where
+/// `Context::resources` is empty. A new check that reads `Context::resources` must name the
+/// resources it reads them for here.
 pub fn needs_estate(resource: &Resource) -> bool {
     kubernetes_bindings::needs_estate(resource) || cloud_residency::needs_estate(resource)
 }

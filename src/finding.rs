@@ -109,7 +109,7 @@ pub struct Finding {
     pub key: String,
     /// Set when an inline comment or resource metadata suppresses the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<crate::suppress::Suppression>,
+    pub suppression: Option<Box<crate::suppress::Suppression>>,
     /// With `--baseline`: `unchanged` when the baseline accepts the finding, else `new`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::BaselineState>,

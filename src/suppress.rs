@@ -266,11 +266,11 @@ pub fn apply(
                     message: format!("suppression of {} has no reason=\"…\"", finding.rule_id),
                 });
             }
-            finding.suppression = Some(Suppression {
+            finding.suppression = Some(Box::new(Suppression {
                 kind: "inline",
                 reason: d.reason.clone(),
                 until: d.until.clone(),
-            });
+            }));
             break;
         }
         if finding.suppression.is_some() {
@@ -281,11 +281,11 @@ pub fn apply(
             && matches_rule(rules, finding)
             && !rules.is_empty()
         {
-            finding.suppression = Some(Suppression {
+            finding.suppression = Some(Box::new(Suppression {
                 kind: "metadata",
                 reason: reason.clone(),
                 until: None,
-            });
+            }));
         }
     }
     warnings.sort();
@@ -374,11 +374,11 @@ pub fn apply_settings(
                 });
                 continue;
             }
-            finding.suppression = Some(Suppression {
+            finding.suppression = Some(Box::new(Suppression {
                 kind: "settings",
                 reason: Some(s.entry.reason.clone()),
                 until: s.entry.until.clone(),
-            });
+            }));
             break;
         }
     }

@@ -128,29 +128,23 @@ pub fn extract_settling(
     };
     // Each format on its own, all at once: a format that is extracted on one thread (a single
     // large Terraform root) does not hold up the others.
-    let kubernetes = || -> Vec<Resource> {
+    // Formats whose documents stand alone, one document at a time on every core.
+    let each = |format: Format, extract: fn(&Document, &KnowledgeBase) -> Vec<Resource>| {
         settled(
             documents
                 .par_iter()
-                .filter(|d| d.format == Format::Kubernetes)
-                .flat_map_iter(|d| kubernetes::extract(d, kb))
+                .filter(|d| d.format == format)
+                .flat_map_iter(|d| extract(d, kb))
                 .collect(),
         )
     };
+    let kubernetes = || each(Format::Kubernetes, kubernetes::extract);
     let cloudformation = || {
         let mut templates = cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
         templates.resources = settled(templates.resources);
         templates
     };
-    let aws_config = || -> Vec<Resource> {
-        settled(
-            documents
-                .par_iter()
-                .filter(|d| d.format == Format::AwsConfig)
-                .flat_map_iter(|d| aws_config::extract(d, kb))
-                .collect(),
-        )
-    };
+    let aws_config = || each(Format::AwsConfig, aws_config::extract);
     let arm = || {
         let (resources, not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
         (settled(resources), not_created)

@@ -772,7 +772,6 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         estate_rules,
     };
     let mut result = scan::run(&request, &rules, kb)?;
-    result.shed_bodies();
     result.settings = policy.source.as_ref().map(|p| p.display().to_string());
     usage_error(
         result

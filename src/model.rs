@@ -217,13 +217,6 @@ impl Resource {
         self.facts.get(name)
     }
 
-    /// Drops what only rule evaluation reads, once it is done: the body's content and the
-    /// facts. The body's span stays, so the resource's own location does not change.
-    pub fn shed(&mut self) {
-        self.body = Node::new(crate::tree::Value::Null, self.body.span);
-        self.facts = BTreeMap::new();
-    }
-
     /// Drops the body, the labels and the facts that only the resource's own rules read, once
     /// they have run: what scan-wide checks and suppressions read (`settled`, `keep` facts)
     /// stays.

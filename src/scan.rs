@@ -120,14 +120,6 @@ pub struct ScanResult {
     pub baseline_fixed: Option<usize>,
 }
 
-impl ScanResult {
-    /// Drops the resources' bodies and facts, which only rule evaluation reads: reports read
-    /// what resources are and where.
-    pub fn shed_bodies(&mut self) {
-        self.resources.par_iter_mut().for_each(Resource::shed);
-    }
-}
-
 /// A rule name written in a suppression that names no rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnknownRuleName {
@@ -275,17 +267,20 @@ impl<'a> Unit<'a> {
     /// Runs the rules of the resources that need no other unit, then drops what only those
     /// rules read. Returns their findings, and those of the rules left out of the selection.
     fn settle(&self, resources: &mut [Resource]) -> (Vec<Finding>, Vec<Finding>) {
-        let local = |r: &Resource| !checks::needs_estate(r);
-        let findings = self.rules.resource_findings(&self.ctx, resources, local);
-        let estate = self.estate.resource_findings(&self.ctx, resources, local);
-        resources
+        let each: Vec<(Vec<Finding>, Vec<Finding>)> = resources
             .par_iter_mut()
-            .filter(|r| r.settled.is_none() && local(r))
-            .for_each(settle);
+            .map(|r| self.settle_one(r))
+            .collect();
+        let mut findings = Vec::with_capacity(each.iter().map(|(own, _)| own.len()).sum());
+        let mut estate = Vec::new();
+        for (mut own, mut left_out) in each {
+            findings.append(&mut own);
+            estate.append(&mut left_out);
+        }
         (findings, estate)
     }
 
-    /// `settle` for one resource.
+    /// `settle` for one resource: nothing when it needs other units or is settled already.
     fn settle_one(&self, resource: &mut Resource) -> (Vec<Finding>, Vec<Finding>) {
         if resource.settled.is_some() || checks::needs_estate(resource) {
             return Default::default();
@@ -522,14 +517,8 @@ fn evaluate(
     // The resources of units that need others (Terraform, CloudFormation and ARM folders,
     // claims naming a StorageClass) are evaluated now that every unit is extracted.
     let ctx = context(request, kb, &result.resources);
-    findings.extend(
-        unit.rules
-            .resource_findings(&ctx, &result.resources, |_| true),
-    );
-    estate_findings.extend(
-        unit.estate
-            .resource_findings(&ctx, &result.resources, |_| true),
-    );
+    findings.extend(unit.rules.resource_findings(&ctx, &result.resources));
+    estate_findings.extend(unit.estate.resource_findings(&ctx, &result.resources));
     result
         .resources
         .par_iter_mut()

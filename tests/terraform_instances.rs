@@ -332,3 +332,21 @@ fn reports_with_notes_and_resources_not_created_follow_the_schema() {
         assert!(errors.is_empty(), "{dir}: schema violations: {errors:#?}");
     }
 }
+
+#[test]
+fn instances_of_one_block_are_reported_in_their_order() {
+    let report = scan("tests/terraform_instances/count_same_block");
+    let addresses: Vec<&str> = findings(&report, "HYP-001")
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    // Same file, line, rule and message: the instance decides the order, not the fingerprint.
+    assert_eq!(
+        addresses,
+        [
+            "aws_sqs_queue.jobs[0]",
+            "aws_sqs_queue.jobs[1]",
+            "aws_sqs_queue.jobs[2]"
+        ]
+    );
+}

@@ -348,17 +348,12 @@ impl<'r> Engine<'r> {
         }
     }
 
-    /// Every per-resource rule on each resource `pick` accepts among those not yet settled.
+    /// Every per-resource rule on each resource not yet settled (evaluated with its unit).
     /// Unsorted.
-    pub fn resource_findings(
-        &self,
-        ctx: &Context,
-        resources: &[Resource],
-        pick: impl Fn(&Resource) -> bool + Sync,
-    ) -> Vec<Finding> {
+    pub fn resource_findings(&self, ctx: &Context, resources: &[Resource]) -> Vec<Finding> {
         resources
             .par_iter()
-            .filter(|r| r.settled.is_none() && pick(r))
+            .filter(|r| r.settled.is_none())
             .flat_map_iter(|resource| self.findings_of(ctx, resource))
             .collect()
     }
@@ -411,8 +406,10 @@ pub fn finish(findings: &mut Vec<Finding>) {
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.par_sort_by(|&a, &b| {
         let (a, b) = (&findings[a], &findings[b]);
+        // Findings at one place (module instances sharing a block) in their resources' order.
         a.sort_key()
             .cmp(&b.sort_key())
+            .then_with(|| a.resource.address.cmp(&b.resource.address))
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
     crate::extract::permute(findings, order);
@@ -422,7 +419,7 @@ pub fn finish(findings: &mut Vec<Finding>) {
 /// Evaluates every rule against every resource it applies to; findings come out sorted.
 pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
     let engine = Engine::new(rules, ctx.profile);
-    let mut findings = engine.resource_findings(ctx, ctx.resources, |_| true);
+    let mut findings = engine.resource_findings(ctx, ctx.resources);
     findings.extend(engine.scan_findings(ctx));
     finish(&mut findings);
     findings

@@ -126,8 +126,6 @@ pub fn extract_settling(
     let of = |format: Format| -> Vec<&Document> {
         documents.iter().filter(|d| d.format == format).collect()
     };
-    // Each format on its own, all at once: a format that is extracted on one thread (a single
-    // large Terraform root) does not hold up the others.
     // Formats whose documents stand alone, one document at a time on every core.
     let each = |format: Format, extract: fn(&Document, &KnowledgeBase) -> Vec<Resource>| {
         settled(
@@ -162,6 +160,8 @@ pub fn extract_settling(
                 .collect(),
         )
     };
+    // Each format on its own, all at once: a format that is extracted on one thread (a single
+    // large Terraform root) does not hold up the others.
     let (
         (mut resources, templates),
         (aws_config, ((arm_resources, arm_not_created), (terraform, plans))),

@@ -81,8 +81,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
         },
         ..Default::default()
     };
-    let mut result = scan::run_inputs(&request, &collected.inputs, &rules, kb);
-    result.shed_bodies();
+    let result = scan::run_inputs(&request, &collected.inputs, &rules, kb);
     let color = !args.no_color
         && args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()

@@ -144,8 +144,6 @@ fn id(resource: &Resource) -> usize {
 pub struct LogBuckets<'a> {
     /// Buckets that a log sender of their module instance writes to.
     log_buckets: HashSet<usize>,
-    /// Every bucket.
-    buckets: HashSet<usize>,
     /// The bucket each lifecycle configuration configures.
     configured: HashMap<usize, &'a Resource>,
     /// Buckets that a lifecycle configuration gives an expiration.
@@ -183,13 +181,11 @@ impl<'a> LogBuckets<'a> {
         }
         let mut found = LogBuckets {
             log_buckets: HashSet::new(),
-            buckets: HashSet::new(),
             configured: HashMap::new(),
             expiring: HashSet::new(),
         };
         for instance in instances.values_mut() {
             instance.index();
-            found.buckets.extend(instance.buckets.iter().map(|b| id(b)));
             for sender in &instance.senders {
                 let Some(target) = sender.fact("log_target") else {
                     continue;
@@ -246,7 +242,8 @@ impl<'a> LogBuckets<'a> {
                     .evidence(days.to_string()),
             );
         }
-        if !self.buckets.contains(&id(resource)) || !self.log_buckets.contains(&id(resource)) {
+        // Only buckets are log buckets.
+        if !self.log_buckets.contains(&id(resource)) {
             return None;
         }
         (!self.expiring.contains(&id(resource))).then(|| {

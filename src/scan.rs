@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::engine::{self, Context, Engine, Profile, Rule, checks};
+use crate::extract::units::{self, Outline};
 use crate::extract::{self, ExtractOptions};
 use crate::finding::Finding;
 use crate::knowledge::KnowledgeBase;
-use crate::load::{self, FileOutcome, LoadError, Skipped};
+use crate::load::{self, Document, FileOutcome, LoadError, Skipped};
 use crate::model::{Resource, Settled};
 
 /// What to scan and how.
@@ -167,15 +168,15 @@ pub fn run(
     let mut loaded: Vec<Loaded> = walk
         .files
         .par_iter()
-        .map(|p| Loaded::new(load::load_file(p), &unit))
+        .map(|p| Loaded::new(load::load_file(p), Some(p), &unit))
         .collect();
     loaded.extend(
         std::mem::take(&mut rendered.outcomes)
             .into_iter()
-            .map(|o| Loaded::new(o, &unit)),
+            .map(|o| Loaded::new(o, None, &unit)),
     );
     if let Some(bytes) = &request.stdin {
-        loaded.push(Loaded::new(load::load_bytes("-", bytes), &unit));
+        loaded.push(Loaded::new(load::load_bytes("-", bytes), None, &unit));
     }
     let (mut result, directives) = evaluate(request, loaded, walk.unreadable, &unit);
     result.ignored = walk.ignored;
@@ -235,7 +236,7 @@ pub fn run_inputs(
     let unit = Unit::new(request, rules, kb);
     let loaded: Vec<Loaded> = inputs
         .par_iter()
-        .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), &unit))
+        .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), None, &unit))
         .collect();
     evaluate(request, loaded, Vec::new(), &unit).0
 }
@@ -325,9 +326,15 @@ fn context<'a>(
 }
 
 /// A loaded file, with the resources of its documents that stand alone already extracted and
-/// their trees freed: only documents whose values come from other files are kept.
+/// their trees freed. Documents whose values come from other files are outlined; their trees
+/// are dropped too when the file can be read again with its unit, and kept otherwise (stdin,
+/// rendered and live inputs).
 struct Loaded {
     outcome: FileOutcome,
+    /// The file on disk the outcome was read from.
+    source: Option<PathBuf>,
+    /// Outlines of the documents whose values come from other files.
+    outlines: Vec<Outline>,
     resources: Vec<Resource>,
     /// Documents extracted early, counted in the summary.
     extracted_documents: usize,
@@ -339,7 +346,7 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn new(mut outcome: FileOutcome, unit: &Unit) -> Self {
+    fn new(mut outcome: FileOutcome, source: Option<&PathBuf>, unit: &Unit) -> Self {
         let (kb, options) = (unit.kb, &unit.early);
         let mut resources = Vec::new();
         let mut findings = Vec::new();
@@ -386,9 +393,19 @@ impl Loaded {
         let (mut own, mut estate) = unit.settle(&mut resources);
         findings.append(&mut own);
         estate_findings.append(&mut estate);
+        let outlines: Vec<Outline> = outcome
+            .documents
+            .iter()
+            .filter_map(units::outline)
+            .collect();
+        if source.is_some() {
+            outcome.documents = Vec::new();
+        }
         Loaded {
             extracted_documents: before - outcome.documents.len(),
             outcome,
+            source: source.cloned(),
+            outlines,
             resources,
             path,
             findings,
@@ -449,7 +466,7 @@ fn evaluate(
             .collect(),
         ..early_options(request)
     };
-    let mut documents = Vec::new();
+    let mut deferred = Vec::new();
     let mut early_resources = Vec::new();
     let mut relocations = Vec::new();
     let mut directives = Directives::new();
@@ -457,6 +474,8 @@ fn evaluate(
     let mut estate_findings = Vec::new();
     for Loaded {
         mut outcome,
+        source,
+        outlines,
         resources,
         extracted_documents,
         path,
@@ -478,28 +497,28 @@ fn evaluate(
             (None, None, Some(e)) => Some(Arc::from(e.path.as_str())),
             (None, None, None) => None,
         };
-        if let (Some(path), Some(lines)) = (path, outcome.directives.take()) {
-            directives.insert(path, lines);
+        if let (Some(path), Some(lines)) = (&path, outcome.directives.take()) {
+            directives.insert(Arc::clone(path), lines);
         }
         result.documents += outcome.documents.len() + outcome.skipped_documents;
-        documents.extend(outcome.documents);
+        if let Some(path) = path.filter(|_| !outlines.is_empty()) {
+            deferred.push(Deferred {
+                path,
+                source,
+                outlines,
+                held: outcome.documents,
+            });
+        }
         result.skipped.extend(outcome.skipped);
         result.errors.extend(outcome.error);
         result.warnings.extend(outcome.warnings);
     }
-    // Each format's resources are evaluated and shed as soon as that format is extracted.
-    let early = std::sync::Mutex::new((Vec::new(), Vec::new()));
-    let extracted = extract::extract_settling(&documents, kb, &options, &|resources| {
-        let (mut own, mut estate) = unit.settle(resources);
-        let mut early = early.lock().unwrap_or_else(|e| e.into_inner());
-        early.0.append(&mut own);
-        early.1.append(&mut estate);
-    });
-    let (mut own, mut estate) = early.into_inner().unwrap_or_else(|e| e.into_inner());
-    findings.append(&mut own);
-    estate_findings.append(&mut estate);
-    // Resources own what rules need; the parsed documents can go now, freed on every core.
-    documents.into_par_iter().for_each(drop);
+    // Terraform, CloudFormation and ARM, unit by unit: each unit's files are read again,
+    // extracted, and their resources evaluated and shed before the trees go.
+    let extracted = extract_units(deferred, &options, unit);
+    findings.extend(extracted.findings);
+    estate_findings.extend(extracted.estate_findings);
+    result.errors.extend(extracted.errors);
     result.resources = extracted.resources;
     result
         .resources
@@ -549,6 +568,94 @@ fn evaluate(
     );
     result.findings = findings;
     (result, directives)
+}
+
+/// A file with documents whose values come from other files.
+struct Deferred {
+    /// The path its documents name.
+    path: Arc<str>,
+    /// The file on disk, read again with its unit; `None` when its documents are `held`.
+    source: Option<PathBuf>,
+    outlines: Vec<Outline>,
+    held: Vec<Document>,
+}
+
+/// What the units of a scan gave, their resources settled.
+#[derive(Default)]
+struct UnitsExtracted {
+    resources: Vec<Resource>,
+    not_created: usize,
+    skipped: BTreeSet<Skipped>,
+    errors: Vec<LoadError>,
+    findings: Vec<Finding>,
+    estate_findings: Vec<Finding>,
+}
+
+/// Extracts the deferred files unit by unit, on every core, evaluating and shedding each
+/// unit's resources before its trees are dropped.
+fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) -> UnitsExtracted {
+    let outlined: Vec<(&str, &[Outline])> = files
+        .iter()
+        .map(|f| (&*f.path, f.outlines.as_slice()))
+        .collect();
+    let (pairing, unpaired) = extract::Pairing::new(options, &outlined);
+    let done: Vec<UnitsExtracted> = units::group(&outlined)
+        .par_iter()
+        .map(|group| {
+            let mut out = UnitsExtracted::default();
+            let read: Vec<Vec<Document>> = group
+                .files
+                .iter()
+                .map(|&i| match &files[i].source {
+                    Some(path) => load::reload_file(path)
+                        .documents
+                        .into_iter()
+                        .filter(|d| d.format == group.format)
+                        .collect(),
+                    None => Vec::new(),
+                })
+                .collect();
+            let mut docs: Vec<&Document> = Vec::new();
+            for (&i, again) in group.files.iter().zip(&read) {
+                let file = &files[i];
+                let before = docs.len();
+                match file.source {
+                    Some(_) => docs.extend(again),
+                    None => docs.extend(file.held.iter().filter(|d| d.format == group.format)),
+                }
+                let outlined = file.outlines.iter().filter(|o| o.format() == group.format);
+                if docs.len() - before != outlined.count() {
+                    out.errors.push(LoadError {
+                        path: file.path.to_string(),
+                        line: 0,
+                        column: 0,
+                        reason: "the file changed while it was scanned: scan it again".into(),
+                    });
+                }
+            }
+            let mut found = extract::extract_unit(group.format, &docs, unit.kb, options, &pairing);
+            (out.findings, out.estate_findings) = unit.settle(&mut found.resources);
+            out.resources = found.resources;
+            out.not_created = found.not_created;
+            out.skipped = found.unresolved;
+            out
+        })
+        .collect();
+    let mut all = UnitsExtracted {
+        skipped: unpaired.into_iter().collect(),
+        ..Default::default()
+    };
+    all.resources
+        .reserve_exact(done.iter().map(|u| u.resources.len()).sum());
+    for mut one in done {
+        all.resources.append(&mut one.resources);
+        all.not_created += one.not_created;
+        all.skipped.append(&mut one.skipped);
+        all.errors.append(&mut one.errors);
+        all.findings.append(&mut one.findings);
+        all.estate_findings.append(&mut one.estate_findings);
+    }
+    all
 }
 
 /// Inline and metadata suppressions that name a rule that does not exist.

@@ -3,7 +3,7 @@
 //! their parent. Locations come from literals, parameters or variables; `[resourceGroup().location]`
 //! stays unknown unless `--deploy-region` says, and blocks once per place it is written.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -61,14 +61,22 @@ pub fn extract_counted(
             .map(str::to_string),
         not_created: AtomicUsize::new(0),
     };
-    let pairs = ParameterFiles::new(&templates, &parameter_files);
+    let pairs = ParameterFiles::new(
+        templates.iter().map(|d| &*d.path),
+        parameter_files.iter().map(|d| &*d.path),
+    );
+    let parameters_at: HashMap<&str, &Document> =
+        parameter_files.iter().map(|d| (&*d.path, *d)).collect();
     let mut out: Vec<Resource> = templates
         .par_iter()
         // A linked template is read through its parent, which passes its parameters.
         .filter(|template| !linked.contains(&normalize(Path::new(&*template.path))))
         .flat_map_iter(|template| {
             let mut scope = walker.scope(template, &template.root, Route::root());
-            if let Some(parameters) = pairs.of(template) {
+            if let Some(parameters) = pairs
+                .of(&template.path)
+                .and_then(|path| parameters_at.get(path))
+            {
                 scope.supplied = supplied_by_file(parameters);
             }
             let mut out = Vec::new();

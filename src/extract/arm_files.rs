@@ -67,38 +67,42 @@ pub fn link_target(link: &Node) -> Option<String> {
 
 /// Parameters files by folder, to pair each template with its own in one look-up.
 pub struct ParameterFiles<'a> {
-    /// Folder → (parameters files in it, number of templates in it).
-    by_folder: HashMap<Option<&'a Path>, (Vec<&'a Document>, usize)>,
+    /// Folder → (paths of the parameters files in it, number of templates in it).
+    by_folder: HashMap<Option<&'a Path>, (Vec<&'a str>, usize)>,
 }
 
 impl<'a> ParameterFiles<'a> {
-    pub fn new(templates: &[&'a Document], files: &[&'a Document]) -> Self {
-        let mut by_folder: HashMap<Option<&'a Path>, (Vec<&'a Document>, usize)> = HashMap::new();
+    /// Pairs among the given template and parameters file paths.
+    pub fn new(
+        templates: impl IntoIterator<Item = &'a str>,
+        files: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut by_folder: HashMap<Option<&'a Path>, (Vec<&'a str>, usize)> = HashMap::new();
         for file in files {
             by_folder
-                .entry(Path::new(&*file.path).parent())
+                .entry(Path::new(file).parent())
                 .or_default()
                 .0
                 .push(file);
         }
         for template in templates {
-            if let Some(entry) = by_folder.get_mut(&Path::new(&*template.path).parent()) {
+            if let Some(entry) = by_folder.get_mut(&Path::new(template).parent()) {
                 entry.1 += 1;
             }
         }
         ParameterFiles { by_folder }
     }
 
-    /// `X.parameters.json` belongs to `X.json`; otherwise a folder's only parameters file
-    /// belongs to its only template.
-    pub fn of(&self, template: &Document) -> Option<&'a Document> {
-        let path = Path::new(&*template.path);
+    /// The path of a template's parameters file: `X.parameters.json` belongs to `X.json`;
+    /// otherwise a folder's only parameters file belongs to its only template.
+    pub fn of(&self, template: &str) -> Option<&'a str> {
+        let path = Path::new(template);
         let (files, templates) = self.by_folder.get(&path.parent())?;
         let stem = path.file_name()?.to_str()?.strip_suffix(".json")?;
         let named = format!("{stem}.parameters.json");
         if let Some(file) = files
             .iter()
-            .find(|f| Path::new(&*f.path).file_name().and_then(|n| n.to_str()) == Some(&named))
+            .find(|f| Path::new(f).file_name().and_then(|n| n.to_str()) == Some(&named))
         {
             return Some(file);
         }

@@ -7,13 +7,14 @@
 use super::ExtractOptions;
 use super::cloud_resource::{self, Identity};
 use super::cloudformation_intrinsics::Scope;
+use super::cloudformation_parameters::Environment;
 use super::terraform::Extracted as TerraformExtracted;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format, Skipped};
 use crate::location::Location;
 use crate::model::Resource;
 use crate::tree::{Node, Route, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const MAX_LOOP_DEPTH: usize = 5;
 
@@ -25,19 +26,9 @@ struct Declared<'a> {
     route: Route,
 }
 
-/// Every template's resources, each template evaluated once per environment (its parameter
-/// files beside it, or `--parameter-file`), with how many were left out and the parameter
-/// files that belong to no template.
-pub fn extract_all(
-    docs: &[&Document],
-    kb: &KnowledgeBase,
-    options: &ExtractOptions,
-) -> TerraformExtracted {
-    use super::cloudformation_parameters::pair;
-    use rayon::prelude::*;
-    let mut out = TerraformExtracted::default();
-    // `--parameter-file` values for every template, then `--parameter` over them.
-    let given: Vec<(String, String)> = options
+/// `--parameter-file` values for every template, then `--parameter` over them.
+pub fn given_values(options: &ExtractOptions) -> Vec<(String, String)> {
+    options
         .given_parameter_files
         .iter()
         .filter_map(|f| {
@@ -48,20 +39,27 @@ pub fn extract_all(
         })
         .flat_map(|(_, values)| values.iter().cloned())
         .chain(options.parameters.iter().cloned())
-        .collect();
-    let mut paths: Vec<&str> = docs.iter().map(|d| &*d.path).collect();
-    paths.dedup();
-    let mut environments: BTreeMap<&str, Vec<super::cloudformation_parameters::Environment>> =
-        BTreeMap::new();
+        .collect()
+}
+
+/// The environments of each template at `paths` (the parameter files found beside it, when
+/// none is given with `--parameter-file`), and the parameter files paired with no template.
+pub fn environments<'p>(
+    options: &ExtractOptions,
+    paths: &[&'p str],
+) -> (BTreeMap<&'p str, Vec<Environment>>, BTreeSet<Skipped>) {
+    use super::cloudformation_parameters::pair;
+    let mut environments: BTreeMap<&str, Vec<Environment>> = BTreeMap::new();
+    let mut unresolved = BTreeSet::new();
     if options.given_parameter_files.is_empty() {
         for file in &options.parameter_files {
-            match pair(file, &paths) {
+            match pair(file, paths) {
                 Some(template) => environments
                     .entry(template)
                     .or_default()
                     .extend(file.environments.iter().cloned()),
                 None => {
-                    out.unresolved.insert(Skipped {
+                    unresolved.insert(Skipped {
                         path: file.path.clone(),
                         reason: "CloudFormation parameters file paired with no template: name it after its template (`NAME.parameters.json` beside `NAME.yaml`), keep one template in its folder, or pass it with --parameter-file".into(),
                     });
@@ -69,49 +67,50 @@ pub fn extract_all(
             }
         }
     }
+    (environments, unresolved)
+}
+
+/// One template's resources: with `given` values when it has no environments of its own,
+/// else once per environment and once with its defaults, merged.
+pub fn extract_environments(
+    doc: &Document,
+    environments: Option<&[Environment]>,
+    given: &[(String, String)],
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> TerraformExtracted {
     let with = |values: &[(String, String)]| ExtractOptions {
-        parameters: values.iter().chain(&given).cloned().collect(),
+        parameters: values.iter().chain(given).cloned().collect(),
         ..options.clone()
     };
-    let runs: Vec<TerraformExtracted> = docs
-        .par_iter()
-        .map(|doc| {
-            let mut one = TerraformExtracted::default();
-            let defaults = with(&[]);
-            match environments.get(&*doc.path) {
-                None => {
-                    let (found, left_out) = extract_counted(doc, kb, &defaults);
-                    one.resources = found;
-                    one.not_created = left_out;
-                }
-                Some(envs) => {
-                    // The template's defaults are one more environment, so what only a
-                    // parameters file creates is named with it.
-                    let mut runs = Vec::new();
-                    for (name, values) in
-                        std::iter::once(&("template defaults".to_string(), Vec::new())).chain(envs)
-                    {
-                        let (resources, not_created) = extract_counted(doc, kb, &with(values));
-                        runs.push((
-                            name.clone(),
-                            TerraformExtracted {
-                                resources,
-                                not_created,
-                                ..Default::default()
-                            },
-                        ));
-                    }
-                    super::terraform::merge_environments(runs, &mut one);
-                }
+    let mut one = TerraformExtracted::default();
+    match environments {
+        None => {
+            let (found, left_out) = extract_counted(doc, kb, &with(&[]));
+            one.resources = found;
+            one.not_created = left_out;
+        }
+        Some(envs) => {
+            // The template's defaults are one more environment, so what only a
+            // parameters file creates is named with it.
+            let mut runs = Vec::new();
+            for (name, values) in
+                std::iter::once(&("template defaults".to_string(), Vec::new())).chain(envs)
+            {
+                let (resources, not_created) = extract_counted(doc, kb, &with(values));
+                runs.push((
+                    name.clone(),
+                    TerraformExtracted {
+                        resources,
+                        not_created,
+                        ..Default::default()
+                    },
+                ));
             }
-            one
-        })
-        .collect();
-    for run in runs {
-        out.resources.extend(run.resources);
-        out.not_created += run.not_created;
+            super::terraform::merge_environments(runs, &mut one);
+        }
     }
-    out
+    one
 }
 
 pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {

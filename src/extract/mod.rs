@@ -3,7 +3,7 @@
 //!
 //! Kubernetes objects stand alone, so they are extracted per document. Formats whose values
 //! come from other files (Terraform variables and providers of a module folder, ARM parameters
-//! files) receive all documents of their format at once and group them themselves.
+//! files) are extracted by unit: the files that must be seen together (see `units`).
 
 pub mod arm;
 pub mod arm_expressions;
@@ -19,12 +19,15 @@ pub mod fact_values;
 pub mod facts;
 pub mod kubernetes;
 pub mod terraform;
+pub mod units;
 
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::knowledge::KnowledgeBase;
-use crate::load::{Document, Format};
+use crate::load::{Document, Format, Skipped};
 use crate::model::Resource;
+use units::Outline;
 
 /// Settings that change what extractors resolve.
 #[derive(Clone, Debug, Default)]
@@ -51,7 +54,7 @@ pub struct Extracted {
     /// Resources a `count`, `for_each` or condition leaves out with the values the scan knows.
     pub not_created: usize,
     /// Parts of the configuration that could not be read (module calls not in the scan).
-    pub skipped: Vec<crate::load::Skipped>,
+    pub skipped: Vec<Skipped>,
 }
 
 /// The resources of every loaded document.
@@ -106,87 +109,133 @@ pub(crate) fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
     }
 }
 
-/// The resources of every loaded document, with what was left out.
+/// The resources of every loaded document, with what was left out: documents that stand
+/// alone one at a time, the others unit by unit (see `units`), on every core.
 pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOptions) -> Extracted {
-    extract_settling(documents, kb, options, &|_| {})
+    let mut resources: Vec<Resource> = documents
+        .par_iter()
+        .flat_map_iter(|d| extract_standalone(d, kb, options).unwrap_or_default())
+        .collect();
+    // The documents of each file, with their outlines, in the order files first appear.
+    let mut files: Vec<(&str, Vec<Outline>, Vec<&Document>)> = Vec::new();
+    let mut file_at: HashMap<&str, usize> = HashMap::new();
+    for doc in documents {
+        let Some(outline) = units::outline(doc) else {
+            continue;
+        };
+        let at = *file_at.entry(&doc.path).or_insert_with(|| {
+            files.push((&doc.path, Vec::new(), Vec::new()));
+            files.len() - 1
+        });
+        files[at].1.push(outline);
+        files[at].2.push(doc);
+    }
+    let outlined: Vec<(&str, &[Outline])> = files
+        .iter()
+        .map(|(path, outlines, _)| (*path, outlines.as_slice()))
+        .collect();
+    let (pairing, unpaired) = Pairing::new(options, &outlined);
+    let done: Vec<terraform::Extracted> = units::group(&outlined)
+        .par_iter()
+        .map(|unit| {
+            let docs: Vec<&Document> = unit
+                .files
+                .iter()
+                .flat_map(|&i| files[i].2.iter().copied())
+                .filter(|d| d.format == unit.format)
+                .collect();
+            extract_unit(unit.format, &docs, kb, options, &pairing)
+        })
+        .collect();
+    let mut out = Extracted {
+        skipped: unpaired.into_iter().collect(),
+        ..Default::default()
+    };
+    let mut skipped = BTreeSet::new();
+    for mut one in done {
+        resources.append(&mut one.resources);
+        out.not_created += one.not_created;
+        skipped.append(&mut one.unresolved);
+    }
+    out.skipped.extend(skipped);
+    out.skipped.sort();
+    sort_resources(&mut resources);
+    out.resources = resources;
+    out
 }
 
-/// `extract`, handing each format's resources to `settle` as soon as that format is extracted
-/// (a scan evaluates them there and sheds their bodies while other formats are still read).
-pub fn extract_settling(
-    documents: &[Document],
+/// CloudFormation parameter files paired with the scan's templates, and the values
+/// `--parameter-file` and `--parameter` give every template.
+pub struct Pairing<'p> {
+    environments: BTreeMap<&'p str, Vec<cloudformation_parameters::Environment>>,
+    given: Vec<(String, String)>,
+}
+
+impl<'p> Pairing<'p> {
+    /// Pairs the parameter files of `options` with the CloudFormation templates among the
+    /// outlined files; returns the files paired with no template, too.
+    pub fn new(options: &ExtractOptions, files: &[(&'p str, &[Outline])]) -> (Self, Vec<Skipped>) {
+        let templates: Vec<&str> = files
+            .iter()
+            .filter(|(_, outlines)| outlines.contains(&Outline::Cloudformation))
+            .map(|(path, _)| *path)
+            .collect();
+        let (environments, unpaired) = cloudformation::environments(options, &templates);
+        let given = cloudformation::given_values(options);
+        (
+            Pairing {
+                environments,
+                given,
+            },
+            unpaired.into_iter().collect(),
+        )
+    }
+}
+
+/// The resources of one unit: its documents of `format`, in file order.
+pub fn extract_unit(
+    format: Format,
+    docs: &[&Document],
     kb: &KnowledgeBase,
     options: &ExtractOptions,
-    settle: &(dyn Fn(&mut [Resource]) + Sync),
-) -> Extracted {
-    let settled = |mut resources: Vec<Resource>| {
-        settle(&mut resources);
-        resources
-    };
-    let of = |format: Format| -> Vec<&Document> {
-        documents.iter().filter(|d| d.format == format).collect()
-    };
-    // Formats whose documents stand alone, one document at a time on every core.
-    let each = |format: Format, extract: fn(&Document, &KnowledgeBase) -> Vec<Resource>| {
-        settled(
-            documents
-                .par_iter()
-                .filter(|d| d.format == format)
-                .flat_map_iter(|d| extract(d, kb))
-                .collect(),
-        )
-    };
-    let kubernetes = || each(Format::Kubernetes, kubernetes::extract);
-    let cloudformation = || {
-        let mut templates = cloudformation::extract_all(&of(Format::Cloudformation), kb, options);
-        templates.resources = settled(templates.resources);
-        templates
-    };
-    let aws_config = || each(Format::AwsConfig, aws_config::extract);
-    let arm = || {
-        let (resources, not_created) = arm::extract_counted(&of(Format::Arm), kb, options);
-        (settled(resources), not_created)
-    };
-    let terraform = || {
-        let mut modules = terraform::extract(&of(Format::Terraform), kb, options);
-        modules.resources = settled(modules.resources);
-        modules
-    };
-    let plans = || -> Vec<Resource> {
-        settled(
-            of(Format::TerraformPlan)
-                .par_iter()
-                .flat_map_iter(|d| terraform::plan::extract(d, kb, options))
-                .collect(),
-        )
-    };
-    // Each format on its own, all at once: a format that is extracted on one thread (a single
-    // large Terraform root) does not hold up the others.
-    let (
-        (mut resources, templates),
-        (aws_config, ((arm_resources, arm_not_created), (terraform, plans))),
-    ) = rayon::join(
-        || rayon::join(kubernetes, cloudformation),
-        || {
-            rayon::join(aws_config, || {
-                rayon::join(arm, || rayon::join(terraform, plans))
-            })
-        },
-    );
-    resources.extend(templates.resources);
-    resources.extend(aws_config);
-    resources.extend(arm_resources);
-    resources.extend(terraform.resources);
-    resources.extend(plans);
-    sort_resources(&mut resources);
-    Extracted {
-        resources,
-        not_created: templates.not_created + arm_not_created + terraform.not_created,
-        skipped: terraform
-            .unresolved
-            .into_iter()
-            .chain(templates.unresolved)
-            .collect(),
+    pairing: &Pairing,
+) -> terraform::Extracted {
+    match format {
+        Format::Cloudformation => {
+            let mut all = terraform::Extracted::default();
+            for doc in docs {
+                let environments = pairing.environments.get(&*doc.path).map(Vec::as_slice);
+                let mut one = cloudformation::extract_environments(
+                    doc,
+                    environments,
+                    &pairing.given,
+                    kb,
+                    options,
+                );
+                all.resources.append(&mut one.resources);
+                all.not_created += one.not_created;
+            }
+            all
+        }
+        Format::Arm => {
+            let (resources, not_created) = arm::extract_counted(docs, kb, options);
+            terraform::Extracted {
+                resources,
+                not_created,
+                ..Default::default()
+            }
+        }
+        Format::Terraform => terraform::extract(docs, kb, options),
+        Format::Kubernetes | Format::AwsConfig | Format::TerraformPlan => {
+            let resources = docs
+                .iter()
+                .flat_map(|d| extract_standalone(d, kb, options).unwrap_or_default())
+                .collect();
+            terraform::Extracted {
+                resources,
+                ..Default::default()
+            }
+        }
     }
 }
 

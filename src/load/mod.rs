@@ -380,6 +380,23 @@ pub fn load_file(path: &Path) -> FileOutcome {
     }
 }
 
+/// Reads and loads again a file `load_file` loaded before in this scan: its bytes count
+/// against the scan's input budget once, and its problems were reported then.
+pub fn reload_file(path: &Path) -> FileOutcome {
+    let display = path.to_string_lossy().into_owned();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) if compressed::is_gzip(path) => {
+            compressed::gunzip(&bytes, crate::limits::file_bytes())
+        }
+        Ok(bytes) => Ok(bytes),
+        Err(e) => Err(format!("cannot read: {e}")),
+    };
+    match bytes {
+        Ok(bytes) => load_bytes(&display, &bytes),
+        Err(reason) => FileOutcome::error(&display, 0, 0, reason),
+    }
+}
+
 /// A CloudFormation parameter file named with `--parameter-file`, whatever its name.
 pub fn load_parameter_file(
     path: &Path,

@@ -37,29 +37,37 @@ pub fn read<'f>(folders: impl Iterator<Item = &'f str>, scanned: &[&str]) -> Ins
     let mut installed = Installed::default();
     let mut loaded: Vec<String> = scanned.iter().map(|s| (*s).to_string()).collect();
     for folder in folders {
-        let base = if folder.is_empty() { "." } else { folder };
-        let manifest = Path::new(base).join(".terraform/modules/modules.json");
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
-            continue;
-        };
-        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
-            continue;
-        };
-        for entry in manifest.modules {
-            if entry.key.is_empty() || entry.dir.is_empty() {
-                continue;
-            }
-            let Some(dir) = local_target(folder, &format!("./{}", entry.dir)) else {
-                continue;
-            };
+        for (key, dir) in manifest(folder) {
             if !loaded.contains(&dir) {
                 load_folder(&dir, &mut installed.documents);
                 loaded.push(dir.clone());
             }
-            installed.dirs.insert((folder.to_string(), entry.key), dir);
+            installed.dirs.insert((folder.to_string(), key), dir);
         }
     }
     installed
+}
+
+/// The module folders `terraform init` installed for a folder, by call key, as its
+/// `.terraform/modules/modules.json` names them; none without a readable manifest.
+pub fn manifest(folder: &str) -> Vec<(String, String)> {
+    let base = if folder.is_empty() { "." } else { folder };
+    let path = Path::new(base).join(".terraform/modules/modules.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
+        return Vec::new();
+    };
+    manifest
+        .modules
+        .into_iter()
+        .filter(|entry| !entry.key.is_empty() && !entry.dir.is_empty())
+        .filter_map(|entry| {
+            let dir = local_target(folder, &format!("./{}", entry.dir))?;
+            Some((entry.key, dir))
+        })
+        .collect()
 }
 
 fn load_folder(dir: &str, documents: &mut Vec<Document>) {

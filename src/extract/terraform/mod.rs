@@ -82,6 +82,27 @@ fn folder_of(path: &str) -> String {
     local_target(folder, "./").unwrap_or_default()
 }
 
+/// A Terraform document's folder, and the folders its local module calls name: what joins
+/// module folders into the units that are extracted together (`crate::extract::units`).
+pub fn outline(doc: &Document) -> (String, Vec<String>) {
+    let folder = folder_of(&doc.path);
+    let calls = doc
+        .root
+        .get("module")
+        .map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|call| call.value.get("source").and_then(Node::as_str))
+        .filter_map(|source| local_target(&folder, source))
+        .collect();
+    (folder, calls)
+}
+
+/// The module folders `terraform init` installed for a folder, by call key.
+pub fn installed_modules(folder: &str) -> Vec<(String, String)> {
+    installed::manifest(folder)
+}
+
 /// Resources of every Terraform module folder among the documents. A folder called by a
 /// scanned module through a local `source` is extracted once per call, with the caller's
 /// variable values and providers, and addressed `module.<call>.<type>.<name>`.

@@ -796,11 +796,6 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             find_rule(&all_rules, key).map(|r| (r.id.as_str(), *severity))
         })
         .collect();
-    for finding in &mut result.findings {
-        if let Some(severity) = overrides.get(&*finding.rule_id) {
-            finding.severity = *severity;
-        }
-    }
     let locator = report::sarif::Locator::new(&match &args.repo_root {
         Some(root) => root.clone(),
         None => report::sarif::repo_root(
@@ -812,10 +807,16 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     });
     // Fingerprints name files relative to the repository root, as SARIF does: a baseline
     // written by `scan .` in one folder matches `scan /abs/repo` from another.
-    for finding in &mut result.findings {
-        if let Some(path) = locator.relative(&finding.location.path) {
-            finding.rebase_fingerprint(&path);
-        }
+    {
+        use rayon::prelude::*;
+        result.findings.par_iter_mut().for_each(|finding| {
+            if let Some(severity) = overrides.get(&*finding.rule_id) {
+                finding.severity = *severity;
+            }
+            if let Some(path) = locator.relative(&finding.location.path) {
+                finding.rebase_fingerprint(&path);
+            }
+        });
     }
     if let (Some(source), Some(base)) = (&policy.source, policy.base_dir()) {
         let warnings = crate::suppress::apply_settings(

@@ -63,7 +63,9 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: 
     text
 }
 
-/// Writes the report as it is serialised: a large report is never held whole in memory.
+/// Writes the report as it is serialised: a large report is never held whole in memory. The
+/// text is that of `serde_json::to_writer_pretty`; the findings are serialised on every core,
+/// a batch at a time.
 pub fn write(
     result: &ScanResult,
     kb: &KnowledgeBase,
@@ -71,8 +73,176 @@ pub fn write(
     profile: &str,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &report(result, kb, rules, profile))?;
-    out.write_all(b"\n")
+    // Every field is named, so a field added to the report cannot be left out here.
+    let Report {
+        schema_version,
+        tool,
+        profile,
+        scanned,
+        summary,
+        findings,
+        frameworks,
+    } = report(result, kb, rules, profile);
+    pretty::field(out, "schema_version", &schema_version, true)?;
+    pretty::field(out, "tool", &tool, false)?;
+    pretty::field(out, "profile", &profile, false)?;
+    pretty::field(out, "scanned", &scanned, false)?;
+    pretty::field(out, "summary", &summary, false)?;
+    pretty::array_field(out, "findings", findings)?;
+    // A framework's text is a share of the whole report: written as it is serialised.
+    pretty::field(out, "frameworks", &frameworks, false)?;
+    out.write_all(b"\n}\n")
+}
+
+/// The layout of `serde_json::to_writer_pretty` (two spaces a level) for the fields of a
+/// top-level object, with the items of its arrays serialised on every core.
+mod pretty {
+    use rayon::prelude::*;
+    use serde::Serialize;
+    use serde_json::ser::Formatter;
+    use std::io::{self, Write};
+
+    /// Items serialised at once: enough to keep every core busy, few enough that the text
+    /// held stays small.
+    const BATCH: usize = 1024;
+    /// Items serialised into one piece of text by one core.
+    const PIECE: usize = 32;
+
+    /// `serde_json::ser::PrettyFormatter`, starting `depth` levels in.
+    struct Nested {
+        depth: usize,
+        has_value: bool,
+    }
+
+    fn indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> io::Result<()> {
+        for _ in 0..depth {
+            out.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    impl Formatter for Nested {
+        fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            self.depth += 1;
+            self.has_value = false;
+            out.write_all(b"[")
+        }
+
+        fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            self.depth -= 1;
+            if self.has_value {
+                out.write_all(b"\n")?;
+                indent(out, self.depth)?;
+            }
+            out.write_all(b"]")
+        }
+
+        fn begin_array_value<W: ?Sized + Write>(
+            &mut self,
+            out: &mut W,
+            first: bool,
+        ) -> io::Result<()> {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            indent(out, self.depth)
+        }
+
+        fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+            self.has_value = true;
+            Ok(())
+        }
+
+        fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            self.depth += 1;
+            self.has_value = false;
+            out.write_all(b"{")
+        }
+
+        fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            self.depth -= 1;
+            if self.has_value {
+                out.write_all(b"\n")?;
+                indent(out, self.depth)?;
+            }
+            out.write_all(b"}")
+        }
+
+        fn begin_object_key<W: ?Sized + Write>(
+            &mut self,
+            out: &mut W,
+            first: bool,
+        ) -> io::Result<()> {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            indent(out, self.depth)
+        }
+
+        fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            out.write_all(b": ")
+        }
+
+        fn end_object_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
+            self.has_value = true;
+            Ok(())
+        }
+    }
+
+    /// `value` serialised `depth` levels in, its first line not indented.
+    fn serialize<W: Write>(out: W, value: &impl Serialize, depth: usize) -> io::Result<()> {
+        let formatter = Nested {
+            depth,
+            has_value: false,
+        };
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, formatter))?;
+        Ok(())
+    }
+
+    /// Opens the object (`first`) or continues it, and writes `"name": `.
+    fn key(out: &mut dyn Write, name: &str, first: bool) -> io::Result<()> {
+        out.write_all(if first { b"{\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut *out, name)?;
+        out.write_all(b": ")
+    }
+
+    /// `"name": value` of the top-level object.
+    pub fn field(
+        out: &mut dyn Write,
+        name: &str,
+        value: &impl Serialize,
+        first: bool,
+    ) -> io::Result<()> {
+        key(out, name, first)?;
+        serialize(out, value, 1)
+    }
+
+    /// `"name": [ … ]` of the top-level object, its items serialised on every core.
+    pub fn array_field<T: Serialize + Sync>(
+        out: &mut dyn Write,
+        name: &str,
+        items: &[T],
+    ) -> io::Result<()> {
+        key(out, name, false)?;
+        if items.is_empty() {
+            return out.write_all(b"[]");
+        }
+        for (batch, items) in items.chunks(BATCH).enumerate() {
+            let pieces: Vec<Vec<u8>> = items
+                .par_chunks(PIECE)
+                .enumerate()
+                .map(|(piece, items)| {
+                    let mut text = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        let first = batch == 0 && piece == 0 && i == 0;
+                        text.extend_from_slice(if first { b"[\n    " } else { b",\n    " });
+                        serialize(&mut text, item, 2)?;
+                    }
+                    Ok(text)
+                })
+                .collect::<io::Result<_>>()?;
+            for piece in pieces {
+                out.write_all(&piece)?;
+            }
+        }
+        out.write_all(b"\n  ]")
+    }
 }
 
 fn report<'a>(

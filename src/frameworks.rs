@@ -104,28 +104,53 @@ impl Status {
     }
 }
 
-/// A finding as a control lists it: borrowed from the finding, since a scan's findings can be
-/// listed by several controls of several frameworks.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingRef<'a> {
-    pub rule_id: &'a str,
-    pub severity: Severity,
-    pub path: &'a str,
-    pub line: u32,
-    pub resource: &'a str,
-    pub fingerprint: &'a str,
-}
+/// A finding as a control lists it: a reference to the finding, since a scan's findings can
+/// be listed by several controls of several frameworks. Serialised as its rule, severity,
+/// path, line, resource and fingerprint.
+#[derive(Debug, Clone, Copy)]
+pub struct FindingRef<'a>(&'a Finding);
 
 impl<'a> FindingRef<'a> {
     fn of(f: &'a Finding) -> Self {
-        FindingRef {
-            rule_id: &f.rule_id,
-            severity: f.severity,
-            path: &f.location.path,
-            line: f.location.start_line,
-            resource: &f.resource.address,
-            fingerprint: &f.fingerprint,
-        }
+        FindingRef(f)
+    }
+
+    pub fn rule_id(&self) -> &'a str {
+        &self.0.rule_id
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.0.severity
+    }
+
+    pub fn path(&self) -> &'a str {
+        &self.0.location.path
+    }
+
+    pub fn line(&self) -> u32 {
+        self.0.location.start_line
+    }
+
+    pub fn resource(&self) -> &'a str {
+        &self.0.resource.address
+    }
+
+    pub fn fingerprint(&self) -> &'a str {
+        &self.0.fingerprint
+    }
+}
+
+impl Serialize for FindingRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("FindingRef", 6)?;
+        s.serialize_field("rule_id", self.rule_id())?;
+        s.serialize_field("severity", &self.severity())?;
+        s.serialize_field("path", self.path())?;
+        s.serialize_field("line", &self.line())?;
+        s.serialize_field("resource", self.resource())?;
+        s.serialize_field("fingerprint", self.fingerprint())?;
+        s.end()
     }
 }
 
@@ -201,14 +226,14 @@ pub fn view<'a>(findings: &'a [Finding], ran: &BTreeSet<String>) -> Vec<Framewor
                         .map(|f| FindingRef::of(f))
                         .collect();
                     list.sort_by(|a, b| {
-                        (&a.path, a.line, &a.rule_id, &a.fingerprint).cmp(&(
-                            &b.path,
-                            b.line,
-                            &b.rule_id,
-                            &b.fingerprint,
+                        (a.path(), a.line(), a.rule_id(), a.fingerprint()).cmp(&(
+                            b.path(),
+                            b.line(),
+                            b.rule_id(),
+                            b.fingerprint(),
                         ))
                     });
-                    list.dedup_by(|a, b| a.fingerprint == b.fingerprint);
+                    list.dedup_by(|a, b| a.fingerprint() == b.fingerprint());
                     let status = if c.rules.is_empty() {
                         Status::NotAssessable
                     } else if !list.is_empty() {

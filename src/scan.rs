@@ -470,7 +470,8 @@ fn evaluate(
     let mut early_resources = Vec::new();
     let mut relocations = Vec::new();
     let mut directives = Directives::new();
-    let mut findings = Vec::new();
+    // Findings are the bulk of what a scan holds: their list is sized, never doubled.
+    let mut findings = Vec::with_capacity(loaded.iter().map(|l| l.findings.len()).sum());
     let mut estate_findings = Vec::new();
     for Loaded {
         mut outcome,
@@ -516,7 +517,7 @@ fn evaluate(
     // Terraform, CloudFormation and ARM, unit by unit: each unit's files are read again,
     // extracted, and their resources evaluated and shed before the trees go.
     let extracted = extract_units(deferred, &options, unit);
-    findings.extend(extracted.findings);
+    append_exact(&mut findings, extracted.findings);
     estate_findings.extend(extracted.estate_findings);
     result.errors.extend(extracted.errors);
     result.resources = extracted.resources;
@@ -536,7 +537,10 @@ fn evaluate(
     // The resources of units that need others (Terraform, CloudFormation and ARM folders,
     // claims naming a StorageClass) are evaluated now that every unit is extracted.
     let ctx = context(request, kb, &result.resources);
-    findings.extend(unit.rules.resource_findings(&ctx, &result.resources));
+    append_exact(
+        &mut findings,
+        unit.rules.resource_findings(&ctx, &result.resources),
+    );
     estate_findings.extend(unit.estate.resource_findings(&ctx, &result.resources));
     result
         .resources
@@ -544,7 +548,7 @@ fn evaluate(
         .filter(|r| r.settled.is_none())
         .for_each(settle);
     let ctx = context(request, kb, &result.resources);
-    findings.extend(unit.rules.scan_findings(&ctx));
+    append_exact(&mut findings, unit.rules.scan_findings(&ctx));
     estate_findings.extend(unit.estate.scan_findings(&ctx));
     engine::finish(&mut findings);
     // Values an overlay changed are reported where the overlay writes them.
@@ -568,6 +572,12 @@ fn evaluate(
     );
     result.findings = findings;
     (result, directives)
+}
+
+/// Appends `more`, growing `list` by exactly what it needs.
+fn append_exact<T>(list: &mut Vec<T>, mut more: Vec<T>) {
+    list.reserve_exact(more.len());
+    list.append(&mut more);
 }
 
 /// A file with documents whose values come from other files.
@@ -647,6 +657,8 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
     };
     all.resources
         .reserve_exact(done.iter().map(|u| u.resources.len()).sum());
+    all.findings
+        .reserve_exact(done.iter().map(|u| u.findings.len()).sum());
     for mut one in done {
         all.resources.append(&mut one.resources);
         all.not_created += one.not_created;

@@ -459,7 +459,7 @@ fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
         } else {
             let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
             for f in &c.findings {
-                *by_rule.entry(f.rule_id).or_default() += 1;
+                *by_rule.entry(f.rule_id()).or_default() += 1;
             }
             let counts: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
             let _ = write!(
@@ -473,11 +473,11 @@ fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
                 let _ = write!(
                     page,
                     "<li><span class=\"sev {sev}\">{sev}</span> {} <span class=\"path\">{}:{}</span> {}</li>",
-                    escape(f.rule_id),
-                    escape(f.path),
-                    f.line,
-                    escape(f.resource),
-                    sev = escape(f.severity.as_str()),
+                    escape(f.rule_id()),
+                    escape(f.path()),
+                    f.line(),
+                    escape(f.resource()),
+                    sev = escape(f.severity().as_str()),
                 );
             }
             page.push_str("</ul></details>");

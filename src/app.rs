@@ -657,7 +657,10 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         write_stdout(format!("{files} files, {documents} documents\n").as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
+    let phase = crate::timing::phase("knowledge base");
     let kb = knowledge::get()?;
+    drop(phase);
+    let phase = crate::timing::phase("settings and rules");
     let policy = load_policy(&args)?;
     let mut problems = Vec::new();
     check_paths(&args.paths, &mut problems);
@@ -771,7 +774,11 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         no_ignore: args.no_ignore,
         estate_rules,
     };
+    drop(phase);
+    let phase = crate::timing::phase("scan");
     let mut result = scan::run(&request, &rules, kb)?;
+    drop(phase);
+    let phase = crate::timing::phase("overrides, settings suppressions and baseline");
     result.settings = policy.source.as_ref().map(|p| p.display().to_string());
     usage_error(
         result
@@ -869,6 +876,8 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     };
     let strict = args.strict || policy.strict;
     let (code, verdict) = verdict(&result, kb, fail_on, strict, thresholds);
+    drop(phase);
+    let _phase = crate::timing::phase("reports");
     // What is shown may be filtered; the verdict above counted everything.
     if let Some(min) = args.min_severity {
         let min = min_severity(min);

@@ -25,4 +25,5 @@ pub mod report;
 pub mod sanitize;
 pub mod scan;
 pub mod suppress;
+pub mod timing;
 pub mod tree;

@@ -140,6 +140,7 @@ pub fn run(
     rules: &[Rule],
     kb: &KnowledgeBase,
 ) -> Result<ScanResult, ScanError> {
+    let phase = crate::timing::phase("walk and render");
     let excludes = load::walk::build_excludes(&request.excludes)?;
     let mut walk = load::walk::discover(&request.paths, &excludes, !request.no_ignore);
     if let Some(dir) = &request.settings_dir
@@ -163,6 +164,8 @@ pub fn run(
     walk.templates
         .retain(|t| !rendered.covered_dirs.iter().any(|d| t.starts_with(d)));
 
+    drop(phase);
+    let phase = crate::timing::phase("load, and extract what stands alone");
     crate::limits::reset_held();
     let unit = Unit::new(request, rules, kb);
     let mut loaded: Vec<Loaded> = walk
@@ -178,6 +181,7 @@ pub fn run(
     if let Some(bytes) = &request.stdin {
         loaded.push(Loaded::new(load::load_bytes("-", bytes), None, &unit));
     }
+    drop(phase);
     let (mut result, directives) = evaluate(request, loaded, walk.unreadable, &unit);
     result.ignored = walk.ignored;
     // One rendered outcome stands for the files that went into it.
@@ -191,6 +195,7 @@ pub fn run(
         });
     }
     if !request.known_rules.is_empty() {
+        let _phase = crate::timing::phase("unknown suppressions");
         result.unknown_suppressions =
             unknown_suppressions(request, &walk.files, &directives, &result.resources);
     }
@@ -516,7 +521,10 @@ fn evaluate(
     }
     // Terraform, CloudFormation and ARM, unit by unit: each unit's files are read again,
     // extracted, and their resources evaluated and shed before the trees go.
+    let phase = crate::timing::phase("Terraform, CloudFormation and ARM units");
     let extracted = extract_units(deferred, &options, unit);
+    drop(phase);
+    let phase = crate::timing::phase("rules across units");
     append_exact(&mut findings, extracted.findings);
     estate_findings.extend(extracted.estate_findings);
     result.errors.extend(extracted.errors);
@@ -550,6 +558,8 @@ fn evaluate(
     let ctx = context(request, kb, &result.resources);
     append_exact(&mut findings, unit.rules.scan_findings(&ctx));
     estate_findings.extend(unit.estate.scan_findings(&ctx));
+    drop(phase);
+    let _phase = crate::timing::phase("order and suppress findings");
     engine::finish(&mut findings);
     // Values an overlay changed are reported where the overlay writes them.
     crate::render::relocate(&mut findings, &relocations);

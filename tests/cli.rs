@@ -9,7 +9,8 @@ fn sovscan() -> Command {
     let mut cmd = Command::cargo_bin("sovscan").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .env_remove("CI_COLOR");
+        .env_remove("CI_COLOR")
+        .env_remove("SOVSCAN_TIMINGS");
     cmd
 }
 
@@ -34,6 +35,31 @@ fn demo_has_findings_and_exits_1() {
     assert!(out.contains("RES-007"), "{out}");
     assert!(out.contains("fixtures/demo/k8s/storefront.yaml"), "{out}");
     insta::assert_snapshot!("demo_table", stable(&out));
+}
+
+#[test]
+fn timings_are_printed_only_when_asked_for() {
+    let quiet = sovscan()
+        .args(["scan", "fixtures/demo/k8s/ingress.yaml"])
+        .output()
+        .unwrap();
+    let timed = sovscan()
+        .args(["scan", "fixtures/demo/k8s/ingress.yaml"])
+        .env("SOVSCAN_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let quiet_err = String::from_utf8(quiet.stderr).unwrap();
+    let timed_err = String::from_utf8(timed.stderr).unwrap();
+    assert!(!quiet_err.contains(" ms\n"), "{quiet_err}");
+    for phase in ["knowledge base", "load, and extract", "scan", "reports"] {
+        assert!(
+            timed_err.contains(&format!("sovscan: {phase}")),
+            "{phase} missing: {timed_err}"
+        );
+    }
+    // Timing changes nothing else.
+    assert_eq!(quiet.stdout, timed.stdout);
+    assert_eq!(quiet.status.code(), timed.status.code());
 }
 
 #[test]

@@ -193,6 +193,16 @@ pub fn canonical_provider(key: &str) -> &str {
 
 impl KnowledgeBase {
     fn load() -> Result<Self, KnowledgeError> {
+        // The service tables, the largest part, are read while the rest is.
+        let (services, rest) = rayon::join(services::Services::load, Self::load_rest);
+        Ok(KnowledgeBase {
+            services: services?,
+            ..rest?
+        })
+    }
+
+    /// Everything but the service tables, which are left empty.
+    fn load_rest() -> Result<Self, KnowledgeError> {
         let version: VersionFile = parse("VERSION.yaml", VERSION)?;
         let regions: RegionsFile = parse("regions.yaml", REGIONS)?;
         let jurisdictions: JurisdictionsFile = parse("jurisdictions.yaml", JURISDICTIONS)?;
@@ -241,7 +251,6 @@ impl KnowledgeBase {
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
         let hosts = hosts::HostClassifier::new(&endpoints)?;
-        let services = services::Services::load()?;
         Ok(KnowledgeBase {
             version: version.kb_version,
             checked: version.checked,
@@ -270,7 +279,7 @@ impl KnowledgeBase {
             instance_types,
             crd_groups,
             markers,
-            services,
+            services: services::Services::default(),
         })
     }
 

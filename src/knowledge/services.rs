@@ -3,6 +3,7 @@
 //! defaults for settings that are absent. Every extractor and rule reads services through here.
 
 use super::pattern::Pattern;
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -268,6 +269,7 @@ impl Service {
 }
 
 /// Every service, indexed by each format's type names.
+#[derive(Default)]
 pub struct Services {
     entries: Vec<Service>,
     by_type: HashMap<(Dialect, String), usize>,
@@ -278,12 +280,21 @@ pub struct Services {
 
 impl Services {
     pub fn load() -> Result<Self, KnowledgeError> {
+        // The files are parsed on every core: start-up is most of a small scan's time.
+        let files = SERVICE_FILES
+            .par_iter()
+            .map(|(path, text)| {
+                let file: ServicesFile = match super::from_json_form(path) {
+                    Some(file) => file,
+                    None => {
+                        crate::load::yaml::from_str_typed(text).map_err(|e| invalid(path, e))?
+                    }
+                };
+                Ok((path, file))
+            })
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
         let mut specs: BTreeMap<String, ServiceSpec> = BTreeMap::new();
-        for (path, text) in SERVICE_FILES {
-            let file: ServicesFile = match super::from_json_form(path) {
-                Some(file) => file,
-                None => crate::load::yaml::from_str_typed(text).map_err(|e| invalid(path, e))?,
-            };
+        for (path, file) in files {
             for (id, spec) in file.services {
                 if specs.contains_key(&id) {
                     return Err(invalid(path, format!("service {id} is declared twice")));

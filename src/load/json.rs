@@ -1,6 +1,8 @@
 //! JSON (with comments and trailing commas tolerated) into spanned trees with jsonc-parser.
 //! Byte ranges are turned into 1-based line/column once, through a line index.
 
+use std::borrow::Cow;
+
 use jsonc_parser::ast;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
@@ -13,12 +15,14 @@ const BLOCK: usize = 64;
 /// Byte offsets of line starts, to turn offsets into line/column.
 pub struct LineIndex<'a> {
     text: &'a str,
-    starts: Vec<usize>,
+    /// Offsets of the starts of the lines indexed, the first being line `first_line + 1`.
+    starts: Cow<'a, [usize]>,
+    first_line: usize,
     /// Characters before each `BLOCK`-byte block, in text that is not all ASCII (in ASCII text
     /// a column is a byte distance). Containers are reached after their children, and
     /// `terraform show -json` writes a plan on one line, so each offset is answered from
     /// this table rather than by counting from the line start or the last offset asked.
-    blocks: Option<Vec<usize>>,
+    blocks: Option<Cow<'a, [usize]>>,
 }
 
 /// Characters in `bytes`: every byte that does not continue a multi-byte character.
@@ -41,8 +45,25 @@ impl<'a> LineIndex<'a> {
         });
         LineIndex {
             text,
-            starts,
-            blocks,
+            starts: Cow::Owned(starts),
+            first_line: 0,
+            blocks: blocks.map(Cow::Owned),
+        }
+    }
+
+    /// The index of the lines `range` spans only: the lines of one item of a large snapshot
+    /// are searched among its own few, not among the millions of the whole file.
+    pub fn narrowed(&self, range: std::ops::Range<usize>) -> LineIndex<'_> {
+        let first = self.starts.partition_point(|&s| s <= range.start).max(1) - 1;
+        let last = self
+            .starts
+            .partition_point(|&s| s <= range.end)
+            .max(first + 1);
+        LineIndex {
+            text: self.text,
+            starts: Cow::Borrowed(&self.starts[first..last]),
+            first_line: self.first_line + first,
+            blocks: self.blocks.as_deref().map(Cow::Borrowed),
         }
     }
 
@@ -64,8 +85,9 @@ impl<'a> LineIndex<'a> {
     }
 
     pub fn pos(&self, offset: usize) -> Pos {
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts[line - 1];
+        let index = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[index - 1];
+        let line = self.first_line + index;
         let end = offset.min(self.text.len());
         let column = self.chars_between(start.min(end), end);
         Pos {
@@ -147,6 +169,7 @@ pub fn parse_range(
     range: std::ops::Range<usize>,
 ) -> Result<Option<Node>, SyntaxError> {
     let base = range.start;
+    let lines = &lines.narrowed(range.clone());
     let part = text.get(range).unwrap_or_default();
     let result = parse_to_ast(part, &CollectOptions::default(), &ParseOptions::default()).map_err(
         |err| {
@@ -164,6 +187,21 @@ pub fn parse_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrowed_index_answers_as_the_whole_one() {
+        let text = "{\n \"ä\": [\n  {\"b\": \"€\"},\n  {\"c\": 1}\n ]\n}\n";
+        let whole = LineIndex::new(text);
+        let start = text.find("{\"c\"").unwrap();
+        let end = start + "{\"c\": 1}".len();
+        let narrowed = whole.narrowed(start..end);
+        for offset in start..=end {
+            assert_eq!(narrowed.pos(offset), whole.pos(offset), "at {offset}");
+        }
+        let item = parse_range(text, &whole, start..end).unwrap().unwrap();
+        assert_eq!((item.span.start.line, item.span.start.column), (4, 3));
+        assert_eq!(item.get("c").unwrap().span.start.column, 9);
+    }
 
     #[test]
     fn positions_are_one_based() {

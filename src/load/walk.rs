@@ -2,6 +2,7 @@
 //! files that could be scan inputs are returned; everything else the user named is accounted for.
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Folders never worth descending into: VCS data, downloaded dependencies and modules.
@@ -116,34 +117,23 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
             unreadable.push((root.clone(), reason.to_string()));
             continue;
         }
-        let before = files.len() + templates.len();
-        walk_one(
-            root,
-            excludes,
-            honour_ignore_files,
-            &mut files,
-            &mut templates,
-            &mut unreadable,
+        // With ignore files honoured, the same walk without them counts what they hide (so a
+        // committed `.gitignore` cannot empty a scan unnoticed); the two run side by side.
+        let (found, all) = rayon::join(
+            || walk_one(root, excludes, honour_ignore_files),
+            || honour_ignore_files.then(|| walk_one(root, excludes, false)),
         );
-        if honour_ignore_files {
-            // The same walk without ignore files: what it finds beyond the first is what they
-            // hide (counted, so a committed `.gitignore` cannot empty a scan unnoticed).
-            let found = files.len() + templates.len() - before;
-            let (mut all, mut all_templates, mut unused) = (Vec::new(), Vec::new(), Vec::new());
-            walk_one(
-                root,
-                excludes,
-                false,
-                &mut all,
-                &mut all_templates,
-                &mut unused,
-            );
-            ignored += (all.len() + all_templates.len()).saturating_sub(found);
+        if let Some(all) = all {
+            ignored += (all.files.len() + all.templates.len())
+                .saturating_sub(found.files.len() + found.templates.len());
         }
+        files.extend(found.files);
+        templates.extend(found.templates);
+        unreadable.extend(found.unreadable);
     }
-    files.sort();
+    files.par_sort_unstable();
     files.dedup();
-    templates.sort();
+    templates.par_sort_unstable();
     Walk {
         files,
         templates,
@@ -152,15 +142,22 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
     }
 }
 
-/// Walks one folder, adding input files, template sources and unreadable entries.
-fn walk_one(
-    root: &Path,
-    excludes: &GlobSet,
-    honour_ignore_files: bool,
-    files: &mut Vec<PathBuf>,
-    templates: &mut Vec<PathBuf>,
-    unreadable: &mut Vec<(PathBuf, String)>,
-) {
+/// What one walk of a folder found.
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    templates: Vec<PathBuf>,
+    unreadable: Vec<(PathBuf, String)>,
+}
+
+/// Walks one folder for input files, template sources and unreadable entries.
+fn walk_one(root: &Path, excludes: &GlobSet, honour_ignore_files: bool) -> Found {
+    let mut found = Found::default();
+    let Found {
+        files,
+        templates,
+        unreadable,
+    } = &mut found;
     {
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
@@ -207,6 +204,7 @@ fn walk_one(
             }
         }
     }
+    found
 }
 
 /// The path an error of the walk is about, when it names one.

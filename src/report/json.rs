@@ -121,20 +121,36 @@ mod pretty {
         Ok(())
     }
 
-    impl Formatter for Nested {
-        fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+    impl Nested {
+        fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
             self.depth += 1;
             self.has_value = false;
-            out.write_all(b"[")
+            out.write_all(bracket)
         }
 
-        fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
             self.depth -= 1;
             if self.has_value {
                 out.write_all(b"\n")?;
                 indent(out, self.depth)?;
             }
-            out.write_all(b"]")
+            out.write_all(bracket)
+        }
+
+        /// Before an item of an array or a key of an object.
+        fn next<W: ?Sized + Write>(&self, out: &mut W, first: bool) -> io::Result<()> {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            indent(out, self.depth)
+        }
+    }
+
+    impl Formatter for Nested {
+        fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            self.open(out, b"[")
+        }
+
+        fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+            self.close(out, b"]")
         }
 
         fn begin_array_value<W: ?Sized + Write>(
@@ -142,8 +158,7 @@ mod pretty {
             out: &mut W,
             first: bool,
         ) -> io::Result<()> {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            indent(out, self.depth)
+            self.next(out, first)
         }
 
         fn end_array_value<W: ?Sized + Write>(&mut self, _out: &mut W) -> io::Result<()> {
@@ -152,18 +167,11 @@ mod pretty {
         }
 
         fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-            self.depth += 1;
-            self.has_value = false;
-            out.write_all(b"{")
+            self.open(out, b"{")
         }
 
         fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-            self.depth -= 1;
-            if self.has_value {
-                out.write_all(b"\n")?;
-                indent(out, self.depth)?;
-            }
-            out.write_all(b"}")
+            self.close(out, b"}")
         }
 
         fn begin_object_key<W: ?Sized + Write>(
@@ -171,8 +179,7 @@ mod pretty {
             out: &mut W,
             first: bool,
         ) -> io::Result<()> {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            indent(out, self.depth)
+            self.next(out, first)
         }
 
         fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {

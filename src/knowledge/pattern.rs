@@ -25,85 +25,198 @@ enum Precheck {
     None,
     /// The text contains this.
     Contains(String),
+    /// The text contains one of these (alternatives, each with its own literal).
+    AnyOf(Vec<String>),
 }
 
-/// The longest run of literal characters outside every group and class of an expression with
-/// no alternation at its top level: every match contains it. `None` when there is none or the
-/// expression sets flags (case-insensitive text would not contain the literal as written).
-fn required_literal(source: &str) -> Option<String> {
-    let mut best = String::new();
-    let mut run = String::new();
-    let mut depth = 0usize;
-    let mut chars = source.chars().peekable();
-    let end_run = |run: &mut String, best: &mut String| {
-        if run.len() > best.len() {
-            *best = std::mem::take(run);
-        }
-        run.clear();
-    };
-    while let Some(c) = chars.next() {
-        let literal = match c {
-            '(' if chars.peek() == Some(&'?') && depth == 0 => {
-                // A flag group at the top level, `(?i)` or `(?i:`, changes what matches.
-                let rest: String = chars
-                    .clone()
-                    .skip(1)
-                    .take_while(|c| *c != ')' && *c != ':')
-                    .collect();
-                if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
-                    return None;
-                }
-                depth += 1;
-                None
-            }
-            '(' => {
-                depth += 1;
-                None
-            }
-            ')' => {
-                depth = depth.saturating_sub(1);
-                None
-            }
-            '[' => {
-                // Skip the class, its nested classes and escapes included.
-                let mut level = 1;
-                let mut first = true;
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => {
-                            chars.next();
-                        }
-                        ']' if !first => {
-                            level -= 1;
-                            if level == 0 {
-                                break;
-                            }
-                        }
-                        '[' if chars.peek() == Some(&':') => {}
-                        '[' => level += 1,
-                        _ => {}
-                    }
-                    first = c == '^' && first;
-                }
-                None
-            }
-            '|' if depth == 0 => return None,
-            '\\' => match chars.next() {
-                Some(e) if e.is_ascii_punctuation() => Some(e),
-                _ => None,
-            },
-            '.' | '^' | '$' | '|' | '*' | '+' | '?' | '{' | '}' => None,
-            other => Some(other),
-        };
-        // A quantifier makes the character before it optional or repeated.
-        let quantified = matches!(chars.peek(), Some('?' | '*' | '{' | '+'));
-        match literal {
-            Some(c) if depth == 0 && !quantified => run.push(c),
-            _ => end_run(&mut run, &mut best),
+impl Precheck {
+    fn of(source: &str) -> Self {
+        match required_literals(source) {
+            None => Precheck::None,
+            Some(mut set) if set.len() == 1 => Precheck::Contains(set.remove(0)),
+            Some(set) => Precheck::AnyOf(set),
         }
     }
-    end_run(&mut run, &mut best);
-    (!best.is_empty()).then_some(best)
+}
+
+/// The index just past the class opening at `i` (`[`), nested classes and escapes included.
+fn class_end(chars: &[char], i: usize) -> usize {
+    let mut level = 1;
+    let mut first = true;
+    let mut j = i + 1;
+    while j < chars.len() {
+        let c = chars[j];
+        match c {
+            '\\' => j += 1,
+            // A POSIX class (`[:alpha:]`) closes with `:]`.
+            '[' if chars.get(j + 1) == Some(&':') => {
+                while j + 1 < chars.len() && !(chars[j] == ':' && chars[j + 1] == ']') {
+                    j += 1;
+                }
+                j += 1;
+            }
+            '[' => level += 1,
+            ']' if !first => {
+                level -= 1;
+                if level == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        first = c == '^' && first;
+        j += 1;
+    }
+    chars.len()
+}
+
+/// The index of the `)` closing the group opening at `i`.
+fn group_end(chars: &[char], i: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut j = i;
+    while j < chars.len() {
+        match chars[j] {
+            '\\' => j += 1,
+            '[' => {
+                j = class_end(chars, j);
+                continue;
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
+
+/// Where the expression inside the group opening at `i` starts: after `(`, `(?:`, `(?P<name>`
+/// or `(?<name>`. `Err` for a group setting flags for the rest of the expression (`(?i)`), and
+/// `Ok(None)` for a group with flags of its own (`(?i:…)`) or a look-around, whose text is not
+/// read.
+fn group_start(chars: &[char], i: usize) -> Result<Option<usize>, ()> {
+    if chars.get(i + 1) != Some(&'?') {
+        return Ok(Some(i + 1));
+    }
+    match chars.get(i + 2) {
+        Some(':') => Ok(Some(i + 3)),
+        Some('P' | '<') if !matches!(chars.get(i + 3), Some('=' | '!')) => {
+            Ok(chars[i..].iter().position(|&c| c == '>').map(|p| i + p + 1))
+        }
+        _ => {
+            let flags = chars[i + 2..]
+                .iter()
+                .position(|&c| c == ')' || c == ':')
+                .map(|p| chars[i + 2 + p]);
+            if flags == Some(')') {
+                Err(())
+            } else {
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Literals of which every match holds at least one: for a sequence, the most selective of
+/// its runs of literal characters and of the sets of its groups; for alternatives, the union
+/// of theirs. `None` when some match may hold none of them, or the expression sets flags
+/// (case-insensitive text would not contain a literal as written).
+fn required_literals(source: &str) -> Option<Vec<String>> {
+    let chars: Vec<char> = source.chars().collect();
+    literals_in(&chars).ok().flatten()
+}
+
+/// `required_literals` of a part of an expression; `Err` when the whole expression must go
+/// unchecked.
+fn literals_in(chars: &[char]) -> Result<Option<Vec<String>>, ()> {
+    // The most selective set: the longest shortest literal, then the fewest literals.
+    fn consider(best: &mut Option<Vec<String>>, set: Vec<String>) {
+        let score = |s: &Vec<String>| {
+            (
+                s.iter().map(String::len).min().unwrap_or(0),
+                usize::MAX - s.len(),
+            )
+        };
+        if best.as_ref().is_none_or(|b| score(&set) > score(b)) {
+            *best = Some(set);
+        }
+    }
+    let flush = |run: &mut String, best: &mut Option<Vec<String>>| {
+        if !run.is_empty() {
+            consider(best, vec![std::mem::take(run)]);
+        }
+    };
+    let quantified = |j: usize| matches!(chars.get(j), Some('?' | '*' | '+' | '{'));
+    let mut alternatives: Vec<String> = Vec::new();
+    let mut unchecked = false;
+    let mut best: Option<Vec<String>> = None;
+    let mut run = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '(' => {
+                flush(&mut run, &mut best);
+                let Some(end) = group_end(chars, i) else {
+                    return Ok(None);
+                };
+                if let Some(start) = group_start(chars, i)?
+                    && !quantified(end + 1)
+                    && let Some(set) = literals_in(&chars[start..end])?
+                {
+                    consider(&mut best, set);
+                }
+                i = end + 1;
+                continue;
+            }
+            '[' => {
+                flush(&mut run, &mut best);
+                i = class_end(chars, i);
+                continue;
+            }
+            '{' => {
+                // A repetition count is no text.
+                flush(&mut run, &mut best);
+                i = chars[i..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .map_or(chars.len(), |p| i + p + 1);
+                continue;
+            }
+            '|' => {
+                flush(&mut run, &mut best);
+                match best.take() {
+                    Some(set) => alternatives.extend(set),
+                    None => unchecked = true,
+                }
+            }
+            '\\' => {
+                match chars.get(i + 1) {
+                    Some(&e) if e.is_ascii_punctuation() && !quantified(i + 2) => run.push(e),
+                    _ => flush(&mut run, &mut best),
+                }
+                i += 2;
+                continue;
+            }
+            '.' | '^' | '$' | '*' | '+' | '?' | '}' | ')' => flush(&mut run, &mut best),
+            // A quantifier makes the character before it optional or repeated.
+            _ if quantified(i + 1) => flush(&mut run, &mut best),
+            c => run.push(c),
+        }
+        i += 1;
+    }
+    flush(&mut run, &mut best);
+    match best {
+        Some(set) if !unchecked => {
+            alternatives.extend(set);
+            Ok(Some(alternatives))
+        }
+        _ => Ok(None),
+    }
 }
 
 impl std::fmt::Debug for Pattern {
@@ -121,7 +234,7 @@ impl Pattern {
         }
         Ok(Pattern {
             source: source.to_string(),
-            precheck: required_literal(source).map_or(Precheck::None, Precheck::Contains),
+            precheck: Precheck::of(source),
             regex: OnceLock::new(),
         })
     }
@@ -140,6 +253,7 @@ impl Pattern {
         match &self.precheck {
             Precheck::None => true,
             Precheck::Contains(literal) => text.contains(literal.as_str()),
+            Precheck::AnyOf(literals) => literals.iter().any(|l| text.contains(l.as_str())),
         }
     }
 
@@ -194,11 +308,38 @@ mod tests {
     #[test]
     fn alternations_and_flags_keep_every_match() {
         let hub = Pattern::new(r"^(?:docker\.io|index\.docker\.io)$").unwrap();
-        assert_eq!(hub.precheck, Precheck::None);
+        assert_eq!(
+            hub.precheck,
+            Precheck::AnyOf(vec!["docker.io".into(), "index.docker.io".into()])
+        );
         assert!(hub.is_match("docker.io") && hub.is_match("index.docker.io"));
         assert!(!hub.is_match("docker.io.example"));
         let top = Pattern::new("^ab|cd$").unwrap();
-        assert!(top.is_match("xcd") && top.precheck == Precheck::None);
+        assert!(top.is_match("xcd") && !top.is_match("xab"));
+        assert_eq!(
+            top.precheck,
+            Precheck::AnyOf(vec!["ab".into(), "cd".into()])
+        );
+        // An alternative without a literal leaves the whole unchecked.
+        let open = Pattern::new(r"(?:^|\.)stripe\.com$|^[a-z]+$").unwrap();
+        assert_eq!(open.precheck, Precheck::None);
+        assert!(open.is_match("abc"));
+        // Counts are not text, optional groups are not required, the most selective set wins.
+        let counted = Pattern::new(r"^[a-z]{12}$").unwrap();
+        assert_eq!(counted.precheck, Precheck::None);
+        let optional = Pattern::new(r"^(?:eu\.)?sentry\.io$").unwrap();
+        assert_eq!(optional.precheck, Precheck::Contains("sentry.io".into()));
+        let grouped =
+            Pattern::new(r"^o[0-9]+\.(?:ingest\.de\.sentry\.io|de\.sentry\.io)$").unwrap();
+        assert_eq!(
+            grouped.precheck,
+            Precheck::AnyOf(vec!["ingest.de.sentry.io".into(), "de.sentry.io".into()])
+        );
+        let scoped = Pattern::new(r"^(?i:abc)def$").unwrap();
+        assert_eq!(scoped.precheck, Precheck::Contains("def".into()));
+        assert!(scoped.is_match("ABCdef"));
+        let nested_flags = Pattern::new(r"^x(?:(?i)abc)$").unwrap();
+        assert_eq!(nested_flags.precheck, Precheck::None);
         let folded = Pattern::new("(?i)^abc$").unwrap();
         assert!(folded.is_match("ABC"));
         let lines = Pattern::new("(?m)^b$").unwrap();

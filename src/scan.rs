@@ -618,49 +618,45 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
         .iter()
         .map(|f| (&*f.path, f.outlines.as_slice()))
         .collect();
-    let (pairing, unpaired) = extract::Pairing::new(options, &outlined);
-    let done: Vec<UnitsExtracted> = units::group(&outlined)
-        .par_iter()
-        .map(|group| {
-            let mut out = UnitsExtracted::default();
-            let read: Vec<Vec<Document>> = group
-                .files
-                .iter()
-                .map(|&i| match &files[i].source {
-                    Some(path) => load::reload_file(path)
-                        .documents
-                        .into_iter()
-                        .filter(|d| d.format == group.format)
-                        .collect(),
-                    None => Vec::new(),
-                })
-                .collect();
-            let mut docs: Vec<&Document> = Vec::new();
-            for (&i, again) in group.files.iter().zip(&read) {
-                let file = &files[i];
-                let before = docs.len();
-                match file.source {
-                    Some(_) => docs.extend(again),
-                    None => docs.extend(file.held.iter().filter(|d| d.format == group.format)),
-                }
-                let outlined = file.outlines.iter().filter(|o| o.format() == group.format);
-                if docs.len() - before != outlined.count() {
-                    out.errors.push(LoadError {
-                        path: file.path.to_string(),
-                        line: 0,
-                        column: 0,
-                        reason: "the file changed while it was scanned: scan it again".into(),
-                    });
-                }
+    let (done, unpaired) = extract::by_unit(options, &outlined, |group, pairing| {
+        let mut out = UnitsExtracted::default();
+        let read: Vec<Vec<Document>> = group
+            .files
+            .iter()
+            .map(|&i| match &files[i].source {
+                Some(path) => load::reload_file(path)
+                    .documents
+                    .into_iter()
+                    .filter(|d| d.format == group.format)
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+        let mut docs: Vec<&Document> = Vec::new();
+        for (&i, again) in group.files.iter().zip(&read) {
+            let file = &files[i];
+            let before = docs.len();
+            match file.source {
+                Some(_) => docs.extend(again),
+                None => docs.extend(file.held.iter().filter(|d| d.format == group.format)),
             }
-            let mut found = extract::extract_unit(group.format, &docs, unit.kb, options, &pairing);
-            (out.findings, out.estate_findings) = unit.settle(&mut found.resources);
-            out.resources = found.resources;
-            out.not_created = found.not_created;
-            out.skipped = found.unresolved;
-            out
-        })
-        .collect();
+            let outlined = file.outlines.iter().filter(|o| o.format() == group.format);
+            if docs.len() - before != outlined.count() {
+                out.errors.push(LoadError {
+                    path: file.path.to_string(),
+                    line: 0,
+                    column: 0,
+                    reason: "the file changed while it was scanned: scan it again".into(),
+                });
+            }
+        }
+        let mut found = extract::extract_unit(group.format, &docs, unit.kb, options, pairing);
+        (out.findings, out.estate_findings) = unit.settle(&mut found.resources);
+        out.resources = found.resources;
+        out.not_created = found.not_created;
+        out.skipped = found.unresolved;
+        out
+    });
     let mut all = UnitsExtracted {
         skipped: unpaired.into_iter().collect(),
         ..Default::default()

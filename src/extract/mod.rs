@@ -134,19 +134,15 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
         .iter()
         .map(|(path, outlines, _)| (*path, outlines.as_slice()))
         .collect();
-    let (pairing, unpaired) = Pairing::new(options, &outlined);
-    let done: Vec<terraform::Extracted> = units::group(&outlined)
-        .par_iter()
-        .map(|unit| {
-            let docs: Vec<&Document> = unit
-                .files
-                .iter()
-                .flat_map(|&i| files[i].2.iter().copied())
-                .filter(|d| d.format == unit.format)
-                .collect();
-            extract_unit(unit.format, &docs, kb, options, &pairing)
-        })
-        .collect();
+    let (done, unpaired) = by_unit(options, &outlined, |unit, pairing| {
+        let docs: Vec<&Document> = unit
+            .files
+            .iter()
+            .flat_map(|&i| files[i].2.iter().copied())
+            .filter(|d| d.format == unit.format)
+            .collect();
+        extract_unit(unit.format, &docs, kb, options, pairing)
+    });
     let mut out = Extracted {
         skipped: unpaired.into_iter().collect(),
         ..Default::default()
@@ -162,6 +158,22 @@ pub fn extract(documents: &[Document], kb: &KnowledgeBase, options: &ExtractOpti
     sort_resources(&mut resources);
     out.resources = resources;
     out
+}
+
+/// Runs `each` on every unit of the outlined files (see `units::group`), on every core, with
+/// the CloudFormation parameter files paired; returns its results, and the parameter files
+/// paired with no template.
+pub fn by_unit<T: Send>(
+    options: &ExtractOptions,
+    outlined: &[(&str, &[Outline])],
+    each: impl Fn(&units::Unit, &Pairing) -> T + Sync,
+) -> (Vec<T>, Vec<Skipped>) {
+    let (pairing, unpaired) = Pairing::new(options, outlined);
+    let done = units::group(outlined)
+        .par_iter()
+        .map(|unit| each(unit, &pairing))
+        .collect();
+    (done, unpaired)
 }
 
 /// CloudFormation parameter files paired with the scan's templates, and the values

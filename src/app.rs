@@ -815,8 +815,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     // Fingerprints name files relative to the repository root, as SARIF does: a baseline
     // written by `scan .` in one folder matches `scan /abs/repo` from another.
     {
-        use rayon::prelude::*;
-        result.findings.par_iter_mut().for_each(|finding| {
+        result.findings.update_par(|finding| {
             if let Some(severity) = overrides.get(&*finding.rule_id) {
                 finding.severity = *severity;
             }

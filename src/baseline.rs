@@ -7,8 +7,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::finding::Finding;
-
 /// The version written into and accepted from baseline files.
 pub const VERSION: u32 = 1;
 
@@ -51,7 +49,7 @@ pub struct Baseline {
 impl Baseline {
     /// The baseline of the findings that count now (suppressed ones are not accepted twice);
     /// `path` writes a finding's file as the baseline shows it (relative to the repository).
-    pub fn of(findings: &[Finding], path: impl Fn(&str) -> String) -> Baseline {
+    pub fn of(findings: &crate::store::Findings, path: impl Fn(&str) -> String) -> Baseline {
         let entries: BTreeSet<Entry> = findings
             .iter()
             .filter(|f| !f.is_suppressed())
@@ -107,21 +105,25 @@ impl Baseline {
 
     /// Marks each finding `unchanged` or `new`; returns the entries that matched no finding
     /// among those of the rules that ran (`ran` holds their ids).
-    pub fn apply(&self, findings: &mut [Finding], ran: &BTreeSet<String>) -> Vec<Entry> {
+    pub fn apply(
+        &self,
+        findings: &mut crate::store::Findings,
+        ran: &BTreeSet<String>,
+    ) -> Vec<Entry> {
         let known: BTreeSet<&str> = self
             .findings
             .iter()
             .map(|e| e.fingerprint.as_str())
             .collect();
         let mut seen = BTreeSet::new();
-        for f in findings.iter_mut() {
+        findings.update(|f| {
             if known.contains(f.fingerprint.as_str()) {
                 f.baseline = Some(BaselineState::Unchanged);
                 seen.insert(f.fingerprint.clone());
             } else {
                 f.baseline = Some(BaselineState::New);
             }
-        }
+        });
         self.findings
             .iter()
             .filter(|e| ran.contains(&e.rule_id) && !seen.contains(&e.fingerprint))

@@ -24,6 +24,7 @@ pub mod render;
 pub mod report;
 pub mod sanitize;
 pub mod scan;
+pub mod store;
 pub mod suppress;
 pub mod timing;
 pub mod tree;

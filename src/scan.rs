@@ -110,7 +110,7 @@ pub struct ScanResult {
     pub settings: Option<String>,
     /// Overlays and charts rendered before the scan; their files count as scanned.
     pub rendered: Vec<crate::render::RenderedUnit>,
-    pub findings: Vec<Finding>,
+    pub findings: crate::store::Findings,
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
     /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
     pub unknown_suppressions: Vec<UnknownRuleName>,
@@ -574,6 +574,7 @@ fn evaluate(
         }
     }
     drop(estate_findings);
+    let mut findings = crate::store::Findings::from(findings);
     result.suppression_warnings = crate::suppress::apply(
         &mut findings,
         &result.resources,

@@ -199,7 +199,7 @@ pub fn metadata_rule_names(resource: &Resource) -> Vec<String> {
 /// `directives` maps a path to its lines with inline suppressions (`directive_lines`), found
 /// when the file was loaded.
 pub fn apply(
-    findings: &mut [Finding],
+    findings: &mut crate::store::Findings,
     resources: &[Resource],
     directives: &HashMap<Arc<str>, Vec<(u32, String)>>,
     today: &str,
@@ -217,7 +217,7 @@ pub fn apply(
             None => by_address.remove(&key),
         };
     }
-    for finding in findings.iter_mut() {
+    findings.update(|finding| {
         let path = Arc::clone(&finding.location.path);
         let directives = cache.entry(Arc::clone(&path)).or_insert_with(|| {
             directives
@@ -274,7 +274,7 @@ pub fn apply(
             break;
         }
         if finding.suppression.is_some() {
-            continue;
+            return;
         }
         if let Some((rules, reason)) =
             by_address.get(&(path.as_ref(), finding.resource.address.as_str()))
@@ -287,7 +287,7 @@ pub fn apply(
                 until: None,
             }));
         }
-    }
+    });
     warnings.sort();
     warnings.dedup();
     warnings
@@ -348,14 +348,17 @@ impl SettingsSuppression {
 /// `until` date no longer applies and is a warning, as an inline suppression's is.
 /// `relative` gives a finding's path relative to the settings file (`None` outside it).
 pub fn apply_settings(
-    findings: &mut [Finding],
+    findings: &mut crate::store::Findings,
     suppressions: &[SettingsSuppression],
     settings_path: &str,
     relative: impl Fn(&str) -> Option<String>,
     today: &str,
 ) -> Vec<SuppressionWarning> {
     let mut warnings = Vec::new();
-    for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
+    findings.update(|finding| {
+        if finding.suppression.is_some() {
+            return;
+        }
         let path = relative(&finding.location.path);
         for s in suppressions {
             if !s.matches(finding, path.as_deref()) {
@@ -381,7 +384,7 @@ pub fn apply_settings(
             }));
             break;
         }
-    }
+    });
     warnings.sort();
     warnings.dedup();
     warnings

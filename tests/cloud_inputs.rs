@@ -110,10 +110,10 @@ fn one_report_covers_every_format_and_broken_files() {
             Format::AwsConfig
         ])
     );
-    let flagged: BTreeSet<&str> = result
+    let flagged: BTreeSet<String> = result
         .findings
         .iter()
-        .map(|f| f.resource.format.as_str())
+        .map(|f| f.resource.format.clone())
         .collect();
     for format in ["kubernetes", "cloudformation", "arm", "aws-config"] {
         assert!(flagged.contains(format), "no finding for {format}");

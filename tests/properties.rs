@@ -167,7 +167,7 @@ fn fingerprints(dir: &Path, relative: &str, text: &str) -> (BTreeSet<String>, BT
     let result = run(&request, &rules, kb()).unwrap();
     let mut prints = BTreeSet::new();
     let mut lines = BTreeSet::new();
-    for mut finding in result.findings {
+    for mut finding in result.findings.into_vec() {
         finding.rebase_fingerprint(relative);
         prints.insert(finding.fingerprint);
         lines.insert(finding.location.start_line);

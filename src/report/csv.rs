@@ -60,7 +60,7 @@ fn row(out: &mut String, cells: &[&str]) {
 pub fn render(result: &ScanResult, locator: &Locator) -> String {
     let mut out = String::new();
     row(&mut out, &HEADER);
-    let mut findings: Vec<&Finding> = result.findings.iter().collect();
+    let mut findings: Vec<&Finding> = result.findings.in_memory().iter().collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     for f in findings {
         let path = super::repo_path(locator, &f.location.path);

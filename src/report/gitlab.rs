@@ -44,6 +44,7 @@ pub fn severity(severity: Severity) -> &'static str {
 pub fn render(result: &ScanResult, locator: &Locator) -> String {
     let mut findings: Vec<&Finding> = result
         .findings
+        .in_memory()
         .iter()
         .filter(|f| !f.is_suppressed())
         .collect();

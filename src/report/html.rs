@@ -38,7 +38,7 @@ pub struct Context<'a> {
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, ctx: &Context) -> String {
     let summary = summarize(result, kb);
     let ran: BTreeSet<String> = ctx.rules.iter().map(|r| r.id.clone()).collect();
-    let frameworks = crate::frameworks::view(&result.findings, &ran);
+    let frameworks = crate::frameworks::view(result.findings.in_memory(), &ran);
     let mut page = String::with_capacity(64 * 1024);
     let csp = format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src data:; \
@@ -280,7 +280,7 @@ fn capitalise(text: &str) -> String {
 }
 
 fn findings_table(page: &mut String, result: &ScanResult) {
-    let shown: Vec<&Finding> = result.findings.iter().collect();
+    let shown: Vec<&Finding> = result.findings.in_memory().iter().collect();
     let active = shown.iter().filter(|f| f.is_active()).count();
     let _ = write!(
         page,

@@ -281,7 +281,7 @@ fn report<'a>(
             rendered: &result.rendered,
         },
         summary: summarize(result, kb),
-        findings: &result.findings,
-        frameworks: crate::frameworks::view(&result.findings, &ran),
+        findings: result.findings.in_memory(),
+        frameworks: crate::frameworks::view(result.findings.in_memory(), &ran),
     }
 }

@@ -35,7 +35,12 @@ fn cases<'a>(rule: &Rule, result: &'a ScanResult, locator: &Locator) -> Cases<'a
             cases.entry((path, r.address.clone())).or_default();
         }
     }
-    for f in result.findings.iter().filter(|f| *f.rule_id == *rule.id) {
+    for f in result
+        .findings
+        .in_memory()
+        .iter()
+        .filter(|f| *f.rule_id == *rule.id)
+    {
         let path = super::repo_path(locator, &f.location.path);
         cases
             .entry((path, f.resource.address.clone()))

@@ -115,7 +115,7 @@ fn count_table(out: &mut String, result: &ScanResult) {
 /// Per framework, how many of its controls have findings, in one collapsible table.
 fn framework_section(page: &Page) -> Option<String> {
     let ran: BTreeSet<String> = page.rules.iter().map(|r| r.id.clone()).collect();
-    let views = crate::frameworks::view(&page.result.findings, &ran);
+    let views = crate::frameworks::view(&page.result.findings.in_memory(), &ran);
     if views.is_empty() {
         return None;
     }
@@ -142,7 +142,7 @@ fn framework_section(page: &Page) -> Option<String> {
 /// Open findings grouped by rule, most severe rule first.
 fn groups(result: &ScanResult) -> Vec<Vec<&Finding>> {
     let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in result.findings.iter().filter(|f| f.is_active()) {
+    for f in result.findings.in_memory().iter().filter(|f| f.is_active()) {
         by_rule.entry(&f.rule_id).or_default().push(f);
     }
     let mut groups: Vec<Vec<&Finding>> = by_rule.into_values().collect();

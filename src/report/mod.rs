@@ -155,11 +155,20 @@ fn percent(part: usize, total: usize) -> Option<u32> {
 }
 
 pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
-    let active: Vec<&crate::finding::Finding> =
-        result.findings.iter().filter(|f| f.is_active()).collect();
+    let active: Vec<&crate::finding::Finding> = result
+        .findings
+        .in_memory()
+        .iter()
+        .filter(|f| f.is_active())
+        .collect();
     let mut summary = Summary {
         findings: active.len(),
-        suppressed: result.findings.iter().filter(|f| f.is_suppressed()).count(),
+        suppressed: result
+            .findings
+            .in_memory()
+            .iter()
+            .filter(|f| f.is_suppressed())
+            .count(),
         baseline: result.baseline_fixed.map(|_| {
             result
                 .findings

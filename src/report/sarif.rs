@@ -339,7 +339,7 @@ pub fn write(
             }]),
             original_uri_base_ids: json!({"%SRCROOT%": {"uri": locator.root_uri()}}),
             results: Results {
-                findings: &result.findings,
+                findings: result.findings.in_memory(),
                 make: &make,
             },
             tool: json!({"driver": {
@@ -397,7 +397,12 @@ pub fn render_github(result: &ScanResult) -> String {
 
 /// Unsuppressed findings split into those annotated and the rest, most severe first.
 fn split_annotations(result: &ScanResult) -> (Vec<&Finding>, Vec<&Finding>) {
-    let mut findings: Vec<&Finding> = result.findings.iter().filter(|f| f.is_active()).collect();
+    let mut findings: Vec<&Finding> = result
+        .findings
+        .in_memory()
+        .iter()
+        .filter(|f| f.is_active())
+        .collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut per_level: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut annotated, mut rest) = (Vec::new(), Vec::new());

@@ -127,7 +127,7 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for f in result.findings.iter().filter(|f| f.is_active()) {
+    for f in result.findings.in_memory().iter().filter(|f| f.is_active()) {
         match by_file.last_mut() {
             Some((path, list)) if *path == &*f.location.path => list.push(f),
             _ => by_file.push((&f.location.path, vec![f])),

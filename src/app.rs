@@ -892,6 +892,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         }
     };
     let width = report::table::terminal_width(args.width);
+    findings_readable(&result)?;
     let inputs = report::Inputs {
         result: &result,
         kb,
@@ -961,13 +962,32 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         let text = format!("{}:{}: {}", w.path, w.line, w.message);
         eprintln!("warning: {}", crate::sanitize::terminal(&text));
     }
+    findings_readable(&result)?;
     if code != 0 && (!table || args.output.is_some()) {
         eprintln!("{verdict}");
     }
     // The process ends with this command: freeing every resource and finding one by one
-    // would only cost time on the way out.
+    // would only cost time on the way out. Findings in a temporary file delete it.
+    let findings = std::mem::take(&mut result.findings);
+    if findings.on_disk() {
+        drop(findings);
+    } else {
+        std::mem::forget(findings);
+    }
     std::mem::forget(result);
     Ok(ExitCode::from(code))
+}
+
+/// Fails when the findings written to a temporary file could not all be written or read
+/// back: reports would miss some.
+fn findings_readable(result: &scan::ScanResult) -> Result<()> {
+    match result.findings.error() {
+        Some(e) => anyhow::bail!(
+            "{e} (in {}; set TMPDIR to a folder with room)",
+            std::env::temp_dir().display()
+        ),
+        None => Ok(()),
+    }
 }
 
 /// Writes a report file; a symbolic link at `path` is refused unless `force` (a link planted in

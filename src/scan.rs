@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::{self, Context, Engine, Profile, Rule, checks};
+use crate::engine::{Context, Engine, Profile, Rule, checks};
 use crate::extract::units::{self, Outline};
 use crate::extract::{self, ExtractOptions};
 use crate::finding::Finding;
@@ -257,6 +257,8 @@ struct Unit<'a> {
     rules: Engine<'a>,
     /// Rules left out of the selection, run for the estate summary's provider ties.
     estate: Engine<'a>,
+    /// The findings of the selected rules, as the units give them.
+    findings: crate::store::Collector,
 }
 
 impl<'a> Unit<'a> {
@@ -267,12 +269,14 @@ impl<'a> Unit<'a> {
             ctx: context(request, kb, &[]),
             rules: Engine::new(rules, request.profile),
             estate: Engine::new(&request.estate_rules, request.profile),
+            findings: crate::store::Collector::new(crate::store::budget()),
         }
     }
 
     /// Runs the rules of the resources that need no other unit, then drops what only those
-    /// rules read. Returns their findings, and those of the rules left out of the selection.
-    fn settle(&self, resources: &mut [Resource]) -> (Vec<Finding>, Vec<Finding>) {
+    /// rules read. Their findings go to the collector; those of the rules left out of the
+    /// selection are returned.
+    fn settle(&self, resources: &mut [Resource]) -> Vec<Finding> {
         let each: Vec<(Vec<Finding>, Vec<Finding>)> = resources
             .par_iter_mut()
             .map(|r| self.settle_one(r))
@@ -283,7 +287,8 @@ impl<'a> Unit<'a> {
             findings.append(&mut own);
             estate.append(&mut left_out);
         }
-        (findings, estate)
+        self.findings.add(findings);
+        estate
     }
 
     /// `settle` for one resource: nothing when it needs other units or is settled already.
@@ -345,8 +350,7 @@ struct Loaded {
     extracted_documents: usize,
     /// The file's path as its documents name it.
     path: Option<Arc<str>>,
-    /// Findings of the resources already settled, and of the rules left out of the selection.
-    findings: Vec<Finding>,
+    /// Findings of the rules left out of the selection.
     estate_findings: Vec<Finding>,
 }
 
@@ -354,7 +358,6 @@ impl Loaded {
     fn new(mut outcome: FileOutcome, source: Option<&PathBuf>, unit: &Unit) -> Self {
         let (kb, options) = (unit.kb, &unit.early);
         let mut resources = Vec::new();
-        let mut findings = Vec::new();
         let mut estate_findings = Vec::new();
         let mut before = outcome.documents.len();
         let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
@@ -362,12 +365,14 @@ impl Loaded {
             let (found, errors) =
                 extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_one(r));
             resources.reserve_exact(found.len());
-            findings.reserve_exact(found.iter().map(|(_, (own, _))| own.len()).sum());
+            let mut findings =
+                Vec::with_capacity(found.iter().map(|(_, (own, _))| own.len()).sum());
             for (resource, (mut own, mut estate)) in found {
                 resources.push(resource);
                 findings.append(&mut own);
                 estate_findings.append(&mut estate);
             }
+            unit.findings.add(findings);
             // One report per file, at its first item that does not parse, counting the rest.
             let more = errors.len().saturating_sub(1);
             let first = errors.into_iter().next().map(|mut e| {
@@ -395,9 +400,7 @@ impl Loaded {
                 }
                 None => true,
             });
-        let (mut own, mut estate) = unit.settle(&mut resources);
-        findings.append(&mut own);
-        estate_findings.append(&mut estate);
+        estate_findings.append(&mut unit.settle(&mut resources));
         let outlines: Vec<Outline> = outcome
             .documents
             .iter()
@@ -413,7 +416,6 @@ impl Loaded {
             outlines,
             resources,
             path,
-            findings,
             estate_findings,
         }
     }
@@ -475,8 +477,6 @@ fn evaluate(
     let mut early_resources = Vec::new();
     let mut relocations = Vec::new();
     let mut directives = Directives::new();
-    // Findings are the bulk of what a scan holds: their list is sized, never doubled.
-    let mut findings = Vec::with_capacity(loaded.iter().map(|l| l.findings.len()).sum());
     let mut estate_findings = Vec::new();
     for Loaded {
         mut outcome,
@@ -485,12 +485,10 @@ fn evaluate(
         resources,
         extracted_documents,
         path,
-        findings: mut found,
         estate_findings: mut estate,
     } in loaded
     {
         early_resources.push(resources);
-        findings.append(&mut found);
         estate_findings.append(&mut estate);
         result.documents += extracted_documents;
         relocations.append(&mut outcome.relocations);
@@ -525,7 +523,6 @@ fn evaluate(
     let extracted = extract_units(deferred, &options, unit);
     drop(phase);
     let phase = crate::timing::phase("rules across units");
-    append_exact(&mut findings, extracted.findings);
     estate_findings.extend(extracted.estate_findings);
     result.errors.extend(extracted.errors);
     result.resources = extracted.resources;
@@ -545,10 +542,8 @@ fn evaluate(
     // The resources of units that need others (Terraform, CloudFormation and ARM folders,
     // claims naming a StorageClass) are evaluated now that every unit is extracted.
     let ctx = context(request, kb, &result.resources);
-    append_exact(
-        &mut findings,
-        unit.rules.resource_findings(&ctx, &result.resources),
-    );
+    unit.findings
+        .add(unit.rules.resource_findings(&ctx, &result.resources));
     estate_findings.extend(unit.estate.resource_findings(&ctx, &result.resources));
     result
         .resources
@@ -556,15 +551,20 @@ fn evaluate(
         .filter(|r| r.settled.is_none())
         .for_each(settle);
     let ctx = context(request, kb, &result.resources);
-    append_exact(&mut findings, unit.rules.scan_findings(&ctx));
+    unit.findings.add(unit.rules.scan_findings(&ctx));
     estate_findings.extend(unit.estate.scan_findings(&ctx));
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
-    engine::finish(&mut findings);
+    let mut findings = unit.findings.finish();
     // Values an overlay changed are reported where the overlay writes them.
-    crate::render::relocate(&mut findings, &relocations);
-    crate::render::relocate(&mut estate_findings, &relocations);
-    for f in findings.iter().chain(&estate_findings) {
+    if !relocations.is_empty() {
+        let markers = crate::render::relocations(&relocations);
+        findings.update(|f| crate::render::relocate(f, &markers));
+        estate_findings
+            .iter_mut()
+            .for_each(|f| crate::render::relocate(f, &markers));
+    }
+    let mut tie = |f: &Finding| {
         if let Some(p) = &f.resource.provider {
             result
                 .provider_ties
@@ -572,9 +572,10 @@ fn evaluate(
                 .or_default()
                 .insert(p.clone());
         }
-    }
+    };
+    findings.iter().for_each(|f| tie(&f));
+    estate_findings.iter().for_each(tie);
     drop(estate_findings);
-    let mut findings = crate::store::Findings::from(findings);
     result.suppression_warnings = crate::suppress::apply(
         &mut findings,
         &result.resources,
@@ -583,12 +584,6 @@ fn evaluate(
     );
     result.findings = findings;
     (result, directives)
-}
-
-/// Appends `more`, growing `list` by exactly what it needs.
-fn append_exact<T>(list: &mut Vec<T>, mut more: Vec<T>) {
-    list.reserve_exact(more.len());
-    list.append(&mut more);
 }
 
 /// A file with documents whose values come from other files.
@@ -608,7 +603,6 @@ struct UnitsExtracted {
     not_created: usize,
     skipped: BTreeSet<Skipped>,
     errors: Vec<LoadError>,
-    findings: Vec<Finding>,
     estate_findings: Vec<Finding>,
 }
 
@@ -652,7 +646,7 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
             }
         }
         let mut found = extract::extract_unit(group.format, &docs, unit.kb, options, pairing);
-        (out.findings, out.estate_findings) = unit.settle(&mut found.resources);
+        out.estate_findings = unit.settle(&mut found.resources);
         out.resources = found.resources;
         out.not_created = found.not_created;
         out.skipped = found.unresolved;
@@ -664,14 +658,11 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
     };
     all.resources
         .reserve_exact(done.iter().map(|u| u.resources.len()).sum());
-    all.findings
-        .reserve_exact(done.iter().map(|u| u.findings.len()).sum());
     for mut one in done {
         all.resources.append(&mut one.resources);
         all.not_created += one.not_created;
         all.skipped.append(&mut one.skipped);
         all.errors.append(&mut one.errors);
-        all.findings.append(&mut one.findings);
         all.estate_findings.append(&mut one.estate_findings);
     }
     all

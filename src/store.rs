@@ -2,10 +2,33 @@
 //! written to a temporary file past a memory budget, so that a large estate's findings do not
 //! stay in RAM. Reports read them in order, as often as they need; nothing else changes
 //! between the two.
+//!
+//! While a scan runs, a [`Collector`] takes each unit's findings. Past its budget it sorts
+//! what it holds and writes it as a run to a temporary file; at the end the runs are merged
+//! into one file in report order. The file is deleted when the findings are dropped.
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 
-use crate::finding::Finding;
+use crate::baseline::BaselineState;
+use crate::finding::{Category, Finding, ResourceRef, Severity};
+use crate::location::Location;
+use crate::suppress::Suppression;
+
+/// Bytes of findings a scan holds in memory before it writes them to a temporary file;
+/// `SOVSCAN_FINDINGS_MEMORY` (bytes) sets another budget.
+pub const DEFAULT_BUDGET: usize = usize::MAX;
+
+/// The budget of this process: `SOVSCAN_FINDINGS_MEMORY`, else [`DEFAULT_BUDGET`].
+pub fn budget() -> usize {
+    std::env::var("SOVSCAN_FINDINGS_MEMORY")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_BUDGET)
+}
 
 /// A finding read from the store: borrowed from memory, or read back from the file.
 pub enum Item<'a> {
@@ -34,28 +57,78 @@ impl std::fmt::Debug for Item<'_> {
 #[derive(Debug, Default)]
 pub struct Findings {
     held: Vec<Finding>,
+    file: Option<Stored>,
+    /// The first problem met writing or reading the file: reports made after it are
+    /// incomplete, and the scan fails.
+    error: Arc<Mutex<Option<String>>>,
+}
+
+/// Findings in a temporary file, in order.
+#[derive(Debug)]
+struct Stored {
+    file: tempfile::NamedTempFile,
+    len: usize,
+    table: Table,
 }
 
 impl Findings {
     pub fn len(&self) -> usize {
-        self.held.len()
+        self.file.as_ref().map_or(self.held.len(), |s| s.len)
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Whether the findings are in a temporary file rather than in memory.
+    pub fn on_disk(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// Every finding, in order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter {
-            held: self.held.iter(),
-        }
+        self.read(None)
     }
 
     /// The findings of some rules, in order. Cheaper than filtering `iter` when the findings
     /// are in the file: the others are skipped unread.
-    pub fn of_rules<'a>(&'a self, rules: &'a [&'a str]) -> impl Iterator<Item = Item<'a>> + 'a {
-        self.iter().filter(move |f| rules.contains(&&*f.rule_id))
+    pub fn of_rules<'a>(&'a self, rules: &'a [&'a str]) -> Iter<'a> {
+        self.read(Some(rules))
+    }
+
+    fn read<'a>(&'a self, rules: Option<&'a [&'a str]>) -> Iter<'a> {
+        let Some(stored) = &self.file else {
+            return Iter {
+                source: Source::Held(self.held.iter()),
+                rules,
+            };
+        };
+        let reader = match stored.file.reopen() {
+            Ok(file) => Some(BufReader::with_capacity(1 << 16, file)),
+            Err(e) => {
+                self.fail(format!("cannot read the findings back: {e}"));
+                None
+            }
+        };
+        let wanted = rules.map(|names| {
+            stored
+                .table
+                .rules
+                .iter()
+                .map(|r| names.contains(&&*r.rule_id))
+                .collect()
+        });
+        Iter {
+            source: Source::File(FileIter {
+                reader,
+                table: &stored.table,
+                left: stored.len,
+                wanted,
+                record: Vec::new(),
+                error: &self.error,
+            }),
+            rules,
+        }
     }
 
     pub fn first(&self) -> Option<Item<'_>> {
@@ -64,18 +137,80 @@ impl Findings {
 
     /// Changes every finding in place.
     pub fn update(&mut self, mut change: impl FnMut(&mut Finding)) {
-        self.held.iter_mut().for_each(&mut change);
+        if self.file.is_none() {
+            self.held.iter_mut().for_each(&mut change);
+            return;
+        }
+        self.rewrite(|batch| {
+            batch.iter_mut().for_each(&mut change);
+        });
     }
 
-    /// Changes every finding in place, on every core when they are in memory.
+    /// Changes every finding in place, on every core.
     pub fn update_par(&mut self, change: impl Fn(&mut Finding) + Sync + Send) {
         use rayon::prelude::*;
-        self.held.par_iter_mut().for_each(change);
+        if self.file.is_none() {
+            self.held.par_iter_mut().for_each(change);
+            return;
+        }
+        self.rewrite(|batch| batch.par_iter_mut().for_each(&change));
     }
 
     /// Keeps the findings `keep` accepts.
-    pub fn retain(&mut self, keep: impl FnMut(&Finding) -> bool) {
-        self.held.retain(keep);
+    pub fn retain(&mut self, mut keep: impl FnMut(&Finding) -> bool) {
+        if self.file.is_none() {
+            self.held.retain(keep);
+            return;
+        }
+        self.rewrite(|batch| batch.retain(|f| keep(f)));
+    }
+
+    /// Reads the file batch by batch, lets `change` edit each batch, and writes what it
+    /// leaves to a new file that takes the old one's place.
+    fn rewrite(&mut self, mut change: impl FnMut(&mut Vec<Finding>)) {
+        const BATCH: usize = 4096;
+        let Some(stored) = self.file.take() else {
+            return;
+        };
+        let written = (|| -> std::io::Result<Stored> {
+            let mut out = Writer::create()?;
+            let mut table = Table::default();
+            let mut read = FileIter {
+                reader: Some(BufReader::with_capacity(1 << 16, stored.file.reopen()?)),
+                table: &stored.table,
+                left: stored.len,
+                wanted: None,
+                record: Vec::new(),
+                error: &self.error,
+            };
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut len = 0;
+            loop {
+                batch.extend(std::iter::from_fn(|| read.next()).take(BATCH));
+                if batch.is_empty() {
+                    break;
+                }
+                change(&mut batch);
+                for f in batch.drain(..) {
+                    out.push(&f, &mut table)?;
+                    len += 1;
+                }
+            }
+            Ok(Stored {
+                file: out.finish()?,
+                len,
+                table,
+            })
+        })();
+        match written {
+            Ok(new) => self.file = Some(new),
+            Err(e) => {
+                self.fail(format!(
+                    "cannot write the findings to a temporary file: {e}"
+                ));
+                self.file = Some(stored);
+            }
+        }
     }
 
     /// How many findings `test` accepts.
@@ -85,7 +220,15 @@ impl Findings {
 
     /// All findings, read into memory: for tests and small scans.
     pub fn into_vec(self) -> Vec<Finding> {
-        self.held
+        if self.file.is_none() {
+            return self.held;
+        }
+        self.iter()
+            .map(|item| match item {
+                Item::Owned(f) => *f,
+                Item::Borrowed(f) => f.clone(),
+            })
+            .collect()
     }
 
     /// The findings held in memory. Transitional: readers move to `iter`.
@@ -93,24 +236,31 @@ impl Findings {
         &self.held
     }
 
-    /// A problem met while reading findings back from the temporary file, if any: reports
-    /// written after it are incomplete.
+    /// A problem met writing findings to the temporary file or reading them back, if any:
+    /// reports written after it are incomplete.
     pub fn error(&self) -> Option<String> {
-        None
+        self.error.lock().map_or(None, |e| e.clone())
+    }
+
+    fn fail(&self, message: String) {
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(message);
+        }
     }
 }
 
 impl From<Vec<Finding>> for Findings {
     fn from(held: Vec<Finding>) -> Self {
-        Findings { held }
+        Findings {
+            held,
+            ..Default::default()
+        }
     }
 }
 
 impl FromIterator<Finding> for Findings {
     fn from_iter<I: IntoIterator<Item = Finding>>(iter: I) -> Self {
-        Findings {
-            held: iter.into_iter().collect(),
-        }
+        Findings::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
 
@@ -125,13 +275,738 @@ impl<'a> IntoIterator for &'a Findings {
 
 /// The findings in order.
 pub struct Iter<'a> {
-    held: std::slice::Iter<'a, Finding>,
+    source: Source<'a>,
+    rules: Option<&'a [&'a str]>,
+}
+
+enum Source<'a> {
+    Held(std::slice::Iter<'a, Finding>),
+    File(FileIter<'a>),
+}
+
+struct FileIter<'a> {
+    reader: Option<BufReader<std::fs::File>>,
+    table: &'a Table,
+    left: usize,
+    /// With `of_rules`: whether each rule of the table is wanted.
+    wanted: Option<Vec<bool>>,
+    record: Vec<u8>,
+    error: &'a Mutex<Option<String>>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = Item<'a>;
 
     fn next(&mut self) -> Option<Item<'a>> {
-        self.held.next().map(Item::Borrowed)
+        match &mut self.source {
+            Source::Held(held) => match self.rules {
+                None => held.next().map(Item::Borrowed),
+                Some(rules) => held
+                    .find(|f| rules.contains(&&*f.rule_id))
+                    .map(Item::Borrowed),
+            },
+            Source::File(file) => file.next().map(|f| Item::Owned(Box::new(f))),
+        }
+    }
+}
+
+impl FileIter<'_> {
+    fn next(&mut self) -> Option<Finding> {
+        loop {
+            if self.left == 0 {
+                return None;
+            }
+            let reader = self.reader.as_mut()?;
+            self.left -= 1;
+            let read = read_record(reader, &mut self.record).and_then(|()| {
+                let mut input = Input::new(&self.record);
+                let rule = input.index()?;
+                if let Some(wanted) = &self.wanted
+                    && !wanted.get(rule).copied().unwrap_or(false)
+                {
+                    return Ok(None);
+                }
+                decode(&mut input, rule, self.table).map(Some)
+            });
+            match read {
+                Ok(Some(finding)) => return Some(finding),
+                Ok(None) => continue,
+                Err(e) => {
+                    if let Ok(mut slot) = self.error.lock() {
+                        slot.get_or_insert(format!("cannot read the findings back: {e}"));
+                    }
+                    self.reader = None;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Takes the findings of a scan's units as they come, and gives them back in report order.
+pub struct Collector {
+    budget: usize,
+    state: Mutex<Collecting>,
+}
+
+#[derive(Default)]
+struct Collecting {
+    held: Vec<Finding>,
+    /// What `held` weighs, roughly, in bytes.
+    weight: usize,
+    runs: Vec<Run>,
+    table: Table,
+    error: Option<String>,
+}
+
+/// Findings sorted in report order, in an unnamed temporary file.
+struct Run {
+    file: std::fs::File,
+    len: usize,
+}
+
+impl Collector {
+    pub fn new(budget: usize) -> Self {
+        Collector {
+            budget,
+            state: Mutex::new(Collecting::default()),
+        }
+    }
+
+    /// Takes some findings; past the budget, what is held goes to a temporary file.
+    pub fn add(&self, mut findings: Vec<Finding>) {
+        if findings.is_empty() {
+            return;
+        }
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.weight += findings.iter().map(weight).sum::<usize>();
+        state.held.append(&mut findings);
+        if state.weight > self.budget {
+            state.spill();
+        }
+    }
+
+    /// The findings taken, sorted in report order with duplicates removed.
+    pub fn finish(&self) -> Findings {
+        let mut state = match self.state.lock() {
+            Ok(mut state) => std::mem::take(&mut *state),
+            Err(_) => Collecting::default(),
+        };
+        if state.runs.is_empty() && state.error.is_none() {
+            crate::engine::finish(&mut state.held);
+            return Findings::from(state.held);
+        }
+        state.spill();
+        let error = Arc::new(Mutex::new(state.error.take()));
+        let merged = merge(state.runs, state.table);
+        let file = match merged {
+            Ok(stored) => Some(stored),
+            Err(e) => {
+                if let Ok(mut slot) = error.lock() {
+                    slot.get_or_insert(format!("cannot merge the findings: {e}"));
+                }
+                None
+            }
+        };
+        Findings {
+            held: Vec::new(),
+            file,
+            error,
+        }
+    }
+}
+
+impl Collecting {
+    /// Sorts what is held and writes it as a run.
+    fn spill(&mut self) {
+        let mut held = std::mem::take(&mut self.held);
+        self.weight = 0;
+        if held.is_empty() {
+            return;
+        }
+        crate::engine::finish(&mut held);
+        let written = (|| -> std::io::Result<Run> {
+            let mut out = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
+            let mut record = Vec::new();
+            for f in &held {
+                record.clear();
+                encode(f, &mut self.table, &mut record);
+                write_record(&mut out, &record)?;
+            }
+            let mut file = out.into_inner().map_err(|e| e.into_error())?;
+            file.rewind()?;
+            Ok(Run {
+                file,
+                len: held.len(),
+            })
+        })();
+        match written {
+            Ok(run) => self.runs.push(run),
+            Err(e) => {
+                self.error.get_or_insert(format!(
+                    "cannot write the findings to a temporary file: {e}"
+                ));
+            }
+        }
+    }
+}
+
+/// Merges sorted runs into one file in report order, dropping the duplicates
+/// `engine::finish` drops.
+fn merge(runs: Vec<Run>, table: Table) -> std::io::Result<Stored> {
+    use std::collections::BinaryHeap;
+
+    struct Head {
+        finding: Finding,
+        run: usize,
+    }
+    impl PartialEq for Head {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+    impl Eq for Head {}
+    impl PartialOrd for Head {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Head {
+        // Reversed: the heap's greatest is the first in report order, of the earliest run.
+        fn cmp(&self, other: &Self) -> Ordering {
+            crate::engine::report_order(&other.finding, &self.finding)
+                .then_with(|| other.run.cmp(&self.run))
+        }
+    }
+
+    let mut readers: Vec<(BufReader<std::fs::File>, usize)> = runs
+        .into_iter()
+        .map(|r| (BufReader::with_capacity(1 << 16, r.file), r.len))
+        .collect();
+    let mut record = Vec::new();
+    let mut next = |run: usize, readers: &mut Vec<(BufReader<std::fs::File>, usize)>| {
+        let (reader, left) = &mut readers[run];
+        if *left == 0 {
+            return Ok(None);
+        }
+        *left -= 1;
+        read_record(reader, &mut record)?;
+        let mut input = Input::new(&record);
+        let rule = input.index()?;
+        decode(&mut input, rule, &table).map(Some)
+    };
+    let mut heap = BinaryHeap::with_capacity(readers.len());
+    for run in 0..readers.len() {
+        if let Some(finding) = next(run, &mut readers)? {
+            heap.push(Head { finding, run });
+        }
+    }
+    let mut out = Writer::create()?;
+    let mut own = Table::default();
+    let mut last: Option<(String, Location)> = None;
+    let mut len = 0;
+    while let Some(Head { finding, run }) = heap.pop() {
+        if let Some(f) = next(run, &mut readers)? {
+            heap.push(Head { finding: f, run });
+        }
+        if last
+            .as_ref()
+            .is_some_and(|(print, at)| *print == finding.fingerprint && *at == finding.location)
+        {
+            continue;
+        }
+        out.push(&finding, &mut own)?;
+        len += 1;
+        last = Some((finding.fingerprint, finding.location));
+    }
+    Ok(Stored {
+        file: out.finish()?,
+        len,
+        table: own,
+    })
+}
+
+/// A temporary file being written with findings.
+struct Writer {
+    out: BufWriter<tempfile::NamedTempFile>,
+    record: Vec<u8>,
+}
+
+impl Writer {
+    fn create() -> std::io::Result<Self> {
+        let file = tempfile::Builder::new()
+            .prefix("sovscan-findings-")
+            .tempfile()?;
+        Ok(Writer {
+            out: BufWriter::with_capacity(1 << 16, file),
+            record: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, f: &Finding, table: &mut Table) -> std::io::Result<()> {
+        self.record.clear();
+        encode(f, table, &mut self.record);
+        write_record(&mut self.out, &self.record)
+    }
+
+    fn finish(self) -> std::io::Result<tempfile::NamedTempFile> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// What a finding weighs in memory, roughly: its own size and the text it alone holds.
+fn weight(f: &Finding) -> usize {
+    let location = |l: &Location| std::mem::size_of::<Location>() + l.field.len();
+    std::mem::size_of::<Finding>()
+        + f.message.len()
+        + f.fingerprint.len()
+        + f.key.len()
+        + f.evidence.as_ref().map_or(0, String::len)
+        + location(&f.location)
+        + f.related.iter().map(location).sum::<usize>()
+        + f.suppression.as_ref().map_or(0, |_| 64)
+        // Shared by the findings of one resource, counted for each: a bound, not a sum.
+        + std::mem::size_of::<ResourceRef>()
+        + f.resource.address.len()
+}
+
+/// The texts findings share, written once: a rule's texts and the paths of files.
+#[derive(Debug, Default)]
+struct Table {
+    rules: Vec<RuleTexts>,
+    rule_index: HashMap<[usize; 4], usize>,
+    paths: Vec<Arc<str>>,
+    path_index: HashMap<Arc<str>, usize>,
+}
+
+#[derive(Debug)]
+struct RuleTexts {
+    rule_id: Arc<str>,
+    rule_name: Arc<str>,
+    title: Arc<str>,
+    references: Arc<[String]>,
+    /// The remediation of the rule's first finding; others with the same text share it.
+    remediation: Arc<str>,
+}
+
+impl Table {
+    fn rule(&mut self, f: &Finding) -> usize {
+        let key = [
+            Arc::as_ptr(&f.rule_id) as *const u8 as usize,
+            Arc::as_ptr(&f.rule_name) as *const u8 as usize,
+            Arc::as_ptr(&f.title) as *const u8 as usize,
+            Arc::as_ptr(&f.references) as *const String as usize,
+        ];
+        if let Some(&i) = self.rule_index.get(&key) {
+            return i;
+        }
+        self.rules.push(RuleTexts {
+            rule_id: Arc::clone(&f.rule_id),
+            rule_name: Arc::clone(&f.rule_name),
+            title: Arc::clone(&f.title),
+            references: Arc::clone(&f.references),
+            remediation: Arc::clone(&f.remediation),
+        });
+        self.rule_index.insert(key, self.rules.len() - 1);
+        self.rules.len() - 1
+    }
+
+    fn path(&mut self, path: &Arc<str>) -> usize {
+        if let Some(&i) = self.path_index.get(&**path) {
+            return i;
+        }
+        self.paths.push(Arc::clone(path));
+        self.path_index
+            .insert(Arc::clone(path), self.paths.len() - 1);
+        self.paths.len() - 1
+    }
+}
+
+fn write_record(out: &mut impl Write, record: &[u8]) -> std::io::Result<()> {
+    let mut head = Vec::with_capacity(5);
+    put_index(&mut head, record.len());
+    out.write_all(&head)?;
+    out.write_all(record)
+}
+
+fn read_record(input: &mut impl Read, record: &mut Vec<u8>) -> std::io::Result<()> {
+    // The file ends early only when it was damaged: its records are counted.
+    let short = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => corrupt(),
+        _ => e,
+    };
+    let mut len = 0usize;
+    let mut shift = 0;
+    loop {
+        let mut byte = [0u8];
+        input.read_exact(&mut byte).map_err(short)?;
+        len |= usize::from(byte[0] & 0x7f) << shift;
+        if byte[0] & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 35 {
+            return Err(corrupt());
+        }
+    }
+    record.resize(len, 0);
+    input.read_exact(record).map_err(short)
+}
+
+fn corrupt() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "the temporary file of findings is damaged",
+    )
+}
+
+fn put_index(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_str(out: &mut Vec<u8>, text: &str) {
+    put_index(out, text.len());
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn put_opt(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        None => out.push(0),
+        Some(t) => {
+            out.push(1);
+            put_str(out, t);
+        }
+    }
+}
+
+const SUPPRESSION_KINDS: [&str; 3] = ["inline", "metadata", "settings"];
+
+fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) {
+    let rule = table.rule(f);
+    put_index(out, rule);
+    out.push(f.category as u8);
+    out.push(f.severity as u8);
+    if *f.remediation == *table.rules[rule].remediation {
+        out.push(0);
+    } else {
+        out.push(1);
+        put_str(out, &f.remediation);
+    }
+    put_str(out, &f.message);
+    let r = &*f.resource;
+    put_str(out, &r.kind);
+    put_str(out, &r.name);
+    put_opt(out, r.namespace.as_deref());
+    put_str(out, &r.address);
+    put_str(out, &r.format);
+    for text in [
+        &r.provider,
+        &r.service,
+        &r.region,
+        &r.country,
+        &r.jurisdiction,
+        &r.note,
+    ] {
+        put_opt(out, text.as_deref());
+    }
+    put_location(out, &f.location, table);
+    put_index(out, f.related.len());
+    for l in &f.related {
+        put_location(out, l, table);
+    }
+    put_opt(out, f.evidence.as_deref());
+    put_str(out, &f.fingerprint);
+    put_str(out, &f.key);
+    match &f.suppression {
+        None => out.push(0),
+        Some(s) => {
+            let kind = SUPPRESSION_KINDS
+                .iter()
+                .position(|k| *k == s.kind)
+                .unwrap_or(0);
+            out.push(1 + kind as u8);
+            put_opt(out, s.reason.as_deref());
+            put_opt(out, s.until.as_deref());
+        }
+    }
+    out.push(match f.baseline {
+        None => 0,
+        Some(BaselineState::New) => 1,
+        Some(BaselineState::Unchanged) => 2,
+    });
+}
+
+fn put_location(out: &mut Vec<u8>, l: &Location, table: &mut Table) {
+    put_index(out, table.path(&l.path));
+    for n in [l.start_line, l.start_column, l.end_line, l.end_column] {
+        put_index(out, n as usize);
+    }
+    put_index(out, l.document);
+    put_str(out, &l.field);
+}
+
+/// A record being read.
+struct Input<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Input { bytes }
+    }
+
+    fn byte(&mut self) -> std::io::Result<u8> {
+        let (&first, rest) = self.bytes.split_first().ok_or_else(corrupt)?;
+        self.bytes = rest;
+        Ok(first)
+    }
+
+    fn index(&mut self) -> std::io::Result<usize> {
+        let mut n = 0usize;
+        let mut shift = 0;
+        loop {
+            let byte = self.byte()?;
+            n |= usize::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(n);
+            }
+            shift += 7;
+            if shift > 63 {
+                return Err(corrupt());
+            }
+        }
+    }
+
+    fn line(&mut self) -> std::io::Result<u32> {
+        u32::try_from(self.index()?).map_err(|_| corrupt())
+    }
+
+    fn str(&mut self) -> std::io::Result<String> {
+        let len = self.index()?;
+        if len > self.bytes.len() {
+            return Err(corrupt());
+        }
+        let (text, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        String::from_utf8(text.to_vec()).map_err(|_| corrupt())
+    }
+
+    fn opt(&mut self) -> std::io::Result<Option<String>> {
+        match self.byte()? {
+            0 => Ok(None),
+            1 => self.str().map(Some),
+            _ => Err(corrupt()),
+        }
+    }
+
+    fn location(&mut self, table: &Table) -> std::io::Result<Location> {
+        let path = Arc::clone(table.paths.get(self.index()?).ok_or_else(corrupt)?);
+        Ok(Location {
+            path,
+            start_line: self.line()?,
+            start_column: self.line()?,
+            end_line: self.line()?,
+            end_column: self.line()?,
+            document: self.index()?,
+            field: self.str()?,
+        })
+    }
+}
+
+fn decode(input: &mut Input, rule: usize, table: &Table) -> std::io::Result<Finding> {
+    let texts = table.rules.get(rule).ok_or_else(corrupt)?;
+    let category = match input.byte()? {
+        b if b == Category::Residency as u8 => Category::Residency,
+        b if b == Category::Gdpr as u8 => Category::Gdpr,
+        b if b == Category::Hyperscaler as u8 => Category::Hyperscaler,
+        _ => return Err(corrupt()),
+    };
+    let severity = input.byte()?;
+    let severity = *Severity::ALL
+        .iter()
+        .find(|s| **s as u8 == severity)
+        .ok_or_else(corrupt)?;
+    let remediation = match input.byte()? {
+        0 => Arc::clone(&texts.remediation),
+        1 => Arc::from(input.str()?),
+        _ => return Err(corrupt()),
+    };
+    let message = input.str()?;
+    let resource = Arc::new(ResourceRef {
+        kind: input.str()?,
+        name: input.str()?,
+        namespace: input.opt()?,
+        address: input.str()?,
+        format: input.str()?,
+        provider: input.opt()?,
+        service: input.opt()?,
+        region: input.opt()?,
+        country: input.opt()?,
+        jurisdiction: input.opt()?,
+        note: input.opt()?,
+    });
+    let location = input.location(table)?;
+    let related = (0..input.index()?)
+        .map(|_| input.location(table))
+        .collect::<std::io::Result<_>>()?;
+    let evidence = input.opt()?;
+    let fingerprint = input.str()?;
+    let key = input.str()?;
+    let suppression = match input.byte()? {
+        0 => None,
+        kind => Some(Box::new(Suppression {
+            kind: SUPPRESSION_KINDS
+                .get(usize::from(kind) - 1)
+                .ok_or_else(corrupt)?,
+            reason: input.opt()?,
+            until: input.opt()?,
+        })),
+    };
+    let baseline = match input.byte()? {
+        0 => None,
+        1 => Some(BaselineState::New),
+        2 => Some(BaselineState::Unchanged),
+        _ => return Err(corrupt()),
+    };
+    Ok(Finding {
+        rule_id: Arc::clone(&texts.rule_id),
+        rule_name: Arc::clone(&texts.rule_name),
+        category,
+        severity,
+        title: Arc::clone(&texts.title),
+        message,
+        resource,
+        location,
+        related,
+        evidence,
+        remediation,
+        references: Arc::clone(&texts.references),
+        fingerprint,
+        key,
+        suppression,
+        baseline,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(path: &str, line: u32, rule: &Arc<str>, n: usize) -> Finding {
+        let location = Location {
+            path: Arc::from(path),
+            start_line: line,
+            start_column: 3,
+            end_line: line + 1,
+            end_column: 9,
+            document: 0,
+            field: format!("spec.items[{n}]"),
+        };
+        Finding {
+            rule_id: Arc::clone(rule),
+            rule_name: Arc::from("a-rule"),
+            category: Category::Gdpr,
+            severity: Severity::Medium,
+            title: Arc::from("A title"),
+            message: format!("message {n} with ünïcode"),
+            resource: Arc::new(ResourceRef {
+                kind: "Deployment".into(),
+                name: format!("web-{n}"),
+                namespace: Some("shop".into()),
+                address: format!("Deployment/shop/web-{n}"),
+                format: "kubernetes".into(),
+                provider: None,
+                service: None,
+                region: Some("eu-central-1".into()),
+                country: None,
+                jurisdiction: None,
+                note: None,
+            }),
+            related: vec![location.clone()],
+            location,
+            evidence: n.is_multiple_of(2).then(|| "evidence".to_string()),
+            remediation: Arc::from(if n.is_multiple_of(3) { "shared" } else { "own" }),
+            references: Arc::from(vec!["GDPR-32".to_string()]),
+            fingerprint: format!("{n:016x}"),
+            key: String::new(),
+            suppression: n.is_multiple_of(5).then(|| {
+                Box::new(Suppression {
+                    kind: "metadata",
+                    reason: Some("accepted".into()),
+                    until: None,
+                })
+            }),
+            baseline: n.is_multiple_of(7).then_some(BaselineState::Unchanged),
+        }
+    }
+
+    fn some_findings() -> Vec<Finding> {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("GDPR-001"), Arc::from("RES-001"));
+        (0..500usize)
+            .map(|n| {
+                let rule = if n.is_multiple_of(4) { &a } else { &b };
+                finding(
+                    &format!("dir/file-{}.yaml", n % 13),
+                    (n % 37) as u32 + 1,
+                    rule,
+                    n,
+                )
+            })
+            .collect()
+    }
+
+    fn collect(budget: usize, findings: Vec<Finding>) -> Findings {
+        let collector = Collector::new(budget);
+        for chunk in findings.chunks(23) {
+            collector.add(chunk.to_vec());
+        }
+        collector.finish()
+    }
+
+    #[test]
+    fn findings_read_back_from_the_file_equal_those_kept_in_memory() {
+        let mut all = some_findings();
+        // Duplicates across runs are dropped as in memory.
+        all.extend(all[..40].to_vec());
+        let memory = collect(usize::MAX, all.clone());
+        let file = collect(0, all);
+        assert!(!memory.on_disk() && file.on_disk());
+        assert_eq!(memory.len(), 500);
+        assert_eq!(file.len(), memory.len());
+        assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    #[test]
+    fn the_file_is_changed_filtered_and_read_by_rule_like_memory() {
+        let mut memory = collect(usize::MAX, some_findings());
+        let mut file = collect(4096, some_findings());
+        assert!(file.on_disk());
+        for store in [&mut memory, &mut file] {
+            store.update_par(|f| f.severity = Severity::High);
+            store.update(|f| f.message.push('!'));
+            store.retain(|f| f.location.start_line % 2 == 0);
+        }
+        let rules = ["GDPR-001"];
+        let of_rule = |s: &Findings| s.of_rules(&rules).map(|f| f.clone()).collect::<Vec<_>>();
+        assert_eq!(of_rule(&file), of_rule(&memory));
+        assert!(!of_rule(&file).is_empty());
+        assert_eq!(file.len(), memory.len());
+        assert_eq!(file.error(), None);
+        assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_not_a_panic() {
+        let file = collect(0, some_findings());
+        let stored = file.file.as_ref().expect("on disk");
+        std::fs::write(stored.file.path(), [0x05, 0xff, 0xff]).expect("written");
+        assert_eq!(file.iter().count(), 0);
+        assert!(file.error().is_some_and(|e| e.contains("damaged")));
     }
 }

@@ -404,16 +404,22 @@ pub fn finish(findings: &mut Vec<Finding>) {
     // The order is sorted, then applied by swaps: a merge sort of the findings themselves
     // would hold a second copy of them all while it runs.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.par_sort_by(|&a, &b| {
-        let (a, b) = (&findings[a], &findings[b]);
-        // Findings at one place (module instances sharing a block) in their resources' order.
-        a.sort_key()
-            .cmp(&b.sort_key())
-            .then_with(|| a.resource.address.cmp(&b.resource.address))
-            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
-    });
+    order.par_sort_by(|&a, &b| report_order(&findings[a], &findings[b]));
     crate::extract::permute(findings, order);
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.location == b.location);
+}
+
+/// The order of findings in reports: by place, then rule and message; findings at one place
+/// (module instances sharing a block) in their resources' order. Total, so that the order
+/// does not depend on the order in which units finish.
+pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    a.sort_key()
+        .cmp(&b.sort_key())
+        .then_with(|| a.resource.address.cmp(&b.resource.address))
+        .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+        .then_with(|| a.location.cmp(&b.location))
+        .then_with(|| a.severity.cmp(&b.severity))
+        .then_with(|| a.evidence.cmp(&b.evidence))
 }
 
 /// Evaluates every rule against every resource it applies to; findings come out sorted.

@@ -88,20 +88,21 @@ pub fn render(files: &[PathBuf], options: &RenderOptions) -> Rendered {
 }
 
 /// Moves every finding location that carries a marker to the place the marker names.
-pub fn relocate(findings: &mut [Finding], relocations: &[Relocation]) {
-    if relocations.is_empty() {
-        return;
-    }
-    let table: HashMap<u32, &Relocation> = relocations.iter().map(|r| (r.marker, r)).collect();
-    for finding in findings {
-        relocate_one(&mut finding.location, &table);
-        for related in &mut finding.related {
-            relocate_one(related, &table);
-        }
+pub fn relocate(finding: &mut Finding, markers: &Relocations) {
+    relocate_one(&mut finding.location, markers);
+    for related in &mut finding.related {
+        relocate_one(related, markers);
     }
 }
 
-fn relocate_one(location: &mut Location, table: &HashMap<u32, &Relocation>) {
+/// The relocations of a scan by marker.
+pub type Relocations<'a> = HashMap<u32, &'a Relocation>;
+
+pub fn relocations(list: &[Relocation]) -> Relocations<'_> {
+    list.iter().map(|r| (r.marker, r)).collect()
+}
+
+fn relocate_one(location: &mut Location, table: &Relocations) {
     if location.start_line < MARKER_BASE {
         return;
     }

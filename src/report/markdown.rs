@@ -115,7 +115,7 @@ fn count_table(out: &mut String, result: &ScanResult) {
 /// Per framework, how many of its controls have findings, in one collapsible table.
 fn framework_section(page: &Page) -> Option<String> {
     let ran: BTreeSet<String> = page.rules.iter().map(|r| r.id.clone()).collect();
-    let views = crate::frameworks::view(&page.result.findings.in_memory(), &ran);
+    let views = crate::frameworks::view(page.result.findings.in_memory(), &ran);
     if views.is_empty() {
         return None;
     }

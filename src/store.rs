@@ -113,6 +113,7 @@ impl Findings {
         let wanted = rules.map(|names| {
             stored
                 .table
+                .names
                 .rules
                 .iter()
                 .map(|r| names.contains(&&*r.rule_id))
@@ -121,7 +122,7 @@ impl Findings {
         Iter {
             source: Source::File(FileIter {
                 reader,
-                table: &stored.table,
+                names: &stored.table.names,
                 left: stored.len,
                 wanted,
                 record: Vec::new(),
@@ -177,7 +178,7 @@ impl Findings {
             let mut table = Table::default();
             let mut read = FileIter {
                 reader: Some(BufReader::with_capacity(1 << 16, stored.file.reopen()?)),
-                table: &stored.table,
+                names: &stored.table.names,
                 left: stored.len,
                 wanted: None,
                 record: Vec::new(),
@@ -286,7 +287,7 @@ enum Source<'a> {
 
 struct FileIter<'a> {
     reader: Option<BufReader<std::fs::File>>,
-    table: &'a Table,
+    names: &'a Names,
     left: usize,
     /// With `of_rules`: whether each rule of the table is wanted.
     wanted: Option<Vec<bool>>,
@@ -326,7 +327,7 @@ impl FileIter<'_> {
                 {
                     return Ok(None);
                 }
-                decode(&mut input, rule, self.table).map(Some)
+                decode(&mut input, rule, self.names).map(Some)
             });
             match read {
                 Ok(Some(finding)) => return Some(finding),
@@ -400,7 +401,17 @@ impl Collector {
         }
         state.spill();
         let error = Arc::new(Mutex::new(state.error.take()));
-        let merged = merge(state.runs, state.table);
+        let runs = std::mem::take(&mut state.runs);
+        let names = state.table.names.clone();
+        let mut table = state.table;
+        let merged = Writer::create().and_then(|mut out| {
+            let len = merge(runs, &names, |f| out.push(f, &mut table))?;
+            Ok(Stored {
+                file: out.finish()?,
+                len,
+                table,
+            })
+        });
         let file = match merged {
             Ok(stored) => Some(stored),
             Err(e) => {
@@ -450,12 +461,49 @@ impl Collecting {
                 ));
             }
         }
+        if self.runs.len() >= FAN_IN {
+            self.consolidate();
+        }
+    }
+
+    /// Merges the runs into one, so that few files stay open.
+    fn consolidate(&mut self) {
+        let runs = std::mem::take(&mut self.runs);
+        let names = self.table.names.clone();
+        let table = &mut self.table;
+        let merged = (|| -> std::io::Result<Run> {
+            let mut out = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
+            let mut record = Vec::new();
+            let len = merge(runs, &names, |f| {
+                record.clear();
+                encode(f, table, &mut record);
+                write_record(&mut out, &record)
+            })?;
+            let mut file = out.into_inner().map_err(|e| e.into_error())?;
+            file.rewind()?;
+            Ok(Run { file, len })
+        })();
+        match merged {
+            Ok(run) => self.runs.push(run),
+            Err(e) => {
+                self.error.get_or_insert(format!(
+                    "cannot write the findings to a temporary file: {e}"
+                ));
+            }
+        }
     }
 }
 
-/// Merges sorted runs into one file in report order, dropping the duplicates
-/// `engine::finish` drops.
-fn merge(runs: Vec<Run>, table: Table) -> std::io::Result<Stored> {
+/// How many runs are merged at once: each holds an open file and a read buffer.
+const FAN_IN: usize = 16;
+
+/// Reads sorted runs in report order, passing each finding to `emit` once: the duplicates
+/// `engine::finish` drops are dropped. Returns how many were passed.
+fn merge(
+    runs: Vec<Run>,
+    names: &Names,
+    mut emit: impl FnMut(&Finding) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
     use std::collections::BinaryHeap;
 
     struct Head {
@@ -495,7 +543,7 @@ fn merge(runs: Vec<Run>, table: Table) -> std::io::Result<Stored> {
         read_record(reader, &mut record)?;
         let mut input = Input::new(&record);
         let rule = input.index()?;
-        decode(&mut input, rule, &table).map(Some)
+        decode(&mut input, rule, names).map(Some)
     };
     let mut heap = BinaryHeap::with_capacity(readers.len());
     for run in 0..readers.len() {
@@ -503,8 +551,6 @@ fn merge(runs: Vec<Run>, table: Table) -> std::io::Result<Stored> {
             heap.push(Head { finding, run });
         }
     }
-    let mut out = Writer::create()?;
-    let mut own = Table::default();
     let mut last: Option<(String, Location)> = None;
     let mut len = 0;
     while let Some(Head { finding, run }) = heap.pop() {
@@ -517,15 +563,11 @@ fn merge(runs: Vec<Run>, table: Table) -> std::io::Result<Stored> {
         {
             continue;
         }
-        out.push(&finding, &mut own)?;
+        emit(&finding)?;
         len += 1;
         last = Some((finding.fingerprint, finding.location));
     }
-    Ok(Stored {
-        file: out.finish()?,
-        len,
-        table: own,
-    })
+    Ok(len)
 }
 
 /// A temporary file being written with findings.
@@ -575,13 +617,19 @@ fn weight(f: &Finding) -> usize {
 /// The texts findings share, written once: a rule's texts and the paths of files.
 #[derive(Debug, Default)]
 struct Table {
-    rules: Vec<RuleTexts>,
+    names: Names,
     rule_index: HashMap<[usize; 4], usize>,
-    paths: Vec<Arc<str>>,
     path_index: HashMap<Arc<str>, usize>,
 }
 
-#[derive(Debug)]
+/// What a record's indexes stand for.
+#[derive(Clone, Debug, Default)]
+struct Names {
+    rules: Vec<RuleTexts>,
+    paths: Vec<Arc<str>>,
+}
+
+#[derive(Clone, Debug)]
 struct RuleTexts {
     rule_id: Arc<str>,
     rule_name: Arc<str>,
@@ -602,25 +650,26 @@ impl Table {
         if let Some(&i) = self.rule_index.get(&key) {
             return i;
         }
-        self.rules.push(RuleTexts {
+        let rules = &mut self.names.rules;
+        rules.push(RuleTexts {
             rule_id: Arc::clone(&f.rule_id),
             rule_name: Arc::clone(&f.rule_name),
             title: Arc::clone(&f.title),
             references: Arc::clone(&f.references),
             remediation: Arc::clone(&f.remediation),
         });
-        self.rule_index.insert(key, self.rules.len() - 1);
-        self.rules.len() - 1
+        self.rule_index.insert(key, rules.len() - 1);
+        rules.len() - 1
     }
 
     fn path(&mut self, path: &Arc<str>) -> usize {
         if let Some(&i) = self.path_index.get(&**path) {
             return i;
         }
-        self.paths.push(Arc::clone(path));
-        self.path_index
-            .insert(Arc::clone(path), self.paths.len() - 1);
-        self.paths.len() - 1
+        let paths = &mut self.names.paths;
+        paths.push(Arc::clone(path));
+        self.path_index.insert(Arc::clone(path), paths.len() - 1);
+        paths.len() - 1
     }
 }
 
@@ -692,7 +741,7 @@ fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) {
     put_index(out, rule);
     out.push(f.category as u8);
     out.push(f.severity as u8);
-    if *f.remediation == *table.rules[rule].remediation {
+    if *f.remediation == *table.names.rules[rule].remediation {
         out.push(0);
     } else {
         out.push(1);
@@ -805,8 +854,8 @@ impl<'a> Input<'a> {
         }
     }
 
-    fn location(&mut self, table: &Table) -> std::io::Result<Location> {
-        let path = Arc::clone(table.paths.get(self.index()?).ok_or_else(corrupt)?);
+    fn location(&mut self, names: &Names) -> std::io::Result<Location> {
+        let path = Arc::clone(names.paths.get(self.index()?).ok_or_else(corrupt)?);
         Ok(Location {
             path,
             start_line: self.line()?,
@@ -819,8 +868,8 @@ impl<'a> Input<'a> {
     }
 }
 
-fn decode(input: &mut Input, rule: usize, table: &Table) -> std::io::Result<Finding> {
-    let texts = table.rules.get(rule).ok_or_else(corrupt)?;
+fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Finding> {
+    let texts = names.rules.get(rule).ok_or_else(corrupt)?;
     let category = match input.byte()? {
         b if b == Category::Residency as u8 => Category::Residency,
         b if b == Category::Gdpr as u8 => Category::Gdpr,
@@ -851,9 +900,9 @@ fn decode(input: &mut Input, rule: usize, table: &Table) -> std::io::Result<Find
         jurisdiction: input.opt()?,
         note: input.opt()?,
     });
-    let location = input.location(table)?;
+    let location = input.location(names)?;
     let related = (0..input.index()?)
-        .map(|_| input.location(table))
+        .map(|_| input.location(names))
         .collect::<std::io::Result<_>>()?;
     let evidence = input.opt()?;
     let fingerprint = input.str()?;

@@ -362,17 +362,21 @@ impl Loaded {
         let mut before = outcome.documents.len();
         let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
         if let Some(snapshot) = outcome.snapshot.take() {
-            let (found, errors) =
-                extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_one(r));
-            resources.reserve_exact(found.len());
-            let mut findings =
-                Vec::with_capacity(found.iter().map(|(_, (own, _))| own.len()).sum());
-            for (resource, (mut own, mut estate)) in found {
+            // Findings go to the collector item by item; those of items a newer item
+            // replaces are dropped there.
+            let read = extract::aws_config::extract_snapshot(&snapshot, kb, |r| {
+                let (own, estate) = unit.settle_one(r);
+                unit.findings.add(own);
+                estate
+            });
+            unit.findings
+                .drop_items(Arc::clone(&snapshot.path), read.replaced);
+            let errors = read.errors;
+            resources.reserve_exact(read.resources.len());
+            for (resource, mut estate) in read.resources {
                 resources.push(resource);
-                findings.append(&mut own);
                 estate_findings.append(&mut estate);
             }
-            unit.findings.add(findings);
             // One report per file, at its first item that does not parse, counting the rest.
             let more = errors.len().saturating_sub(1);
             let first = errors.into_iter().next().map(|mut e| {

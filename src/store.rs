@@ -358,6 +358,19 @@ struct Collecting {
     runs: Vec<Run>,
     table: Table,
     error: Option<String>,
+    /// Snapshot items, by file, whose findings are dropped: a newer item replaces them.
+    replaced: HashMap<Arc<str>, std::collections::HashSet<usize>>,
+}
+
+impl Collecting {
+    /// Whether a finding belongs to a snapshot item a newer item replaces.
+    fn replaced(&self, f: &Finding) -> bool {
+        !self.replaced.is_empty()
+            && self.replaced.get(&f.location.path).is_some_and(|items| {
+                crate::extract::aws_config::snapshot_item(&f.location.field)
+                    .is_some_and(|i| items.contains(&i))
+            })
+    }
 }
 
 /// Findings sorted in report order, in an unnamed temporary file.
@@ -389,12 +402,27 @@ impl Collector {
         }
     }
 
+    /// Drops the findings of the items of a snapshot that newer items replace.
+    pub fn drop_items(&self, path: Arc<str>, items: Vec<usize>) {
+        if items.is_empty() {
+            return;
+        }
+        if let Ok(mut state) = self.state.lock() {
+            state.replaced.entry(path).or_default().extend(items);
+        }
+    }
+
     /// The findings taken, sorted in report order with duplicates removed.
     pub fn finish(&self) -> Findings {
         let mut state = match self.state.lock() {
             Ok(mut state) => std::mem::take(&mut *state),
             Err(_) => Collecting::default(),
         };
+        if !state.replaced.is_empty() {
+            let mut held = std::mem::take(&mut state.held);
+            held.retain(|f| !state.replaced(f));
+            state.held = held;
+        }
         if state.runs.is_empty() && state.error.is_none() {
             crate::engine::finish(&mut state.held);
             return Findings::from(state.held);
@@ -404,8 +432,18 @@ impl Collector {
         let runs = std::mem::take(&mut state.runs);
         let names = state.table.names.clone();
         let mut table = state.table;
+        let replaced = std::mem::take(&mut state.replaced);
+        let gone = Collecting {
+            replaced,
+            ..Default::default()
+        };
         let merged = Writer::create().and_then(|mut out| {
-            let len = merge(runs, &names, |f| out.push(f, &mut table))?;
+            let len = merge(runs, &names, |f| {
+                if gone.replaced(f) {
+                    return Ok(false);
+                }
+                out.push(f, &mut table).map(|()| true)
+            })?;
             Ok(Stored {
                 file: out.finish()?,
                 len,
@@ -477,7 +515,7 @@ impl Collecting {
             let len = merge(runs, &names, |f| {
                 record.clear();
                 encode(f, table, &mut record);
-                write_record(&mut out, &record)
+                write_record(&mut out, &record).map(|()| true)
             })?;
             let mut file = out.into_inner().map_err(|e| e.into_error())?;
             file.rewind()?;
@@ -498,11 +536,11 @@ impl Collecting {
 const FAN_IN: usize = 16;
 
 /// Reads sorted runs in report order, passing each finding to `emit` once: the duplicates
-/// `engine::finish` drops are dropped. Returns how many were passed.
+/// `engine::finish` drops are dropped. Returns how many `emit` kept (returned `true` for).
 fn merge(
     runs: Vec<Run>,
     names: &Names,
-    mut emit: impl FnMut(&Finding) -> std::io::Result<()>,
+    mut emit: impl FnMut(&Finding) -> std::io::Result<bool>,
 ) -> std::io::Result<usize> {
     use std::collections::BinaryHeap;
 
@@ -563,8 +601,9 @@ fn merge(
         {
             continue;
         }
-        emit(&finding)?;
-        len += 1;
+        if emit(&finding)? {
+            len += 1;
+        }
         last = Some((finding.fingerprint, finding.location));
     }
     Ok(len)

@@ -84,6 +84,15 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     out
 }
 
+/// What a snapshot gives: the resources of its newest items, with what `each` returned for
+/// them, the items that do not parse, and the indexes of the items a newer item of the same
+/// resource replaces.
+pub struct SnapshotRead<T> {
+    pub resources: Vec<(Resource, T)>,
+    pub errors: Vec<crate::load::LoadError>,
+    pub replaced: Vec<usize>,
+}
+
 /// The resources of a large snapshot read one item at a time (`crate::load::snapshot`): each
 /// item is parsed, extracted, handed to `each` (which evaluates it and sheds its body) and
 /// dropped, on every core; errors are items that do not parse. `each`'s result for an item
@@ -92,7 +101,7 @@ pub fn extract_snapshot<T: Send>(
     snapshot: &crate::load::snapshot::Snapshot,
     kb: &KnowledgeBase,
     each: impl Fn(&mut Resource) -> T + Sync,
-) -> (Vec<(Resource, T)>, Vec<crate::load::LoadError>) {
+) -> SnapshotRead<T> {
     use rayon::prelude::*;
     let lines = snapshot.lines();
     let doc = Document {
@@ -167,17 +176,27 @@ pub fn extract_snapshot<T: Send>(
     for (_, index) in latest.into_values() {
         wins[index] = true;
     }
-    let mut out: Vec<(Resource, T)> = Vec::with_capacity(wins.iter().filter(|w| **w).count());
-    let mut errors = Vec::new();
+    let mut out = SnapshotRead {
+        resources: Vec::with_capacity(wins.iter().filter(|w| **w).count()),
+        errors: Vec::new(),
+        replaced: Vec::new(),
+    };
     // In the file's order, which is the order of their routes.
-    for (entry, wins) in read.into_iter().zip(wins) {
+    for (index, (entry, wins)) in read.into_iter().zip(wins).enumerate() {
         match entry {
-            Err(e) => errors.push(e),
-            Ok(Some((_, _, Some(made)))) if wins => out.push(*made),
+            Err(e) => out.errors.push(e),
+            Ok(Some((_, _, Some(made)))) if wins => out.resources.push(*made),
+            Ok(Some((_, _, Some(_)))) => out.replaced.push(index),
             Ok(_) => {}
         }
     }
-    (out, errors)
+    out
+}
+
+/// The index of the snapshot item a location points into (`configurationItems[12].…`).
+pub fn snapshot_item(field: &str) -> Option<usize> {
+    let rest = field.strip_prefix("configurationItems[")?;
+    rest[..rest.find(']')?].parse().ok()
 }
 
 fn text(node: &Node, key: &str) -> Option<String> {

@@ -160,13 +160,29 @@ pub struct Resource {
     /// Extra locations related to the resource (e.g. where its region was inherited from).
     pub related: Vec<Location>,
     /// Set once the resource's own rules have run with its unit and its body was shed: what
-    /// the rest of the scan still reads of that body.
-    pub settled: Option<Box<Settled>>,
+    /// the rest of the scan still reads of that body. Resources with nothing left share one.
+    pub settled: Option<Arc<Settled>>,
+}
+
+/// What most resources keep once settled: nothing.
+static NOTHING_SETTLED: std::sync::LazyLock<Arc<Settled>> =
+    std::sync::LazyLock::new(|| Arc::new(Settled::default()));
+
+impl Settled {
+    fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+            && self.bucket.is_none()
+            && self.provisioner.is_none()
+            && self.ignore.is_none()
+    }
 }
 
 /// What the scan reads of a resource after its unit is evaluated and its body dropped.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Settled {
+    /// The facts scan-wide checks read, moved out of the resource's map: a map's first node
+    /// holds room for eleven.
+    pub facts: Vec<(&'static str, Fact)>,
     /// The name a bucket gives itself (`bucket = "shop-logs"`), which log senders name.
     pub bucket: Option<String>,
     /// The provisioner a StorageClass names, which claims of other files name it by.
@@ -214,23 +230,32 @@ impl Resource {
     }
 
     pub fn fact(&self, name: &str) -> Option<&Fact> {
-        self.facts.get(name)
+        match &self.settled {
+            Some(settled) => settled
+                .facts
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, f)| f),
+            None => self.facts.get(name),
+        }
     }
 
     /// Drops the body, the labels and the facts that only the resource's own rules read, once
     /// they have run: what scan-wide checks and suppressions read (`settled`, `keep` facts)
     /// stays.
-    pub fn settle(&mut self, settled: Settled, keep: &[&str]) {
-        // Rebuilt rather than retained: a map's first node holds room for eleven facts, kept
-        // for nothing when none stays.
-        self.facts = std::mem::take(&mut self.facts)
+    pub fn settle(&mut self, mut settled: Settled, keep: &[&str]) {
+        settled.facts = std::mem::take(&mut self.facts)
             .into_iter()
             .filter(|(name, _)| keep.contains(name))
             .collect();
         self.body = Node::new(crate::tree::Value::Null, self.body.span);
         // Labels are read by a resource's own rules only (personal data on a workload).
         self.labels = BTreeMap::new();
-        self.settled = Some(Box::new(settled));
+        self.settled = Some(if settled.is_empty() {
+            Arc::clone(&NOTHING_SETTLED)
+        } else {
+            Arc::new(settled)
+        });
     }
 
     /// Marks the resource as created only if a condition the scan cannot decide holds.

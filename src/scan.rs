@@ -312,6 +312,7 @@ fn settle(resource: &mut Resource) {
             .then(|| checks::kubernetes_bindings::provisioner(resource).map(str::to_string))
             .flatten(),
         ignore: crate::suppress::written_metadata_directive(resource),
+        ..Default::default()
     };
     resource.settle(settled, checks::SCAN_FACTS);
 }

@@ -637,20 +637,34 @@ impl Writer {
     }
 }
 
-/// What a finding weighs in memory, roughly: its own size and the text it alone holds.
+/// What a finding weighs in memory, roughly: its own size, the text it alone holds, and the
+/// reference to its resource, with what an allocation costs beyond its bytes.
 fn weight(f: &Finding) -> usize {
-    let location = |l: &Location| std::mem::size_of::<Location>() + l.field.len();
+    const ALLOCATION: usize = 16;
+    let text = |t: &str| {
+        if t.is_empty() {
+            0
+        } else {
+            t.len() + ALLOCATION
+        }
+    };
+    let location = |l: &Location| std::mem::size_of::<Location>() + text(&l.field);
+    let r = &*f.resource;
     std::mem::size_of::<Finding>()
-        + f.message.len()
-        + f.fingerprint.len()
-        + f.key.len()
-        + f.evidence.as_ref().map_or(0, String::len)
+        + text(&f.message)
+        + text(&f.fingerprint)
+        + text(&f.key)
+        + f.evidence.as_deref().map_or(0, text)
         + location(&f.location)
         + f.related.iter().map(location).sum::<usize>()
         + f.suppression.as_ref().map_or(0, |_| 64)
         // Shared by the findings of one resource, counted for each: a bound, not a sum.
         + std::mem::size_of::<ResourceRef>()
-        + f.resource.address.len()
+        + ALLOCATION
+        + text(&r.kind)
+        + text(&r.name)
+        + text(&r.address)
+        + text(&r.format)
 }
 
 /// The texts findings share, written once: a rule's texts and the paths of files.

@@ -82,6 +82,10 @@ pub struct ResourceRef {
     /// A condition on the resource's creation the scan cannot decide.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Whether `provider` is the one a finding ties the resource to (a load balancer annotated
+    /// for AWS), rather than the resource's own.
+    #[serde(skip)]
+    pub tied: bool,
 }
 
 /// A finding. What it shares with other findings (its rule's texts, the resource it is about,

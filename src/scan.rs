@@ -114,8 +114,9 @@ pub struct ScanResult {
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
     /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
     pub unknown_suppressions: Vec<UnknownRuleName>,
-    /// Providers each resource is tied to by any rule's finding, keyed by (path, address):
-    /// a Kubernetes load balancer annotated for AWS is tied to AWS whatever rules were run.
+    /// Providers other than its own each resource is tied to by any rule's finding, keyed by
+    /// (path, address): a Kubernetes load balancer annotated for AWS is tied to AWS whatever
+    /// rules were run.
     pub provider_ties: BTreeMap<(String, String), BTreeSet<String>>,
     /// With a baseline: how many of its entries (of the rules run) match no finding any more.
     pub baseline_fixed: Option<usize>,
@@ -569,8 +570,10 @@ fn evaluate(
             .iter_mut()
             .for_each(|f| crate::render::relocate(f, &markers));
     }
+    // A resource's own provider counts in the summary anyway: only the providers findings
+    // tie a resource to are recorded.
     let mut tie = |f: &Finding| {
-        if let Some(p) = &f.resource.provider {
+        if let Some(p) = f.resource.provider.as_ref().filter(|_| f.resource.tied) {
             result
                 .provider_ties
                 .entry((f.location.path.to_string(), f.resource.address.clone()))

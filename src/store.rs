@@ -817,6 +817,7 @@ fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) {
     ] {
         put_opt(out, text.as_deref());
     }
+    out.push(u8::from(r.tied));
     put_location(out, &f.location, table);
     put_index(out, f.related.len());
     for l in &f.related {
@@ -952,6 +953,7 @@ fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Find
         country: input.opt()?,
         jurisdiction: input.opt()?,
         note: input.opt()?,
+        tied: input.byte()? == 1,
     });
     let location = input.location(names)?;
     let related = (0..input.index()?)
@@ -1029,6 +1031,7 @@ mod tests {
                 country: None,
                 jurisdiction: None,
                 note: None,
+                tied: n.is_multiple_of(3),
             }),
             related: vec![location.clone()],
             location,

@@ -181,6 +181,7 @@ fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
             .fact(crate::model::CREATED_IF)
             .and_then(|f| f.value.as_str())
             .map(str::to_string),
+        tied: false,
     }
 }
 
@@ -235,6 +236,7 @@ impl<'a> SharedRef<'a> {
         match &hit.provider {
             Some(provider) if shared.provider.is_none() => Arc::new(ResourceRef {
                 provider: Some(provider.clone()),
+                tied: true,
                 ..(*shared).clone()
             }),
             _ => shared,

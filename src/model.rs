@@ -251,6 +251,9 @@ impl Resource {
         self.body = Node::new(crate::tree::Value::Null, self.body.span);
         // Labels are read by a resource's own rules only (personal data on a workload).
         self.labels = BTreeMap::new();
+        // Lists grown a push at a time hold room for more than they have.
+        self.related.shrink_to_fit();
+        self.route.0.shrink_to_fit();
         self.settled = Some(if settled.is_empty() {
             Arc::clone(&NOTHING_SETTLED)
         } else {

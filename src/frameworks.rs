@@ -3,10 +3,12 @@
 //! place of that mapping), and per control of a scan the findings and a status.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::convert::Infallible;
 use std::sync::OnceLock;
 
 use crate::finding::{Finding, Severity};
+use crate::store::{Findings, Item};
 
 const FRAMEWORKS: &str = include_str!("../rules/knowledge/frameworks.yaml");
 
@@ -111,10 +113,6 @@ impl Status {
 pub struct FindingRef<'a>(&'a Finding);
 
 impl<'a> FindingRef<'a> {
-    fn of(f: &'a Finding) -> Self {
-        FindingRef(f)
-    }
-
     pub fn rule_id(&self) -> &'a str {
         &self.0.rule_id
     }
@@ -154,6 +152,129 @@ impl Serialize for FindingRef<'_> {
     }
 }
 
+/// The findings a control lists: the active findings of its rules in the order (path, line,
+/// rule, fingerprint), one of each run of equal fingerprints. Counted when the view is made
+/// and read from the store each time they are listed, so a view holds no findings.
+#[derive(Clone)]
+pub struct ControlFindings<'a> {
+    store: &'a Findings,
+    rules: &'a [String],
+    len: usize,
+    by_rule: BTreeMap<String, usize>,
+}
+
+impl<'a> ControlFindings<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many of the findings each rule gives, by rule id.
+    pub fn by_rule(&self) -> &BTreeMap<String, usize> {
+        &self.by_rule
+    }
+
+    /// Calls `each` for every finding, in order.
+    pub fn for_each(&self, mut each: impl FnMut(FindingRef<'_>)) {
+        let _ = self.try_for_each(|f| {
+            each(f);
+            Ok::<(), Infallible>(())
+        });
+    }
+
+    /// Calls `each` for every finding, in order, until it fails.
+    pub fn try_for_each<E>(
+        &self,
+        mut each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        let rules: Vec<&str> = self.rules.iter().map(String::as_str).collect();
+        let mut last = Last::default();
+        by_place(self.store.of_rules(&rules), |f| {
+            if last.repeats(f) {
+                return Ok(());
+            }
+            each(FindingRef(f))
+        })
+    }
+}
+
+impl std::fmt::Debug for ControlFindings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlFindings")
+            .field("rules", &self.rules)
+            .field("len", &self.len)
+            .field("by_rule", &self.by_rule)
+            .finish()
+    }
+}
+
+impl Serialize for ControlFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.len))?;
+        self.try_for_each(|f| seq.serialize_element(&f))?;
+        seq.end()
+    }
+}
+
+/// The fingerprint of the finding a control listed last, to leave out the next one when it
+/// has the same.
+#[derive(Default)]
+struct Last {
+    fingerprint: String,
+    any: bool,
+}
+
+impl Last {
+    /// Whether `f` repeats the fingerprint listed last; if not, `f` is now the last.
+    fn repeats(&mut self, f: &Finding) -> bool {
+        if self.any && self.fingerprint == f.fingerprint {
+            return true;
+        }
+        self.any = true;
+        self.fingerprint.clear();
+        self.fingerprint.push_str(&f.fingerprint);
+        false
+    }
+}
+
+/// Calls `each` for the active findings of `items` in the order (path, line, rule,
+/// fingerprint), findings equal in those kept in the order they come. The store gives its
+/// findings ordered by path and line already, so only the findings of one line are held at
+/// a time, and sorted among themselves.
+fn by_place<'s, E>(
+    items: impl Iterator<Item = Item<'s>>,
+    mut each: impl FnMut(&Finding) -> Result<(), E>,
+) -> Result<(), E> {
+    fn flush<E>(
+        line: &mut Vec<Item<'_>>,
+        each: &mut impl FnMut(&Finding) -> Result<(), E>,
+    ) -> Result<(), E> {
+        line.sort_by(|a, b| (&*a.rule_id, &a.fingerprint).cmp(&(&*b.rule_id, &b.fingerprint)));
+        for f in line.drain(..) {
+            each(&f)?;
+        }
+        Ok(())
+    }
+    let mut line: Vec<Item<'s>> = Vec::new();
+    for f in items.filter(|f| f.is_active()) {
+        if let Some(first) = line.first()
+            && (first.location.start_line != f.location.start_line
+                || first.location.path != f.location.path)
+        {
+            flush(&mut line, &mut each)?;
+        }
+        line.push(f);
+    }
+    flush(&mut line, &mut each)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlView<'a> {
     pub id: String,
@@ -161,7 +282,7 @@ pub struct ControlView<'a> {
     pub status: Status,
     /// The rules that give evidence for the control.
     pub rules: Vec<String>,
-    pub findings: Vec<FindingRef<'a>>,
+    pub findings: ControlFindings<'a>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,48 +316,79 @@ impl FrameworkView<'_> {
     }
 }
 
+/// What one pass over the findings tells of a control: how many it lists, by rule.
+#[derive(Default)]
+struct Tally {
+    len: usize,
+    by_rule: BTreeMap<String, usize>,
+    last: Last,
+}
+
+impl Tally {
+    fn add(&mut self, f: &Finding) {
+        if self.last.repeats(f) {
+            return;
+        }
+        self.len += 1;
+        count(&mut self.by_rule, &f.rule_id);
+    }
+}
+
+fn count(counts: &mut BTreeMap<String, usize>, rule_id: &str) {
+    match counts.get_mut(rule_id) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(rule_id.to_string(), 1);
+        }
+    }
+}
+
 /// The framework views of a scan: per control its active findings (neither suppressed nor in
 /// the baseline) and a status. `ran` names the rules of the scan; a control whose rules did
-/// not run is `NotRun` rather than `NoFinding`.
-pub fn view<'a>(findings: &'a [Finding], ran: &BTreeSet<String>) -> Vec<FrameworkView<'a>> {
+/// not run is `NotRun` rather than `NoFinding`. The statuses and counts take one pass over
+/// the findings; a control's findings are read again when they are listed.
+pub fn view<'a>(findings: &'a Findings, ran: &BTreeSet<String>) -> Vec<FrameworkView<'a>> {
     let Ok(frameworks) = catalogue() else {
         return Vec::new();
     };
-    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.is_active()) {
-        by_rule.entry(&*f.rule_id).or_default().push(f);
+    let controls: Vec<&Control> = frameworks.iter().flat_map(|fw| &fw.controls).collect();
+    // The controls each rule gives evidence for, each control once.
+    let mut of_rule: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in controls.iter().enumerate() {
+        for r in &c.rules {
+            let list = of_rule.entry(r.as_str()).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
     }
-    let count = |rules: &[String]| -> usize {
+    let mut tallies: Vec<Tally> = controls.iter().map(|_| Tally::default()).collect();
+    let mut active: BTreeMap<String, usize> = BTreeMap::new();
+    let _ = by_place(findings.iter(), |f| {
+        count(&mut active, &f.rule_id);
+        for &i in of_rule.get(&*f.rule_id).into_iter().flatten() {
+            tallies[i].add(f);
+        }
+        Ok::<(), Infallible>(())
+    });
+    let active_of = |rules: &[String]| -> usize {
         rules
             .iter()
-            .map(|r| by_rule.get(r.as_str()).map_or(0, Vec::len))
+            .map(|r| active.get(r.as_str()).copied().unwrap_or(0))
             .sum()
     };
+    let mut tallies = tallies.into_iter();
     frameworks
         .iter()
         .map(|fw| {
             let controls = fw
                 .controls
                 .iter()
-                .map(|c| {
-                    let mut list: Vec<FindingRef> = c
-                        .rules
-                        .iter()
-                        .flat_map(|r| by_rule.get(r.as_str()).into_iter().flatten())
-                        .map(|f| FindingRef::of(f))
-                        .collect();
-                    list.sort_by(|a, b| {
-                        (a.path(), a.line(), a.rule_id(), a.fingerprint()).cmp(&(
-                            b.path(),
-                            b.line(),
-                            b.rule_id(),
-                            b.fingerprint(),
-                        ))
-                    });
-                    list.dedup_by(|a, b| a.fingerprint() == b.fingerprint());
+                .zip(tallies.by_ref())
+                .map(|(c, tally)| {
                     let status = if c.rules.is_empty() {
                         Status::NotAssessable
-                    } else if !list.is_empty() {
+                    } else if tally.len > 0 {
                         Status::Findings
                     } else if c.rules.iter().any(|r| ran.contains(r)) {
                         Status::NoFinding
@@ -248,7 +400,12 @@ pub fn view<'a>(findings: &'a [Finding], ran: &BTreeSet<String>) -> Vec<Framewor
                         title: c.title.clone(),
                         status,
                         rules: c.rules.clone(),
-                        findings: list,
+                        findings: ControlFindings {
+                            store: findings,
+                            rules: &c.rules,
+                            len: tally.len,
+                            by_rule: tally.by_rule,
+                        },
                     }
                 })
                 .collect();
@@ -262,7 +419,7 @@ pub fn view<'a>(findings: &'a [Finding], ran: &BTreeSet<String>) -> Vec<Framewor
                         id: l.id.clone(),
                         title: l.title.clone(),
                         blocked_by: blocking.clone(),
-                        findings: count(&blocking),
+                        findings: active_of(&blocking),
                         why: l.why.clone(),
                     }
                 })
@@ -365,6 +522,120 @@ pub fn markdown(frameworks: &[Framework]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Category, ResourceRef};
+    use crate::location::Location;
+    use std::sync::Arc;
+
+    fn finding(rule: &str, path: &str, line: u32, column: u32, fingerprint: &str) -> Finding {
+        let location = Location {
+            path: Arc::from(path),
+            start_line: line,
+            start_column: column,
+            end_line: line,
+            end_column: column + 4,
+            document: 0,
+            field: "spec".into(),
+        };
+        Finding {
+            rule_id: Arc::from(rule),
+            rule_name: Arc::from("a-rule"),
+            category: Category::Residency,
+            severity: Severity::Medium,
+            title: Arc::from("A title"),
+            message: format!("at column {column}"),
+            resource: Arc::new(ResourceRef {
+                kind: "Deployment".into(),
+                name: "web".into(),
+                namespace: None,
+                address: format!("Deployment/web-{column}"),
+                format: "kubernetes".into(),
+                provider: None,
+                service: None,
+                region: None,
+                country: None,
+                jurisdiction: None,
+                note: None,
+                tied: false,
+            }),
+            location,
+            related: Vec::new(),
+            evidence: None,
+            remediation: Arc::from("fix it"),
+            references: Arc::from(Vec::new()),
+            fingerprint: fingerprint.into(),
+            key: String::new(),
+            suppression: None,
+            baseline: None,
+        }
+    }
+
+    #[test]
+    fn a_control_lists_its_findings_by_place_rule_and_fingerprint_from_memory_and_file() {
+        let frameworks = catalogue().unwrap_or_default();
+        let Some(control) = frameworks
+            .iter()
+            .flat_map(|fw| &fw.controls)
+            .find(|c| c.rules.len() >= 2)
+        else {
+            panic!("no control with two rules");
+        };
+        let (a, b) = (control.rules[0].as_str(), control.rules[1].as_str());
+        let mut suppressed = finding(a, "k8s/a.yaml", 3, 1, "f3");
+        suppressed.suppression = Some(Box::new(crate::suppress::Suppression {
+            kind: "inline",
+            reason: None,
+            until: None,
+        }));
+        let all = vec![
+            // On one line, by column first in the store, by rule and fingerprint when listed.
+            finding(b, "k8s/a.yaml", 3, 1, "f1"),
+            finding(a, "k8s/a.yaml", 3, 2, "f2"),
+            finding(a, "k8s/a.yaml", 3, 3, "f0"),
+            suppressed,
+            // Equal fingerprints one after the other are listed once.
+            finding(a, "k8s/a.yaml", 7, 1, "f4"),
+            finding(a, "k8s/a.yaml", 7, 2, "f4"),
+            finding(b, "k8s/b.yaml", 1, 1, "f5"),
+            finding("NOT-A-RULE", "k8s/b.yaml", 1, 1, "f6"),
+        ];
+        let ran: BTreeSet<String> = [a.to_string(), b.to_string()].into();
+        for budget in [usize::MAX, 0] {
+            let collector = crate::store::Collector::new(budget, Vec::new());
+            collector.add(all.clone());
+            let store = collector.finish();
+            assert_eq!(store.on_disk(), budget == 0);
+            let views = view(&store, &ran);
+            let Some(listed) = views
+                .iter()
+                .flat_map(|fw| &fw.controls)
+                .find(|c| c.id == control.id)
+            else {
+                panic!("control {} not in the view", control.id);
+            };
+            let mut places = Vec::new();
+            listed.findings.for_each(|f| {
+                places.push(format!(
+                    "{}:{} {} {}",
+                    f.path(),
+                    f.line(),
+                    f.rule_id(),
+                    f.fingerprint()
+                ));
+            });
+            let mut line3 = [(a, "f0"), (a, "f2"), (b, "f1")];
+            line3.sort();
+            let mut expected: Vec<String> = line3
+                .iter()
+                .map(|(rule, fp)| format!("k8s/a.yaml:3 {rule} {fp}"))
+                .collect();
+            expected.push(format!("k8s/a.yaml:7 {a} f4"));
+            expected.push(format!("k8s/b.yaml:1 {b} f5"));
+            assert_eq!(places, expected, "budget {budget}");
+            assert_eq!(listed.findings.len(), 5);
+            assert_eq!(listed.status, Status::Findings);
+            assert_eq!(listed.findings.by_rule().get(a), Some(&3));
+        }
+    }
 
     #[test]
     fn the_embedded_catalogue_parses() {

@@ -168,7 +168,13 @@ pub fn run(
     drop(phase);
     let phase = crate::timing::phase("load, and extract what stands alone");
     crate::limits::reset_held();
-    let unit = Unit::new(request, rules, kb);
+    // Values an overlay changed are reported where the overlay writes them, and ordered there.
+    let relocations = rendered
+        .outcomes
+        .iter_mut()
+        .flat_map(|o| std::mem::take(&mut o.relocations))
+        .collect();
+    let unit = Unit::new(request, rules, kb, relocations);
     let mut loaded: Vec<Loaded> = walk
         .files
         .par_iter()
@@ -239,7 +245,7 @@ pub fn run_inputs(
     rules: &[Rule],
     kb: &KnowledgeBase,
 ) -> ScanResult {
-    let unit = Unit::new(request, rules, kb);
+    let unit = Unit::new(request, rules, kb, Vec::new());
     let loaded: Vec<Loaded> = inputs
         .par_iter()
         .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), None, &unit))
@@ -263,14 +269,19 @@ struct Unit<'a> {
 }
 
 impl<'a> Unit<'a> {
-    fn new(request: &'a ScanRequest, rules: &'a [Rule], kb: &'a KnowledgeBase) -> Self {
+    fn new(
+        request: &'a ScanRequest,
+        rules: &'a [Rule],
+        kb: &'a KnowledgeBase,
+        relocations: Vec<load::Relocation>,
+    ) -> Self {
         Unit {
             kb,
             early: early_options(request),
             ctx: context(request, kb, &[]),
             rules: Engine::new(rules, request.profile),
             estate: Engine::new(&request.estate_rules, request.profile),
-            findings: crate::store::Collector::new(crate::store::budget()),
+            findings: crate::store::Collector::new(crate::store::budget(), relocations),
         }
     }
 
@@ -481,7 +492,6 @@ fn evaluate(
     };
     let mut deferred = Vec::new();
     let mut early_resources = Vec::new();
-    let mut relocations = Vec::new();
     let mut directives = Directives::new();
     let mut estate_findings = Vec::new();
     for Loaded {
@@ -497,7 +507,6 @@ fn evaluate(
         early_resources.push(resources);
         estate_findings.append(&mut estate);
         result.documents += extracted_documents;
-        relocations.append(&mut outcome.relocations);
         options
             .parameter_files
             .extend(outcome.parameter_file.take());
@@ -562,14 +571,9 @@ fn evaluate(
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
     let mut findings = unit.findings.finish();
-    // Values an overlay changed are reported where the overlay writes them.
-    if !relocations.is_empty() {
-        let markers = crate::render::relocations(&relocations);
-        findings.update(|f| crate::render::relocate(f, &markers));
-        estate_findings
-            .iter_mut()
-            .for_each(|f| crate::render::relocate(f, &markers));
-    }
+    estate_findings
+        .iter_mut()
+        .for_each(|f| unit.findings.relocate(f));
     // A resource's own provider counts in the summary anyway: only the providers findings
     // tie a resource to are recorded.
     let mut tie = |f: &Finding| {

@@ -20,7 +20,7 @@ use crate::suppress::Suppression;
 
 /// Bytes of findings a scan holds in memory before it writes them to a temporary file;
 /// `SOVSCAN_FINDINGS_MEMORY` (bytes) sets another budget.
-pub const DEFAULT_BUDGET: usize = usize::MAX;
+pub const DEFAULT_BUDGET: usize = 16 << 20;
 
 /// The budget of this process: `SOVSCAN_FINDINGS_MEMORY`, else [`DEFAULT_BUDGET`].
 pub fn budget() -> usize {
@@ -347,6 +347,9 @@ impl FileIter<'_> {
 /// Takes the findings of a scan's units as they come, and gives them back in report order.
 pub struct Collector {
     budget: usize,
+    /// Where findings at the marker lines of rendered documents belong: they are moved there
+    /// as they come, before they are ordered.
+    relocations: crate::render::Relocations,
     state: Mutex<Collecting>,
 }
 
@@ -380,10 +383,18 @@ struct Run {
 }
 
 impl Collector {
-    pub fn new(budget: usize) -> Self {
+    pub fn new(budget: usize, relocations: Vec<crate::load::Relocation>) -> Self {
         Collector {
             budget,
+            relocations: crate::render::relocations(relocations),
             state: Mutex::new(Collecting::default()),
+        }
+    }
+
+    /// Moves a finding at a marker line of a rendered document to the place it stands for.
+    pub fn relocate(&self, finding: &mut Finding) {
+        if !self.relocations.is_empty() {
+            crate::render::relocate(finding, &self.relocations);
         }
     }
 
@@ -392,6 +403,7 @@ impl Collector {
         if findings.is_empty() {
             return;
         }
+        findings.iter_mut().for_each(|f| self.relocate(f));
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -1067,7 +1079,7 @@ mod tests {
     }
 
     fn collect(budget: usize, findings: Vec<Finding>) -> Findings {
-        let collector = Collector::new(budget);
+        let collector = Collector::new(budget, Vec::new());
         for chunk in findings.chunks(23) {
             collector.add(chunk.to_vec());
         }

@@ -579,3 +579,55 @@ fn credentials_stay_redacted_in_every_format() {
         }
     }
 }
+
+/// Findings past the memory budget go to a temporary file: every report reads the same.
+#[test]
+fn findings_kept_in_a_file_give_the_same_reports_as_in_memory() {
+    let formats = [
+        "table", "json", "sarif", "github", "html", "junit", "gitlab", "markdown", "csv",
+    ];
+    // `tests/render/kustomize` is rendered when kubectl is installed: findings an overlay
+    // moves are ordered where they land.
+    let runs: [&[&str]; 3] = [
+        &["fixtures"],
+        &["fixtures", "--min-severity", "medium"],
+        &["tests/render/kustomize"],
+    ];
+    for format in formats {
+        for extra in runs {
+            let mut args = vec!["scan", "--format", format];
+            args.extend_from_slice(extra);
+            let in_memory = sovscan().args(&args).output().unwrap();
+            let in_file = sovscan()
+                .args(&args)
+                .env("SOVSCAN_FINDINGS_MEMORY", "0")
+                .output()
+                .unwrap();
+            assert!(!in_memory.stdout.is_empty(), "{format}: no report");
+            assert_eq!(in_memory.status.code(), in_file.status.code(), "{format}");
+            assert!(
+                in_memory.stdout == in_file.stdout,
+                "{format} {extra:?}: the reports differ"
+            );
+            assert_eq!(in_memory.stderr, in_file.stderr, "{format}");
+        }
+    }
+}
+
+/// A temporary folder the findings cannot be written to fails the scan with its reason.
+#[test]
+fn findings_that_cannot_be_written_fail_the_scan() {
+    let out = sovscan()
+        .args(["scan", "fixtures/demo", "--format", "json"])
+        .env("SOVSCAN_FINDINGS_MEMORY", "0")
+        .env("TMPDIR", "/nonexistent/sovscan-tmp")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the findings to a temporary file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("/nonexistent/sovscan-tmp"), "{stderr}");
+}

@@ -96,10 +96,10 @@ pub fn relocate(finding: &mut Finding, markers: &Relocations) {
 }
 
 /// The relocations of a scan by marker.
-pub type Relocations<'a> = HashMap<u32, &'a Relocation>;
+pub type Relocations = HashMap<u32, Relocation>;
 
-pub fn relocations(list: &[Relocation]) -> Relocations<'_> {
-    list.iter().map(|r| (r.marker, r)).collect()
+pub fn relocations(list: Vec<Relocation>) -> Relocations {
+    list.into_iter().map(|r| (r.marker, r)).collect()
 }
 
 fn relocate_one(location: &mut Location, table: &Relocations) {
@@ -241,10 +241,7 @@ mod tests {
             marked,
             &crate::tree::Route::root(),
         );
-        relocate_one(
-            &mut location,
-            &markers.table.iter().map(|r| (r.marker, r)).collect(),
-        );
+        relocate_one(&mut location, &relocations(markers.table.clone()));
         assert_eq!(
             (&*location.path, location.start_line, location.end_column),
             ("overlay/patch.yaml", 9, 20)

@@ -1,6 +1,7 @@
 //! CSV: one row per finding (suppressed and baseline ones too, with their state), RFC 4180
 //! quoting, and cells that a spreadsheet would read as a formula defused with a leading `'`.
 
+use super::TextOut;
 use super::sarif::Locator;
 use crate::finding::Finding;
 use crate::scan::ScanResult;
@@ -50,19 +51,30 @@ pub fn field(value: &str) -> String {
     }
 }
 
-fn row(out: &mut String, cells: &[&str]) {
-    let line: Vec<String> = cells.iter().map(|c| field(c)).collect();
-    out.push_str(&line.join(","));
+fn row(out: &mut TextOut, cells: &[&str]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push_str(",");
+        }
+        out.push_str(&field(cell));
+    }
     // RFC 4180 ends every record with CRLF.
     out.push_str("\r\n");
 }
 
 pub fn render(result: &ScanResult, locator: &Locator) -> String {
-    let mut out = String::new();
+    super::to_text(|out| write(result, locator, out))
+}
+
+/// Writes the rows as the findings are read from the store.
+pub fn write(
+    result: &ScanResult,
+    locator: &Locator,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut out = TextOut::new(out);
     row(&mut out, &HEADER);
-    let mut findings: Vec<&Finding> = result.findings.in_memory().iter().collect();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    for f in findings {
+    for f in &result.findings {
         let path = super::repo_path(locator, &f.location.path);
         let line = f.location.start_line.to_string();
         let column = f.location.start_column.to_string();
@@ -82,13 +94,13 @@ pub fn render(result: &ScanResult, locator: &Locator) -> String {
                 &f.resource.name,
                 &f.message,
                 &f.remediation,
-                state(f),
+                state(&f),
                 &f.fingerprint,
                 &references,
             ],
         );
     }
-    out
+    out.finish()
 }
 
 #[cfg(test)]

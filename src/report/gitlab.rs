@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 use super::sarif::Locator;
-use crate::finding::{Finding, Severity};
+use crate::finding::Severity;
 use crate::scan::ScanResult;
 
 #[derive(Serialize)]
@@ -22,9 +22,9 @@ struct Location {
 }
 
 #[derive(Serialize)]
-struct Issue<'a> {
+struct Issue {
     description: String,
-    check_name: &'a str,
+    check_name: String,
     fingerprint: String,
     severity: &'static str,
     location: Location,
@@ -42,16 +42,21 @@ pub fn severity(severity: Severity) -> &'static str {
 }
 
 pub fn render(result: &ScanResult, locator: &Locator) -> String {
-    let mut findings: Vec<&Finding> = result
+    super::to_text(|out| write(result, locator, out))
+}
+
+/// Writes the issues as the findings are read from the store. The fingerprints already given
+/// are kept, one short string per issue, so that no two issues share one.
+pub fn write(
+    result: &ScanResult,
+    locator: &Locator,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut seen = BTreeSet::new();
+    let issues = result
         .findings
-        .in_memory()
         .iter()
         .filter(|f| !f.is_suppressed())
-        .collect();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut seen = BTreeSet::new();
-    let issues: Vec<Issue> = findings
-        .into_iter()
         .map(|f| {
             // Two findings with one fingerprint would hide each other in GitLab's comparison.
             let mut fingerprint = f.fingerprint.clone();
@@ -62,7 +67,7 @@ pub fn render(result: &ScanResult, locator: &Locator) -> String {
             }
             Issue {
                 description: format!("{} {}: {}", f.rule_id, f.rule_name, f.message),
-                check_name: &f.rule_id,
+                check_name: f.rule_id.to_string(),
                 fingerprint,
                 severity: severity(f.severity),
                 location: Location {
@@ -72,9 +77,7 @@ pub fn render(result: &ScanResult, locator: &Locator) -> String {
                     },
                 },
             }
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".to_string());
-    text.push('\n');
-    text
+        });
+    super::json::pretty::array(out, issues)?;
+    out.write_all(b"\n")
 }

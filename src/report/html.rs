@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{Summary, summarize};
+use super::{Summary, TextOut, summarize};
 use crate::engine::Rule;
-use crate::finding::{Finding, Severity};
+use crate::finding::Severity;
 use crate::frameworks::{FrameworkView, Status};
 use crate::knowledge::KnowledgeBase;
 use crate::scan::ScanResult;
@@ -36,10 +36,21 @@ pub struct Context<'a> {
 }
 
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, ctx: &Context) -> String {
+    super::to_text(|out| write(result, kb, ctx, out))
+}
+
+/// Writes the page as it is made; the findings table and the framework sections read the
+/// findings from the store as they are written.
+pub fn write(
+    result: &ScanResult,
+    kb: &KnowledgeBase,
+    ctx: &Context,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let summary = summarize(result, kb);
     let ran: BTreeSet<String> = ctx.rules.iter().map(|r| r.id.clone()).collect();
-    let frameworks = crate::frameworks::view(result.findings.in_memory(), &ran);
-    let mut page = String::with_capacity(64 * 1024);
+    let frameworks = crate::frameworks::view(&result.findings, &ran);
+    let mut page = TextOut::new(out);
     let csp = format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src data:; \
          form-action 'none'; base-uri 'none'",
@@ -74,11 +85,11 @@ pub fn render(result: &ScanResult, kb: &KnowledgeBase, ctx: &Context) -> String 
         escape(&kb.checked),
         escape(ctx.profile),
     );
-    page
+    page.finish()
 }
 
 fn header(
-    page: &mut String,
+    page: &mut TextOut,
     result: &ScanResult,
     kb: &KnowledgeBase,
     ctx: &Context,
@@ -105,7 +116,7 @@ fn header(
         );
     }
     page.push_str("<dl class=\"tiles\">\n");
-    let tile = |page: &mut String, label: &str, value: String, class: &str| {
+    let tile = |page: &mut TextOut, label: &str, value: String, class: &str| {
         let _ = writeln!(
             page,
             "<div class=\"tile {class}\"><dt>{label}</dt><dd>{value}</dd></div>"
@@ -150,7 +161,7 @@ fn header(
     page.push_str("</header>\n");
 }
 
-fn contents(page: &mut String, frameworks: &[FrameworkView<'_>]) {
+fn contents(page: &mut TextOut, frameworks: &[FrameworkView<'_>]) {
     page.push_str(
         "<nav><a href=\"#estate\">Estate</a> <a href=\"#findings\">Findings</a> \
          <a href=\"#services\">Hyperscaler services</a>",
@@ -166,7 +177,7 @@ fn contents(page: &mut String, frameworks: &[FrameworkView<'_>]) {
     page.push_str("</nav>\n");
 }
 
-fn estate(page: &mut String, summary: &Summary) {
+fn estate(page: &mut TextOut, summary: &Summary) {
     page.push_str("<section id=\"estate\">\n<h2>Estate</h2>\n<div class=\"charts\">\n");
     let providers: Vec<(String, usize, String)> = summary
         .resources_by_provider
@@ -222,7 +233,7 @@ fn control_class(key: &str) -> String {
 
 /// A horizontal bar chart as inline SVG, with the numbers as text (and a table fallback for
 /// screen readers in the `<title>`/`<desc>`).
-fn chart(page: &mut String, title: &str, id: &str, rows: &[(String, usize, String)]) {
+fn chart(page: &mut TextOut, title: &str, id: &str, rows: &[(String, usize, String)]) {
     const WIDTH: usize = 420;
     const LABEL: usize = 170;
     const ROW: usize = 26;
@@ -279,16 +290,32 @@ fn capitalise(text: &str) -> String {
     }
 }
 
-fn findings_table(page: &mut String, result: &ScanResult) {
-    let shown: Vec<&Finding> = result.findings.in_memory().iter().collect();
-    let active = shown.iter().filter(|f| f.is_active()).count();
+/// The table of every finding: one pass over the findings for the counts and the filter
+/// options, one that writes the rows.
+fn findings_table(page: &mut TextOut, result: &ScanResult) {
+    let (mut shown, mut active) = (0, 0);
+    let mut categories: BTreeSet<String> = BTreeSet::new();
+    let mut seen = [false; Severity::ALL.len()];
+    let mut rules: BTreeSet<String> = BTreeSet::new();
+    for f in &result.findings {
+        shown += 1;
+        active += usize::from(f.is_active());
+        if !categories.contains(f.category.as_str()) {
+            categories.insert(f.category.as_str().to_string());
+        }
+        if let Some(i) = Severity::ALL.iter().position(|s| *s == f.severity) {
+            seen[i] = true;
+        }
+        if !rules.contains(&*f.rule_id) {
+            rules.insert(f.rule_id.to_string());
+        }
+    }
     let _ = write!(
         page,
         "<section id=\"findings\">\n<h2>Findings</h2>\n\
          <p id=\"shown\" class=\"meta\">{} findings ({} counted; suppressed and baseline \
          findings are listed with their state)</p>\n",
-        shown.len(),
-        active
+        shown, active
     );
     // The filters only work with the script; without it they stay hidden and the full table
     // is there to read.
@@ -298,16 +325,12 @@ fn findings_table(page: &mut String, result: &ScanResult) {
             .map(|v| format!("<option value=\"{0}\">{0}</option>", escape(v)))
             .collect()
     };
-    let categories: BTreeSet<String> = shown
-        .iter()
-        .map(|f| f.category.as_str().to_string())
-        .collect();
     let severities: Vec<&str> = Severity::ALL
         .iter()
-        .map(|s| s.as_str())
-        .filter(|s| shown.iter().any(|f| f.severity.as_str() == *s))
+        .zip(seen)
+        .filter(|(_, seen)| *seen)
+        .map(|(s, _)| s.as_str())
         .collect();
-    let rules: BTreeSet<String> = shown.iter().map(|f| f.rule_id.to_string()).collect();
     let _ = write!(
         page,
         "<form id=\"filters\" hidden>\n\
@@ -323,7 +346,7 @@ fn findings_table(page: &mut String, result: &ScanResult) {
             .collect::<String>(),
         options(rules),
     );
-    if shown.is_empty() {
+    if shown == 0 {
         page.push_str("<p>No findings.</p>\n</section>\n");
         return;
     }
@@ -331,7 +354,7 @@ fn findings_table(page: &mut String, result: &ScanResult) {
         "<table id=\"findings-table\">\n<thead><tr><th>Severity</th><th>Rule</th>\
          <th>Category</th><th>File</th><th>Resource</th><th>Finding</th></tr></thead>\n<tbody>\n",
     );
-    for f in &shown {
+    for f in &result.findings {
         let state = if f.is_suppressed() {
             " <span class=\"state\">suppressed</span>"
         } else if f.is_baseline() {
@@ -360,7 +383,7 @@ fn findings_table(page: &mut String, result: &ScanResult) {
     page.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn services(page: &mut String, result: &ScanResult, kb: &KnowledgeBase) {
+fn services(page: &mut TextOut, result: &ScanResult, kb: &KnowledgeBase) {
     // (provider, service, category) → resources, for services of non-EU-controlled providers.
     let mut groups: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for r in &result.resources {
@@ -417,7 +440,7 @@ fn status_class(status: Status) -> &'static str {
     }
 }
 
-fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
+fn framework_section(page: &mut TextOut, fw: &FrameworkView<'_>) {
     let _ = write!(
         page,
         "<section id=\"fw-{}\" class=\"framework\">\n<h2>{} <small>{}</small></h2>\n\
@@ -457,11 +480,12 @@ fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
                 );
             }
         } else {
-            let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
-            for f in &c.findings {
-                *by_rule.entry(f.rule_id()).or_default() += 1;
-            }
-            let counts: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+            let counts: Vec<String> = c
+                .findings
+                .by_rule()
+                .iter()
+                .map(|(r, n)| format!("{r} ×{n}"))
+                .collect();
             let _ = write!(
                 page,
                 "<details><summary>{} finding{}: {}</summary><ul>",
@@ -469,7 +493,7 @@ fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
                 if c.findings.len() == 1 { "" } else { "s" },
                 escape(&counts.join(", "))
             );
-            for f in &c.findings {
+            c.findings.for_each(|f| {
                 let _ = write!(
                     page,
                     "<li><span class=\"sev {sev}\">{sev}</span> {} <span class=\"path\">{}:{}</span> {}</li>",
@@ -479,7 +503,7 @@ fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
                     escape(f.resource()),
                     sev = escape(f.severity().as_str()),
                 );
-            }
+            });
             page.push_str("</ul></details>");
         }
         page.push_str("</td></tr>\n");
@@ -515,7 +539,7 @@ fn framework_section(page: &mut String, fw: &FrameworkView<'_>) {
     page.push_str("</section>\n");
 }
 
-fn problems(page: &mut String, result: &ScanResult) {
+fn problems(page: &mut TextOut, result: &ScanResult) {
     if result.errors.is_empty() && result.skipped.is_empty() {
         return;
     }

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use super::{Summary, summarize};
 use crate::engine::Rule;
-use crate::finding::Finding;
 use crate::frameworks::FrameworkView;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{LoadError, Skipped};
@@ -44,28 +43,26 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-#[derive(Serialize)]
+/// The report's fields, in their order.
 struct Report<'a> {
     schema_version: u32,
     tool: Tool<'a>,
     profile: &'a str,
     scanned: Scanned<'a>,
     summary: Summary,
-    findings: &'a [Finding],
+    findings: &'a crate::store::Findings,
     /// Per framework control: the findings and a status.
     frameworks: Vec<FrameworkView<'a>>,
 }
 
 pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: &str) -> String {
-    let mut text = serde_json::to_string_pretty(&report(result, kb, rules, profile))
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    super::to_text(|out| write(result, kb, rules, profile, out))
 }
 
-/// Writes the report as it is serialised: a large report is never held whole in memory. The
-/// text is that of `serde_json::to_writer_pretty`; the findings are serialised on every core,
-/// a batch at a time.
+/// Writes the report as it is serialised: a large report is never held whole in memory, and
+/// the findings are streamed from the store. The text is that of
+/// `serde_json::to_writer_pretty`; the findings are serialised on every core, a batch at a
+/// time.
 pub fn write(
     result: &ScanResult,
     kb: &KnowledgeBase,
@@ -88,19 +85,21 @@ pub fn write(
     pretty::field(out, "profile", &profile, false)?;
     pretty::field(out, "scanned", &scanned, false)?;
     pretty::field(out, "summary", &summary, false)?;
-    pretty::array_field(out, "findings", findings)?;
+    pretty::array_field(out, "findings", findings.iter())?;
     // A framework's text is a share of the whole report: written as it is serialised.
     pretty::field(out, "frameworks", &frameworks, false)?;
     out.write_all(b"\n}\n")
 }
 
 /// The layout of `serde_json::to_writer_pretty` (two spaces a level) for the fields of a
-/// top-level object, with the items of its arrays serialised on every core.
-mod pretty {
+/// top-level object, with the items of its arrays serialised on every core, and for a
+/// top-level array written item by item.
+pub(super) mod pretty {
     use rayon::prelude::*;
     use serde::Serialize;
     use serde_json::ser::Formatter;
     use std::io::{self, Write};
+    use std::ops::Deref;
 
     /// Items serialised at once: enough to keep every core busy, few enough that the text
     /// held stays small.
@@ -193,7 +192,11 @@ mod pretty {
     }
 
     /// `value` serialised `depth` levels in, its first line not indented.
-    fn serialize<W: Write>(out: W, value: &impl Serialize, depth: usize) -> io::Result<()> {
+    fn serialize<W: Write>(
+        out: W,
+        value: &(impl Serialize + ?Sized),
+        depth: usize,
+    ) -> io::Result<()> {
         let formatter = Nested {
             depth,
             has_value: false,
@@ -220,26 +223,48 @@ mod pretty {
         serialize(out, value, 1)
     }
 
-    /// `"name": [ … ]` of the top-level object, its items serialised on every core.
-    pub fn array_field<T: Serialize + Sync>(
+    /// A top-level array, its items serialised one by one as `items` gives them.
+    pub fn array<T: Serialize>(
+        out: &mut dyn Write,
+        items: impl Iterator<Item = T>,
+    ) -> io::Result<()> {
+        out.write_all(b"[")?;
+        let mut first = true;
+        for item in items {
+            out.write_all(if first { b"\n  " } else { b",\n  " })?;
+            serialize(&mut *out, &item, 1)?;
+            first = false;
+        }
+        out.write_all(if first { b"]" } else { b"\n]" })
+    }
+
+    /// `"name": [ … ]` of the top-level object: the items are taken from `items` a batch at
+    /// a time and each batch is serialised on every core.
+    pub fn array_field<T>(
         out: &mut dyn Write,
         name: &str,
-        items: &[T],
-    ) -> io::Result<()> {
+        mut items: impl Iterator<Item = T>,
+    ) -> io::Result<()>
+    where
+        T: Deref<Target: Serialize> + Sync,
+    {
         key(out, name, false)?;
-        if items.is_empty() {
-            return out.write_all(b"[]");
-        }
-        for (batch, items) in items.chunks(BATCH).enumerate() {
-            let pieces: Vec<Vec<u8>> = items
+        let mut batch: Vec<T> = Vec::with_capacity(BATCH);
+        let mut written = false;
+        loop {
+            batch.extend(items.by_ref().take(BATCH));
+            if batch.is_empty() {
+                break;
+            }
+            let pieces: Vec<Vec<u8>> = batch
                 .par_chunks(PIECE)
                 .enumerate()
                 .map(|(piece, items)| {
                     let mut text = Vec::new();
                     for (i, item) in items.iter().enumerate() {
-                        let first = batch == 0 && piece == 0 && i == 0;
+                        let first = !written && piece == 0 && i == 0;
                         text.extend_from_slice(if first { b"[\n    " } else { b",\n    " });
-                        serialize(&mut text, item, 2)?;
+                        serialize(&mut text, &**item, 2)?;
                     }
                     Ok(text)
                 })
@@ -247,8 +272,10 @@ mod pretty {
             for piece in pieces {
                 out.write_all(&piece)?;
             }
+            batch.clear();
+            written = true;
         }
-        out.write_all(b"\n  ]")
+        out.write_all(if written { b"\n  ]" } else { b"[]" })
     }
 }
 
@@ -281,7 +308,7 @@ fn report<'a>(
             rendered: &result.rendered,
         },
         summary: summarize(result, kb),
-        findings: result.findings.in_memory(),
-        frameworks: crate::frameworks::view(result.findings.in_memory(), &ran),
+        findings: &result.findings,
+        frameworks: crate::frameworks::view(&result.findings, &ran),
     }
 }

@@ -3,13 +3,14 @@
 //! rule reads (and per place a finding points to outside a resource), a `<failure>` per
 //! finding, `<skipped>` for findings that are suppressed or accepted by the baseline.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
+use super::TextOut;
 use super::sarif::Locator;
 use crate::engine::Rule;
-use crate::finding::Finding;
 use crate::scan::ScanResult;
+use crate::store::Item;
 
 /// Text for XML 1.0 content and attribute values: markup characters as entities, line breaks
 /// kept as character references in attributes, characters XML cannot carry replaced.
@@ -24,36 +25,176 @@ pub fn escape(text: &str) -> String {
     })
 }
 
-/// The testcases of one rule: (path, resource address) → its findings.
-type Cases<'a> = BTreeMap<(String, String), Vec<&'a Finding>>;
+/// Where each rule's findings lie in the store, from one pass over it: the testcases of a
+/// rule are written by path and resource while the store gives the findings by place, and
+/// these runs say how to read them in that order.
+#[derive(Default)]
+struct Runs {
+    /// The path of each file with findings, as the report shows it.
+    paths: Vec<String>,
+    /// Per rule id: the files of its findings, one entry per run of findings in one file,
+    /// in store order (indices into `paths`).
+    of_rule: HashMap<String, Vec<usize>>,
+}
 
-fn cases<'a>(rule: &Rule, result: &'a ScanResult, locator: &Locator) -> Cases<'a> {
-    let mut cases: Cases = BTreeMap::new();
+impl Runs {
+    fn of(result: &ScanResult, locator: &Locator) -> Self {
+        let mut runs = Runs::default();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut last: Option<(String, usize)> = None;
+        // Per rule: the file of its last finding.
+        let mut current: HashMap<String, usize> = HashMap::new();
+        for f in &result.findings {
+            let path = match &last {
+                Some((path, i)) if **path == *f.location.path => *i,
+                _ => {
+                    let i = match index.get(&*f.location.path) {
+                        Some(i) => *i,
+                        None => {
+                            runs.paths.push(super::repo_path(locator, &f.location.path));
+                            index.insert(f.location.path.to_string(), runs.paths.len() - 1);
+                            runs.paths.len() - 1
+                        }
+                    };
+                    last = Some((f.location.path.to_string(), i));
+                    i
+                }
+            };
+            if current.get(&*f.rule_id) == Some(&path) {
+                continue;
+            }
+            current.insert(f.rule_id.to_string(), path);
+            match runs.of_rule.get_mut(&*f.rule_id) {
+                Some(list) => list.push(path),
+                None => {
+                    runs.of_rule.insert(f.rule_id.to_string(), vec![path]);
+                }
+            }
+        }
+        runs
+    }
+
+    /// How to read the findings of `rule` by path: the passes over the rule's findings, each
+    /// taking some runs in store order, that together give the runs in path order.
+    fn plan(&self, rule: &str) -> Plan<'_> {
+        let files = self.of_rule.get(rule).map_or(&[][..], Vec::as_slice);
+        let path = |run: usize| self.paths[files[run]].as_str();
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by(|a, b| path(*a).cmp(path(*b)));
+        let mut plan = Plan {
+            groups: Vec::new(),
+            group_of_run: vec![0; files.len()],
+            passes: 0,
+        };
+        let mut previous: Option<usize> = None;
+        for run in order {
+            let same_path = previous.is_some_and(|p| path(p) == path(run));
+            if !same_path {
+                // A run that comes before the last one in the store starts another pass.
+                let pass = match (previous, plan.groups.last()) {
+                    (Some(p), Some(g)) if run < p => g.pass + 1,
+                    (_, Some(g)) => g.pass,
+                    _ => 0,
+                };
+                plan.groups.push(Group {
+                    path: path(run),
+                    pass,
+                });
+                plan.passes = pass + 1;
+            }
+            plan.group_of_run[run] = plan.groups.len() - 1;
+            previous = Some(run);
+        }
+        plan
+    }
+}
+
+/// The passes over one rule's findings that give its runs in path order.
+struct Plan<'a> {
+    /// The runs of one path, in path order.
+    groups: Vec<Group<'a>>,
+    group_of_run: Vec<usize>,
+    passes: usize,
+}
+
+struct Group<'a> {
+    path: &'a str,
+    /// The pass that reads the group's runs.
+    pass: usize,
+}
+
+/// Calls `case` for every testcase of `rule` in order (path, then resource address), with
+/// the case's findings in report order: the resources the rule reads, and the places its
+/// findings point to. Holds the findings of one rule in one file at a time.
+fn cases(
+    rule: &Rule,
+    result: &ScanResult,
+    locator: &Locator,
+    plan: &Plan,
+    mut case: impl FnMut(&str, &str, &[Item]),
+) {
+    let mut resources: BTreeSet<(String, String)> = BTreeSet::new();
     for r in &result.resources {
         if rule.applies_to.iter().any(|f| f == r.format.as_str()) {
             let path = super::repo_path(locator, &r.path);
-            cases.entry((path, r.address.clone())).or_default();
+            resources.insert((path, r.address.clone()));
         }
     }
-    for f in result
-        .findings
-        .in_memory()
-        .iter()
-        .filter(|f| *f.rule_id == *rule.id)
-    {
-        let path = super::repo_path(locator, &f.location.path);
-        cases
-            .entry((path, f.resource.address.clone()))
-            .or_default()
-            .push(f);
+    let mut resources = resources.into_iter().peekable();
+    // The cases of one path: by resource address, the findings.
+    let mut file: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    let mut flush = |path: &str, file: &mut BTreeMap<String, Vec<Item>>| {
+        for (address, mut findings) in std::mem::take(file) {
+            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            while let Some(r) =
+                resources.next_if(|r| (r.0.as_str(), r.1.as_str()) < (path, address.as_str()))
+            {
+                case(&r.0, &r.1, &[]);
+            }
+            resources.next_if(|r| r.0 == path && r.1 == address);
+            case(path, &address, &findings);
+        }
+    };
+    let rules = [rule.id.as_str()];
+    for pass in 0..plan.passes {
+        let mut run = None::<usize>;
+        let mut last_path: Option<std::sync::Arc<str>> = None;
+        let mut group = None::<usize>;
+        for f in result.findings.of_rules(&rules) {
+            if last_path.as_deref() != Some(&*f.location.path) {
+                run = Some(run.map_or(0, |r| r + 1));
+                last_path = Some(std::sync::Arc::clone(&f.location.path));
+            }
+            let Some(g) = run.and_then(|r| plan.group_of_run.get(r)).copied() else {
+                continue;
+            };
+            if plan.groups[g].pass != pass {
+                continue;
+            }
+            if let Some(current) = group
+                && current != g
+            {
+                flush(plan.groups[current].path, &mut file);
+            }
+            group = Some(g);
+            let address = &f.resource.address;
+            match file.get_mut(address) {
+                Some(list) => list.push(f),
+                None => {
+                    file.insert(address.clone(), vec![f]);
+                }
+            }
+        }
+        if let Some(current) = group {
+            flush(plan.groups[current].path, &mut file);
+        }
     }
-    for findings in cases.values_mut() {
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    for r in resources {
+        case(&r.0, &r.1, &[]);
     }
-    cases
 }
 
-fn testcase(out: &mut String, rule: &Rule, path: &str, address: &str, findings: &[&Finding]) {
+fn testcase(out: &mut TextOut, rule: &Rule, path: &str, address: &str, findings: &[Item]) {
     let line = findings
         .first()
         .map(|f| format!(" line=\"{}\"", f.location.start_line))
@@ -70,7 +211,7 @@ fn testcase(out: &mut String, rule: &Rule, path: &str, address: &str, findings: 
         return;
     }
     out.push_str(">\n");
-    let open: Vec<&&Finding> = findings.iter().filter(|f| f.is_active()).collect();
+    let open: Vec<&Item> = findings.iter().filter(|f| f.is_active()).collect();
     for f in &open {
         let _ = writeln!(
             out,
@@ -109,46 +250,81 @@ fn testcase(out: &mut String, rule: &Rule, path: &str, address: &str, findings: 
     out.push_str("    </testcase>\n");
 }
 
+/// The counts of one rule's suite.
+#[derive(Default)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    skipped: usize,
+}
+
 pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String {
+    super::to_text(|out| write(result, rules, locator, out))
+}
+
+/// Writes the suites as the findings are read from the store. The counts of every suite
+/// come first, in the opening tags: one pass over the store finds where each rule's findings
+/// lie, then each rule with findings is read twice, to count its cases and to write them.
+pub fn write(
+    result: &ScanResult,
+    rules: &[Rule],
+    locator: &Locator,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut rules: Vec<&Rule> = rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut suites = String::new();
-    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
-    for (i, rule) in rules.iter().enumerate() {
-        let cases = cases(rule, result, locator);
-        let failed = cases
-            .values()
-            .filter(|f| f.iter().any(|f| f.is_active()))
-            .count();
-        let skips = cases
-            .values()
-            .filter(|f| !f.is_empty() && f.iter().all(|f| !f.is_active()))
-            .count();
-        tests += cases.len();
-        failures += failed;
-        skipped += skips;
+    let runs = Runs::of(result, locator);
+    let plans: Vec<Plan> = rules.iter().map(|rule| runs.plan(&rule.id)).collect();
+    let counts: Vec<Counts> = rules
+        .iter()
+        .zip(&plans)
+        .map(|(rule, plan)| {
+            let mut counts = Counts::default();
+            cases(rule, result, locator, plan, |_, _, findings| {
+                counts.tests += 1;
+                if findings.iter().any(|f| f.is_active()) {
+                    counts.failures += 1;
+                } else if !findings.is_empty() {
+                    counts.skipped += 1;
+                }
+            });
+            counts
+        })
+        .collect();
+    let errors = result.errors.len();
+    let tests = counts.iter().map(|c| c.tests).sum::<usize>() + errors;
+    let failures: usize = counts.iter().map(|c| c.failures).sum();
+    let skipped: usize = counts.iter().map(|c| c.skipped).sum();
+    let mut out = TextOut::new(out);
+    let _ = writeln!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sovscan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"0\">",
+    );
+    for (i, ((rule, plan), counts)) in rules.iter().zip(&plans).zip(&counts).enumerate() {
         let _ = writeln!(
-            suites,
-            "  <testsuite name=\"{}\" id=\"{i}\" package=\"sovscan.{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"{skips}\" time=\"0\">",
+            out,
+            "  <testsuite name=\"{}\" id=\"{i}\" package=\"sovscan.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"0\">",
             escape(&format!("{} {}", rule.id, rule.name)),
             rule.category.as_str(),
-            cases.len(),
+            counts.tests,
+            counts.failures,
+            counts.skipped,
         );
         let _ = writeln!(
-            suites,
+            out,
             "    <properties>\n      <property name=\"severity\" value=\"{}\"/>\n      <property name=\"title\" value=\"{}\"/>\n    </properties>",
             rule.severity,
             escape(&rule.title)
         );
-        for ((path, address), findings) in &cases {
-            testcase(&mut suites, rule, path, address, findings);
-        }
-        suites.push_str("  </testsuite>\n");
+        cases(rule, result, locator, plan, |path, address, findings| {
+            testcase(&mut out, rule, path, address, findings);
+        });
+        out.push_str("  </testsuite>\n");
     }
     // Inputs that could not be read or parsed are errors of a suite of their own.
     if !result.errors.is_empty() {
         let _ = writeln!(
-            suites,
+            out,
             "  <testsuite name=\"inputs\" id=\"{}\" package=\"sovscan\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" skipped=\"0\" time=\"0\">",
             rules.len(),
             n = result.errors.len()
@@ -156,7 +332,7 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
         for e in &result.errors {
             let path = super::repo_path(locator, &e.path);
             let _ = writeln!(
-                suites,
+                out,
                 "    <testcase name=\"{p}\" classname=\"inputs\" file=\"{p}\" time=\"0\">\n      <error message=\"{r}\" type=\"parse\">{p}:{}:{} {r}</error>\n    </testcase>",
                 e.line,
                 e.column,
@@ -164,13 +340,10 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
                 r = escape(&e.reason),
             );
         }
-        suites.push_str("  </testsuite>\n");
-        tests += result.errors.len();
+        out.push_str("  </testsuite>\n");
     }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sovscan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\" time=\"0\">\n{suites}</testsuites>\n",
-        result.errors.len()
-    )
+    out.push_str("</testsuites>\n");
+    out.finish()
 }
 
 #[cfg(test)]

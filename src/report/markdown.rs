@@ -12,6 +12,7 @@ use crate::engine::Rule;
 use crate::finding::{Finding, Severity};
 use crate::knowledge::KnowledgeBase;
 use crate::scan::ScanResult;
+use crate::store::Item;
 
 /// GitHub's limit for a comment body, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -92,18 +93,42 @@ pub fn escape(text: &str) -> String {
     })
 }
 
-fn count_table(out: &mut String, result: &ScanResult) {
+/// The open findings by category and severity, and how many of them are new against the
+/// baseline: one pass over the findings.
+struct Counts {
+    /// Per row of the table (all, then each category), per severity most severe first.
+    cells: [[usize; Severity::ALL.len()]; 4],
+    new: usize,
+}
+
+const CATEGORIES: [Option<&str>; 4] = [None, Some("residency"), Some("gdpr"), Some("hyperscaler")];
+
+impl Counts {
+    fn of(result: &ScanResult) -> Self {
+        let mut counts = Counts {
+            cells: [[0; Severity::ALL.len()]; 4],
+            new: 0,
+        };
+        for f in result.findings.iter().filter(|f| f.is_active()) {
+            counts.new += usize::from(f.baseline.is_some());
+            let Some(column) = Severity::ALL.iter().position(|s| *s == f.severity) else {
+                continue;
+            };
+            for (row, category) in CATEGORIES.iter().enumerate() {
+                if category.is_none_or(|c| f.category.as_str() == c) {
+                    counts.cells[row][column] += 1;
+                }
+            }
+        }
+        counts
+    }
+}
+
+fn count_table(out: &mut String, counts: &Counts) {
     out.push_str("| | critical | high | medium | low | info |\n|---|---:|---:|---:|---:|---:|\n");
-    let categories = [None, Some("residency"), Some("gdpr"), Some("hyperscaler")];
-    for category in categories {
+    for (category, row) in CATEGORIES.iter().zip(&counts.cells) {
         let _ = write!(out, "| {} |", category.unwrap_or("**total**"));
-        for s in Severity::ALL {
-            let n = result
-                .findings
-                .iter()
-                .filter(|f| f.is_active() && f.severity == s)
-                .filter(|f| category.is_none_or(|c| f.category.as_str() == c))
-                .count();
+        for n in row {
             let _ = write!(out, " {n} |");
         }
         out.push('\n');
@@ -115,7 +140,7 @@ fn count_table(out: &mut String, result: &ScanResult) {
 /// Per framework, how many of its controls have findings, in one collapsible table.
 fn framework_section(page: &Page) -> Option<String> {
     let ran: BTreeSet<String> = page.rules.iter().map(|r| r.id.clone()).collect();
-    let views = crate::frameworks::view(page.result.findings.in_memory(), &ran);
+    let views = crate::frameworks::view(&page.result.findings, &ran);
     if views.is_empty() {
         return None;
     }
@@ -139,26 +164,41 @@ fn framework_section(page: &Page) -> Option<String> {
     Some(out)
 }
 
-/// Open findings grouped by rule, most severe rule first.
-fn groups(result: &ScanResult) -> Vec<Vec<&Finding>> {
-    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in result.findings.in_memory().iter().filter(|f| f.is_active()) {
-        by_rule.entry(&f.rule_id).or_default().push(f);
+/// The open findings of one rule: how many, the most severe, and the first `PER_RULE` in the
+/// order they are listed (most severe first, then in report order).
+struct Group<'a> {
+    len: usize,
+    worst: Severity,
+    first: Vec<Item<'a>>,
+}
+
+/// Open findings grouped by rule, most severe rule first: one pass over the findings that
+/// keeps only what the comment can show of each rule.
+fn groups(result: &ScanResult) -> Vec<Group<'_>> {
+    let mut by_rule: BTreeMap<String, Group> = BTreeMap::new();
+    for f in result.findings.iter().filter(|f| f.is_active()) {
+        if !by_rule.contains_key(&*f.rule_id) {
+            let group = Group {
+                len: 0,
+                worst: f.severity,
+                first: Vec::new(),
+            };
+            by_rule.insert(f.rule_id.to_string(), group);
+        }
+        let Some(group) = by_rule.get_mut(&*f.rule_id) else {
+            continue;
+        };
+        group.len += 1;
+        group.worst = group.worst.max(f.severity);
+        let at = group.first.partition_point(|g| g.severity >= f.severity);
+        if at < PER_RULE {
+            group.first.insert(at, f);
+            group.first.truncate(PER_RULE);
+        }
     }
-    let mut groups: Vec<Vec<&Finding>> = by_rule.into_values().collect();
-    for g in &mut groups {
-        g.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.sort_key().cmp(&b.sort_key()))
-        });
-    }
-    groups.sort_by(|a, b| {
-        let worst = |g: &[&Finding]| g.iter().map(|f| f.severity).max();
-        worst(b)
-            .cmp(&worst(a))
-            .then_with(|| a[0].rule_id.cmp(&b[0].rule_id))
-    });
+    let mut groups: Vec<Group> = by_rule.into_values().collect();
+    // Stable: rules of one severity stay in the order of their ids.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.worst));
     groups
 }
 
@@ -185,14 +225,11 @@ pub fn render(page: &Page) -> String {
     let mut out = String::from("## sovscan\n\n");
     let mark = if page.passed { "Passed" } else { "Failed" };
     let _ = writeln!(out, "**{mark}:** {}\n", escape(page.verdict));
-    count_table(&mut out, result);
+    let counts = Counts::of(result);
+    count_table(&mut out, &counts);
     out.push('\n');
     if let (Some(accepted), Some(fixed)) = (summary.baseline, summary.fixed_since_baseline) {
-        let new = result
-            .findings
-            .iter()
-            .filter(|f| f.is_active() && f.baseline.is_some())
-            .count();
+        let new = counts.new;
         let _ = writeln!(
             out,
             "Against the baseline: **{new} new**, {accepted} accepted, {fixed} fixed.\n"
@@ -224,18 +261,20 @@ pub fn render(page: &Page) -> String {
     let mut full = false;
     for group in groups(result) {
         if full {
-            hidden += group.len();
+            hidden += group.len;
             continue;
         }
-        let first = group[0];
+        let Some(first) = group.first.first() else {
+            continue;
+        };
         let mut block = format!(
             "<details><summary><b>{}</b> {} — {} ({})</summary>\n\n| severity | location | resource | finding |\n|---|---|---|---|\n",
             escape(&first.rule_id),
             escape(&clip(&first.title)),
-            if group.len() == 1 {
+            if group.len == 1 {
                 "1 finding".to_string()
             } else {
-                format!("{} findings", group.len())
+                format!("{} findings", group.len)
             },
             first.severity
         );
@@ -245,11 +284,11 @@ pub fn render(page: &Page) -> String {
         let tail = 40 + fix.len() + close.len();
         if out.len() + block.len() + tail + RESERVE > COMMENT_LIMIT {
             full = true;
-            hidden += group.len();
+            hidden += group.len;
             continue;
         }
         let mut shown = 0;
-        for f in group.iter().take(PER_RULE) {
+        for f in &group.first {
             let line = row(page, f);
             if out.len() + block.len() + line.len() + tail + RESERVE > COMMENT_LIMIT {
                 full = true;
@@ -259,12 +298,12 @@ pub fn render(page: &Page) -> String {
             shown += 1;
         }
         if shown == 0 {
-            hidden += group.len();
+            hidden += group.len;
             continue;
         }
-        if shown < group.len() {
-            let _ = write!(block, "\n{} more of this rule.\n", group.len() - shown);
-            hidden += group.len() - shown;
+        if shown < group.len {
+            let _ = write!(block, "\n{} more of this rule.\n", group.len - shown);
+            hidden += group.len - shown;
         }
         block.push_str(&fix);
         block.push_str(close);

@@ -31,22 +31,101 @@ pub struct Inputs<'a> {
     pub failed: bool,
 }
 
-/// The report in one of the file formats; `None` for the table, which the caller lays out for
-/// its terminal.
-/// Writes the report in `format` (not the table) to `out`; the JSON and SARIF reports are
-/// written as they are serialised rather than built whole first.
+/// Writes the report in `format` (not the table) to `out`. The reports that list every
+/// finding are written as they are made, reading the findings from the store, so a large
+/// scan's findings and report text are never held whole.
 pub fn write(
     format: OutputFormat,
     inputs: &Inputs,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    let Inputs {
+        result,
+        kb,
+        rules,
+        profile,
+        locator,
+        verdict,
+        failed,
+    } = *inputs;
     match format {
-        OutputFormat::Json => {
-            json::write(inputs.result, inputs.kb, inputs.rules, inputs.profile, out)
-        }
-        OutputFormat::Sarif => sarif::write(inputs.result, inputs.rules, inputs.locator, out),
+        OutputFormat::Json => json::write(result, kb, rules, profile, out),
+        OutputFormat::Sarif => sarif::write(result, rules, locator, out),
+        OutputFormat::Html => html::write(
+            result,
+            kb,
+            &html::Context {
+                rules,
+                profile,
+                verdict,
+                failed,
+            },
+            out,
+        ),
+        OutputFormat::Junit => junit::write(result, rules, locator, out),
+        OutputFormat::Gitlab => gitlab::write(result, locator, out),
+        OutputFormat::Csv => csv::write(result, locator, out),
         other => out.write_all(render(other, inputs).unwrap_or_default().as_bytes()),
     }
+}
+
+/// Text written to an output in pieces: the renderers write with `write!` as into a `String`,
+/// and at most about `TextOut::PIECE` bytes are held before they go out. The first error of
+/// the output is kept and returned by `finish`.
+pub(crate) struct TextOut<'w> {
+    text: String,
+    out: &'w mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl<'w> TextOut<'w> {
+    const PIECE: usize = 64 * 1024;
+
+    pub(crate) fn new(out: &'w mut dyn std::io::Write) -> Self {
+        TextOut {
+            text: String::with_capacity(Self::PIECE + 4096),
+            out,
+            error: None,
+        }
+    }
+
+    pub(crate) fn push_str(&mut self, text: &str) {
+        self.text.push_str(text);
+        if self.text.len() >= Self::PIECE {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(self.text.as_bytes())
+        {
+            self.error = Some(e);
+        }
+        self.text.clear();
+    }
+
+    /// Writes what is held; the first error met, if any.
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
+        self.send();
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+impl std::fmt::Write for TextOut<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+/// The text a report's `write` gives, written into memory (where writing does not fail).
+pub(crate) fn to_text(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> String {
+    let mut out = Vec::new();
+    let _ = write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Text for HTML, XML and Markdown: `&`, `<`, `>` and `"` become entities, and every other
@@ -65,6 +144,8 @@ pub(crate) fn escape_markup(text: &str, rest: impl Fn(char, &mut String)) -> Str
     out
 }
 
+/// The report in one of the file formats; `None` for the table, which the caller lays out for
+/// its terminal.
 pub fn render(format: OutputFormat, inputs: &Inputs) -> Option<String> {
     let Inputs {
         result,
@@ -154,28 +235,10 @@ fn percent(part: usize, total: usize) -> Option<u32> {
     (total > 0).then(|| u32::try_from(part * 100 / total).unwrap_or(100))
 }
 
+/// The summary of a scan: counts of the findings, from one pass over them, and of the
+/// resources.
 pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
-    let active: Vec<&crate::finding::Finding> = result
-        .findings
-        .in_memory()
-        .iter()
-        .filter(|f| f.is_active())
-        .collect();
     let mut summary = Summary {
-        findings: active.len(),
-        suppressed: result
-            .findings
-            .in_memory()
-            .iter()
-            .filter(|f| f.is_suppressed())
-            .count(),
-        baseline: result.baseline_fixed.map(|_| {
-            result
-                .findings
-                .iter()
-                .filter(|f| !f.is_suppressed() && f.is_baseline())
-                .count()
-        }),
         fixed_since_baseline: result.baseline_fixed,
         ..Default::default()
     };
@@ -185,24 +248,37 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     for c in [Category::Residency, Category::Gdpr, Category::Hyperscaler] {
         summary.by_category.insert(c.as_str().into(), 0);
     }
+    let add = |counts: &mut BTreeMap<String, usize>, key: &str| match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    };
     let mut objectives = BTreeSet::new();
-    for f in &active {
-        *summary
-            .by_severity
-            .entry(f.severity.as_str().into())
-            .or_default() += 1;
-        *summary
-            .by_category
-            .entry(f.category.as_str().into())
-            .or_default() += 1;
-        *summary.by_rule.entry(f.rule_id.to_string()).or_default() += 1;
+    let mut baseline = 0;
+    for f in &result.findings {
+        if f.is_suppressed() {
+            summary.suppressed += 1;
+            continue;
+        }
+        if f.is_baseline() {
+            baseline += 1;
+            continue;
+        }
+        summary.findings += 1;
+        add(&mut summary.by_severity, f.severity.as_str());
+        add(&mut summary.by_category, f.category.as_str());
+        add(&mut summary.by_rule, &f.rule_id);
         // EU Cloud Sovereignty Framework objectives are cited as `EUCSF-SOV-<n>`.
         for r in f.references.iter() {
-            if let Some(objective) = r.strip_prefix("EUCSF-") {
+            if let Some(objective) = r.strip_prefix("EUCSF-")
+                && !objectives.contains(objective)
+            {
                 objectives.insert(objective.to_string());
             }
         }
     }
+    summary.baseline = result.baseline_fixed.map(|_| baseline);
     summary.sovereignty_objectives = objectives.into_iter().collect();
 
     let mut by_provider: BTreeMap<String, usize> = BTreeMap::new();

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::Rule;
-use crate::finding::{Finding, Severity};
+use crate::finding::Severity;
 use crate::scan::ScanResult;
 
 fn level(severity: Severity) -> &'static str {
@@ -191,10 +191,10 @@ pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String 
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The results, made one at a time as they are written: a scan with tens of thousands of
-/// findings never holds them all as JSON values.
+/// The results, made one at a time as the findings are read from the store and written: a
+/// scan with tens of thousands of findings never holds them all, nor all as JSON values.
 struct Results<'a> {
-    findings: &'a [crate::finding::Finding],
+    findings: &'a crate::store::Findings,
     make: &'a dyn Fn(&crate::finding::Finding) -> Value,
 }
 
@@ -203,7 +203,7 @@ impl serde::Serialize for Results<'_> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
         for f in self.findings {
-            seq.serialize_element(&(self.make)(f))?;
+            seq.serialize_element(&(self.make)(&f))?;
         }
         seq.end()
     }
@@ -339,7 +339,7 @@ pub fn write(
             }]),
             original_uri_base_ids: json!({"%SRCROOT%": {"uri": locator.root_uri()}}),
             results: Results {
-                findings: result.findings.in_memory(),
+                findings: &result.findings,
                 make: &make,
             },
             tool: json!({"driver": {
@@ -370,9 +370,9 @@ fn annotation_level(severity: Severity) -> &'static str {
 /// closing line and listed by `step_summary`.
 pub fn render_github(result: &ScanResult) -> String {
     use crate::sanitize::{github_data, github_property};
-    let (annotated, rest) = split_annotations(result);
+    let annotations = Annotations::of(result);
     let mut out = String::new();
-    for f in annotated {
+    for f in annotations.annotated.iter().flatten() {
         out.push_str(&format!(
             "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
             annotation_level(f.severity),
@@ -385,66 +385,105 @@ pub fn render_github(result: &ScanResult) -> String {
             github_data(&format!("{} Fix: {}", f.message, f.remediation))
         ));
     }
-    if !rest.is_empty() {
+    let rest = annotations.rest();
+    if rest > 0 {
         out.push_str(&format!(
-            "{} more findings are not annotated (GitHub shows {ANNOTATIONS_PER_LEVEL} per level); \
-             they are listed in the job summary\n",
-            rest.len()
+            "{rest} more findings are not annotated (GitHub shows {ANNOTATIONS_PER_LEVEL} per level); \
+             they are listed in the job summary\n"
         ));
     }
     out
 }
 
-/// Unsuppressed findings split into those annotated and the rest, most severe first.
-fn split_annotations(result: &ScanResult) -> (Vec<&Finding>, Vec<&Finding>) {
-    let mut findings: Vec<&Finding> = result
-        .findings
-        .in_memory()
-        .iter()
-        .filter(|f| f.is_active())
-        .collect();
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let mut per_level: BTreeMap<&str, usize> = BTreeMap::new();
-    let (mut annotated, mut rest) = (Vec::new(), Vec::new());
-    for f in findings {
-        let n = per_level.entry(annotation_level(f.severity)).or_default();
-        *n += 1;
-        if *n <= ANNOTATIONS_PER_LEVEL {
-            annotated.push(f);
-        } else {
-            rest.push(f);
-        }
-    }
-    (annotated, rest)
+/// The open findings (neither suppressed nor in the baseline) in annotation order, most severe
+/// first and in report order within a severity: the first `ANNOTATIONS_PER_LEVEL` of each level are annotated, the others are
+/// the rest. Only the annotated ones are held.
+struct Annotations<'a> {
+    /// Per severity, most severe first: the annotated findings.
+    annotated: [Vec<crate::store::Item<'a>>; 5],
+    /// Per severity, most severe first: how many findings there are.
+    counts: [usize; 5],
 }
 
-/// Markdown for `$GITHUB_STEP_SUMMARY`: the verdict and the findings without an annotation.
+impl<'a> Annotations<'a> {
+    fn of(result: &'a ScanResult) -> Self {
+        let mut counts = [0; 5];
+        let mut first: [Vec<crate::store::Item<'a>>; 5] = Default::default();
+        for f in result.findings.iter().filter(|f| f.is_active()) {
+            let rank = Self::rank(f.severity);
+            counts[rank] += 1;
+            if first[rank].len() < ANNOTATIONS_PER_LEVEL {
+                first[rank].push(f);
+            }
+        }
+        // Severities of one level share its annotations, the more severe first.
+        let mut per_level: BTreeMap<&str, usize> = BTreeMap::new();
+        for (list, severity) in first.iter_mut().zip(Severity::ALL) {
+            let used = per_level.entry(annotation_level(severity)).or_default();
+            list.truncate(ANNOTATIONS_PER_LEVEL - *used);
+            *used += list.len();
+        }
+        Annotations {
+            annotated: first,
+            counts,
+        }
+    }
+
+    /// The place of `severity` in `Severity::ALL`, most severe first.
+    fn rank(severity: Severity) -> usize {
+        Severity::ALL
+            .iter()
+            .position(|s| *s == severity)
+            .unwrap_or(Severity::ALL.len() - 1)
+    }
+
+    fn annotated(&self) -> usize {
+        self.annotated.iter().map(Vec::len).sum()
+    }
+
+    fn rest(&self) -> usize {
+        self.counts.iter().sum::<usize>() - self.annotated()
+    }
+}
+
+/// Markdown for `$GITHUB_STEP_SUMMARY`: the verdict and the findings without an annotation,
+/// read from the store one severity at a time.
 pub fn step_summary(result: &ScanResult, verdict: &str) -> String {
     let cell = |s: &str| crate::sanitize::terminal(&s.replace('|', "\\|")).into_owned();
-    let (annotated, rest) = split_annotations(result);
+    let annotations = Annotations::of(result);
     let mut out = format!(
         "## sovscan\n\n{verdict}\n\n{} findings annotated",
-        annotated.len()
+        annotations.annotated()
     );
-    if rest.is_empty() {
+    let rest = annotations.rest();
+    if rest == 0 {
         out.push_str(".\n");
         return out;
     }
     out.push_str(&format!(
-        "; {} more:\n\n| severity | rule | location | resource | finding |\n|---|---|---|---|---|\n",
-        rest.len()
+        "; {rest} more:\n\n| severity | rule | location | resource | finding |\n|---|---|---|---|---|\n"
     ));
-    for f in rest {
-        out.push_str(&format!(
-            "| {} | {} {} | {}:{} | {} | {} |\n",
-            f.severity,
-            f.rule_id,
-            cell(&f.rule_name),
-            cell(&f.location.path),
-            f.location.start_line,
-            cell(&f.resource.address),
-            cell(&f.message)
-        ));
+    for (rank, severity) in Severity::ALL.into_iter().enumerate() {
+        if annotations.counts[rank] == annotations.annotated[rank].len() {
+            continue;
+        }
+        let rest = result
+            .findings
+            .iter()
+            .filter(|f| f.is_active() && f.severity == severity)
+            .skip(annotations.annotated[rank].len());
+        for f in rest {
+            out.push_str(&format!(
+                "| {} | {} {} | {}:{} | {} | {} |\n",
+                f.severity,
+                f.rule_id,
+                cell(&f.rule_name),
+                cell(&f.location.path),
+                f.location.start_line,
+                cell(&f.resource.address),
+                cell(&f.message)
+            ));
+        }
     }
     out
 }

@@ -4,10 +4,11 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use std::fmt::Write;
 
 use super::summarize;
-use crate::finding::{Finding, Severity};
+use crate::finding::Severity;
 use crate::knowledge::KnowledgeBase;
 use crate::sanitize::terminal;
 use crate::scan::ScanResult;
+use crate::store::Item;
 
 fn severity_cell(severity: Severity, color: bool) -> Cell {
     let cell = Cell::new(severity.as_str());
@@ -84,7 +85,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// One block per finding, for narrow terminals: position, severity and rule on the first line,
 /// the resource and the message wrapped below.
-fn compact_findings(out: &mut String, findings: &[&Finding], color: bool, width: u16) {
+fn compact_findings(out: &mut String, findings: &[Item], color: bool, width: u16) {
     const INDENT: &str = "    ";
     let width = usize::from(width).saturating_sub(INDENT.len()).max(20);
     for f in findings {
@@ -118,6 +119,42 @@ fn compact_findings(out: &mut String, findings: &[&Finding], color: bool, width:
     out.push('\n');
 }
 
+/// The findings of one file: its path, then a table (or, narrow, a block per finding).
+fn file_findings(out: &mut String, findings: &[Item], color: bool, width: u16) {
+    let Some(first) = findings.first() else {
+        return;
+    };
+    let _ = writeln!(out, "{}", terminal(&first.location.path));
+    if width < COMPACT_BELOW {
+        compact_findings(out, findings, color, width);
+        return;
+    }
+    let mut table = new_table(color, width);
+    table.set_header(vec!["line:col", "severity", "rule", "resource", "finding"]);
+    for f in findings {
+        table.add_row(vec![
+            Cell::new(format!(
+                "{}:{}",
+                f.location.start_line, f.location.start_column
+            )),
+            severity_cell(f.severity, color),
+            Cell::new(format!(
+                "{}\n{}",
+                terminal(&f.rule_id),
+                terminal(&f.rule_name)
+            )),
+            Cell::new(match &f.resource.note {
+                Some(note) => {
+                    format!("{}\n({})", terminal(&f.resource.address), terminal(note))
+                }
+                None => terminal(&f.resource.address).into_owned(),
+            }),
+            Cell::new(terminal(&f.message)),
+        ]);
+    }
+    let _ = writeln!(out, "{table}\n");
+}
+
 pub fn render(
     result: &ScanResult,
     kb: &KnowledgeBase,
@@ -126,43 +163,20 @@ pub fn render(
     width: u16,
 ) -> String {
     let mut out = String::new();
-    let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for f in result.findings.in_memory().iter().filter(|f| f.is_active()) {
-        match by_file.last_mut() {
-            Some((path, list)) if *path == &*f.location.path => list.push(f),
-            _ => by_file.push((&f.location.path, vec![f])),
+    // The store gives a file's findings one after another: one file's are held at a time.
+    let mut file: Vec<Item> = Vec::new();
+    for f in result.findings.iter().filter(|f| f.is_active()) {
+        if file
+            .first()
+            .is_some_and(|first| first.location.path != f.location.path)
+        {
+            file_findings(&mut out, &file, color, width);
+            file.clear();
         }
+        file.push(f);
     }
-    for (path, findings) in &by_file {
-        let _ = writeln!(out, "{}", terminal(path));
-        if width < COMPACT_BELOW {
-            compact_findings(&mut out, findings, color, width);
-            continue;
-        }
-        let mut table = new_table(color, width);
-        table.set_header(vec!["line:col", "severity", "rule", "resource", "finding"]);
-        for f in findings {
-            table.add_row(vec![
-                Cell::new(format!(
-                    "{}:{}",
-                    f.location.start_line, f.location.start_column
-                )),
-                severity_cell(f.severity, color),
-                Cell::new(format!(
-                    "{}\n{}",
-                    terminal(&f.rule_id),
-                    terminal(&f.rule_name)
-                )),
-                Cell::new(match &f.resource.note {
-                    Some(note) => {
-                        format!("{}\n({})", terminal(&f.resource.address), terminal(note))
-                    }
-                    None => terminal(&f.resource.address).into_owned(),
-                }),
-                Cell::new(terminal(&f.message)),
-            ]);
-        }
-        let _ = writeln!(out, "{table}\n");
+    if !file.is_empty() {
+        file_findings(&mut out, &file, color, width);
     }
     if quiet {
         return out;
@@ -239,16 +253,18 @@ pub fn render(
         ));
     }
     counts.add_row(row);
-    for category in ["residency", "gdpr", "hyperscaler"] {
-        let mut row = vec![Cell::new(category)];
-        for s in Severity::ALL {
-            let n = result
-                .findings
-                .iter()
-                .filter(|f| f.is_active() && f.category.as_str() == category && f.severity == s)
-                .count();
-            row.push(Cell::new(n));
+    let categories = ["residency", "gdpr", "hyperscaler"];
+    let mut cells = [[0usize; Severity::ALL.len()]; 3];
+    for f in result.findings.iter().filter(|f| f.is_active()) {
+        let category = categories.iter().position(|c| *c == f.category.as_str());
+        let severity = Severity::ALL.iter().position(|s| *s == f.severity);
+        if let (Some(c), Some(s)) = (category, severity) {
+            cells[c][s] += 1;
         }
+    }
+    for (category, cells) in categories.iter().zip(cells) {
+        let mut row = vec![Cell::new(category)];
+        row.extend(cells.into_iter().map(Cell::new));
         counts.add_row(row);
     }
     let _ = writeln!(out, "{counts}");

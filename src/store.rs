@@ -404,13 +404,24 @@ impl Collector {
             return;
         }
         findings.iter_mut().for_each(|f| self.relocate(f));
-        let Ok(mut state) = self.state.lock() else {
-            return;
+        let added = findings.iter().map(weight).sum::<usize>();
+        let mut batch = {
+            let Ok(mut state) = self.state.lock() else {
+                return;
+            };
+            state.weight += added;
+            state.held.append(&mut findings);
+            if state.weight <= self.budget {
+                return;
+            }
+            state.weight = 0;
+            std::mem::take(&mut state.held)
         };
-        state.weight += findings.iter().map(weight).sum::<usize>();
-        state.held.append(&mut findings);
-        if state.weight > self.budget {
-            state.spill();
+        // Sorted while other units go on adding; written under the lock, which the table
+        // of shared texts needs.
+        crate::engine::finish(&mut batch);
+        if let Ok(mut state) = self.state.lock() {
+            state.write_run(batch);
         }
     }
 
@@ -484,10 +495,15 @@ impl Collecting {
     fn spill(&mut self) {
         let mut held = std::mem::take(&mut self.held);
         self.weight = 0;
+        crate::engine::finish(&mut held);
+        self.write_run(held);
+    }
+
+    /// Writes findings in report order as a run.
+    fn write_run(&mut self, held: Vec<Finding>) {
         if held.is_empty() {
             return;
         }
-        crate::engine::finish(&mut held);
         let written = (|| -> std::io::Result<Run> {
             let mut out = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
             let mut record = Vec::new();

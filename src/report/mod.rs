@@ -65,7 +65,21 @@ pub fn write(
         OutputFormat::Junit => junit::write(result, rules, locator, out),
         OutputFormat::Gitlab => gitlab::write(result, locator, out),
         OutputFormat::Csv => csv::write(result, locator, out),
-        other => out.write_all(render(other, inputs).unwrap_or_default().as_bytes()),
+        OutputFormat::Github => out.write_all(sarif::render_github(result).as_bytes()),
+        OutputFormat::Markdown => out.write_all(
+            markdown::render(&markdown::Page {
+                result,
+                kb,
+                locator,
+                verdict,
+                passed: !failed,
+                links: markdown::Links::from_env(),
+                rules,
+            })
+            .as_bytes(),
+        ),
+        // The caller lays the table out for its terminal.
+        OutputFormat::Table => Ok(()),
     }
 }
 
@@ -147,43 +161,7 @@ pub(crate) fn escape_markup(text: &str, rest: impl Fn(char, &mut String)) -> Str
 /// The report in one of the file formats; `None` for the table, which the caller lays out for
 /// its terminal.
 pub fn render(format: OutputFormat, inputs: &Inputs) -> Option<String> {
-    let Inputs {
-        result,
-        kb,
-        rules,
-        profile,
-        locator,
-        verdict,
-        failed,
-    } = *inputs;
-    Some(match format {
-        OutputFormat::Table => return None,
-        OutputFormat::Json => json::render(result, kb, rules, profile),
-        OutputFormat::Sarif => sarif::render(result, rules, locator),
-        OutputFormat::Github => sarif::render_github(result),
-        OutputFormat::Html => html::render(
-            result,
-            kb,
-            &html::Context {
-                rules,
-                profile,
-                verdict,
-                failed,
-            },
-        ),
-        OutputFormat::Junit => junit::render(result, rules, locator),
-        OutputFormat::Gitlab => gitlab::render(result, locator),
-        OutputFormat::Markdown => markdown::render(&markdown::Page {
-            result,
-            kb,
-            locator,
-            verdict,
-            passed: !failed,
-            links: markdown::Links::from_env(),
-            rules,
-        }),
-        OutputFormat::Csv => csv::render(result, locator),
-    })
+    (format != OutputFormat::Table).then(|| to_text(|out| write(format, inputs, out)))
 }
 
 #[derive(Debug, Serialize, Clone, PartialEq, Eq)]

@@ -132,10 +132,6 @@ impl Findings {
         }
     }
 
-    pub fn first(&self) -> Option<Item<'_>> {
-        self.iter().next()
-    }
-
     /// Changes every finding in place.
     pub fn update(&mut self, mut change: impl FnMut(&mut Finding)) {
         if self.file.is_none() {
@@ -174,7 +170,7 @@ impl Findings {
             return;
         };
         let written = (|| -> std::io::Result<Stored> {
-            let mut out = Writer::create()?;
+            let mut out = Writer::named()?;
             let mut table = Table::default();
             let mut read = FileIter {
                 reader: Some(BufReader::with_capacity(1 << 16, stored.file.reopen()?)),
@@ -214,11 +210,6 @@ impl Findings {
         }
     }
 
-    /// How many findings `test` accepts.
-    pub fn count(&self, test: impl Fn(&Finding) -> bool) -> usize {
-        self.iter().filter(|f| test(f)).count()
-    }
-
     /// All findings, read into memory: for tests and small scans.
     pub fn into_vec(self) -> Vec<Finding> {
         if self.file.is_none() {
@@ -230,11 +221,6 @@ impl Findings {
                 Item::Borrowed(f) => f.clone(),
             })
             .collect()
-    }
-
-    /// The findings held in memory. Transitional: readers move to `iter`.
-    pub fn in_memory(&self) -> &[Finding] {
-        &self.held
     }
 
     /// A problem met writing findings to the temporary file or reading them back, if any:
@@ -256,12 +242,6 @@ impl From<Vec<Finding>> for Findings {
             held,
             ..Default::default()
         }
-    }
-}
-
-impl FromIterator<Finding> for Findings {
-    fn from_iter<I: IntoIterator<Item = Finding>>(iter: I) -> Self {
-        Findings::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
 
@@ -361,15 +341,18 @@ struct Collecting {
     runs: Vec<Run>,
     table: Table,
     error: Option<String>,
-    /// Snapshot items, by file, whose findings are dropped: a newer item replaces them.
-    replaced: HashMap<Arc<str>, std::collections::HashSet<usize>>,
+    replaced: Replaced,
 }
 
-impl Collecting {
+/// Snapshot items, by file, whose findings are dropped: a newer item replaces them.
+#[derive(Default)]
+struct Replaced(HashMap<Arc<str>, std::collections::HashSet<usize>>);
+
+impl Replaced {
     /// Whether a finding belongs to a snapshot item a newer item replaces.
-    fn replaced(&self, f: &Finding) -> bool {
-        !self.replaced.is_empty()
-            && self.replaced.get(&f.location.path).is_some_and(|items| {
+    fn covers(&self, f: &Finding) -> bool {
+        !self.0.is_empty()
+            && self.0.get(&f.location.path).is_some_and(|items| {
                 crate::extract::aws_config::snapshot_item(&f.location.field)
                     .is_some_and(|i| items.contains(&i))
             })
@@ -431,7 +414,7 @@ impl Collector {
             return;
         }
         if let Ok(mut state) = self.state.lock() {
-            state.replaced.entry(path).or_default().extend(items);
+            state.replaced.0.entry(path).or_default().extend(items);
         }
     }
 
@@ -441,11 +424,8 @@ impl Collector {
             Ok(mut state) => std::mem::take(&mut *state),
             Err(_) => Collecting::default(),
         };
-        if !state.replaced.is_empty() {
-            let mut held = std::mem::take(&mut state.held);
-            held.retain(|f| !state.replaced(f));
-            state.held = held;
-        }
+        let replaced = std::mem::take(&mut state.replaced);
+        state.held.retain(|f| !replaced.covers(f));
         if state.runs.is_empty() && state.error.is_none() {
             crate::engine::finish(&mut state.held);
             return Findings::from(state.held);
@@ -455,14 +435,9 @@ impl Collector {
         let runs = std::mem::take(&mut state.runs);
         let names = state.table.names.clone();
         let mut table = state.table;
-        let replaced = std::mem::take(&mut state.replaced);
-        let gone = Collecting {
-            replaced,
-            ..Default::default()
-        };
-        let merged = Writer::create().and_then(|mut out| {
+        let merged = Writer::named().and_then(|mut out| {
             let len = merge(runs, &names, |f| {
-                if gone.replaced(f) {
+                if replaced.covers(f) {
                     return Ok(false);
                 }
                 out.push(f, &mut table).map(|()| true)
@@ -504,29 +479,12 @@ impl Collecting {
         if held.is_empty() {
             return;
         }
-        let written = (|| -> std::io::Result<Run> {
-            let mut out = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
-            let mut record = Vec::new();
-            for f in &held {
-                record.clear();
-                encode(f, &mut self.table, &mut record);
-                write_record(&mut out, &record)?;
-            }
-            let mut file = out.into_inner().map_err(|e| e.into_error())?;
-            file.rewind()?;
-            Ok(Run {
-                file,
-                len: held.len(),
-            })
-        })();
-        match written {
-            Ok(run) => self.runs.push(run),
-            Err(e) => {
-                self.error.get_or_insert(format!(
-                    "cannot write the findings to a temporary file: {e}"
-                ));
-            }
-        }
+        let table = &mut self.table;
+        let written = Writer::unnamed().and_then(|mut out| {
+            held.iter().try_for_each(|f| out.push(f, table))?;
+            out.run(held.len())
+        });
+        self.keep_run(written);
         if self.runs.len() >= FAN_IN {
             self.consolidate();
         }
@@ -537,19 +495,15 @@ impl Collecting {
         let runs = std::mem::take(&mut self.runs);
         let names = self.table.names.clone();
         let table = &mut self.table;
-        let merged = (|| -> std::io::Result<Run> {
-            let mut out = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
-            let mut record = Vec::new();
-            let len = merge(runs, &names, |f| {
-                record.clear();
-                encode(f, table, &mut record);
-                write_record(&mut out, &record).map(|()| true)
-            })?;
-            let mut file = out.into_inner().map_err(|e| e.into_error())?;
-            file.rewind()?;
-            Ok(Run { file, len })
-        })();
-        match merged {
+        let merged = Writer::unnamed().and_then(|mut out| {
+            let len = merge(runs, &names, |f| out.push(f, table).map(|()| true))?;
+            out.run(len)
+        });
+        self.keep_run(merged);
+    }
+
+    fn keep_run(&mut self, run: std::io::Result<Run>) {
+        match run {
             Ok(run) => self.runs.push(run),
             Err(e) => {
                 self.error.get_or_insert(format!(
@@ -637,21 +591,18 @@ fn merge(
     Ok(len)
 }
 
-/// A temporary file being written with findings.
-struct Writer {
-    out: BufWriter<tempfile::NamedTempFile>,
+/// A temporary file being written with findings: a run, or the findings in report order.
+struct Writer<F: Write> {
+    out: BufWriter<F>,
     record: Vec<u8>,
 }
 
-impl Writer {
-    fn create() -> std::io::Result<Self> {
-        let file = tempfile::Builder::new()
-            .prefix("sovscan-findings-")
-            .tempfile()?;
-        Ok(Writer {
+impl<F: Write> Writer<F> {
+    fn new(file: F) -> Self {
+        Writer {
             out: BufWriter::with_capacity(1 << 16, file),
             record: Vec::new(),
-        })
+        }
     }
 
     fn push(&mut self, f: &Finding, table: &mut Table) -> std::io::Result<()> {
@@ -660,8 +611,31 @@ impl Writer {
         write_record(&mut self.out, &self.record)
     }
 
-    fn finish(self) -> std::io::Result<tempfile::NamedTempFile> {
+    fn finish(self) -> std::io::Result<F> {
         self.out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+impl Writer<tempfile::NamedTempFile> {
+    /// The file of the findings in report order, which readers open again each pass.
+    fn named() -> std::io::Result<Self> {
+        let file = tempfile::Builder::new()
+            .prefix("sovscan-findings-")
+            .tempfile()?;
+        Ok(Writer::new(file))
+    }
+}
+
+impl Writer<std::fs::File> {
+    /// A run, read once, deleted by the system when it is closed.
+    fn unnamed() -> std::io::Result<Self> {
+        tempfile::tempfile().map(Writer::new)
+    }
+
+    fn run(self, len: usize) -> std::io::Result<Run> {
+        let mut file = self.finish()?;
+        file.rewind()?;
+        Ok(Run { file, len })
     }
 }
 

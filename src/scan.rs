@@ -2,7 +2,7 @@
 //! rules, and return a report. No printing here; the caller renders the report.
 
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -117,7 +117,7 @@ pub struct ScanResult {
     /// Providers other than its own each resource is tied to by any rule's finding, keyed by
     /// (path, address): a Kubernetes load balancer annotated for AWS is tied to AWS whatever
     /// rules were run.
-    pub provider_ties: BTreeMap<(String, String), BTreeSet<String>>,
+    pub provider_ties: crate::store::Ties,
     /// With a baseline: how many of its entries (of the rules run) match no finding any more.
     pub baseline_fixed: Option<usize>,
 }
@@ -570,23 +570,15 @@ fn evaluate(
     estate_findings.extend(unit.estate.scan_findings(&ctx));
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
+    // The collector took the ties of the selected rules' findings as they came.
+    result.provider_ties = unit.findings.take_ties();
     let mut findings = unit.findings.finish();
     estate_findings
         .iter_mut()
         .for_each(|f| unit.findings.relocate(f));
-    // A resource's own provider counts in the summary anyway: only the providers findings
-    // tie a resource to are recorded.
-    let mut tie = |f: &Finding| {
-        if let Some(p) = f.resource.provider.as_ref().filter(|_| f.resource.tied) {
-            result
-                .provider_ties
-                .entry((f.location.path.to_string(), f.resource.address.clone()))
-                .or_default()
-                .insert(p.clone());
-        }
-    };
-    findings.iter().for_each(|f| tie(&f));
-    estate_findings.iter().for_each(tie);
+    for f in &estate_findings {
+        crate::store::tie(&mut result.provider_ties, f);
+    }
     drop(estate_findings);
     result.suppression_warnings = crate::suppress::apply(
         &mut findings,

@@ -342,6 +342,20 @@ struct Collecting {
     table: Table,
     error: Option<String>,
     replaced: Replaced,
+    ties: Ties,
+}
+
+/// Providers findings tie resources to, keyed by (path, address): see `ScanResult`.
+pub type Ties = std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>>;
+
+/// Records the provider a finding ties its resource to, when it is not the resource's own
+/// (which the summary counts anyway).
+pub fn tie(ties: &mut Ties, f: &Finding) {
+    if let Some(p) = f.resource.provider.as_ref().filter(|_| f.resource.tied) {
+        ties.entry((f.location.path.to_string(), f.resource.address.clone()))
+            .or_default()
+            .insert(p.clone());
+    }
 }
 
 /// Snapshot items, by file, whose findings are dropped: a newer item replaces them.
@@ -393,6 +407,8 @@ impl Collector {
                 return;
             };
             state.weight += added;
+            // Taken as the findings come, so that no pass over them is needed later.
+            findings.iter().for_each(|f| tie(&mut state.ties, f));
             state.held.append(&mut findings);
             if state.weight <= self.budget {
                 return;
@@ -406,6 +422,14 @@ impl Collector {
         if let Ok(mut state) = self.state.lock() {
             state.write_run(batch);
         }
+    }
+
+    /// The provider ties of the findings taken.
+    pub fn take_ties(&self) -> Ties {
+        self.state
+            .lock()
+            .map(|mut state| std::mem::take(&mut state.ties))
+            .unwrap_or_default()
     }
 
     /// Drops the findings of the items of a snapshot that newer items replace.

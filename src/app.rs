@@ -773,6 +773,8 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         known_rules,
         no_ignore: args.no_ignore,
         estate_rules,
+        // The JUnit report has a test case per resource.
+        list_resources: args.format == OutputFormat::Junit || args.junit_output.is_some(),
     };
     drop(phase);
     let phase = crate::timing::phase("scan");

@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod cli;
 pub mod docs;
 pub mod engine;
+pub mod estate;
 pub mod extract;
 pub mod finding;
 pub mod frameworks;

@@ -7,12 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::engine::{Context, Engine, Profile, Rule, checks};
+use crate::estate::{Estate, Listed};
 use crate::extract::units::{self, Outline};
 use crate::extract::{self, ExtractOptions};
 use crate::finding::Finding;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{self, Document, FileOutcome, LoadError, Skipped};
 use crate::model::{Resource, Settled};
+use crate::suppress::MetadataSuppression;
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -51,6 +53,9 @@ pub struct ScanRequest {
     /// (which provider each resource is tied to) describes every resource whatever the
     /// selection; their findings are not reported.
     pub estate_rules: Vec<Rule>,
+    /// Name every resource in `ScanResult::listed` (the JUnit report has a test case per
+    /// resource); otherwise resources are only counted.
+    pub list_resources: bool,
 }
 
 impl Default for ScanRequest {
@@ -76,6 +81,7 @@ impl Default for ScanRequest {
             parameter_files: Vec::new(),
             no_ignore: false,
             estate_rules: Vec::new(),
+            list_resources: false,
         }
     }
 }
@@ -97,7 +103,11 @@ pub fn default_personal_data_labels() -> Vec<(String, String)> {
 pub struct ScanResult {
     pub files: usize,
     pub documents: usize,
-    pub resources: Vec<Resource>,
+    /// Counts of the resources found.
+    pub estate: Estate,
+    /// Every resource found, ordered by path and address, when the request asks for it
+    /// (`list_resources`).
+    pub listed: Vec<Listed>,
     /// Resources left out as never created (`count = 0`, empty `for_each`, false condition).
     pub not_created: usize,
     pub skipped: Vec<Skipped>,
@@ -114,10 +124,6 @@ pub struct ScanResult {
     pub suppression_warnings: Vec<crate::suppress::SuppressionWarning>,
     /// Suppressions that name no known rule (a typo would otherwise hide nothing, silently).
     pub unknown_suppressions: Vec<UnknownRuleName>,
-    /// Providers other than its own each resource is tied to by any rule's finding, keyed by
-    /// (path, address): a Kubernetes load balancer annotated for AWS is tied to AWS whatever
-    /// rules were run.
-    pub provider_ties: crate::store::Ties,
     /// With a baseline: how many of its entries (of the rules run) match no finding any more.
     pub baseline_fixed: Option<usize>,
 }
@@ -189,7 +195,7 @@ pub fn run(
         loaded.push(Loaded::new(load::load_bytes("-", bytes), None, &unit));
     }
     drop(phase);
-    let (mut result, directives) = evaluate(request, loaded, walk.unreadable, &unit);
+    let (mut result, directives, metadata) = evaluate(request, loaded, walk.unreadable, &unit);
     result.ignored = walk.ignored;
     // One rendered outcome stands for the files that went into it.
     result.files =
@@ -204,7 +210,7 @@ pub fn run(
     if !request.known_rules.is_empty() {
         let _phase = crate::timing::phase("unknown suppressions");
         result.unknown_suppressions =
-            unknown_suppressions(request, &walk.files, &directives, &result.resources);
+            unknown_suppressions(request, &walk.files, &directives, &metadata);
     }
     Ok(result)
 }
@@ -254,18 +260,30 @@ pub fn run_inputs(
 }
 
 /// What every unit of a scan shares: the extraction settings known before all files are
-/// loaded, and the rules, so that a unit's resources are evaluated and shed as soon as it is
-/// extracted.
+/// loaded, the rules, and what the scan keeps of the resources it drops, so that a unit's
+/// resources are evaluated, counted and dropped as soon as it is extracted.
 struct Unit<'a> {
     kb: &'a KnowledgeBase,
     early: ExtractOptions,
-    /// The settings rules read, without other units' resources.
+    /// The settings rules read, over no resources: each unit reads its own.
     ctx: Context<'a>,
     rules: Engine<'a>,
     /// Rules left out of the selection, run for the estate summary's provider ties.
     estate: Engine<'a>,
     /// The findings of the selected rules, as the units give them.
     findings: crate::store::Collector,
+    /// What the scan keeps of the resources it drops.
+    folded: std::sync::Mutex<Folded>,
+    list_resources: bool,
+}
+
+/// What the scan keeps of the resources it drops: counts, metadata suppressions, and their
+/// names when the request lists resources.
+#[derive(Default)]
+struct Folded {
+    estate: Estate,
+    metadata: Vec<MetadataSuppression>,
+    listed: Vec<Listed>,
 }
 
 impl<'a> Unit<'a> {
@@ -282,36 +300,103 @@ impl<'a> Unit<'a> {
             rules: Engine::new(rules, request.profile),
             estate: Engine::new(&request.estate_rules, request.profile),
             findings: crate::store::Collector::new(crate::store::budget(), relocations),
+            folded: Default::default(),
+            list_resources: request.list_resources,
         }
     }
 
-    /// Runs the rules of the resources that need no other unit, then drops what only those
-    /// rules read. Their findings go to the collector; those of the rules left out of the
-    /// selection are returned.
-    fn settle(&self, resources: &mut [Resource]) -> Vec<Finding> {
+    /// Runs the rules of a unit's resources that need no other unit, and the rules that group
+    /// the unit's resources; sheds what only those rules read; counts into the estate, and
+    /// drops, the resources no scan-wide check reads. Returns those it reads. Findings go to
+    /// the collector; `left_out` are findings of rules left out of the selection, which only
+    /// tie resources to providers.
+    fn settle(&self, mut resources: Vec<Resource>, mut left_out: Vec<Finding>) -> Vec<Resource> {
+        extract::sort_resources(&mut resources);
+        let ctx = self.ctx.over(&resources);
         let each: Vec<(Vec<Finding>, Vec<Finding>)> = resources
-            .par_iter_mut()
-            .map(|r| self.settle_one(r))
+            .par_iter()
+            .map(|r| self.own_findings(&ctx, r))
             .collect();
-        let mut findings = Vec::with_capacity(each.iter().map(|(own, _)| own.len()).sum());
-        let mut estate = Vec::new();
-        for (mut own, mut left_out) in each {
+        let mut findings = self.rules.unit_findings(&ctx);
+        left_out.extend(self.estate.unit_findings(&ctx));
+        for (mut own, mut estate) in each {
             findings.append(&mut own);
-            estate.append(&mut left_out);
+            left_out.append(&mut estate);
         }
         self.findings.add(findings);
-        estate
+        self.findings.tie(left_out);
+        let keep: Vec<bool> = resources
+            .par_iter()
+            .map(|r| checks::keep_for_scan(&ctx, r))
+            .collect();
+        drop(ctx);
+        resources
+            .par_iter_mut()
+            .filter(|r| r.settled.is_none() && !checks::needs_estate(r))
+            .for_each(settle);
+        let (kept, dropped): (Vec<_>, Vec<_>) =
+            resources.into_iter().zip(keep).partition(|(_, keep)| *keep);
+        self.fold(dropped.into_iter().map(|(r, _)| r).collect());
+        kept.into_iter().map(|(r, _)| r).collect()
     }
 
-    /// `settle` for one resource: nothing when it needs other units or is settled already.
-    fn settle_one(&self, resource: &mut Resource) -> (Vec<Finding>, Vec<Finding>) {
+    /// The findings of a resource's own rules, selected and left out; none when it needs
+    /// other units or is settled already.
+    fn own_findings(&self, ctx: &Context, resource: &Resource) -> (Vec<Finding>, Vec<Finding>) {
         if resource.settled.is_some() || checks::needs_estate(resource) {
             return Default::default();
         }
-        let findings = self.rules.findings_of(&self.ctx, resource);
-        let estate = self.estate.findings_of(&self.ctx, resource);
-        settle(resource);
-        (findings, estate)
+        (
+            self.rules.findings_of(ctx, resource),
+            self.estate.findings_of(ctx, resource),
+        )
+    }
+
+    /// `settle` for one item of a snapshot, before the items that replace others are known:
+    /// its own rules only. Returns the findings of the rules left out.
+    fn settle_item(&self, resource: &mut Resource) -> Vec<Finding> {
+        let (own, left_out) = self.own_findings(&self.ctx, resource);
+        self.findings.add(own);
+        if resource.settled.is_none() && !checks::needs_estate(resource) {
+            settle(resource);
+        }
+        left_out
+    }
+
+    /// Counts resources into the estate, keeps their metadata suppressions (and names), and
+    /// drops them.
+    fn fold(&self, resources: Vec<Resource>) {
+        if resources.is_empty() {
+            return;
+        }
+        let mut folded = Folded::default();
+        self.findings.with_ties(|ties| {
+            let mut key = (String::new(), String::new());
+            for r in &resources {
+                let tied = if ties.is_empty() {
+                    None
+                } else {
+                    key.0.replace_range(.., &r.path);
+                    key.1.replace_range(.., &r.address);
+                    ties.get(&key)
+                };
+                folded.estate.add(self.kb, r, tied);
+            }
+        });
+        folded.metadata = resources
+            .iter()
+            .filter_map(MetadataSuppression::of)
+            .collect();
+        if self.list_resources {
+            folded.listed = resources.iter().map(Listed::of).collect();
+        }
+        // Freed here, on the unit's thread, not all at once at the end.
+        drop(resources);
+        if let Ok(mut all) = self.folded.lock() {
+            all.estate.merge(folded.estate);
+            all.metadata.append(&mut folded.metadata);
+            all.listed.append(&mut folded.listed);
+        }
     }
 }
 
@@ -358,37 +443,33 @@ struct Loaded {
     source: Option<PathBuf>,
     /// Outlines of the documents whose values come from other files.
     outlines: Vec<Outline>,
+    /// The resources of its documents that stand alone that scan-wide checks read.
     resources: Vec<Resource>,
     /// Documents extracted early, counted in the summary.
     extracted_documents: usize,
     /// The file's path as its documents name it.
     path: Option<Arc<str>>,
-    /// Findings of the rules left out of the selection.
-    estate_findings: Vec<Finding>,
 }
 
 impl Loaded {
     fn new(mut outcome: FileOutcome, source: Option<&PathBuf>, unit: &Unit) -> Self {
         let (kb, options) = (unit.kb, &unit.early);
         let mut resources = Vec::new();
-        let mut estate_findings = Vec::new();
+        let mut left_out = Vec::new();
         let mut before = outcome.documents.len();
         let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
         if let Some(snapshot) = outcome.snapshot.take() {
             // Findings go to the collector item by item; those of items a newer item
             // replaces are dropped there.
-            let read = extract::aws_config::extract_snapshot(&snapshot, kb, |r| {
-                let (own, estate) = unit.settle_one(r);
-                unit.findings.add(own);
-                estate
-            });
+            let read =
+                extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_item(r));
             unit.findings
                 .drop_items(Arc::clone(&snapshot.path), read.replaced);
             let errors = read.errors;
             resources.reserve_exact(read.resources.len());
             for (resource, mut estate) in read.resources {
                 resources.push(resource);
-                estate_findings.append(&mut estate);
+                left_out.append(&mut estate);
             }
             // One report per file, at its first item that does not parse, counting the rest.
             let more = errors.len().saturating_sub(1);
@@ -417,7 +498,7 @@ impl Loaded {
                 }
                 None => true,
             });
-        estate_findings.append(&mut unit.settle(&mut resources));
+        let resources = unit.settle(resources, left_out);
         let outlines: Vec<Outline> = outcome
             .documents
             .iter()
@@ -433,7 +514,6 @@ impl Loaded {
             outlines,
             resources,
             path,
-            estate_findings,
         }
     }
 }
@@ -460,7 +540,7 @@ fn evaluate(
     loaded: Vec<Loaded>,
     unreadable: Vec<(PathBuf, String)>,
     unit: &Unit,
-) -> (ScanResult, Directives) {
+) -> (ScanResult, Directives, Vec<MetadataSuppression>) {
     let kb = unit.kb;
     let mut result = ScanResult {
         files: loaded.len(),
@@ -493,7 +573,6 @@ fn evaluate(
     let mut deferred = Vec::new();
     let mut early_resources = Vec::new();
     let mut directives = Directives::new();
-    let mut estate_findings = Vec::new();
     for Loaded {
         mut outcome,
         source,
@@ -501,11 +580,9 @@ fn evaluate(
         resources,
         extracted_documents,
         path,
-        estate_findings: mut estate,
     } in loaded
     {
         early_resources.push(resources);
-        estate_findings.append(&mut estate);
         result.documents += extracted_documents;
         options
             .parameter_files
@@ -538,56 +615,51 @@ fn evaluate(
     let extracted = extract_units(deferred, &options, unit);
     drop(phase);
     let phase = crate::timing::phase("rules across units");
-    estate_findings.extend(extracted.estate_findings);
     result.errors.extend(extracted.errors);
-    result.resources = extracted.resources;
-    result
-        .resources
-        .reserve_exact(early_resources.iter().map(Vec::len).sum());
+    let mut kept = extracted.resources;
+    kept.reserve_exact(early_resources.iter().map(Vec::len).sum());
     for resources in early_resources {
-        result.resources.extend(resources);
+        kept.extend(resources);
     }
-    extract::sort_resources(&mut result.resources);
+    extract::sort_resources(&mut kept);
     result.not_created = extracted.not_created;
     result.skipped.extend(extracted.skipped);
     result.skipped.sort();
     result.errors.sort();
     result.warnings.sort();
 
-    // The resources of units that need others (Terraform, CloudFormation and ARM folders,
-    // claims naming a StorageClass) are evaluated now that every unit is extracted.
-    let ctx = context(request, kb, &result.resources);
-    unit.findings
-        .add(unit.rules.resource_findings(&ctx, &result.resources));
-    estate_findings.extend(unit.estate.resource_findings(&ctx, &result.resources));
-    result
-        .resources
-        .par_iter_mut()
+    // What scan-wide checks read of every unit: claims naming a StorageClass of another file
+    // are evaluated now, and log buckets paired with the senders of their folder.
+    let ctx = context(request, kb, &kept);
+    let mut findings = unit.rules.resource_findings(&ctx, &kept);
+    findings.extend(unit.rules.scan_findings(&ctx));
+    unit.findings.add(findings);
+    let mut left_out = unit.estate.resource_findings(&ctx, &kept);
+    left_out.extend(unit.estate.scan_findings(&ctx));
+    unit.findings.tie(left_out);
+    drop(ctx);
+    kept.par_iter_mut()
         .filter(|r| r.settled.is_none())
         .for_each(settle);
-    let ctx = context(request, kb, &result.resources);
-    unit.findings.add(unit.rules.scan_findings(&ctx));
-    estate_findings.extend(unit.estate.scan_findings(&ctx));
+    unit.fold(kept);
+    let folded = match unit.folded.lock() {
+        Ok(mut folded) => std::mem::take(&mut *folded),
+        Err(_) => Folded::default(),
+    };
+    result.estate = folded.estate;
+    result.listed = folded.listed;
+    result.listed.sort();
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
-    // The collector took the ties of the selected rules' findings as they came.
-    result.provider_ties = unit.findings.take_ties();
     let mut findings = unit.findings.finish();
-    estate_findings
-        .iter_mut()
-        .for_each(|f| unit.findings.relocate(f));
-    for f in &estate_findings {
-        crate::store::tie(&mut result.provider_ties, f);
-    }
-    drop(estate_findings);
     result.suppression_warnings = crate::suppress::apply(
         &mut findings,
-        &result.resources,
+        &folded.metadata,
         &directives,
         &crate::suppress::today(),
     );
     result.findings = findings;
-    (result, directives)
+    (result, directives, folded.metadata)
 }
 
 /// A file with documents whose values come from other files.
@@ -607,7 +679,6 @@ struct UnitsExtracted {
     not_created: usize,
     skipped: BTreeSet<Skipped>,
     errors: Vec<LoadError>,
-    estate_findings: Vec<Finding>,
 }
 
 /// Extracts the deferred files unit by unit, on every core, evaluating and shedding each
@@ -649,9 +720,10 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
                 });
             }
         }
-        let mut found = extract::extract_unit(group.format, &docs, unit.kb, options, pairing);
-        out.estate_findings = unit.settle(&mut found.resources);
-        out.resources = found.resources;
+        let found = extract::extract_unit(group.format, &docs, unit.kb, options, pairing);
+        drop(docs);
+        drop(read);
+        out.resources = unit.settle(found.resources, Vec::new());
         out.not_created = found.not_created;
         out.skipped = found.unresolved;
         out
@@ -667,7 +739,6 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
         all.not_created += one.not_created;
         all.skipped.append(&mut one.skipped);
         all.errors.append(&mut one.errors);
-        all.estate_findings.append(&mut one.estate_findings);
     }
     all
 }
@@ -677,9 +748,9 @@ fn unknown_suppressions(
     request: &ScanRequest,
     files: &[PathBuf],
     directives: &Directives,
-    resources: &[Resource],
+    metadata: &[MetadataSuppression],
 ) -> Vec<UnknownRuleName> {
-    use crate::suppress::{inline_rule_names, inline_rule_names_in, metadata_rule_names};
+    use crate::suppress::{inline_rule_names, inline_rule_names_in};
     let known = |name: &str| {
         name == "all"
             || request
@@ -718,10 +789,10 @@ fn unknown_suppressions(
             }
         }
     }
-    for resource in resources {
-        for name in metadata_rule_names(resource) {
-            if !known(&name) {
-                found.push(unknown(&resource.path, resource.start().start_line, name));
+    for m in metadata {
+        for name in &m.rules {
+            if !known(name) {
+                found.push(unknown(&m.path, m.line, name.clone()));
             }
         }
     }

@@ -345,7 +345,9 @@ struct Collecting {
     ties: Ties,
 }
 
-/// Providers findings tie resources to, keyed by (path, address): see `ScanResult`.
+/// Providers other than its own each resource is tied to by any rule's finding, keyed by
+/// (path, address): a Kubernetes load balancer annotated for AWS is tied to AWS whatever rules
+/// were run.
 pub type Ties = std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>>;
 
 /// Records the provider a finding ties its resource to, when it is not the resource's own
@@ -424,12 +426,25 @@ impl Collector {
         }
     }
 
-    /// The provider ties of the findings taken.
-    pub fn take_ties(&self) -> Ties {
-        self.state
-            .lock()
-            .map(|mut state| std::mem::take(&mut state.ties))
-            .unwrap_or_default()
+    /// Takes the provider ties of findings that are not reported (those of rules left out of
+    /// the selection), moved as `add` moves findings.
+    pub fn tie(&self, mut findings: Vec<Finding>) {
+        findings.retain(|f| f.resource.tied);
+        if findings.is_empty() {
+            return;
+        }
+        findings.iter_mut().for_each(|f| self.relocate(f));
+        if let Ok(mut state) = self.state.lock() {
+            findings.iter().for_each(|f| tie(&mut state.ties, f));
+        }
+    }
+
+    /// Reads the provider ties of the findings taken so far.
+    pub fn with_ties<R>(&self, read: impl FnOnce(&Ties) -> R) -> R {
+        match self.state.lock() {
+            Ok(state) => read(&state.ties),
+            Err(_) => read(&Ties::new()),
+        }
     }
 
     /// Drops the findings of the items of a snapshot that newer items replace.

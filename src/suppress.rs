@@ -190,9 +190,31 @@ pub fn inline_rule_names_in(lines: &[(u32, String)]) -> Vec<(u32, String)> {
         .collect()
 }
 
-/// Rule names in a resource's metadata suppression (`sovscan.dev/ignore`, `Metadata.sovscan`).
-pub fn metadata_rule_names(resource: &Resource) -> Vec<String> {
-    metadata_directive(resource).map_or_else(Vec::new, |(rules, _)| rules)
+/// A resource's metadata suppression (`sovscan.dev/ignore`, `Metadata.sovscan`), kept by the
+/// scan when the resource itself is dropped.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MetadataSuppression {
+    pub path: Arc<str>,
+    pub document: usize,
+    pub address: String,
+    /// The resource's first line.
+    pub line: u32,
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+}
+
+impl MetadataSuppression {
+    pub fn of(resource: &Resource) -> Option<Self> {
+        let (rules, reason) = metadata_directive(resource)?;
+        Some(MetadataSuppression {
+            path: Arc::clone(&resource.path),
+            document: resource.document,
+            address: resource.address.clone(),
+            line: resource.start().start_line,
+            rules,
+            reason,
+        })
+    }
 }
 
 /// Marks suppressed findings and returns warnings about suppressions (missing reason, expired).
@@ -200,22 +222,22 @@ pub fn metadata_rule_names(resource: &Resource) -> Vec<String> {
 /// when the file was loaded.
 pub fn apply(
     findings: &mut crate::store::Findings,
-    resources: &[Resource],
+    metadata: &[MetadataSuppression],
     directives: &HashMap<Arc<str>, Vec<(u32, String)>>,
     today: &str,
 ) -> Vec<SuppressionWarning> {
     let mut warnings = Vec::new();
     // Directives by line, parsed once per file.
     let mut cache: HashMap<Arc<str>, HashMap<usize, Directive>> = HashMap::new();
-    // Only resources whose metadata suppresses something are kept; of two resources with one
-    // address, the last counts.
+    // Of two resources with one address that both write one, the last in the file counts.
     let mut by_address: HashMap<(&str, &str), MetadataDirective> = HashMap::new();
-    for r in resources {
-        let key = (r.path.as_ref(), r.address.as_str());
-        match metadata_directive(r) {
-            Some(directive) => by_address.insert(key, directive),
-            None => by_address.remove(&key),
-        };
+    let mut metadata: Vec<&MetadataSuppression> = metadata.iter().collect();
+    metadata.sort_by_key(|m| (&m.path, m.document, &m.address, m.line));
+    for m in metadata {
+        by_address.insert(
+            (m.path.as_ref(), m.address.as_str()),
+            (m.rules.clone(), m.reason.clone()),
+        );
     }
     findings.update(|finding| {
         let path = Arc::clone(&finding.location.path);

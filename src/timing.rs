@@ -1,5 +1,6 @@
 //! Where a scan's time goes: with `SOVSCAN_TIMINGS=1` in the environment, each phase prints its
-//! wall time on stderr when it ends (`sovscan: load 412.3 ms`). Nothing is measured otherwise.
+//! wall time and the resident memory on stderr when it ends (`sovscan: load 412.3 ms (resident
+//! 80 MB, peak 95 MB)`). Nothing is measured otherwise.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -28,7 +29,24 @@ impl Drop for Phase {
     fn drop(&mut self) {
         if let Some(started) = self.started {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            eprintln!("sovscan: {} {ms:.1} ms", self.name);
+            eprintln!("sovscan: {} {ms:.1} ms{}", self.name, memory());
         }
+    }
+}
+
+/// The resident memory now and at its peak, where the system tells it (Linux).
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(now), Some(peak)) => format!(" (resident {now}, peak {peak})"),
+        _ => String::new(),
     }
 }

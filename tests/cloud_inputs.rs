@@ -93,6 +93,7 @@ fn one_report_covers_every_format_and_broken_files() {
             fixture("RES-003/cloudformation"),
             broken.clone(),
         ],
+        list_resources: true,
         ..Default::default()
     };
     let kb = sovscan::knowledge::get().unwrap();
@@ -100,7 +101,10 @@ fn one_report_covers_every_format_and_broken_files() {
     let result = run(&request, &rules, kb).unwrap();
     std::fs::remove_dir_all(&broken).unwrap();
 
-    let scanned: BTreeSet<Format> = result.resources.iter().map(|r| r.format).collect();
+    assert_eq!(result.listed.len(), result.estate.resources);
+    let scanned: BTreeSet<Format> = result.listed.iter().map(|r| r.format).collect();
+    let counted: BTreeSet<&str> = result.estate.by_format.keys().copied().collect();
+    assert_eq!(counted, scanned.iter().map(|f| f.as_str()).collect());
     assert_eq!(
         scanned,
         BTreeSet::from([

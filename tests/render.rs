@@ -30,6 +30,7 @@ fn scan(path: PathBuf, render: bool) -> ScanResult {
             enabled: render,
             helm_values: Vec::new(),
         },
+        list_resources: true,
         ..Default::default()
     };
     run(&request, &rules, kb).unwrap()
@@ -92,14 +93,10 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
         set(&[("RES-008", "kustomize/overlays/prod/move-region.yaml", 4)])
     );
     // Objects are the rendered ones, with the overlay's name and namespace, counted once.
-    let names: Vec<&str> = result
-        .resources
-        .iter()
-        .map(|r| r.address.as_str())
-        .collect();
+    let names: Vec<&str> = result.listed.iter().map(|r| r.address.as_str()).collect();
     assert_eq!(names, ["Deployment/shop-prod/prod-checkout"]);
     assert_eq!(
-        &*result.resources[0].path,
+        &*result.listed[0].path,
         root()
             .join("kustomize/base/deployment.yaml")
             .to_str()
@@ -129,7 +126,7 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
         },
     );
     let documents = &rendered.outcomes[0].documents;
-    assert_eq!(&*documents[0].path, &*result.resources[0].path);
+    assert_eq!(&*documents[0].path, &*result.listed[0].path);
     let web = documents[0]
         .root
         .path("spec.template.spec.containers[0].ports[0].containerPort")

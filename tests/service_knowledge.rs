@@ -25,6 +25,7 @@ fn scan(paths: Vec<PathBuf>, rules: &[Rule]) -> ScanResult {
     let request = ScanRequest {
         paths,
         deploy_regions: vec!["eu-central-1".into()],
+        list_resources: true,
         ..Default::default()
     };
     let result = run(&request, rules, kb).unwrap();
@@ -37,7 +38,7 @@ type ByResource = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 fn rule_ids_by_resource(result: &ScanResult) -> ByResource {
     let mut out = ByResource::new();
-    for r in &result.resources {
+    for r in &result.listed {
         out.entry(r.name.to_lowercase().replace(['-', '_'], ""))
             .or_default()
             .entry(r.format.as_str().to_string())

@@ -84,12 +84,30 @@ pub struct Context<'a> {
     /// The organisation's own registries and service hosts with their country (upper case),
     /// from `registries:` in the settings file; a host covers its subdomains.
     pub own_hosts: Vec<(String, String)>,
-    /// Every resource of the scan, for checks that look across resources: empty while a unit
-    /// is evaluated on its own (see `checks::needs_estate`).
+    /// The resources checks that look across resources read: those of the unit evaluated,
+    /// or, once every unit is evaluated, those the scan keeps (see `checks::keep_for_scan`).
     pub resources: &'a [Resource],
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The same settings, over other resources.
+    pub fn over<'b>(&self, resources: &'b [Resource]) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        Context {
+            kb: self.kb,
+            profile: self.profile,
+            personal_data_labels: self.personal_data_labels.clone(),
+            deploy_regions: self.deploy_regions.clone(),
+            max_log_retention_days: self.max_log_retention_days,
+            require_customer_managed_keys: self.require_customer_managed_keys,
+            allowed_countries: self.allowed_countries.clone(),
+            own_hosts: self.own_hosts.clone(),
+            resources,
+        }
+    }
+
     /// The country of one of the organisation's own hosts, when `host` is one.
     pub fn own_host_country(&self, host: &str) -> Option<&str> {
         let host = host.to_ascii_lowercase();
@@ -369,7 +387,7 @@ impl<'r> Engine<'r> {
                 continue;
             }
             let mut hits = Vec::new();
-            if let Some(Check::Resource(f)) = rule.check {
+            if let Some(Check::Resource(f) | Check::ResourceAndScan(f, _)) = rule.check {
                 f(ctx, resource, &mut hits);
             }
             hits.extend(data_condition_hits(rule.rule, resource));
@@ -383,11 +401,31 @@ impl<'r> Engine<'r> {
         out
     }
 
-    /// The scan-wide rules over every resource of `ctx`. Unsorted.
+    /// The rules that group the resources of one unit, over the resources of `ctx`. Unsorted.
+    pub fn unit_findings(&self, ctx: &Context) -> Vec<Finding> {
+        self.grouped_findings(ctx, |check| match check {
+            Check::Unit(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    /// The scan-wide rules over the resources of `ctx`: those the scan keeps of every unit
+    /// (`checks::keep_for_scan`). Unsorted.
     pub fn scan_findings(&self, ctx: &Context) -> Vec<Finding> {
+        self.grouped_findings(ctx, |check| match check {
+            Check::ResourceAndScan(_, f) => Some(f),
+            _ => None,
+        })
+    }
+
+    fn grouped_findings(
+        &self,
+        ctx: &Context,
+        pick: impl Fn(Check) -> Option<Grouped>,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for rule in &self.active {
-            if let Some(Check::Scan(f)) = rule.check {
+            if let Some(f) = rule.check.and_then(&pick) {
                 let mut hits = Vec::new();
                 f(ctx, rule.rule, &mut hits);
                 for (index, hit) in hits {
@@ -400,6 +438,9 @@ impl<'r> Engine<'r> {
         findings
     }
 }
+
+/// A check over several resources.
+type Grouped = fn(&Context, &Rule, &mut Vec<(usize, Hit)>);
 
 /// Puts findings in report order and drops the same finding found twice.
 pub fn finish(findings: &mut Vec<Finding>) {
@@ -428,6 +469,7 @@ pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
 pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
     let engine = Engine::new(rules, ctx.profile);
     let mut findings = engine.resource_findings(ctx, ctx.resources);
+    findings.extend(engine.unit_findings(ctx));
     findings.extend(engine.scan_findings(ctx));
     finish(&mut findings);
     findings

@@ -79,6 +79,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
             ProfileArg::Adequacy => Profile::Adequacy,
             ProfileArg::Strict => Profile::Strict,
         },
+        list_resources: args.format == OutputFormat::Junit,
         ..Default::default()
     };
     let result = scan::run_inputs(&request, &collected.inputs, &rules, kb);

@@ -103,7 +103,7 @@ fn header(
          knowledge base {}</p>\n",
         result.files,
         result.documents,
-        result.resources.len(),
+        result.estate.resources,
         escape(ctx.profile),
         escape(&kb.version),
     );
@@ -386,18 +386,18 @@ fn findings_table(page: &mut TextOut, result: &ScanResult) {
 fn services(page: &mut TextOut, result: &ScanResult, kb: &KnowledgeBase) {
     // (provider, service, category) → resources, for services of non-EU-controlled providers.
     let mut groups: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    for r in &result.resources {
-        let (Some(provider), Some(category)) = (&r.provider, &r.category) else {
-            continue;
-        };
-        let provider = crate::knowledge::canonical_provider(provider);
-        if kb.is_eu_controlled(provider) {
-            continue;
+    for (provider, services) in &result.estate.services {
+        for (service, categories) in services {
+            for (category, n) in categories {
+                *groups
+                    .entry((
+                        kb.provider_name(provider),
+                        service.clone(),
+                        category.clone(),
+                    ))
+                    .or_default() += n;
+            }
         }
-        let service = r.service.clone().unwrap_or_else(|| r.kind.clone());
-        *groups
-            .entry((kb.provider_name(provider), service, category.clone()))
-            .or_default() += 1;
     }
     page.push_str(
         "<section id=\"services\">\n<h2>Hyperscaler services and EU alternatives</h2>\n\

@@ -298,7 +298,7 @@ fn report<'a>(
         scanned: Scanned {
             files: result.files,
             documents: result.documents,
-            resources: result.resources.len(),
+            resources: result.estate.resources,
             not_created: result.not_created,
             skipped: &result.skipped,
             errors: &result.errors,

@@ -134,7 +134,7 @@ fn cases(
     mut case: impl FnMut(&str, &str, &[Item]),
 ) {
     let mut resources: BTreeSet<(String, String)> = BTreeSet::new();
-    for r in &result.resources {
+    for r in &result.listed {
         if rule.applies_to.iter().any(|f| f == r.format.as_str()) {
             let path = super::repo_path(locator, &r.path);
             resources.insert((path, r.address.clone()));

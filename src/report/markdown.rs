@@ -238,7 +238,7 @@ pub fn render(page: &Page) -> String {
     let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     let mut estate = vec![format!(
         "{} in {}",
-        plural(result.resources.len(), "resource"),
+        plural(result.estate.resources, "resource"),
         plural(result.files, "file")
     )];
     if let Some(p) = summary.data_in_eu_percent {

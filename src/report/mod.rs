@@ -259,80 +259,30 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     summary.baseline = result.baseline_fixed.map(|_| baseline);
     summary.sovereignty_objectives = objectives.into_iter().collect();
 
-    let mut by_provider: BTreeMap<String, usize> = BTreeMap::new();
-    let mut located = 0;
-    let mut in_eu = 0;
-    let mut attributed = 0;
-    let mut eu_controlled = 0;
-    for r in &result.resources {
-        *summary
-            .resources_by_format
-            .entry(r.format.as_str().to_string())
-            .or_default() += 1;
-        // Ties come from every rule's findings (the scan records them before any selection
-        // or display filter), so the estate reads the same whatever rules are shown.
-        let mut providers: BTreeSet<String> = result
-            .provider_ties
-            .get(&(r.path.to_string(), r.address.clone()))
-            .cloned()
-            .unwrap_or_default();
-        if let Some(p) = &r.provider {
-            providers.insert(crate::knowledge::canonical_provider(p).to_string());
-        }
-        if providers.is_empty() {
-            *by_provider.entry("none".into()).or_default() += 1;
-        } else {
-            attributed += 1;
-            if providers.iter().all(|p| kb.is_eu_controlled(p)) {
-                eu_controlled += 1;
-            }
-            for p in &providers {
-                *by_provider.entry(p.clone()).or_default() += 1;
-                let control = kb.control_jurisdiction(p).as_str().to_string();
-                *summary.resources_by_control.entry(control).or_default() += 1;
-            }
-        }
-        let location = match r.region.as_ref() {
-            Some(region) => match &region.resolved {
-                Some(info) if !info.countries.is_empty() => {
-                    located += 1;
-                    let jurisdictions: BTreeSet<_> = info
-                        .countries
-                        .iter()
-                        .map(|c| kb.jurisdiction_of(c))
-                        .collect();
-                    let worst = jurisdictions.iter().max().copied();
-                    if info.countries.iter().all(|c| kb.in_eea(c)) {
-                        in_eu += 1;
-                    }
-                    worst.map_or("unknown", |j| j.as_str())
-                }
-                _ => "unknown",
-            },
-            None if r.unresolved_region.is_some() => "unknown",
-            None => "not applicable",
-        };
-        *summary
-            .resources_by_location
-            .entry(location.to_string())
-            .or_default() += 1;
-    }
-    summary.data_in_eu_percent = percent(in_eu, located);
-    summary.eu_controlled_percent = percent(eu_controlled, attributed);
-    let mut providers: Vec<ProviderCount> = by_provider
-        .into_iter()
-        .map(|(p, n)| ProviderCount {
+    let estate = &result.estate;
+    let text = |counts: &BTreeMap<&str, usize>| -> BTreeMap<String, usize> {
+        counts.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    summary.resources_by_format = text(&estate.by_format);
+    summary.resources_by_location = text(&estate.by_location);
+    summary.resources_by_control = text(&estate.by_control);
+    summary.data_in_eu_percent = percent(estate.in_eu, estate.located);
+    summary.eu_controlled_percent = percent(estate.eu_controlled, estate.attributed);
+    let mut providers: Vec<ProviderCount> = estate
+        .by_provider
+        .iter()
+        .map(|(p, &n)| ProviderCount {
             name: if p == "none" {
                 "no cloud provider tie".into()
             } else {
-                kb.provider_name(&p)
+                kb.provider_name(p)
             },
             control: if p == "none" {
                 "-".into()
             } else {
-                kb.control_jurisdiction(&p).as_str().into()
+                kb.control_jurisdiction(p).as_str().into()
             },
-            provider: p,
+            provider: p.clone(),
             resources: n,
         })
         .collect();

@@ -187,7 +187,7 @@ pub fn render(
         "Scanned {} files, {} documents, {} resources{} ({} skipped, {} errors). Knowledge base {}.",
         result.files,
         result.documents,
-        result.resources.len(),
+        result.estate.resources,
         if result.not_created > 0 {
             format!(", {} not created", result.not_created)
         } else {

@@ -19,7 +19,7 @@ pub static CHECKS: &[(&str, Check)] = &[
     ("tls_weak", Check::Resource(tls_weak)),
     (
         "log_retention_unbounded",
-        Check::Scan(log_retention_unbounded),
+        Check::ResourceAndScan(log_retention_unbounded, log_bucket_retention_unbounded),
     ),
     ("no_backup", Check::Resource(no_backup)),
 ];
@@ -212,43 +212,44 @@ fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     }
 }
 
-/// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention, and log
-/// buckets without a lifecycle expiration. A scan-wide check, so that log buckets are indexed once.
-fn log_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
+/// GDPR-006: logs kept forever (0 or negative days) or beyond the maximum retention.
+fn log_retention_unbounded(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    let max = ctx.max_log_retention_days;
+    let Some(fact) = resource.fact("log_retention_days") else {
+        return;
+    };
+    let Some(days) = fact.value.as_i64() else {
+        return;
+    };
+    let retention = if days <= 0 {
+        match &fact.default {
+            Some(setting) => format!("forever ({setting} not set: logs never expire by default)"),
+            None => "forever".to_string(),
+        }
+    } else if days > max {
+        format!("{days} days")
+    } else {
+        return;
+    };
+    hits.push(
+        Hit::at(fact.location.clone())
+            .var("retention", retention)
+            .var("max", max.to_string())
+            .evidence(days.to_string()),
+    );
+}
+
+/// GDPR-006 for log buckets: a bucket that senders of its module instance (or folder) write
+/// logs to, whose lifecycle keeps objects too long or for ever.
+fn log_bucket_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
     let max = ctx.max_log_retention_days;
     let buckets = LogBuckets::new(ctx);
     for (index, resource) in ctx.resources.iter().enumerate() {
-        if !rule.applies_to_format(resource.format) {
-            continue;
-        }
-        if let Some(hit) = buckets.retention_hit(resource, max) {
+        if rule.applies_to_format(resource.format)
+            && let Some(hit) = buckets.retention_hit(resource, max)
+        {
             hits.push((index, hit));
         }
-        let Some(fact) = resource.fact("log_retention_days") else {
-            continue;
-        };
-        let Some(days) = fact.value.as_i64() else {
-            continue;
-        };
-        let retention = if days <= 0 {
-            match &fact.default {
-                Some(setting) => {
-                    format!("forever ({setting} not set: logs never expire by default)")
-                }
-                None => "forever".to_string(),
-            }
-        } else if days > max {
-            format!("{days} days")
-        } else {
-            continue;
-        };
-        hits.push((
-            index,
-            Hit::at(fact.location.clone())
-                .var("retention", retention)
-                .var("max", max.to_string())
-                .evidence(days.to_string()),
-        ));
     }
 }
 

@@ -150,19 +150,29 @@ pub struct LogBuckets<'a> {
     expiring: HashSet<usize>,
 }
 
+/// Is a resource a bucket, a log sender, a lifecycle configuration?
+fn roles(ctx: &Context, r: &Resource) -> (bool, bool, bool) {
+    let lifecycle = r.fact("configures").is_some();
+    let is_bucket = !lifecycle
+        && ctx
+            .kb
+            .services
+            .of(r)
+            .is_some_and(|t| t.primary && t.category.as_deref() == Some("object_storage"));
+    (is_bucket, r.fact("log_target").is_some(), lifecycle)
+}
+
+/// Does a resource take part in the pairing of log senders and buckets?
+pub fn takes_part(ctx: &Context, resource: &Resource) -> bool {
+    let (bucket, sender, lifecycle) = roles(ctx, resource);
+    bucket || sender || lifecycle
+}
+
 impl<'a> LogBuckets<'a> {
     pub fn new(ctx: &'a Context) -> Self {
         let mut instances: HashMap<_, Instance<'a>> = HashMap::new();
         for r in ctx.resources {
-            let is_bucket =
-                r.fact("configures").is_none()
-                    && ctx.kb.services.of(r).is_some_and(|t| {
-                        t.primary && t.category.as_deref() == Some("object_storage")
-                    });
-            let (sender, lifecycle) = (
-                r.fact("log_target").is_some(),
-                r.fact("configures").is_some(),
-            );
+            let (is_bucket, sender, lifecycle) = roles(ctx, r);
             if !(is_bucket || sender || lifecycle) {
                 continue;
             }

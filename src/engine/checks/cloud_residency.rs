@@ -43,19 +43,9 @@ fn folder(path: &str) -> &str {
     path.rfind(['/', '\\']).map_or("", |i| &path[..i])
 }
 
-/// A replica target written as a reference to another resource of the configuration.
-pub fn needs_estate(resource: &Resource) -> bool {
-    resource.fact("replica_regions").is_some_and(|fact| {
-        let tagged = |n: &Node| n.tag.as_deref() == Some(crate::load::hcl::EXPR_TAG);
-        match &fact.value.value {
-            Value::Seq(items) => items.iter().any(tagged),
-            _ => tagged(&fact.value),
-        }
-    })
-}
-
 /// The location a replica target names: a region id, an ARN with a region, or a reference to
-/// another resource of the same configuration (`aws_s3_bucket.replica.arn`).
+/// another resource of the same configuration (`aws_s3_bucket.replica.arn`), which is in the
+/// resource's unit.
 fn target_region(
     ctx: &Context,
     resource: &Resource,

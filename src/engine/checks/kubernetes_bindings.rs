@@ -183,6 +183,11 @@ pub fn needs_estate(resource: &Resource) -> bool {
             || resource.body.path("spec.volumeClaimTemplates").is_some())
 }
 
+/// A StorageClass, which claims of other files name.
+pub fn named_by_claims(resource: &Resource) -> bool {
+    resource.format == crate::load::Format::Kubernetes && resource.kind == "StorageClass"
+}
+
 /// The provisioner a StorageClass names.
 pub fn provisioner(class: &Resource) -> Option<&str> {
     match &class.settled {

@@ -77,31 +77,49 @@ impl Hit {
     }
 }
 
-/// A check runs per resource, or once over the whole scan (for findings that group resources).
+/// A check of a resource, of the resources of one unit, or of what the scan keeps of every
+/// unit. Checks over several resources return (index into `Context::resources`, hit).
 #[derive(Clone, Copy)]
 pub enum Check {
     Resource(fn(&Context, &Resource, &mut Vec<Hit>)),
-    /// Returns (index into `Context::resources`, hit).
-    Scan(fn(&Context, &Rule, &mut Vec<(usize, Hit)>)),
+    /// Over the resources of one unit (a file, a Terraform module with its variable files and
+    /// the local modules it calls, a template with its parameters, a snapshot), for findings
+    /// that group resources deployed together.
+    Unit(fn(&Context, &Rule, &mut Vec<(usize, Hit)>)),
+    /// Per resource with its unit, and once over the resources the scan keeps for scan-wide
+    /// checks (`keep_for_scan`): what one resource says, and what resources of several
+    /// files say together.
+    ResourceAndScan(
+        fn(&Context, &Resource, &mut Vec<Hit>),
+        fn(&Context, &Rule, &mut Vec<(usize, Hit)>),
+    ),
 }
 
-/// Facts the scan-wide checks read (log retention and log buckets, a resource's creation
-/// condition in its findings): a resource keeps these once its own rules have run.
+/// Facts the scan-wide checks read (log buckets, a resource's creation condition in its
+/// findings): a resource keeps these once its own rules have run.
 pub const SCAN_FACTS: &[&str] = &[
-    "log_retention_days",
     "configures",
     "log_target",
     "object_expiration_days",
     crate::model::CREATED_IF,
 ];
 
-/// Does a per-resource check of this resource look at other resources of the scan (the
-/// StorageClass a claim names, the replica a reference names)? Such a resource is evaluated
-/// once every unit is extracted; any other is evaluated with its unit, where
-/// `Context::resources` is empty. A new check that reads `Context::resources` must name the
-/// resources it reads them for here.
+/// Does a per-resource check of this resource look at resources of other units (the
+/// StorageClass a claim names)? Such a resource is evaluated once every unit is extracted;
+/// any other is evaluated with its unit, whose resources `Context::resources` holds. A new
+/// check that reads resources of other units must name the resources it reads them for here,
+/// and the resources it reads in `keep_for_scan`.
 pub fn needs_estate(resource: &Resource) -> bool {
-    kubernetes_bindings::needs_estate(resource) || cloud_residency::needs_estate(resource)
+    kubernetes_bindings::needs_estate(resource)
+}
+
+/// Is a settled resource read by scan-wide checks: a StorageClass that claims of other files
+/// name, a bucket, log sender or lifecycle that resources of other files of its folder name?
+/// Any other is counted into the estate and dropped once its unit is evaluated.
+pub fn keep_for_scan(ctx: &Context, resource: &Resource) -> bool {
+    needs_estate(resource)
+        || kubernetes_bindings::named_by_claims(resource)
+        || cloud_log_buckets::takes_part(ctx, resource)
 }
 
 /// Every module's checks, by name.

@@ -11,13 +11,13 @@ use crate::model::Resource;
 pub static CHECKS: &[(&str, Check)] = &[
     (
         "region_outside_allowed",
-        Check::Scan(region_outside_allowed),
+        Check::Unit(region_outside_allowed),
     ),
     (
         "region_in_adequacy_country",
-        Check::Scan(region_in_adequacy_country),
+        Check::Unit(region_in_adequacy_country),
     ),
-    ("region_unknown", Check::Scan(region_unknown)),
+    ("region_unknown", Check::Unit(region_unknown)),
     (
         "third_country_law_exposure",
         Check::Resource(third_country_law_exposure),
@@ -35,7 +35,7 @@ fn country_label(ctx: &Context, country: &str) -> String {
     format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str())
 }
 
-/// One finding per decision: resources that hold no data (networks, subnets, NICs, resource
+/// One finding per decision, among the resources of a unit: resources that hold no data (networks, subnets, NICs, resource
 /// groups) are listed as related resources of the finding of a resource whose region comes
 /// from the same place (or, in a plan, the same file and region), or, when none does, gathered
 /// into one finding at the first of them.

@@ -100,6 +100,7 @@ fn phases(dir: &std::path::Path, rules: &[engine::Rule], kb: &sovscan::knowledge
         allowed_countries: Vec::new(),
         own_hosts: Vec::new(),
         resources: &resources,
+        buckets: &[],
     };
     let start = Instant::now();
     let findings = engine::evaluate(rules, &ctx);

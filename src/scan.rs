@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::engine::checks::cloud_log_buckets::Bucket;
 use crate::engine::{Context, Engine, Profile, Rule, checks};
 use crate::estate::{Estate, Listed};
 use crate::extract::units::{self, Outline};
@@ -272,6 +273,8 @@ struct Unit<'a> {
     estate: Engine<'a>,
     /// The findings of the selected rules, as the units give them.
     findings: crate::store::Collector,
+    /// Findings that hold only if a scan-wide check confirms them (`Engine::candidate_findings`).
+    candidates: crate::store::Collector,
     /// What the scan keeps of the resources it drops.
     folded: std::sync::Mutex<Folded>,
     list_resources: bool,
@@ -284,6 +287,8 @@ struct Folded {
     estate: Estate,
     metadata: Vec<MetadataSuppression>,
     listed: Vec<Listed>,
+    /// Every bucket, for log senders of other units to name.
+    buckets: Vec<Bucket>,
 }
 
 impl<'a> Unit<'a> {
@@ -300,6 +305,7 @@ impl<'a> Unit<'a> {
             rules: Engine::new(rules, request.profile),
             estate: Engine::new(&request.estate_rules, request.profile),
             findings: crate::store::Collector::new(crate::store::budget(), relocations),
+            candidates: crate::store::Collector::new(crate::store::budget() / 4, Vec::new()),
             folded: Default::default(),
             list_resources: request.list_resources,
         }
@@ -325,11 +331,23 @@ impl<'a> Unit<'a> {
         }
         self.findings.add(findings);
         self.findings.tie(left_out);
+        let (candidates, mut buckets): (Vec<Vec<Finding>>, Vec<Option<Bucket>>) = resources
+            .par_iter()
+            .map(|r| (self.rules.candidate_findings(&ctx, r), Bucket::of(&ctx, r)))
+            .unzip();
+        self.candidates
+            .add(candidates.into_iter().flatten().collect());
         let keep: Vec<bool> = resources
             .par_iter()
             .map(|r| checks::keep_for_scan(&ctx, r))
             .collect();
         drop(ctx);
+        let mut buckets: Vec<Bucket> = buckets.drain(..).flatten().collect();
+        if !buckets.is_empty()
+            && let Ok(mut folded) = self.folded.lock()
+        {
+            folded.buckets.append(&mut buckets);
+        }
         resources
             .par_iter_mut()
             .filter(|r| r.settled.is_none() && !checks::needs_estate(r))
@@ -430,6 +448,7 @@ fn context<'a>(
         allowed_countries: request.allowed_countries.clone(),
         own_hosts: request.own_hosts.clone(),
         resources,
+        buckets: &[],
     }
 }
 
@@ -630,14 +649,25 @@ fn evaluate(
 
     // What scan-wide checks read of every unit: claims naming a StorageClass of another file
     // are evaluated now, and log buckets paired with the senders of their folder.
-    let ctx = context(request, kb, &kept);
+    let mut buckets = match unit.folded.lock() {
+        Ok(mut folded) => std::mem::take(&mut folded.buckets),
+        Err(_) => Vec::new(),
+    };
+    buckets.par_sort();
+    let ctx = Context {
+        buckets: &buckets,
+        ..context(request, kb, &kept)
+    };
     let mut findings = unit.rules.resource_findings(&ctx, &kept);
     findings.extend(unit.rules.scan_findings(&ctx));
     unit.findings.add(findings);
     let mut left_out = unit.estate.resource_findings(&ctx, &kept);
     left_out.extend(unit.estate.scan_findings(&ctx));
     unit.findings.tie(left_out);
+    let confirmed = crate::engine::confirmed_log_buckets(&ctx);
     drop(ctx);
+    drop(buckets);
+    confirm(unit, &confirmed);
     kept.par_iter_mut()
         .filter(|r| r.settled.is_none())
         .for_each(settle);
@@ -660,6 +690,33 @@ fn evaluate(
     );
     result.findings = findings;
     (result, directives, folded.metadata)
+}
+
+/// Moves the candidate findings that scan-wide checks confirm to the findings.
+fn confirm(unit: &Unit, confirmed: &std::collections::HashSet<(Arc<str>, String)>) {
+    let candidates = unit.candidates.finish();
+    if let Some(error) = candidates.error() {
+        unit.findings.fail(error);
+    }
+    if confirmed.is_empty() {
+        return;
+    }
+    let mut batch = Vec::new();
+    let mut key = (Arc::<str>::from(""), String::new());
+    for f in candidates.iter() {
+        key.0 = Arc::clone(&f.location.path);
+        key.1.replace_range(.., &f.resource.address);
+        if confirmed.contains(&key) {
+            batch.push(f.clone());
+            if batch.len() == 4096 {
+                unit.findings.add(std::mem::take(&mut batch));
+            }
+        }
+    }
+    unit.findings.add(batch);
+    if let Some(error) = candidates.error() {
+        unit.findings.fail(error);
+    }
 }
 
 /// A file with documents whose values come from other files.

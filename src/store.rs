@@ -439,6 +439,13 @@ impl Collector {
         }
     }
 
+    /// Fails the scan with `message`, as a store that cannot be written does.
+    pub fn fail(&self, message: String) {
+        if let Ok(mut state) = self.state.lock() {
+            state.error.get_or_insert(message);
+        }
+    }
+
     /// Reads the provider ties of the findings taken so far.
     pub fn with_ties<R>(&self, read: impl FnOnce(&Ties) -> R) -> R {
         match self.state.lock() {

@@ -87,6 +87,9 @@ pub struct Context<'a> {
     /// The resources checks that look across resources read: those of the unit evaluated,
     /// or, once every unit is evaluated, those the scan keeps (see `checks::keep_for_scan`).
     pub resources: &'a [Resource],
+    /// Once every unit is evaluated: what the scan keeps of every bucket, for the log senders
+    /// of `resources` to name. Empty while a unit is evaluated.
+    pub buckets: &'a [checks::cloud_log_buckets::Bucket],
 }
 
 impl<'a> Context<'a> {
@@ -105,6 +108,7 @@ impl<'a> Context<'a> {
             allowed_countries: self.allowed_countries.clone(),
             own_hosts: self.own_hosts.clone(),
             resources,
+            buckets: &[],
         }
     }
 
@@ -387,7 +391,7 @@ impl<'r> Engine<'r> {
                 continue;
             }
             let mut hits = Vec::new();
-            if let Some(Check::Resource(f) | Check::ResourceAndScan(f, _)) = rule.check {
+            if let Some(Check::Resource(f) | Check::ResourceAndScan(f, _, _)) = rule.check {
                 f(ctx, resource, &mut hits);
             }
             hits.extend(data_condition_hits(rule.rule, resource));
@@ -399,6 +403,23 @@ impl<'r> Engine<'r> {
         // Held per item of a snapshot until the newest items are known: no spare room.
         out.shrink_to_fit();
         out
+    }
+
+    /// The findings a resource has if a scan-wide check confirms them (a bucket is a log
+    /// bucket if a sender of another file names it), made while the resource is at hand.
+    pub fn candidate_findings(&self, ctx: &Context, resource: &Resource) -> Vec<Finding> {
+        let mut shared = SharedRef::new(resource);
+        self.active
+            .iter()
+            .filter(|rule| rule.rule.applies_to_format(resource.format))
+            .filter_map(|rule| match rule.check {
+                Some(Check::ResourceAndScan(_, _, candidate)) => {
+                    let hit = candidate(ctx, resource)?;
+                    Some(finding(rule, &mut shared, hit, ctx))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The rules that group the resources of one unit, over the resources of `ctx`. Unsorted.
@@ -413,7 +434,7 @@ impl<'r> Engine<'r> {
     /// (`checks::keep_for_scan`). Unsorted.
     pub fn scan_findings(&self, ctx: &Context) -> Vec<Finding> {
         self.grouped_findings(ctx, |check| match check {
-            Check::ResourceAndScan(_, f) => Some(f),
+            Check::ResourceAndScan(_, f, _) => Some(f),
             _ => None,
         })
     }
@@ -470,9 +491,33 @@ pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
     let engine = Engine::new(rules, ctx.profile);
     let mut findings = engine.resource_findings(ctx, ctx.resources);
     findings.extend(engine.unit_findings(ctx));
-    findings.extend(engine.scan_findings(ctx));
+    let buckets: Vec<_> = ctx
+        .resources
+        .iter()
+        .filter_map(|r| checks::cloud_log_buckets::Bucket::of(ctx, r))
+        .collect();
+    let ctx = Context {
+        buckets: &buckets,
+        ..ctx.over(ctx.resources)
+    };
+    let confirmed = confirmed_log_buckets(&ctx);
+    for resource in ctx.resources {
+        if confirmed.contains(&(Arc::clone(&resource.path), resource.address.clone())) {
+            findings.extend(engine.candidate_findings(&ctx, resource));
+        }
+    }
+    findings.extend(engine.scan_findings(&ctx));
     finish(&mut findings);
     findings
+}
+
+/// The buckets whose candidate findings hold, by (path, address): log buckets whose objects
+/// never expire, among `ctx.buckets`.
+pub fn confirmed_log_buckets(ctx: &Context) -> std::collections::HashSet<(Arc<str>, String)> {
+    checks::cloud_log_buckets::LogBuckets::new(ctx)
+        .unexpiring()
+        .map(|b| (Arc::clone(&b.path), b.address.clone()))
+        .collect()
 }
 
 /// A location inside a resource for a hit; kept here so checks need not know about routes.

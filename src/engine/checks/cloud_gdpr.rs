@@ -19,7 +19,11 @@ pub static CHECKS: &[(&str, Check)] = &[
     ("tls_weak", Check::Resource(tls_weak)),
     (
         "log_retention_unbounded",
-        Check::ResourceAndScan(log_retention_unbounded, log_bucket_retention_unbounded),
+        Check::ResourceAndScan(
+            log_retention_unbounded,
+            log_bucket_retention_unbounded,
+            super::cloud_log_buckets::unexpiring_hit,
+        ),
     ),
     ("no_backup", Check::Resource(no_backup)),
 ];
@@ -239,8 +243,9 @@ fn log_retention_unbounded(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
     );
 }
 
-/// GDPR-006 for log buckets: a bucket that senders of its module instance (or folder) write
-/// logs to, whose lifecycle keeps objects too long or for ever.
+/// GDPR-006 for log buckets: the lifecycle of a bucket that senders of its module instance (or
+/// folder) write logs to keeps objects too long. (A log bucket without a lifecycle expiration
+/// is a candidate finding its unit made: `unexpiring_hit`.)
 fn log_bucket_retention_unbounded(ctx: &Context, rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
     let max = ctx.max_log_retention_days;
     let buckets = LogBuckets::new(ctx);

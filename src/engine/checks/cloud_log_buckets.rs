@@ -2,9 +2,11 @@
 //! how long their lifecycle keeps objects: the S3 part of GDPR-006.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::Hit;
 use crate::engine::Context;
+use crate::load::Format;
 use crate::load::hcl::EXPR_TAG;
 use crate::location::Location;
 use crate::model::Resource;
@@ -16,12 +18,40 @@ fn folder(path: &str) -> &str {
 }
 
 /// `module.a.` of `module.a.aws_s3_bucket.logs`.
-fn prefix(resource: &Resource) -> &str {
-    let tail_len = resource.kind.len() + 1 + resource.name.len();
-    resource
-        .address
-        .get(..resource.address.len().saturating_sub(tail_len))
+fn prefix<'a>(address: &'a str, kind: &str, name: &str) -> &'a str {
+    let tail_len = kind.len() + 1 + name.len();
+    address
+        .get(..address.len().saturating_sub(tail_len))
         .unwrap_or_default()
+}
+
+/// What the pairing reads of a bucket: the scan keeps this, not the bucket, once the bucket's
+/// unit is evaluated. Ordered as resources are.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bucket {
+    pub path: Arc<str>,
+    document: usize,
+    pub address: String,
+    format: Format,
+    kind: String,
+    name: String,
+    /// The name it gives itself (`bucket = "shop-logs"`).
+    own: Option<String>,
+}
+
+impl Bucket {
+    /// The pairing's record of a resource, when it is a bucket.
+    pub fn of(ctx: &Context, r: &Resource) -> Option<Bucket> {
+        roles(ctx, r).0.then(|| Bucket {
+            path: Arc::clone(&r.path),
+            document: r.document,
+            address: r.address.clone(),
+            format: r.format,
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            own: own_name(r).map(str::to_string),
+        })
+    }
 }
 
 fn items(node: &Node) -> Vec<&Node> {
@@ -33,7 +63,7 @@ fn items(node: &Node) -> Vec<&Node> {
 
 /// Does a value name this bucket: a reference (`aws_s3_bucket.logs.id`) or its literal name
 /// (`shop-logs`, `shop-logs.s3.amazonaws.com`, `arn:aws:s3:::shop-logs`)?
-fn names_bucket(value: &Node, bucket: &Resource) -> bool {
+fn names_bucket(value: &Node, bucket: &Bucket) -> bool {
     let Some(text) = value.as_str() else {
         return false;
     };
@@ -47,7 +77,10 @@ fn names_bucket(value: &Node, bucket: &Resource) -> bool {
         .split(".s3.")
         .next()
         .unwrap_or(text);
-    own_name(bucket).is_some_and(|own| own == name && !name.is_empty())
+    bucket
+        .own
+        .as_deref()
+        .is_some_and(|own| own == name && !name.is_empty())
 }
 
 /// The name a bucket gives itself (`bucket = "shop-logs"`).
@@ -73,7 +106,7 @@ fn longest_expiration(lifecycle: &Resource) -> Option<(i64, &Node)> {
 struct Instance<'a> {
     senders: Vec<&'a Resource>,
     lifecycles: Vec<&'a Resource>,
-    buckets: Vec<&'a Resource>,
+    buckets: Vec<&'a Bucket>,
     /// Buckets (indices into `buckets`) by the `kind.name` a reference names them with.
     by_reference: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Buckets by the name they give themselves.
@@ -94,7 +127,7 @@ impl<'a> Instance<'a> {
                     .or_default()
                     .push(i);
             }
-            if let Some(own) = own_name(bucket)
+            if let Some(own) = bucket.own.as_deref()
                 && !own.is_empty()
             {
                 self.by_name.entry(own).or_default().push(i);
@@ -137,17 +170,18 @@ impl<'a> Instance<'a> {
 }
 
 /// A resource's identity for the sets below: resources stay in place while rules run.
-fn id(resource: &Resource) -> usize {
-    std::ptr::from_ref(resource) as usize
+fn id<T>(item: &T) -> usize {
+    std::ptr::from_ref(item) as usize
 }
 
 pub struct LogBuckets<'a> {
     /// Buckets that a log sender of their module instance writes to.
     log_buckets: HashSet<usize>,
     /// The bucket each lifecycle configuration configures.
-    configured: HashMap<usize, &'a Resource>,
+    configured: HashMap<usize, &'a Bucket>,
     /// Buckets that a lifecycle configuration gives an expiration.
     expiring: HashSet<usize>,
+    buckets: &'a [Bucket],
 }
 
 /// Is a resource a bucket, a log sender, a lifecycle configuration?
@@ -162,26 +196,41 @@ fn roles(ctx: &Context, r: &Resource) -> (bool, bool, bool) {
     (is_bucket, r.fact("log_target").is_some(), lifecycle)
 }
 
-/// Does a resource take part in the pairing of log senders and buckets?
-pub fn takes_part(ctx: &Context, resource: &Resource) -> bool {
-    let (bucket, sender, lifecycle) = roles(ctx, resource);
-    bucket || sender || lifecycle
+/// Is a resource a log sender or a lifecycle configuration, which scan-wide pairing reads
+/// whole? (Of buckets it reads a `Bucket`.)
+pub fn names_buckets(ctx: &Context, resource: &Resource) -> bool {
+    let (_, sender, lifecycle) = roles(ctx, resource);
+    sender || lifecycle
 }
 
 impl<'a> LogBuckets<'a> {
+    /// Pairs the log senders and lifecycle configurations of `ctx.resources` with the buckets
+    /// of `ctx.buckets`, module instance by module instance (folder by folder).
     pub fn new(ctx: &'a Context) -> Self {
-        let mut instances: HashMap<_, Instance<'a>> = HashMap::new();
+        type Key<'k> = (&'k str, &'k str, Format);
+        let mut instances: HashMap<Key<'a>, Instance<'a>> = HashMap::new();
+        for b in ctx.buckets {
+            instances
+                .entry((
+                    folder(&b.path),
+                    prefix(&b.address, &b.kind, &b.name),
+                    b.format,
+                ))
+                .or_default()
+                .buckets
+                .push(b);
+        }
         for r in ctx.resources {
-            let (is_bucket, sender, lifecycle) = roles(ctx, r);
-            if !(is_bucket || sender || lifecycle) {
+            let (_, sender, lifecycle) = roles(ctx, r);
+            if !(sender || lifecycle) {
                 continue;
             }
-            let entry = instances
-                .entry((folder(&r.path), prefix(r), r.format))
-                .or_default();
-            if is_bucket {
-                entry.buckets.push(r);
-            }
+            let key = (
+                folder(&r.path),
+                prefix(&r.address, &r.kind, &r.name),
+                r.format,
+            );
+            let entry = instances.entry(key).or_default();
             if sender {
                 entry.senders.push(r);
             }
@@ -193,8 +242,12 @@ impl<'a> LogBuckets<'a> {
             log_buckets: HashSet::new(),
             configured: HashMap::new(),
             expiring: HashSet::new(),
+            buckets: ctx.buckets,
         };
         for instance in instances.values_mut() {
+            if instance.senders.is_empty() && instance.lifecycles.is_empty() {
+                continue;
+            }
             instance.index();
             for sender in &instance.senders {
                 let Some(target) = sender.fact("log_target") else {
@@ -214,7 +267,7 @@ impl<'a> LogBuckets<'a> {
                     continue;
                 };
                 let bucket = instance.buckets[first];
-                found.configured.insert(id(lifecycle), bucket);
+                found.configured.insert(id(*lifecycle), bucket);
                 if longest_expiration(lifecycle).is_some() {
                     found.expiring.insert(id(bucket));
                 }
@@ -223,46 +276,53 @@ impl<'a> LogBuckets<'a> {
         found
     }
 
-    /// A log bucket whose objects never expire, or expire after more than `max` days.
+    /// A lifecycle configuration of a log bucket that keeps objects more than `max` days.
     pub fn retention_hit(&self, resource: &'a Resource, max: i64) -> Option<Hit> {
-        if resource.fact("configures").is_some() {
-            let bucket = *self.configured.get(&id(resource))?;
-            let (days, node) = longest_expiration(resource)?;
-            if days <= max || !self.log_buckets.contains(&id(bucket)) {
-                return None;
-            }
-            let field = resource
-                .fact("object_expiration_days")?
-                .location
-                .field
-                .clone();
-            let at = Location::new(
-                &resource.path,
-                resource.document,
-                node.span,
-                &Route::parse(&field),
-            );
-            return Some(
-                Hit::at(at)
-                    .var(
-                        "retention",
-                        format!("{days} days (log bucket {})", bucket.address),
-                    )
-                    .var("max", max.to_string())
-                    .evidence(days.to_string()),
-            );
-        }
-        // Only buckets are log buckets.
-        if !self.log_buckets.contains(&id(resource)) {
+        let bucket = *self.configured.get(&id(resource))?;
+        let (days, node) = longest_expiration(resource)?;
+        if days <= max || !self.log_buckets.contains(&id(bucket)) {
             return None;
         }
-        (!self.expiring.contains(&id(resource))).then(|| {
-            Hit::at(resource.start())
+        let field = resource
+            .fact("object_expiration_days")?
+            .location
+            .field
+            .clone();
+        let at = Location::new(
+            &resource.path,
+            resource.document,
+            node.span,
+            &Route::parse(&field),
+        );
+        Some(
+            Hit::at(at)
                 .var(
                     "retention",
-                    "forever (a log bucket without lifecycle expiration)",
+                    format!("{days} days (log bucket {})", bucket.address),
                 )
                 .var("max", max.to_string())
-        })
+                .evidence(days.to_string()),
+        )
     }
+
+    /// Log buckets whose objects never expire: no lifecycle configuration gives them an
+    /// expiration.
+    pub fn unexpiring(&self) -> impl Iterator<Item = &'a Bucket> + '_ {
+        self.buckets
+            .iter()
+            .filter(|b| self.log_buckets.contains(&id(*b)) && !self.expiring.contains(&id(*b)))
+    }
+}
+
+/// The finding a bucket has if a log sender names it and no lifecycle gives its objects an
+/// expiration: made while the bucket is at hand, kept only if the pairing confirms it.
+pub fn unexpiring_hit(ctx: &Context, bucket: &Resource) -> Option<Hit> {
+    roles(ctx, bucket).0.then(|| {
+        Hit::at(bucket.start())
+            .var(
+                "retention",
+                "forever (a log bucket without lifecycle expiration)",
+            )
+            .var("max", ctx.max_log_retention_days.to_string())
+    })
 }

@@ -86,12 +86,14 @@ pub enum Check {
     /// the local modules it calls, a template with its parameters, a snapshot), for findings
     /// that group resources deployed together.
     Unit(fn(&Context, &Rule, &mut Vec<(usize, Hit)>)),
-    /// Per resource with its unit, and once over the resources the scan keeps for scan-wide
-    /// checks (`keep_for_scan`): what one resource says, and what resources of several
-    /// files say together.
+    /// Per resource with its unit, and once over what the scan keeps for scan-wide checks
+    /// (`keep_for_scan`, `Context::buckets`): what one resource says, and what resources of
+    /// several files say together. The third function gives, with its unit, the hit a resource
+    /// has if the scan-wide part confirms it (`Engine::candidate_findings`).
     ResourceAndScan(
         fn(&Context, &Resource, &mut Vec<Hit>),
         fn(&Context, &Rule, &mut Vec<(usize, Hit)>),
+        fn(&Context, &Resource) -> Option<Hit>,
     ),
 }
 
@@ -113,13 +115,14 @@ pub fn needs_estate(resource: &Resource) -> bool {
     kubernetes_bindings::needs_estate(resource)
 }
 
-/// Is a settled resource read by scan-wide checks: a StorageClass that claims of other files
-/// name, a bucket, log sender or lifecycle that resources of other files of its folder name?
-/// Any other is counted into the estate and dropped once its unit is evaluated.
+/// Is a settled resource read whole by scan-wide checks: a StorageClass that claims of other
+/// files name, a log sender or lifecycle configuration that names buckets of other files of its
+/// folder? Any other is counted into the estate and dropped once its unit is evaluated (of a
+/// bucket, the scan keeps a `cloud_log_buckets::Bucket`).
 pub fn keep_for_scan(ctx: &Context, resource: &Resource) -> bool {
     needs_estate(resource)
         || kubernetes_bindings::named_by_claims(resource)
-        || cloud_log_buckets::takes_part(ctx, resource)
+        || cloud_log_buckets::names_buckets(ctx, resource)
 }
 
 /// Every module's checks, by name.

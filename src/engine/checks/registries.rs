@@ -222,6 +222,7 @@ mod tests {
             allowed_countries: Vec::new(),
             own_hosts: Vec::new(),
             resources: &[],
+            buckets: &[],
         };
         let path: Arc<str> = Arc::from("task.json");
         let at = Location::new(&path, 0, Span::point(3, 5), &Route::parse("image"));

@@ -331,8 +331,10 @@ impl<'a> Unit<'a> {
         }
         self.findings.add(findings);
         self.findings.tie(left_out);
+        // Snapshot items made theirs when they were read (`settle_item`).
         let (candidates, mut buckets): (Vec<Vec<Finding>>, Vec<Option<Bucket>>) = resources
             .par_iter()
+            .filter(|r| r.settled.is_none())
             .map(|r| (self.rules.candidate_findings(&ctx, r), Bucket::of(&ctx, r)))
             .unzip();
         self.candidates
@@ -370,15 +372,35 @@ impl<'a> Unit<'a> {
         )
     }
 
-    /// `settle` for one item of a snapshot, before the items that replace others are known:
-    /// its own rules only. Returns the findings of the rules left out.
-    fn settle_item(&self, resource: &mut Resource) -> Vec<Finding> {
-        let (own, left_out) = self.own_findings(&self.ctx, resource);
+    /// `settle` for one item of a snapshot, whose unit is the whole snapshot: its own rules run,
+    /// its candidate findings and bucket record are made, and it is counted and dropped, unless
+    /// the rules that group the snapshot's resources find something on it, or a scan-wide check
+    /// reads it: then it is returned, settled, for `settle`. (A resource on which a unit check
+    /// finds nothing alone takes no part in that check's groups.)
+    fn settle_item(&self, mut resource: Resource) -> Option<Resource> {
+        let (own, left_out) = self.own_findings(&self.ctx, &resource);
         self.findings.add(own);
-        if resource.settled.is_none() && !checks::needs_estate(resource) {
-            settle(resource);
+        self.findings.tie(left_out);
+        self.candidates
+            .add(self.rules.candidate_findings(&self.ctx, &resource));
+        if let Some(bucket) = Bucket::of(&self.ctx, &resource)
+            && let Ok(mut folded) = self.folded.lock()
+        {
+            folded.buckets.push(bucket);
         }
-        left_out
+        let alone = self.ctx.over(std::slice::from_ref(&resource));
+        let grouped = checks::keep_for_scan(&alone, &resource)
+            || !self.rules.unit_findings(&alone).is_empty()
+            || !self.estate.unit_findings(&alone).is_empty();
+        drop(alone);
+        if !checks::needs_estate(&resource) {
+            settle(&mut resource);
+        }
+        if grouped {
+            return Some(resource);
+        }
+        self.fold(vec![resource]);
+        None
     }
 
     /// Counts resources into the estate, keeps their metadata suppressions (and names), and
@@ -474,22 +496,15 @@ impl Loaded {
     fn new(mut outcome: FileOutcome, source: Option<&PathBuf>, unit: &Unit) -> Self {
         let (kb, options) = (unit.kb, &unit.early);
         let mut resources = Vec::new();
-        let mut left_out = Vec::new();
         let mut before = outcome.documents.len();
         let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
         if let Some(snapshot) = outcome.snapshot.take() {
-            // Findings go to the collector item by item; those of items a newer item
-            // replaces are dropped there.
+            // Items are evaluated one by one; those that no scan-wide or unit check reads are
+            // counted into the estate and dropped there and then.
             let read =
                 extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_item(r));
-            unit.findings
-                .drop_items(Arc::clone(&snapshot.path), read.replaced);
             let errors = read.errors;
-            resources.reserve_exact(read.resources.len());
-            for (resource, mut estate) in read.resources {
-                resources.push(resource);
-                left_out.append(&mut estate);
-            }
+            resources = read.resources;
             // One report per file, at its first item that does not parse, counting the rest.
             let more = errors.len().saturating_sub(1);
             let first = errors.into_iter().next().map(|mut e| {
@@ -517,7 +532,7 @@ impl Loaded {
                 }
                 None => true,
             });
-        let resources = unit.settle(resources, left_out);
+        let resources = unit.settle(resources, Vec::new());
         let outlines: Vec<Outline> = outcome
             .documents
             .iter()

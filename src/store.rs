@@ -341,7 +341,6 @@ struct Collecting {
     runs: Vec<Run>,
     table: Table,
     error: Option<String>,
-    replaced: Replaced,
     ties: Ties,
 }
 
@@ -357,21 +356,6 @@ pub fn tie(ties: &mut Ties, f: &Finding) {
         ties.entry((f.location.path.to_string(), f.resource.address.clone()))
             .or_default()
             .insert(p.clone());
-    }
-}
-
-/// Snapshot items, by file, whose findings are dropped: a newer item replaces them.
-#[derive(Default)]
-struct Replaced(HashMap<Arc<str>, std::collections::HashSet<usize>>);
-
-impl Replaced {
-    /// Whether a finding belongs to a snapshot item a newer item replaces.
-    fn covers(&self, f: &Finding) -> bool {
-        !self.0.is_empty()
-            && self.0.get(&f.location.path).is_some_and(|items| {
-                crate::extract::aws_config::snapshot_item(&f.location.field)
-                    .is_some_and(|i| items.contains(&i))
-            })
     }
 }
 
@@ -454,24 +438,12 @@ impl Collector {
         }
     }
 
-    /// Drops the findings of the items of a snapshot that newer items replace.
-    pub fn drop_items(&self, path: Arc<str>, items: Vec<usize>) {
-        if items.is_empty() {
-            return;
-        }
-        if let Ok(mut state) = self.state.lock() {
-            state.replaced.0.entry(path).or_default().extend(items);
-        }
-    }
-
     /// The findings taken, sorted in report order with duplicates removed.
     pub fn finish(&self) -> Findings {
         let mut state = match self.state.lock() {
             Ok(mut state) => std::mem::take(&mut *state),
             Err(_) => Collecting::default(),
         };
-        let replaced = std::mem::take(&mut state.replaced);
-        state.held.retain(|f| !replaced.covers(f));
         if state.runs.is_empty() && state.error.is_none() {
             crate::engine::finish(&mut state.held);
             return Findings::from(state.held);
@@ -482,12 +454,7 @@ impl Collector {
         let names = state.table.names.clone();
         let mut table = state.table;
         let merged = Writer::named().and_then(|mut out| {
-            let len = merge(runs, &names, |f| {
-                if replaced.covers(f) {
-                    return Ok(false);
-                }
-                out.push(f, &mut table).map(|()| true)
-            })?;
+            let len = merge(runs, &names, |f| out.push(f, &mut table).map(|()| true))?;
             Ok(Stored {
                 file: out.finish()?,
                 len,

@@ -84,24 +84,23 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     out
 }
 
-/// What a snapshot gives: the resources of its newest items, with what `each` returned for
-/// them, the items that do not parse, and the indexes of the items a newer item of the same
-/// resource replaces.
-pub struct SnapshotRead<T> {
-    pub resources: Vec<(Resource, T)>,
+/// What a snapshot gives: what `each` kept of the resources of its newest items, and the items
+/// that do not parse.
+pub struct SnapshotRead {
+    pub resources: Vec<Resource>,
     pub errors: Vec<crate::load::LoadError>,
-    pub replaced: Vec<usize>,
 }
 
-/// The resources of a large snapshot read one item at a time (`crate::load::snapshot`): each
-/// item is parsed, extracted, handed to `each` (which evaluates it and sheds its body) and
-/// dropped, on every core; errors are items that do not parse. `each`'s result for an item
-/// that a newer item of the same resource replaces is dropped with it.
-pub fn extract_snapshot<T: Send>(
+/// The resources of a large snapshot read one item at a time (`crate::load::snapshot`), in two
+/// passes on every core: the first reads each item's identity and capture time to pick the
+/// newest item of each resource; the second parses, extracts and hands to `each` only those,
+/// which keeps what the rest of the scan reads (`None`: nothing). Errors are items that do not
+/// parse.
+pub fn extract_snapshot(
     snapshot: &crate::load::snapshot::Snapshot,
     kb: &KnowledgeBase,
-    each: impl Fn(&mut Resource) -> T + Sync,
-) -> SnapshotRead<T> {
+    each: impl Fn(Resource) -> Option<Resource> + Sync,
+) -> SnapshotRead {
     use rayon::prelude::*;
     let lines = snapshot.lines();
     let doc = Document {
@@ -110,93 +109,92 @@ pub fn extract_snapshot<T: Send>(
         index: 0,
         root: Node::null(),
     };
-    /// What one item says: its identity and capture time, and its resource (`None` when the
-    /// item records a deletion or is not a resource).
-    // The resource is boxed: the reads of every item are held until the newest of each is
-    // known, and then moved out one by one.
-    type Read<T> = (Key, Captured, Option<Box<(Resource, T)>>);
-    type Key = (String, String);
-    type Captured = (i64, String);
-    let read: Vec<Result<Option<Read<T>>, crate::load::LoadError>> = (0..snapshot.items.len())
+    let parse = |index: usize| match snapshot.item(&lines, index) {
+        Ok(item) => Ok(item),
+        Err(e) => Err(crate::load::LoadError {
+            path: snapshot.path.to_string(),
+            line: e.line,
+            column: e.column,
+            reason: e.reason,
+        }),
+    };
+    // What one item says: its resource's identity (hashed: a snapshot holds hundreds of
+    // thousands), whether it records a resource or its deletion, and its capture time.
+    type Said = (u128, bool, (i64, String));
+    let said: Vec<Result<Option<Said>, crate::load::LoadError>> = (0..snapshot.items.len())
         .into_par_iter()
         .map(|index| {
-            let mut item = match snapshot.item(&lines, index) {
-                Ok(Some(item)) => item,
-                Ok(None) => return Ok(None),
-                Err(e) => {
-                    return Err(crate::load::LoadError {
-                        path: snapshot.path.to_string(),
-                        line: e.line,
-                        column: e.column,
-                        reason: e.reason,
-                    });
-                }
-            };
-            crate::load::aws_config::expand_item(&mut item);
-            let (Some(kind), Some(id)) = (
-                text(&item, "resourceType"),
-                text(&item, "resourceId")
-                    .or_else(|| text(&item, "ARN"))
-                    .or_else(|| text(&item, "arn")),
-            ) else {
+            let Some(mut item) = parse(index)? else {
                 return Ok(None);
             };
-            let status = text(&item, "configurationItemStatus").unwrap_or_default();
-            let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
-                || NOT_RESOURCES_TYPES.contains(&kind.as_str());
-            let captured = capture_time(&item);
-            let route = Route::root().key("configurationItems").index(index);
-            let made = (!gone).then(|| {
-                let mut made = resource(&doc, &item, route, kb);
-                drop(item);
-                let result = each(&mut made);
-                Box::new((made, result))
-            });
-            Ok(Some(((kind, id), captured, made)))
+            crate::load::aws_config::expand_item(&mut item);
+            Ok(identity(&item).map(|(kind, id)| {
+                let status = text(&item, "configurationItemStatus").unwrap_or_default();
+                let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
+                    || NOT_RESOURCES_TYPES.contains(&kind.as_str());
+                (key_hash(&kind, &id), !gone, capture_time(&item))
+            }))
         })
         .collect();
-    // The newest item of each resource counts, as when the file is read whole. The winners are
-    // picked by index first, so that no resource is moved twice.
-    let mut latest: HashMap<&Key, (&Captured, usize)> = HashMap::new();
-    for (index, entry) in read.iter().enumerate() {
+    // The newest item of each resource counts, as when the file is read whole.
+    let mut latest: HashMap<u128, (&(i64, String), usize)> = HashMap::new();
+    let mut errors = Vec::new();
+    for (index, entry) in said.iter().enumerate() {
         match entry {
-            Ok(Some((key, _, None))) => {
+            Ok(Some((key, false, _))) => {
                 latest.remove(key);
             }
-            Ok(Some((key, captured, Some(_)))) => match latest.get(key) {
+            Ok(Some((key, true, captured))) => match latest.get(key) {
                 Some((kept, _)) if *kept >= captured => {}
                 _ => {
-                    latest.insert(key, (captured, index));
+                    latest.insert(*key, (captured, index));
                 }
             },
-            Err(_) | Ok(None) => {}
+            Err(e) => errors.push(e.clone()),
+            Ok(None) => {}
         }
     }
-    let mut wins = vec![false; read.len()];
-    for (_, index) in latest.into_values() {
-        wins[index] = true;
-    }
-    let mut out = SnapshotRead {
-        resources: Vec::with_capacity(wins.iter().filter(|w| **w).count()),
-        errors: Vec::new(),
-        replaced: Vec::new(),
-    };
+    let mut newest: Vec<usize> = latest.into_values().map(|(_, index)| index).collect();
+    drop(said);
+    newest.sort_unstable();
     // In the file's order, which is the order of their routes.
-    for (index, (entry, wins)) in read.into_iter().zip(wins).enumerate() {
-        match entry {
-            Err(e) => out.errors.push(e),
-            Ok(Some((_, _, Some(made)))) if wins => out.resources.push(*made),
-            Ok(Some((_, _, Some(_)))) => out.replaced.push(index),
-            Ok(_) => {}
-        }
+    let read: Vec<Option<Resource>> = newest
+        .into_par_iter()
+        .map(|index| {
+            let mut item = parse(index).ok()??;
+            crate::load::aws_config::expand_item(&mut item);
+            let route = Route::root().key("configurationItems").index(index);
+            let made = resource(&doc, &item, route, kb);
+            drop(item);
+            each(made)
+        })
+        .collect();
+    SnapshotRead {
+        resources: read.into_iter().flatten().collect(),
+        errors,
     }
-    out
 }
 
-/// The index of the snapshot item a location points into (`configurationItems[12].…`).
-pub fn snapshot_item(field: &str) -> Option<usize> {
-    let rest = field.strip_prefix("configurationItems[")?;
-    rest[..rest.find(']')?].parse().ok()
+/// The type and id of the resource an item records.
+fn identity(item: &Node) -> Option<(String, String)> {
+    Some((
+        text(item, "resourceType")?,
+        text(item, "resourceId")
+            .or_else(|| text(item, "ARN"))
+            .or_else(|| text(item, "arn"))?,
+    ))
+}
+
+/// A resource's identity in 128 bits: two SipHash digests under different keys, so that two
+/// resources of one snapshot share it with a chance of about n² / 2¹²⁹.
+fn key_hash(kind: &str, id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let digest = |seed: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        (seed, kind, id).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(digest(0)) << 64) | u128::from(digest(1))
 }
 
 fn text(node: &Node, key: &str) -> Option<String> {

@@ -232,10 +232,8 @@ pub fn parse_only(
             let outcome = load::load_file(p);
             // A large snapshot is parsed item by item, as a scan reads it; it is one document.
             let snapshot = outcome.snapshot.as_ref().map_or(0, |snapshot| {
-                let lines = snapshot.lines();
-                (0..snapshot.items.len()).into_par_iter().for_each(|i| {
-                    let _ = snapshot.item(&lines, i);
-                });
+                let all: Vec<usize> = (0..snapshot.items.len()).collect();
+                let _ = snapshot.parse_items(&all, |_, _| ());
                 1
             });
             outcome.documents.len() + snapshot

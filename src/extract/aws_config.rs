@@ -101,41 +101,46 @@ pub fn extract_snapshot(
     kb: &KnowledgeBase,
     each: impl Fn(Resource) -> Option<Resource> + Sync,
 ) -> SnapshotRead {
-    use rayon::prelude::*;
-    let lines = snapshot.lines();
     let doc = Document {
         path: std::sync::Arc::clone(&snapshot.path),
         format: Format::AwsConfig,
         index: 0,
         root: Node::null(),
     };
-    let parse = |index: usize| match snapshot.item(&lines, index) {
-        Ok(item) => Ok(item),
-        Err(e) => Err(crate::load::LoadError {
-            path: snapshot.path.to_string(),
-            line: e.line,
-            column: e.column,
-            reason: e.reason,
-        }),
+    let error = |line, column, reason| crate::load::LoadError {
+        path: snapshot.path.to_string(),
+        line,
+        column,
+        reason,
     };
     // What one item says: its resource's identity (hashed: a snapshot holds hundreds of
     // thousands), whether it records a resource or its deletion, and its capture time.
     type Said = (u128, bool, (i64, String));
-    let said: Vec<Result<Option<Said>, crate::load::LoadError>> = (0..snapshot.items.len())
-        .into_par_iter()
-        .map(|index| {
-            let Some(mut item) = parse(index)? else {
-                return Ok(None);
+    let all: Vec<usize> = (0..snapshot.items.len()).collect();
+    let said = snapshot.parse_items(&all, |_, parsed| {
+        let mut item = match parsed {
+            Ok(Some(item)) => item,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(error(e.line, e.column, e.reason)),
+        };
+        crate::load::aws_config::expand_item(&mut item);
+        Ok(identity(&item).map(|(kind, id)| {
+            let status = text(&item, "configurationItemStatus").unwrap_or_default();
+            let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
+                || NOT_RESOURCES_TYPES.contains(&kind.as_str());
+            (key_hash(&kind, &id), !gone, capture_time(&item))
+        }))
+    });
+    drop(all);
+    let said: Vec<Result<Option<Said>, crate::load::LoadError>> = match said {
+        Ok(said) => said,
+        Err(reason) => {
+            return SnapshotRead {
+                resources: Vec::new(),
+                errors: vec![error(0, 0, reason)],
             };
-            crate::load::aws_config::expand_item(&mut item);
-            Ok(identity(&item).map(|(kind, id)| {
-                let status = text(&item, "configurationItemStatus").unwrap_or_default();
-                let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
-                    || NOT_RESOURCES_TYPES.contains(&kind.as_str());
-                (key_hash(&kind, &id), !gone, capture_time(&item))
-            }))
-        })
-        .collect();
+        }
+    };
     // The newest item of each resource counts, as when the file is read whole.
     let mut latest: HashMap<u128, (&(i64, String), usize)> = HashMap::new();
     let mut errors = Vec::new();
@@ -158,21 +163,22 @@ pub fn extract_snapshot(
     drop(said);
     newest.sort_unstable();
     // In the file's order, which is the order of their routes.
-    let read: Vec<Option<Resource>> = newest
-        .into_par_iter()
-        .map(|index| {
-            let mut item = parse(index).ok()??;
-            crate::load::aws_config::expand_item(&mut item);
-            let route = Route::root().key("configurationItems").index(index);
-            let made = resource(&doc, &item, route, kb);
-            drop(item);
-            each(made)
-        })
-        .collect();
-    SnapshotRead {
-        resources: read.into_iter().flatten().collect(),
-        errors,
-    }
+    let read = snapshot.parse_items(&newest, |index, parsed| {
+        let mut item = parsed.ok()??;
+        crate::load::aws_config::expand_item(&mut item);
+        let route = Route::root().key("configurationItems").index(index);
+        let made = resource(&doc, &item, route, kb);
+        drop(item);
+        each(made)
+    });
+    let resources = match read {
+        Ok(read) => read.into_iter().flatten().collect(),
+        Err(reason) => {
+            errors.push(error(0, 0, reason));
+            Vec::new()
+        }
+    };
+    SnapshotRead { resources, errors }
 }
 
 /// The type and id of the resource an item records.

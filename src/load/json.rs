@@ -18,6 +18,9 @@ pub struct LineIndex<'a> {
     /// Offsets of the starts of the lines indexed, the first being line `first_line + 1`.
     starts: Cow<'a, [usize]>,
     first_line: usize,
+    /// Characters before the indexed text on its first line, when it starts within a line
+    /// (an item of a snapshot read a window at a time).
+    first_column: usize,
     /// Characters before each `BLOCK`-byte block, in text that is not all ASCII (in ASCII text
     /// a column is a byte distance). Containers are reached after their children, and
     /// `terraform show -json` writes a plan on one line, so each offset is answered from
@@ -36,18 +39,31 @@ impl<'a> LineIndex<'a> {
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let blocks = (!text.is_ascii()).then(|| {
             let mut total = 0;
-            let mut blocks = Vec::with_capacity(text.len() / BLOCK + 1);
+            let mut blocks = Vec::with_capacity(text.len() / BLOCK + 2);
             for chunk in text.as_bytes().chunks(BLOCK) {
                 blocks.push(total);
                 total += count_chars(chunk);
             }
+            // The end of a text whose length is a multiple of `BLOCK` starts a block too.
+            blocks.push(total);
             blocks
         });
         LineIndex {
             text,
             starts: Cow::Owned(starts),
             first_line: 0,
+            first_column: 0,
             blocks: blocks.map(Cow::Owned),
+        }
+    }
+
+    /// The index of a part of a larger text that starts at `line` and `column` (1-based, the
+    /// column in characters) of the whole: positions are those in the whole text.
+    pub fn part(text: &'a str, line: u32, column: u32) -> Self {
+        LineIndex {
+            first_line: (line as usize).saturating_sub(1),
+            first_column: (column as usize).saturating_sub(1),
+            ..LineIndex::new(text)
         }
     }
 
@@ -63,6 +79,7 @@ impl<'a> LineIndex<'a> {
             text: self.text,
             starts: Cow::Borrowed(&self.starts[first..last]),
             first_line: self.first_line + first,
+            first_column: if first == 0 { self.first_column } else { 0 },
             blocks: self.blocks.as_deref().map(Cow::Borrowed),
         }
     }
@@ -89,7 +106,10 @@ impl<'a> LineIndex<'a> {
         let start = self.starts[index - 1];
         let line = self.first_line + index;
         let end = offset.min(self.text.len());
-        let column = self.chars_between(start.min(end), end);
+        let mut column = self.chars_between(start.min(end), end);
+        if index == 1 {
+            column += self.first_column;
+        }
         Pos {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
@@ -187,6 +207,15 @@ pub fn parse_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_end_of_a_text_a_whole_number_of_blocks_long_has_its_column() {
+        // 2 bytes for "é", then ASCII up to 128 bytes: the end starts a block of its own.
+        let text = format!("é{}", "a".repeat(2 * BLOCK - 2));
+        assert_eq!(text.len() % BLOCK, 0);
+        let pos = LineIndex::new(&text).pos(text.len());
+        assert_eq!((pos.line, pos.column), (1, 2 * BLOCK as u32));
+    }
 
     #[test]
     fn a_narrowed_index_answers_as_the_whole_one() {

@@ -359,7 +359,14 @@ pub fn load_file(path: &Path) -> FileOutcome {
             );
         }
         Err(e) => return FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
-        Ok(_) => {}
+        Ok(meta) => {
+            if let Some(outcome) = streamed_snapshot(path, &display, meta.len()) {
+                return match crate::limits::hold(meta.len()) {
+                    Ok(()) => outcome,
+                    Err(reason) => FileOutcome::error(&display, 0, 0, reason),
+                };
+            }
+        }
     }
     match std::fs::read(path) {
         Ok(bytes) if compressed::is_gzip(path) => {
@@ -444,16 +451,21 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
     };
     let mut outcome = match large_snapshot(display, &decoded.text) {
-        Some(items) => FileOutcome {
-            directives: Some(crate::suppress::directive_lines(&decoded.text)),
-            snapshot: Some(snapshot::Snapshot {
-                path: Arc::from(display),
-                text: std::mem::take(&mut decoded.text),
-                items,
-            }),
-            ..Default::default()
-        },
-        None => load_text(display, &decoded.text),
+        true => {
+            let directives = crate::suppress::directive_lines(&decoded.text);
+            match snapshot::Snapshot::from_text(
+                Arc::from(display),
+                std::mem::take(&mut decoded.text),
+            ) {
+                Some(snapshot) => FileOutcome {
+                    directives: Some(directives),
+                    snapshot: Some(snapshot),
+                    ..Default::default()
+                },
+                None => unreachable_snapshot(display),
+            }
+        }
+        false => load_text(display, &decoded.text),
     };
     if outcome.directives.is_none() {
         outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
@@ -485,19 +497,56 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
     outcome
 }
 
-/// The items of an AWS Config snapshot large enough to be read one item at a time.
-fn large_snapshot(display: &str, text: &str) -> Option<Vec<std::ops::Range<usize>>> {
+/// Is this text an AWS Config snapshot large enough to be read one item at a time?
+fn large_snapshot(display: &str, text: &str) -> bool {
+    snapshot_candidate(display, text.len(), text.as_bytes())
+        && snapshot::item_ranges(text).is_some()
+}
+
+/// A file named `.json` (or `.json.gz`) of at least `STREAM_BYTES`, whose first bytes name
+/// `configurationItems`.
+fn snapshot_candidate(display: &str, len: usize, head: &[u8]) -> bool {
     let lower = display.to_ascii_lowercase();
     let name = lower.strip_suffix(".gz").unwrap_or(&lower);
-    if text.len() < snapshot::STREAM_BYTES
-        || !name.ends_with(".json")
-        || !text.as_bytes()[..text.len().min(1 << 16)]
+    len >= snapshot::STREAM_BYTES
+        && name.ends_with(".json")
+        && head[..head.len().min(1 << 16)]
             .windows(20)
             .any(|w| w == b"\"configurationItems\"")
-    {
+}
+
+/// A large snapshot read from its file a window at a time, never whole: a plain UTF-8 file
+/// that the byte scan follows. `None` for anything else, which is read whole.
+fn streamed_snapshot(path: &Path, display: &str, len: u64) -> Option<FileOutcome> {
+    if compressed::is_gzip(path) {
         return None;
     }
-    snapshot::item_ranges(text)
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(1 << 16);
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 16)
+        .read_to_end(&mut head)
+        .ok()?;
+    let len = usize::try_from(len).ok()?;
+    let plain = !head.contains(&0)
+        && !head.starts_with(&[0xFF, 0xFE])
+        && !head.starts_with(&[0xFE, 0xFF])
+        && utf16_without_bom(&head).is_none();
+    if !plain || !snapshot_candidate(display, len, &head) {
+        return None;
+    }
+    let snapshot = snapshot::Snapshot::from_file(Arc::from(display), path)?;
+    Some(FileOutcome {
+        directives: Some(Vec::new()),
+        snapshot: Some(snapshot),
+        ..Default::default()
+    })
+}
+
+/// `large_snapshot` said yes, so the scan that reads the items cannot say no.
+fn unreachable_snapshot(display: &str) -> FileOutcome {
+    FileOutcome::error(display, 0, 0, "the snapshot's items could not be read")
 }
 
 /// Loads decoded text; `display` is the path shown in reports.

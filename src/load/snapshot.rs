@@ -6,8 +6,12 @@
 //! bytes that only tracks strings and brackets, and each item is parsed on its own, with
 //! positions in the whole file, when it is extracted.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::json::{self, LineIndex};
 use super::yaml::SyntaxError;
@@ -16,33 +20,299 @@ use crate::tree::Node;
 /// Files at least this large whose top level holds `configurationItems` are read item by item.
 pub const STREAM_BYTES: usize = 8 << 20;
 
-/// A snapshot file's text and the byte range of each of its configuration items.
+/// Items are read from the file and parsed in windows of about this many bytes (small in unit
+/// tests, so that their snapshots span many).
+const WINDOW_BYTES: usize = if cfg!(test) { 64 << 10 } else { 8 << 20 };
+
+/// A snapshot: where its text is, and the byte range of each of its configuration items with
+/// the line and column where it starts.
 #[derive(Debug)]
 pub struct Snapshot {
     pub path: Arc<str>,
-    pub text: String,
+    source: Source,
     pub items: Vec<Range<usize>>,
+    /// Line and column (1-based, in characters) of the start of each item.
+    starts: Vec<(u32, u32)>,
+}
+
+/// Where a snapshot's text is: in memory (stdin, live sources, compressed or re-encoded
+/// files), or in its file, read a window at a time (`skip`: the bytes of a byte-order mark).
+#[derive(Debug)]
+enum Source {
+    Text(String),
+    File { file: PathBuf, skip: u64 },
 }
 
 impl Snapshot {
-    /// Line starts of the whole text, to give each item its place in the file.
-    pub fn lines(&self) -> LineIndex<'_> {
-        LineIndex::new(&self.text)
+    /// A snapshot in memory; `None` when the text is not one (see `item_ranges`).
+    pub fn from_text(path: Arc<str>, text: String) -> Option<Snapshot> {
+        let (items, starts) = scan(text.as_bytes())?;
+        Some(Snapshot {
+            path,
+            source: Source::Text(text),
+            items,
+            starts,
+        })
     }
 
-    /// Parses item `index`, with positions in the whole file.
-    pub fn item(&self, lines: &LineIndex<'_>, index: usize) -> Result<Option<Node>, SyntaxError> {
-        json::parse_range(&self.text, lines, self.items[index].clone())
+    /// A snapshot read from its file as it is needed: `None` when the file is not one the
+    /// byte scan follows, is not UTF-8 throughout, or holds an inline suppression, which a
+    /// scan of the whole text reads.
+    pub fn from_file(path: Arc<str>, file: &Path) -> Option<Snapshot> {
+        let mut reader = std::io::BufReader::new(std::fs::File::open(file).ok()?);
+        let mut head = [0u8; 3];
+        let read = reader.read(&mut head).ok()?;
+        let skip = if head[..read] == [0xEF, 0xBB, 0xBF] {
+            3
+        } else {
+            0
+        };
+        reader.seek(SeekFrom::Start(skip)).ok()?;
+        let (items, starts) = scan(reader)?;
+        Some(Snapshot {
+            path,
+            source: Source::File {
+                file: file.to_path_buf(),
+                skip,
+            },
+            items,
+            starts,
+        })
     }
+
+    /// Parses the items at `indices` (ascending), with positions in the whole file, a window
+    /// at a time and the items of a window on every core; `each` gets an item's index and what
+    /// its parse gave. A file that cannot be read again gives its reason.
+    pub fn parse_items<T: Send>(
+        &self,
+        indices: &[usize],
+        each: impl Fn(usize, Result<Option<Node>, SyntaxError>) -> T + Sync,
+    ) -> Result<Vec<T>, String> {
+        let mut out = Vec::with_capacity(indices.len());
+        let mut file = match &self.source {
+            Source::File { file, .. } => {
+                Some(std::fs::File::open(file).map_err(|e| format!("cannot read again: {e}"))?)
+            }
+            Source::Text(_) => None,
+        };
+        let mut buffer = Vec::new();
+        let mut rest = indices;
+        while let Some(&first) = rest.first() {
+            let base = self.items[first].start;
+            let count = rest
+                .iter()
+                .take_while(|&&i| self.items[i].end - base <= WINDOW_BYTES)
+                .count()
+                .max(1);
+            let (window, after) = rest.split_at(count);
+            rest = after;
+            let end = window
+                .iter()
+                .map(|&i| self.items[i].end)
+                .max()
+                .unwrap_or(base);
+            let text = match (&self.source, file.as_mut()) {
+                (Source::Text(text), _) => text.get(base..end).unwrap_or_default(),
+                (Source::File { skip, .. }, Some(file)) => {
+                    buffer.resize(end - base, 0);
+                    file.seek(SeekFrom::Start(skip + base as u64))
+                        .and_then(|_| file.read_exact(&mut buffer))
+                        .map_err(|e| format!("cannot read again: {e}"))?;
+                    std::str::from_utf8(&buffer)
+                        .map_err(|_| "the file changed while it was scanned: scan it again")?
+                }
+                (Source::File { .. }, None) => "",
+            };
+            let (line, column) = self.starts[first];
+            let lines = LineIndex::part(text, line, column);
+            out.par_extend(window.par_iter().map(|&i| {
+                let range = self.items[i].start - base..self.items[i].end - base;
+                each(i, json::parse_range(text, &lines, range))
+            }));
+        }
+        Ok(out)
+    }
+}
+
+/// Each item's byte range, and the line and column where it starts.
+type Scanned = (Vec<Range<usize>>, Vec<(u32, u32)>);
+
+/// The items of a snapshot's text and where each starts, from a scan that reads it once,
+/// forward, holding little more than the largest item: what `item_ranges` says of the
+/// whole text, or `None` when the text is not valid UTF-8 or holds an inline suppression.
+fn scan(reader: impl Read) -> Option<Scanned> {
+    let mut stream = Stream::new(reader);
+    let items = ranges(&mut stream)?;
+    let starts = std::mem::take(&mut stream.starts);
+    stream.finish()?;
+    Some((items, starts))
+}
+
+/// Bytes to look at, by offset, forward only.
+trait Bytes {
+    fn get(&mut self, at: usize) -> Option<u8>;
+    /// Whether `pattern` is at `at`, no further back than the last few kilobytes read.
+    fn holds(&mut self, at: usize, pattern: &[u8]) -> bool;
+    /// Notes that an item starts at `at`.
+    fn item_at(&mut self, _at: usize) {}
+}
+
+impl Bytes for &[u8] {
+    fn get(&mut self, at: usize) -> Option<u8> {
+        <[u8]>::get(self, at).copied()
+    }
+
+    fn holds(&mut self, at: usize, pattern: &[u8]) -> bool {
+        <[u8]>::get(self, at..at + pattern.len()) == Some(pattern)
+    }
+}
+
+/// A reader's bytes, read in chunks: what was read more than `KEEP` bytes ago is counted
+/// (lines, characters) and dropped.
+struct Stream<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    /// Offset of `buffer[0]`.
+    start: usize,
+    /// Bytes of `buffer` known to be UTF-8.
+    checked: usize,
+    /// Lines before `counted`, and characters on its line before it.
+    counted: usize,
+    lines: usize,
+    column: usize,
+    starts: Vec<(u32, u32)>,
+    /// The text is not one `scan` can stream.
+    unusable: bool,
+    eof: bool,
+}
+
+const CHUNK: usize = 1 << 20;
+const KEEP: usize = 64 << 10;
+const DIRECTIVE: &[u8] = b"sovscan:ignore";
+
+impl<R: Read> Stream<R> {
+    fn new(reader: R) -> Self {
+        Stream {
+            reader,
+            buffer: Vec::with_capacity(2 * CHUNK),
+            start: 0,
+            checked: 0,
+            counted: 0,
+            lines: 0,
+            column: 0,
+            starts: Vec::new(),
+            unusable: false,
+            eof: false,
+        }
+    }
+
+    /// Counts lines and characters up to offset `to` (in the buffer).
+    fn count_to(&mut self, to: usize) {
+        let from = self.counted - self.start;
+        for &b in &self.buffer[from..to - self.start] {
+            if b == b'\n' {
+                self.lines += 1;
+                self.column = 0;
+            } else if (b & 0xC0) != 0x80 {
+                self.column += 1;
+            }
+        }
+        self.counted = to;
+    }
+
+    /// Reads a chunk more; false at the end or on a problem.
+    fn fill(&mut self) -> bool {
+        if self.eof || self.unusable {
+            return false;
+        }
+        if self.buffer.len() > CHUNK + KEEP {
+            let drop = self.buffer.len() - KEEP;
+            let to = self.start + drop;
+            if self.counted < to {
+                self.count_to(to);
+            }
+            // A suppression written in the part dropped: the whole text is read instead.
+            if contains(&self.buffer[..drop + DIRECTIVE.len() - 1], DIRECTIVE) {
+                self.unusable = true;
+                return false;
+            }
+            self.buffer.drain(..drop);
+            self.start = to;
+            self.checked -= drop;
+        }
+        let len = self.buffer.len();
+        self.buffer.resize(len + CHUNK, 0);
+        let read = loop {
+            match self.reader.read(&mut self.buffer[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.unusable = true;
+                    break 0;
+                }
+            }
+        };
+        self.buffer.truncate(len + read);
+        match std::str::from_utf8(&self.buffer[self.checked..]) {
+            Ok(_) => self.checked = self.buffer.len(),
+            Err(e) if e.error_len().is_none() => self.checked += e.valid_up_to(),
+            Err(_) => self.unusable = true,
+        }
+        if read == 0 {
+            self.eof = true;
+        }
+        read > 0 && !self.unusable
+    }
+
+    /// Whether the whole text was read, was UTF-8 and held no suppression.
+    fn finish(mut self) -> Option<()> {
+        while self.fill() {}
+        let whole = self.eof
+            && !self.unusable
+            && self.checked == self.buffer.len()
+            && !contains(&self.buffer, DIRECTIVE);
+        whole.then_some(())
+    }
+}
+
+impl<R: Read> Bytes for Stream<R> {
+    fn get(&mut self, at: usize) -> Option<u8> {
+        while at >= self.start + self.buffer.len() {
+            if !self.fill() {
+                return None;
+            }
+        }
+        self.buffer.get(at.checked_sub(self.start)?).copied()
+    }
+
+    fn holds(&mut self, at: usize, pattern: &[u8]) -> bool {
+        let Some(from) = at.checked_sub(self.start) else {
+            return false;
+        };
+        self.buffer.get(from..from + pattern.len()) == Some(pattern)
+    }
+
+    fn item_at(&mut self, at: usize) {
+        self.count_to(at);
+        let shown = |n: usize| u32::try_from(n + 1).unwrap_or(u32::MAX);
+        self.starts.push((shown(self.lines), shown(self.column)));
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The byte ranges of the items of the top-level `configurationItems` list; `None` when the
 /// text is not one object holding that list, or holds anything the byte scan does not follow
 /// (comments): such a file is parsed whole.
 pub fn item_ranges(text: &str) -> Option<Vec<Range<usize>>> {
-    let bytes = text.as_bytes();
+    ranges(&mut text.as_bytes())
+}
+
+fn ranges(bytes: &mut impl Bytes) -> Option<Vec<Range<usize>>> {
     let mut at = skip_blank(bytes, 0);
-    if bytes.get(at) != Some(&b'{') {
+    if bytes.get(at) != Some(b'{') {
         return None;
     }
     at += 1;
@@ -59,13 +329,14 @@ pub fn item_ranges(text: &str) -> Option<Vec<Range<usize>>> {
             _ => return None,
         }
         let key_end = skip_string(bytes, at)?;
-        let key = &text[at + 1..key_end - 1];
+        const ITEMS: &[u8] = b"configurationItems";
+        let is_items = key_end - at == ITEMS.len() + 2 && bytes.holds(at + 1, ITEMS);
         at = skip_blank(bytes, key_end);
-        if bytes.get(at) != Some(&b':') {
+        if bytes.get(at) != Some(b':') {
             return None;
         }
         at = skip_blank(bytes, at + 1);
-        if key == "configurationItems" && bytes.get(at) == Some(&b'[') {
+        if is_items && bytes.get(at) == Some(b'[') {
             let (list, end) = elements(bytes, at)?;
             items = Some(list);
             at = end;
@@ -74,11 +345,12 @@ pub fn item_ranges(text: &str) -> Option<Vec<Range<usize>>> {
         }
     }
     // Anything but blanks after the object is not a single JSON document.
-    (skip_blank(bytes, at + 1) == bytes.len()).then_some(items?)
+    let end = skip_blank(bytes, at + 1);
+    bytes.get(end).is_none().then_some(items?)
 }
 
 /// The elements of the list starting at `at`, and the offset after it.
-fn elements(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
+fn elements(bytes: &mut impl Bytes, at: usize) -> Option<(Vec<Range<usize>>, usize)> {
     let mut list = Vec::new();
     let mut at = at + 1;
     loop {
@@ -87,6 +359,7 @@ fn elements(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
             b']' => return Some((list, at + 1)),
             b',' => at += 1,
             _ => {
+                bytes.item_at(at);
                 let end = skip_value(bytes, at)?;
                 list.push(at..end);
                 at = end;
@@ -95,7 +368,7 @@ fn elements(bytes: &[u8], at: usize) -> Option<(Vec<Range<usize>>, usize)> {
     }
 }
 
-fn skip_blank(bytes: &[u8], mut at: usize) -> usize {
+fn skip_blank(bytes: &mut impl Bytes, mut at: usize) -> usize {
     while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
         at += 1;
     }
@@ -103,7 +376,7 @@ fn skip_blank(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// The offset after the string starting at `at` (its opening quote).
-fn skip_string(bytes: &[u8], at: usize) -> Option<usize> {
+fn skip_string(bytes: &mut impl Bytes, at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
         match bytes.get(i)? {
@@ -116,7 +389,7 @@ fn skip_string(bytes: &[u8], at: usize) -> Option<usize> {
 
 /// The offset after the value starting at `at`; containers are followed by counting
 /// brackets, without recursion, so no nesting depth can exhaust the stack.
-fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
+fn skip_value(bytes: &mut impl Bytes, at: usize) -> Option<usize> {
     match bytes.get(at)? {
         b'"' => skip_string(bytes, at),
         b'{' | b'[' => {
@@ -147,7 +420,7 @@ fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
                 .get(i)
                 .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
             {
-                if *bytes.get(i)? == b'/' {
+                if bytes.get(i)? == b'/' {
                     return None;
                 }
                 i += 1;
@@ -166,22 +439,80 @@ mod tests {
         let text = "{\n  \"fileVersion\": \"1.0\",\n  \"configSnapshotId\": \"a\\\"]b\",\n  \"configurationItems\": [\n    {\"resourceType\": \"AWS::S3::Bucket\", \"x\": [1, {\"y\": \"}\"}]},\n    {\n      \"resourceType\": \"AWS::SQS::Queue\",\n      \"awsRegion\": \"us-east-1\"\n    }\n  ],\n  \"n\": null\n}\n";
         let ranges = item_ranges(text).unwrap();
         assert_eq!(ranges.len(), 2);
-        let snapshot = Snapshot {
-            path: Arc::from("s.json"),
-            text: text.to_string(),
-            items: ranges,
-        };
-        let lines = snapshot.lines();
-        let first = snapshot.item(&lines, 0).unwrap().unwrap();
+        let snapshot = Snapshot::from_text(Arc::from("s.json"), text.to_string()).unwrap();
+        assert_eq!(snapshot.items, ranges);
+        let items = snapshot
+            .parse_items(&[0, 1], |_, parsed| parsed.unwrap().unwrap())
+            .unwrap();
+        let first = &items[0];
         assert_eq!(first.path("x[1].y").unwrap().as_str(), Some("}"));
         assert_eq!((first.span.start.line, first.span.start.column), (5, 5));
-        let second = snapshot.item(&lines, 1).unwrap().unwrap();
-        let region = second.get("awsRegion").unwrap();
+        let region = items[1].get("awsRegion").unwrap();
         assert_eq!((region.span.start.line, region.span.start.column), (8, 20));
         // The same positions as the whole file parsed at once.
         let whole = json::parse(text).unwrap().unwrap();
         let same = whole.path("configurationItems[1].awsRegion").unwrap();
         assert_eq!(same.span, region.span);
+    }
+
+    /// A snapshot of `n` items, on one line or one item per line, with text that is not ASCII.
+    fn generated(n: usize, one_line: bool) -> String {
+        let gap = if one_line { " " } else { "\n  " };
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"resourceType\": \"AWS::S3::Bucket\", \"resourceId\": \"b{i}\", \"tags\": {{\"owner\": \"Jörg €{i} \\\" ] }}\"}},{gap}\"awsRegion\": \"eu-central-{}\"}}",
+                    i % 3
+                )
+            })
+            .collect();
+        format!(
+            "\u{feff}{{\"fileVersion\": \"1.0\",{gap}\"configurationItems\": [{gap}{}{gap}]}}\n",
+            items.join(&format!(",{gap}"))
+        )
+    }
+
+    #[test]
+    fn a_file_read_a_window_at_a_time_gives_the_positions_of_the_whole_text() {
+        let dir =
+            std::env::temp_dir().join(format!("sovscan-snapshot-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for one_line in [true, false] {
+            // Over the scan's chunk, so that what was read is counted and dropped as it goes.
+            let text = generated(30_000, one_line);
+            assert!(text.len() > 3 * CHUNK, "{}", text.len());
+            let file = dir.join("snapshot.json");
+            std::fs::write(&file, &text).unwrap();
+            let streamed = Snapshot::from_file(Arc::from("s.json"), &file).unwrap();
+            let bare = text.trim_start_matches('\u{feff}');
+            assert_eq!(streamed.items, item_ranges(bare).unwrap());
+            let whole = json::parse(bare).unwrap().unwrap();
+            let all: Vec<usize> = (0..streamed.items.len()).collect();
+            let spans = streamed
+                .parse_items(&all, |i, parsed| {
+                    let item = parsed.unwrap().unwrap();
+                    (i, item.span, item.path("tags.owner").unwrap().span)
+                })
+                .unwrap();
+            assert_eq!(spans.len(), 30_000);
+            for (i, span, owner) in spans {
+                let expected = whole.path(&format!("configurationItems[{i}]")).unwrap();
+                assert_eq!(span, expected.span, "item {i}, one line: {one_line}");
+                assert_eq!(owner, expected.path("tags.owner").unwrap().span);
+            }
+        }
+        // A suppression written far into the file, or bytes that are not UTF-8: read whole.
+        let mut text = generated(30_000, false);
+        text.insert_str(text.len() - 4, ",\"note\": \"sovscan:ignore RES-001\"");
+        let file = dir.join("suppressed.json");
+        std::fs::write(&file, &text).unwrap();
+        assert!(Snapshot::from_file(Arc::from("s.json"), &file).is_none());
+        let mut bytes = generated(30_000, false).into_bytes();
+        let at = bytes.len() / 2;
+        bytes[at] = 0xFF;
+        std::fs::write(&file, &bytes).unwrap();
+        assert!(Snapshot::from_file(Arc::from("s.json"), &file).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

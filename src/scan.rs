@@ -233,7 +233,7 @@ pub fn parse_only(
             // A large snapshot is parsed item by item, as a scan reads it; it is one document.
             let snapshot = outcome.snapshot.as_ref().map_or(0, |snapshot| {
                 let all: Vec<usize> = (0..snapshot.items.len()).collect();
-                let _ = snapshot.parse_items(&all, |_, _| ());
+                let _ = snapshot.parse_items(&all, |_, _| None::<()>);
                 1
             });
             outcome.documents.len() + snapshot

@@ -15,8 +15,9 @@ fn tempdir(name: &str) -> PathBuf {
 }
 
 /// A snapshot over the streaming threshold (8 MB): buckets and queues in EU and US regions,
-/// each padded with a long description, one bucket recorded twice (the newer item counts)
-/// and one queue recorded as deleted.
+/// each padded with a long description, one bucket recorded twice (the newer item counts), one
+/// queue recorded again with an older capture time (the first item counts) and one queue
+/// recorded as deleted.
 fn snapshot() -> String {
     let padding = "p".repeat(12_000);
     let mut items = Vec::new();
@@ -36,6 +37,8 @@ fn snapshot() -> String {
             1 + i % 3
         ));
     }
+    // queue-3 again, but captured earlier, in the US: the item read first stays.
+    items.push("    {\"resourceType\": \"AWS::SQS::Queue\", \"resourceId\": \"queue-3\", \"awsRegion\": \"us-east-1\", \"configurationItemCaptureTime\": \"2026-10-01T10:00:00.000Z\", \"configuration\": {}}".into());
     // bucket-0 again, newer and in another region; queue-1 deleted.
     items.push("    {\"resourceType\": \"AWS::S3::Bucket\", \"resourceId\": \"bucket-0\", \"awsRegion\": \"eu-west-3\", \"configurationItemCaptureTime\": \"2026-11-09T10:00:00.000Z\", \"configuration\": {}}".into());
     items.push("    {\"resourceType\": \"AWS::SQS::Queue\", \"resourceId\": \"queue-1\", \"awsRegion\": \"us-east-1\", \"configurationItemStatus\": \"ResourceDeleted\", \"configurationItemCaptureTime\": \"2026-11-09T10:00:00.000Z\"}".into());
@@ -124,8 +127,7 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
 
     let (by_item, scanned) = findings(&streamed);
     let (at_once, scanned_whole) = findings(&whole);
-    // Findings kept in a temporary file, and those of replaced items dropped there, give
-    // the same report.
+    // Findings kept in a temporary file give the same report.
     assert_eq!(report_with(&streamed, Some("0")), report(&streamed));
     assert!(!by_item.is_empty());
     assert_eq!(by_item.len(), at_once.len());
@@ -141,6 +143,11 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
         by_item
             .iter()
             .all(|(_, address, ..)| address != "AWS::SQS::Queue/queue-1")
+    );
+    assert!(
+        !by_item
+            .iter()
+            .any(|(rule, address, ..)| rule == "RES-001" && address == "AWS::SQS::Queue/queue-3")
     );
     assert!(
         by_item

@@ -113,26 +113,23 @@ pub fn extract_snapshot(
         column,
         reason,
     };
-    // What one item says: its resource's identity (hashed: a snapshot holds hundreds of
-    // thousands), whether it records a resource or its deletion, and its capture time.
-    type Said = (u128, bool, (i64, String));
+    // What each item that records a resource says: the resource's identity (hashed: a
+    // snapshot holds hundreds of thousands), and whether the item records its deletion.
     let all: Vec<usize> = (0..snapshot.items.len()).collect();
-    let said = snapshot.parse_items(&all, |_, parsed| {
+    let said = snapshot.parse_items(&all, |index, parsed| {
         let mut item = match parsed {
-            Ok(Some(item)) => item,
-            Ok(None) => return Ok(None),
-            Err(e) => return Err(error(e.line, e.column, e.reason)),
+            Ok(item) => item?,
+            Err(e) => return Some((index, Err(Box::new(error(e.line, e.column, e.reason))))),
         };
         crate::load::aws_config::expand_item(&mut item);
-        Ok(identity(&item).map(|(kind, id)| {
-            let status = text(&item, "configurationItemStatus").unwrap_or_default();
-            let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
-                || NOT_RESOURCES_TYPES.contains(&kind.as_str());
-            (key_hash(&kind, &id), !gone, capture_time(&item))
-        }))
+        let (kind, id) = identity(&item)?;
+        let status = text(&item, "configurationItemStatus").unwrap_or_default();
+        let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
+            || NOT_RESOURCES_TYPES.contains(&kind.as_str());
+        Some((index, Ok((key_hash(&kind, &id), !gone))))
     });
     drop(all);
-    let said: Vec<Result<Option<Said>, crate::load::LoadError>> = match said {
+    let said = match said {
         Ok(said) => said,
         Err(reason) => {
             return SnapshotRead {
@@ -141,26 +138,57 @@ pub fn extract_snapshot(
             };
         }
     };
-    // The newest item of each resource counts, as when the file is read whole.
-    let mut latest: HashMap<u128, (&(i64, String), usize)> = HashMap::new();
     let mut errors = Vec::new();
-    for (index, entry) in said.iter().enumerate() {
+    let mut records: Vec<(u128, usize, bool)> = Vec::with_capacity(said.len());
+    for (index, entry) in said {
         match entry {
-            Ok(Some((key, false, _))) => {
-                latest.remove(key);
-            }
-            Ok(Some((key, true, captured))) => match latest.get(key) {
-                Some((kept, _)) if *kept >= captured => {}
-                _ => {
-                    latest.insert(*key, (captured, index));
-                }
-            },
-            Err(e) => errors.push(e.clone()),
-            Ok(None) => {}
+            Ok((key, alive)) => records.push((key, index, alive)),
+            Err(e) => errors.push(*e),
         }
     }
-    let mut newest: Vec<usize> = latest.into_values().map(|(_, index)| index).collect();
-    drop(said);
+    // The newest item of each resource counts, as when the file is read whole: an item alone
+    // with its resource counts unless it records a deletion; the capture times of the items
+    // of resources recorded more than once are read again.
+    rayon::slice::ParallelSliceMut::par_sort_unstable(&mut records[..]);
+    let mut newest = Vec::with_capacity(records.len());
+    let mut repeated: Vec<&[(u128, usize, bool)]> = Vec::new();
+    for group in records.chunk_by(|a, b| a.0 == b.0) {
+        match group {
+            [(_, index, true)] => newest.push(*index),
+            [_] => {}
+            _ => repeated.push(group),
+        }
+    }
+    let mut again: Vec<usize> = repeated
+        .iter()
+        .flat_map(|g| g.iter().map(|r| r.1))
+        .collect();
+    again.sort_unstable();
+    let captured: HashMap<usize, (i64, String)> = snapshot
+        .parse_items(&again, |index, parsed| {
+            Some((index, capture_time(&parsed.ok()??)))
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    for group in repeated {
+        let mut latest: Option<(&(i64, String), usize)> = None;
+        for &(_, index, alive) in group {
+            if !alive {
+                latest = None;
+                continue;
+            }
+            let Some(time) = captured.get(&index) else {
+                continue;
+            };
+            match latest {
+                Some((kept, _)) if kept >= time => {}
+                _ => latest = Some((time, index)),
+            }
+        }
+        newest.extend(latest.map(|(_, index)| index));
+    }
+    drop(records);
     newest.sort_unstable();
     // In the file's order, which is the order of their routes.
     let read = snapshot.parse_items(&newest, |index, parsed| {
@@ -172,7 +200,7 @@ pub fn extract_snapshot(
         each(made)
     });
     let resources = match read {
-        Ok(read) => read.into_iter().flatten().collect(),
+        Ok(read) => read,
         Err(reason) => {
             errors.push(error(0, 0, reason));
             Vec::new()

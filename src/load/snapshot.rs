@@ -82,11 +82,12 @@ impl Snapshot {
 
     /// Parses the items at `indices` (ascending), with positions in the whole file, a window
     /// at a time and the items of a window on every core; `each` gets an item's index and what
-    /// its parse gave. A file that cannot be read again gives its reason.
+    /// its parse gave, and what it returns is kept, in the order of `indices`. A file that
+    /// cannot be read again gives its reason.
     pub fn parse_items<T: Send>(
         &self,
         indices: &[usize],
-        each: impl Fn(usize, Result<Option<Node>, SyntaxError>) -> T + Sync,
+        each: impl Fn(usize, Result<Option<Node>, SyntaxError>) -> Option<T> + Sync,
     ) -> Result<Vec<T>, String> {
         let mut out = Vec::with_capacity(indices.len());
         let mut file = match &self.source {
@@ -125,7 +126,7 @@ impl Snapshot {
             };
             let (line, column) = self.starts[first];
             let lines = LineIndex::part(text, line, column);
-            out.par_extend(window.par_iter().map(|&i| {
+            out.par_extend(window.par_iter().filter_map(|&i| {
                 let range = self.items[i].start - base..self.items[i].end - base;
                 each(i, json::parse_range(text, &lines, range))
             }));
@@ -442,7 +443,7 @@ mod tests {
         let snapshot = Snapshot::from_text(Arc::from("s.json"), text.to_string()).unwrap();
         assert_eq!(snapshot.items, ranges);
         let items = snapshot
-            .parse_items(&[0, 1], |_, parsed| parsed.unwrap().unwrap())
+            .parse_items(&[0, 1], |_, parsed| parsed.unwrap())
             .unwrap();
         let first = &items[0];
         assert_eq!(first.path("x[1].y").unwrap().as_str(), Some("}"));
@@ -491,7 +492,7 @@ mod tests {
             let spans = streamed
                 .parse_items(&all, |i, parsed| {
                     let item = parsed.unwrap().unwrap();
-                    (i, item.span, item.path("tags.owner").unwrap().span)
+                    Some((i, item.span, item.path("tags.owner").unwrap().span))
                 })
                 .unwrap();
             assert_eq!(spans.len(), 30_000);

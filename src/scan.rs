@@ -477,8 +477,12 @@ fn context<'a>(
 /// are dropped too when the file can be read again with its unit, and kept otherwise (stdin,
 /// rendered and live inputs).
 struct Loaded {
-    outcome: FileOutcome,
-    /// The file on disk the outcome was read from.
+    /// What is left of the outcome to count, report or extract; `None` when nothing is (most
+    /// files: a scan holds one of these per file).
+    outcome: Option<Box<FileOutcome>>,
+    /// Lines with inline suppressions.
+    directives: Option<Vec<(u32, String)>>,
+    /// The file on disk the outcome was read from, when its outlined documents are read again.
     source: Option<PathBuf>,
     /// Outlines of the documents whose values come from other files.
     outlines: Vec<Outline>,
@@ -539,10 +543,18 @@ impl Loaded {
         if source.is_some() {
             outcome.documents = Vec::new();
         }
+        let directives = outcome.directives.take();
+        let spent = outcome.documents.is_empty()
+            && outcome.skipped_documents == 0
+            && outcome.skipped.is_none()
+            && outcome.error.is_none()
+            && outcome.warnings.is_empty()
+            && outcome.parameter_file.is_none();
         Loaded {
             extracted_documents: before - outcome.documents.len(),
-            outcome,
-            source: source.cloned(),
+            outcome: (!spent).then(|| Box::new(outcome)),
+            directives,
+            source: source.filter(|_| !outlines.is_empty()).cloned(),
             outlines,
             resources,
             path,
@@ -606,7 +618,8 @@ fn evaluate(
     let mut early_resources = Vec::new();
     let mut directives = Directives::new();
     for Loaded {
-        mut outcome,
+        outcome,
+        directives: lines,
         source,
         outlines,
         resources,
@@ -614,6 +627,7 @@ fn evaluate(
         path,
     } in loaded
     {
+        let mut outcome = outcome.map_or_else(FileOutcome::default, |o| *o);
         early_resources.push(resources);
         result.documents += extracted_documents;
         options
@@ -625,7 +639,7 @@ fn evaluate(
             (None, None, Some(e)) => Some(Arc::from(e.path.as_str())),
             (None, None, None) => None,
         };
-        if let (Some(path), Some(lines)) = (&path, outcome.directives.take()) {
+        if let (Some(path), Some(lines)) = (&path, lines) {
             directives.insert(Arc::clone(path), lines);
         }
         result.documents += outcome.documents.len() + outcome.skipped_documents;

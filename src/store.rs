@@ -18,9 +18,9 @@ use crate::finding::{Category, Finding, ResourceRef, Severity};
 use crate::location::Location;
 use crate::suppress::Suppression;
 
-/// Bytes of findings a scan holds in memory before it writes them to a temporary file;
+/// Bytes of findings (as estimated) a scan holds in memory before it writes them to a temporary file;
 /// `SOVSCAN_FINDINGS_MEMORY` (bytes) sets another budget.
-pub const DEFAULT_BUDGET: usize = 16 << 20;
+pub const DEFAULT_BUDGET: usize = 8 << 20;
 
 /// The budget of this process: `SOVSCAN_FINDINGS_MEMORY`, else [`DEFAULT_BUDGET`].
 pub fn budget() -> usize {

@@ -170,10 +170,7 @@ static NOTHING_SETTLED: std::sync::LazyLock<Arc<Settled>> =
 
 impl Settled {
     fn is_empty(&self) -> bool {
-        self.facts.is_empty()
-            && self.bucket.is_none()
-            && self.provisioner.is_none()
-            && self.ignore.is_none()
+        self.facts.is_empty() && self.provisioner.is_none() && self.ignore.is_none()
     }
 }
 
@@ -183,8 +180,6 @@ pub struct Settled {
     /// The facts scan-wide checks read, moved out of the resource's map: a map's first node
     /// holds room for eleven.
     pub facts: Vec<(&'static str, Fact)>,
-    /// The name a bucket gives itself (`bucket = "shop-logs"`), which log senders name.
-    pub bucket: Option<String>,
     /// The provisioner a StorageClass names, which claims of other files name it by.
     pub provisioner: Option<String>,
     /// The rules its metadata suppresses (`sovscan.dev/ignore`), with the reason given.

@@ -442,7 +442,6 @@ impl<'a> Unit<'a> {
 /// read.
 fn settle(resource: &mut Resource) {
     let settled = Settled {
-        bucket: checks::cloud_log_buckets::own_name(resource).map(str::to_string),
         provisioner: (resource.kind == "StorageClass")
             .then(|| checks::kubernetes_bindings::provisioner(resource).map(str::to_string))
             .flatten(),
@@ -722,25 +721,22 @@ fn evaluate(
 /// Moves the candidate findings that scan-wide checks confirm to the findings.
 fn confirm(unit: &Unit, confirmed: &std::collections::HashSet<(Arc<str>, String)>) {
     let candidates = unit.candidates.finish();
-    if let Some(error) = candidates.error() {
-        unit.findings.fail(error);
-    }
-    if confirmed.is_empty() {
-        return;
-    }
-    let mut batch = Vec::new();
-    let mut key = (Arc::<str>::from(""), String::new());
-    for f in candidates.iter() {
-        key.0 = Arc::clone(&f.location.path);
-        key.1.replace_range(.., &f.resource.address);
-        if confirmed.contains(&key) {
-            batch.push(f.clone());
-            if batch.len() == 4096 {
-                unit.findings.add(std::mem::take(&mut batch));
+    if !confirmed.is_empty() {
+        let mut batch = Vec::new();
+        let mut key = (Arc::<str>::from(""), String::new());
+        for f in candidates.iter() {
+            key.0 = Arc::clone(&f.location.path);
+            key.1.replace_range(.., &f.resource.address);
+            if confirmed.contains(&key) {
+                batch.push(f.clone());
+                if batch.len() == 4096 {
+                    unit.findings.add(std::mem::take(&mut batch));
+                }
             }
         }
+        unit.findings.add(batch);
     }
-    unit.findings.add(batch);
+    // Writing the candidates or reading them back failed: the scan fails as for findings.
     if let Some(error) = candidates.error() {
         unit.findings.fail(error);
     }

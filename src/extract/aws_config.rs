@@ -164,13 +164,16 @@ pub fn extract_snapshot(
         .flat_map(|g| g.iter().map(|r| r.1))
         .collect();
     again.sort_unstable();
-    let captured: HashMap<usize, (i64, String)> = snapshot
+    let captured: HashMap<usize, (i64, String)> = match snapshot
         .parse_items(&again, |index, parsed| {
             Some((index, capture_time(&parsed.ok()??)))
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+        }) {
+        Ok(read) => read.into_iter().collect(),
+        Err(reason) => {
+            errors.push(error(0, 0, reason));
+            HashMap::new()
+        }
+    };
     for group in repeated {
         let mut latest: Option<(&(i64, String), usize)> = None;
         for &(_, index, alive) in group {

@@ -450,22 +450,18 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         Ok(d) => d,
         Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
     };
-    let mut outcome = match large_snapshot(display, &decoded.text) {
-        true => {
-            let directives = crate::suppress::directive_lines(&decoded.text);
-            match snapshot::Snapshot::from_text(
+    let candidate = snapshot_candidate(display, decoded.text.len(), decoded.text.as_bytes());
+    let mut outcome = match candidate.then(|| snapshot::Snapshot::scan_text(&decoded.text)) {
+        Some(Some(scanned)) => FileOutcome {
+            directives: Some(crate::suppress::directive_lines(&decoded.text)),
+            snapshot: Some(snapshot::Snapshot::from_text(
                 Arc::from(display),
                 std::mem::take(&mut decoded.text),
-            ) {
-                Some(snapshot) => FileOutcome {
-                    directives: Some(directives),
-                    snapshot: Some(snapshot),
-                    ..Default::default()
-                },
-                None => unreachable_snapshot(display),
-            }
-        }
-        false => load_text(display, &decoded.text),
+                scanned,
+            )),
+            ..Default::default()
+        },
+        _ => load_text(display, &decoded.text),
     };
     if outcome.directives.is_none() {
         outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
@@ -495,12 +491,6 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
         }
     }
     outcome
-}
-
-/// Is this text an AWS Config snapshot large enough to be read one item at a time?
-fn large_snapshot(display: &str, text: &str) -> bool {
-    snapshot_candidate(display, text.len(), text.as_bytes())
-        && snapshot::item_ranges(text).is_some()
 }
 
 /// A file named `.json` (or `.json.gz`) of at least `STREAM_BYTES`, whose first bytes name
@@ -542,11 +532,6 @@ fn streamed_snapshot(path: &Path, display: &str, len: u64) -> Option<FileOutcome
         snapshot: Some(snapshot),
         ..Default::default()
     })
-}
-
-/// `large_snapshot` said yes, so the scan that reads the items cannot say no.
-fn unreachable_snapshot(display: &str) -> FileOutcome {
-    FileOutcome::error(display, 0, 0, "the snapshot's items could not be read")
 }
 
 /// Loads decoded text; `display` is the path shown in reports.

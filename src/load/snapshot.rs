@@ -44,15 +44,21 @@ enum Source {
 }
 
 impl Snapshot {
-    /// A snapshot in memory; `None` when the text is not one (see `item_ranges`).
-    pub fn from_text(path: Arc<str>, text: String) -> Option<Snapshot> {
-        let (items, starts) = scan(text.as_bytes())?;
-        Some(Snapshot {
+    /// The items of a text and where each starts; `None` when the text is not a snapshot (see
+    /// `ranges`).
+    pub fn scan_text(text: &str) -> Option<Scanned> {
+        // Its inline suppressions are read from the text itself.
+        scan(text.as_bytes(), Directives::Allowed)
+    }
+
+    /// A snapshot in memory, with the items `scan_text` found in `text`.
+    pub fn from_text(path: Arc<str>, text: String, (items, starts): Scanned) -> Snapshot {
+        Snapshot {
             path,
             source: Source::Text(text),
             items,
             starts,
-        })
+        }
     }
 
     /// A snapshot read from its file as it is needed: `None` when the file is not one the
@@ -68,7 +74,7 @@ impl Snapshot {
             0
         };
         reader.seek(SeekFrom::Start(skip)).ok()?;
-        let (items, starts) = scan(reader)?;
+        let (items, starts) = scan(reader, Directives::Refused)?;
         Some(Snapshot {
             path,
             source: Source::File {
@@ -136,13 +142,22 @@ impl Snapshot {
 }
 
 /// Each item's byte range, and the line and column where it starts.
-type Scanned = (Vec<Range<usize>>, Vec<(u32, u32)>);
+pub type Scanned = (Vec<Range<usize>>, Vec<(u32, u32)>);
+
+/// Whether a scanned text may hold inline suppressions: a file read in windows has no text to
+/// read them from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Directives {
+    Allowed,
+    Refused,
+}
 
 /// The items of a snapshot's text and where each starts, from a scan that reads it once,
-/// forward, holding little more than the largest item: what `item_ranges` says of the
-/// whole text, or `None` when the text is not valid UTF-8 or holds an inline suppression.
-fn scan(reader: impl Read) -> Option<Scanned> {
-    let mut stream = Stream::new(reader);
+/// forward, holding little more than the largest item: what `ranges` says of the
+/// whole text, or `None` when the text is not valid UTF-8 or holds an inline suppression that
+/// `directives` refuses.
+fn scan(reader: impl Read, directives: Directives) -> Option<Scanned> {
+    let mut stream = Stream::new(reader, directives);
     let items = ranges(&mut stream)?;
     let starts = std::mem::take(&mut stream.starts);
     stream.finish()?;
@@ -158,6 +173,8 @@ trait Bytes {
     fn item_at(&mut self, _at: usize) {}
 }
 
+/// A whole text in memory, for the tests' scans.
+#[cfg(test)]
 impl Bytes for &[u8] {
     fn get(&mut self, at: usize) -> Option<u8> {
         <[u8]>::get(self, at).copied()
@@ -185,6 +202,7 @@ struct Stream<R> {
     /// The text is not one `scan` can stream.
     unusable: bool,
     eof: bool,
+    directives: Directives,
 }
 
 const CHUNK: usize = 1 << 20;
@@ -192,7 +210,7 @@ const KEEP: usize = 64 << 10;
 const DIRECTIVE: &[u8] = b"sovscan:ignore";
 
 impl<R: Read> Stream<R> {
-    fn new(reader: R) -> Self {
+    fn new(reader: R, directives: Directives) -> Self {
         Stream {
             reader,
             buffer: Vec::with_capacity(2 * CHUNK),
@@ -204,6 +222,7 @@ impl<R: Read> Stream<R> {
             starts: Vec::new(),
             unusable: false,
             eof: false,
+            directives,
         }
     }
 
@@ -233,7 +252,9 @@ impl<R: Read> Stream<R> {
                 self.count_to(to);
             }
             // A suppression written in the part dropped: the whole text is read instead.
-            if contains(&self.buffer[..drop + DIRECTIVE.len() - 1], DIRECTIVE) {
+            if self.directives == Directives::Refused
+                && contains(&self.buffer[..drop + DIRECTIVE.len() - 1], DIRECTIVE)
+            {
                 self.unusable = true;
                 return false;
             }
@@ -271,7 +292,7 @@ impl<R: Read> Stream<R> {
         let whole = self.eof
             && !self.unusable
             && self.checked == self.buffer.len()
-            && !contains(&self.buffer, DIRECTIVE);
+            && (self.directives == Directives::Allowed || !contains(&self.buffer, DIRECTIVE));
         whole.then_some(())
     }
 }
@@ -304,13 +325,15 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The byte ranges of the items of the top-level `configurationItems` list; `None` when the
-/// text is not one object holding that list, or holds anything the byte scan does not follow
-/// (comments): such a file is parsed whole.
+/// `ranges` over a text in memory.
+#[cfg(test)]
 pub fn item_ranges(text: &str) -> Option<Vec<Range<usize>>> {
     ranges(&mut text.as_bytes())
 }
 
+/// The byte ranges of the items of the top-level `configurationItems` list; `None` when the
+/// text is not one object holding that list, or holds anything the byte scan does not follow
+/// (comments): such a file is parsed whole.
 fn ranges(bytes: &mut impl Bytes) -> Option<Vec<Range<usize>>> {
     let mut at = skip_blank(bytes, 0);
     if bytes.get(at) != Some(b'{') {
@@ -440,7 +463,8 @@ mod tests {
         let text = "{\n  \"fileVersion\": \"1.0\",\n  \"configSnapshotId\": \"a\\\"]b\",\n  \"configurationItems\": [\n    {\"resourceType\": \"AWS::S3::Bucket\", \"x\": [1, {\"y\": \"}\"}]},\n    {\n      \"resourceType\": \"AWS::SQS::Queue\",\n      \"awsRegion\": \"us-east-1\"\n    }\n  ],\n  \"n\": null\n}\n";
         let ranges = item_ranges(text).unwrap();
         assert_eq!(ranges.len(), 2);
-        let snapshot = Snapshot::from_text(Arc::from("s.json"), text.to_string()).unwrap();
+        let scanned = Snapshot::scan_text(text).unwrap();
+        let snapshot = Snapshot::from_text(Arc::from("s.json"), text.to_string(), scanned);
         assert_eq!(snapshot.items, ranges);
         let items = snapshot
             .parse_items(&[0, 1], |_, parsed| parsed.unwrap())
@@ -503,11 +527,19 @@ mod tests {
             }
         }
         // A suppression written far into the file, or bytes that are not UTF-8: read whole.
-        let mut text = generated(30_000, false);
-        text.insert_str(text.len() - 4, ",\"note\": \"sovscan:ignore RES-001\"");
+        // Over the streaming threshold, so that `load_file` takes it for a snapshot.
+        let mut text = generated(70_000, false);
+        assert!(text.len() > STREAM_BYTES, "{}", text.len());
+        let last = text.rfind("\"awsRegion\"").unwrap();
+        text.insert_str(last, "\"note\": \"sovscan:ignore RES-001\", ");
         let file = dir.join("suppressed.json");
         std::fs::write(&file, &text).unwrap();
         assert!(Snapshot::from_file(Arc::from("s.json"), &file).is_none());
+        // Read whole instead: still a snapshot, with the suppression's line.
+        let loaded = crate::load::load_file(&file);
+        assert!(loaded.error.is_none(), "{:?}", loaded.error);
+        assert_eq!(loaded.snapshot.map(|s| s.items.len()), Some(70_000));
+        assert_eq!(loaded.directives.map(|d| d.len()), Some(1));
         let mut bytes = generated(30_000, false).into_bytes();
         let at = bytes.len() / 2;
         bytes[at] = 0xFF;

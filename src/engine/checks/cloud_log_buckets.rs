@@ -40,7 +40,7 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// The pairing's record of a resource, when it is a bucket.
+    /// The pairing's record of a resource not yet settled, when it is a bucket.
     pub fn of(ctx: &Context, r: &Resource) -> Option<Bucket> {
         roles(ctx, r).0.then(|| Bucket {
             path: Arc::clone(&r.path),
@@ -83,12 +83,10 @@ fn names_bucket(value: &Node, bucket: &Bucket) -> bool {
         .is_some_and(|own| own == name && !name.is_empty())
 }
 
-/// The name a bucket gives itself (`bucket = "shop-logs"`).
-pub fn own_name(bucket: &Resource) -> Option<&str> {
-    match &bucket.settled {
-        Some(settled) => settled.bucket.as_deref(),
-        None => bucket.body.get("bucket").and_then(Node::as_str),
-    }
+/// The name a bucket gives itself (`bucket = "shop-logs"`), read before the bucket settles
+/// (its `Bucket` record keeps it).
+fn own_name(bucket: &Resource) -> Option<&str> {
+    bucket.body.get("bucket").and_then(Node::as_str)
 }
 
 /// Longest expiration of a lifecycle configuration, with where it is written.

@@ -62,10 +62,6 @@ fn row(out: &mut TextOut, cells: &[&str]) {
     out.push_str("\r\n");
 }
 
-pub fn render(result: &ScanResult, locator: &Locator) -> String {
-    super::to_text(|out| write(result, locator, out))
-}
-
 /// Writes the rows as the findings are read from the store.
 pub fn write(
     result: &ScanResult,

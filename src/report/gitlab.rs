@@ -41,10 +41,6 @@ pub fn severity(severity: Severity) -> &'static str {
     }
 }
 
-pub fn render(result: &ScanResult, locator: &Locator) -> String {
-    super::to_text(|out| write(result, locator, out))
-}
-
 /// Writes the issues as the findings are read from the store. The fingerprints already given
 /// are kept, one short string per issue, so that no two issues share one.
 pub fn write(

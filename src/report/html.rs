@@ -35,10 +35,6 @@ pub struct Context<'a> {
     pub failed: bool,
 }
 
-pub fn render(result: &ScanResult, kb: &KnowledgeBase, ctx: &Context) -> String {
-    super::to_text(|out| write(result, kb, ctx, out))
-}
-
 /// Writes the page as it is made; the findings table and the framework sections read the
 /// findings from the store as they are written.
 pub fn write(

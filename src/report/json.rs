@@ -55,10 +55,6 @@ struct Report<'a> {
     frameworks: Vec<FrameworkView<'a>>,
 }
 
-pub fn render(result: &ScanResult, kb: &KnowledgeBase, rules: &[Rule], profile: &str) -> String {
-    super::to_text(|out| write(result, kb, rules, profile, out))
-}
-
 /// Writes the report as it is serialised: a large report is never held whole in memory, and
 /// the findings are streamed from the store. The text is that of
 /// `serde_json::to_writer_pretty`; the findings are serialised on every core, a batch at a

@@ -258,10 +258,6 @@ struct Counts {
     skipped: usize,
 }
 
-pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String {
-    super::to_text(|out| write(result, rules, locator, out))
-}
-
 /// Writes the suites as the findings are read from the store. The counts of every suite
 /// come first, in the opening tags: one pass over the store finds where each rule's findings
 /// lie, then each rule with findings is read twice, to count its cases and to write them.

@@ -184,13 +184,6 @@ fn rule_descriptor(rule: &Rule, builtin: bool) -> Value {
     descriptor
 }
 
-pub fn render(result: &ScanResult, rules: &[Rule], locator: &Locator) -> String {
-    let mut out = Vec::new();
-    // Writing into memory does not fail.
-    let _ = write(result, rules, locator, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// The results, made one at a time as the findings are read from the store and written: a
 /// scan with tens of thousands of findings never holds them all, nor all as JSON values.
 struct Results<'a> {

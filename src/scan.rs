@@ -286,7 +286,44 @@ struct Folded {
     metadata: Vec<MetadataSuppression>,
     listed: Vec<Listed>,
     /// Every bucket, for log senders of other units to name.
-    buckets: Vec<Bucket>,
+    buckets: Buckets,
+}
+
+/// Every bucket of a scan, in pieces of exact size: one vector would double as it grows.
+#[derive(Default)]
+struct Buckets(Vec<Vec<Bucket>>);
+
+impl Buckets {
+    const PIECE: usize = 4096;
+
+    fn push(&mut self, bucket: Bucket) {
+        match self.0.last_mut() {
+            Some(last) if last.len() < last.capacity() => last.push(bucket),
+            _ => {
+                let mut piece = Vec::with_capacity(Self::PIECE);
+                piece.push(bucket);
+                self.0.push(piece);
+            }
+        }
+    }
+
+    fn append(&mut self, buckets: Vec<Bucket>) {
+        if buckets.len() >= Self::PIECE {
+            self.0.push(buckets);
+        } else {
+            buckets.into_iter().for_each(|b| self.push(b));
+        }
+    }
+
+    /// All of them, in order.
+    fn into_sorted(self) -> Vec<Bucket> {
+        let mut all = Vec::with_capacity(self.0.iter().map(Vec::len).sum());
+        for piece in self.0 {
+            all.extend(piece);
+        }
+        all.par_sort_unstable();
+        all
+    }
 }
 
 impl<'a> Unit<'a> {
@@ -342,11 +379,11 @@ impl<'a> Unit<'a> {
             .map(|r| checks::keep_for_scan(&ctx, r))
             .collect();
         drop(ctx);
-        let mut buckets: Vec<Bucket> = buckets.drain(..).flatten().collect();
+        let buckets: Vec<Bucket> = buckets.drain(..).flatten().collect();
         if !buckets.is_empty()
             && let Ok(mut folded) = self.folded.lock()
         {
-            folded.buckets.append(&mut buckets);
+            folded.buckets.append(buckets);
         }
         resources
             .par_iter_mut()
@@ -675,11 +712,10 @@ fn evaluate(
 
     // What scan-wide checks read of every unit: claims naming a StorageClass of another file
     // are evaluated now, and log buckets paired with the senders of their folder.
-    let mut buckets = match unit.folded.lock() {
-        Ok(mut folded) => std::mem::take(&mut folded.buckets),
+    let buckets = match unit.folded.lock() {
+        Ok(mut folded) => std::mem::take(&mut folded.buckets).into_sorted(),
         Err(_) => Vec::new(),
     };
-    buckets.par_sort();
     let ctx = Context {
         buckets: &buckets,
         ..context(request, kb, &kept)

@@ -516,7 +516,7 @@ pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
 pub fn confirmed_log_buckets(ctx: &Context) -> std::collections::HashSet<(Arc<str>, String)> {
     checks::cloud_log_buckets::LogBuckets::new(ctx)
         .unexpiring()
-        .map(|b| (Arc::clone(&b.path), b.address.clone()))
+        .map(|b| (Arc::clone(&b.path), b.address().to_string()))
         .collect()
 }
 

@@ -26,31 +26,81 @@ fn prefix<'a>(address: &'a str, kind: &str, name: &str) -> &'a str {
 }
 
 /// What the pairing reads of a bucket: the scan keeps this, not the bucket, once the bucket's
-/// unit is evaluated. Ordered as resources are.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// unit is evaluated, for every bucket of the scan; so its four names share one allocation.
+/// Ordered as resources are: by path, document, address, format, kind, name and own name.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bucket {
     pub path: Arc<str>,
-    document: usize,
-    pub address: String,
+    /// The address, kind, name and own name, one after the other.
+    names: Box<str>,
+    /// Where the address, the kind and the name end in `names`.
+    ends: [u32; 3],
+    document: u32,
     format: Format,
-    kind: String,
-    name: String,
-    /// The name it gives itself (`bucket = "shop-logs"`).
-    own: Option<String>,
+    /// Whether it gives itself a name (`bucket = "shop-logs"`), even an empty one.
+    named: bool,
 }
 
 impl Bucket {
     /// The pairing's record of a resource not yet settled, when it is a bucket.
     pub fn of(ctx: &Context, r: &Resource) -> Option<Bucket> {
-        roles(ctx, r).0.then(|| Bucket {
+        if !roles(ctx, r).0 {
+            return None;
+        }
+        let own = own_name(r);
+        let mut names = String::with_capacity(
+            r.address.len() + r.kind.len() + r.name.len() + own.map_or(0, str::len),
+        );
+        let mut ends = [0u32; 3];
+        for (end, part) in ends.iter_mut().zip([&r.address, &r.kind, &r.name]) {
+            names.push_str(part);
+            *end = u32::try_from(names.len()).ok()?;
+        }
+        names.push_str(own.unwrap_or_default());
+        Some(Bucket {
             path: Arc::clone(&r.path),
-            document: r.document,
-            address: r.address.clone(),
+            names: names.into_boxed_str(),
+            ends,
+            document: u32::try_from(r.document).unwrap_or(u32::MAX),
             format: r.format,
-            kind: r.kind.clone(),
-            name: r.name.clone(),
-            own: own_name(r).map(str::to_string),
+            named: own.is_some(),
         })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.names[..self.ends[0] as usize]
+    }
+
+    fn kind(&self) -> &str {
+        &self.names[self.ends[0] as usize..self.ends[1] as usize]
+    }
+
+    fn name(&self) -> &str {
+        &self.names[self.ends[1] as usize..self.ends[2] as usize]
+    }
+
+    /// The name it gives itself (`bucket = "shop-logs"`).
+    fn own(&self) -> Option<&str> {
+        self.named.then(|| &self.names[self.ends[2] as usize..])
+    }
+}
+
+impl Ord for Bucket {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.path
+            .cmp(&other.path)
+            .then(self.document.cmp(&other.document))
+            .then_with(|| self.address().cmp(other.address()))
+            .then(self.format.cmp(&other.format))
+            .then_with(|| self.kind().cmp(other.kind()))
+            .then_with(|| self.name().cmp(other.name()))
+            .then_with(|| self.own().cmp(&other.own()))
+    }
+}
+
+impl PartialOrd for Bucket {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -68,7 +118,7 @@ fn names_bucket(value: &Node, bucket: &Bucket) -> bool {
         return false;
     };
     if value.tag.as_deref() == Some(EXPR_TAG) {
-        let local = format!("{}.{}.", bucket.kind, bucket.name);
+        let local = format!("{}.{}.", bucket.kind(), bucket.name());
         let referenced = text.trim_start_matches("\"${").trim_end_matches("}\"");
         return referenced.starts_with(&local);
     }
@@ -78,8 +128,7 @@ fn names_bucket(value: &Node, bucket: &Bucket) -> bool {
         .next()
         .unwrap_or(text);
     bucket
-        .own
-        .as_deref()
+        .own()
         .is_some_and(|own| own == name && !name.is_empty())
 }
 
@@ -117,15 +166,15 @@ struct Instance<'a> {
 impl<'a> Instance<'a> {
     fn index(&mut self) {
         for (i, bucket) in self.buckets.iter().enumerate() {
-            if bucket.kind.contains('.') || bucket.name.contains('.') {
+            if bucket.kind().contains('.') || bucket.name().contains('.') {
                 self.unindexed.push(i);
             } else {
                 self.by_reference
-                    .entry((&bucket.kind, &bucket.name))
+                    .entry((bucket.kind(), bucket.name()))
                     .or_default()
                     .push(i);
             }
-            if let Some(own) = bucket.own.as_deref()
+            if let Some(own) = bucket.own()
                 && !own.is_empty()
             {
                 self.by_name.entry(own).or_default().push(i);
@@ -211,7 +260,7 @@ impl<'a> LogBuckets<'a> {
             instances
                 .entry((
                     folder(&b.path),
-                    prefix(&b.address, &b.kind, &b.name),
+                    prefix(b.address(), b.kind(), b.name()),
                     b.format,
                 ))
                 .or_default()
@@ -296,7 +345,7 @@ impl<'a> LogBuckets<'a> {
             Hit::at(at)
                 .var(
                     "retention",
-                    format!("{days} days (log bucket {})", bucket.address),
+                    format!("{days} days (log bucket {})", bucket.address()),
                 )
                 .var("max", max.to_string())
                 .evidence(days.to_string()),

@@ -358,8 +358,11 @@ impl<'a> Unit<'a> {
             .par_iter()
             .map(|r| self.own_findings(&ctx, r))
             .collect();
-        let mut findings = self.rules.unit_findings(&ctx);
-        left_out.extend(self.estate.unit_findings(&ctx));
+        self.rules
+            .unit_findings_in(&ctx, |batch| self.findings.add(batch));
+        self.estate
+            .unit_findings_in(&ctx, |batch| self.findings.tie(batch));
+        let mut findings = Vec::new();
         for (mut own, mut estate) in each {
             findings.append(&mut own);
             left_out.append(&mut estate);
@@ -425,8 +428,8 @@ impl<'a> Unit<'a> {
         }
         let alone = self.ctx.over(std::slice::from_ref(&resource));
         let grouped = checks::keep_for_scan(&alone, &resource)
-            || !self.rules.unit_findings(&alone).is_empty()
-            || !self.estate.unit_findings(&alone).is_empty();
+            || self.rules.unit_hits_any(&alone)
+            || self.estate.unit_hits_any(&alone);
         drop(alone);
         if !checks::needs_estate(&resource) {
             settle(&mut resource);

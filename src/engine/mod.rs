@@ -424,39 +424,77 @@ impl<'r> Engine<'r> {
 
     /// The rules that group the resources of one unit, over the resources of `ctx`. Unsorted.
     pub fn unit_findings(&self, ctx: &Context) -> Vec<Finding> {
-        self.grouped_findings(ctx, |check| match check {
-            Check::Unit(f) => Some(f),
-            _ => None,
+        let mut findings = Vec::new();
+        self.unit_findings_in(ctx, |mut batch| findings.append(&mut batch));
+        findings
+    }
+
+    /// `unit_findings`, handed to `emit` a batch at a time: a unit of thousands of resources
+    /// never holds all its findings at once.
+    pub fn unit_findings_in(&self, ctx: &Context, emit: impl FnMut(Vec<Finding>)) {
+        self.grouped_findings(ctx, unit_check, emit);
+    }
+
+    /// Whether the rules that group resources find anything among those of `ctx`: the hits,
+    /// without the findings made of them.
+    pub fn unit_hits_any(&self, ctx: &Context) -> bool {
+        self.active.iter().any(|rule| {
+            rule.check.and_then(unit_check).is_some_and(|f| {
+                let mut hits = Vec::new();
+                f(ctx, rule.rule, &mut hits);
+                !hits.is_empty()
+            })
         })
     }
 
     /// The scan-wide rules over the resources of `ctx`: those the scan keeps of every unit
     /// (`checks::keep_for_scan`). Unsorted.
     pub fn scan_findings(&self, ctx: &Context) -> Vec<Finding> {
-        self.grouped_findings(ctx, |check| match check {
-            Check::ResourceAndScan(_, f, _) => Some(f),
-            _ => None,
-        })
+        let mut findings = Vec::new();
+        self.grouped_findings(
+            ctx,
+            |check| match check {
+                Check::ResourceAndScan(_, f, _) => Some(f),
+                _ => None,
+            },
+            |mut batch| findings.append(&mut batch),
+        );
+        findings
     }
 
     fn grouped_findings(
         &self,
         ctx: &Context,
         pick: impl Fn(Check) -> Option<Grouped>,
-    ) -> Vec<Finding> {
-        let mut findings = Vec::new();
+        mut emit: impl FnMut(Vec<Finding>),
+    ) {
+        const BATCH: usize = 1024;
         for rule in &self.active {
             if let Some(f) = rule.check.and_then(&pick) {
                 let mut hits = Vec::new();
                 f(ctx, rule.rule, &mut hits);
-                for (index, hit) in hits {
-                    if let Some(resource) = ctx.resources.get(index) {
-                        findings.push(finding(rule, &mut SharedRef::new(resource), hit, ctx));
-                    }
+                let mut hits = hits.into_iter();
+                while hits.len() > 0 {
+                    let batch: Vec<(usize, Hit)> = hits.by_ref().take(BATCH).collect();
+                    emit(
+                        batch
+                            .into_par_iter()
+                            .filter_map(|(index, hit)| {
+                                let resource = ctx.resources.get(index)?;
+                                Some(finding(rule, &mut SharedRef::new(resource), hit, ctx))
+                            })
+                            .collect(),
+                    );
                 }
             }
         }
-        findings
+    }
+}
+
+fn unit_check(check: Check) -> Option<Grouped> {
+    match check {
+        Check::Unit(f) => Some(f),
+        _ => None,
     }
 }
 

@@ -95,7 +95,7 @@ impl Snapshot {
         indices: &[usize],
         each: impl Fn(usize, Result<Option<Node>, SyntaxError>) -> Option<T> + Sync,
     ) -> Result<Vec<T>, String> {
-        let mut out = Vec::with_capacity(indices.len());
+        let mut out = Vec::new();
         let mut file = match &self.source {
             Source::File { file, .. } => {
                 Some(std::fs::File::open(file).map_err(|e| format!("cannot read again: {e}"))?)

@@ -275,6 +275,10 @@ struct Unit<'a> {
     candidates: crate::store::Collector,
     /// What the scan keeps of the resources it drops.
     folded: std::sync::Mutex<Folded>,
+    /// Per snapshot file and region, the first item (in resource order) that may list the
+    /// region's resources holding no data with its finding of RES-001 or RES-002; held until
+    /// the snapshot is read (`settle_item`).
+    owners: std::sync::Mutex<HashMap<(Arc<str>, String), Resource>>,
     list_resources: bool,
 }
 
@@ -342,6 +346,7 @@ impl<'a> Unit<'a> {
             findings: crate::store::Collector::new(crate::store::budget(), relocations),
             candidates: crate::store::Collector::new(crate::store::budget() / 4, Vec::new()),
             folded: Default::default(),
+            owners: Default::default(),
             list_resources: request.list_resources,
         }
     }
@@ -412,9 +417,11 @@ impl<'a> Unit<'a> {
 
     /// `settle` for one item of a snapshot, whose unit is the whole snapshot: its own rules run,
     /// its candidate findings and bucket record are made, and it is counted and dropped, unless
-    /// the rules that group the snapshot's resources find something on it, or a scan-wide check
-    /// reads it: then it is returned, settled, for `settle`. (A resource on which a unit check
-    /// finds nothing alone takes no part in that check's groups.)
+    /// a scan-wide check reads it, or the rules that group the snapshot's resources find
+    /// something on it that depends on other items: then it is returned, settled, for
+    /// `settle`. (A resource on which a unit check finds nothing alone takes no part in that
+    /// check's groups.) The first item of each region that may take others into its finding
+    /// is held until the snapshot is read (`take_owners`).
     fn settle_item(&self, mut resource: Resource) -> Option<Resource> {
         let (own, left_out) = self.own_findings(&self.ctx, &resource);
         self.findings.add(own);
@@ -427,18 +434,67 @@ impl<'a> Unit<'a> {
             folded.buckets.push(bucket);
         }
         let alone = self.ctx.over(std::slice::from_ref(&resource));
-        let grouped = checks::keep_for_scan(&alone, &resource)
-            || self.rules.unit_hits_any(&alone)
-            || self.estate.unit_hits_any(&alone);
+        let scan_wide = checks::keep_for_scan(&alone, &resource);
+        let hits = self.rules.unit_hits_any(&alone) || self.estate.unit_hits_any(&alone);
+        let grouping = checks::region::grouping(&alone, &resource);
         drop(alone);
         if !checks::needs_estate(&resource) {
             settle(&mut resource);
         }
-        if grouped {
+        if scan_wide || (hits && grouping == checks::region::Grouping::Member) {
             return Some(resource);
+        }
+        if hits {
+            if let checks::region::Grouping::Owner(region) = grouping {
+                match self.hold_owner(resource, region) {
+                    Some(later) => resource = later,
+                    None => return None,
+                }
+            }
+            // Its findings among all the snapshot's resources are those it has alone.
+            let alone = self.ctx.over(std::slice::from_ref(&resource));
+            self.rules
+                .unit_findings_in(&alone, |batch| self.findings.add(batch));
+            self.estate
+                .unit_findings_in(&alone, |batch| self.findings.tie(batch));
         }
         self.fold(vec![resource]);
         None
+    }
+
+    /// Holds an item as the first of its file and region, in resource order (`sort_resources`);
+    /// returns the one of the two that comes later, if one was held.
+    fn hold_owner(&self, resource: Resource, region: String) -> Option<Resource> {
+        let Ok(mut owners) = self.owners.lock() else {
+            return Some(resource);
+        };
+        let order = |r: &Resource| (Arc::clone(&r.path), r.document, r.address.clone());
+        match owners.entry((Arc::clone(&resource.path), region)) {
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(resource);
+                None
+            }
+            std::collections::hash_map::Entry::Occupied(mut entry) => {
+                if order(&resource) < order(entry.get()) {
+                    Some(std::mem::replace(entry.get_mut(), resource))
+                } else {
+                    Some(resource)
+                }
+            }
+        }
+    }
+
+    /// The items of a snapshot held by `hold_owner`.
+    fn take_owners(&self, path: &str) -> Vec<Resource> {
+        let Ok(mut owners) = self.owners.lock() else {
+            return Vec::new();
+        };
+        let keys: Vec<(Arc<str>, String)> = owners
+            .keys()
+            .filter(|(p, _)| **p == *path)
+            .cloned()
+            .collect();
+        keys.iter().filter_map(|k| owners.remove(k)).collect()
     }
 
     /// Counts resources into the estate, keeps their metadata suppressions (and names), and
@@ -546,6 +602,7 @@ impl Loaded {
                 extract::aws_config::extract_snapshot(&snapshot, kb, |r| unit.settle_item(r));
             let errors = read.errors;
             resources = read.resources;
+            resources.extend(unit.take_owners(&snapshot.path));
             // One report per file, at its first item that does not parse, counting the rest.
             let more = errors.len().saturating_sub(1);
             let first = errors.into_iter().next().map(|mut e| {

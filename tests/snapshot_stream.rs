@@ -14,13 +14,27 @@ fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-/// A snapshot over the streaming threshold (8 MB): buckets and queues in EU and US regions,
-/// each padded with a long description, one bucket recorded twice (the newer item counts), one
+/// A snapshot over the streaming threshold: buckets and queues in EU and US regions, each
+/// padded with a long description, one bucket recorded twice (the newer item counts), one
 /// queue recorded again with an older capture time (the first item counts) and one queue
-/// recorded as deleted.
+/// recorded as deleted; and, first and last, networks, which hold no data, in regions with and
+/// without data-holding resources (the first of a region's findings lists them, or the first of
+/// them lists the others).
 fn snapshot() -> String {
     let padding = "p".repeat(12_000);
     let mut items = Vec::new();
+    let network = |i: usize| {
+        let (kind, id, region) = match i % 4 {
+            0 => ("AWS::EC2::VPC", format!("vpc-{i}"), "us-east-1"),
+            1 => ("AWS::EC2::VPC", format!("vpc-{i}"), "ap-southeast-2"),
+            2 => ("AWS::EC2::Subnet", format!("subnet-{i}"), "eu-west-2"),
+            _ => ("AWS::EC2::Subnet", format!("subnet-{i}"), "ap-southeast-2"),
+        };
+        format!(
+            "    {{\"resourceType\": \"{kind}\", \"resourceId\": \"{id}\", \"awsRegion\": \"{region}\", \"configurationItemCaptureTime\": \"2026-11-01T10:00:00.000Z\", \"configuration\": {{}}}}"
+        )
+    };
+    items.extend((0..20).map(network));
     for i in 0..720 {
         let region = if i % 9 == 0 {
             "us-east-1"
@@ -37,6 +51,7 @@ fn snapshot() -> String {
             1 + i % 3
         ));
     }
+    items.extend((20..40).map(network));
     // queue-3 again, but captured earlier, in the US: the item read first stays.
     items.push("    {\"resourceType\": \"AWS::SQS::Queue\", \"resourceId\": \"queue-3\", \"awsRegion\": \"us-east-1\", \"configurationItemCaptureTime\": \"2026-10-01T10:00:00.000Z\", \"configuration\": {}}".into());
     // bucket-0 again, newer and in another region; queue-1 deleted.
@@ -50,8 +65,8 @@ fn snapshot() -> String {
     text
 }
 
-/// Rule, resource address, line, column and field of a finding.
-type Found = (String, String, u64, u64, String);
+/// Rule, resource address, line, column and field of a finding, and its related locations.
+type Found = (String, String, u64, u64, String, String);
 
 /// The JSON report of a scan of `dir`, which must exit 0 (the gate is off).
 fn report(dir: &Path) -> serde_json::Value {
@@ -101,6 +116,13 @@ fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
                 f["location"]["start_line"].as_u64().unwrap(),
                 f["location"]["start_column"].as_u64().unwrap(),
                 f["location"]["field"].as_str().unwrap().to_string(),
+                // Where, not in which folder: the two scans read copies in two folders.
+                f["related"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| format!("{}@{};", r["field"], r["start_line"]))
+                    .collect(),
             )
         })
         .collect();
@@ -138,7 +160,32 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
     assert_eq!(scanned["documents"], serde_json::json!(1));
     // The newer record of bucket-0 counts (eu-west-3), the deleted queue is gone, and the
     // US resources are reported on their awsRegion line.
-    assert_eq!(scanned["resources"], serde_json::json!(719));
+    assert_eq!(scanned["resources"], serde_json::json!(759));
+    // Networks hold no data: in the US (10) the first finding of a resource that does lists
+    // them; in Australia (20) and the UK (10), where none does, one network's finding lists
+    // the others of its region.
+    let lists: Vec<(&str, &str, usize)> = by_item
+        .iter()
+        .filter(|found| found.1.contains("::EC2::") || !found.5.is_empty())
+        .map(|(rule, address, _, _, _, related)| {
+            (rule.as_str(), address.as_str(), related.matches(';').count())
+        })
+        .collect();
+    assert_eq!(lists.len(), 3, "{lists:?}");
+    assert!(
+        lists.iter().any(|(rule, address, n)| *rule == "RES-001"
+            && !address.contains("::EC2::")
+            && *n == 10),
+        "{lists:?}"
+    );
+    assert!(
+        lists.contains(&("RES-001", "AWS::EC2::Subnet/subnet-11", 19)),
+        "{lists:?}"
+    );
+    assert!(
+        lists.contains(&("RES-002", "AWS::EC2::Subnet/subnet-10", 9)),
+        "{lists:?}"
+    );
     assert!(
         by_item
             .iter()
@@ -152,7 +199,7 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
     assert!(
         by_item
             .iter()
-            .any(|(rule, address, _, _, field)| rule == "RES-001"
+            .any(|(rule, address, _, _, field, _)| rule == "RES-001"
                 && address == "AWS::S3::Bucket/bucket-18"
                 && field.ends_with("awsRegion"))
     );
@@ -176,8 +223,8 @@ fn an_item_that_does_not_parse_is_reported_at_its_line_and_the_rest_is_scanned()
     let report = report(&dir);
     let errors = report["scanned"]["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    // The first US item's awsRegion line.
-    assert_eq!(errors[0]["line"], serde_json::json!(9));
+    // The first US item's line: a network, written on one line after the four of the header.
+    assert_eq!(errors[0]["line"], serde_json::json!(5));
     let reason = errors[0]["reason"].as_str().unwrap();
     assert!(
         reason.ends_with("(and 1 more item that does not parse)"),

@@ -119,14 +119,14 @@ pub fn extract_snapshot(
     let said = snapshot.parse_items(&all, |index, parsed| {
         let mut item = match parsed {
             Ok(item) => item?,
-            Err(e) => return Some((index, Err(Box::new(error(e.line, e.column, e.reason))))),
+            Err(e) => return Some(Err(Box::new(error(e.line, e.column, e.reason)))),
         };
         crate::load::aws_config::expand_item(&mut item);
         let (kind, id) = identity(&item)?;
         let status = text(&item, "configurationItemStatus").unwrap_or_default();
         let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
             || NOT_RESOURCES_TYPES.contains(&kind.as_str());
-        Some((index, Ok((key_hash(&kind, &id), !gone))))
+        Some(Ok((key_hash(&kind, &id), index, !gone)))
     });
     drop(all);
     let said = match said {
@@ -139,13 +139,11 @@ pub fn extract_snapshot(
         }
     };
     let mut errors = Vec::new();
-    let mut records: Vec<(u128, usize, bool)> = Vec::with_capacity(said.len());
-    for (index, entry) in said {
-        match entry {
-            Ok((key, alive)) => records.push((key, index, alive)),
-            Err(e) => errors.push(*e),
-        }
-    }
+    // In the place of what was said: an item that records a resource takes 32 bytes.
+    let mut records: Vec<(u128, usize, bool)> = said
+        .into_iter()
+        .filter_map(|entry| entry.map_err(|e| errors.push(*e)).ok())
+        .collect();
     // The newest item of each resource counts, as when the file is read whole: an item alone
     // with its resource counts unless it records a deletion; the capture times of the items
     // of resources recorded more than once are read again.

@@ -18,7 +18,7 @@ use super::yaml::SyntaxError;
 use crate::tree::Node;
 
 /// Files at least this large whose top level holds `configurationItems` are read item by item.
-pub const STREAM_BYTES: usize = 8 << 20;
+pub const STREAM_BYTES: usize = 1 << 20;
 
 /// Items are read from the file and parsed in windows of about this many bytes (small in unit
 /// tests, so that their snapshots span many).
@@ -95,7 +95,9 @@ impl Snapshot {
         indices: &[usize],
         each: impl Fn(usize, Result<Option<Node>, SyntaxError>) -> Option<T> + Sync,
     ) -> Result<Vec<T>, String> {
-        let mut out = Vec::new();
+        // Each window's items, then all in one vector of exact size: one vector grown item by
+        // item would double, and copy itself, as it grows.
+        let mut pieces: Vec<Vec<T>> = Vec::new();
         let mut file = match &self.source {
             Source::File { file, .. } => {
                 Some(std::fs::File::open(file).map_err(|e| format!("cannot read again: {e}"))?)
@@ -132,10 +134,19 @@ impl Snapshot {
             };
             let (line, column) = self.starts[first];
             let lines = LineIndex::part(text, line, column);
-            out.par_extend(window.par_iter().filter_map(|&i| {
-                let range = self.items[i].start - base..self.items[i].end - base;
-                each(i, json::parse_range(text, &lines, range))
-            }));
+            pieces.push(
+                window
+                    .par_iter()
+                    .filter_map(|&i| {
+                        let range = self.items[i].start - base..self.items[i].end - base;
+                        each(i, json::parse_range(text, &lines, range))
+                    })
+                    .collect(),
+            );
+        }
+        let mut out = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+        for piece in pieces {
+            out.extend(piece);
         }
         Ok(out)
     }

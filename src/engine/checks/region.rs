@@ -35,6 +35,34 @@ fn country_label(ctx: &Context, country: &str) -> String {
     format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str())
 }
 
+/// How RES-001 to RES-003 treat a resource among those of its unit, when they find something
+/// on it alone and its region, if any, is its own (an item of an AWS Config snapshot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grouping {
+    /// Its findings are those it has alone.
+    Alone,
+    /// Its findings are those it has alone, but the first of them, in resource order, of its
+    /// file and region lists the resources of that region that hold no data
+    /// (`per_region_source`): keyed by the region.
+    Owner(String),
+    /// Its finding depends on other resources: it holds no data, its region is inherited, or
+    /// it is chosen at deploy time.
+    Member,
+}
+
+pub fn grouping(ctx: &Context, resource: &Resource) -> Grouping {
+    match &resource.region {
+        Some(region) if region.inherited || holds_no_data(ctx, resource) => Grouping::Member,
+        Some(region) => Grouping::Owner(region_id(region)),
+        None if resource.unresolved_region.is_some() => Grouping::Member,
+        None => Grouping::Alone,
+    }
+}
+
+fn holds_no_data(ctx: &Context, resource: &Resource) -> bool {
+    ctx.kb.services.of(resource).is_some_and(|s| s.no_data)
+}
+
 /// One finding per decision, among the resources of a unit: resources that hold no data (networks, subnets, NICs, resource
 /// groups) are listed as related resources of the finding of a resource whose region comes
 /// from the same place (or, in a plan, the same file and region), or, when none does, gathered
@@ -53,7 +81,7 @@ fn per_region_source(
         }
         let mut own = Vec::new();
         check(ctx, resource, &mut own);
-        let no_data = ctx.kb.services.of(resource).is_some_and(|s| s.no_data);
+        let no_data = holds_no_data(ctx, resource);
         for hit in own {
             match (&resource.region, no_data) {
                 (Some(region), true) => plumbing

@@ -386,8 +386,9 @@ impl<'a> Unit<'a> {
             .par_iter()
             .map(|r| checks::keep_for_scan(&ctx, r))
             .collect();
+        let mut buckets: Vec<Bucket> = buckets.drain(..).flatten().collect();
+        checks::cloud_log_buckets::retain_pairable(&ctx, &mut buckets, &resources);
         drop(ctx);
-        let buckets: Vec<Bucket> = buckets.drain(..).flatten().collect();
         if !buckets.is_empty()
             && let Ok(mut folded) = self.folded.lock()
         {

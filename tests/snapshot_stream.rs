@@ -168,7 +168,11 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
         .iter()
         .filter(|found| found.1.contains("::EC2::") || !found.5.is_empty())
         .map(|(rule, address, _, _, _, related)| {
-            (rule.as_str(), address.as_str(), related.matches(';').count())
+            (
+                rule.as_str(),
+                address.as_str(),
+                related.matches(';').count(),
+            )
         })
         .collect();
     assert_eq!(lists.len(), 3, "{lists:?}");

@@ -120,12 +120,11 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
         // With ignore files honoured, the same walk without them counts what they hide (so a
         // committed `.gitignore` cannot empty a scan unnoticed); the two run side by side.
         let (found, all) = rayon::join(
-            || walk_one(root, excludes, honour_ignore_files),
-            || honour_ignore_files.then(|| walk_one(root, excludes, false)),
+            || walk_one(root, excludes, honour_ignore_files, true),
+            || honour_ignore_files.then(|| walk_one(root, excludes, false, false)),
         );
         if let Some(all) = all {
-            ignored += (all.files.len() + all.templates.len())
-                .saturating_sub(found.files.len() + found.templates.len());
+            ignored += all.counted.saturating_sub(found.counted);
         }
         files.extend(found.files);
         templates.extend(found.templates);
@@ -148,15 +147,19 @@ struct Found {
     files: Vec<PathBuf>,
     templates: Vec<PathBuf>,
     unreadable: Vec<(PathBuf, String)>,
+    /// Input files and template sources found, listed or not.
+    counted: usize,
 }
 
-/// Walks one folder for input files, template sources and unreadable entries.
-fn walk_one(root: &Path, excludes: &GlobSet, honour_ignore_files: bool) -> Found {
+/// Walks one folder for input files, template sources and unreadable entries; with `list`
+/// false, only counts the files and template sources.
+fn walk_one(root: &Path, excludes: &GlobSet, honour_ignore_files: bool, list: bool) -> Found {
     let mut found = Found::default();
     let Found {
         files,
         templates,
         unreadable,
+        counted,
     } = &mut found;
     {
         let walker = ignore::WalkBuilder::new(root)
@@ -186,9 +189,14 @@ fn walk_one(root: &Path, excludes: &GlobSet, honour_ignore_files: bool) -> Found
                         continue;
                     }
                     if file_type.is_file() {
-                        if is_candidate(path) {
+                        let (candidate, template) = (is_candidate(path), is_template_source(path));
+                        *counted += usize::from(candidate || template);
+                        if !list {
+                            continue;
+                        }
+                        if candidate {
                             files.push(path.to_path_buf());
-                        } else if is_template_source(path) {
+                        } else if template {
                             templates.push(path.to_path_buf());
                         }
                     } else if let Some(kind) = special_kind(file_type)

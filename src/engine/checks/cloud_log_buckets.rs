@@ -250,19 +250,49 @@ pub fn names_buckets(ctx: &Context, resource: &Resource) -> bool {
     sender || lifecycle
 }
 
+/// The module instance (folder, address prefix, format) whose log senders may name a bucket.
+type InstanceKey<'k> = (&'k str, &'k str, Format);
+
+fn instance_of_bucket(b: &Bucket) -> InstanceKey<'_> {
+    (
+        folder(&b.path),
+        prefix(b.address(), b.kind(), b.name()),
+        b.format,
+    )
+}
+
+fn instance_of(r: &Resource) -> InstanceKey<'_> {
+    (
+        folder(&r.path),
+        prefix(&r.address, &r.kind, &r.name),
+        r.format,
+    )
+}
+
+/// Drops the Terraform buckets of a unit that no log sender or lifecycle configuration of
+/// their module instance in `resources`, the unit's, can name: a module instance is read whole
+/// with the unit that calls it, so none of another unit can. (Buckets of other formats may be
+/// named from other files of their folder, which are units of their own.)
+pub fn retain_pairable(ctx: &Context, buckets: &mut Vec<Bucket>, resources: &[Resource]) {
+    if buckets.iter().all(|b| b.format != Format::Terraform) {
+        return;
+    }
+    let naming: HashSet<InstanceKey> = resources
+        .iter()
+        .filter(|r| r.format == Format::Terraform && names_buckets(ctx, r))
+        .map(instance_of)
+        .collect();
+    buckets.retain(|b| b.format != Format::Terraform || naming.contains(&instance_of_bucket(b)));
+}
+
 impl<'a> LogBuckets<'a> {
     /// Pairs the log senders and lifecycle configurations of `ctx.resources` with the buckets
     /// of `ctx.buckets`, module instance by module instance (folder by folder).
     pub fn new(ctx: &'a Context) -> Self {
-        type Key<'k> = (&'k str, &'k str, Format);
-        let mut instances: HashMap<Key<'a>, Instance<'a>> = HashMap::new();
+        let mut instances: HashMap<InstanceKey<'a>, Instance<'a>> = HashMap::new();
         for b in ctx.buckets {
             instances
-                .entry((
-                    folder(&b.path),
-                    prefix(b.address(), b.kind(), b.name()),
-                    b.format,
-                ))
+                .entry(instance_of_bucket(b))
                 .or_default()
                 .buckets
                 .push(b);
@@ -272,12 +302,7 @@ impl<'a> LogBuckets<'a> {
             if !(sender || lifecycle) {
                 continue;
             }
-            let key = (
-                folder(&r.path),
-                prefix(&r.address, &r.kind, &r.name),
-                r.format,
-            );
-            let entry = instances.entry(key).or_default();
+            let entry = instances.entry(instance_of(r)).or_default();
             if sender {
                 entry.senders.push(r);
             }

@@ -20,7 +20,7 @@ use crate::suppress::Suppression;
 
 /// Bytes of findings (as estimated) a scan holds in memory before it writes them to a temporary file;
 /// `SOVSCAN_FINDINGS_MEMORY` (bytes) sets another budget.
-pub const DEFAULT_BUDGET: usize = 8 << 20;
+pub const DEFAULT_BUDGET: usize = 4 << 20;
 
 /// The budget of this process: `SOVSCAN_FINDINGS_MEMORY`, else [`DEFAULT_BUDGET`].
 pub fn budget() -> usize {
@@ -363,6 +363,8 @@ pub fn tie(ties: &mut Ties, f: &Finding) {
 struct Run {
     file: std::fs::File,
     len: usize,
+    /// How many merges its findings went through.
+    level: u32,
 }
 
 impl Collector {
@@ -495,24 +497,31 @@ impl Collecting {
         let table = &mut self.table;
         let written = Writer::unnamed().and_then(|mut out| {
             held.iter().try_for_each(|f| out.push(f, table))?;
-            out.run(held.len())
+            out.run(held.len(), 0)
         });
         self.keep_run(written);
-        if self.runs.len() >= FAN_IN {
-            self.consolidate();
-        }
+        self.consolidate();
     }
 
-    /// Merges the runs into one, so that few files stay open.
+    /// Merges `FAN_IN` runs of one level into one of the next, while a level holds that many:
+    /// few files stay open, and each finding is written again once a level, not once a merge.
     fn consolidate(&mut self) {
-        let runs = std::mem::take(&mut self.runs);
-        let names = self.table.names.clone();
-        let table = &mut self.table;
-        let merged = Writer::unnamed().and_then(|mut out| {
-            let len = merge(runs, &names, |f| out.push(f, table).map(|()| true))?;
-            out.run(len)
-        });
-        self.keep_run(merged);
+        while let Some(level) = self.runs.last().map(|r| r.level) {
+            if self.runs.iter().filter(|r| r.level == level).count() < FAN_IN {
+                return;
+            }
+            let (runs, rest): (Vec<Run>, Vec<Run>) = std::mem::take(&mut self.runs)
+                .into_iter()
+                .partition(|r| r.level == level);
+            self.runs = rest;
+            let names = self.table.names.clone();
+            let table = &mut self.table;
+            let merged = Writer::unnamed().and_then(|mut out| {
+                let len = merge(runs, &names, |f| out.push(f, table).map(|()| true))?;
+                out.run(len, level + 1)
+            });
+            self.keep_run(merged);
+        }
     }
 
     fn keep_run(&mut self, run: std::io::Result<Run>) {
@@ -645,10 +654,10 @@ impl Writer<std::fs::File> {
         tempfile::tempfile().map(Writer::new)
     }
 
-    fn run(self, len: usize) -> std::io::Result<Run> {
+    fn run(self, len: usize, level: u32) -> std::io::Result<Run> {
         let mut file = self.finish()?;
         file.rewind()?;
-        Ok(Run { file, len })
+        Ok(Run { file, len, level })
     }
 }
 
@@ -1099,6 +1108,33 @@ mod tests {
         assert!(!memory.on_disk() && file.on_disk());
         assert_eq!(memory.len(), 500);
         assert_eq!(file.len(), memory.len());
+        assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    #[test]
+    fn runs_are_merged_level_by_level_and_read_back_in_order() {
+        let mut all = some_findings();
+        all.extend(all[..40].to_vec());
+        let memory = collect(usize::MAX, all.clone());
+        // One run per finding: 540 runs, merged sixteen at a time, then those sixteen at a time.
+        let collector = Collector::new(0, Vec::new());
+        for f in &all {
+            collector.add(vec![f.clone()]);
+        }
+        {
+            let state = collector.state.lock().unwrap();
+            let levels: Vec<u32> = state.runs.iter().map(|r| r.level).collect();
+            assert!(levels.contains(&2), "{levels:?}");
+            for level in 0..3 {
+                let at = levels.iter().filter(|&&l| l == level).count();
+                assert!(at < FAN_IN, "{at} runs at level {level}: {levels:?}");
+            }
+            // Duplicates go when they meet in a merge.
+            let held: usize = state.runs.iter().map(|r| r.len).sum();
+            assert!((500..=540).contains(&held), "{held}");
+        }
+        let file = collector.finish();
+        assert_eq!(file.len(), 500);
         assert_eq!(file.into_vec(), memory.into_vec());
     }
 

@@ -726,6 +726,35 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             paths.push(p.clone());
         }
     }
+    // Overrides name a rule by id (any case) or name, as everywhere else.
+    let overrides: std::collections::BTreeMap<String, Severity> = policy
+        .severity
+        .iter()
+        .filter_map(|(key, severity)| find_rule(&all_rules, key).map(|r| (r.id.clone(), *severity)))
+        .collect();
+    let locator = std::sync::Arc::new(report::sarif::Locator::new(&match &args.repo_root {
+        Some(root) => root.clone(),
+        None => report::sarif::repo_root(
+            args.paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .map_or(std::path::Path::new("."), |p| p.as_path()),
+        ),
+    }));
+    // Fingerprints name files relative to the repository root, as SARIF does: a baseline
+    // written by `scan .` in one folder matches `scan /abs/repo` from another. Made in the
+    // pass over the findings that applies inline suppressions.
+    let adjust = {
+        let locator = std::sync::Arc::clone(&locator);
+        scan::Adjust::new(move |finding| {
+            if let Some(severity) = overrides.get(&*finding.rule_id) {
+                finding.severity = *severity;
+            }
+            if let Some(path) = locator.relative(&finding.location.path) {
+                finding.rebase_fingerprint(&path);
+            }
+        })
+    };
     let request = scan::ScanRequest {
         paths,
         stdin,
@@ -775,6 +804,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         estate_rules,
         // The JUnit report has a test case per resource.
         list_resources: args.format == OutputFormat::Junit || args.junit_output.is_some(),
+        adjust,
     };
     drop(phase);
     let phase = crate::timing::phase("scan");
@@ -797,35 +827,6 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             })
             .collect(),
     )?;
-    // Overrides name a rule by id (any case) or name, as everywhere else.
-    let overrides: std::collections::BTreeMap<&str, Severity> = policy
-        .severity
-        .iter()
-        .filter_map(|(key, severity)| {
-            find_rule(&all_rules, key).map(|r| (r.id.as_str(), *severity))
-        })
-        .collect();
-    let locator = report::sarif::Locator::new(&match &args.repo_root {
-        Some(root) => root.clone(),
-        None => report::sarif::repo_root(
-            args.paths
-                .iter()
-                .find(|p| p.as_os_str() != "-")
-                .map_or(std::path::Path::new("."), |p| p.as_path()),
-        ),
-    });
-    // Fingerprints name files relative to the repository root, as SARIF does: a baseline
-    // written by `scan .` in one folder matches `scan /abs/repo` from another.
-    {
-        result.findings.update_par(|finding| {
-            if let Some(severity) = overrides.get(&*finding.rule_id) {
-                finding.severity = *severity;
-            }
-            if let Some(path) = locator.relative(&finding.location.path) {
-                finding.rebase_fingerprint(&path);
-            }
-        });
-    }
     if let (Some(source), Some(base)) = (&policy.source, policy.base_dir()) {
         let warnings = crate::suppress::apply_settings(
             &mut result.findings,

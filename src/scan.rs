@@ -57,6 +57,31 @@ pub struct ScanRequest {
     /// Name every resource in `ScanResult::listed` (the JUnit report has a test case per
     /// resource); otherwise resources are only counted.
     pub list_resources: bool,
+    /// A change made to every finding once they are ordered, in the pass that applies inline
+    /// suppressions: severity overrides, fingerprints named from the repository root.
+    pub adjust: Adjust,
+}
+
+/// A change made to every finding of a scan (`ScanRequest::adjust`).
+#[derive(Clone, Default)]
+pub struct Adjust(Option<Arc<dyn Fn(&mut Finding) + Send + Sync>>);
+
+impl Adjust {
+    pub fn new(change: impl Fn(&mut Finding) + Send + Sync + 'static) -> Self {
+        Adjust(Some(Arc::new(change)))
+    }
+
+    pub fn apply(&self, finding: &mut Finding) {
+        if let Some(change) = &self.0 {
+            change(finding);
+        }
+    }
+}
+
+impl std::fmt::Debug for Adjust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Adjust(..)" } else { "Adjust(none)" })
+    }
 }
 
 impl Default for ScanRequest {
@@ -83,6 +108,7 @@ impl Default for ScanRequest {
             no_ignore: false,
             estate_rules: Vec::new(),
             list_resources: false,
+            adjust: Adjust::default(),
         }
     }
 }
@@ -810,6 +836,7 @@ fn evaluate(
         &folded.metadata,
         &directives,
         &crate::suppress::today(),
+        &request.adjust,
     );
     result.findings = findings;
     (result, directives, folded.metadata)

@@ -225,6 +225,7 @@ pub fn apply(
     metadata: &[MetadataSuppression],
     directives: &HashMap<Arc<str>, Vec<(u32, String)>>,
     today: &str,
+    adjust: &crate::scan::Adjust,
 ) -> Vec<SuppressionWarning> {
     let mut warnings = Vec::new();
     // Directives by line, parsed once per file.
@@ -240,6 +241,7 @@ pub fn apply(
         );
     }
     findings.update(|finding| {
+        adjust.apply(finding);
         let path = Arc::clone(&finding.location.path);
         let directives = cache.entry(Arc::clone(&path)).or_insert_with(|| {
             directives

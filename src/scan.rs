@@ -80,7 +80,11 @@ impl Adjust {
 
 impl std::fmt::Debug for Adjust {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Adjust(..)" } else { "Adjust(none)" })
+        f.write_str(if self.0.is_some() {
+            "Adjust(..)"
+        } else {
+            "Adjust(none)"
+        })
     }
 }
 
@@ -830,14 +834,12 @@ fn evaluate(
     result.listed.sort();
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
-    let mut findings = unit.findings.finish();
-    result.suppression_warnings = crate::suppress::apply(
-        &mut findings,
-        &folded.metadata,
-        &directives,
-        &crate::suppress::today(),
-        &request.adjust,
-    );
+    let today = crate::suppress::today();
+    let mut inline =
+        crate::suppress::Inline::new(&folded.metadata, &directives, &today, &request.adjust);
+    // Marked as the runs of findings are merged into report order.
+    let findings = unit.findings.finish_with(|f| inline.mark(f));
+    result.suppression_warnings = inline.warnings();
     result.findings = findings;
     (result, directives, folded.metadata)
 }

@@ -442,12 +442,18 @@ impl Collector {
 
     /// The findings taken, sorted in report order with duplicates removed.
     pub fn finish(&self) -> Findings {
+        self.finish_with(|_| {})
+    }
+
+    /// `finish`, with `change` made to each finding, in report order, as it is merged.
+    pub fn finish_with(&self, mut change: impl FnMut(&mut Finding)) -> Findings {
         let mut state = match self.state.lock() {
             Ok(mut state) => std::mem::take(&mut *state),
             Err(_) => Collecting::default(),
         };
         if state.runs.is_empty() && state.error.is_none() {
             crate::engine::finish(&mut state.held);
+            state.held.iter_mut().for_each(change);
             return Findings::from(state.held);
         }
         state.spill();
@@ -456,7 +462,10 @@ impl Collector {
         let names = state.table.names.clone();
         let mut table = state.table;
         let merged = Writer::named().and_then(|mut out| {
-            let len = merge(runs, &names, |f| out.push(f, &mut table).map(|()| true))?;
+            let len = merge(runs, &names, |f| {
+                change(f);
+                out.push(f, &mut table).map(|()| true)
+            })?;
             Ok(Stored {
                 file: out.finish()?,
                 len,
@@ -544,7 +553,7 @@ const FAN_IN: usize = 16;
 fn merge(
     runs: Vec<Run>,
     names: &Names,
-    mut emit: impl FnMut(&Finding) -> std::io::Result<bool>,
+    mut emit: impl FnMut(&mut Finding) -> std::io::Result<bool>,
 ) -> std::io::Result<usize> {
     use std::collections::BinaryHeap;
 
@@ -595,7 +604,7 @@ fn merge(
     }
     let mut last: Option<(String, Location)> = None;
     let mut len = 0;
-    while let Some(Head { finding, run }) = heap.pop() {
+    while let Some(Head { mut finding, run }) = heap.pop() {
         if let Some(f) = next(run, &mut readers)? {
             heap.push(Head { finding: f, run });
         }
@@ -605,10 +614,12 @@ fn merge(
         {
             continue;
         }
-        if emit(&finding)? {
+        // As read, before `emit` changes it.
+        let read = (finding.fingerprint.clone(), finding.location.clone());
+        if emit(&mut finding)? {
             len += 1;
         }
-        last = Some((finding.fingerprint, finding.location));
+        last = Some(read);
     }
     Ok(len)
 }

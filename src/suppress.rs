@@ -217,33 +217,53 @@ impl MetadataSuppression {
     }
 }
 
-/// Marks suppressed findings and returns warnings about suppressions (missing reason, expired).
-/// `directives` maps a path to its lines with inline suppressions (`directive_lines`), found
-/// when the file was loaded.
-pub fn apply(
-    findings: &mut crate::store::Findings,
-    metadata: &[MetadataSuppression],
-    directives: &HashMap<Arc<str>, Vec<(u32, String)>>,
-    today: &str,
-    adjust: &crate::scan::Adjust,
-) -> Vec<SuppressionWarning> {
-    let mut warnings = Vec::new();
-    // Directives by line, parsed once per file.
-    let mut cache: HashMap<Arc<str>, HashMap<usize, Directive>> = HashMap::new();
-    // Of two resources with one address that both write one, the last in the file counts.
-    let mut by_address: HashMap<(&str, &str), MetadataDirective> = HashMap::new();
-    let mut metadata: Vec<&MetadataSuppression> = metadata.iter().collect();
-    metadata.sort_by_key(|m| (&m.path, m.document, &m.address, m.line));
-    for m in metadata {
-        by_address.insert(
-            (m.path.as_ref(), m.address.as_str()),
-            (m.rules.clone(), m.reason.clone()),
-        );
+/// Marks suppressed findings, one at a time as they are ordered, and gathers warnings about
+/// suppressions (missing reason, expired). `directives` maps a path to its lines with inline
+/// suppressions (`directive_lines`), found when the file was loaded.
+pub struct Inline<'a> {
+    directives: &'a HashMap<Arc<str>, Vec<(u32, String)>>,
+    today: &'a str,
+    adjust: &'a crate::scan::Adjust,
+    warnings: Vec<SuppressionWarning>,
+    /// Directives by line, parsed once per file.
+    cache: HashMap<Arc<str>, HashMap<usize, Directive>>,
+    /// Of two resources with one address that both write one, the last in the file counts.
+    by_address: HashMap<(&'a str, &'a str), MetadataDirective>,
+}
+
+impl<'a> Inline<'a> {
+    pub fn new(
+        metadata: &'a [MetadataSuppression],
+        directives: &'a HashMap<Arc<str>, Vec<(u32, String)>>,
+        today: &'a str,
+        adjust: &'a crate::scan::Adjust,
+    ) -> Self {
+        let mut by_address = HashMap::new();
+        let mut metadata: Vec<&MetadataSuppression> = metadata.iter().collect();
+        metadata.sort_by_key(|m| (&m.path, m.document, &m.address, m.line));
+        for m in metadata {
+            by_address.insert(
+                (m.path.as_ref(), m.address.as_str()),
+                (m.rules.clone(), m.reason.clone()),
+            );
+        }
+        Inline {
+            directives,
+            today,
+            adjust,
+            warnings: Vec::new(),
+            cache: HashMap::new(),
+            by_address,
+        }
     }
-    findings.update(|finding| {
-        adjust.apply(finding);
+
+    /// Makes the scan's change to a finding (`ScanRequest::adjust`) and marks it if an inline
+    /// or metadata suppression covers it.
+    pub fn mark(&mut self, finding: &mut Finding) {
+        self.adjust.apply(finding);
         let path = Arc::clone(&finding.location.path);
-        let directives = cache.entry(Arc::clone(&path)).or_insert_with(|| {
+        let directives = self.directives;
+        let directives = self.cache.entry(Arc::clone(&path)).or_insert_with(|| {
             directives
                 .get(&path)
                 .cloned()
@@ -274,9 +294,9 @@ pub fn apply(
                 continue;
             }
             if let Some(until) = &d.until
-                && until.as_str() < today
+                && until.as_str() < self.today
             {
-                warnings.push(SuppressionWarning {
+                self.warnings.push(SuppressionWarning {
                     path: path.to_string(),
                     line: n,
                     message: format!("suppression of {} expired on {until}", finding.rule_id),
@@ -284,7 +304,7 @@ pub fn apply(
                 continue;
             }
             if d.reason.is_none() {
-                warnings.push(SuppressionWarning {
+                self.warnings.push(SuppressionWarning {
                     path: path.to_string(),
                     line: n,
                     message: format!("suppression of {} has no reason=\"…\"", finding.rule_id),
@@ -300,8 +320,9 @@ pub fn apply(
         if finding.suppression.is_some() {
             return;
         }
-        if let Some((rules, reason)) =
-            by_address.get(&(path.as_ref(), finding.resource.address.as_str()))
+        if let Some((rules, reason)) = self
+            .by_address
+            .get(&(path.as_ref(), finding.resource.address.as_str()))
             && matches_rule(rules, finding)
             && !rules.is_empty()
         {
@@ -311,10 +332,14 @@ pub fn apply(
                 until: None,
             }));
         }
-    });
-    warnings.sort();
-    warnings.dedup();
-    warnings
+    }
+
+    /// The warnings, in order, each once.
+    pub fn warnings(mut self) -> Vec<SuppressionWarning> {
+        self.warnings.sort();
+        self.warnings.dedup();
+        self.warnings
+    }
 }
 
 /// A `suppress:` entry of the settings file, ready to match: its path glob compiled.

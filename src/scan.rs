@@ -64,7 +64,9 @@ pub struct ScanRequest {
 
 /// A change made to every finding of a scan (`ScanRequest::adjust`).
 #[derive(Clone, Default)]
-pub struct Adjust(Option<Arc<dyn Fn(&mut Finding) + Send + Sync>>);
+pub struct Adjust(Option<Arc<Change>>);
+
+type Change = dyn Fn(&mut Finding) + Send + Sync;
 
 impl Adjust {
     pub fn new(change: impl Fn(&mut Finding) + Send + Sync + 'static) -> Self {

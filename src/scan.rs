@@ -743,7 +743,9 @@ fn evaluate(
             .collect(),
         ..early_options(request)
     };
-    let mut deferred = Vec::new();
+    // One per file of Terraform, CloudFormation or ARM: a vector grown a push at a time would
+    // hold room for as many again.
+    let mut deferred = Vec::with_capacity(loaded.iter().filter(|l| !l.outlines.is_empty()).count());
     let mut early_resources = Vec::new();
     let mut directives = Directives::new();
     for Loaded {
@@ -757,7 +759,9 @@ fn evaluate(
     } in loaded
     {
         let mut outcome = outcome.map_or_else(FileOutcome::default, |o| *o);
-        early_resources.push(resources);
+        if !resources.is_empty() {
+            early_resources.push(resources);
+        }
         result.documents += extracted_documents;
         options
             .parameter_files

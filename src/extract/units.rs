@@ -19,9 +19,9 @@ use crate::load::{Document, Format};
 /// What grouping needs of one document, kept once its tree is dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outline {
-    /// A Terraform file: its folder, and the folders its local module calls name.
+    /// A Terraform file: the folders its local module calls name. (Its own folder is that of
+    /// its path: one string per file would repeat it for every file of the folder.)
     Terraform {
-        folder: String,
         calls: Vec<String>,
     },
     Cloudformation,
@@ -47,8 +47,8 @@ impl Outline {
 pub fn outline(doc: &Document) -> Option<Outline> {
     match doc.format {
         Format::Terraform => {
-            let (folder, calls) = terraform::outline(doc);
-            Some(Outline::Terraform { folder, calls })
+            let calls = terraform::outline(doc);
+            Some(Outline::Terraform { calls })
         }
         Format::Cloudformation => Some(Outline::Cloudformation),
         Format::Arm if is_parameters_file(&doc.root) => Some(Outline::ArmParameters),
@@ -131,11 +131,14 @@ fn arm_units(files: &[(&str, &[Outline])]) -> Vec<Unit> {
 
 /// Terraform folders joined with the folders their local calls and installed modules name.
 fn terraform_units(files: &[(&str, &[Outline])]) -> Vec<Unit> {
-    let mut folders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, (_, outlines)) in files.iter().enumerate() {
+    let mut folders: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, (path, outlines)) in files.iter().enumerate() {
         for outline in outlines.iter() {
-            if let Outline::Terraform { folder, .. } = outline {
-                folders.entry(folder).or_default().push(i);
+            if let Outline::Terraform { .. } = outline {
+                folders
+                    .entry(terraform::folder_of(path))
+                    .or_default()
+                    .push(i);
             }
         }
     }
@@ -213,9 +216,8 @@ impl Sets {
 mod tests {
     use super::*;
 
-    fn tf(folder: &str, calls: &[&str]) -> Vec<Outline> {
+    fn tf(calls: &[&str]) -> Vec<Outline> {
         vec![Outline::Terraform {
-            folder: folder.into(),
             calls: calls.iter().map(|c| c.to_string()).collect(),
         }]
     }
@@ -228,11 +230,11 @@ mod tests {
     #[test]
     fn terraform_folders_join_through_local_calls_only() {
         let files = [
-            ("live/a/main.tf", tf("live/a", &["modules/db"])),
-            ("live/b/main.tf", tf("live/b", &[])),
-            ("modules/db/main.tf", tf("modules/db", &[])),
-            ("live/a/vars.tf", tf("live/a", &["nowhere"])),
-            ("live/b/terraform.tfvars", tf("live/b", &[])),
+            ("live/a/main.tf", tf(&["modules/db"])),
+            ("live/b/main.tf", tf(&[])),
+            ("modules/db/main.tf", tf(&[])),
+            ("./live/a/vars.tf", tf(&["nowhere"])),
+            ("live/b/terraform.tfvars", tf(&[])),
         ];
         let units = units_of(&files);
         let files: Vec<Vec<usize>> = units.iter().map(|u| u.files.clone()).collect();

@@ -76,26 +76,25 @@ fn local_target(folder: &str, source: &str) -> Option<String> {
     })
 }
 
-fn folder_of(path: &str) -> String {
+pub(crate) fn folder_of(path: &str) -> String {
     let folder = path.rfind(['/', '\\']).map_or("", |i| &path[..i]);
     // `./main.tf` and `main.tf` are in the same folder.
     local_target(folder, "./").unwrap_or_default()
 }
 
-/// A Terraform document's folder, and the folders its local module calls name: what joins
-/// module folders into the units that are extracted together (`crate::extract::units`).
-pub fn outline(doc: &Document) -> (String, Vec<String>) {
+/// The folders a Terraform document's local module calls name: with the document's own
+/// folder (`folder_of`), what joins module folders into the units that are extracted together
+/// (`crate::extract::units`).
+pub fn outline(doc: &Document) -> Vec<String> {
     let folder = folder_of(&doc.path);
-    let calls = doc
-        .root
+    doc.root
         .get("module")
         .map(Node::entries)
         .unwrap_or_default()
         .iter()
         .filter_map(|call| call.value.get("source").and_then(Node::as_str))
         .filter_map(|source| local_target(&folder, source))
-        .collect();
-    (folder, calls)
+        .collect()
 }
 
 /// The module folders `terraform init` installed for a folder, by call key.

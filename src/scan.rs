@@ -611,7 +611,7 @@ struct Loaded {
     /// Lines with inline suppressions.
     directives: Option<Vec<(u32, String)>>,
     /// The file on disk the outcome was read from, when its outlined documents are read again.
-    source: Option<PathBuf>,
+    source: Option<Reread>,
     /// Outlines of the documents whose values come from other files.
     outlines: Vec<Outline>,
     /// The resources of its documents that stand alone that scan-wide checks read.
@@ -683,7 +683,12 @@ impl Loaded {
             extracted_documents: before - outcome.documents.len(),
             outcome: (!spent).then(|| Box::new(outcome)),
             directives,
-            source: source.filter(|_| !outlines.is_empty()).cloned(),
+            source: source
+                .filter(|_| !outlines.is_empty())
+                .map(|file| match &path {
+                    Some(named) if file.to_str() == Some(&**named) => Reread::Named,
+                    _ => Reread::At(file.clone()),
+                }),
             outlines,
             resources,
             path,
@@ -874,12 +879,29 @@ fn confirm(unit: &Unit, confirmed: &std::collections::HashSet<(Arc<str>, String)
     }
 }
 
+/// Where a file whose documents are outlined is read again with its unit.
+enum Reread {
+    /// At the path its documents name: most files, which need no second copy of it.
+    Named,
+    /// At another path.
+    At(PathBuf),
+}
+
+impl Reread {
+    fn path<'a>(&'a self, named: &'a str) -> &'a std::path::Path {
+        match self {
+            Reread::Named => std::path::Path::new(named),
+            Reread::At(file) => file,
+        }
+    }
+}
+
 /// A file with documents whose values come from other files.
 struct Deferred {
     /// The path its documents name.
     path: Arc<str>,
     /// The file on disk, read again with its unit; `None` when its documents are `held`.
-    source: Option<PathBuf>,
+    source: Option<Reread>,
     outlines: Vec<Outline>,
     held: Vec<Document>,
 }
@@ -906,7 +928,7 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
             .files
             .iter()
             .map(|&i| match &files[i].source {
-                Some(path) => load::reload_file(path)
+                Some(source) => load::reload_file(source.path(&files[i].path))
                     .documents
                     .into_iter()
                     .filter(|d| d.format == group.format)

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::engine::checks::Grouping;
 use crate::engine::checks::cloud_log_buckets::Bucket;
 use crate::engine::{Context, Engine, Profile, Rule, checks};
 use crate::estate::{Estate, Listed};
@@ -307,9 +308,9 @@ struct Unit<'a> {
     candidates: crate::store::Collector,
     /// What the scan keeps of the resources it drops.
     folded: std::sync::Mutex<Folded>,
-    /// Per snapshot file and region, the first item (in resource order) that may list the
-    /// region's resources holding no data with its finding of RES-001 or RES-002; held until
-    /// the snapshot is read (`settle_item`).
+    /// Per snapshot file and grouping key (`Grouping::Owner`: a region for RES-001 to
+    /// RES-003), the first item in resource order, which may list others in its findings;
+    /// held until the snapshot is read (`settle_item`).
     owners: std::sync::Mutex<HashMap<(Arc<str>, String), Resource>>,
     list_resources: bool,
 }
@@ -395,10 +396,7 @@ impl<'a> Unit<'a> {
             .par_iter()
             .map(|r| self.own_findings(&ctx, r))
             .collect();
-        self.rules
-            .unit_findings_in(&ctx, |batch| self.findings.add(batch));
-        self.estate
-            .unit_findings_in(&ctx, |batch| self.findings.tie(batch));
+        self.unit_findings(&ctx);
         let mut findings = Vec::new();
         for (mut own, mut estate) in each {
             findings.append(&mut own);
@@ -469,40 +467,51 @@ impl<'a> Unit<'a> {
         let alone = self.ctx.over(std::slice::from_ref(&resource));
         let scan_wide = checks::keep_for_scan(&alone, &resource);
         let hits = self.rules.unit_hits_any(&alone) || self.estate.unit_hits_any(&alone);
-        let grouping = checks::region::grouping(&alone, &resource);
+        let grouping = self
+            .rules
+            .grouping(&alone, &resource)
+            .and(self.estate.grouping(&alone, &resource));
         drop(alone);
         if !checks::needs_estate(&resource) {
             settle(&mut resource);
         }
-        if scan_wide || (hits && grouping == checks::region::Grouping::Member) {
+        if scan_wide || (hits && grouping == Grouping::Member) {
             return Some(resource);
         }
         if hits {
-            if let checks::region::Grouping::Owner(region) = grouping {
-                match self.hold_owner(resource, region) {
+            if let Grouping::Owner(key) = grouping {
+                match self.hold_owner(resource, key) {
                     Some(later) => resource = later,
                     None => return None,
                 }
             }
             // Its findings among all the snapshot's resources are those it has alone.
-            let alone = self.ctx.over(std::slice::from_ref(&resource));
-            self.rules
-                .unit_findings_in(&alone, |batch| self.findings.add(batch));
-            self.estate
-                .unit_findings_in(&alone, |batch| self.findings.tie(batch));
+            self.unit_findings(&self.ctx.over(std::slice::from_ref(&resource)));
         }
         self.fold(vec![resource]);
         None
     }
 
-    /// Holds an item as the first of its file and region, in resource order (`sort_resources`);
-    /// returns the one of the two that comes later, if one was held.
-    fn hold_owner(&self, resource: Resource, region: String) -> Option<Resource> {
+    /// The findings of the rules that group the resources of `ctx`, to the collector; those
+    /// of the rules left out, to the provider ties.
+    fn unit_findings(&self, ctx: &Context) {
+        self.rules
+            .unit_findings_in(ctx, |batch| self.findings.add(batch));
+        self.estate
+            .unit_findings_in(ctx, |batch| self.findings.tie(batch));
+    }
+
+    /// Holds an item as the first of its file with its grouping key (`Grouping::Owner`), in
+    /// resource order (`sort_resources`); returns the one of the two that comes later, if one
+    /// was held.
+    fn hold_owner(&self, resource: Resource, key: String) -> Option<Resource> {
         let Ok(mut owners) = self.owners.lock() else {
             return Some(resource);
         };
-        let order = |r: &Resource| (Arc::clone(&r.path), r.document, r.address.clone());
-        match owners.entry((Arc::clone(&resource.path), region)) {
+        fn order(r: &Resource) -> (&str, usize, &str) {
+            (&r.path, r.document, &r.address)
+        }
+        match owners.entry((Arc::clone(&resource.path), key)) {
             std::collections::hash_map::Entry::Vacant(entry) => {
                 entry.insert(resource);
                 None
@@ -522,12 +531,10 @@ impl<'a> Unit<'a> {
         let Ok(mut owners) = self.owners.lock() else {
             return Vec::new();
         };
-        let keys: Vec<(Arc<str>, String)> = owners
-            .keys()
-            .filter(|(p, _)| **p == *path)
-            .cloned()
-            .collect();
-        keys.iter().filter_map(|k| owners.remove(k)).collect()
+        owners
+            .extract_if(|(held, _), _| **held == *path)
+            .map(|(_, resource)| resource)
+            .collect()
     }
 
     /// Counts resources into the estate, keeps their metadata suppressions (and names), and

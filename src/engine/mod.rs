@@ -447,6 +447,18 @@ impl<'r> Engine<'r> {
         })
     }
 
+    /// How the rules that group resources, together, treat `resource` among those of its unit
+    /// when they find something on it alone (`checks::Grouping`).
+    pub fn grouping(&self, ctx: &Context, resource: &Resource) -> checks::Grouping {
+        self.active
+            .iter()
+            .filter_map(|rule| match rule.check {
+                Some(Check::Unit(_, grouping)) => Some(grouping(ctx, resource)),
+                _ => None,
+            })
+            .fold(checks::Grouping::Alone, checks::Grouping::and)
+    }
+
     /// The scan-wide rules over the resources of `ctx`: those the scan keeps of every unit
     /// (`checks::keep_for_scan`). Unsorted.
     pub fn scan_findings(&self, ctx: &Context) -> Vec<Finding> {
@@ -493,7 +505,7 @@ impl<'r> Engine<'r> {
 
 fn unit_check(check: Check) -> Option<Grouped> {
     match check {
-        Check::Unit(f) => Some(f),
+        Check::Unit(f, _) => Some(f),
         _ => None,
     }
 }

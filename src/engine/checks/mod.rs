@@ -84,8 +84,13 @@ pub enum Check {
     Resource(fn(&Context, &Resource, &mut Vec<Hit>)),
     /// Over the resources of one unit (a file, a Terraform module with its variable files and
     /// the local modules it calls, a template with its parameters, a snapshot), for findings
-    /// that group resources deployed together.
-    Unit(fn(&Context, &Rule, &mut Vec<(usize, Hit)>)),
+    /// that group resources deployed together. The second function says how a resource on
+    /// which the check finds something alone takes part in those groups, so that a snapshot's
+    /// items need not wait for each other when they do not.
+    Unit(
+        fn(&Context, &Rule, &mut Vec<(usize, Hit)>),
+        fn(&Context, &Resource) -> Grouping,
+    ),
     /// Per resource with its unit, and once over what the scan keeps for scan-wide checks
     /// (`keep_for_scan`, `Context::buckets`): what one resource says, and what resources of
     /// several files say together. The third function gives, with its unit, the hit a resource
@@ -95,6 +100,30 @@ pub enum Check {
         fn(&Context, &Rule, &mut Vec<(usize, Hit)>),
         fn(&Context, &Resource) -> Option<Hit>,
     ),
+}
+
+/// How a unit check treats a resource on which it finds something alone, among the resources
+/// of its unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grouping {
+    /// Its findings are those it has alone.
+    Alone,
+    /// Its findings are those it has alone, except that the first of the resources with this
+    /// key, in resource order, may list others in its finding.
+    Owner(String),
+    /// Its findings depend on the other resources.
+    Member,
+}
+
+impl Grouping {
+    /// How two checks together treat a resource: the one that waits more.
+    pub fn and(self, other: Grouping) -> Grouping {
+        match (self, other) {
+            (Grouping::Alone, g) | (g, Grouping::Alone) => g,
+            (Grouping::Owner(a), Grouping::Owner(b)) if a == b => Grouping::Owner(a),
+            _ => Grouping::Member,
+        }
+    }
 }
 
 /// Facts the scan-wide checks read (log buckets, a resource's creation condition in its
@@ -147,4 +176,22 @@ pub fn exists(name: &str) -> bool {
 
 pub fn names() -> Vec<&'static str> {
     registry().map(|(n, _)| *n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grouping::{Alone, Member, Owner};
+
+    #[test]
+    fn two_checks_together_wait_as_long_as_the_one_that_waits_more() {
+        let eu = || Owner("eu-west-3".to_string());
+        assert_eq!(Alone.and(Alone), Alone);
+        assert_eq!(Alone.and(eu()), eu());
+        assert_eq!(eu().and(Alone), eu());
+        assert_eq!(eu().and(eu()), eu());
+        // Two keys: the first of one may not be the first of the other.
+        assert_eq!(eu().and(Owner("us-east-1".to_string())), Member);
+        assert_eq!(Member.and(Alone), Member);
+        assert_eq!(eu().and(Member), Member);
+    }
 }

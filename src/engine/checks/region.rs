@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Hit};
+use super::{Check, Grouping, Hit};
 use crate::engine::{Context, Profile, Rule};
 use crate::finding::Severity;
 use crate::knowledge::Jurisdiction;
@@ -11,13 +11,13 @@ use crate::model::Resource;
 pub static CHECKS: &[(&str, Check)] = &[
     (
         "region_outside_allowed",
-        Check::Unit(region_outside_allowed),
+        Check::Unit(region_outside_allowed, grouping),
     ),
     (
         "region_in_adequacy_country",
-        Check::Unit(region_in_adequacy_country),
+        Check::Unit(region_in_adequacy_country, grouping),
     ),
-    ("region_unknown", Check::Unit(region_unknown)),
+    ("region_unknown", Check::Unit(region_unknown, grouping)),
     (
         "third_country_law_exposure",
         Check::Resource(third_country_law_exposure),
@@ -35,22 +35,13 @@ fn country_label(ctx: &Context, country: &str) -> String {
     format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str())
 }
 
-/// How RES-001 to RES-003 treat a resource among those of its unit, when they find something
-/// on it alone and its region, if any, is its own (an item of an AWS Config snapshot).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Grouping {
-    /// Its findings are those it has alone.
-    Alone,
-    /// Its findings are those it has alone, but the first of them, in resource order, of its
-    /// file and region lists the resources of that region that hold no data
-    /// (`per_region_source`): keyed by the region.
-    Owner(String),
-    /// Its finding depends on other resources: it holds no data, its region is inherited, or
-    /// it is chosen at deploy time.
-    Member,
-}
-
-pub fn grouping(ctx: &Context, resource: &Resource) -> Grouping {
+/// How RES-001 to RES-003 treat a resource on which they find something alone:
+/// - its finding depends on others if it holds no data, if its region is inherited, or if it
+///   is chosen at deploy time (`per_region_source`, `region_unknown`);
+/// - otherwise its findings are its own, except that the first resource of its region, in
+///   resource order, may list the region's resources that hold no data: keyed by the region.
+///   (Regions inherited from a shared place are members, so the region id is the whole key.)
+fn grouping(ctx: &Context, resource: &Resource) -> Grouping {
     match &resource.region {
         Some(region) if region.inherited || holds_no_data(ctx, resource) => Grouping::Member,
         Some(region) => Grouping::Owner(region_id(region)),

@@ -19,5 +19,5 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
   fi
 fi
 
-SOVSCAN_REQUIRE_CHROMIUM=1 cargo test --locked --test html_report
+SOVSCAN_REQUIRE_CHROMIUM=1 cargo test --locked --test integration html_report::
 echo "screenshot: target/html-report.png ($(wc -c < target/html-report.png) bytes)"

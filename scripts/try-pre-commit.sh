@@ -2,15 +2,15 @@
 # Runs this repository's .pre-commit-hooks.yaml with `pre-commit try-repo` (from
 # scripts/report-tools.sh) on two throw-away projects: one whose manifest has a high finding
 # (the hook must fail and name it) and a clean one (the hook must pass). It runs the
-# `sovscan-system` hook with the freshly built binary on PATH: the `rust` hook differs only in
+# `sovscan-system` hook with the release binary on PATH (`.ci/run`'s demo step has built it): the `rust` hook differs only in
 # that pre-commit first builds sovscan with `cargo install`, which needs the crates from the
 # network and a full release build, too slow for CI here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 source scripts/report-tools.sh
-cargo build --quiet --locked
-export PATH="$root/target/debug:$PATH"
+cargo build --quiet --locked --release
+export PATH="$root/target/release:$PATH"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PRE_COMMIT_HOME="$work/cache"

@@ -4,9 +4,7 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-mod live;
-
-use live::{base_name, comparable, run, saved_name, serve, sovscan};
+use crate::live::{base_name, comparable, run, saved_name, serve, sovscan};
 use serde_json::Value;
 
 /// Credentials that only a fake endpoint accepts; nothing from the machine running the tests.
@@ -28,7 +26,7 @@ fn against_moto_us_bucket_only_and_same_findings_as_files() {
         let _ = writeln!(
             std::io::stderr(),
             "\n!!! SKIPPED against_moto: SOVSCAN_TEST_AWS_ENDPOINT is not set; `.ci/run` starts moto and sets it \
-             (or: `source scripts/moto.sh` then `cargo test --test live_aws`)\n"
+             (or: `source scripts/moto.sh` then `cargo test --test integration live_aws::`)\n"
         );
         return;
     };
@@ -94,7 +92,10 @@ fn against_moto_us_bucket_only_and_same_findings_as_files() {
 }
 
 /// A recorded AWS Config for one region: the first two calls are throttled.
-fn recorded(request: &live::Request, throttled: &std::sync::atomic::AtomicUsize) -> (u16, String) {
+fn recorded(
+    request: &crate::live::Request,
+    throttled: &std::sync::atomic::AtomicUsize,
+) -> (u16, String) {
     use std::sync::atomic::Ordering;
     if throttled.fetch_add(1, Ordering::SeqCst) < 2 {
         return (

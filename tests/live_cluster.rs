@@ -4,9 +4,7 @@
 #![cfg(feature = "cluster")]
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-mod live;
-
-use live::{base_name, comparable, run, saved_name, serve, sovscan};
+use crate::live::{base_name, comparable, run, saved_name, serve, sovscan};
 use serde_json::{Value, json};
 
 fn list(api_version: &str, kind: &str, items: Vec<Value>, next: Option<&str>) -> String {

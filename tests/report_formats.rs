@@ -162,7 +162,7 @@ fn xsd_errors(files: &[&Path]) -> Option<String> {
         skipped(
             "JUnit XSD validation",
             "SOVSCAN_TEST_PYTHON is not set; `.ci/run` sets it \
-             (or: `source scripts/report-tools.sh` then `cargo test --test report_formats`)",
+             (or: `source scripts/report-tools.sh` then `cargo test --test integration report_formats::`)",
         );
         return None;
     };

@@ -2,6 +2,7 @@
 //! 127.0.0.1, and findings without the parts that name where they were read.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -68,6 +68,8 @@ impl Fact {
 /// - `log_retention_days` (int; 0 means kept forever).
 /// - `backup_retention_days` (int), `backup_enabled` (bool), `point_in_time_recovery` (bool).
 /// - `cdn_enabled` (bool): a backend served through the provider's edge network.
+/// - `own_name` (string): the name a resource gives itself in its cloud (`bucket = "shop-logs"`),
+///   by which resources of other templates or items may name it.
 /// - `log_target` (bucket reference or name): where a resource delivers its logs.
 /// - `configures` (reference or name): the resource a sub-resource configures (a lifecycle's bucket).
 /// - `object_expiration_days` (list of int): lifecycle expirations of a bucket's objects.
@@ -92,6 +94,7 @@ pub const FACTS: &[&str] = &[
     "backup_retention_days",
     "backup_enabled",
     "cdn_enabled",
+    "own_name",
     "log_target",
     "configures",
     "object_expiration_days",

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::Hit;
 use crate::engine::Context;
+use crate::extract::cloudformation_intrinsics::intrinsic;
 use crate::load::Format;
 use crate::load::hcl::EXPR_TAG;
 use crate::location::Location;
@@ -132,10 +133,48 @@ fn names_bucket(value: &Node, bucket: &Bucket) -> bool {
         .is_some_and(|own| own == name && !name.is_empty())
 }
 
-/// The name a bucket gives itself (`bucket = "shop-logs"`), read before the bucket settles
-/// (its `Bucket` record keeps it).
+/// The name a bucket gives itself (`bucket = "shop-logs"`, `BucketName: shop-logs`), read
+/// before the bucket settles (its `Bucket` record keeps it). A name made by an expression the
+/// scan cannot evaluate (`!Sub "${AWS::StackName}-logs"`) is not one a sender can be matched to.
 fn own_name(bucket: &Resource) -> Option<&str> {
-    bucket.body.get("bucket").and_then(Node::as_str)
+    let value = &bucket.fact("own_name")?.value;
+    value.tag.is_none().then(|| value.as_str()).flatten()
+}
+
+/// The template resource a CloudFormation value refers to: `!Ref Logs`, `!GetAtt Logs.Arn`,
+/// `!Sub "arn:${AWS::Partition}:s3:::${Logs}"` name the resource `Logs` of their own template.
+fn template_reference(value: &Node) -> Option<String> {
+    let (function, arg) = intrinsic(value)?;
+    let id = match (function.as_str(), &arg.value) {
+        ("Ref", Value::Str(id)) => id.as_str(),
+        ("Fn::GetAtt", Value::Str(text)) => text.split('.').next()?,
+        ("Fn::GetAtt", Value::Seq(items)) => items.first()?.as_str()?,
+        ("Fn::Sub", Value::Str(text)) => sole_variable(text)?,
+        ("Fn::Sub", Value::Seq(items)) if items.len() == 1 => sole_variable(items[0].as_str()?)?,
+        _ => return None,
+    };
+    (!id.is_empty() && !id.starts_with("AWS::")).then(|| id.to_string())
+}
+
+/// The one template resource or parameter a `Fn::Sub` text uses (`Logs` of `${Logs.Arn}/*`),
+/// pseudo parameters (`${AWS::Region}`) and escaped literals (`${!Literal}`) aside.
+fn sole_variable(text: &str) -> Option<&str> {
+    let mut found = None;
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let end = after.find('}')?;
+        let name = &after[..end];
+        if !name.starts_with('!') && !name.starts_with("AWS::") {
+            let id = name.split('.').next().unwrap_or(name);
+            if found.is_some_and(|f| f != id) {
+                return None;
+            }
+            found = Some(id);
+        }
+        rest = &after[end + 1..];
+    }
+    found
 }
 
 /// Longest expiration of a lifecycle configuration, with where it is written.
@@ -158,6 +197,8 @@ struct Instance<'a> {
     by_reference: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Buckets by the name they give themselves.
     by_name: HashMap<&'a str, Vec<usize>>,
+    /// CloudFormation buckets by template and logical id, which references name them by.
+    by_template: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Buckets whose kind or name holds a dot, which references cannot be split into: matched
     /// one by one.
     unindexed: Vec<usize>,
@@ -179,12 +220,27 @@ impl<'a> Instance<'a> {
             {
                 self.by_name.entry(own).or_default().push(i);
             }
+            if bucket.format == Format::Cloudformation {
+                self.by_template
+                    .entry((&bucket.path, bucket.name()))
+                    .or_default()
+                    .push(i);
+            }
         }
     }
 
-    /// The buckets a value names, in the order of `buckets`: what `names_bucket` says of each,
-    /// found through the indexes.
-    fn named_by(&self, value: &Node) -> Vec<usize> {
+    /// The buckets a value written by `by` names, in the order of `buckets`: what
+    /// `names_bucket` says of each, found through the indexes.
+    fn named_by(&self, value: &Node, by: &Resource) -> Vec<usize> {
+        if by.format == Format::Cloudformation
+            && let Some(id) = template_reference(value)
+        {
+            return self
+                .by_template
+                .get(&(&*by.path, id.as_str()))
+                .cloned()
+                .unwrap_or_default();
+        }
         let Some(text) = value.as_str() else {
             return Vec::new();
         };
@@ -326,7 +382,7 @@ impl<'a> LogBuckets<'a> {
                     continue;
                 };
                 for value in items(&target.value) {
-                    for i in instance.named_by(value) {
+                    for i in instance.named_by(value, sender) {
                         found.log_buckets.insert(id(instance.buckets[i]));
                     }
                 }
@@ -335,12 +391,13 @@ impl<'a> LogBuckets<'a> {
                 let Some(target) = lifecycle.fact("configures") else {
                     continue;
                 };
-                let Some(&first) = instance.named_by(&target.value).first() else {
+                let Some(&first) = instance.named_by(&target.value, lifecycle).first() else {
                     continue;
                 };
                 let bucket = instance.buckets[first];
                 found.configured.insert(id(*lifecycle), bucket);
-                if longest_expiration(lifecycle).is_some() {
+                // An expiration the scan cannot read (`days = var.days`) still expires objects.
+                if lifecycle.fact("object_expiration_days").is_some() {
                     found.expiring.insert(id(bucket));
                 }
             }
@@ -351,30 +408,10 @@ impl<'a> LogBuckets<'a> {
     /// A lifecycle configuration of a log bucket that keeps objects more than `max` days.
     pub fn retention_hit(&self, resource: &'a Resource, max: i64) -> Option<Hit> {
         let bucket = *self.configured.get(&id(resource))?;
-        let (days, node) = longest_expiration(resource)?;
-        if days <= max || !self.log_buckets.contains(&id(bucket)) {
+        if !self.log_buckets.contains(&id(bucket)) {
             return None;
         }
-        let field = resource
-            .fact("object_expiration_days")?
-            .location
-            .field
-            .clone();
-        let at = Location::new(
-            &resource.path,
-            resource.document,
-            node.span,
-            &Route::parse(&field),
-        );
-        Some(
-            Hit::at(at)
-                .var(
-                    "retention",
-                    format!("{days} days (log bucket {})", bucket.address()),
-                )
-                .var("max", max.to_string())
-                .evidence(days.to_string()),
-        )
+        too_long(resource, Some(bucket.address()), max)
     }
 
     /// Log buckets whose objects never expire: no lifecycle configuration gives them an
@@ -386,15 +423,54 @@ impl<'a> LogBuckets<'a> {
     }
 }
 
-/// The finding a bucket has if a log sender names it and no lifecycle gives its objects an
-/// expiration: made while the bucket is at hand, kept only if the pairing confirms it.
+/// The hit of lifecycle rules (of `resource`: a lifecycle configuration of the log bucket
+/// `bucket`, or the log bucket itself) whose longest expiration is over `max` days, at that
+/// expiration.
+fn too_long(resource: &Resource, bucket: Option<&str>, max: i64) -> Option<Hit> {
+    let (days, node) = longest_expiration(resource)?;
+    if days <= max {
+        return None;
+    }
+    let field = &resource.fact("object_expiration_days")?.location.field;
+    let at = Location::new(
+        &resource.path,
+        resource.document,
+        node.span,
+        &Route::parse(field),
+    );
+    Some(
+        Hit::at(at)
+            .var(
+                "retention",
+                match bucket {
+                    Some(bucket) => format!("{days} days (log bucket {bucket})"),
+                    None => format!("{days} days (its own lifecycle rules)"),
+                },
+            )
+            .var("max", max.to_string())
+            .evidence(days.to_string()),
+    )
+}
+
+/// The finding a bucket has if a log sender names it and no lifecycle configuration of its own
+/// gives its objects an expiration: made while the bucket is at hand, kept only if the pairing
+/// confirms it. Lifecycle rules written on the bucket itself (CloudFormation's
+/// `LifecycleConfiguration`, AWS Config's, Terraform's `lifecycle_rule`) decide it there: a
+/// finding only if they keep objects too long.
 pub fn unexpiring_hit(ctx: &Context, bucket: &Resource) -> Option<Hit> {
-    roles(ctx, bucket).0.then(|| {
+    if !roles(ctx, bucket).0 {
+        return None;
+    }
+    let max = ctx.max_log_retention_days;
+    if bucket.fact("object_expiration_days").is_some() {
+        return too_long(bucket, None, max);
+    }
+    Some(
         Hit::at(bucket.start())
             .var(
                 "retention",
                 "forever (a log bucket without lifecycle expiration)",
             )
-            .var("max", ctx.max_log_retention_days.to_string())
-    })
+            .var("max", max.to_string()),
+    )
 }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::convert::Infallible;
 use std::sync::OnceLock;
 
-use crate::finding::{Finding, Severity};
-use crate::store::{Findings, Item};
+use crate::finding::Severity;
+use crate::store::{Findings, Listed};
 
 const FRAMEWORKS: &str = include_str!("../rules/knowledge/frameworks.yaml");
 
@@ -110,7 +110,7 @@ impl Status {
 /// be listed by several controls of several frameworks. Serialised as its rule, severity,
 /// path, line, resource and fingerprint.
 #[derive(Debug, Clone, Copy)]
-pub struct FindingRef<'a>(&'a Finding);
+pub struct FindingRef<'a>(&'a Listed);
 
 impl<'a> FindingRef<'a> {
     pub fn rule_id(&self) -> &'a str {
@@ -122,15 +122,15 @@ impl<'a> FindingRef<'a> {
     }
 
     pub fn path(&self) -> &'a str {
-        &self.0.location.path
+        &self.0.path
     }
 
     pub fn line(&self) -> u32 {
-        self.0.location.start_line
+        self.0.line
     }
 
     pub fn resource(&self) -> &'a str {
-        &self.0.resource.address
+        &self.0.address
     }
 
     pub fn fingerprint(&self) -> &'a str {
@@ -195,7 +195,7 @@ impl<'a> ControlFindings<'a> {
         }
         let rules: Vec<&str> = self.rules.iter().map(String::as_str).collect();
         let mut last = Last::default();
-        by_place(self.store.of_rules(&rules), |f| {
+        by_place(self.store.listed(Some(&rules)), |f| {
             if last.repeats(f) {
                 return Ok(());
             }
@@ -233,7 +233,7 @@ struct Last {
 
 impl Last {
     /// Whether `f` repeats the fingerprint listed last; if not, `f` is now the last.
-    fn repeats(&mut self, f: &Finding) -> bool {
+    fn repeats(&mut self, f: &Listed) -> bool {
         if self.any && self.fingerprint == f.fingerprint {
             return true;
         }
@@ -248,13 +248,13 @@ impl Last {
 /// fingerprint), findings equal in those kept in the order they come. The store gives its
 /// findings ordered by path and line already, so only the findings of one line are held at
 /// a time, and sorted among themselves.
-fn by_place<'s, E>(
-    items: impl Iterator<Item = Item<'s>>,
-    mut each: impl FnMut(&Finding) -> Result<(), E>,
+fn by_place<E>(
+    items: impl Iterator<Item = Listed>,
+    mut each: impl FnMut(&Listed) -> Result<(), E>,
 ) -> Result<(), E> {
     fn flush<E>(
-        line: &mut Vec<Item<'_>>,
-        each: &mut impl FnMut(&Finding) -> Result<(), E>,
+        line: &mut Vec<Listed>,
+        each: &mut impl FnMut(&Listed) -> Result<(), E>,
     ) -> Result<(), E> {
         line.sort_by(|a, b| (&*a.rule_id, &a.fingerprint).cmp(&(&*b.rule_id, &b.fingerprint)));
         for f in line.drain(..) {
@@ -262,11 +262,10 @@ fn by_place<'s, E>(
         }
         Ok(())
     }
-    let mut line: Vec<Item<'s>> = Vec::new();
-    for f in items.filter(|f| f.is_active()) {
+    let mut line: Vec<Listed> = Vec::new();
+    for f in items.filter(|f| f.active) {
         if let Some(first) = line.first()
-            && (first.location.start_line != f.location.start_line
-                || first.location.path != f.location.path)
+            && (first.line != f.line || first.path != f.path)
         {
             flush(&mut line, &mut each)?;
         }
@@ -325,7 +324,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, f: &Finding) {
+    fn add(&mut self, f: &Listed) {
         if self.last.repeats(f) {
             return;
         }
@@ -364,7 +363,7 @@ pub fn view<'a>(findings: &'a Findings, ran: &BTreeSet<String>) -> Vec<Framework
     }
     let mut tallies: Vec<Tally> = controls.iter().map(|_| Tally::default()).collect();
     let mut active: BTreeMap<String, usize> = BTreeMap::new();
-    let _ = by_place(findings.iter(), |f| {
+    let _ = by_place(findings.listed(None), |f| {
         count(&mut active, &f.rule_id);
         for &i in of_rule.get(&*f.rule_id).into_iter().flatten() {
             tallies[i].add(f);
@@ -522,7 +521,7 @@ pub fn markdown(frameworks: &[Framework]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Category, ResourceRef};
+    use crate::finding::{Category, Finding, ResourceRef};
     use crate::location::Location;
     use std::sync::Arc;
 

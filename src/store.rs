@@ -96,13 +96,21 @@ impl Findings {
         self.read(Some(rules))
     }
 
-    fn read<'a>(&'a self, rules: Option<&'a [&'a str]>) -> Iter<'a> {
+    /// The findings of some rules (all with `None`) as framework controls list them, in
+    /// order. From the file only those fields are read, not whole findings.
+    pub fn listed<'a>(&'a self, rules: Option<&'a [&'a str]>) -> Listings<'a> {
         let Some(stored) = &self.file else {
-            return Iter {
-                source: Source::Held(self.held.iter()),
-                rules,
-            };
+            return Listings(Listing::Held(self.held.iter(), rules));
         };
+        Listings(Listing::File(self.file_iter(stored, rules, decode_listed)))
+    }
+
+    fn file_iter<'a, T>(
+        &'a self,
+        stored: &'a Stored,
+        rules: Option<&'a [&'a str]>,
+        decode: Decode<T>,
+    ) -> FileIter<'a, T> {
         let reader = match stored.file.reopen() {
             Ok(file) => Some(BufReader::with_capacity(1 << 16, file)),
             Err(e) => {
@@ -119,15 +127,26 @@ impl Findings {
                 .map(|r| names.contains(&&*r.rule_id))
                 .collect()
         });
+        FileIter {
+            reader,
+            names: &stored.table.names,
+            left: stored.len,
+            wanted,
+            record: Vec::new(),
+            error: &self.error,
+            decode,
+        }
+    }
+
+    fn read<'a>(&'a self, rules: Option<&'a [&'a str]>) -> Iter<'a> {
+        let Some(stored) = &self.file else {
+            return Iter {
+                source: Source::Held(self.held.iter()),
+                rules,
+            };
+        };
         Iter {
-            source: Source::File(FileIter {
-                reader,
-                names: &stored.table.names,
-                left: stored.len,
-                wanted,
-                record: Vec::new(),
-                error: &self.error,
-            }),
+            source: Source::File(self.file_iter(stored, rules, decode)),
             rules,
         }
     }
@@ -179,6 +198,7 @@ impl Findings {
                 wanted: None,
                 record: Vec::new(),
                 error: &self.error,
+                decode,
             };
             let mut batch = Vec::with_capacity(BATCH);
             let mut len = 0;
@@ -262,10 +282,13 @@ pub struct Iter<'a> {
 
 enum Source<'a> {
     Held(std::slice::Iter<'a, Finding>),
-    File(FileIter<'a>),
+    File(FileIter<'a, Finding>),
 }
 
-struct FileIter<'a> {
+/// Reads a record, its rule's index read already, into what an iterator gives.
+type Decode<T> = fn(&mut Input, usize, &Names) -> std::io::Result<T>;
+
+struct FileIter<'a, T> {
     reader: Option<BufReader<std::fs::File>>,
     names: &'a Names,
     left: usize,
@@ -273,6 +296,56 @@ struct FileIter<'a> {
     wanted: Option<Vec<bool>>,
     record: Vec<u8>,
     error: &'a Mutex<Option<String>>,
+    decode: Decode<T>,
+}
+
+/// What a framework control lists of a finding, and what its listing is ordered by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub rule_id: Arc<str>,
+    pub severity: Severity,
+    pub path: Arc<str>,
+    pub line: u32,
+    pub address: String,
+    pub fingerprint: String,
+    /// Neither suppressed nor in the baseline.
+    pub active: bool,
+}
+
+impl Listed {
+    fn of(f: &Finding) -> Listed {
+        Listed {
+            rule_id: Arc::clone(&f.rule_id),
+            severity: f.severity,
+            path: Arc::clone(&f.location.path),
+            line: f.location.start_line,
+            address: f.resource.address.clone(),
+            fingerprint: f.fingerprint.clone(),
+            active: f.is_active(),
+        }
+    }
+}
+
+/// The findings in order as controls list them: `Findings::listed`.
+pub struct Listings<'a>(Listing<'a>);
+
+enum Listing<'a> {
+    Held(std::slice::Iter<'a, Finding>, Option<&'a [&'a str]>),
+    File(FileIter<'a, Listed>),
+}
+
+impl Iterator for Listings<'_> {
+    type Item = Listed;
+
+    fn next(&mut self) -> Option<Listed> {
+        match &mut self.0 {
+            Listing::Held(held, None) => held.next().map(Listed::of),
+            Listing::Held(held, Some(rules)) => {
+                held.find(|f| rules.contains(&&*f.rule_id)).map(Listed::of)
+            }
+            Listing::File(file) => file.next(),
+        }
+    }
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -291,24 +364,23 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-impl FileIter<'_> {
-    fn next(&mut self) -> Option<Finding> {
+impl<T> FileIter<'_, T> {
+    fn next(&mut self) -> Option<T> {
         loop {
             if self.left == 0 {
                 return None;
             }
             let reader = self.reader.as_mut()?;
             self.left -= 1;
-            let read = read_record(reader, &mut self.record).and_then(|()| {
-                let mut input = Input::new(&self.record);
-                let rule = input.index()?;
-                if let Some(wanted) = &self.wanted
-                    && !wanted.get(rule).copied().unwrap_or(false)
-                {
-                    return Ok(None);
-                }
-                decode(&mut input, rule, self.names).map(Some)
-            });
+            let read =
+                read_wanted(reader, &mut self.record, self.wanted.as_deref()).and_then(|rule| {
+                    match rule {
+                        Some(rule) => {
+                            (self.decode)(&mut Input::new(&self.record), rule, self.names).map(Some)
+                        }
+                        None => Ok(None),
+                    }
+                });
             match read {
                 Ok(Some(finding)) => return Some(finding),
                 Ok(None) => continue,
@@ -792,6 +864,46 @@ fn read_record(input: &mut impl Read, record: &mut Vec<u8>) -> std::io::Result<(
     input.read_exact(record).map_err(short)
 }
 
+/// Reads the next record's rule and, when the rule is wanted (or `wanted` is `None`), the
+/// rest of the record into `record`; a record of another rule is skipped without copying it.
+fn read_wanted(
+    input: &mut BufReader<std::fs::File>,
+    record: &mut Vec<u8>,
+    wanted: Option<&[bool]>,
+) -> std::io::Result<Option<usize>> {
+    let short = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => corrupt(),
+        _ => e,
+    };
+    let mut varint = || -> std::io::Result<(usize, usize)> {
+        let (mut n, mut shift, mut bytes) = (0usize, 0, 0);
+        loop {
+            let mut byte = [0u8];
+            input.read_exact(&mut byte).map_err(short)?;
+            bytes += 1;
+            n |= usize::from(byte[0] & 0x7f) << shift;
+            if byte[0] & 0x80 == 0 {
+                return Ok((n, bytes));
+            }
+            shift += 7;
+            if shift > 35 {
+                return Err(corrupt());
+            }
+        }
+    };
+    let (len, _) = varint()?;
+    let (rule, rule_bytes) = varint()?;
+    let rest = len.checked_sub(rule_bytes).ok_or_else(corrupt)?;
+    if wanted.is_some_and(|w| !w.get(rule).copied().unwrap_or(false)) {
+        let skip = i64::try_from(rest).map_err(|_| corrupt())?;
+        input.seek_relative(skip)?;
+        return Ok(None);
+    }
+    record.resize(rest, 0);
+    input.read_exact(record).map_err(short)?;
+    Ok(Some(rule))
+}
+
 fn corrupt() -> std::io::Error {
     std::io::Error::new(
         std::io::ErrorKind::InvalidData,
@@ -943,6 +1055,40 @@ impl<'a> Input<'a> {
         }
     }
 
+    fn skip_str(&mut self) -> std::io::Result<()> {
+        self.text().map(drop)
+    }
+
+    /// A string, borrowed from the record.
+    fn text(&mut self) -> std::io::Result<&'a str> {
+        let len = self.index()?;
+        if len > self.bytes.len() {
+            return Err(corrupt());
+        }
+        let (text, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        std::str::from_utf8(text).map_err(|_| corrupt())
+    }
+
+    fn skip_opt(&mut self) -> std::io::Result<()> {
+        match self.byte()? {
+            0 => Ok(()),
+            1 => self.skip_str(),
+            _ => Err(corrupt()),
+        }
+    }
+
+    /// A location's path and start line; the rest of it is skipped.
+    fn place(&mut self, names: &Names) -> std::io::Result<(Arc<str>, u32)> {
+        let path = Arc::clone(names.paths.get(self.index()?).ok_or_else(corrupt)?);
+        let line = self.line()?;
+        for _ in 0..4 {
+            self.index()?;
+        }
+        self.skip_str()?;
+        Ok((path, line))
+    }
+
     fn location(&mut self, names: &Names) -> std::io::Result<Location> {
         let path = Arc::clone(names.paths.get(self.index()?).ok_or_else(corrupt)?);
         Ok(Location {
@@ -955,6 +1101,61 @@ impl<'a> Input<'a> {
             field: self.str()?,
         })
     }
+}
+
+/// What `Listed` needs of a record, in the order `encode` writes it; the rest is skipped.
+fn decode_listed(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Listed> {
+    let texts = names.rules.get(rule).ok_or_else(corrupt)?;
+    input.byte()?; // category
+    let severity = input.byte()?;
+    let severity = *Severity::ALL
+        .iter()
+        .find(|s| **s as u8 == severity)
+        .ok_or_else(corrupt)?;
+    match input.byte()? {
+        0 => {}
+        1 => input.skip_str()?,
+        _ => return Err(corrupt()),
+    }
+    input.skip_str()?; // message
+    input.skip_str()?; // kind
+    input.skip_str()?; // name
+    input.skip_opt()?; // namespace
+    let address = input.text()?.to_string();
+    input.skip_str()?; // format
+    for _ in 0..6 {
+        input.skip_opt()?; // provider, service, region, country, jurisdiction, note
+    }
+    input.byte()?; // tied
+    let (path, line) = input.place(names)?;
+    for _ in 0..input.index()? {
+        input.place(names)?; // related
+    }
+    input.skip_opt()?; // evidence
+    let fingerprint = input.text()?.to_string();
+    input.skip_str()?; // key
+    let suppressed = match input.byte()? {
+        0 => false,
+        _ => {
+            input.skip_opt()?;
+            input.skip_opt()?;
+            true
+        }
+    };
+    let in_baseline = match input.byte()? {
+        0 | 1 => false,
+        2 => true,
+        _ => return Err(corrupt()),
+    };
+    Ok(Listed {
+        rule_id: Arc::clone(&texts.rule_id),
+        severity,
+        path,
+        line,
+        address,
+        fingerprint,
+        active: !suppressed && !in_baseline,
+    })
 }
 
 fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Finding> {
@@ -1166,6 +1367,22 @@ mod tests {
         assert_eq!(file.len(), memory.len());
         assert_eq!(file.error(), None);
         assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    #[test]
+    fn listings_read_from_the_file_equal_those_made_in_memory() {
+        let memory = collect(usize::MAX, some_findings());
+        let file = collect(0, some_findings());
+        assert!(file.on_disk());
+        let rules = ["RES-001"];
+        for wanted in [None, Some(&rules[..])] {
+            let from_file: Vec<Listed> = file.listed(wanted).collect();
+            let from_memory: Vec<Listed> = memory.listed(wanted).collect();
+            assert_eq!(from_file, from_memory);
+            assert!(from_file.iter().any(|l| l.active) && from_file.iter().any(|l| !l.active));
+        }
+        assert_eq!(file.listed(Some(&rules)).count(), 375);
+        assert_eq!(file.error(), None);
     }
 
     #[test]

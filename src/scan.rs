@@ -214,7 +214,12 @@ pub fn run(
         .iter_mut()
         .flat_map(|o| std::mem::take(&mut o.relocations))
         .collect();
-    let unit = Unit::new(request, rules, kb, relocations);
+    let mut unit = Unit::new(request, rules, kb, relocations);
+    if request.parameter_files.is_empty() {
+        unit.parameter_folders = Some(extract::cloudformation_parameters::pairing_folders(
+            walk.files.iter().filter_map(|p| p.to_str()),
+        ));
+    }
     let mut loaded: Vec<Loaded> = walk
         .files
         .par_iter()
@@ -313,6 +318,13 @@ struct Unit<'a> {
     /// held until the snapshot is read (`settle_item`).
     owners: std::sync::Mutex<HashMap<(Arc<str>, String), Resource>>,
     list_resources: bool,
+    /// The folders whose CloudFormation templates a parameter file of the scan may belong to
+    /// (`cloudformation_parameters::pairing_folders`); a template read from a file in any
+    /// other folder is extracted as soon as it is loaded, not read again with its unit.
+    /// `None` when every template waits for the pairing (`--parameter-file` given).
+    parameter_folders: Option<std::collections::HashSet<String>>,
+    /// The parameter values every template is given (`--parameter`).
+    given: Vec<(String, String)>,
 }
 
 /// What the scan keeps of the resources it drops: counts, metadata suppressions, and their
@@ -370,9 +382,11 @@ impl<'a> Unit<'a> {
         kb: &'a KnowledgeBase,
         relocations: Vec<load::Relocation>,
     ) -> Self {
+        let early = early_options(request);
         Unit {
             kb,
-            early: early_options(request),
+            given: extract::cloudformation::given_values(&early),
+            early,
             ctx: context(request, kb, &[]),
             rules: Engine::new(rules, request.profile),
             estate: Engine::new(&request.estate_rules, request.profile),
@@ -381,7 +395,17 @@ impl<'a> Unit<'a> {
             folded: Default::default(),
             owners: Default::default(),
             list_resources: request.list_resources,
+            parameter_folders: None,
         }
+    }
+
+    /// Whether a CloudFormation template read from a file can have no parameter file of its
+    /// own, and so can be extracted at once.
+    fn template_stands_alone(&self, path: &str) -> bool {
+        let folder = path.rfind(['/', '\\']).map_or("", |i| &path[..i]);
+        self.parameter_folders
+            .as_ref()
+            .is_some_and(|folders| !folders.contains(folder))
     }
 
     /// Runs the rules of a unit's resources that need no other unit, and the rules that group
@@ -625,6 +649,8 @@ struct Loaded {
     resources: Vec<Resource>,
     /// Documents extracted early, counted in the summary.
     extracted_documents: usize,
+    /// Resources of the templates extracted early that a condition leaves out.
+    not_created: usize,
     /// The file's path as its documents name it.
     path: Option<Arc<str>>,
 }
@@ -670,7 +696,32 @@ impl Loaded {
                 }
                 None => true,
             });
-        let resources = unit.settle(resources, Vec::new());
+        let mut resources = unit.settle(resources, Vec::new());
+        // Templates with no parameter file of their own: their unit is the file.
+        let mut not_created = 0;
+        if source.is_some() {
+            let mut templates = Vec::new();
+            outcome.documents.retain(|doc| {
+                if doc.format != load::Format::Cloudformation
+                    || !unit.template_stands_alone(&doc.path)
+                {
+                    return true;
+                }
+                let found = extract::cloudformation::extract_environments(
+                    doc,
+                    None,
+                    &unit.given,
+                    kb,
+                    options,
+                );
+                templates.extend(found.resources);
+                not_created += found.not_created;
+                false
+            });
+            if !templates.is_empty() {
+                resources.extend(unit.settle(templates, Vec::new()));
+            }
+        }
         let outlines: Vec<Outline> = outcome
             .documents
             .iter()
@@ -687,6 +738,7 @@ impl Loaded {
             && outcome.warnings.is_empty()
             && outcome.parameter_file.is_none();
         Loaded {
+            not_created,
             extracted_documents: before - outcome.documents.len(),
             outcome: (!spent).then(|| Box::new(outcome)),
             directives,
@@ -767,9 +819,11 @@ fn evaluate(
         outlines,
         resources,
         extracted_documents,
+        not_created,
         path,
     } in loaded
     {
+        result.not_created += not_created;
         let mut outcome = outcome.map_or_else(FileOutcome::default, |o| *o);
         if !resources.is_empty() {
             early_resources.push(resources);
@@ -813,7 +867,7 @@ fn evaluate(
         kept.extend(resources);
     }
     extract::sort_resources(&mut kept);
-    result.not_created = extracted.not_created;
+    result.not_created += extracted.not_created;
     result.skipped.extend(extracted.skipped);
     result.skipped.sort();
     result.errors.sort();

@@ -8,6 +8,7 @@
 //! its folder (for `samconfig.toml`, `template.yaml` first); otherwise it is listed as not
 //! paired.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde::Serialize;
@@ -201,19 +202,35 @@ fn folder(path: &str) -> &str {
     }
 }
 
-/// The template of `templates` a parameter file belongs to, if one can be told.
-pub fn pair<'t>(file: &ParameterFile, templates: &[&'t str]) -> Option<&'t str> {
-    let name = file_name(&file.path).to_ascii_lowercase();
-    let mut dir = folder(&file.path);
-    let stem = if let Some(stem) = name.strip_suffix(".parameters.json") {
-        stem.to_string()
+/// The folder of the templates a parameter file at `path` may belong to, and the stem of
+/// the template it names.
+fn templates_of(path: &str) -> (&str, String) {
+    let name = file_name(path).to_ascii_lowercase();
+    let dir = folder(path);
+    if let Some(stem) = name.strip_suffix(".parameters.json") {
+        (dir, stem.to_string())
     } else if name == "samconfig.toml" {
-        "template".to_string()
+        (dir, "template".to_string())
     } else {
         // `parameters/prod.json`: the templates are one folder up.
-        dir = folder(dir);
-        name.trim_end_matches(".json").to_string()
-    };
+        (folder(dir), name.trim_end_matches(".json").to_string())
+    }
+}
+
+/// The folders whose templates a parameter file among `paths` (the files of a scan, as their
+/// documents name them) may belong to. A template in any other folder has no parameter file
+/// of its own, and stands alone as soon as it is loaded.
+pub fn pairing_folders<'p>(paths: impl Iterator<Item = &'p str>) -> HashSet<String> {
+    paths
+        .map(|p| p.strip_suffix(".gz").unwrap_or(p))
+        .filter(|p| is_parameter_file_name(p))
+        .map(|p| templates_of(p).0.to_string())
+        .collect()
+}
+
+/// The template of `templates` a parameter file belongs to, if one can be told.
+pub fn pair<'t>(file: &ParameterFile, templates: &[&'t str]) -> Option<&'t str> {
+    let (dir, stem) = templates_of(&file.path);
     let here: Vec<&'t str> = templates
         .iter()
         .copied()
@@ -298,5 +315,42 @@ mod tests {
             pair(&file("t/samconfig.toml"), &templates),
             Some("t/template.yaml")
         );
+    }
+
+    #[test]
+    fn every_template_a_file_pairs_with_is_in_a_pairing_folder() {
+        let paths = [
+            "s/orders.yaml",
+            "s/orders.prod.parameters.json",
+            "t/template.yaml",
+            "t/parameters/prod.json",
+            "u/template.yaml",
+            "u/samconfig.toml",
+            "v/alone.yaml",
+            "v/settings.json",
+            "w/stack.yaml",
+            "w/config/prod.json",
+            "x/a.yaml",
+            "x/a.parameters.json.gz",
+        ];
+        let folders = pairing_folders(paths.iter().copied());
+        let as_set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(folders, as_set(&["s", "t", "u", "x"]));
+        let templates: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|p| p.ends_with(".yaml"))
+            .collect();
+        for path in paths.iter().filter(|p| is_parameter_file_name(p)) {
+            let paired = pair(
+                &ParameterFile {
+                    path: path.to_string(),
+                    environments: Vec::new(),
+                },
+                &templates,
+            );
+            let template = paired.unwrap_or_else(|| panic!("{path} pairs with no template"));
+            assert!(folders.contains(folder(template)), "{path}: {template}");
+        }
     }
 }

@@ -841,25 +841,7 @@ fn write_record(out: &mut impl Write, record: &[u8]) -> std::io::Result<()> {
 }
 
 fn read_record(input: &mut impl Read, record: &mut Vec<u8>) -> std::io::Result<()> {
-    // The file ends early only when it was damaged: its records are counted.
-    let short = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => corrupt(),
-        _ => e,
-    };
-    let mut len = 0usize;
-    let mut shift = 0;
-    loop {
-        let mut byte = [0u8];
-        input.read_exact(&mut byte).map_err(short)?;
-        len |= usize::from(byte[0] & 0x7f) << shift;
-        if byte[0] & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-        if shift > 35 {
-            return Err(corrupt());
-        }
-    }
+    let (len, _) = read_varint(input)?;
     record.resize(len, 0);
     input.read_exact(record).map_err(short)
 }
@@ -871,28 +853,8 @@ fn read_wanted(
     record: &mut Vec<u8>,
     wanted: Option<&[bool]>,
 ) -> std::io::Result<Option<usize>> {
-    let short = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => corrupt(),
-        _ => e,
-    };
-    let mut varint = || -> std::io::Result<(usize, usize)> {
-        let (mut n, mut shift, mut bytes) = (0usize, 0, 0);
-        loop {
-            let mut byte = [0u8];
-            input.read_exact(&mut byte).map_err(short)?;
-            bytes += 1;
-            n |= usize::from(byte[0] & 0x7f) << shift;
-            if byte[0] & 0x80 == 0 {
-                return Ok((n, bytes));
-            }
-            shift += 7;
-            if shift > 35 {
-                return Err(corrupt());
-            }
-        }
-    };
-    let (len, _) = varint()?;
-    let (rule, rule_bytes) = varint()?;
+    let (len, _) = read_varint(input)?;
+    let (rule, rule_bytes) = read_varint(input)?;
     let rest = len.checked_sub(rule_bytes).ok_or_else(corrupt)?;
     if wanted.is_some_and(|w| !w.get(rule).copied().unwrap_or(false)) {
         let skip = i64::try_from(rest).map_err(|_| corrupt())?;
@@ -902,6 +864,32 @@ fn read_wanted(
     record.resize(rest, 0);
     input.read_exact(record).map_err(short)?;
     Ok(Some(rule))
+}
+
+/// A number as `put_index` writes it, read from a stream, with how many bytes it took.
+fn read_varint(input: &mut impl Read) -> std::io::Result<(usize, usize)> {
+    let (mut n, mut shift, mut bytes) = (0usize, 0, 0);
+    loop {
+        let mut byte = [0u8];
+        input.read_exact(&mut byte).map_err(short)?;
+        bytes += 1;
+        n |= usize::from(byte[0] & 0x7f) << shift;
+        if byte[0] & 0x80 == 0 {
+            return Ok((n, bytes));
+        }
+        shift += 7;
+        if shift > 35 {
+            return Err(corrupt());
+        }
+    }
+}
+
+/// The file ends early only when it was damaged: its records are counted.
+fn short(e: std::io::Error) -> std::io::Error {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => corrupt(),
+        _ => e,
+    }
 }
 
 fn corrupt() -> std::io::Error {
@@ -1038,13 +1026,7 @@ impl<'a> Input<'a> {
     }
 
     fn str(&mut self) -> std::io::Result<String> {
-        let len = self.index()?;
-        if len > self.bytes.len() {
-            return Err(corrupt());
-        }
-        let (text, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        String::from_utf8(text.to_vec()).map_err(|_| corrupt())
+        self.text().map(str::to_owned)
     }
 
     fn opt(&mut self) -> std::io::Result<Option<String>> {
@@ -1053,6 +1035,15 @@ impl<'a> Input<'a> {
             1 => self.str().map(Some),
             _ => Err(corrupt()),
         }
+    }
+
+    fn severity(&mut self) -> std::io::Result<Severity> {
+        let byte = self.byte()?;
+        Severity::ALL
+            .iter()
+            .find(|s| **s as u8 == byte)
+            .copied()
+            .ok_or_else(corrupt)
     }
 
     fn skip_str(&mut self) -> std::io::Result<()> {
@@ -1107,11 +1098,7 @@ impl<'a> Input<'a> {
 fn decode_listed(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Listed> {
     let texts = names.rules.get(rule).ok_or_else(corrupt)?;
     input.byte()?; // category
-    let severity = input.byte()?;
-    let severity = *Severity::ALL
-        .iter()
-        .find(|s| **s as u8 == severity)
-        .ok_or_else(corrupt)?;
+    let severity = input.severity()?;
     match input.byte()? {
         0 => {}
         1 => input.skip_str()?,
@@ -1166,11 +1153,7 @@ fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Find
         b if b == Category::Hyperscaler as u8 => Category::Hyperscaler,
         _ => return Err(corrupt()),
     };
-    let severity = input.byte()?;
-    let severity = *Severity::ALL
-        .iter()
-        .find(|s| **s as u8 == severity)
-        .ok_or_else(corrupt)?;
+    let severity = input.severity()?;
     let remediation = match input.byte()? {
         0 => Arc::clone(&texts.remediation),
         1 => Arc::from(input.str()?),

@@ -216,8 +216,9 @@ pub fn run(
         .collect();
     let mut unit = Unit::new(request, rules, kb, relocations);
     if request.parameter_files.is_empty() {
-        unit.parameter_folders = Some(extract::cloudformation_parameters::pairing_folders(
-            walk.files.iter().filter_map(|p| p.to_str()),
+        // Named as `load_file` names them, so that no path is left out.
+        unit.parameter_folders = Some(extract::cloudformation_parameters::PairingFolders::new(
+            walk.files.iter().map(|p| p.to_string_lossy()),
         ));
     }
     let mut loaded: Vec<Loaded> = walk
@@ -318,11 +319,11 @@ struct Unit<'a> {
     /// held until the snapshot is read (`settle_item`).
     owners: std::sync::Mutex<HashMap<(Arc<str>, String), Resource>>,
     list_resources: bool,
-    /// The folders whose CloudFormation templates a parameter file of the scan may belong to
-    /// (`cloudformation_parameters::pairing_folders`); a template read from a file in any
-    /// other folder is extracted as soon as it is loaded, not read again with its unit.
-    /// `None` when every template waits for the pairing (`--parameter-file` given).
-    parameter_folders: Option<std::collections::HashSet<String>>,
+    /// The folders whose CloudFormation templates a parameter file of the scan may belong to;
+    /// a template read from a file in any other folder is extracted as soon as it is loaded,
+    /// not read again with its unit. `None` when every template waits for the pairing
+    /// (`--parameter-file` given).
+    parameter_folders: Option<extract::cloudformation_parameters::PairingFolders>,
     /// The parameter values every template is given (`--parameter`).
     given: Vec<(String, String)>,
 }
@@ -402,10 +403,9 @@ impl<'a> Unit<'a> {
     /// Whether a CloudFormation template read from a file can have no parameter file of its
     /// own, and so can be extracted at once.
     fn template_stands_alone(&self, path: &str) -> bool {
-        let folder = path.rfind(['/', '\\']).map_or("", |i| &path[..i]);
         self.parameter_folders
             .as_ref()
-            .is_some_and(|folders| !folders.contains(folder))
+            .is_some_and(|folders| !folders.may_pair(path))
     }
 
     /// Runs the rules of a unit's resources that need no other unit, and the rules that group

@@ -217,15 +217,31 @@ fn templates_of(path: &str) -> (&str, String) {
     }
 }
 
-/// The folders whose templates a parameter file among `paths` (the files of a scan, as their
-/// documents name them) may belong to. A template in any other folder has no parameter file
-/// of its own, and stands alone as soon as it is loaded.
-pub fn pairing_folders<'p>(paths: impl Iterator<Item = &'p str>) -> HashSet<String> {
-    paths
-        .map(|p| p.strip_suffix(".gz").unwrap_or(p))
-        .filter(|p| is_parameter_file_name(p))
-        .map(|p| templates_of(p).0.to_string())
-        .collect()
+/// The folders whose templates a parameter file of a scan may belong to, known from the names
+/// of the scan's files before any is read.
+#[derive(Debug, Default)]
+pub struct PairingFolders(HashSet<String>);
+
+impl PairingFolders {
+    /// From the paths of a scan's files, as their documents name them.
+    pub fn new(paths: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        PairingFolders(
+            paths
+                .into_iter()
+                .filter_map(|p| {
+                    let p = p.as_ref();
+                    let p = p.strip_suffix(".gz").unwrap_or(p);
+                    is_parameter_file_name(p).then(|| templates_of(p).0.to_string())
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether a parameter file of the scan may belong to the template at `path`. A template
+    /// no file may belong to stands alone as soon as it is loaded.
+    pub fn may_pair(&self, template: &str) -> bool {
+        self.0.contains(folder(template))
+    }
 }
 
 /// The template of `templates` a parameter file belongs to, if one can be told.
@@ -333,9 +349,10 @@ mod tests {
             "x/a.yaml",
             "x/a.parameters.json.gz",
         ];
-        let folders = pairing_folders(paths.iter().copied());
+        let folders = PairingFolders::new(paths);
         let as_set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
-        assert_eq!(folders, as_set(&["s", "t", "u", "x"]));
+        assert_eq!(folders.0, as_set(&["s", "t", "u", "x"]));
+        assert!(folders.may_pair("t/template.yaml") && !folders.may_pair("v/alone.yaml"));
         let templates: Vec<&str> = paths
             .iter()
             .copied()
@@ -350,7 +367,7 @@ mod tests {
                 &templates,
             );
             let template = paired.unwrap_or_else(|| panic!("{path} pairs with no template"));
-            assert!(folders.contains(folder(template)), "{path}: {template}");
+            assert!(folders.may_pair(template), "{path}: {template}");
         }
     }
 }

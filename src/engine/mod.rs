@@ -6,6 +6,7 @@ pub mod condition;
 pub mod rule;
 
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -143,7 +144,7 @@ impl<'a> Context<'a> {
     }
 }
 
-fn fill(template: &str, vars: &BTreeMap<&str, String>) -> String {
+fn fill(template: &str, vars: &BTreeMap<&str, Cow<'_, str>>) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -170,6 +171,16 @@ fn fill(template: &str, vars: &BTreeMap<&str, String>) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether `reflow` leaves a value filled into a text as it is: words with one space between
+/// them. Filling such values into a reflowed text gives what reflowing the filled text does.
+fn joins_as_is(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with(' ')
+        && !value.ends_with(' ')
+        && !value.contains("  ")
+        && !value.contains(|c: char| c.is_whitespace() && c != ' ')
 }
 
 /// Joins the hard-wrapped lines of a YAML block into paragraphs (blank lines stay breaks).
@@ -218,6 +229,8 @@ struct Active<'r> {
     references: Arc<[String]>,
     /// The remediation, when the rule's fix names no placeholder and reads the same for all.
     remediation: Option<Arc<str>>,
+    /// The fix with its lines joined, to fill with values that joining would leave as they are.
+    fix_joined: String,
 }
 
 impl<'r> Active<'r> {
@@ -231,6 +244,7 @@ impl<'r> Active<'r> {
             title: Arc::from(rule.title.as_str()),
             references: Arc::from(rule.references.as_slice()),
             remediation: (!rule.fix.contains('{')).then(|| Arc::from(reflow(rule.fix.trim()))),
+            fix_joined: reflow(rule.fix.trim()),
         }
     }
 }
@@ -269,25 +283,26 @@ impl<'a> SharedRef<'a> {
 fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> Finding {
     let reference = resource.get(&hit, ctx.kb);
     let resource = resource.resource;
-    let mut vars: BTreeMap<&str, String> = BTreeMap::new();
-    vars.insert("kind", resource.kind.clone());
-    vars.insert("name", resource.name.clone());
-    vars.insert("address", resource.address.clone());
+    let mut vars: BTreeMap<&str, Cow<'_, str>> = BTreeMap::new();
+    vars.insert("kind", Cow::Borrowed(&resource.kind));
+    vars.insert("name", Cow::Borrowed(&resource.name));
+    vars.insert("address", Cow::Borrowed(&resource.address));
     if let Some(ns) = &resource.namespace {
-        vars.insert("namespace", ns.clone());
+        vars.insert("namespace", Cow::Borrowed(ns));
     }
     if let Some(p) = &resource.provider {
-        vars.insert("provider", ctx.kb.provider_name(p));
+        vars.insert("provider", Cow::Owned(ctx.kb.provider_name(p)));
     }
     if let Some(r) = &resource.region {
-        vars.insert("region", r.value.clone());
+        vars.insert("region", Cow::Borrowed(&r.value));
     }
     for (k, v) in hit.vars {
-        vars.insert(k, v);
+        vars.insert(k, Cow::Owned(v));
     }
     let message = fill(&rule.rule.message, &vars);
     let remediation = match &rule.remediation {
         Some(shared) => Arc::clone(shared),
+        None if vars.values().all(|v| joins_as_is(v)) => Arc::from(fill(&rule.fix_joined, &vars)),
         None => Arc::from(reflow(&fill(rule.rule.fix.trim(), &vars))),
     };
     let fingerprint = fingerprint(
@@ -595,5 +610,43 @@ mod tests {
             compared += 1;
         }
         assert!(compared > 20, "{compared} rule files");
+    }
+
+    #[test]
+    fn a_fix_joined_once_and_filled_reads_as_one_filled_and_joined() {
+        let values = [
+            "aws",
+            "IONOS S3 Object Storage, STACKIT Object Storage",
+            "eu-central-1",
+            "{name}",
+        ];
+        let mut compared = 0;
+        for (path, text) in BUILTIN_RULES {
+            for rule in rule::parse_rules(path, text).unwrap() {
+                let joined = reflow(rule.fix.trim());
+                for value in values {
+                    assert!(joins_as_is(value), "{value}");
+                    let mut vars = BTreeMap::new();
+                    let mut rest = rule.fix.as_str();
+                    while let Some(start) = rest.find('{') {
+                        let after = &rest[start + 1..];
+                        let end = after.find('}').unwrap_or(after.len());
+                        vars.insert(&after[..end], Cow::Borrowed(value));
+                        rest = &after[end.min(after.len())..];
+                    }
+                    assert_eq!(
+                        fill(&joined, &vars),
+                        reflow(&fill(rule.fix.trim(), &vars)),
+                        "{}",
+                        rule.id
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "{compared} fixes filled");
+        for value in ["", " a", "a ", "a  b", "a\nb", "a\tb"] {
+            assert!(!joins_as_is(value), "{value:?}");
+        }
     }
 }

@@ -204,6 +204,45 @@ impl<'a> ControlFindings<'a> {
     }
 }
 
+/// The findings of several controls of one view, read in one pass over the store: `each` is
+/// called once for every finding one of `controls` lists, with the indices (into `controls`)
+/// of those that list it. Each control's findings come in the order of its `try_for_each`.
+pub fn try_for_each_listed<E>(
+    controls: &[&ControlFindings<'_>],
+    mut each: impl FnMut(FindingRef<'_>, &[usize]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut of_rule: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in controls.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+        for r in c.rules {
+            let list = of_rule.entry(r.as_str()).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
+    }
+    let Some(store) = controls.first().map(|c| c.store) else {
+        return Ok(());
+    };
+    if of_rule.is_empty() {
+        return Ok(());
+    }
+    let rules: Vec<&str> = of_rule.keys().copied().collect();
+    let mut last: Vec<Last> = controls.iter().map(|_| Last::default()).collect();
+    let mut to: Vec<usize> = Vec::new();
+    by_place(store.listed(Some(&rules)), |f| {
+        to.clear();
+        for &i in &of_rule[&*f.rule_id] {
+            if !last[i].repeats(f) {
+                to.push(i);
+            }
+        }
+        if to.is_empty() {
+            return Ok(());
+        }
+        each(FindingRef(f), &to)
+    })
+}
+
 impl std::fmt::Debug for ControlFindings<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ControlFindings")
@@ -519,13 +558,20 @@ pub fn markdown(frameworks: &[Framework]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::{Category, Finding, ResourceRef};
     use crate::location::Location;
     use std::sync::Arc;
 
-    fn finding(rule: &str, path: &str, line: u32, column: u32, fingerprint: &str) -> Finding {
+    /// A finding of `rule` at a place, for the views' tests and the reports'.
+    pub(crate) fn finding(
+        rule: &str,
+        path: &str,
+        line: u32,
+        column: u32,
+        fingerprint: &str,
+    ) -> Finding {
         let location = Location {
             path: Arc::from(path),
             start_line: line,
@@ -633,6 +679,29 @@ mod tests {
             assert_eq!(listed.findings.len(), 5);
             assert_eq!(listed.status, Status::Findings);
             assert_eq!(listed.findings.by_rule().get(a), Some(&3));
+            // Read in one pass, every control lists what it lists alone, in its order.
+            let controls: Vec<&ControlFindings> = views
+                .iter()
+                .flat_map(|fw| &fw.controls)
+                .map(|c| &c.findings)
+                .collect();
+            let mut one_pass = vec![Vec::new(); controls.len()];
+            let _ = try_for_each_listed(&controls, |f, to| {
+                for &i in to {
+                    one_pass[i].push(format!("{}:{} {}", f.path(), f.line(), f.fingerprint()));
+                }
+                Ok::<(), Infallible>(())
+            });
+            let mut listing = 0;
+            for (c, got) in controls.iter().zip(&one_pass) {
+                let mut alone = Vec::new();
+                c.for_each(|f| {
+                    alone.push(format!("{}:{} {}", f.path(), f.line(), f.fingerprint()));
+                });
+                assert_eq!(got, &alone, "budget {budget}");
+                listing += usize::from(!alone.is_empty());
+            }
+            assert!(listing >= 2, "{listing} controls list findings");
         }
     }
 

@@ -4,7 +4,10 @@ use serde::Serialize;
 
 use super::{Summary, summarize};
 use crate::engine::Rule;
-use crate::frameworks::FrameworkView;
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, Write};
+
+use crate::frameworks::{self, ControlFindings, ControlView, FrameworkView};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{LoadError, Skipped};
 use crate::scan::ScanResult;
@@ -82,9 +85,98 @@ pub fn write(
     pretty::field(out, "scanned", &scanned, false)?;
     pretty::field(out, "summary", &summary, false)?;
     pretty::array_field(out, "findings", findings.iter())?;
-    // A framework's text is a share of the whole report: written as it is serialised.
-    pretty::field(out, "frameworks", &frameworks, false)?;
+    frameworks_field(out, &frameworks)?;
     out.write_all(b"\n}\n")
+}
+
+/// How deep in the report a control's findings are listed: in `frameworks[].controls[]
+/// .findings[]`.
+const LISTED: usize = 6;
+
+/// `"frameworks": [ … ]` as `serde_json` lays the views out. The findings of every control
+/// are read from the store in one pass, each serialised once, and held in a file per control
+/// until the control's place in the report comes.
+fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<()> {
+    let controls: Vec<&ControlFindings> = views
+        .iter()
+        .flat_map(|fw| &fw.controls)
+        .map(|c| &c.findings)
+        .collect();
+    let mut texts: Vec<Option<BufWriter<File>>> = controls.iter().map(|_| None).collect();
+    let mut item = Vec::new();
+    frameworks::try_for_each_listed(&controls, |f, to| {
+        item.clear();
+        pretty::serialize(&mut item, &f, LISTED)?;
+        for &i in to {
+            let text = match &mut texts[i] {
+                Some(text) => {
+                    text.write_all(b",\n")?;
+                    text
+                }
+                none => {
+                    let text = none.insert(BufWriter::new(tempfile::tempfile()?));
+                    text.write_all(b"\n")?;
+                    text
+                }
+            };
+            pretty::indent(text, LISTED)?;
+            text.write_all(&item)?;
+        }
+        Ok::<(), io::Error>(())
+    })?;
+    let mut texts = texts.into_iter();
+    pretty::key(out, "frameworks", false)?;
+    pretty::array_with(out, 1, views, |out, fw, depth| {
+        let FrameworkView {
+            id,
+            label,
+            name,
+            edition,
+            note,
+            controls,
+            levels,
+        } = fw;
+        let mut object = pretty::Object::open(out, depth)?;
+        object.field("id", id)?;
+        object.field("label", label)?;
+        object.field("name", name)?;
+        object.field("edition", edition)?;
+        object.field("note", note)?;
+        let (out, depth) = object.key("controls")?;
+        pretty::array_with(out, depth, controls, |out, control, depth| {
+            let ControlView {
+                id,
+                title,
+                status,
+                rules,
+                findings: _,
+            } = control;
+            let mut object = pretty::Object::open(out, depth)?;
+            object.field("id", id)?;
+            object.field("title", title)?;
+            object.field("status", status)?;
+            object.field("rules", rules)?;
+            let (out, depth) = object.key("findings")?;
+            debug_assert_eq!(depth + 1, LISTED);
+            match texts.next().flatten() {
+                Some(text) => {
+                    let mut file = text.into_inner().map_err(|e| e.into_error())?;
+                    file.rewind()?;
+                    out.write_all(b"[")?;
+                    io::copy(&mut file, out)?;
+                    out.write_all(b"\n")?;
+                    pretty::indent(out, depth)?;
+                    out.write_all(b"]")?;
+                }
+                None => out.write_all(b"[]")?,
+            }
+            object.close()
+        })?;
+        if !levels.is_empty() {
+            object.field("levels", levels)?;
+        }
+        object.close()
+    })
 }
 
 /// The layout of `serde_json::to_writer_pretty` (two spaces a level) for the fields of a
@@ -109,7 +201,7 @@ pub(super) mod pretty {
         has_value: bool,
     }
 
-    fn indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> io::Result<()> {
+    pub fn indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> io::Result<()> {
         for _ in 0..depth {
             out.write_all(b"  ")?;
         }
@@ -188,7 +280,7 @@ pub(super) mod pretty {
     }
 
     /// `value` serialised `depth` levels in, its first line not indented.
-    fn serialize<W: Write>(
+    pub fn serialize<W: Write>(
         out: W,
         value: &(impl Serialize + ?Sized),
         depth: usize,
@@ -202,10 +294,74 @@ pub(super) mod pretty {
     }
 
     /// Opens the object (`first`) or continues it, and writes `"name": `.
-    fn key(out: &mut dyn Write, name: &str, first: bool) -> io::Result<()> {
+    pub fn key(out: &mut dyn Write, name: &str, first: bool) -> io::Result<()> {
         out.write_all(if first { b"{\n  " } else { b",\n  " })?;
         serde_json::to_writer(&mut *out, name)?;
         out.write_all(b": ")
+    }
+
+    /// An array `depth` levels in, its first line not indented, each item written by `item`
+    /// one level deeper.
+    pub fn array_with<T>(
+        out: &mut dyn Write,
+        depth: usize,
+        items: impl IntoIterator<Item = T>,
+        mut item: impl FnMut(&mut dyn Write, T, usize) -> io::Result<()>,
+    ) -> io::Result<()> {
+        out.write_all(b"[")?;
+        let mut any = false;
+        for one in items {
+            out.write_all(if any { b",\n" } else { b"\n" })?;
+            indent(out, depth + 1)?;
+            item(out, one, depth + 1)?;
+            any = true;
+        }
+        if any {
+            out.write_all(b"\n")?;
+            indent(out, depth)?;
+        }
+        out.write_all(b"]")
+    }
+
+    /// An object `depth` levels in, its first line not indented, written a field at a time.
+    pub struct Object<'w> {
+        out: &'w mut dyn Write,
+        depth: usize,
+        any: bool,
+    }
+
+    impl<'w> Object<'w> {
+        pub fn open(out: &'w mut dyn Write, depth: usize) -> io::Result<Self> {
+            out.write_all(b"{")?;
+            Ok(Object {
+                out,
+                depth,
+                any: false,
+            })
+        }
+
+        /// Writes `"name": ` and gives where to write the value and how deep it is.
+        pub fn key(&mut self, name: &str) -> io::Result<(&mut dyn Write, usize)> {
+            self.out.write_all(if self.any { b",\n" } else { b"\n" })?;
+            indent(self.out, self.depth + 1)?;
+            serde_json::to_writer(&mut *self.out, name)?;
+            self.out.write_all(b": ")?;
+            self.any = true;
+            Ok((&mut *self.out, self.depth + 1))
+        }
+
+        pub fn field(&mut self, name: &str, value: &(impl Serialize + ?Sized)) -> io::Result<()> {
+            let (out, depth) = self.key(name)?;
+            serialize(out, value, depth)
+        }
+
+        pub fn close(self) -> io::Result<()> {
+            if self.any {
+                self.out.write_all(b"\n")?;
+                indent(self.out, self.depth)?;
+            }
+            self.out.write_all(b"}")
+        }
     }
 
     /// `"name": value` of the top-level object.
@@ -224,14 +380,9 @@ pub(super) mod pretty {
         out: &mut dyn Write,
         items: impl Iterator<Item = T>,
     ) -> io::Result<()> {
-        out.write_all(b"[")?;
-        let mut first = true;
-        for item in items {
-            out.write_all(if first { b"\n  " } else { b",\n  " })?;
-            serialize(&mut *out, &item, 1)?;
-            first = false;
-        }
-        out.write_all(if first { b"]" } else { b"\n]" })
+        array_with(out, 0, items, |out, item, depth| {
+            serialize(out, &item, depth)
+        })
     }
 
     /// `"name": [ … ]` of the top-level object: the items are taken from `items` a batch at
@@ -306,5 +457,49 @@ fn report<'a>(
         summary: summarize(result, kb),
         findings: &result.findings,
         frameworks: crate::frameworks::view(&result.findings, &ran),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frameworks::tests::finding;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn frameworks_are_written_as_serde_json_writes_their_views() {
+        let catalogue = frameworks::catalogue().unwrap_or_default();
+        let rules: BTreeSet<&str> = catalogue
+            .iter()
+            .flat_map(|fw| &fw.controls)
+            .flat_map(|c| &c.rules)
+            .map(String::as_str)
+            .collect();
+        let mut all = Vec::new();
+        for (n, rule) in rules.iter().enumerate() {
+            let path = format!("k8s/{}.yaml", n % 3);
+            let line = u32::try_from(n % 5).unwrap_or(0) + 1;
+            all.push(finding(rule, &path, line, 1, &format!("f{n}")));
+            // Twice at one place: listed once.
+            all.push(finding(rule, &path, line, 2, &format!("f{n}")));
+        }
+        let ran: BTreeSet<String> = rules.iter().take(3).map(|r| r.to_string()).collect();
+        for (findings, budget) in [(all.clone(), usize::MAX), (all, 0), (Vec::new(), 0)] {
+            let collector = crate::store::Collector::new(budget, Vec::new());
+            collector.add(findings);
+            let store = collector.finish();
+            let views = frameworks::view(&store, &ran);
+            assert!(views.iter().any(|fw| !fw.levels.is_empty()));
+            let mut ours = Vec::new();
+            frameworks_field(&mut ours, &views).unwrap_or_else(|e| panic!("{e}"));
+            let mut serde = Vec::new();
+            pretty::field(&mut serde, "frameworks", &views, false)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&serde),
+                "budget {budget}"
+            );
+        }
     }
 }

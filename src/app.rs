@@ -1006,11 +1006,21 @@ pub fn write_report_with(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     refuse_symlink(path, force)?;
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    // The report of the scan before is written over, not truncated first: dropping the pages
+    // of a large file costs the file system as much as writing them again.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    write(&mut out)
-        .and_then(|()| out.flush())
+    let written = write(&mut out).and_then(|()| out.flush());
+    // What is left of the old text goes, whether the new one was written whole or not.
+    let (mut file, _) = out.into_parts();
+    let cut = std::io::Seek::stream_position(&mut file).and_then(|end| file.set_len(end));
+    written
+        .and(cut)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -584,6 +584,29 @@ fn output_files_are_not_written_through_symlinks() {
     );
 }
 
+#[test]
+fn a_report_written_over_a_longer_file_leaves_nothing_of_it() {
+    let dir = tempdir("overwrite");
+    std::fs::write(dir.join("good.yaml"), GOOD_POD).unwrap();
+    let run = scan_in(
+        &dir,
+        &["scan", "good.yaml", "--format", "json", "-o", "fresh.json"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let fresh = std::fs::read(dir.join("fresh.json")).unwrap();
+    // Longer than the report, with text that would show after its end.
+    let old = format!("{}\nOLD TAIL\n", "x".repeat(fresh.len() * 3));
+    std::fs::write(dir.join("report.json"), &old).unwrap();
+    let run = scan_in(
+        &dir,
+        &["scan", "good.yaml", "--format", "json", "-o", "report.json"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let written = std::fs::read(dir.join("report.json")).unwrap();
+    assert_eq!(written.len(), fresh.len());
+    assert_eq!(written, fresh);
+}
+
 // ---- what hides input -----------------------------------------------------------------------
 
 #[test]

@@ -1016,9 +1016,15 @@ pub fn write_report_with(
         .with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     let written = write(&mut out).and_then(|()| out.flush());
-    // What is left of the old text goes, whether the new one was written whole or not.
+    // What is left of the old text goes, whether the new one was written whole or not. (A
+    // device or a pipe, `/dev/stdout`, has no old text and no length.)
     let (mut file, _) = out.into_parts();
-    let cut = std::io::Seek::stream_position(&mut file).and_then(|end| file.set_len(end));
+    let cut = match file.metadata() {
+        Ok(m) if m.is_file() => {
+            std::io::Seek::stream_position(&mut file).and_then(|end| file.set_len(end))
+        }
+        _ => Ok(()),
+    };
     written
         .and(cut)
         .with_context(|| format!("cannot write {}", path.display()))

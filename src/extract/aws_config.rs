@@ -2,6 +2,7 @@
 //! and history files, and the answers of `select-resource-config`, `batch-get-resource-config`
 //! and `get-resource-config-history`. The region is the item's `awsRegion`, written in the file.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::cloud_resource::{self, Identity};
@@ -115,17 +116,25 @@ pub fn extract_snapshot(
     };
     // What each item that records a resource says: the resource's identity (hashed: a
     // snapshot holds hundreds of thousands), and whether the item records its deletion.
+    // Read without building the item's tree where the JSON reader takes it; an item it does not
+    // take (not an object, a field given twice or not as text, a syntax error) is parsed.
     let all: Vec<usize> = (0..snapshot.items.len()).collect();
-    let said = snapshot.parse_items(&all, |index, parsed| {
-        let mut item = match parsed {
-            Ok(item) => item?,
-            Err(e) => return Some(Err(Box::new(error(e.line, e.column, e.reason)))),
+    let said = snapshot.read_items(&all, |index, raw| {
+        let (kind, id, status) = match serde_json::from_str::<Said>(raw.as_str()) {
+            Ok(said) => said.identity()?,
+            Err(_) => {
+                let mut item = match raw.parse() {
+                    Ok(item) => item?,
+                    Err(e) => return Some(Err(Box::new(error(e.line, e.column, e.reason)))),
+                };
+                crate::load::aws_config::expand_item(&mut item);
+                let (kind, id) = identity(&item)?;
+                let status = text(&item, "configurationItemStatus").unwrap_or_default();
+                (kind.into(), id.into(), status.into())
+            }
         };
-        crate::load::aws_config::expand_item(&mut item);
-        let (kind, id) = identity(&item)?;
-        let status = text(&item, "configurationItemStatus").unwrap_or_default();
-        let gone = NOT_RESOURCES_STATUS.contains(&status.as_str())
-            || NOT_RESOURCES_TYPES.contains(&kind.as_str());
+        let gone =
+            NOT_RESOURCES_STATUS.contains(&&*status) || NOT_RESOURCES_TYPES.contains(&&*kind);
         Some(Ok((key_hash(&kind, &id), index, !gone)))
     });
     drop(all);
@@ -162,16 +171,20 @@ pub fn extract_snapshot(
         .flat_map(|g| g.iter().map(|r| r.1))
         .collect();
     again.sort_unstable();
-    let captured: HashMap<usize, (i64, String)> = match snapshot
-        .parse_items(&again, |index, parsed| {
-            Some((index, capture_time(&parsed.ok()??)))
+    let captured: HashMap<usize, (i64, String)> =
+        match snapshot.parse_items(&again, |index, parsed| match parsed {
+            Ok(item) => Some(Ok((index, capture_time(&item?)))),
+            Err(e) => Some(Err(Box::new(error(e.line, e.column, e.reason)))),
         }) {
-        Ok(read) => read.into_iter().collect(),
-        Err(reason) => {
-            errors.push(error(0, 0, reason));
-            HashMap::new()
-        }
-    };
+            Ok(read) => read
+                .into_iter()
+                .filter_map(|entry| entry.map_err(|e| errors.push(*e)).ok())
+                .collect(),
+            Err(reason) => {
+                errors.push(error(0, 0, reason));
+                HashMap::new()
+            }
+        };
     for group in repeated {
         let mut latest: Option<(&(i64, String), usize)> = None;
         for &(_, index, alive) in group {
@@ -193,21 +206,60 @@ pub fn extract_snapshot(
     newest.sort_unstable();
     // In the file's order, which is the order of their routes.
     let read = snapshot.parse_items(&newest, |index, parsed| {
-        let mut item = parsed.ok()??;
+        let mut item = match parsed {
+            Ok(item) => item?,
+            Err(e) => return Some(Err(Box::new(error(e.line, e.column, e.reason)))),
+        };
         crate::load::aws_config::expand_item(&mut item);
         let route = Route::root().key("configurationItems").index(index);
         let made = resource(&doc, &item, route, kb);
         drop(item);
-        each(made)
+        each(made).map(Ok)
     });
     let resources = match read {
-        Ok(read) => read,
+        Ok(read) => read
+            .into_iter()
+            .filter_map(|entry| entry.map_err(|e| errors.push(*e)).ok())
+            .collect(),
         Err(reason) => {
             errors.push(error(0, 0, reason));
             Vec::new()
         }
     };
+    // Items read again are in the file's order; so are their reports.
+    errors.sort_by_key(|e| (e.line, e.column));
     SnapshotRead { resources, errors }
+}
+
+/// What the first reading of an item takes of it: its fields that say which resource it
+/// records and whether it records a deletion, as `identity` and `text` read them from its tree.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Said<'a> {
+    #[serde(borrow)]
+    resource_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    resource_id: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "ARN")]
+    arn_upper: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    configuration_item_status: Option<Cow<'a, str>>,
+}
+
+impl<'a> Said<'a> {
+    /// The resource's type and id and the item's status; `None` for an item that names no
+    /// resource.
+    fn identity(self) -> Option<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str>)> {
+        let given = |v: Option<Cow<'a, str>>| v.filter(|t| !t.is_empty());
+        let kind = given(self.resource_type)?;
+        let id = given(self.resource_id)
+            .or_else(|| given(self.arn_upper))
+            .or_else(|| given(self.arn))?;
+        let status = given(self.configuration_item_status).unwrap_or_default();
+        Some((kind, id, status))
+    }
 }
 
 /// The type and id of the resource an item records.
@@ -287,6 +339,43 @@ fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Re
 mod tests {
     use super::*;
     use crate::load::load_bytes;
+
+    #[test]
+    fn an_item_read_without_its_tree_says_what_its_tree_says() {
+        let items = [
+            r#"{"resourceType": "AWS::S3::Bucket", "resourceId": "logs", "x": [1, {"y": null}]}"#,
+            r#"{"resourceType": "AWS::S3::Bucket", "resourceId": "", "ARN": "arn:aws:s3:::a"}"#,
+            r#"{"resourceType": "AWS::S3::Bucket", "arn": "arn:aws:s3:::b", "ARN": ""}"#,
+            r#"{"resource\u0054ype": "AWS::EC2::VPC", "resourceId": "vpc-\u00e9"}"#,
+            r#"{"resourceType": "AWS::EC2::VPC", "resourceId": "v", "configurationItemStatus": "ResourceDeleted"}"#,
+            r#"{"resourceType": "AWS::EC2::VPC", "resourceId": null}"#,
+            r#"{"resourceType": "", "resourceId": "v"}"#,
+            r#"{"resourceId": "v"}"#,
+            // Not taken without the tree: parsed, as every item was before.
+            r#"{"resourceType": "AWS::EC2::VPC", "resourceId": 12345}"#,
+            r#"{"resourceType": "AWS::EC2::VPC", "resourceId": "a", "resourceId": "b"}"#,
+            r#"{"resourceType": "AWS::EC2::VPC", "resourceId": "a",}"#,
+            r#"["resourceType"]"#,
+        ];
+        let mut taken = 0;
+        for item in items {
+            let Some(tree) = crate::load::json::parse(item).ok().flatten() else {
+                panic!("{item} does not parse");
+            };
+            let from_tree = identity(&tree).map(|(kind, id)| {
+                let status = text(&tree, "configurationItemStatus").unwrap_or_default();
+                (kind, id, status)
+            });
+            if let Ok(said) = serde_json::from_str::<Said>(item) {
+                let read = said
+                    .identity()
+                    .map(|(k, i, s)| (k.into_owned(), i.into_owned(), s.into_owned()));
+                assert_eq!(read, from_tree, "{item}");
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, 8);
+    }
 
     fn extract_text(text: &str) -> Vec<Resource> {
         let outcome = load_bytes("config.json", text.as_bytes());

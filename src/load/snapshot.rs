@@ -9,7 +9,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -95,6 +95,15 @@ impl Snapshot {
         indices: &[usize],
         each: impl Fn(usize, Result<Option<Node>, SyntaxError>) -> Option<T> + Sync,
     ) -> Result<Vec<T>, String> {
+        self.read_items(indices, |index, item| each(index, item.parse()))
+    }
+
+    /// `parse_items`, with each item's text handed over as it is, to be parsed if need be.
+    pub fn read_items<T: Send>(
+        &self,
+        indices: &[usize],
+        each: impl Fn(usize, ItemText<'_>) -> Option<T> + Sync,
+    ) -> Result<Vec<T>, String> {
         // Each window's items, then all in one vector of exact size: one vector grown item by
         // item would double, and copy itself, as it grows.
         let mut pieces: Vec<Vec<T>> = Vec::new();
@@ -133,13 +142,22 @@ impl Snapshot {
                 (Source::File { .. }, None) => "",
             };
             let (line, column) = self.starts[first];
-            let lines = LineIndex::part(text, line, column);
+            // Positions are counted once a window, when an item of it is parsed.
+            let lines = OnceLock::new();
+            let lines = || lines.get_or_init(|| LineIndex::part(text, line, column));
             pieces.push(
                 window
                     .par_iter()
                     .filter_map(|&i| {
                         let range = self.items[i].start - base..self.items[i].end - base;
-                        each(i, json::parse_range(text, &lines, range))
+                        each(
+                            i,
+                            ItemText {
+                                text,
+                                lines: &lines,
+                                range,
+                            },
+                        )
                     })
                     .collect(),
             );
@@ -149,6 +167,25 @@ impl Snapshot {
             out.extend(piece);
         }
         Ok(out)
+    }
+}
+
+/// The text of one item of a snapshot, in the window of the file it was read with.
+pub struct ItemText<'t> {
+    text: &'t str,
+    lines: &'t (dyn Fn() -> &'t LineIndex<'t> + Sync),
+    range: Range<usize>,
+}
+
+impl ItemText<'_> {
+    /// The item's JSON text.
+    pub fn as_str(&self) -> &str {
+        self.text.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// The item parsed, with its positions in the whole file.
+    pub fn parse(&self) -> Result<Option<Node>, SyntaxError> {
+        json::parse_range(self.text, (self.lines)(), self.range.clone())
     }
 }
 

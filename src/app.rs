@@ -1082,7 +1082,7 @@ fn verdict(
     if let Some(t) = threshold {
         let failing = result
             .findings
-            .iter()
+            .listed(None)
             .filter(|f| f.is_active() && f.severity >= t)
             .count();
         if failing > 0 {

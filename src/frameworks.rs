@@ -302,7 +302,7 @@ fn by_place<E>(
         Ok(())
     }
     let mut line: Vec<Listed> = Vec::new();
-    for f in items.filter(|f| f.active) {
+    for f in items.filter(Listed::is_active) {
         if let Some(first) = line.first()
             && (first.line != f.line || first.path != f.path)
         {

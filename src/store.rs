@@ -299,30 +299,42 @@ struct FileIter<'a, T> {
     decode: Decode<T>,
 }
 
-/// What a framework control lists of a finding, and what its listing is ordered by.
+/// What a framework control lists of a finding and what its listing is ordered by, and what
+/// the summary and the gate count of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
     pub rule_id: Arc<str>,
+    pub category: Category,
     pub severity: Severity,
+    pub references: Arc<[String]>,
     pub path: Arc<str>,
     pub line: u32,
     pub address: String,
     pub fingerprint: String,
-    /// Neither suppressed nor in the baseline.
-    pub active: bool,
+    pub suppressed: bool,
+    /// In the baseline (`Finding::is_baseline`).
+    pub in_baseline: bool,
 }
 
 impl Listed {
     fn of(f: &Finding) -> Listed {
         Listed {
             rule_id: Arc::clone(&f.rule_id),
+            category: f.category,
             severity: f.severity,
+            references: Arc::clone(&f.references),
             path: Arc::clone(&f.location.path),
             line: f.location.start_line,
             address: f.resource.address.clone(),
             fingerprint: f.fingerprint.clone(),
-            active: f.is_active(),
+            suppressed: f.is_suppressed(),
+            in_baseline: f.is_baseline(),
         }
+    }
+
+    /// Neither suppressed nor in the baseline (`Finding::is_active`).
+    pub fn is_active(&self) -> bool {
+        !self.suppressed && !self.in_baseline
     }
 }
 
@@ -1037,6 +1049,15 @@ impl<'a> Input<'a> {
         }
     }
 
+    fn category(&mut self) -> std::io::Result<Category> {
+        match self.byte()? {
+            b if b == Category::Residency as u8 => Ok(Category::Residency),
+            b if b == Category::Gdpr as u8 => Ok(Category::Gdpr),
+            b if b == Category::Hyperscaler as u8 => Ok(Category::Hyperscaler),
+            _ => Err(corrupt()),
+        }
+    }
+
     fn severity(&mut self) -> std::io::Result<Severity> {
         let byte = self.byte()?;
         Severity::ALL
@@ -1097,7 +1118,7 @@ impl<'a> Input<'a> {
 /// What `Listed` needs of a record, in the order `encode` writes it; the rest is skipped.
 fn decode_listed(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Listed> {
     let texts = names.rules.get(rule).ok_or_else(corrupt)?;
-    input.byte()?; // category
+    let category = input.category()?;
     let severity = input.severity()?;
     match input.byte()? {
         0 => {}
@@ -1136,23 +1157,21 @@ fn decode_listed(input: &mut Input, rule: usize, names: &Names) -> std::io::Resu
     };
     Ok(Listed {
         rule_id: Arc::clone(&texts.rule_id),
+        category,
         severity,
+        references: Arc::clone(&texts.references),
         path,
         line,
         address,
         fingerprint,
-        active: !suppressed && !in_baseline,
+        suppressed,
+        in_baseline,
     })
 }
 
 fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Finding> {
     let texts = names.rules.get(rule).ok_or_else(corrupt)?;
-    let category = match input.byte()? {
-        b if b == Category::Residency as u8 => Category::Residency,
-        b if b == Category::Gdpr as u8 => Category::Gdpr,
-        b if b == Category::Hyperscaler as u8 => Category::Hyperscaler,
-        _ => return Err(corrupt()),
-    };
+    let category = input.category()?;
     let severity = input.severity()?;
     let remediation = match input.byte()? {
         0 => Arc::clone(&texts.remediation),
@@ -1362,7 +1381,9 @@ mod tests {
             let from_file: Vec<Listed> = file.listed(wanted).collect();
             let from_memory: Vec<Listed> = memory.listed(wanted).collect();
             assert_eq!(from_file, from_memory);
-            assert!(from_file.iter().any(|l| l.active) && from_file.iter().any(|l| !l.active));
+            assert!(
+                from_file.iter().any(Listed::is_active) && from_file.iter().any(|l| !l.is_active())
+            );
         }
         assert_eq!(file.listed(Some(&rules)).count(), 375);
         assert_eq!(file.error(), None);

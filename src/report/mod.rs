@@ -234,12 +234,12 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     };
     let mut objectives = BTreeSet::new();
     let mut baseline = 0;
-    for f in &result.findings {
-        if f.is_suppressed() {
+    for f in result.findings.listed(None) {
+        if f.suppressed {
             summary.suppressed += 1;
             continue;
         }
-        if f.is_baseline() {
+        if f.in_baseline {
             baseline += 1;
             continue;
         }

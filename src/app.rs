@@ -909,12 +909,11 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
     let emit = |format: OutputFormat, color: bool, out: &mut dyn Write| -> std::io::Result<()> {
         match format {
             OutputFormat::Table => {
-                let mut text = report::table::render(&result, kb, color, args.quiet, width);
-                if !args.quiet {
-                    text.push_str(&verdict);
-                    text.push('\n');
+                report::table::write(&result, kb, color, args.quiet, width, out)?;
+                if args.quiet {
+                    return Ok(());
                 }
-                out.write_all(text.as_bytes())
+                writeln!(out, "{verdict}")
             }
             other => report::write(other, &inputs, out),
         }

@@ -631,3 +631,41 @@ fn findings_that_cannot_be_written_fail_the_scan() {
     );
     assert!(stderr.contains("/nonexistent/sovscan-tmp"), "{stderr}");
 }
+
+#[test]
+fn a_file_with_many_findings_is_shown_in_tables_of_at_most_500_each_listing_every_one() {
+    let dir = tempdir();
+    let deployments: String = (0..1201)
+        .map(|i| {
+            format!(
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: docker.io/library/nginx:1.27\n"
+            )
+        })
+        .collect();
+    let file = dir.join("many.yaml");
+    std::fs::write(&file, deployments).unwrap();
+    let file = file.to_str().unwrap();
+    let (code, out, err) = stdout_of(&["scan", file, "--no-color", "--width", "160"]);
+    assert_eq!(code, 0, "medium findings only: {err}");
+    // Each finding is a row whose first cell is its line:col.
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            l.strip_prefix("│ ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|cell| {
+                    cell.contains(':') && cell.starts_with(|c: char| c.is_ascii_digit())
+                })
+        })
+        .collect();
+    assert_eq!(rows.len(), 1201, "{out}");
+    let starts: Vec<&str> = out.lines().filter(|l| l.starts_with(file)).collect();
+    let continued = format!("{file} (continued)");
+    assert_eq!(
+        starts,
+        [file, &continued, &continued],
+        "the path heads each table"
+    );
+    assert_eq!(out.matches("│ line:col").count(), 3, "{out}");
+    assert!(out.contains("Scanned 1 files, 1201 documents"), "{out}");
+}

@@ -109,32 +109,38 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
         verdict: &verdict,
         failed: failing,
     };
-    let text = match args.format {
-        OutputFormat::Table => {
-            let width = report::table::terminal_width(None);
-            let mut text = report::table::render(&result, kb, color, args.quiet, width);
-            if !args.quiet {
-                text.push_str(&collected.table_section);
-            }
-            text
-        }
-        OutputFormat::Json => {
-            let text = report::render(OutputFormat::Json, &inputs).unwrap_or_default();
-            match (&collected.json_section, serde_json::from_str(&text)) {
-                (Some((key, value)), Ok(serde_json::Value::Object(mut map))) => {
-                    map.insert(key.clone(), value.clone());
-                    let mut text = serde_json::to_string_pretty(&map)?;
-                    text.push('\n');
-                    text
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match args.format {
+            OutputFormat::Table => {
+                let width = report::table::terminal_width(None);
+                report::table::write(&result, kb, color, args.quiet, width, out)?;
+                if args.quiet {
+                    return Ok(());
                 }
-                _ => text,
+                out.write_all(collected.table_section.as_bytes())
             }
+            OutputFormat::Json => {
+                let text = report::render(OutputFormat::Json, &inputs).unwrap_or_default();
+                let text = match (&collected.json_section, serde_json::from_str(&text)) {
+                    (Some((key, value)), Ok(serde_json::Value::Object(mut map))) => {
+                        map.insert(key.clone(), value.clone());
+                        let mut text = serde_json::to_string_pretty(&map)?;
+                        text.push('\n');
+                        text
+                    }
+                    _ => text,
+                };
+                out.write_all(text.as_bytes())
+            }
+            other => report::write(other, &inputs, out),
         }
-        other => report::render(other, &inputs).unwrap_or_default(),
     };
     match &args.output {
-        Some(path) => crate::app::write_report(path, text.as_bytes(), args.force)?,
-        None => std::io::stdout().write_all(text.as_bytes())?,
+        Some(path) => crate::app::write_report_with(path, args.force, write)?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out).and_then(|()| out.flush())?;
+        }
     }
     for e in &result.errors {
         eprintln!("error: {e}");

@@ -119,12 +119,23 @@ fn compact_findings(out: &mut String, findings: &[Item], color: bool, width: u16
     out.push('\n');
 }
 
-/// The findings of one file: its path, then a table (or, narrow, a block per finding).
-fn file_findings(out: &mut String, findings: &[Item], color: bool, width: u16) {
+/// At most this many findings go to one table: a file with more gets a table for each so
+/// many, headed by its path again, and one file's findings are never all held or laid out at
+/// once.
+const ROWS_PER_TABLE: usize = 500;
+
+/// The findings of one file, or the `part`th so many of them: its path, then a table (or,
+/// narrow, a block per finding).
+fn file_findings(out: &mut String, findings: &[Item], part: usize, color: bool, width: u16) {
     let Some(first) = findings.first() else {
         return;
     };
-    let _ = writeln!(out, "{}", terminal(&first.location.path));
+    let path = terminal(&first.location.path);
+    if part == 0 {
+        let _ = writeln!(out, "{path}");
+    } else {
+        let _ = writeln!(out, "{path} (continued)");
+    }
     if width < COMPACT_BELOW {
         compact_findings(out, findings, color, width);
         return;
@@ -155,6 +166,7 @@ fn file_findings(out: &mut String, findings: &[Item], color: bool, width: u16) {
     let _ = writeln!(out, "{table}\n");
 }
 
+/// The terminal report as one text.
 pub fn render(
     result: &ScanResult,
     kb: &KnowledgeBase,
@@ -162,25 +174,52 @@ pub fn render(
     quiet: bool,
     width: u16,
 ) -> String {
-    let mut out = String::new();
-    // The store gives a file's findings one after another: one file's are held at a time.
+    let mut out = Vec::new();
+    write(result, kb, color, quiet, width, &mut out).expect("a Vec takes every write");
+    String::from_utf8(out).expect("the report is made of strings")
+}
+
+/// Writes the terminal report to `out` a table at a time.
+pub fn write(
+    result: &ScanResult,
+    kb: &KnowledgeBase,
+    color: bool,
+    quiet: bool,
+    width: u16,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut text = String::new();
+    // The store gives a file's findings one after another: at most a table's are held.
     let mut file: Vec<Item> = Vec::new();
+    let mut part = 0;
     for f in result.findings.iter().filter(|f| f.is_active()) {
-        if file
+        let next_file = file
             .first()
-            .is_some_and(|first| first.location.path != f.location.path)
-        {
-            file_findings(&mut out, &file, color, width);
+            .is_some_and(|first| first.location.path != f.location.path);
+        if next_file || file.len() == ROWS_PER_TABLE {
+            file_findings(&mut text, &file, part, color, width);
+            out.write_all(fit_lines(&text, width).as_bytes())?;
+            text.clear();
             file.clear();
+            part = if next_file { 0 } else { part + 1 };
         }
         file.push(f);
     }
-    if !file.is_empty() {
-        file_findings(&mut out, &file, color, width);
-    }
+    file_findings(&mut text, &file, part, color, width);
     if quiet {
-        return out;
+        return out.write_all(fit_lines(&text, width).as_bytes());
     }
+    out.write_all(with_summary(result, kb, color, width, text).as_bytes())
+}
+
+/// `text`, then the summary of the scan, fitted to the width.
+fn with_summary(
+    result: &ScanResult,
+    kb: &KnowledgeBase,
+    color: bool,
+    width: u16,
+    mut out: String,
+) -> String {
     let summary = summarize(result, kb);
     let _ = writeln!(
         out,

@@ -224,7 +224,7 @@ pub fn run(
     let mut loaded: Vec<Loaded> = walk
         .files
         .par_iter()
-        .map(|p| Loaded::new(load::load_file(p), Some(p), &unit))
+        .map(|p| Loaded::new(load::outline_file(p), Some(p), &unit))
         .collect();
     loaded.extend(
         std::mem::take(&mut rendered.outcomes)
@@ -722,11 +722,17 @@ impl Loaded {
                 resources.extend(unit.settle(templates, Vec::new()));
             }
         }
-        let outlines: Vec<Outline> = outcome
+        let mut outlines: Vec<Outline> = outcome
             .documents
             .iter()
             .filter_map(units::outline)
             .collect();
+        // A Terraform file outlined from its text: one document, parsed with its unit.
+        if let Some(outlined) = outcome.outlined.take() {
+            outlines.push(outlined.outline);
+            before += 1;
+            path = Some(outlined.path);
+        }
         if source.is_some() {
             outcome.documents = Vec::new();
         }
@@ -860,7 +866,17 @@ fn evaluate(
     let extracted = extract_units(deferred, &options, unit);
     drop(phase);
     let phase = crate::timing::phase("rules across units");
+    // One report per file: an error found with its unit says what a warning of its loading
+    // said (undecodable bytes).
+    if !extracted.errors.is_empty() {
+        let failed: std::collections::HashSet<&str> =
+            extracted.errors.iter().map(|e| e.path.as_str()).collect();
+        result
+            .warnings
+            .retain(|w| !failed.contains(w.path.as_str()));
+    }
     result.errors.extend(extracted.errors);
+    result.documents -= extracted.unread_documents;
     let mut kept = extracted.resources;
     kept.reserve_exact(early_resources.iter().map(Vec::len).sum());
     for resources in early_resources {
@@ -971,6 +987,8 @@ struct Deferred {
 #[derive(Default)]
 struct UnitsExtracted {
     resources: Vec<Resource>,
+    /// Documents counted as they were loaded that did not parse with their unit.
+    unread_documents: usize,
     not_created: usize,
     skipped: BTreeSet<Skipped>,
     errors: Vec<LoadError>,
@@ -985,20 +1003,27 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
         .collect();
     let (done, unpaired) = extract::by_unit(options, &outlined, |group, pairing| {
         let mut out = UnitsExtracted::default();
-        let read: Vec<Vec<Document>> = group
-            .files
-            .iter()
-            .map(|&i| match &files[i].source {
-                Some(source) => load::reload_file(source.path(&files[i].path))
-                    .documents
-                    .into_iter()
-                    .filter(|d| d.format == group.format)
-                    .collect(),
-                None => Vec::new(),
-            })
-            .collect();
+        // A Terraform file outlined as it was loaded is parsed here, for the first time: what
+        // stops it parsing is reported now.
+        let mut read: Vec<Vec<Document>> = Vec::with_capacity(group.files.len());
+        let mut unparsed: Vec<Option<LoadError>> = Vec::with_capacity(group.files.len());
+        for &i in &group.files {
+            let (docs, error) = match &files[i].source {
+                Some(source) => {
+                    let again = load::reload_file(source.path(&files[i].path));
+                    let docs = again.documents.into_iter();
+                    (
+                        docs.filter(|d| d.format == group.format).collect(),
+                        again.error,
+                    )
+                }
+                None => (Vec::new(), None),
+            };
+            read.push(docs);
+            unparsed.push(error);
+        }
         let mut docs: Vec<&Document> = Vec::new();
-        for (&i, again) in group.files.iter().zip(&read) {
+        for ((&i, again), error) in group.files.iter().zip(&read).zip(unparsed) {
             let file = &files[i];
             let before = docs.len();
             match file.source {
@@ -1006,14 +1031,22 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
                 None => docs.extend(file.held.iter().filter(|d| d.format == group.format)),
             }
             let outlined = file.outlines.iter().filter(|o| o.format() == group.format);
-            if docs.len() - before != outlined.count() {
-                out.errors.push(LoadError {
+            let (got, expected) = (docs.len() - before, outlined.count());
+            if got == expected {
+                continue;
+            }
+            out.errors.push(match error {
+                Some(error) if got < expected => {
+                    out.unread_documents += expected - got;
+                    error
+                }
+                _ => LoadError {
                     path: file.path.to_string(),
                     line: 0,
                     column: 0,
                     reason: "the file changed while it was scanned: scan it again".into(),
-                });
-            }
+                },
+            });
         }
         let found = extract::extract_unit(group.format, &docs, unit.kb, options, pairing);
         drop(docs);
@@ -1034,6 +1067,7 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
         all.not_created += one.not_created;
         all.skipped.append(&mut one.skipped);
         all.errors.append(&mut one.errors);
+        all.unread_documents += one.unread_documents;
     }
     all
 }

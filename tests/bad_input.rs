@@ -808,3 +808,44 @@ fn a_tree_of_every_hostile_input_keeps_the_good_findings() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_terraform_file_that_does_not_parse_is_one_error_and_its_module_is_still_scanned() {
+    let dir = tempdir("hcl-broken");
+    std::fs::write(dir.join("good.yaml"), GOOD_POD).unwrap();
+    std::fs::create_dir_all(dir.join("stack")).unwrap();
+    std::fs::write(
+        dir.join("stack/main.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nresource \"aws_s3_bucket\" \"kept\" {\n  bucket = \"kept\"\n}\n",
+    )
+    .unwrap();
+    // Unclosed, with a byte that is not UTF-8 before the place it stops parsing.
+    std::fs::write(
+        dir.join("stack/broken.tf"),
+        b"resource \"aws_s3_bucket\" \"lost\" {\n  bucket = \"l\xF6st\"\n",
+    )
+    .unwrap();
+    let run = scan_json(&dir, &["--select", "RES-001"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_good_kept(&run);
+    assert_one_error(&run, "broken.tf", "invalid HCL", true);
+    assert!(
+        run.errors_for("broken.tf")[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("also has undecodable bytes at 2:14"),
+        "{}",
+        run.stdout
+    );
+    let scanned = &run.json()["scanned"];
+    assert!(scanned.get("warnings").is_none(), "{scanned}");
+    // good.yaml and main.tf: the file that does not parse is no document.
+    assert_eq!(scanned["documents"], 2, "{scanned}");
+    assert!(
+        run.findings()
+            .iter()
+            .any(|(p, r)| p.ends_with("stack/main.tf") && r == "RES-001"),
+        "{}",
+        run.stdout
+    );
+}

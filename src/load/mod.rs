@@ -114,6 +114,26 @@ pub struct FileOutcome {
     pub directives: Option<Vec<(u32, String)>>,
     /// A large AWS Config snapshot, left unparsed to be read one item at a time.
     pub snapshot: Option<snapshot::Snapshot>,
+    /// A Terraform file read but not parsed (`Hcl::Outline`): what joining it into its unit
+    /// needs, taken from its text. It is parsed when its unit is extracted.
+    pub outlined: Option<Outlined>,
+}
+
+/// A file outlined from its text, to be parsed with its unit.
+#[derive(Debug)]
+pub struct Outlined {
+    /// The path its document will name.
+    pub path: Arc<str>,
+    pub outline: crate::extract::units::Outline,
+}
+
+/// How Terraform's HCL files are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hcl {
+    /// Parsed as they are loaded.
+    Parse,
+    /// Outlined from their text, to be parsed once, with their unit (a scan).
+    Outline,
 }
 
 /// A marker line of a rendered document and the place in another file it stands for.
@@ -331,6 +351,16 @@ pub fn text_of(bytes: &[u8]) -> String {
 
 /// Reads and loads one file from disk.
 pub fn load_file(path: &Path) -> FileOutcome {
+    load_file_as(path, Hcl::Parse)
+}
+
+/// Reads a file as `load_file` does, but for a Terraform HCL file, which is only outlined
+/// (`Hcl::Outline`): a scan parses it with its unit.
+pub fn outline_file(path: &Path) -> FileOutcome {
+    load_file_as(path, Hcl::Outline)
+}
+
+fn load_file_as(path: &Path, hcl: Hcl) -> FileOutcome {
     let display = path.to_string_lossy().into_owned();
     if path.file_name().is_some_and(|n| n == "Chart.yaml") {
         let chart = path
@@ -375,12 +405,12 @@ pub fn load_file(path: &Path) -> FileOutcome {
                 crate::limits::hold(inner.len() as u64)?;
                 Ok(inner)
             }) {
-                Ok(inner) => load_bytes(&display, &inner),
+                Ok(inner) => load_bytes_as(&display, &inner, hcl),
                 Err(reason) => FileOutcome::error(&display, 0, 0, reason),
             }
         }
         Ok(bytes) => match crate::limits::hold(bytes.len() as u64) {
-            Ok(()) => load_bytes(&display, &bytes),
+            Ok(()) => load_bytes_as(&display, &bytes, hcl),
             Err(reason) => FileOutcome::error(&display, 0, 0, reason),
         },
         Err(e) => FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
@@ -446,6 +476,10 @@ fn is_go_template(text: &str) -> bool {
 
 /// Loads a file's content; `display` is the path shown in reports (`-` for stdin).
 pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
+    load_bytes_as(display, bytes, Hcl::Parse)
+}
+
+fn load_bytes_as(display: &str, bytes: &[u8], hcl: Hcl) -> FileOutcome {
     let mut decoded = match decode_text(bytes) {
         Ok(d) => d,
         Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
@@ -461,7 +495,7 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
             )),
             ..Default::default()
         },
-        _ => load_text(display, &decoded.text),
+        _ => load_text(display, &decoded.text, hcl),
     };
     if outcome.directives.is_none() {
         outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
@@ -481,7 +515,10 @@ pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
                     reason: invalid.reason,
                 };
                 // Nothing scannable came out of it: the file could not be read, not skipped.
-                if outcome.documents.is_empty() && outcome.snapshot.is_none() {
+                if outcome.documents.is_empty()
+                    && outcome.snapshot.is_none()
+                    && outcome.outlined.is_none()
+                {
                     outcome.skipped = None;
                     outcome.error = Some(problem);
                 } else {
@@ -535,7 +572,7 @@ fn streamed_snapshot(path: &Path, display: &str, len: u64) -> Option<FileOutcome
 }
 
 /// Loads decoded text; `display` is the path shown in reports.
-fn load_text(display: &str, text: &str) -> FileOutcome {
+fn load_text(display: &str, text: &str, hcl: Hcl) -> FileOutcome {
     let lower = display.to_ascii_lowercase();
     if crate::extract::cloudformation_parameters::is_parameter_file_name(display) {
         match crate::extract::cloudformation_parameters::parse(display, text) {
@@ -553,6 +590,18 @@ fn load_text(display: &str, text: &str) -> FileOutcome {
         }
     }
     if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
+        let outlined = (hcl == Hcl::Outline)
+            .then(|| crate::extract::terraform::outline_text(display, text))
+            .flatten();
+        if let Some(calls) = outlined {
+            return FileOutcome {
+                outlined: Some(Outlined {
+                    path: Arc::from(display),
+                    outline: crate::extract::units::Outline::Terraform { calls },
+                }),
+                ..Default::default()
+            };
+        }
         return match hcl::parse(text) {
             Ok(root) => FileOutcome {
                 documents: vec![Document {

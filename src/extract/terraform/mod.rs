@@ -97,6 +97,36 @@ pub fn outline(doc: &Document) -> Vec<String> {
         .collect()
 }
 
+/// The folders a Terraform file may call as local modules, read from its text without
+/// parsing it: every `source = "./…"` or `"../…"` written, wherever it stands (in a
+/// `module` block or not, or in a comment). That is a superset of `outline` of the parsed
+/// file, and joining folders into units needs no more: a folder joined that no module calls
+/// is extracted as it would be on its own. `None` when a source holds an escape, which only
+/// the parser reads.
+pub fn outline_text(path: &str, text: &str) -> Option<Vec<String>> {
+    let folder = folder_of(path);
+    let in_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut calls = Vec::new();
+    for (at, name) in text.match_indices("source") {
+        if at > 0 && in_name(text.as_bytes()[at - 1]) {
+            continue;
+        }
+        let rest = text[at + name.len()..].trim_start_matches([' ', '\t']);
+        let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start_matches([' ', '\t']).strip_prefix('"') else {
+            continue;
+        };
+        let value = &rest[..rest.find(['"', '\n']).unwrap_or(rest.len())];
+        if value.contains('\\') {
+            return None;
+        }
+        calls.extend(local_target(&folder, value));
+    }
+    Some(calls)
+}
+
 /// The module folders `terraform init` installed for a folder, by call key.
 pub fn installed_modules(folder: &str) -> Vec<(String, String)> {
     installed::manifest(folder)
@@ -836,5 +866,82 @@ pub fn apply_region(
             resource.unresolved_region = Some(Box::new(UnresolvedRegion { blocker, location }));
         }
         Resolution::None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{outline, outline_text};
+    use crate::load::load_bytes;
+
+    fn parsed(path: &str, text: &str) -> Vec<String> {
+        load_bytes(path, text.as_bytes())
+            .documents
+            .iter()
+            .flat_map(outline)
+            .collect()
+    }
+
+    #[test]
+    fn the_text_outline_holds_every_call_the_parsed_file_makes() {
+        let mut files = Vec::new();
+        for root in ["fixtures", "tests"] {
+            let walk = ignore::WalkBuilder::new(root).hidden(false).build();
+            for entry in walk.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "tf") {
+                    files.push(path.to_path_buf());
+                }
+            }
+        }
+        assert!(files.len() > 40, "{} Terraform files", files.len());
+        let mut calls = 0;
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let path = file.to_string_lossy();
+            let parsed = parsed(&path, &text);
+            let Some(outlined) = outline_text(&path, &text) else {
+                continue;
+            };
+            for call in &parsed {
+                assert!(
+                    outlined.contains(call),
+                    "{path}: {call} not in {outlined:?}"
+                );
+            }
+            calls += parsed.len();
+        }
+        assert!(calls >= 5, "{calls} local calls");
+    }
+
+    #[test]
+    fn the_text_outline_reads_sources_however_spaced_and_nothing_else() {
+        let text = concat!(
+            "module \"a\" {\n  source=\"./a\"\n}\n",
+            "module \"b\" {\n  source   =\t\"../shared/b\" # x\n}\n",
+            "module \"r\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n",
+            "data \"archive_file\" \"z\" {\n  source_dir = \"./lambda\"\n}\n",
+            "locals {\n  same = var.source == \"./c\"\n  my_source = \"./d\"\n}\n",
+            "# source = \"./commented\"\n",
+        );
+        assert_eq!(
+            outline_text("live/app/main.tf", text),
+            Some(vec![
+                "live/app/a".to_string(),
+                "live/shared/b".to_string(),
+                "live/app/commented".to_string(),
+            ])
+        );
+        assert_eq!(
+            parsed("live/app/main.tf", text),
+            ["live/app/a", "live/shared/b"]
+        );
+        // An escape is the parser's to read.
+        assert_eq!(
+            outline_text("m/main.tf", "module \"a\" {\n  source = \"./a\\\\b\"\n}\n"),
+            None
+        );
     }
 }

@@ -414,18 +414,25 @@ pub struct Collector {
     /// Where findings at the marker lines of rendered documents belong: they are moved there
     /// as they come, before they are ordered.
     relocations: crate::render::Relocations,
+    /// The findings taken and not yet written: units go on adding while a run is written.
+    taking: Mutex<Taking>,
     state: Mutex<Collecting>,
 }
 
 #[derive(Default)]
-struct Collecting {
+struct Taking {
     held: Vec<Finding>,
     /// What `held` weighs, roughly, in bytes.
     weight: usize,
+    ties: Ties,
+}
+
+/// The runs written, and the table of texts they share.
+#[derive(Default)]
+struct Collecting {
     runs: Vec<Run>,
     table: Table,
     error: Option<String>,
-    ties: Ties,
 }
 
 /// Providers other than its own each resource is tied to by any rule's finding, keyed by
@@ -456,6 +463,7 @@ impl Collector {
         Collector {
             budget,
             relocations: crate::render::relocations(relocations),
+            taking: Mutex::new(Taking::default()),
             state: Mutex::new(Collecting::default()),
         }
     }
@@ -475,21 +483,21 @@ impl Collector {
         findings.iter_mut().for_each(|f| self.relocate(f));
         let added = findings.iter().map(weight).sum::<usize>();
         let mut batch = {
-            let Ok(mut state) = self.state.lock() else {
+            let Ok(mut taking) = self.taking.lock() else {
                 return;
             };
-            state.weight += added;
+            taking.weight += added;
             // Taken as the findings come, so that no pass over them is needed later.
-            findings.iter().for_each(|f| tie(&mut state.ties, f));
-            state.held.append(&mut findings);
-            if state.weight <= self.budget {
+            findings.iter().for_each(|f| tie(&mut taking.ties, f));
+            taking.held.append(&mut findings);
+            if taking.weight <= self.budget {
                 return;
             }
-            state.weight = 0;
-            std::mem::take(&mut state.held)
+            taking.weight = 0;
+            std::mem::take(&mut taking.held)
         };
-        // Sorted while other units go on adding; written under the lock, which the table
-        // of shared texts needs.
+        // Sorted and written while other units go on adding; written under the lock of the
+        // runs, which the table of shared texts needs.
         crate::engine::finish(&mut batch);
         if let Ok(mut state) = self.state.lock() {
             state.write_run(batch);
@@ -504,8 +512,8 @@ impl Collector {
             return;
         }
         findings.iter_mut().for_each(|f| self.relocate(f));
-        if let Ok(mut state) = self.state.lock() {
-            findings.iter().for_each(|f| tie(&mut state.ties, f));
+        if let Ok(mut taking) = self.taking.lock() {
+            findings.iter().for_each(|f| tie(&mut taking.ties, f));
         }
     }
 
@@ -518,8 +526,8 @@ impl Collector {
 
     /// Reads the provider ties of the findings taken so far.
     pub fn with_ties<R>(&self, read: impl FnOnce(&Ties) -> R) -> R {
-        match self.state.lock() {
-            Ok(state) => read(&state.ties),
+        match self.taking.lock() {
+            Ok(taking) => read(&taking.ties),
             Err(_) => read(&Ties::new()),
         }
     }
@@ -531,16 +539,20 @@ impl Collector {
 
     /// `finish`, with `change` made to each finding, in report order, as it is merged.
     pub fn finish_with(&self, mut change: impl FnMut(&mut Finding)) -> Findings {
+        let mut held = match self.taking.lock() {
+            Ok(mut taking) => std::mem::take(&mut taking.held),
+            Err(_) => Vec::new(),
+        };
         let mut state = match self.state.lock() {
             Ok(mut state) => std::mem::take(&mut *state),
             Err(_) => Collecting::default(),
         };
+        crate::engine::finish(&mut held);
         if state.runs.is_empty() && state.error.is_none() {
-            crate::engine::finish(&mut state.held);
-            state.held.iter_mut().for_each(change);
-            return Findings::from(state.held);
+            held.iter_mut().for_each(change);
+            return Findings::from(held);
         }
-        state.spill();
+        state.write_run(held);
         let error = Arc::new(Mutex::new(state.error.take()));
         let runs = std::mem::take(&mut state.runs);
         let names = state.table.names.clone();
@@ -574,14 +586,6 @@ impl Collector {
 }
 
 impl Collecting {
-    /// Sorts what is held and writes it as a run.
-    fn spill(&mut self) {
-        let mut held = std::mem::take(&mut self.held);
-        self.weight = 0;
-        crate::engine::finish(&mut held);
-        self.write_run(held);
-    }
-
     /// Writes findings in report order as a run.
     fn write_run(&mut self, held: Vec<Finding>) {
         if held.is_empty() {

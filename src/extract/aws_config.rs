@@ -79,7 +79,7 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     }
     let mut out: Vec<Resource> = latest
         .into_values()
-        .map(|(item, route)| resource(doc, item, route, kb))
+        .map(|(item, route)| resource(doc, item.clone(), route, kb))
         .collect();
     out.sort_by(|a, b| (&a.route, &a.address).cmp(&(&b.route, &b.address)));
     out
@@ -212,9 +212,7 @@ pub fn extract_snapshot(
         };
         crate::load::aws_config::expand_item(&mut item);
         let route = Route::root().key("configurationItems").index(index);
-        let made = resource(&doc, &item, route, kb);
-        drop(item);
-        each(made).map(Ok)
+        each(resource(&doc, item, route, kb)).map(Ok)
     });
     let resources = match read {
         Ok(read) => read
@@ -304,29 +302,35 @@ fn capture_time(item: &Node) -> (i64, String) {
     )
 }
 
-fn resource(doc: &Document, item: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
-    let kind = text(item, "resourceType").unwrap_or_default();
-    let id_text = text(item, "resourceId")
-        .or_else(|| text(item, "ARN"))
-        .or_else(|| text(item, "arn"))
+fn resource(doc: &Document, item: Node, route: Route, kb: &KnowledgeBase) -> Resource {
+    let kind = text(&item, "resourceType").unwrap_or_default();
+    let id_text = text(&item, "resourceId")
+        .or_else(|| text(&item, "ARN"))
+        .or_else(|| text(&item, "arn"))
         .unwrap_or_default();
     let id = Identity {
-        name: text(item, "resourceName").unwrap_or_else(|| id_text.clone()),
+        name: text(&item, "resourceName").unwrap_or_else(|| id_text.clone()),
         address: format!("{kind}/{id_text}"),
         kind,
         default_provider: "aws",
     };
-    let mut resource =
-        cloud_resource::resource(doc, Format::AwsConfig, id, item.clone(), route, kb);
-    resource.labels =
-        cloud_resource::tags(item.get("tags").or_else(|| item.path("configuration.tags")));
+    let labels = cloud_resource::tags(item.get("tags").or_else(|| item.path("configuration.tags")));
+    // The item becomes the resource's body.
+    let mut resource = cloud_resource::resource(doc, Format::AwsConfig, id, item, route, kb);
+    resource.labels = labels;
     // IAM and other global types are recorded with `awsRegion: global`: no data location.
-    if let Some(region) = item.get("awsRegion").filter(|r| {
-        r.as_str()
-            .is_some_and(|v| !v.eq_ignore_ascii_case("global"))
-    }) && let Some(value) = region.scalar_text()
-    {
-        let location = resource.locate(region, &Route::root().key("awsRegion"));
+    let region = resource
+        .body
+        .get("awsRegion")
+        .filter(|r| {
+            r.as_str()
+                .is_some_and(|v| !v.eq_ignore_ascii_case("global"))
+        })
+        .and_then(|r| {
+            let value = r.scalar_text()?;
+            Some((value, resource.locate(r, &Route::root().key("awsRegion"))))
+        });
+    if let Some((value, location)) = region {
         resource.region = Some(cloud_resource::region_fact(
             "aws", &value, location, false, kb,
         ));

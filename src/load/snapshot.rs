@@ -215,6 +215,9 @@ fn scan(reader: impl Read, directives: Directives) -> Option<Scanned> {
 /// Bytes to look at, by offset, forward only.
 trait Bytes {
     fn get(&mut self, at: usize) -> Option<u8>;
+    /// The bytes from `at` on that are at hand (at least one, read if need be); `None` past
+    /// the end.
+    fn ahead(&mut self, at: usize) -> Option<&[u8]>;
     /// Whether `pattern` is at `at`, no further back than the last few kilobytes read.
     fn holds(&mut self, at: usize, pattern: &[u8]) -> bool;
     /// Notes that an item starts at `at`.
@@ -226,6 +229,10 @@ trait Bytes {
 impl Bytes for &[u8] {
     fn get(&mut self, at: usize) -> Option<u8> {
         <[u8]>::get(self, at).copied()
+    }
+
+    fn ahead(&mut self, at: usize) -> Option<&[u8]> {
+        <[u8]>::get(self, at..).filter(|rest| !rest.is_empty())
     }
 
     fn holds(&mut self, at: usize, pattern: &[u8]) -> bool {
@@ -276,15 +283,17 @@ impl<R: Read> Stream<R> {
 
     /// Counts lines and characters up to offset `to` (in the buffer).
     fn count_to(&mut self, to: usize) {
-        let from = self.counted - self.start;
-        for &b in &self.buffer[from..to - self.start] {
-            if b == b'\n' {
-                self.lines += 1;
+        let part = &self.buffer[self.counted - self.start..to - self.start];
+        self.lines += memchr::memchr_iter(b'\n', part).count();
+        let line = match memchr::memrchr(b'\n', part) {
+            Some(end) => {
                 self.column = 0;
-            } else if (b & 0xC0) != 0x80 {
-                self.column += 1;
+                &part[end + 1..]
             }
-        }
+            None => part,
+        };
+        // Characters: bytes that do not continue one.
+        self.column += line.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
         self.counted = to;
     }
 
@@ -355,6 +364,11 @@ impl<R: Read> Bytes for Stream<R> {
         self.buffer.get(at.checked_sub(self.start)?).copied()
     }
 
+    fn ahead(&mut self, at: usize) -> Option<&[u8]> {
+        self.get(at)?;
+        self.buffer.get(at - self.start..)
+    }
+
     fn holds(&mut self, at: usize, pattern: &[u8]) -> bool {
         let Some(from) = at.checked_sub(self.start) else {
             return false;
@@ -370,7 +384,7 @@ impl<R: Read> Bytes for Stream<R> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// `ranges` over a text in memory.
@@ -451,10 +465,12 @@ fn skip_blank(bytes: &mut impl Bytes, mut at: usize) -> usize {
 fn skip_string(bytes: &mut impl Bytes, at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        match bytes.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+        let ahead = bytes.ahead(i)?;
+        match memchr::memchr2(b'"', b'\\', ahead) {
+            Some(k) if ahead[k] == b'"' => return Some(i + k + 1),
+            // An escape: the character after it is not the end.
+            Some(k) => i += k + 2,
+            None => i += ahead.len(),
         }
     }
 }
@@ -468,7 +484,14 @@ fn skip_value(bytes: &mut impl Bytes, at: usize) -> Option<usize> {
             let mut depth = 0usize;
             let mut i = at;
             loop {
-                match bytes.get(i)? {
+                let ahead = bytes.ahead(i)?;
+                let marks = |b: &u8| matches!(b, b'"' | b'{' | b'[' | b'}' | b']' | b'/');
+                let Some(k) = ahead.iter().position(marks) else {
+                    i += ahead.len();
+                    continue;
+                };
+                i += k;
+                match ahead[k] {
                     b'"' => {
                         i = skip_string(bytes, i)?;
                         continue;
@@ -505,6 +528,40 @@ fn skip_value(bytes: &mut impl Bytes, at: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_read_in_chunks_are_found_where_the_whole_text_has_them() {
+        // Items of many lengths, with escapes, brackets in strings and characters of more than
+        // one byte, over several chunks: each chunk boundary falls somewhere else in an item.
+        let mut text = String::from("{\"configurationItems\": [\n");
+        let mut i = 0;
+        while text.len() < 3 * CHUNK + KEEP {
+            if i > 0 {
+                // Some items on the line of the one before, after its characters.
+                text.push_str(if i % 3 == 0 { ",\n" } else { ", " });
+            }
+            let pad = "x".repeat(i * 7919 % 40_000);
+            text.push_str(&format!(
+                "  {{\"resourceId\": \"r-{i}\", \"note\": \"Grüße \\\" ]}} \\\\\", \"n\": [{{\"a\": \"{pad}é\"}}, {i}]}}"
+            ));
+            i += 1;
+        }
+        text.push_str("\n]}\n");
+        let (items, starts) = Snapshot::scan_text(&text).unwrap();
+        assert_eq!(items, item_ranges(&text).unwrap());
+        assert_eq!(items.len(), i);
+        for (range, &(line, column)) in items.iter().zip(&starts) {
+            let before = &text[..range.start];
+            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+            let expected = (
+                before.matches('\n').count() + 1,
+                before[line_start..].chars().count() + 1,
+            );
+            assert_eq!((line as usize, column as usize), expected, "{range:?}");
+            let item: serde_json::Value = serde_json::from_str(&text[range.clone()]).unwrap();
+            assert_eq!(item["note"], "Grüße \" ]} \\");
+        }
+    }
 
     #[test]
     fn items_are_found_with_their_positions_in_the_file() {

@@ -1013,11 +1013,11 @@ pub fn write_report_with(
         .truncate(false)
         .open(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
+    let mut out = Blocks::new(file);
     let written = write(&mut out).and_then(|()| out.flush());
     // What is left of the old text goes, whether the new one was written whole or not. (A
     // device or a pipe, `/dev/stdout`, has no old text and no length.)
-    let (mut file, _) = out.into_parts();
+    let mut file = out.inner;
     let cut = match file.metadata() {
         Ok(m) if m.is_file() => {
             std::io::Seek::stream_position(&mut file).and_then(|end| file.set_len(end))
@@ -1027,6 +1027,45 @@ pub fn write_report_with(
     written
         .and(cut)
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A buffered writer that writes whole blocks of `Blocks::SIZE` bytes, all but the last: a
+/// report written over the one before never makes the file system read a block of the old
+/// one to fill the part a write leaves (a report whose pages have left the cache would be
+/// read back a block at a time).
+struct Blocks<W: Write> {
+    inner: W,
+    buffer: Vec<u8>,
+}
+
+impl<W: Write> Blocks<W> {
+    const SIZE: usize = 1 << 16;
+
+    fn new(inner: W) -> Self {
+        Blocks {
+            inner,
+            buffer: Vec::with_capacity(2 * Self::SIZE),
+        }
+    }
+}
+
+impl<W: Write> Write for Blocks<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= Self::SIZE {
+            let whole = self.buffer.len() / Self::SIZE * Self::SIZE;
+            self.inner.write_all(&self.buffer[..whole])?;
+            self.buffer.drain(..whole);
+        }
+        Ok(data.len())
+    }
+
+    /// Writes what is held, the end of a block.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.write_all(&self.buffer)?;
+        self.buffer.clear();
+        self.inner.flush()
+    }
 }
 
 /// An error when `path` is a symbolic link and `force` is not given.
@@ -1143,4 +1182,50 @@ pub fn unreadable_note(result: &scan::ScanResult) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Blocks;
+    use std::io::Write;
+
+    /// Records the length of each write it is given.
+    #[derive(Default)]
+    struct Writes {
+        bytes: Vec<u8>,
+        lengths: Vec<usize>,
+    }
+
+    impl Write for Writes {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.bytes.extend_from_slice(data);
+            self.lengths.push(data.len());
+            Ok(data.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn blocks_are_written_whole_but_the_last() {
+        let size = Blocks::<Writes>::SIZE;
+        let mut out = Blocks::new(Writes::default());
+        let mut expected = Vec::new();
+        for (i, len) in [1, 7, 4095, size - 3, 10, 3 * size + 17, 5000]
+            .iter()
+            .enumerate()
+        {
+            let piece = vec![u8::try_from(i).unwrap_or(0); *len];
+            out.write_all(&piece).unwrap();
+            expected.extend_from_slice(&piece);
+        }
+        out.flush().unwrap();
+        let Writes { bytes, lengths } = out.inner;
+        assert_eq!(bytes, expected);
+        let (last, whole) = lengths.split_last().unwrap();
+        assert!(whole.iter().all(|n| n % size == 0), "{lengths:?}");
+        assert_eq!(*last, expected.len() % size);
+    }
 }

@@ -181,11 +181,16 @@ fn beside_good(name: &str, file: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn assert_good_kept(run: &Run) {
+    assert_found(run, "good.yaml", "RES-007");
+}
+
+/// A finding of `rule` in the file whose path ends with `file`.
+fn assert_found(run: &Run, file: &str, rule: &str) {
     assert!(
         run.findings()
             .iter()
-            .any(|(p, r)| p.ends_with("good.yaml") && r == "RES-007"),
-        "good.yaml lost its finding: {}",
+            .any(|(p, r)| p.ends_with(file) && r == rule),
+        "no {rule} in {file}: {}",
         run.stdout
     );
 }
@@ -841,11 +846,5 @@ fn a_terraform_file_that_does_not_parse_is_one_error_and_its_module_is_still_sca
     assert!(scanned.get("warnings").is_none(), "{scanned}");
     // good.yaml and main.tf: the file that does not parse is no document.
     assert_eq!(scanned["documents"], 2, "{scanned}");
-    assert!(
-        run.findings()
-            .iter()
-            .any(|(p, r)| p.ends_with("stack/main.tf") && r == "RES-001"),
-        "{}",
-        run.stdout
-    );
+    assert_found(&run, "stack/main.tf", "RES-001");
 }

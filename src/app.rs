@@ -1044,19 +1044,29 @@ impl<W: Write> Blocks<W> {
     fn new(inner: W) -> Self {
         Blocks {
             inner,
-            buffer: Vec::with_capacity(2 * Self::SIZE),
+            buffer: Vec::with_capacity(Self::SIZE),
         }
     }
 }
 
 impl<W: Write> Write for Blocks<W> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buffer.extend_from_slice(data);
-        if self.buffer.len() >= Self::SIZE {
-            let whole = self.buffer.len() / Self::SIZE * Self::SIZE;
-            self.inner.write_all(&self.buffer[..whole])?;
-            self.buffer.drain(..whole);
+        let mut rest = data;
+        // The block begun is filled and written first; whole blocks of `data` are written
+        // from it, not copied.
+        if !self.buffer.is_empty() {
+            let fill = (Self::SIZE - self.buffer.len()).min(rest.len());
+            self.buffer.extend_from_slice(&rest[..fill]);
+            rest = &rest[fill..];
+            if self.buffer.len() < Self::SIZE {
+                return Ok(data.len());
+            }
+            self.inner.write_all(&self.buffer)?;
+            self.buffer.clear();
         }
+        let whole = rest.len() / Self::SIZE * Self::SIZE;
+        self.inner.write_all(&rest[..whole])?;
+        self.buffer.extend_from_slice(&rest[whole..]);
         Ok(data.len())
     }
 

@@ -188,8 +188,27 @@ pub fn write(
     width: u16,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let mut text = String::new();
-    // The store gives a file's findings one after another: at most a table's are held.
+    use rayon::prelude::*;
+    // The store gives a file's findings one after another. Tables are laid out on every core
+    // a batch at a time, and written in order: no more than a batch of findings is held.
+    const BATCH: usize = 512;
+    let lay_out = |tables: &mut Vec<(Vec<Item>, usize)>, out: &mut dyn std::io::Write| {
+        let texts: Vec<String> = tables
+            .par_iter()
+            .map(|(findings, part)| {
+                let mut text = String::new();
+                file_findings(&mut text, findings, *part, color, width);
+                fit_lines(&text, width)
+            })
+            .collect();
+        tables.clear();
+        texts
+            .iter()
+            .try_for_each(|text| out.write_all(text.as_bytes()))
+    };
+    // Each table: a file's findings, or the `part`th `ROWS_PER_TABLE` of them.
+    let mut tables: Vec<(Vec<Item>, usize)> = Vec::new();
+    let mut held = 0;
     let mut file: Vec<Item> = Vec::new();
     let mut part = 0;
     for f in result.findings.iter().filter(|f| f.is_active()) {
@@ -197,19 +216,22 @@ pub fn write(
             .first()
             .is_some_and(|first| first.location.path != f.location.path);
         if next_file || file.len() == ROWS_PER_TABLE {
-            file_findings(&mut text, &file, part, color, width);
-            out.write_all(fit_lines(&text, width).as_bytes())?;
-            text.clear();
-            file.clear();
+            held += file.len();
+            tables.push((std::mem::take(&mut file), part));
             part = if next_file { 0 } else { part + 1 };
+            if held >= BATCH {
+                lay_out(&mut tables, out)?;
+                held = 0;
+            }
         }
         file.push(f);
     }
-    file_findings(&mut text, &file, part, color, width);
+    tables.push((file, part));
+    lay_out(&mut tables, out)?;
     if quiet {
-        return out.write_all(fit_lines(&text, width).as_bytes());
+        return Ok(());
     }
-    out.write_all(with_summary(result, kb, color, width, text).as_bytes())
+    out.write_all(with_summary(result, kb, color, width, String::new()).as_bytes())
 }
 
 /// `text`, then the summary of the scan, fitted to the width.

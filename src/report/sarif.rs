@@ -98,9 +98,17 @@ fn file_uri(path: &Path, folder: bool) -> String {
 pub struct Locator {
     cwd: PathBuf,
     root: PathBuf,
-    /// Each path made absolute once: resolving symlinks asks the file system for every
-    /// component, and a file with many findings is named by each of them.
-    resolved: Mutex<HashMap<String, Arc<Path>>>,
+    /// Each path made absolute, and relative to the root, once: resolving symlinks asks the
+    /// file system for every component, and a file with many findings is named by each of
+    /// them.
+    resolved: Mutex<HashMap<String, Resolved>>,
+}
+
+#[derive(Clone)]
+struct Resolved {
+    absolute: Arc<Path>,
+    /// Relative to the root with `/` separators; `None` outside it.
+    relative: Option<Arc<str>>,
 }
 
 impl Locator {
@@ -114,13 +122,18 @@ impl Locator {
         }
     }
 
-    fn absolute(&self, path: &str) -> Arc<Path> {
+    fn resolve(&self, path: &str) -> Resolved {
         let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(found) = resolved.get(path) {
-            return Arc::clone(found);
+            return found.clone();
         }
-        let found: Arc<Path> = absolute(&self.cwd, Path::new(path)).into();
-        resolved.insert(path.to_string(), Arc::clone(&found));
+        let absolute: Arc<Path> = absolute(&self.cwd, Path::new(path)).into();
+        let relative = absolute
+            .strip_prefix(&self.root)
+            .ok()
+            .map(|r| Arc::from(slashes(r)));
+        let found = Resolved { absolute, relative };
+        resolved.insert(path.to_string(), found.clone());
         found
     }
 
@@ -130,12 +143,10 @@ impl Locator {
         if path == "-" {
             return None;
         }
-        let absolute = self.absolute(path);
-        Some(match absolute.strip_prefix(&self.root) {
-            Ok(relative) => {
-                json!({"uri": encode_path(&slashes(relative)), "uriBaseId": "%SRCROOT%"})
-            }
-            Err(_) => json!({"uri": file_uri(&absolute, false)}),
+        let Resolved { absolute, relative } = self.resolve(path);
+        Some(match relative {
+            Some(relative) => json!({"uri": encode_path(&relative), "uriBaseId": "%SRCROOT%"}),
+            None => json!({"uri": file_uri(&absolute, false)}),
         })
     }
 
@@ -144,10 +155,7 @@ impl Locator {
         if path == "-" {
             return None;
         }
-        self.absolute(path)
-            .strip_prefix(&self.root)
-            .ok()
-            .map(slashes)
+        self.resolve(path).relative.map(|r| r.to_string())
     }
 
     fn root_uri(&self) -> String {

@@ -1005,25 +1005,21 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
         let mut out = UnitsExtracted::default();
         // A Terraform file outlined as it was loaded is parsed here, for the first time: what
         // stops it parsing is reported now.
-        let mut read: Vec<Vec<Document>> = Vec::with_capacity(group.files.len());
-        let mut unparsed: Vec<Option<LoadError>> = Vec::with_capacity(group.files.len());
-        for &i in &group.files {
-            let (docs, error) = match &files[i].source {
+        let read: Vec<(Vec<Document>, Option<LoadError>)> = group
+            .files
+            .iter()
+            .map(|&i| match &files[i].source {
                 Some(source) => {
                     let again = load::reload_file(source.path(&files[i].path));
                     let docs = again.documents.into_iter();
-                    (
-                        docs.filter(|d| d.format == group.format).collect(),
-                        again.error,
-                    )
+                    let docs = docs.filter(|d| d.format == group.format).collect();
+                    (docs, again.error)
                 }
                 None => (Vec::new(), None),
-            };
-            read.push(docs);
-            unparsed.push(error);
-        }
+            })
+            .collect();
         let mut docs: Vec<&Document> = Vec::new();
-        for ((&i, again), error) in group.files.iter().zip(&read).zip(unparsed) {
+        for (&i, (again, error)) in group.files.iter().zip(&read) {
             let file = &files[i];
             let before = docs.len();
             match file.source {
@@ -1038,7 +1034,7 @@ fn extract_units(files: Vec<Deferred>, options: &ExtractOptions, unit: &Unit) ->
             out.errors.push(match error {
                 Some(error) if got < expected => {
                     out.unread_documents += expected - got;
-                    error
+                    error.clone()
                 }
                 _ => LoadError {
                     path: file.path.to_string(),

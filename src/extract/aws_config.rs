@@ -171,20 +171,11 @@ pub fn extract_snapshot(
         .flat_map(|g| g.iter().map(|r| r.1))
         .collect();
     again.sort_unstable();
-    let captured: HashMap<usize, (i64, String)> =
-        match snapshot.parse_items(&again, |index, parsed| match parsed {
-            Ok(item) => Some(Ok((index, capture_time(&item?)))),
-            Err(e) => Some(Err(Box::new(error(e.line, e.column, e.reason)))),
-        }) {
-            Ok(read) => read
-                .into_iter()
-                .filter_map(|entry| entry.map_err(|e| errors.push(*e)).ok())
-                .collect(),
-            Err(reason) => {
-                errors.push(error(0, 0, reason));
-                HashMap::new()
-            }
-        };
+    let read = snapshot.parse_items(&again, |index, parsed| match parsed {
+        Ok(item) => Some(Ok((index, capture_time(&item?)))),
+        Err(e) => Some(Err(Box::new(error(e.line, e.column, e.reason)))),
+    });
+    let captured: HashMap<usize, (i64, String)> = kept(read, &mut errors, &error);
     for group in repeated {
         let mut latest: Option<(&(i64, String), usize)> = None;
         for &(_, index, alive) in group {
@@ -214,19 +205,29 @@ pub fn extract_snapshot(
         let route = Route::root().key("configurationItems").index(index);
         each(resource(&doc, item, route, kb)).map(Ok)
     });
-    let resources = match read {
+    let resources = kept(read, &mut errors, &error);
+    // Items read again are in the file's order; so are their reports.
+    errors.sort_by_key(|e| (e.line, e.column));
+    SnapshotRead { resources, errors }
+}
+
+/// What a reading of a snapshot's items kept: the items that do not parse, and a file that
+/// cannot be read again, go to `errors`.
+fn kept<T, C: FromIterator<T>>(
+    read: Result<Vec<Result<T, Box<crate::load::LoadError>>>, String>,
+    errors: &mut Vec<crate::load::LoadError>,
+    error: &impl Fn(u32, u32, String) -> crate::load::LoadError,
+) -> C {
+    match read {
         Ok(read) => read
             .into_iter()
             .filter_map(|entry| entry.map_err(|e| errors.push(*e)).ok())
             .collect(),
         Err(reason) => {
             errors.push(error(0, 0, reason));
-            Vec::new()
+            std::iter::empty().collect()
         }
-    };
-    // Items read again are in the file's order; so are their reports.
-    errors.sort_by_key(|e| (e.line, e.column));
-    SnapshotRead { resources, errors }
+    }
 }
 
 /// What the first reading of an item takes of it: its fields that say which resource it

@@ -231,17 +231,12 @@ pub fn write(
     if quiet {
         return Ok(());
     }
-    out.write_all(with_summary(result, kb, color, width, String::new()).as_bytes())
+    out.write_all(scan_summary(result, kb, color, width).as_bytes())
 }
 
-/// `text`, then the summary of the scan, fitted to the width.
-fn with_summary(
-    result: &ScanResult,
-    kb: &KnowledgeBase,
-    color: bool,
-    width: u16,
-    mut out: String,
-) -> String {
+/// The summary of the scan, fitted to the width.
+fn scan_summary(result: &ScanResult, kb: &KnowledgeBase, color: bool, width: u16) -> String {
+    let mut out = String::new();
     let summary = summarize(result, kb);
     let _ = writeln!(
         out,

@@ -904,6 +904,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         locator: &locator,
         verdict: &verdict,
         failed: code != 0,
+        section: None,
     };
     // Each report is written as it is made: the file formats through a buffered writer.
     let emit = |format: OutputFormat, color: bool, out: &mut dyn Write| -> std::io::Result<()> {

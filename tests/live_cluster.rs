@@ -205,6 +205,25 @@ fn recorded_cluster_same_findings_as_files_paging_403_and_nodes() {
     ]));
     assert_eq!(code, 1, "{err}\n{out}");
     let live: Value = serde_json::from_str(&out).unwrap();
+    // The report is laid out as a file scan's, its keys in the same order, with the cluster
+    // section last.
+    let keys: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \"")?.split_once("\":").map(|(k, _)| k))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "schema_version",
+            "tool",
+            "profile",
+            "scanned",
+            "summary",
+            "findings",
+            "frameworks",
+            "clusters"
+        ]
+    );
 
     // Paging: the second page was asked for and its object scanned.
     let targets: Vec<String> = log

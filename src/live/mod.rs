@@ -108,6 +108,10 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
         locator: &here,
         verdict: &verdict,
         failed: failing,
+        section: collected
+            .json_section
+            .as_ref()
+            .map(|(key, value)| (key.as_str(), value)),
     };
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         match args.format {
@@ -118,19 +122,6 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
                     return Ok(());
                 }
                 out.write_all(collected.table_section.as_bytes())
-            }
-            OutputFormat::Json => {
-                let text = report::render(OutputFormat::Json, &inputs).unwrap_or_default();
-                let text = match (&collected.json_section, serde_json::from_str(&text)) {
-                    (Some((key, value)), Ok(serde_json::Value::Object(mut map))) => {
-                        map.insert(key.clone(), value.clone());
-                        let mut text = serde_json::to_string_pretty(&map)?;
-                        text.push('\n');
-                        text
-                    }
-                    _ => text,
-                };
-                out.write_all(text.as_bytes())
             }
             other => report::write(other, &inputs, out),
         }

@@ -61,12 +61,13 @@ struct Report<'a> {
 /// Writes the report as it is serialised: a large report is never held whole in memory, and
 /// the findings are streamed from the store. The text is that of
 /// `serde_json::to_writer_pretty`; the findings are serialised on every core, a batch at a
-/// time.
+/// time. `section` is a last top-level key of a live source's own.
 pub fn write(
     result: &ScanResult,
     kb: &KnowledgeBase,
     rules: &[Rule],
     profile: &str,
+    section: Option<(&str, &serde_json::Value)>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     // Every field is named, so a field added to the report cannot be left out here.
@@ -86,6 +87,9 @@ pub fn write(
     pretty::field(out, "summary", &summary, false)?;
     pretty::array_field(out, "findings", findings.iter())?;
     frameworks_field(out, &frameworks)?;
+    if let Some((name, value)) = section {
+        pretty::field(out, name, value, false)?;
+    }
     out.write_all(b"\n}\n")
 }
 

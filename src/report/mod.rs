@@ -29,6 +29,9 @@ pub struct Inputs<'a> {
     /// The gate's sentence (`3 findings at or above high: exit 1`) and whether it failed.
     pub verdict: &'a str,
     pub failed: bool,
+    /// A live source's own top-level key of the JSON report (`clusters`, `aws`), written
+    /// after the frameworks.
+    pub section: Option<(&'a str, &'a serde_json::Value)>,
 }
 
 /// Writes the report in `format` (not the table) to `out`. The reports that list every
@@ -47,9 +50,10 @@ pub fn write(
         locator,
         verdict,
         failed,
+        section,
     } = *inputs;
     match format {
-        OutputFormat::Json => json::write(result, kb, rules, profile, out),
+        OutputFormat::Json => json::write(result, kb, rules, profile, section, out),
         OutputFormat::Sarif => sarif::write(result, rules, locator, out),
         OutputFormat::Html => html::write(
             result,

@@ -155,6 +155,66 @@ impl SelfClosing for str {
     }
 }
 
+/// A case whose findings are all accepted is skipped with their reasons, beside the failing
+/// cases of the same suite; the texts of a file's findings, held while its cases are put in
+/// order, give the same report whether they stay in memory or go to a temporary file.
+#[test]
+fn junit_skips_accepted_cases_with_their_reasons_held_in_memory_or_in_a_file() {
+    let dir = repository("junit-skipped");
+    let mut tf = String::from(
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\n\
+         # sovscan:ignore HYP-001 reason=\"moving to an EU provider in Q3\"\n\
+         resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"shop-logs\"\n}\n",
+    );
+    // Buckets declared in reverse order of their addresses: the cases are written sorted.
+    for i in (0..40).rev() {
+        tf.push_str(&format!(
+            "\nresource \"aws_s3_bucket\" \"media_{i:02}\" {{\n  bucket = \"shop-media-{i:02}\"\n}}\n"
+        ));
+    }
+    std::fs::write(dir.join("main.tf"), tf).unwrap();
+    let junit = |budget: &str| {
+        let (code, out, err) = run(sovscan()
+            .args(["scan", dir.to_str().unwrap(), "--format", "junit"])
+            .env("SOVSCAN_FINDINGS_MEMORY", budget));
+        assert_eq!(code, 1, "{err}");
+        out
+    };
+    let xml = junit("4194304");
+    assert_eq!(
+        xml,
+        junit("0"),
+        "the report depends on where the texts were held"
+    );
+    let suite = xml
+        .split("<testsuite ")
+        .find(|s| s.starts_with("name=\"HYP-001 "))
+        .unwrap();
+    assert!(
+        suite.starts_with("name=\"HYP-001 hyperscaler-service\" id=\"11\" package=\"sovscan.hyperscaler\" tests=\"41\" failures=\"40\" errors=\"0\" skipped=\"1\""),
+        "{suite}"
+    );
+    let cases: Vec<&str> = suite.split("<testcase ").skip(1).collect();
+    assert!(
+        cases[0].starts_with("name=\"aws_s3_bucket.logs\"")
+            && cases[0].contains(
+                "<skipped message=\"suppressed (inline): moving to an EU provider in Q3\"/>"
+            )
+            && !cases[0].contains("<failure"),
+        "{}",
+        cases[0]
+    );
+    for (i, case) in cases[1..].iter().enumerate() {
+        let name = format!("name=\"aws_s3_bucket.media_{i:02}\"");
+        assert!(case.starts_with(&name), "{name}: {case}");
+        assert_eq!(case.matches("<failure ").count(), 1, "{case}");
+        assert!(
+            case.contains(&format!("aws_s3_bucket media_{i:02} uses Amazon S3")),
+            "{case}"
+        );
+    }
+}
+
 /// Validates XML files against schema/junit.xsd with Python's `xmlschema` (installed by
 /// scripts/report-tools.sh, which .ci/run sources); `None` when that Python is not there.
 fn xsd_errors(files: &[&Path]) -> Option<String> {

@@ -3,8 +3,12 @@
 //! rule reads (and per place a finding points to outside a resource), a `<failure>` per
 //! finding, `<skipped>` for findings that are suppressed or accepted by the baseline.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io::{self, Read, Seek, SeekFrom, Write as _};
+use std::sync::Arc;
+
+use rayon::slice::ParallelSliceMut;
 
 use super::TextOut;
 use super::sarif::Locator;
@@ -44,19 +48,19 @@ impl Runs {
         let mut last: Option<(String, usize)> = None;
         // Per rule: the file of its last finding.
         let mut current: HashMap<String, usize> = HashMap::new();
-        for f in &result.findings {
+        for f in result.findings.listed(None) {
             let path = match &last {
-                Some((path, i)) if **path == *f.location.path => *i,
+                Some((path, i)) if **path == *f.path => *i,
                 _ => {
-                    let i = match index.get(&*f.location.path) {
+                    let i = match index.get(&*f.path) {
                         Some(i) => *i,
                         None => {
-                            runs.paths.push(super::repo_path(locator, &f.location.path));
-                            index.insert(f.location.path.to_string(), runs.paths.len() - 1);
+                            runs.paths.push(super::repo_path(locator, &f.path));
+                            index.insert(f.path.to_string(), runs.paths.len() - 1);
                             runs.paths.len() - 1
                         }
                     };
-                    last = Some((f.location.path.to_string(), i));
+                    last = Some((f.path.to_string(), i));
                     i
                 }
             };
@@ -123,47 +127,224 @@ struct Group<'a> {
     pass: usize,
 }
 
-/// Calls `case` for every testcase of `rule` in order (path, then resource address), with
-/// the case's findings in report order: the resources the rule reads, and the places its
-/// findings point to. Holds the findings of one rule in one file at a time.
-fn cases(
-    rule: &Rule,
-    result: &ScanResult,
-    locator: &Locator,
-    plan: &Plan,
-    mut case: impl FnMut(&str, &str, &[Item]),
-) {
-    let mut resources: BTreeSet<(String, String)> = BTreeSet::new();
-    for r in &result.listed {
-        if rule.applies_to.iter().any(|f| f == r.format.as_str()) {
-            let path = super::repo_path(locator, &r.path);
-            resources.insert((path, r.address.clone()));
+/// The scan's resources in report order (their path as the report shows it, then address):
+/// the cases of a rule that found nothing in them.
+struct Resources<'a> {
+    listed: &'a [crate::estate::Listed],
+    /// Per resource, its path as the report shows it.
+    paths: Vec<Arc<str>>,
+    /// Indices into `listed`, in report order.
+    order: Vec<usize>,
+}
+
+impl<'a> Resources<'a> {
+    fn of(result: &'a ScanResult, locator: &Locator) -> Self {
+        let listed = result.listed.as_slice();
+        // The resources come ordered by path: each path is made relative once.
+        let mut paths: Vec<Arc<str>> = Vec::with_capacity(listed.len());
+        for (i, r) in listed.iter().enumerate() {
+            let shown = match i.checked_sub(1).map(|j| &listed[j]) {
+                Some(before) if before.path == r.path => Arc::clone(&paths[i - 1]),
+                _ => Arc::from(super::repo_path(locator, &r.path)),
+            };
+            paths.push(shown);
+        }
+        let mut order: Vec<usize> = (0..listed.len()).collect();
+        order.par_sort_by(|&a, &b| {
+            (&*paths[a], listed[a].address.as_str()).cmp(&(&*paths[b], listed[b].address.as_str()))
+        });
+        Resources {
+            listed,
+            paths,
+            order,
         }
     }
-    let mut resources = resources.into_iter().peekable();
-    // The cases of one path: by resource address, the findings.
-    let mut file: BTreeMap<String, Vec<Item>> = BTreeMap::new();
-    let mut flush = |path: &str, file: &mut BTreeMap<String, Vec<Item>>| {
-        for (address, mut findings) in std::mem::take(file) {
-            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-            while let Some(r) =
-                resources.next_if(|r| (r.0.as_str(), r.1.as_str()) < (path, address.as_str()))
-            {
-                case(&r.0, &r.1, &[]);
+
+    /// The resources `rule` reads, in report order, each once: (path, address).
+    fn of_rule<'r>(&'r self, rule: &'r Rule) -> impl Iterator<Item = (&'r str, &'r str)> + 'r {
+        let mut last: Option<(&str, &str)> = None;
+        self.order.iter().filter_map(move |&i| {
+            let r = &self.listed[i];
+            if !rule.applies_to.iter().any(|f| f == r.format.as_str()) {
+                return None;
             }
-            resources.next_if(|r| r.0 == path && r.1 == address);
-            case(path, &address, &findings);
+            let here = (&*self.paths[i], r.address.as_str());
+            (last != Some(here)).then(|| {
+                last = Some(here);
+                here
+            })
+        })
+    }
+}
+
+/// A finding as the cases are made from it: a whole finding, or the fields a listing reads.
+trait Found {
+    fn path(&self) -> &Arc<str>;
+    fn address(&self) -> &str;
+    fn line(&self) -> u32;
+    fn is_active(&self) -> bool;
+}
+
+impl Found for Item<'_> {
+    fn path(&self) -> &Arc<str> {
+        &self.location.path
+    }
+    fn address(&self) -> &str {
+        &self.resource.address
+    }
+    fn line(&self) -> u32 {
+        self.location.start_line
+    }
+    fn is_active(&self) -> bool {
+        crate::finding::Finding::is_active(self)
+    }
+}
+
+impl Found for crate::store::Listed {
+    fn path(&self) -> &Arc<str> {
+        &self.path
+    }
+    fn address(&self) -> &str {
+        &self.address
+    }
+    fn line(&self) -> u32 {
+        self.line
+    }
+    fn is_active(&self) -> bool {
+        crate::store::Listed::is_active(self)
+    }
+}
+
+/// What a testcase keeps of its findings, in report order.
+#[derive(Default)]
+struct Case {
+    /// The line of its first finding.
+    line: u32,
+    findings: usize,
+    /// Whether a finding is neither suppressed nor in the baseline: the case fails.
+    failed: bool,
+    /// Where each finding's text lies in the `Spill`, when the cases are written.
+    texts: Vec<Text>,
+}
+
+/// A finding's text in the `Spill`: its `<failure>` element when it is active, the reason it
+/// is accepted when it is not.
+#[derive(Clone, Copy)]
+struct Text {
+    start: u64,
+    len: usize,
+    active: bool,
+}
+
+/// The texts of the findings of the cases of one path, kept while the cases are gathered in
+/// address order: in memory up to the findings memory budget (`store::budget`), in a
+/// temporary file past it.
+struct Spill {
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+    /// Bytes written to the file.
+    flushed: u64,
+    budget: usize,
+}
+
+impl Spill {
+    fn new() -> Self {
+        Spill {
+            memory: Vec::new(),
+            file: None,
+            flushed: 0,
+            budget: crate::store::budget(),
         }
+    }
+
+    fn push(&mut self, text: &str, active: bool) -> io::Result<Text> {
+        let at = Text {
+            start: self.flushed + self.memory.len() as u64,
+            len: text.len(),
+            active,
+        };
+        self.memory.extend_from_slice(text.as_bytes());
+        if self.memory.len() > self.budget {
+            let mut file = match self.file.take() {
+                Some(file) => file,
+                None => tempfile::tempfile()?,
+            };
+            file.seek(SeekFrom::Start(self.flushed))?;
+            file.write_all(&self.memory)?;
+            self.file = Some(file);
+            self.flushed += self.memory.len() as u64;
+            self.memory.clear();
+        }
+        Ok(at)
+    }
+
+    /// The text at `at` (a whole text is in memory or in the file, never split).
+    fn read<'s>(&'s mut self, at: Text, buffer: &'s mut Vec<u8>) -> io::Result<&'s [u8]> {
+        match at.start.checked_sub(self.flushed) {
+            Some(offset) => {
+                let offset = usize::try_from(offset).map_err(io::Error::other)?;
+                Ok(&self.memory[offset..offset + at.len])
+            }
+            None => {
+                let file = self
+                    .file
+                    .as_mut()
+                    .ok_or_else(|| io::Error::other("spilled text without a file"))?;
+                file.seek(SeekFrom::Start(at.start))?;
+                buffer.resize(at.len, 0);
+                file.read_exact(buffer)?;
+                Ok(buffer)
+            }
+        }
+    }
+
+    /// Forgets every text; the file, if any, is written over.
+    fn clear(&mut self) {
+        self.memory.clear();
+        self.flushed = 0;
+    }
+}
+
+/// Calls `case` for every testcase of `rule` in order (path, then resource address): the
+/// resources the rule reads, and the places its findings point to. `read` gives the rule's
+/// findings in store order; `keep` keeps what the case needs of each. Holds what is kept of
+/// the findings of one rule in one file at a time, and calls `done` when its cases are
+/// written.
+fn cases<T: Found, I: Iterator<Item = T>>(
+    rule: &Rule,
+    resources: &Resources,
+    plan: &Plan,
+    read: impl Fn() -> I,
+    mut keep: impl FnMut(&str, &T, &mut Case) -> io::Result<()>,
+    mut case: impl FnMut(&str, &str, &Case) -> io::Result<()>,
+    mut done: impl FnMut(),
+) -> io::Result<()> {
+    let none = Case::default();
+    let mut resources = resources.of_rule(rule).peekable();
+    // The cases of one path with findings, by resource address.
+    let mut file: BTreeMap<String, Case> = BTreeMap::new();
+    let mut flush = |path: &str,
+                     file: &mut BTreeMap<String, Case>,
+                     case: &mut dyn FnMut(&str, &str, &Case) -> io::Result<()>|
+     -> io::Result<()> {
+        for (address, found) in std::mem::take(file) {
+            while let Some(r) = resources.next_if(|r| *r < (path, address.as_str())) {
+                case(r.0, r.1, &none)?;
+            }
+            resources.next_if(|r| *r == (path, address.as_str()));
+            case(path, &address, &found)?;
+        }
+        done();
+        Ok(())
     };
-    let rules = [rule.id.as_str()];
     for pass in 0..plan.passes {
         let mut run = None::<usize>;
-        let mut last_path: Option<std::sync::Arc<str>> = None;
+        let mut last_path: Option<Arc<str>> = None;
         let mut group = None::<usize>;
-        for f in result.findings.of_rules(&rules) {
-            if last_path.as_deref() != Some(&*f.location.path) {
+        for f in read() {
+            if last_path.as_ref() != Some(f.path()) {
                 run = Some(run.map_or(0, |r| r + 1));
-                last_path = Some(std::sync::Arc::clone(&f.location.path));
+                last_path = Some(Arc::clone(f.path()));
             }
             let Some(g) = run.and_then(|r| plan.group_of_run.get(r)).copied() else {
                 continue;
@@ -174,48 +355,36 @@ fn cases(
             if let Some(current) = group
                 && current != g
             {
-                flush(plan.groups[current].path, &mut file);
+                flush(plan.groups[current].path, &mut file, &mut case)?;
             }
             group = Some(g);
-            let address = &f.resource.address;
-            match file.get_mut(address) {
-                Some(list) => list.push(f),
-                None => {
-                    file.insert(address.clone(), vec![f]);
-                }
-            }
+            let found = match file.get_mut(f.address()) {
+                Some(found) => found,
+                None => file.entry(f.address().to_string()).or_insert(Case {
+                    line: f.line(),
+                    ..Case::default()
+                }),
+            };
+            found.findings += 1;
+            found.failed |= f.is_active();
+            keep(plan.groups[g].path, &f, found)?;
         }
         if let Some(current) = group {
-            flush(plan.groups[current].path, &mut file);
+            flush(plan.groups[current].path, &mut file, &mut case)?;
         }
     }
     for r in resources {
-        case(&r.0, &r.1, &[]);
+        case(r.0, r.1, &none)?;
     }
+    Ok(())
 }
 
-fn testcase(out: &mut TextOut, rule: &Rule, path: &str, address: &str, findings: &[Item]) {
-    let line = findings
-        .first()
-        .map(|f| format!(" line=\"{}\"", f.location.start_line))
-        .unwrap_or_default();
-    let _ = write!(
-        out,
-        "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"{line} time=\"0\"",
-        escape(address),
-        escape(&format!("{}.{}", rule.id, rule.name)),
-        escape(path),
-    );
-    if findings.is_empty() {
-        out.push_str("/>\n");
-        return;
-    }
-    out.push_str(">\n");
-    let open: Vec<&Item> = findings.iter().filter(|f| f.is_active()).collect();
-    for f in &open {
-        let _ = writeln!(
-            out,
-            "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+/// The text a finding adds to its case: its `<failure>` element when it is active, the
+/// reason it is accepted when it is not.
+fn finding_text(path: &str, f: &Item) -> String {
+    if f.is_active() {
+        return format!(
+            "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
             escape(&f.message),
             f.severity.as_str(),
             escape(&format!(
@@ -229,25 +398,58 @@ fn testcase(out: &mut TextOut, rule: &Rule, path: &str, address: &str, findings:
             )),
         );
     }
-    // A case whose every finding is accepted is reported as skipped, with the reason.
-    if open.is_empty() {
-        let reasons: Vec<String> = findings
-            .iter()
-            .map(|f| match &f.suppression {
-                Some(s) => match &s.reason {
-                    Some(reason) => format!("suppressed ({}): {reason}", s.kind),
-                    None => format!("suppressed ({})", s.kind),
-                },
-                None => "accepted by the baseline".to_string(),
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "      <skipped message=\"{}\"/>",
-            escape(&reasons.join("; "))
-        );
+    match &f.suppression {
+        Some(s) => match &s.reason {
+            Some(reason) => format!("suppressed ({}): {reason}", s.kind),
+            None => format!("suppressed ({})", s.kind),
+        },
+        None => "accepted by the baseline".to_string(),
+    }
+}
+
+fn testcase(
+    out: &mut TextOut,
+    rule: &Rule,
+    path: &str,
+    address: &str,
+    case: &Case,
+    spill: &mut Spill,
+) -> io::Result<()> {
+    let line = if case.findings > 0 {
+        format!(" line=\"{}\"", case.line)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"{line} time=\"0\"",
+        escape(address),
+        escape(&format!("{}.{}", rule.id, rule.name)),
+        escape(path),
+    );
+    if case.findings == 0 {
+        out.push_str("/>\n");
+        return Ok(());
+    }
+    out.push_str(">\n");
+    let mut buffer = Vec::new();
+    if case.failed {
+        for &text in case.texts.iter().filter(|t| t.active) {
+            out.push_str(&String::from_utf8_lossy(spill.read(text, &mut buffer)?));
+        }
+    } else {
+        // A case whose every finding is accepted is reported as skipped, with the reasons.
+        let mut reasons = String::new();
+        for (i, &text) in case.texts.iter().enumerate() {
+            if i > 0 {
+                reasons.push_str("; ");
+            }
+            reasons.push_str(&String::from_utf8_lossy(spill.read(text, &mut buffer)?));
+        }
+        let _ = writeln!(out, "      <skipped message=\"{}\"/>", escape(&reasons));
     }
     out.push_str("    </testcase>\n");
+    Ok(())
 }
 
 /// The counts of one rule's suite.
@@ -270,23 +472,35 @@ pub fn write(
     let mut rules: Vec<&Rule> = rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     let runs = Runs::of(result, locator);
+    let resources = Resources::of(result, locator);
     let plans: Vec<Plan> = rules.iter().map(|rule| runs.plan(&rule.id)).collect();
-    let counts: Vec<Counts> = rules
+    // The counts come from the listings of the findings, which read fewer fields.
+    let counts = rules
         .iter()
         .zip(&plans)
         .map(|(rule, plan)| {
             let mut counts = Counts::default();
-            cases(rule, result, locator, plan, |_, _, findings| {
-                counts.tests += 1;
-                if findings.iter().any(|f| f.is_active()) {
-                    counts.failures += 1;
-                } else if !findings.is_empty() {
-                    counts.skipped += 1;
-                }
-            });
-            counts
+            let ids = [rule.id.as_str()];
+            cases(
+                rule,
+                &resources,
+                plan,
+                || result.findings.listed(Some(&ids)),
+                |_, _, _| Ok(()),
+                |_, _, case| {
+                    counts.tests += 1;
+                    if case.failed {
+                        counts.failures += 1;
+                    } else if case.findings > 0 {
+                        counts.skipped += 1;
+                    }
+                    Ok(())
+                },
+                || (),
+            )?;
+            Ok(counts)
         })
-        .collect();
+        .collect::<io::Result<Vec<Counts>>>()?;
     let errors = result.errors.len();
     let tests = counts.iter().map(|c| c.tests).sum::<usize>() + errors;
     let failures: usize = counts.iter().map(|c| c.failures).sum();
@@ -312,9 +526,24 @@ pub fn write(
             rule.severity,
             escape(&rule.title)
         );
-        cases(rule, result, locator, plan, |path, address, findings| {
-            testcase(&mut out, rule, path, address, findings);
-        });
+        let ids = [rule.id.as_str()];
+        let spill = std::cell::RefCell::new(Spill::new());
+        cases(
+            rule,
+            &resources,
+            plan,
+            || result.findings.of_rules(&ids),
+            |path, f, case| {
+                let text = finding_text(path, f);
+                let at = spill.borrow_mut().push(&text, f.is_active())?;
+                case.texts.push(at);
+                Ok(())
+            },
+            |path, address, case| {
+                testcase(&mut out, rule, path, address, case, &mut spill.borrow_mut())
+            },
+            || spill.borrow_mut().clear(),
+        )?;
         out.push_str("  </testsuite>\n");
     }
     // Inputs that could not be read or parsed are errors of a suite of their own.

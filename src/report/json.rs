@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Summary, summarize};
 use crate::engine::Rule;
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 
 use crate::frameworks::{self, ControlFindings, ControlView, FrameworkView};
 use crate::knowledge::KnowledgeBase;
@@ -98,37 +98,25 @@ pub fn write(
 const LISTED: usize = 6;
 
 /// `"frameworks": [ … ]` as `serde_json` lays the views out. The findings of every control
-/// are read from the store in one pass, each serialised once, and held in a file per control
-/// until the control's place in the report comes.
+/// are read from the store in one pass, each serialised once into a temporary file, and each
+/// control notes which of them it lists; a control's findings are read back from the file when
+/// its place in the report comes.
 fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<()> {
     let controls: Vec<&ControlFindings> = views
         .iter()
         .flat_map(|fw| &fw.controls)
         .map(|c| &c.findings)
         .collect();
-    let mut texts: Vec<Option<BufWriter<File>>> = controls.iter().map(|_| None).collect();
+    let mut texts = Listings::new(controls.len());
     let mut item = Vec::new();
     frameworks::try_for_each_listed(&controls, |f, to| {
         item.clear();
         pretty::serialize(&mut item, &f, LISTED)?;
-        for &i in to {
-            let text = match &mut texts[i] {
-                Some(text) => {
-                    text.write_all(b",\n")?;
-                    text
-                }
-                none => {
-                    let text = none.insert(BufWriter::new(tempfile::tempfile()?));
-                    text.write_all(b"\n")?;
-                    text
-                }
-            };
-            pretty::indent(text, LISTED)?;
-            text.write_all(&item)?;
-        }
-        Ok::<(), io::Error>(())
+        texts.add(&item, to)
     })?;
-    let mut texts = texts.into_iter();
+    let mut texts = texts.read()?;
+    // The controls in report order, as `controls` numbers them.
+    let mut number = 0;
     pretty::key(out, "frameworks", false)?;
     pretty::array_with(out, 1, views, |out, fw, depth| {
         let FrameworkView {
@@ -162,18 +150,8 @@ fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<
             object.field("rules", rules)?;
             let (out, depth) = object.key("findings")?;
             debug_assert_eq!(depth + 1, LISTED);
-            match texts.next().flatten() {
-                Some(text) => {
-                    let mut file = text.into_inner().map_err(|e| e.into_error())?;
-                    file.rewind()?;
-                    out.write_all(b"[")?;
-                    io::copy(&mut file, out)?;
-                    out.write_all(b"\n")?;
-                    pretty::indent(out, depth)?;
-                    out.write_all(b"]")?;
-                }
-                None => out.write_all(b"[]")?,
-            }
+            texts.write(number, out, depth)?;
+            number += 1;
             object.close()
         })?;
         if !levels.is_empty() {
@@ -181,6 +159,156 @@ fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<
         }
         object.close()
     })
+}
+
+/// The findings the framework controls list, each serialised once, in store order, into a
+/// temporary file; per control, which of them it lists.
+struct Listings {
+    file: Option<BufWriter<File>>,
+    /// The length of each finding's text.
+    lengths: Vec<u32>,
+    /// Per control, the findings it lists: the gaps between their numbers, as LEB128.
+    lists: Vec<Vec<u8>>,
+    /// Per control, the number of the finding after the last one it lists.
+    next: Vec<usize>,
+}
+
+impl Listings {
+    fn new(controls: usize) -> Self {
+        Listings {
+            file: None,
+            lengths: Vec::new(),
+            lists: vec![Vec::new(); controls],
+            next: vec![0; controls],
+        }
+    }
+
+    /// Adds the text of a finding that the controls `to` list.
+    fn add(&mut self, text: &[u8], to: &[usize]) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            none => none.insert(BufWriter::with_capacity(1 << 16, tempfile::tempfile()?)),
+        };
+        file.write_all(text)?;
+        let number = self.lengths.len();
+        self.lengths
+            .push(u32::try_from(text.len()).map_err(io::Error::other)?);
+        for &i in to {
+            let mut gap = number - self.next[i];
+            loop {
+                let low = (gap & 0x7f) as u8;
+                gap >>= 7;
+                if gap == 0 {
+                    self.lists[i].push(low);
+                    break;
+                }
+                self.lists[i].push(low | 0x80);
+            }
+            self.next[i] = number + 1;
+        }
+        Ok(())
+    }
+
+    fn read(self) -> io::Result<Listed> {
+        let file = match self.file {
+            Some(file) => Some(file.into_inner().map_err(|e| e.into_error())?),
+            None => None,
+        };
+        Ok(Listed {
+            file,
+            lengths: self.lengths,
+            lists: self.lists,
+            window: Vec::new(),
+            window_start: 0,
+        })
+    }
+}
+
+/// The texts of `Listings`, read back control by control.
+struct Listed {
+    file: Option<File>,
+    lengths: Vec<u32>,
+    lists: Vec<Vec<u8>>,
+    /// Part of the file read at once, from `window_start`.
+    window: Vec<u8>,
+    window_start: u64,
+}
+
+impl Listed {
+    /// Bytes read from the file at once when a control's findings lie close together.
+    const WINDOW: usize = 1 << 16;
+    /// Bytes between two findings of a control past which the next is read alone.
+    const APART: u64 = 1 << 14;
+
+    /// Writes `[ … ]`, the findings `control` lists, `depth` levels in.
+    fn write(&mut self, control: usize, out: &mut dyn Write, depth: usize) -> io::Result<()> {
+        let list = std::mem::take(&mut self.lists[control]);
+        if list.is_empty() {
+            return out.write_all(b"[]");
+        }
+        out.write_all(b"[")?;
+        // The number and start of the next finding of the file.
+        let (mut number, mut offset) = (0usize, 0u64);
+        let mut gap = 0usize;
+        let mut shift = 0;
+        let mut first = true;
+        for byte in list {
+            gap |= usize::from(byte & 0x7f) << shift;
+            if byte & 0x80 != 0 {
+                shift += 7;
+                continue;
+            }
+            let skipped: u64 = self.lengths[number..number + gap]
+                .iter()
+                .map(|&l| u64::from(l))
+                .sum();
+            offset += skipped;
+            number += gap;
+            let length = self.lengths[number] as usize;
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            pretty::indent(out, LISTED)?;
+            out.write_all(self.text(offset, length, skipped > Self::APART)?)?;
+            offset += length as u64;
+            number += 1;
+            (gap, shift) = (0, 0);
+        }
+        out.write_all(b"\n")?;
+        pretty::indent(out, depth)?;
+        out.write_all(b"]")
+    }
+
+    /// The text at `offset`: from the window when it is there; else a window is read from
+    /// there, or only the text when the control's findings lie apart.
+    fn text(&mut self, offset: u64, length: usize, apart: bool) -> io::Result<&[u8]> {
+        let end = offset + length as u64;
+        let window_end = self.window_start + self.window.len() as u64;
+        if offset < self.window_start || end > window_end {
+            let file = self
+                .file
+                .as_mut()
+                .ok_or_else(|| io::Error::other("a listed finding without its file"))?;
+            file.seek(io::SeekFrom::Start(offset))?;
+            let size = if apart {
+                length
+            } else {
+                length.max(Self::WINDOW)
+            };
+            self.window.clear();
+            Read::by_ref(file)
+                .take(size as u64)
+                .read_to_end(&mut self.window)?;
+            self.window_start = offset;
+            if self.window.len() < length {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "a listed finding's text was cut short",
+                ));
+            }
+        }
+        let at = usize::try_from(offset - self.window_start).map_err(io::Error::other)?;
+        Ok(&self.window[at..at + length])
+    }
 }
 
 /// The layout of `serde_json::to_writer_pretty` (two spaces a level) for the fields of a
@@ -504,6 +632,58 @@ mod tests {
                 String::from_utf8_lossy(&serde),
                 "budget {budget}"
             );
+        }
+    }
+
+    /// Each control gets back its findings' texts, whether they lie together (read a window
+    /// at a time), far apart (read alone) or more than 127 findings apart (gaps of two bytes
+    /// and more).
+    #[test]
+    fn listed_texts_come_back_per_control_near_or_far_apart() {
+        let texts: Vec<Vec<u8>> = (0..3000)
+            .map(|n: usize| {
+                let len = if n.is_multiple_of(97) {
+                    40_000
+                } else {
+                    20 + n % 300
+                };
+                (0..len).map(|i| b'a' + ((n + i) % 26) as u8).collect()
+            })
+            .collect();
+        let lists: [fn(usize) -> bool; 5] = [
+            |_| true,
+            |n| n % 3 == 1,
+            |n| n % 500 == 7,
+            |n| n == 2999,
+            |_| false,
+        ];
+        let mut listings = Listings::new(lists.len());
+        for (n, text) in texts.iter().enumerate() {
+            let to: Vec<usize> = (0..lists.len()).filter(|&c| lists[c](n)).collect();
+            listings.add(text, &to).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut listed = listings.read().unwrap_or_else(|e| panic!("{e}"));
+        for (c, lists) in lists.iter().enumerate() {
+            let mut ours = Vec::new();
+            listed
+                .write(c, &mut ours, LISTED - 1)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let chosen: Vec<String> = (0..texts.len())
+                .filter(|&n| lists(n))
+                .map(|n| {
+                    format!(
+                        "{}{}",
+                        "  ".repeat(LISTED),
+                        String::from_utf8_lossy(&texts[n])
+                    )
+                })
+                .collect();
+            let expected = if chosen.is_empty() {
+                "[]".to_string()
+            } else {
+                format!("[\n{}\n{}]", chosen.join(",\n"), "  ".repeat(LISTED - 1))
+            };
+            assert!(String::from_utf8_lossy(&ours) == expected, "control {c}");
         }
     }
 }

@@ -399,13 +399,22 @@ fn plain_reason(reason: &str) -> String {
 }
 
 /// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
+/// A parser of `text` that reads comments as YAML syntax but emits no events for them: a
+/// scan finds its suppression comments in the text, and a parser that captures comments
+/// (enabled for the whole build by a dependency) moves every token one more time.
+fn parser(text: &str) -> Parser<'_, serde_saphyr::granit_parser::StrInput<'_>> {
+    let mut options = serde_saphyr::granit_parser::Options::default();
+    options.set_emit_comments(false);
+    Parser::new_from_str_with_options(text, options)
+}
+
 /// The anchors that aliases refer to, from a first pass over the events (skipped when the
 /// text has no anchor at all).
 fn used_anchors(text: &str) -> HashSet<usize> {
     if !text.contains('&') {
         return HashSet::new();
     }
-    Parser::new_from_str(text)
+    parser(text)
         .map_while(Result::ok)
         .filter_map(|(event, _)| match event {
             Event::Alias(id) => Some(id),
@@ -423,7 +432,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
         alias_nodes: 0,
         documents: Vec::new(),
     };
-    for item in Parser::new_from_str(text) {
+    for item in parser(text) {
         match item {
             Ok((event, at)) => builder.event(event, &at)?,
             Err(e) => {

@@ -398,7 +398,6 @@ fn plain_reason(reason: &str) -> String {
     plain
 }
 
-/// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
 /// A parser of `text` that reads comments as YAML syntax but emits no events for them: a
 /// scan finds its suppression comments in the text, and a parser that captures comments
 /// (enabled for the whole build by a dependency) moves every token one more time.
@@ -423,6 +422,7 @@ fn used_anchors(text: &str) -> HashSet<usize> {
         .collect()
 }
 
+/// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut builder = Builder {
         stack: Vec::new(),

@@ -88,10 +88,45 @@ pub fn run(program: &Path, args: &[String], dir: Option<&Path>) -> Result<Vec<u8
             .lines()
             .map(str::trim)
             .rfind(|l| !l.is_empty())
-            .unwrap_or("no error output");
+            .map_or("no error output", without_log_header);
         Err(format!(
             "exit status {}: {last}",
             status.code().unwrap_or(-1)
         ))
+    }
+}
+
+/// A line of a Kubernetes tool's log without its header (`E1205 03:56:27.073715   11098
+/// run.go:72] `): the time and process id would make two reports of one scan differ.
+fn without_log_header(line: &str) -> &str {
+    static HEADER: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^ \]]+:\d+\] ").ok()
+    });
+    match HEADER.as_ref().and_then(|h| h.find(line)) {
+        Some(header) => &line[header.end()..],
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_log_header;
+
+    #[test]
+    fn a_log_header_is_left_out_and_other_lines_are_kept() {
+        assert_eq!(
+            without_log_header(
+                "E1205 03:56:27.073715   11098 run.go:72] \"command failed\" err=\"no matches\""
+            ),
+            "\"command failed\" err=\"no matches\""
+        );
+        assert_eq!(
+            without_log_header("error: accumulating resources: not found"),
+            "error: accumulating resources: not found"
+        );
+        assert_eq!(
+            without_log_header("E1205 is not a header"),
+            "E1205 is not a header"
+        );
     }
 }

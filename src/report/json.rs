@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use super::{Summary, summarize};
 use crate::engine::Rule;
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, Write};
+use std::io::{self, Write};
+
+use super::spill::{Spill, Text};
 
 use crate::frameworks::{self, ControlFindings, ControlView, FrameworkView};
 use crate::knowledge::KnowledgeBase;
@@ -98,9 +99,9 @@ pub fn write(
 const LISTED: usize = 6;
 
 /// `"frameworks": [ … ]` as `serde_json` lays the views out. The findings of every control
-/// are read from the store in one pass, each serialised once into a temporary file, and each
-/// control notes which of them it lists; a control's findings are read back from the file when
-/// its place in the report comes.
+/// are read from the store in one pass, each serialised once into a `Spill`, and each control
+/// notes which of them it lists; a control's findings are read back when its place in the
+/// report comes.
 fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<()> {
     let controls: Vec<&ControlFindings> = views
         .iter()
@@ -114,7 +115,6 @@ fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<
         pretty::serialize(&mut item, &f, LISTED)?;
         texts.add(&item, to)
     })?;
-    let mut texts = texts.read()?;
     // The controls in report order, as `controls` numbers them.
     let mut number = 0;
     pretty::key(out, "frameworks", false)?;
@@ -162,9 +162,9 @@ fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<
 }
 
 /// The findings the framework controls list, each serialised once, in store order, into a
-/// temporary file; per control, which of them it lists.
+/// `Spill`; per control, which of them it lists.
 struct Listings {
-    file: Option<BufWriter<File>>,
+    texts: Spill,
     /// The length of each finding's text.
     lengths: Vec<u32>,
     /// Per control, the findings it lists: the gaps between their numbers, as LEB128.
@@ -174,9 +174,12 @@ struct Listings {
 }
 
 impl Listings {
+    /// Bytes between two findings of a control past which the next is read alone.
+    const APART: u64 = 1 << 14;
+
     fn new(controls: usize) -> Self {
         Listings {
-            file: None,
+            texts: Spill::new(crate::store::budget()),
             lengths: Vec::new(),
             lists: vec![Vec::new(); controls],
             next: vec![0; controls],
@@ -185,11 +188,7 @@ impl Listings {
 
     /// Adds the text of a finding that the controls `to` list.
     fn add(&mut self, text: &[u8], to: &[usize]) -> io::Result<()> {
-        let file = match &mut self.file {
-            Some(file) => file,
-            none => none.insert(BufWriter::with_capacity(1 << 16, tempfile::tempfile()?)),
-        };
-        file.write_all(text)?;
+        self.texts.push(text)?;
         let number = self.lengths.len();
         self.lengths
             .push(u32::try_from(text.len()).map_err(io::Error::other)?);
@@ -209,37 +208,6 @@ impl Listings {
         Ok(())
     }
 
-    fn read(self) -> io::Result<Listed> {
-        let file = match self.file {
-            Some(file) => Some(file.into_inner().map_err(|e| e.into_error())?),
-            None => None,
-        };
-        Ok(Listed {
-            file,
-            lengths: self.lengths,
-            lists: self.lists,
-            window: Vec::new(),
-            window_start: 0,
-        })
-    }
-}
-
-/// The texts of `Listings`, read back control by control.
-struct Listed {
-    file: Option<File>,
-    lengths: Vec<u32>,
-    lists: Vec<Vec<u8>>,
-    /// Part of the file read at once, from `window_start`.
-    window: Vec<u8>,
-    window_start: u64,
-}
-
-impl Listed {
-    /// Bytes read from the file at once when a control's findings lie close together.
-    const WINDOW: usize = 1 << 16;
-    /// Bytes between two findings of a control past which the next is read alone.
-    const APART: u64 = 1 << 14;
-
     /// Writes `[ … ]`, the findings `control` lists, `depth` levels in.
     fn write(&mut self, control: usize, out: &mut dyn Write, depth: usize) -> io::Result<()> {
         let list = std::mem::take(&mut self.lists[control]);
@@ -247,8 +215,8 @@ impl Listed {
             return out.write_all(b"[]");
         }
         out.write_all(b"[")?;
-        // The number and start of the next finding of the file.
-        let (mut number, mut offset) = (0usize, 0u64);
+        // The number and start of the next finding of the spill.
+        let (mut number, mut start) = (0usize, 0u64);
         let mut gap = 0usize;
         let mut shift = 0;
         let mut first = true;
@@ -262,52 +230,21 @@ impl Listed {
                 .iter()
                 .map(|&l| u64::from(l))
                 .sum();
-            offset += skipped;
+            start += skipped;
             number += gap;
-            let length = self.lengths[number] as usize;
+            let len = self.lengths[number] as usize;
             out.write_all(if first { b"\n" } else { b",\n" })?;
             first = false;
             pretty::indent(out, LISTED)?;
-            out.write_all(self.text(offset, length, skipped > Self::APART)?)?;
-            offset += length as u64;
+            let near = skipped <= Self::APART;
+            out.write_all(self.texts.read(Text { start, len }, near)?)?;
+            start += len as u64;
             number += 1;
             (gap, shift) = (0, 0);
         }
         out.write_all(b"\n")?;
         pretty::indent(out, depth)?;
         out.write_all(b"]")
-    }
-
-    /// The text at `offset`: from the window when it is there; else a window is read from
-    /// there, or only the text when the control's findings lie apart.
-    fn text(&mut self, offset: u64, length: usize, apart: bool) -> io::Result<&[u8]> {
-        let end = offset + length as u64;
-        let window_end = self.window_start + self.window.len() as u64;
-        if offset < self.window_start || end > window_end {
-            let file = self
-                .file
-                .as_mut()
-                .ok_or_else(|| io::Error::other("a listed finding without its file"))?;
-            file.seek(io::SeekFrom::Start(offset))?;
-            let size = if apart {
-                length
-            } else {
-                length.max(Self::WINDOW)
-            };
-            self.window.clear();
-            Read::by_ref(file)
-                .take(size as u64)
-                .read_to_end(&mut self.window)?;
-            self.window_start = offset;
-            if self.window.len() < length {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "a listed finding's text was cut short",
-                ));
-            }
-        }
-        let at = usize::try_from(offset - self.window_start).map_err(io::Error::other)?;
-        Ok(&self.window[at..at + length])
     }
 }
 
@@ -662,10 +599,9 @@ mod tests {
             let to: Vec<usize> = (0..lists.len()).filter(|&c| lists[c](n)).collect();
             listings.add(text, &to).unwrap_or_else(|e| panic!("{e}"));
         }
-        let mut listed = listings.read().unwrap_or_else(|e| panic!("{e}"));
         for (c, lists) in lists.iter().enumerate() {
             let mut ours = Vec::new();
-            listed
+            listings
                 .write(c, &mut ours, LISTED - 1)
                 .unwrap_or_else(|e| panic!("{e}"));
             let chosen: Vec<String> = (0..texts.len())

@@ -5,13 +5,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::io::{self, Read, Seek, SeekFrom, Write as _};
+use std::io;
 use std::sync::Arc;
 
 use rayon::slice::ParallelSliceMut;
 
 use super::TextOut;
 use super::sarif::Locator;
+use super::spill::{Spill, Text};
 use crate::engine::Rule;
 use crate::scan::ScanResult;
 use crate::store::Item;
@@ -223,86 +224,9 @@ struct Case {
     findings: usize,
     /// Whether a finding is neither suppressed nor in the baseline: the case fails.
     failed: bool,
-    /// Where each finding's text lies in the `Spill`, when the cases are written.
-    texts: Vec<Text>,
-}
-
-/// A finding's text in the `Spill`: its `<failure>` element when it is active, the reason it
-/// is accepted when it is not.
-#[derive(Clone, Copy)]
-struct Text {
-    start: u64,
-    len: usize,
-    active: bool,
-}
-
-/// The texts of the findings of the cases of one path, kept while the cases are gathered in
-/// address order: in memory up to the findings memory budget (`store::budget`), in a
-/// temporary file past it.
-struct Spill {
-    memory: Vec<u8>,
-    file: Option<std::fs::File>,
-    /// Bytes written to the file.
-    flushed: u64,
-    budget: usize,
-}
-
-impl Spill {
-    fn new() -> Self {
-        Spill {
-            memory: Vec::new(),
-            file: None,
-            flushed: 0,
-            budget: crate::store::budget(),
-        }
-    }
-
-    fn push(&mut self, text: &str, active: bool) -> io::Result<Text> {
-        let at = Text {
-            start: self.flushed + self.memory.len() as u64,
-            len: text.len(),
-            active,
-        };
-        self.memory.extend_from_slice(text.as_bytes());
-        if self.memory.len() > self.budget {
-            let mut file = match self.file.take() {
-                Some(file) => file,
-                None => tempfile::tempfile()?,
-            };
-            file.seek(SeekFrom::Start(self.flushed))?;
-            file.write_all(&self.memory)?;
-            self.file = Some(file);
-            self.flushed += self.memory.len() as u64;
-            self.memory.clear();
-        }
-        Ok(at)
-    }
-
-    /// The text at `at` (a whole text is in memory or in the file, never split).
-    fn read<'s>(&'s mut self, at: Text, buffer: &'s mut Vec<u8>) -> io::Result<&'s [u8]> {
-        match at.start.checked_sub(self.flushed) {
-            Some(offset) => {
-                let offset = usize::try_from(offset).map_err(io::Error::other)?;
-                Ok(&self.memory[offset..offset + at.len])
-            }
-            None => {
-                let file = self
-                    .file
-                    .as_mut()
-                    .ok_or_else(|| io::Error::other("spilled text without a file"))?;
-                file.seek(SeekFrom::Start(at.start))?;
-                buffer.resize(at.len, 0);
-                file.read_exact(buffer)?;
-                Ok(buffer)
-            }
-        }
-    }
-
-    /// Forgets every text; the file, if any, is written over.
-    fn clear(&mut self) {
-        self.memory.clear();
-        self.flushed = 0;
-    }
+    /// Where each finding's text lies in the `Spill`, when the cases are written: its
+    /// `<failure>` element when it is active (`true`), the reason it is accepted when not.
+    texts: Vec<(Text, bool)>,
 }
 
 /// Calls `case` for every testcase of `rule` in order (path, then resource address): the
@@ -432,19 +356,19 @@ fn testcase(
         return Ok(());
     }
     out.push_str(">\n");
-    let mut buffer = Vec::new();
+    // Cases come in address order, their texts were spilled in line order: each is read alone.
     if case.failed {
-        for &text in case.texts.iter().filter(|t| t.active) {
-            out.push_str(&String::from_utf8_lossy(spill.read(text, &mut buffer)?));
+        for &(text, _) in case.texts.iter().filter(|(_, active)| *active) {
+            out.push_str(&String::from_utf8_lossy(spill.read(text, false)?));
         }
     } else {
         // A case whose every finding is accepted is reported as skipped, with the reasons.
         let mut reasons = String::new();
-        for (i, &text) in case.texts.iter().enumerate() {
+        for (i, &(text, _)) in case.texts.iter().enumerate() {
             if i > 0 {
                 reasons.push_str("; ");
             }
-            reasons.push_str(&String::from_utf8_lossy(spill.read(text, &mut buffer)?));
+            reasons.push_str(&String::from_utf8_lossy(spill.read(text, false)?));
         }
         let _ = writeln!(out, "      <skipped message=\"{}\"/>", escape(&reasons));
     }
@@ -527,7 +451,7 @@ pub fn write(
             escape(&rule.title)
         );
         let ids = [rule.id.as_str()];
-        let spill = std::cell::RefCell::new(Spill::new());
+        let spill = std::cell::RefCell::new(Spill::new(crate::store::budget()));
         cases(
             rule,
             &resources,
@@ -535,8 +459,8 @@ pub fn write(
             || result.findings.of_rules(&ids),
             |path, f, case| {
                 let text = finding_text(path, f);
-                let at = spill.borrow_mut().push(&text, f.is_active())?;
-                case.texts.push(at);
+                let at = spill.borrow_mut().push(text.as_bytes())?;
+                case.texts.push((at, f.is_active()));
                 Ok(())
             },
             |path, address, case| {

@@ -1,7 +1,7 @@
 //! What the reports say of the scanned resources as a whole, counted as each resource's rules
 //! have run: a scan keeps these counts, not the resources.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::knowledge::{KnowledgeBase, canonical_provider};
@@ -133,23 +133,214 @@ fn count(counts: &mut BTreeMap<String, usize>, key: &str) {
     }
 }
 
-/// A resource named in the result: with `ScanRequest::list_resources`, for reports that list
-/// every resource (JUnit has a test case per resource).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Listed {
-    pub path: Arc<str>,
-    pub address: String,
-    pub format: Format,
-    pub name: String,
+/// The resources named in the result, with `ScanRequest::list_resources`, for reports that
+/// list every resource (JUnit has a test case per resource). Packed, since a large scan names
+/// hundreds of thousands of resources: each path once, and per unit of the scan an entry of
+/// fixed size per resource and one text of their addresses and names, each of exact size.
+/// In the order the units were listed in, which varies between runs: a report orders the
+/// resources as it shows them.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Each path once, in the order first listed.
+    paths: Vec<Arc<str>>,
+    /// Index of each path in `paths`.
+    path_index: HashMap<Arc<str>, u32>,
+    parts: Vec<Part>,
+    len: usize,
 }
 
-impl Listed {
-    pub fn of(r: &Resource) -> Self {
+/// The resources of one unit.
+#[derive(Debug, Default)]
+struct Part {
+    entries: Vec<Entry>,
+    /// The addresses, each followed by its name unless the name ends the address.
+    text: String,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// Where the address starts in the part's text.
+    start: u32,
+    address: u32,
+    name: u32,
+    path: u32,
+    /// The name follows the address in the text (it does not end the address).
+    name_after: bool,
+    format: Format,
+}
+
+/// Where a resource is in a `Listing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Id {
+    part: u32,
+    entry: u32,
+}
+
+/// A resource of a `Listing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Listed<'a> {
+    pub path: &'a Arc<str>,
+    pub address: &'a str,
+    pub format: Format,
+    pub name: &'a str,
+    /// The index of the path among the listing's paths (`Listing::paths`).
+    pub file: usize,
+}
+
+/// An index of the listing's own making, which fits in 32 bits: a part's text is at most
+/// `u32::MAX` bytes long, and a part or path count past it would need more resources than
+/// memory holds.
+fn small(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Listing {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Each path of the listed resources once.
+    pub fn paths(&self) -> &[Arc<str>] {
+        &self.paths
+    }
+
+    /// Where each resource is, in the listing's order.
+    pub fn ids(&self) -> impl Iterator<Item = Id> + '_ {
+        self.parts.iter().enumerate().flat_map(|(part, p)| {
+            (0..p.entries.len()).map(move |entry| Id {
+                part: small(part),
+                entry: small(entry),
+            })
+        })
+    }
+
+    pub fn get(&self, id: Id) -> Listed<'_> {
+        let part = &self.parts[id.part as usize];
+        let e = part.entries[id.entry as usize];
+        let start = e.start as usize;
+        let address = &part.text[start..start + e.address as usize];
+        let name = if e.name_after {
+            let at = start + address.len();
+            &part.text[at..at + e.name as usize]
+        } else {
+            &address[address.len() - e.name as usize..]
+        };
         Listed {
-            path: Arc::clone(&r.path),
-            address: r.address.clone(),
-            format: r.format,
-            name: r.name.clone(),
+            path: &self.paths[e.path as usize],
+            address,
+            format: e.format,
+            name,
+            file: e.path as usize,
         }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Listed<'_>> + '_ {
+        self.ids().map(|id| self.get(id))
+    }
+
+    fn path(&mut self, path: &Arc<str>) -> u32 {
+        if let Some(i) = self.path_index.get(path) {
+            return *i;
+        }
+        let i = small(self.paths.len());
+        self.paths.push(Arc::clone(path));
+        self.path_index.insert(Arc::clone(path), i);
+        i
+    }
+
+    pub fn push(&mut self, r: &Resource) {
+        self.add(&r.path, &r.address, r.format, &r.name);
+    }
+
+    fn add(&mut self, path: &Arc<str>, address: &str, format: Format, name: &str) {
+        let path = self.path(path);
+        let name_after = !address.ends_with(name);
+        let adds = address.len() + if name_after { name.len() } else { 0 };
+        let full = self
+            .parts
+            .last()
+            .is_none_or(|p| p.text.len() + adds > u32::MAX as usize);
+        if full {
+            self.parts.push(Part::default());
+        }
+        let Some(part) = self.parts.last_mut() else {
+            return;
+        };
+        let start = small(part.text.len());
+        part.text.push_str(address);
+        if name_after {
+            part.text.push_str(name);
+        }
+        part.entries.push(Entry {
+            start,
+            address: small(address.len()),
+            name: small(name.len()),
+            path,
+            name_after,
+            format,
+        });
+        self.len += 1;
+    }
+
+    /// Adds the resources of another listing, its parts made of exact size.
+    pub fn append(&mut self, other: Listing) {
+        let paths: Vec<u32> = other.paths.iter().map(|p| self.path(p)).collect();
+        for mut part in other.parts {
+            for e in &mut part.entries {
+                e.path = paths[e.path as usize];
+            }
+            part.entries.shrink_to_fit();
+            part.text.shrink_to_fit();
+            self.parts.push(part);
+        }
+        self.len += other.len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_gives_back_what_was_listed_from_every_unit() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a/main.tf"), Arc::from("b.yaml"));
+        let mut first = Listing::default();
+        first.add(&a, "aws_s3_bucket.logs", Format::Terraform, "logs");
+        first.add(&b, "Deployment/shop/web", Format::Kubernetes, "web");
+        let mut second = Listing::default();
+        second.add(&b, "Service/shop/web", Format::Kubernetes, "web");
+        // A name that does not end the address is kept after it.
+        second.add(&a, "aws_s3_bucket.data[0]", Format::Terraform, "data");
+        let mut all = Listing::default();
+        all.append(first);
+        all.append(Listing::default());
+        all.append(second);
+        let got: Vec<(&str, &str, Format, &str)> = all
+            .iter()
+            .map(|r| (&**r.path, r.address, r.format, r.name))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a/main.tf", "aws_s3_bucket.logs", Format::Terraform, "logs"),
+                ("b.yaml", "Deployment/shop/web", Format::Kubernetes, "web"),
+                ("b.yaml", "Service/shop/web", Format::Kubernetes, "web"),
+                (
+                    "a/main.tf",
+                    "aws_s3_bucket.data[0]",
+                    Format::Terraform,
+                    "data"
+                ),
+            ]
+        );
+        assert_eq!(all.len(), 4);
+        // Each path once, and each resource's index into them.
+        assert_eq!(all.paths(), [a, b]);
+        let files: Vec<usize> = all.iter().map(|r| r.file).collect();
+        assert_eq!(files, [0, 1, 1, 0]);
     }
 }

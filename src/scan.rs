@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::engine::checks::Grouping;
 use crate::engine::checks::cloud_log_buckets::Bucket;
 use crate::engine::{Context, Engine, Profile, Rule, checks};
-use crate::estate::{Estate, Listed};
+use crate::estate::{Estate, Listing};
 use crate::extract::units::{self, Outline};
 use crate::extract::{self, ExtractOptions};
 use crate::finding::Finding;
@@ -139,9 +139,8 @@ pub struct ScanResult {
     pub documents: usize,
     /// Counts of the resources found.
     pub estate: Estate,
-    /// Every resource found, ordered by path and address, when the request asks for it
-    /// (`list_resources`).
-    pub listed: Vec<Listed>,
+    /// Every resource found, when the request asks for it (`list_resources`).
+    pub listed: Listing,
     /// Resources left out as never created (`count = 0`, empty `for_each`, false condition).
     pub not_created: usize,
     pub skipped: Vec<Skipped>,
@@ -334,7 +333,7 @@ struct Unit<'a> {
 struct Folded {
     estate: Estate,
     metadata: Vec<MetadataSuppression>,
-    listed: Vec<Listed>,
+    listed: Listing,
     /// Every bucket, for log senders of other units to name.
     buckets: Buckets,
 }
@@ -586,14 +585,16 @@ impl<'a> Unit<'a> {
             .filter_map(MetadataSuppression::of)
             .collect();
         if self.list_resources {
-            folded.listed = resources.iter().map(Listed::of).collect();
+            for r in &resources {
+                folded.listed.push(r);
+            }
         }
         // Freed here, on the unit's thread, not all at once at the end.
         drop(resources);
         if let Ok(mut all) = self.folded.lock() {
             all.estate.merge(folded.estate);
             all.metadata.append(&mut folded.metadata);
-            all.listed.append(&mut folded.listed);
+            all.listed.append(std::mem::take(&mut folded.listed));
         }
     }
 }
@@ -919,7 +920,6 @@ fn evaluate(
     };
     result.estate = folded.estate;
     result.listed = folded.listed;
-    result.listed.sort();
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
     let today = crate::suppress::today();

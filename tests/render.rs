@@ -93,10 +93,11 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
         set(&[("RES-008", "kustomize/overlays/prod/move-region.yaml", 4)])
     );
     // Objects are the rendered ones, with the overlay's name and namespace, counted once.
-    let names: Vec<&str> = result.listed.iter().map(|r| r.address.as_str()).collect();
+    let names: Vec<&str> = result.listed.iter().map(|r| r.address).collect();
     assert_eq!(names, ["Deployment/shop-prod/prod-checkout"]);
+    let listed = result.listed.iter().next().unwrap();
     assert_eq!(
-        &*result.listed[0].path,
+        &**listed.path,
         root()
             .join("kustomize/base/deployment.yaml")
             .to_str()
@@ -126,7 +127,7 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
         },
     );
     let documents = &rendered.outcomes[0].documents;
-    assert_eq!(&*documents[0].path, &*result.listed[0].path);
+    assert_eq!(&*documents[0].path, &**listed.path);
     let web = documents[0]
         .root
         .path("spec.template.spec.containers[0].ports[0].containerPort")

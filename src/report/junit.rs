@@ -14,6 +14,7 @@ use super::TextOut;
 use super::sarif::Locator;
 use super::spill::{Spill, Text};
 use crate::engine::Rule;
+use crate::estate::{Id, Listing};
 use crate::scan::ScanResult;
 use crate::store::Item;
 
@@ -131,32 +132,34 @@ struct Group<'a> {
 /// The scan's resources in report order (their path as the report shows it, then address):
 /// the cases of a rule that found nothing in them.
 struct Resources<'a> {
-    listed: &'a [crate::estate::Listed],
-    /// Per resource, its path as the report shows it.
-    paths: Vec<Arc<str>>,
-    /// Indices into `listed`, in report order.
-    order: Vec<usize>,
+    listed: &'a Listing,
+    /// Per path of the listing, as the report shows it.
+    shown: Vec<String>,
+    /// The resources in report order.
+    order: Vec<Id>,
 }
 
 impl<'a> Resources<'a> {
     fn of(result: &'a ScanResult, locator: &Locator) -> Self {
-        let listed = result.listed.as_slice();
-        // The resources come ordered by path: each path is made relative once.
-        let mut paths: Vec<Arc<str>> = Vec::with_capacity(listed.len());
-        for (i, r) in listed.iter().enumerate() {
-            let shown = match i.checked_sub(1).map(|j| &listed[j]) {
-                Some(before) if before.path == r.path => Arc::clone(&paths[i - 1]),
-                _ => Arc::from(super::repo_path(locator, &r.path)),
-            };
-            paths.push(shown);
-        }
-        let mut order: Vec<usize> = (0..listed.len()).collect();
-        order.par_sort_by(|&a, &b| {
-            (&*paths[a], listed[a].address.as_str()).cmp(&(&*paths[b], listed[b].address.as_str()))
+        let listed = &result.listed;
+        let shown: Vec<String> = listed
+            .paths()
+            .iter()
+            .map(|path| super::repo_path(locator, path))
+            .collect();
+        let mut order: Vec<Id> = listed.ids().collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            let (a, b) = (listed.get(a), listed.get(b));
+            (shown[a.file].as_str(), a.address, a.format, a.name).cmp(&(
+                shown[b.file].as_str(),
+                b.address,
+                b.format,
+                b.name,
+            ))
         });
         Resources {
             listed,
-            paths,
+            shown,
             order,
         }
     }
@@ -165,11 +168,11 @@ impl<'a> Resources<'a> {
     fn of_rule<'r>(&'r self, rule: &'r Rule) -> impl Iterator<Item = (&'r str, &'r str)> + 'r {
         let mut last: Option<(&str, &str)> = None;
         self.order.iter().filter_map(move |&i| {
-            let r = &self.listed[i];
+            let r = self.listed.get(i);
             if !rule.applies_to.iter().any(|f| f == r.format.as_str()) {
                 return None;
             }
-            let here = (&*self.paths[i], r.address.as_str());
+            let here = (self.shown[r.file].as_str(), r.address);
             (last != Some(here)).then(|| {
                 last = Some(here);
                 here

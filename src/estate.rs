@@ -286,20 +286,39 @@ impl Listing {
         self.len += 1;
     }
 
-    /// Adds the resources of another listing, its parts made of exact size.
+    /// Adds the resources of another listing: into the last part while it holds less text
+    /// than `PART`, else as a part of its own, the last one made of exact size. A scan lists
+    /// each unit on its own, and units are many and small (an item of an AWS Config snapshot).
     pub fn append(&mut self, other: Listing) {
         let paths: Vec<u32> = other.paths.iter().map(|p| self.path(p)).collect();
         for mut part in other.parts {
             for e in &mut part.entries {
                 e.path = paths[e.path as usize];
             }
-            part.entries.shrink_to_fit();
-            part.text.shrink_to_fit();
-            self.parts.push(part);
+            match self.parts.last_mut() {
+                Some(last) if last.text.len() + part.text.len() <= PART => {
+                    let base = small(last.text.len());
+                    last.text.push_str(&part.text);
+                    last.entries.extend(part.entries.iter().map(|e| Entry {
+                        start: e.start + base,
+                        ..*e
+                    }));
+                }
+                last => {
+                    if let Some(last) = last {
+                        last.entries.shrink_to_fit();
+                        last.text.shrink_to_fit();
+                    }
+                    self.parts.push(part);
+                }
+            }
         }
         self.len += other.len;
     }
 }
+
+/// The text of a listing's part, past which another part is started.
+const PART: usize = 1 << 18;
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ use super::sarif::Locator;
 use super::spill::{Spill, Text};
 use crate::engine::Rule;
 use crate::estate::{Id, Listing};
+use crate::load::Format;
 use crate::scan::ScanResult;
 use crate::store::Item;
 
@@ -137,6 +138,8 @@ struct Resources<'a> {
     shown: Vec<String>,
     /// The resources in report order.
     order: Vec<Id>,
+    /// The format of each, in report order: most rules read one or two formats.
+    formats: Vec<Format>,
 }
 
 impl<'a> Resources<'a> {
@@ -157,27 +160,37 @@ impl<'a> Resources<'a> {
                 b.name,
             ))
         });
+        let formats = order.iter().map(|&id| listed.get(id).format).collect();
         Resources {
             listed,
             shown,
             order,
+            formats,
         }
     }
 
     /// The resources `rule` reads, in report order, each once: (path, address).
     fn of_rule<'r>(&'r self, rule: &'r Rule) -> impl Iterator<Item = (&'r str, &'r str)> + 'r {
+        let read: Vec<Format> = rule
+            .applies_to
+            .iter()
+            .filter_map(|f| Format::parse(f))
+            .collect();
         let mut last: Option<(&str, &str)> = None;
-        self.order.iter().filter_map(move |&i| {
-            let r = self.listed.get(i);
-            if !rule.applies_to.iter().any(|f| f == r.format.as_str()) {
-                return None;
-            }
-            let here = (self.shown[r.file].as_str(), r.address);
-            (last != Some(here)).then(|| {
-                last = Some(here);
-                here
+        self.order
+            .iter()
+            .zip(&self.formats)
+            .filter_map(move |(&id, format)| {
+                if !read.contains(format) {
+                    return None;
+                }
+                let r = self.listed.get(id);
+                let here = (self.shown[r.file].as_str(), r.address);
+                (last != Some(here)).then(|| {
+                    last = Some(here);
+                    here
+                })
             })
-        })
     }
 }
 

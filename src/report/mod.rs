@@ -148,10 +148,22 @@ pub(crate) fn to_text(
 }
 
 /// Text for HTML, XML and Markdown: `&`, `<`, `>` and `"` become entities, and every other
-/// character goes to `rest`, which writes what the format needs.
+/// character goes to `rest`, which writes what the format needs. ASCII letters, digits, spaces
+/// and `-./:=,;+%?$^`, which no format changes, are copied a run at a time without `rest`.
 pub(crate) fn escape_markup(text: &str, rest: impl Fn(char, &mut String)) -> String {
+    fn plain(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b" -./:=,;+%?$^".contains(&b)
+    }
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut left = text;
+    while !left.is_empty() {
+        let run = left.bytes().position(|b| !plain(b)).unwrap_or(left.len());
+        out.push_str(&left[..run]);
+        left = &left[run..];
+        let mut chars = left.chars();
+        let Some(c) = chars.next() else {
+            break;
+        };
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -159,6 +171,7 @@ pub(crate) fn escape_markup(text: &str, rest: impl Fn(char, &mut String)) -> Str
             '"' => out.push_str("&quot;"),
             c => rest(c, &mut out),
         }
+        left = chars.as_str();
     }
     out
 }
@@ -298,4 +311,30 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     });
     summary.resources_by_provider = providers;
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markup;
+
+    #[test]
+    fn markup_is_escaped_a_run_at_a_time_and_every_other_character_goes_to_the_format() {
+        let marked = |text: &str| {
+            escape_markup(text, |c, out| {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            })
+        };
+        assert_eq!(
+            marked("Deployment/shop-prod/web-1 = 50%"),
+            "Deployment/shop-prod/web-1 = 50%"
+        );
+        assert_eq!(
+            marked("a<b>&\"c\"'_\nä€😀z"),
+            "a&lt;b&gt;&amp;&quot;c&quot;['][_][\n][ä][€][😀]z"
+        );
+        assert_eq!(marked(""), "");
+        assert_eq!(marked("é"), "[é]");
+    }
 }

@@ -242,7 +242,22 @@ struct Case {
     failed: bool,
     /// Where each finding's text lies in the `Spill`, when the cases are written: its
     /// `<failure>` element when it is active (`true`), the reason it is accepted when not.
-    texts: Vec<(Text, bool)>,
+    /// The first held apart: most cases have one finding.
+    first: Option<(Text, bool)>,
+    more: Vec<(Text, bool)>,
+}
+
+impl Case {
+    fn keep(&mut self, text: Text, active: bool) {
+        match self.first {
+            None => self.first = Some((text, active)),
+            Some(_) => self.more.push((text, active)),
+        }
+    }
+
+    fn texts(&self) -> impl Iterator<Item = &(Text, bool)> {
+        self.first.iter().chain(&self.more)
+    }
 }
 
 /// Calls `case` for every testcase of `rule` in order (path, then resource address): the
@@ -347,26 +362,51 @@ fn finding_text(path: &str, f: &Item) -> String {
     }
 }
 
+/// What the testcases of one suite share, escaped once: the class name, and the path of the
+/// cases last written.
+struct Shared {
+    classname: String,
+    path: String,
+    file: String,
+}
+
+impl Shared {
+    fn new(rule: &Rule) -> Self {
+        Shared {
+            classname: escape(&format!("{}.{}", rule.id, rule.name)),
+            path: String::new(),
+            file: String::new(),
+        }
+    }
+
+    fn file(&mut self, path: &str) -> &str {
+        if self.path != path {
+            self.path.replace_range(.., path);
+            self.file = escape(path);
+        }
+        &self.file
+    }
+}
+
 fn testcase(
     out: &mut TextOut,
-    rule: &Rule,
+    shared: &mut Shared,
     path: &str,
     address: &str,
     case: &Case,
     spill: &mut Spill,
 ) -> io::Result<()> {
-    let line = if case.findings > 0 {
-        format!(" line=\"{}\"", case.line)
-    } else {
-        String::new()
-    };
-    let _ = write!(
-        out,
-        "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"{line} time=\"0\"",
-        escape(address),
-        escape(&format!("{}.{}", rule.id, rule.name)),
-        escape(path),
-    );
+    out.push_str("    <testcase name=\"");
+    out.push_str(&escape(address));
+    out.push_str("\" classname=\"");
+    out.push_str(&shared.classname);
+    out.push_str("\" file=\"");
+    out.push_str(shared.file(path));
+    out.push_str("\"");
+    if case.findings > 0 {
+        let _ = write!(out, " line=\"{}\"", case.line);
+    }
+    out.push_str(" time=\"0\"");
     if case.findings == 0 {
         out.push_str("/>\n");
         return Ok(());
@@ -374,13 +414,13 @@ fn testcase(
     out.push_str(">\n");
     // Cases come in address order, their texts were spilled in line order: each is read alone.
     if case.failed {
-        for &(text, _) in case.texts.iter().filter(|(_, active)| *active) {
+        for &(text, _) in case.texts().filter(|(_, active)| *active) {
             out.push_str(&String::from_utf8_lossy(spill.read(text, false)?));
         }
     } else {
         // A case whose every finding is accepted is reported as skipped, with the reasons.
         let mut reasons = String::new();
-        for (i, &(text, _)) in case.texts.iter().enumerate() {
+        for (i, &(text, _)) in case.texts().enumerate() {
             if i > 0 {
                 reasons.push_str("; ");
             }
@@ -468,6 +508,7 @@ pub fn write(
         );
         let ids = [rule.id.as_str()];
         let spill = std::cell::RefCell::new(Spill::new(crate::store::budget()));
+        let mut shared = Shared::new(rule);
         cases(
             rule,
             &resources,
@@ -476,11 +517,12 @@ pub fn write(
             |path, f, case| {
                 let text = finding_text(path, f);
                 let at = spill.borrow_mut().push(text.as_bytes())?;
-                case.texts.push((at, f.is_active()));
+                case.keep(at, f.is_active());
                 Ok(())
             },
             |path, address, case| {
-                testcase(&mut out, rule, path, address, case, &mut spill.borrow_mut())
+                let spill = &mut spill.borrow_mut();
+                testcase(&mut out, &mut shared, path, address, case, spill)
             },
             || spill.borrow_mut().clear(),
         )?;

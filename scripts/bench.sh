@@ -104,6 +104,10 @@ for size in $SIZES; do
   measure "sovscan scan" "$size" "$SOVSCAN" scan "$corpus" --format json -o "$BENCH_DIR/report.json"
   echo "== $size corpus"
   check_planted "$corpus" "$BENCH_DIR/report.json"
+  if [ "$SMOKE" = 0 ]; then
+    # JUnit lists every resource, not only those with findings: its own row.
+    measure "sovscan scan, JUnit" "$size" "$SOVSCAN" scan "$corpus" --format junit -o "$BENCH_DIR/report.xml"
+  fi
 done
 
 # One small file, as an editor hook or a pre-commit run scans it: start-up dominates. Too short
@@ -147,6 +151,7 @@ if [ -n "$SNAPSHOT_SIZE" ]; then
   measure "sovscan scan" "$SNAPSHOT_SIZE snapshot" "$SOVSCAN" scan "$snap" --format json -o "$BENCH_DIR/report.json"
   echo "== $SNAPSHOT_SIZE AWS Config snapshot"
   check_planted "$snap" "$BENCH_DIR/report.json"
+  measure "sovscan scan, JUnit" "$SNAPSHOT_SIZE snapshot" "$SOVSCAN" scan "$snap" --format junit -o "$BENCH_DIR/report.xml"
 fi
 
 # Peers: Checkov from PyPI in a local virtual environment, one framework at a time, offline.

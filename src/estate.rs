@@ -2,11 +2,13 @@
 //! have run: a scan keeps these counts, not the resources.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::io;
+use std::sync::{Arc, Mutex};
 
 use crate::knowledge::{KnowledgeBase, canonical_provider};
 use crate::load::Format;
 use crate::model::Resource;
+use crate::spill::{Spill, Text};
 
 /// Counts of the scanned resources.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -133,12 +135,11 @@ fn count(counts: &mut BTreeMap<String, usize>, key: &str) {
     }
 }
 
-/// The resources named in the result, with `ScanRequest::list_resources`, for reports that
-/// list every resource (JUnit has a test case per resource). Packed, since a large scan names
-/// hundreds of thousands of resources: each path once, and per unit of the scan an entry of
-/// fixed size per resource and one text of their addresses and names, each of exact size.
-/// In the order the units were listed in, which varies between runs: a report orders the
-/// resources as it shows them.
+/// Resources named for reports that list every resource (JUnit has a test case per resource).
+/// Packed, since a large scan names hundreds of thousands of resources: each path once, and per
+/// part of up to `PART` bytes of text an entry of fixed size per resource and one text of their
+/// addresses and names. In the order the units were listed in, which varies between runs: a
+/// report orders the resources as it shows them.
 #[derive(Debug, Default)]
 pub struct Listing {
     /// Each path once, in the order first listed.
@@ -149,8 +150,8 @@ pub struct Listing {
     len: usize,
 }
 
-/// The resources of one unit.
-#[derive(Debug, Default)]
+/// The resources of one unit, or of several small ones.
+#[derive(Clone, Debug, Default)]
 struct Part {
     entries: Vec<Entry>,
     /// The addresses, each followed by its name unless the name ends the address.
@@ -317,6 +318,163 @@ impl Listing {
     }
 }
 
+/// The resources a scan lists (`ScanRequest::list_resources`), unit by unit: each part of
+/// the listing, once complete, is written to a `Spill` (in memory up to the findings budget,
+/// in a temporary file past it), and `load` gives every part back when a report reads them.
+pub struct Gathered {
+    /// The paths, and the part being filled.
+    held: Listing,
+    spill: Mutex<Spill>,
+    /// The parts written, in order.
+    written: Vec<Text>,
+    /// The first error met writing a part, which `load` gives.
+    error: Option<String>,
+}
+
+impl Default for Gathered {
+    fn default() -> Self {
+        Gathered {
+            held: Listing::default(),
+            spill: Mutex::new(Spill::new(crate::store::budget())),
+            written: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Gathered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gathered")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gathered {
+    pub fn len(&self) -> usize {
+        self.held.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.len == 0
+    }
+
+    /// Adds a unit's resources; a part they complete is written out.
+    pub fn append(&mut self, other: Listing) {
+        self.held.append(other);
+        while self.held.parts.len() > 1 {
+            let part = self.held.parts.remove(0);
+            if self.error.is_some() {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            part.encode(&mut bytes);
+            drop(part);
+            let written = match self.spill.get_mut() {
+                Ok(spill) => spill.push(&bytes),
+                Err(_) => Err(io::Error::other("the listing's spill was poisoned")),
+            };
+            match written {
+                Ok(at) => self.written.push(at),
+                Err(e) => self.error = Some(format!("cannot keep the listed resources: {e}")),
+            }
+        }
+    }
+
+    /// Every resource listed.
+    pub fn load(&self) -> io::Result<Listing> {
+        if let Some(e) = &self.error {
+            return Err(io::Error::other(e.clone()));
+        }
+        let mut spill = self
+            .spill
+            .lock()
+            .map_err(|_| io::Error::other("the listing's spill was poisoned"))?;
+        let mut parts = Vec::with_capacity(self.written.len() + self.held.parts.len());
+        for at in &self.written {
+            parts.push(Part::decode(
+                spill.read(*at, false)?,
+                self.held.paths.len(),
+            )?);
+        }
+        parts.extend(self.held.parts.iter().cloned());
+        Ok(Listing {
+            paths: self.held.paths.clone(),
+            path_index: self.held.path_index.clone(),
+            parts,
+            len: self.held.len,
+        })
+    }
+}
+
+impl Part {
+    /// Bytes of an entry written out.
+    const ENTRY: usize = 17;
+
+    /// The entries' count, the entries, then the text.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.reserve(4 + self.entries.len() * Self::ENTRY + self.text.len());
+        out.extend_from_slice(&small(self.entries.len()).to_le_bytes());
+        for e in &self.entries {
+            for n in [e.start, e.address, e.name, e.path] {
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            out.push(u8::from(e.name_after) | (e.format as u8) << 1);
+        }
+        out.extend_from_slice(self.text.as_bytes());
+    }
+
+    /// A part written by `encode`, whose entries name `paths` paths at most.
+    fn decode(bytes: &[u8], paths: usize) -> io::Result<Part> {
+        let damaged = || io::Error::other("the listed resources' temporary file is damaged");
+        let word = |at: usize| -> io::Result<u32> {
+            let b = bytes.get(at..at + 4).ok_or_else(damaged)?;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let count = word(0)? as usize;
+        let text_at = count
+            .checked_mul(Self::ENTRY)
+            .and_then(|n| n.checked_add(4))
+            .filter(|n| *n <= bytes.len())
+            .ok_or_else(damaged)?;
+        let text = std::str::from_utf8(&bytes[text_at..]).map_err(|_| damaged())?;
+        let mut entries = Vec::with_capacity(count);
+        for i in 0..count {
+            let at = 4 + i * Self::ENTRY;
+            let flags = bytes[at + 16];
+            let e = Entry {
+                start: word(at)?,
+                address: word(at + 4)?,
+                name: word(at + 8)?,
+                path: word(at + 12)?,
+                name_after: flags & 1 == 1,
+                format: *Format::ALL
+                    .get(usize::from(flags >> 1))
+                    .ok_or_else(damaged)?,
+            };
+            // Every slice `Listing::get` takes lies in the text, on character boundaries.
+            let start = e.start as usize;
+            let end = start + e.address as usize;
+            let n = e.name as usize;
+            let name = if e.name_after {
+                text.get(end..end + n)
+            } else {
+                end.checked_sub(n)
+                    .filter(|from| *from >= start)
+                    .and_then(|from| text.get(from..end))
+            };
+            if text.get(start..end).is_none() || name.is_none() || e.path as usize >= paths {
+                return Err(damaged());
+            }
+            entries.push(e);
+        }
+        Ok(Part {
+            entries,
+            text: text.to_string(),
+        })
+    }
+}
+
 /// The text of a listing's part, past which another part is started.
 const PART: usize = 1 << 18;
 
@@ -361,5 +519,107 @@ mod tests {
         assert_eq!(all.paths(), [a, b]);
         let files: Vec<usize> = all.iter().map(|r| r.file).collect();
         assert_eq!(files, [0, 1, 1, 0]);
+    }
+
+    /// Units listed past the budget come back from the temporary file as they were listed,
+    /// whatever the budget; the paths are named once across units.
+    #[test]
+    fn gathered_units_come_back_from_memory_or_the_file() {
+        let paths: Vec<Arc<str>> = (0..7)
+            .map(|n| Arc::from(format!("dir/f{n}.yaml")))
+            .collect();
+        let resource = |n: usize| {
+            (
+                Arc::clone(&paths[n % 7]),
+                format!("Kind{}/ns/näme-{n}", n % 3),
+                Format::ALL[n % 6],
+                if n.is_multiple_of(5) {
+                    format!("other-{n}")
+                } else {
+                    format!("näme-{n}")
+                },
+            )
+        };
+        for budget in [0, 10_000, usize::MAX] {
+            let mut gathered = Gathered {
+                spill: Mutex::new(Spill::new(budget)),
+                ..Gathered::default()
+            };
+            for unit in 0..3000 {
+                let mut listing = Listing::default();
+                for n in unit * 30..unit * 30 + 30 {
+                    let (path, address, format, name) = resource(n);
+                    listing.add(&path, &address, format, &name);
+                }
+                gathered.append(listing);
+            }
+            assert!(
+                gathered.written.len() > 1,
+                "parts written: {}",
+                gathered.written.len()
+            );
+            let all = gathered.load().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((gathered.len(), all.len()), (90_000, 90_000));
+            assert_eq!(all.paths(), paths.as_slice());
+            for (n, r) in all.iter().enumerate() {
+                let (path, address, format, name) = resource(n);
+                assert_eq!(
+                    (r.path, r.address, r.format, r.name),
+                    (&path, &*address, format, &*name)
+                );
+                assert_eq!(all.paths()[r.file], path);
+            }
+        }
+    }
+
+    /// A damaged part is an error, never a panic or a slice out of its text.
+    #[test]
+    fn a_damaged_part_is_an_error() {
+        let mut part = Part::default();
+        let mut listing = Listing::default();
+        listing.add(
+            &Arc::from("a.tf"),
+            "aws_s3_bucket.größe",
+            Format::Terraform,
+            "größe",
+        );
+        listing.add(
+            &Arc::from("a.tf"),
+            "aws_s3_bucket.x[0]",
+            Format::Terraform,
+            "x",
+        );
+        if let Some(p) = listing.parts.pop() {
+            part = p;
+        }
+        let mut bytes = Vec::new();
+        part.encode(&mut bytes);
+        let back = Part::decode(&bytes, 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.text, part.text);
+        assert!(
+            Part::decode(&bytes, 0).is_err(),
+            "a path past the listing's"
+        );
+        for cut in 0..bytes.len() {
+            assert!(Part::decode(&bytes[..cut], 1).is_err(), "cut at {cut}");
+        }
+        // Any byte changed: an error, or a part whose every slice holds.
+        for at in 0..bytes.len() {
+            for value in [0, 1, 0x7f, 0xc3, 0xff] {
+                let mut changed = bytes.clone();
+                changed[at] = value;
+                if let Ok(p) = Part::decode(&changed, 1) {
+                    let one = Listing {
+                        paths: vec![Arc::from("a.tf")],
+                        len: p.entries.len(),
+                        parts: vec![p],
+                        ..Listing::default()
+                    };
+                    for r in one.iter() {
+                        assert!(r.address.len() + r.name.len() <= bytes.len());
+                    }
+                }
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod render;
 pub mod report;
 pub mod sanitize;
 pub mod scan;
+pub(crate) mod spill;
 pub mod store;
 pub mod suppress;
 pub mod timing;

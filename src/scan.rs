@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::engine::checks::Grouping;
 use crate::engine::checks::cloud_log_buckets::Bucket;
 use crate::engine::{Context, Engine, Profile, Rule, checks};
-use crate::estate::{Estate, Listing};
+use crate::estate::{Estate, Gathered, Listing};
 use crate::extract::units::{self, Outline};
 use crate::extract::{self, ExtractOptions};
 use crate::finding::Finding;
@@ -140,7 +140,7 @@ pub struct ScanResult {
     /// Counts of the resources found.
     pub estate: Estate,
     /// Every resource found, when the request asks for it (`list_resources`).
-    pub listed: Listing,
+    pub listed: Gathered,
     /// Resources left out as never created (`count = 0`, empty `for_each`, false condition).
     pub not_created: usize,
     pub skipped: Vec<Skipped>,
@@ -333,7 +333,7 @@ struct Unit<'a> {
 struct Folded {
     estate: Estate,
     metadata: Vec<MetadataSuppression>,
-    listed: Listing,
+    listed: Gathered,
     /// Every bucket, for log senders of other units to name.
     buckets: Buckets,
 }
@@ -584,9 +584,10 @@ impl<'a> Unit<'a> {
             .iter()
             .filter_map(MetadataSuppression::of)
             .collect();
+        let mut listed = Listing::default();
         if self.list_resources {
             for r in &resources {
-                folded.listed.push(r);
+                listed.push(r);
             }
         }
         // Freed here, on the unit's thread, not all at once at the end.
@@ -594,7 +595,7 @@ impl<'a> Unit<'a> {
         if let Ok(mut all) = self.folded.lock() {
             all.estate.merge(folded.estate);
             all.metadata.append(&mut folded.metadata);
-            all.listed.append(std::mem::take(&mut folded.listed));
+            all.listed.append(listed);
         }
     }
 }

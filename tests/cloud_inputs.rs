@@ -102,7 +102,13 @@ fn one_report_covers_every_format_and_broken_files() {
     std::fs::remove_dir_all(&broken).unwrap();
 
     assert_eq!(result.listed.len(), result.estate.resources);
-    let scanned: BTreeSet<Format> = result.listed.iter().map(|r| r.format).collect();
+    let scanned: BTreeSet<Format> = result
+        .listed
+        .load()
+        .unwrap()
+        .iter()
+        .map(|r| r.format)
+        .collect();
     let counted: BTreeSet<&str> = result.estate.by_format.keys().copied().collect();
     assert_eq!(counted, scanned.iter().map(|f| f.as_str()).collect());
     assert_eq!(

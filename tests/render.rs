@@ -93,9 +93,10 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
         set(&[("RES-008", "kustomize/overlays/prod/move-region.yaml", 4)])
     );
     // Objects are the rendered ones, with the overlay's name and namespace, counted once.
-    let names: Vec<&str> = result.listed.iter().map(|r| r.address).collect();
+    let all = result.listed.load().unwrap();
+    let names: Vec<&str> = all.iter().map(|r| r.address).collect();
     assert_eq!(names, ["Deployment/shop-prod/prod-checkout"]);
-    let listed = result.listed.iter().next().unwrap();
+    let listed = all.iter().next().unwrap();
     assert_eq!(
         &**listed.path,
         root()

@@ -38,7 +38,7 @@ type ByResource = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 fn rule_ids_by_resource(result: &ScanResult) -> ByResource {
     let mut out = ByResource::new();
-    for r in result.listed.iter() {
+    for r in result.listed.load().unwrap().iter() {
         out.entry(r.name.to_lowercase().replace(['-', '_'], ""))
             .or_default()
             .entry(r.format.as_str().to_string())

@@ -40,17 +40,18 @@ impl Format {
         }
     }
 
+    /// Every format, each at the index its `as u8` gives.
+    pub const ALL: [Format; 6] = [
+        Format::Kubernetes,
+        Format::Terraform,
+        Format::TerraformPlan,
+        Format::Cloudformation,
+        Format::Arm,
+        Format::AwsConfig,
+    ];
+
     pub fn parse(text: &str) -> Option<Format> {
-        [
-            Format::Kubernetes,
-            Format::Terraform,
-            Format::TerraformPlan,
-            Format::Cloudformation,
-            Format::Arm,
-            Format::AwsConfig,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == text)
+        Format::ALL.into_iter().find(|f| f.as_str() == text)
     }
 }
 

@@ -6,7 +6,7 @@ use super::{Summary, summarize};
 use crate::engine::Rule;
 use std::io::{self, Write};
 
-use super::spill::{Spill, Text};
+use crate::spill::{Spill, Text};
 
 use crate::frameworks::{self, ControlFindings, ControlView, FrameworkView};
 use crate::knowledge::KnowledgeBase;

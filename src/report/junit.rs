@@ -12,11 +12,11 @@ use rayon::slice::ParallelSliceMut;
 
 use super::TextOut;
 use super::sarif::Locator;
-use super::spill::{Spill, Text};
 use crate::engine::Rule;
 use crate::estate::{Id, Listing};
 use crate::load::Format;
 use crate::scan::ScanResult;
+use crate::spill::{Spill, Text};
 use crate::store::Item;
 
 /// Text for XML 1.0 content and attribute values: markup characters as entities, line breaks
@@ -132,8 +132,8 @@ struct Group<'a> {
 
 /// The scan's resources in report order (their path as the report shows it, then address):
 /// the cases of a rule that found nothing in them.
-struct Resources<'a> {
-    listed: &'a Listing,
+struct Resources {
+    listed: Listing,
     /// Per path of the listing, as the report shows it.
     shown: Vec<String>,
     /// The resources in report order.
@@ -142,9 +142,8 @@ struct Resources<'a> {
     formats: Vec<Format>,
 }
 
-impl<'a> Resources<'a> {
-    fn of(result: &'a ScanResult, locator: &Locator) -> Self {
-        let listed = &result.listed;
+impl Resources {
+    fn of(listed: Listing, locator: &Locator) -> Self {
         let shown: Vec<String> = listed
             .paths()
             .iter()
@@ -451,8 +450,13 @@ pub fn write(
 ) -> std::io::Result<()> {
     let mut rules: Vec<&Rule> = rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
-    let runs = Runs::of(result, locator);
-    let resources = Resources::of(result, locator);
+    // Made on the worker threads, side by side: their heaps hold what the units they scanned
+    // freed, which the main thread's heap would not reuse.
+    let (runs, resources) = rayon::join(
+        || Runs::of(result, locator),
+        || Ok::<_, io::Error>(Resources::of(result.listed.load()?, locator)),
+    );
+    let resources = resources?;
     let plans: Vec<Plan> = rules.iter().map(|rule| runs.plan(&rule.id)).collect();
     // The counts come from the listings of the findings, which read fewer fields.
     let counts = rules

@@ -8,7 +8,6 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
-mod spill;
 pub mod table;
 
 use serde::Serialize;

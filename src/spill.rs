@@ -1,5 +1,5 @@
-//! Texts a report writes once and reads back in another order: in memory up to a budget, in
-//! a temporary file past it.
+//! Texts written once and read back later or in another order (a report's, the resources a
+//! scan lists): in memory up to a budget, in a temporary file past it.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};

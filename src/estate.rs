@@ -147,7 +147,6 @@ pub struct Listing {
     /// Index of each path in `paths`.
     path_index: HashMap<Arc<str>, u32>,
     parts: Vec<Part>,
-    len: usize,
 }
 
 /// The resources of one unit, or of several small ones.
@@ -197,11 +196,11 @@ fn small(n: usize) -> u32 {
 
 impl Listing {
     pub fn len(&self) -> usize {
-        self.len
+        self.parts.iter().map(|p| p.entries.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.parts.iter().all(|p| p.entries.is_empty())
     }
 
     /// Each path of the listed resources once.
@@ -222,14 +221,8 @@ impl Listing {
     pub fn get(&self, id: Id) -> Listed<'_> {
         let part = &self.parts[id.part as usize];
         let e = part.entries[id.entry as usize];
-        let start = e.start as usize;
-        let address = &part.text[start..start + e.address as usize];
-        let name = if e.name_after {
-            let at = start + address.len();
-            &part.text[at..at + e.name as usize]
-        } else {
-            &address[address.len() - e.name as usize..]
-        };
+        // A part's entries lie in its text: made so by `add` and `append`, checked by `decode`.
+        let (address, name) = part.slices(&e).unwrap_or_default();
         Listed {
             path: &self.paths[e.path as usize],
             address,
@@ -284,12 +277,11 @@ impl Listing {
             name_after,
             format,
         });
-        self.len += 1;
     }
 
     /// Adds the resources of another listing: into the last part while it holds less text
-    /// than `PART`, else as a part of its own, the last one made of exact size. A scan lists
-    /// each unit on its own, and units are many and small (an item of an AWS Config snapshot).
+    /// than `PART`, else as a part of its own. A scan lists each unit on its own, and units are
+    /// many and small (an item of an AWS Config snapshot).
     pub fn append(&mut self, other: Listing) {
         let paths: Vec<u32> = other.paths.iter().map(|p| self.path(p)).collect();
         for mut part in other.parts {
@@ -305,16 +297,9 @@ impl Listing {
                         ..*e
                     }));
                 }
-                last => {
-                    if let Some(last) = last {
-                        last.entries.shrink_to_fit();
-                        last.text.shrink_to_fit();
-                    }
-                    self.parts.push(part);
-                }
+                _ => self.parts.push(part),
             }
         }
-        self.len += other.len;
     }
 }
 
@@ -327,6 +312,8 @@ pub struct Gathered {
     spill: Mutex<Spill>,
     /// The parts written, in order.
     written: Vec<Text>,
+    /// The resources in them.
+    written_len: usize,
     /// The first error met writing a part, which `load` gives.
     error: Option<String>,
 }
@@ -337,6 +324,7 @@ impl Default for Gathered {
             held: Listing::default(),
             spill: Mutex::new(Spill::new(crate::store::budget())),
             written: Vec::new(),
+            written_len: 0,
             error: None,
         }
     }
@@ -352,30 +340,33 @@ impl std::fmt::Debug for Gathered {
 
 impl Gathered {
     pub fn len(&self) -> usize {
-        self.held.len
+        self.written_len + self.held.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.held.len == 0
+        self.len() == 0
     }
 
     /// Adds a unit's resources; a part they complete is written out.
     pub fn append(&mut self, other: Listing) {
         self.held.append(other);
-        while self.held.parts.len() > 1 {
-            let part = self.held.parts.remove(0);
+        // Every part but the last is complete.
+        let complete = self.held.parts.len().saturating_sub(1);
+        for part in self.held.parts.drain(..complete) {
             if self.error.is_some() {
-                continue;
+                break;
             }
             let mut bytes = Vec::new();
             part.encode(&mut bytes);
-            drop(part);
             let written = match self.spill.get_mut() {
                 Ok(spill) => spill.push(&bytes),
                 Err(_) => Err(io::Error::other("the listing's spill was poisoned")),
             };
             match written {
-                Ok(at) => self.written.push(at),
+                Ok(at) => {
+                    self.written.push(at);
+                    self.written_len += part.entries.len();
+                }
                 Err(e) => self.error = Some(format!("cannot keep the listed resources: {e}")),
             }
         }
@@ -402,7 +393,6 @@ impl Gathered {
             paths: self.held.paths.clone(),
             path_index: self.held.path_index.clone(),
             parts,
-            len: self.held.len,
         })
     }
 }
@@ -452,26 +442,34 @@ impl Part {
                     .get(usize::from(flags >> 1))
                     .ok_or_else(damaged)?,
             };
-            // Every slice `Listing::get` takes lies in the text, on character boundaries.
-            let start = e.start as usize;
-            let end = start + e.address as usize;
-            let n = e.name as usize;
-            let name = if e.name_after {
-                text.get(end..end + n)
-            } else {
-                end.checked_sub(n)
-                    .filter(|from| *from >= start)
-                    .and_then(|from| text.get(from..end))
-            };
-            if text.get(start..end).is_none() || name.is_none() || e.path as usize >= paths {
+            if e.path as usize >= paths {
                 return Err(damaged());
             }
             entries.push(e);
         }
-        Ok(Part {
+        let part = Part {
             entries,
             text: text.to_string(),
-        })
+        };
+        // Every slice `Listing::get` takes lies in the text, on character boundaries.
+        if part.entries.iter().any(|e| part.slices(e).is_none()) {
+            return Err(damaged());
+        }
+        Ok(part)
+    }
+
+    /// The address and name of `e`, when they lie in the text.
+    fn slices(&self, e: &Entry) -> Option<(&str, &str)> {
+        let start = e.start as usize;
+        let end = start + e.address as usize;
+        let n = e.name as usize;
+        let name = if e.name_after {
+            self.text.get(end..end + n)?
+        } else {
+            self.text
+                .get(end.checked_sub(n).filter(|from| *from >= start)?..end)?
+        };
+        Some((self.text.get(start..end)?, name))
     }
 }
 
@@ -611,7 +609,6 @@ mod tests {
                 if let Ok(p) = Part::decode(&changed, 1) {
                     let one = Listing {
                         paths: vec![Arc::from("a.tf")],
-                        len: p.entries.len(),
                         parts: vec![p],
                         ..Listing::default()
                     };

@@ -566,7 +566,7 @@ impl<'a> Unit<'a> {
         if resources.is_empty() {
             return;
         }
-        let mut folded = Folded::default();
+        let mut estate = Estate::default();
         self.findings.with_ties(|ties| {
             let mut key = (String::new(), String::new());
             for r in &resources {
@@ -577,10 +577,10 @@ impl<'a> Unit<'a> {
                     key.1.replace_range(.., &r.address);
                     ties.get(&key)
                 };
-                folded.estate.add(self.kb, r, tied);
+                estate.add(self.kb, r, tied);
             }
         });
-        folded.metadata = resources
+        let mut metadata: Vec<MetadataSuppression> = resources
             .iter()
             .filter_map(MetadataSuppression::of)
             .collect();
@@ -593,8 +593,8 @@ impl<'a> Unit<'a> {
         // Freed here, on the unit's thread, not all at once at the end.
         drop(resources);
         if let Ok(mut all) = self.folded.lock() {
-            all.estate.merge(folded.estate);
-            all.metadata.append(&mut folded.metadata);
+            all.estate.merge(estate);
+            all.metadata.append(&mut metadata);
             all.listed.append(listed);
         }
     }

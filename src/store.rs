@@ -918,7 +918,7 @@ fn corrupt() -> std::io::Error {
     )
 }
 
-fn put_index(out: &mut Vec<u8>, mut n: usize) {
+pub(crate) fn put_index(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8 & 0x7f) | 0x80);
         n >>= 7;
@@ -1009,13 +1009,17 @@ fn put_location(out: &mut Vec<u8>, l: &Location, table: &mut Table) {
 }
 
 /// A record being read.
-struct Input<'a> {
+pub(crate) struct Input<'a> {
     bytes: &'a [u8],
 }
 
 impl<'a> Input<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Input { bytes }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 
     fn byte(&mut self) -> std::io::Result<u8> {
@@ -1024,7 +1028,8 @@ impl<'a> Input<'a> {
         Ok(first)
     }
 
-    fn index(&mut self) -> std::io::Result<usize> {
+    /// A number as `put_index` writes it.
+    pub(crate) fn index(&mut self) -> std::io::Result<usize> {
         let mut n = 0usize;
         let mut shift = 0;
         loop {

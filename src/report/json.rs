@@ -193,16 +193,7 @@ impl Listings {
         self.lengths
             .push(u32::try_from(text.len()).map_err(io::Error::other)?);
         for &i in to {
-            let mut gap = number - self.next[i];
-            loop {
-                let low = (gap & 0x7f) as u8;
-                gap >>= 7;
-                if gap == 0 {
-                    self.lists[i].push(low);
-                    break;
-                }
-                self.lists[i].push(low | 0x80);
-            }
+            crate::store::put_index(&mut self.lists[i], number - self.next[i]);
             self.next[i] = number + 1;
         }
         Ok(())
@@ -217,15 +208,10 @@ impl Listings {
         out.write_all(b"[")?;
         // The number and start of the next finding of the spill.
         let (mut number, mut start) = (0usize, 0u64);
-        let mut gap = 0usize;
-        let mut shift = 0;
+        let mut gaps = crate::store::Input::new(&list);
         let mut first = true;
-        for byte in list {
-            gap |= usize::from(byte & 0x7f) << shift;
-            if byte & 0x80 != 0 {
-                shift += 7;
-                continue;
-            }
+        while !gaps.is_empty() {
+            let gap = gaps.index()?;
             let skipped: u64 = self.lengths[number..number + gap]
                 .iter()
                 .map(|&l| u64::from(l))
@@ -240,7 +226,6 @@ impl Listings {
             out.write_all(self.texts.read(Text { start, len }, near)?)?;
             start += len as u64;
             number += 1;
-            (gap, shift) = (0, 0);
         }
         out.write_all(b"\n")?;
         pretty::indent(out, depth)?;

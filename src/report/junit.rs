@@ -3,7 +3,7 @@
 //! rule reads (and per place a finding points to outside a resource), a `<failure>` per
 //! finding, `<skipped>` for findings that are suppressed or accepted by the baseline.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 use std::sync::Arc;
@@ -40,8 +40,17 @@ struct Runs {
     /// The path of each file with findings, as the report shows it.
     paths: Vec<String>,
     /// Per rule id: the files of its findings, one entry per run of findings in one file,
-    /// in store order (indices into `paths`).
-    of_rule: HashMap<String, Vec<usize>>,
+    /// in store order.
+    of_rule: HashMap<String, Vec<Run>>,
+}
+
+/// Findings of one rule in one file, one after another in the store.
+struct Run {
+    /// The index of the file in `Runs::paths`.
+    file: usize,
+    findings: usize,
+    /// The bytes of their addresses.
+    bytes: usize,
 }
 
 impl Runs {
@@ -67,14 +76,23 @@ impl Runs {
                     i
                 }
             };
+            let run = Run {
+                file: path,
+                findings: 1,
+                bytes: f.address.len(),
+            };
             if current.get(&*f.rule_id) == Some(&path) {
+                if let Some(last) = runs.of_rule.get_mut(&*f.rule_id).and_then(|l| l.last_mut()) {
+                    last.findings += 1;
+                    last.bytes += run.bytes;
+                }
                 continue;
             }
             current.insert(f.rule_id.to_string(), path);
             match runs.of_rule.get_mut(&*f.rule_id) {
-                Some(list) => list.push(path),
+                Some(list) => list.push(run),
                 None => {
-                    runs.of_rule.insert(f.rule_id.to_string(), vec![path]);
+                    runs.of_rule.insert(f.rule_id.to_string(), vec![run]);
                 }
             }
         }
@@ -85,7 +103,7 @@ impl Runs {
     /// taking some runs in store order, that together give the runs in path order.
     fn plan(&self, rule: &str) -> Plan<'_> {
         let files = self.of_rule.get(rule).map_or(&[][..], Vec::as_slice);
-        let path = |run: usize| self.paths[files[run]].as_str();
+        let path = |run: usize| self.paths[files[run].file].as_str();
         let mut order: Vec<usize> = (0..files.len()).collect();
         order.sort_by(|a, b| path(*a).cmp(path(*b)));
         let mut plan = Plan {
@@ -106,8 +124,14 @@ impl Runs {
                 plan.groups.push(Group {
                     path: path(run),
                     pass,
+                    findings: 0,
+                    bytes: 0,
                 });
                 plan.passes = pass + 1;
+            }
+            if let Some(group) = plan.groups.last_mut() {
+                group.findings += files[run].findings;
+                group.bytes += files[run].bytes;
             }
             plan.group_of_run[run] = plan.groups.len() - 1;
             previous = Some(run);
@@ -128,6 +152,9 @@ struct Group<'a> {
     path: &'a str,
     /// The pass that reads the group's runs.
     pass: usize,
+    /// The findings of its runs, and the bytes of their addresses.
+    findings: usize,
+    bytes: usize,
 }
 
 /// The scan's resources in report order (their path as the report shows it, then address):
@@ -241,21 +268,118 @@ struct Case {
     failed: bool,
     /// Where each finding's text lies in the `Spill`, when the cases are written: its
     /// `<failure>` element when it is active (`true`), the reason it is accepted when not.
-    /// The first held apart: most cases have one finding.
-    first: Option<(Text, bool)>,
-    more: Vec<(Text, bool)>,
+    texts: Vec<(Text, bool)>,
 }
 
 impl Case {
-    fn keep(&mut self, text: Text, active: bool) {
-        match self.first {
-            None => self.first = Some((text, active)),
-            Some(_) => self.more.push((text, active)),
+    fn texts(&self) -> impl Iterator<Item = &(Text, bool)> {
+        self.texts.iter()
+    }
+}
+
+/// The findings of one rule in one file, in store order: each finding's address lies in one
+/// text. A file may hold hundreds of thousands of resources (an AWS Config snapshot): a
+/// finding costs its address and a few words here, not a map entry and a case of its own, and
+/// the room for a file's findings is taken at once, as their count is known (`Group`).
+#[derive(Default)]
+struct Hits {
+    addresses: String,
+    hits: Vec<Hit>,
+    /// The hits in address order, as `cases` gives them.
+    order: Vec<usize>,
+}
+
+struct Hit {
+    /// Where its address lies in `addresses`.
+    start: usize,
+    /// Where its text lies in the `Spill`, when `keep` gave one.
+    text_start: u64,
+    len: u32,
+    line: u32,
+    text_len: u32,
+    active: bool,
+    text: bool,
+}
+
+impl Hits {
+    /// Room for the findings of a group, in buffers that fit them.
+    fn make_room(&mut self, group: &Group) {
+        if self.hits.capacity() < group.findings {
+            self.hits = Vec::with_capacity(group.findings);
+            self.order = Vec::with_capacity(group.findings);
+        }
+        if self.addresses.capacity() < group.bytes {
+            self.addresses = String::with_capacity(group.bytes);
         }
     }
 
-    fn texts(&self) -> impl Iterator<Item = &(Text, bool)> {
-        self.first.iter().chain(&self.more)
+    fn push(
+        &mut self,
+        address: &str,
+        line: u32,
+        active: bool,
+        text: Option<Text>,
+    ) -> io::Result<()> {
+        let too_long = || io::Error::other("a finding's text or address is longer than 4 GiB");
+        let start = self.addresses.len();
+        self.addresses.push_str(address);
+        let (text_start, text_len) = match text {
+            Some(t) => (t.start, u32::try_from(t.len).map_err(|_| too_long())?),
+            None => (0, 0),
+        };
+        self.hits.push(Hit {
+            start,
+            text_start,
+            len: u32::try_from(address.len()).map_err(|_| too_long())?,
+            line,
+            text_len,
+            active,
+            text: text.is_some(),
+        });
+        Ok(())
+    }
+
+    fn address(&self, hit: &Hit) -> &str {
+        &self.addresses[hit.start..hit.start + hit.len as usize]
+    }
+
+    /// The cases of the findings, by address, each with its findings in store order; empties
+    /// the hits.
+    fn cases(&mut self, mut each: impl FnMut(&str, &Case) -> io::Result<()>) -> io::Result<()> {
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..self.hits.len());
+        // Stable: the findings of one address stay in store order.
+        order.sort_by(|&a, &b| self.address(&self.hits[a]).cmp(self.address(&self.hits[b])));
+        let mut at = 0;
+        let mut case = Case::default();
+        while at < order.len() {
+            let first = &self.hits[order[at]];
+            let address = self.address(first);
+            case.line = first.line;
+            case.findings = 0;
+            case.failed = false;
+            case.texts.clear();
+            while let Some(hit) = order.get(at).map(|&i| &self.hits[i])
+                && self.address(hit) == address
+            {
+                case.findings += 1;
+                case.failed |= hit.active;
+                if hit.text {
+                    let text = Text {
+                        start: hit.text_start,
+                        len: hit.text_len as usize,
+                    };
+                    case.texts.push((text, hit.active));
+                }
+                at += 1;
+            }
+            each(address, &case)?;
+        }
+        self.order = order;
+        self.addresses.clear();
+        self.hits.clear();
+        Ok(())
     }
 }
 
@@ -269,25 +393,25 @@ fn cases<T: Found, I: Iterator<Item = T>>(
     resources: &Resources,
     plan: &Plan,
     read: impl Fn() -> I,
-    mut keep: impl FnMut(&str, &T, &mut Case) -> io::Result<()>,
+    mut keep: impl FnMut(&str, &T) -> io::Result<Option<Text>>,
     mut case: impl FnMut(&str, &str, &Case) -> io::Result<()>,
     mut done: impl FnMut(),
 ) -> io::Result<()> {
     let none = Case::default();
     let mut resources = resources.of_rule(rule).peekable();
-    // The cases of one path with findings, by resource address.
-    let mut file: BTreeMap<String, Case> = BTreeMap::new();
+    // The findings of one path.
+    let mut file = Hits::default();
     let mut flush = |path: &str,
-                     file: &mut BTreeMap<String, Case>,
+                     file: &mut Hits,
                      case: &mut dyn FnMut(&str, &str, &Case) -> io::Result<()>|
      -> io::Result<()> {
-        for (address, found) in std::mem::take(file) {
-            while let Some(r) = resources.next_if(|r| *r < (path, address.as_str())) {
+        file.cases(|address, found| {
+            while let Some(r) = resources.next_if(|r| *r < (path, address)) {
                 case(r.0, r.1, &none)?;
             }
-            resources.next_if(|r| *r == (path, address.as_str()));
-            case(path, &address, &found)?;
-        }
+            resources.next_if(|r| *r == (path, address));
+            case(path, address, found)
+        })?;
         done();
         Ok(())
     };
@@ -306,22 +430,15 @@ fn cases<T: Found, I: Iterator<Item = T>>(
             if plan.groups[g].pass != pass {
                 continue;
             }
-            if let Some(current) = group
-                && current != g
-            {
-                flush(plan.groups[current].path, &mut file, &mut case)?;
+            if group != Some(g) {
+                if let Some(current) = group {
+                    flush(plan.groups[current].path, &mut file, &mut case)?;
+                }
+                file.make_room(&plan.groups[g]);
             }
             group = Some(g);
-            let found = match file.get_mut(f.address()) {
-                Some(found) => found,
-                None => file.entry(f.address().to_string()).or_insert(Case {
-                    line: f.line(),
-                    ..Case::default()
-                }),
-            };
-            found.findings += 1;
-            found.failed |= f.is_active();
-            keep(plan.groups[g].path, &f, found)?;
+            let text = keep(plan.groups[g].path, &f)?;
+            file.push(f.address(), f.line(), f.is_active(), text)?;
         }
         if let Some(current) = group {
             flush(plan.groups[current].path, &mut file, &mut case)?;
@@ -452,11 +569,14 @@ pub fn write(
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     // Made on the worker threads, side by side: their heaps hold what the units they scanned
     // freed, which the main thread's heap would not reuse.
+    let phase = crate::timing::phase("JUnit: runs of findings and resources in order");
     let (runs, resources) = rayon::join(
         || Runs::of(result, locator),
         || Ok::<_, io::Error>(Resources::of(result.listed.load()?, locator)),
     );
     let resources = resources?;
+    drop(phase);
+    let phase = crate::timing::phase("JUnit: counts");
     let plans: Vec<Plan> = rules.iter().map(|rule| runs.plan(&rule.id)).collect();
     // The counts come from the listings of the findings, which read fewer fields.
     let counts = rules
@@ -470,7 +590,7 @@ pub fn write(
                 &resources,
                 plan,
                 || result.findings.listed(Some(&ids)),
-                |_, _, _| Ok(()),
+                |_, _| Ok(None),
                 |_, _, case| {
                     counts.tests += 1;
                     if case.failed {
@@ -485,6 +605,8 @@ pub fn write(
             Ok(counts)
         })
         .collect::<io::Result<Vec<Counts>>>()?;
+    drop(phase);
+    let _phase = crate::timing::phase("JUnit: suites");
     let errors = result.errors.len();
     let tests = counts.iter().map(|c| c.tests).sum::<usize>() + errors;
     let failures: usize = counts.iter().map(|c| c.failures).sum();
@@ -518,11 +640,9 @@ pub fn write(
             &resources,
             plan,
             || result.findings.of_rules(&ids),
-            |path, f, case| {
+            |path, f| {
                 let text = finding_text(path, f);
-                let at = spill.borrow_mut().push(text.as_bytes())?;
-                case.keep(at, f.is_active());
-                Ok(())
+                spill.borrow_mut().push(text.as_bytes()).map(Some)
             },
             |path, address, case| {
                 let spill = &mut spill.borrow_mut();
@@ -559,7 +679,56 @@ pub fn write(
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{Group, Hits, Text, escape};
+
+    #[test]
+    fn hits_give_one_case_per_address_in_address_order_with_findings_in_store_order() {
+        let mut hits = Hits::default();
+        hits.make_room(&Group {
+            path: "a.json",
+            pass: 0,
+            findings: 4,
+            bytes: 4,
+        });
+        let text = |start| Some(Text { start, len: 1 });
+        for (address, line, active, start) in [
+            ("b", 9, false, 0),
+            ("a", 5, true, 1),
+            ("b", 3, true, 2),
+            ("c", 1, false, 3),
+        ] {
+            hits.push(address, line, active, text(start)).unwrap();
+        }
+        let mut cases = Vec::new();
+        hits.cases(|address, case| {
+            let texts: Vec<(u64, bool)> = case.texts().map(|(t, a)| (t.start, *a)).collect();
+            cases.push((
+                address.to_string(),
+                case.line,
+                case.findings,
+                case.failed,
+                texts,
+            ));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            cases,
+            [
+                ("a".into(), 5, 1, true, vec![(1, true)]),
+                ("b".into(), 9, 2, true, vec![(0, false), (2, true)]),
+                ("c".into(), 1, 1, false, vec![(3, false)]),
+            ]
+        );
+        // The hits are spent: the next file starts empty.
+        let mut more = 0;
+        hits.cases(|_, _| {
+            more += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(more, 0);
+    }
 
     #[test]
     fn escapes_markup_and_control_characters() {

@@ -56,10 +56,11 @@ struct Run {
 impl Runs {
     fn of(result: &ScanResult, locator: &Locator) -> Self {
         let mut runs = Runs::default();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut last: Option<(String, usize)> = None;
+        // The store names each path with one shared string.
+        let mut index: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut last: Option<(Arc<str>, usize)> = None;
         // Per rule: the file of its last finding.
-        let mut current: HashMap<String, usize> = HashMap::new();
+        let mut current: HashMap<Arc<str>, usize> = HashMap::new();
         for f in result.findings.listed(None) {
             let path = match &last {
                 Some((path, i)) if **path == *f.path => *i,
@@ -68,11 +69,11 @@ impl Runs {
                         Some(i) => *i,
                         None => {
                             runs.paths.push(super::repo_path(locator, &f.path));
-                            index.insert(f.path.to_string(), runs.paths.len() - 1);
+                            index.insert(Arc::clone(&f.path), runs.paths.len() - 1);
                             runs.paths.len() - 1
                         }
                     };
-                    last = Some((f.path.to_string(), i));
+                    last = Some((Arc::clone(&f.path), i));
                     i
                 }
             };
@@ -88,7 +89,7 @@ impl Runs {
                 }
                 continue;
             }
-            current.insert(f.rule_id.to_string(), path);
+            current.insert(Arc::clone(&f.rule_id), path);
             match runs.of_rule.get_mut(&*f.rule_id) {
                 Some(list) => list.push(run),
                 None => {
@@ -176,7 +177,8 @@ impl Resources {
             .iter()
             .map(|path| super::repo_path(locator, path))
             .collect();
-        let mut order: Vec<Id> = listed.ids().collect();
+        let mut order: Vec<Id> = Vec::with_capacity(listed.len());
+        order.extend(listed.ids());
         order.par_sort_unstable_by(|&a, &b| {
             let (a, b) = (listed.get(a), listed.get(b));
             (shown[a.file].as_str(), a.address, a.format, a.name).cmp(&(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 /// A scan allocates and frees millions of small tree nodes and strings on every core: mimalloc
 /// does that with less time and less memory left fragmented than the system allocator. Its 2.x
 /// line (the `v2` feature) gives freed pages back to the system after 10 ms; 3.x keeps them for
-/// a second, which on a 200 MB input held 5-30 MB more at the peak for the same time.
+/// a second, which on a 200 MB input held 3-30 MB more at the peak for the same time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

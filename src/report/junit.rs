@@ -273,12 +273,6 @@ struct Case {
     texts: Vec<(Text, bool)>,
 }
 
-impl Case {
-    fn texts(&self) -> impl Iterator<Item = &(Text, bool)> {
-        self.texts.iter()
-    }
-}
-
 /// The findings of one rule in one file, in store order: each finding's address lies in one
 /// text. A file may hold hundreds of thousands of resources (an AWS Config snapshot): a
 /// finding costs its address and a few words here, not a map entry and a case of its own, and
@@ -532,13 +526,13 @@ fn testcase(
     out.push_str(">\n");
     // Cases come in address order, their texts were spilled in line order: each is read alone.
     if case.failed {
-        for &(text, _) in case.texts().filter(|(_, active)| *active) {
+        for &(text, _) in case.texts.iter().filter(|(_, active)| *active) {
             out.push_str(&String::from_utf8_lossy(spill.read(text, false)?));
         }
     } else {
         // A case whose every finding is accepted is reported as skipped, with the reasons.
         let mut reasons = String::new();
-        for (i, &(text, _)) in case.texts().enumerate() {
+        for (i, &(text, _)) in case.texts.iter().enumerate() {
             if i > 0 {
                 reasons.push_str("; ");
             }
@@ -703,7 +697,7 @@ mod tests {
         }
         let mut cases = Vec::new();
         hits.cases(|address, case| {
-            let texts: Vec<(u64, bool)> = case.texts().map(|(t, a)| (t.start, *a)).collect();
+            let texts: Vec<(u64, bool)> = case.texts.iter().map(|(t, a)| (t.start, *a)).collect();
             cases.push((
                 address.to_string(),
                 case.line,

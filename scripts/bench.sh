@@ -205,6 +205,8 @@ for (label, size), runs_ in rows.items():
         "wall_s": statistics.median(r[0] for r in runs_),
         "cpu_s": statistics.median(r[1] for r in runs_),
         "peak_rss_mb": round(statistics.median(r[2] for r in runs_) / 1024, 1),
+        "wall_s_range": [min(r[0] for r in runs_), max(r[0] for r in runs_)],
+        "peak_rss_mb_range": [round(min(r[2] for r in runs_) / 1024, 1), round(max(r[2] for r in runs_) / 1024, 1)],
         "finished": not unfinished,
     })
 def floor(size):
@@ -235,8 +237,33 @@ for r in results:
     digits = 4 if r["wall_s"] < 0.1 else 2
     lines.append(f"| {r['tool']} | {r['corpus']} | {r['wall_s']:.{digits}f} | {r['cpu_s']:.{digits}f} | {r['peak_rss_mb']} | {'; '.join(note)} |")
 table = "\n".join(lines)
+# How the scan grows from the smallest corpus to the largest, and the peers' time on the part
+# of the corpus they read, all from the rows above.
+def row(tool, corpus):
+    return next((r for r in results if r["tool"] == tool and r["corpus"] == corpus), None)
+sizes = sorted((int(r["corpus"][:-2]), r["corpus"]) for r in results
+               if r["tool"] == "sovscan scan" and re.fullmatch(r"[0-9]+MB", r["corpus"]))
+summary = []
+if len(sizes) >= 2:
+    (small_mb, small), (large_mb, large) = sizes[0], sizes[-1]
+    a, b = row("sovscan scan", small), row("sovscan scan", large)
+    summary.append(
+        f"From the {small} corpus to the {large} one ({large_mb / small_mb:g}x the input), "
+        f"sovscan's peak RSS grows {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}x and its wall time "
+        f"{b['wall_s'] / a['wall_s']:.2f}x.")
+for corpus in sorted({r["corpus"] for r in results if r["tool"].startswith("checkov ")}):
+    peers = [r for r in results if r["tool"].startswith("checkov ") and r["corpus"] == corpus]
+    mine = [row(f"sovscan scan {r['tool'].split(' ', 1)[1]}", corpus) for r in peers]
+    if peers and all(peers_r["finished"] for peers_r in peers) and all(mine):
+        theirs, ours = sum(r["wall_s"] for r in peers), sum(r["wall_s"] for r in mine)
+        names = " + ".join(r["tool"].split(" ", 1)[1] for r in peers)
+        summary.append(
+            f"Checkov on the {names} part of the {corpus} corpus: {theirs:.2f} s against "
+            f"sovscan's {ours:.2f} s ({theirs / ours:.0f}x).")
+if summary:
+    table += "\n\n" + "\n".join(summary)
 meta = f"{os.cpu_count()} cores, medians of {runs} runs (peers: 1 run); trivy: {trivy}."
-json.dump({"machine": meta, "results": results}, open(out + ".json", "w"), indent=2)
+json.dump({"machine": meta, "results": results, "summary": summary}, open(out + ".json", "w"), indent=2)
 open(out + ".md", "w").write(f"# Benchmark {os.path.basename(out)}\n\n{meta}\n\n{table}\n")
 readme = open("README.md").read()
 start, end = "<!-- bench:start -->", "<!-- bench:end -->"

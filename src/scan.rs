@@ -778,7 +778,7 @@ fn early_options(request: &ScanRequest) -> ExtractOptions {
 }
 
 /// Lines with inline suppressions of each file whose text was read, by path.
-type Directives = HashMap<Arc<str>, Vec<(u32, String)>>;
+use crate::suppress::Directives;
 
 fn evaluate(
     request: &ScanRequest,
@@ -819,7 +819,7 @@ fn evaluate(
     // hold room for as many again.
     let mut deferred = Vec::with_capacity(loaded.iter().filter(|l| !l.outlines.is_empty()).count());
     let mut early_resources = Vec::new();
-    let mut directives = Directives::new();
+    let mut directives = Directives::default();
     for Loaded {
         outcome,
         directives: lines,
@@ -1108,7 +1108,7 @@ fn unknown_suppressions(
     if request.stdin.is_some() {
         for (line, name) in directives
             .get("-")
-            .map_or_else(Vec::new, |l| inline_rule_names_in(l))
+            .map_or_else(Vec::new, inline_rule_names_in)
         {
             if !known(&name) {
                 found.push(unknown("-", line, name));

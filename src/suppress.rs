@@ -4,7 +4,7 @@
 //! report, marked, and no longer count for the exit code.
 
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::finding::Finding;
@@ -217,11 +217,41 @@ impl MetadataSuppression {
     }
 }
 
+/// The lines with inline suppressions (`directive_lines`) of the files a scan loaded, found
+/// while each file's text was at hand.
+#[derive(Debug, Default)]
+pub struct Directives {
+    /// The files that have such lines, with them.
+    lines: HashMap<Arc<str>, Vec<(u32, String)>>,
+    /// The files read that have none: most of them, each held once, not as an empty entry.
+    none: HashSet<Arc<str>>,
+}
+
+impl Directives {
+    pub fn insert(&mut self, path: Arc<str>, lines: Vec<(u32, String)>) {
+        if lines.is_empty() {
+            self.none.insert(path);
+        } else {
+            self.none.remove(&*path);
+            self.lines.insert(path, lines);
+        }
+    }
+
+    /// The lines of a file the scan read (empty when it has none); `None` when it did not
+    /// read the file's text.
+    pub fn get(&self, path: &str) -> Option<&[(u32, String)]> {
+        match self.lines.get(path) {
+            Some(lines) => Some(lines),
+            None => self.none.contains(path).then_some(&[]),
+        }
+    }
+}
+
 /// Marks suppressed findings, one at a time as they are ordered, and gathers warnings about
-/// suppressions (missing reason, expired). `directives` maps a path to its lines with inline
-/// suppressions (`directive_lines`), found when the file was loaded.
+/// suppressions (missing reason, expired), from the lines with inline suppressions found when
+/// the files were loaded.
 pub struct Inline<'a> {
-    directives: &'a HashMap<Arc<str>, Vec<(u32, String)>>,
+    directives: &'a Directives,
     today: &'a str,
     adjust: &'a crate::scan::Adjust,
     warnings: Vec<SuppressionWarning>,
@@ -234,7 +264,7 @@ pub struct Inline<'a> {
 impl<'a> Inline<'a> {
     pub fn new(
         metadata: &'a [MetadataSuppression],
-        directives: &'a HashMap<Arc<str>, Vec<(u32, String)>>,
+        directives: &'a Directives,
         today: &'a str,
         adjust: &'a crate::scan::Adjust,
     ) -> Self {
@@ -262,11 +292,16 @@ impl<'a> Inline<'a> {
     pub fn mark(&mut self, finding: &mut Finding) {
         self.adjust.apply(finding);
         let path = Arc::clone(&finding.location.path);
+        // Most files have no inline suppression: nothing to parse or to hold for them.
+        if self.directives.get(&path).is_some_and(<[_]>::is_empty) {
+            self.metadata(finding, &path);
+            return;
+        }
         let directives = self.directives;
         let directives = self.cache.entry(Arc::clone(&path)).or_insert_with(|| {
             directives
                 .get(&path)
-                .cloned()
+                .map(<[_]>::to_vec)
                 // Files reached only through rendering (a Kustomize base) were not loaded.
                 .or_else(|| {
                     crate::load::read_text(std::path::Path::new(&*path))
@@ -317,9 +352,13 @@ impl<'a> Inline<'a> {
             }));
             break;
         }
-        if finding.suppression.is_some() {
-            return;
+        if finding.suppression.is_none() {
+            self.metadata(finding, &path);
         }
+    }
+
+    /// Marks a finding that a resource's metadata suppresses.
+    fn metadata(&self, finding: &mut Finding, path: &Arc<str>) {
         if let Some((rules, reason)) = self
             .by_address
             .get(&(path.as_ref(), finding.resource.address.as_str()))
@@ -442,6 +481,26 @@ pub fn apply_settings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directives_tell_a_file_read_without_any_from_a_file_not_read() {
+        let mut d = Directives::default();
+        d.insert(Arc::from("plain.yaml"), Vec::new());
+        d.insert(
+            Arc::from("marked.yaml"),
+            vec![(3, "# sovscan:ignore RES-001".into())],
+        );
+        assert_eq!(d.get("plain.yaml"), Some(&[][..]));
+        assert_eq!(d.get("marked.yaml").map(<[_]>::len), Some(1));
+        // Not read while loading: the caller reads it.
+        assert_eq!(d.get("rendered-base.yaml"), None);
+        // Read again with lines: they count.
+        d.insert(
+            Arc::from("plain.yaml"),
+            vec![(1, "# sovscan:ignore".into())],
+        );
+        assert_eq!(d.get("plain.yaml").map(<[_]>::len), Some(1));
+    }
 
     #[test]
     fn directives_parse() {

@@ -144,7 +144,8 @@ fn count(counts: &mut BTreeMap<String, usize>, key: &str) {
 pub struct Listing {
     /// Each path once, in the order first listed.
     paths: Vec<Arc<str>>,
-    /// Index of each path in `paths`.
+    /// Index of each path in `paths`; made again when it lacks some (a listing `Gathered::load`
+    /// gives back is read, and seldom added to).
     path_index: HashMap<Arc<str>, u32>,
     parts: Vec<Part>,
 }
@@ -237,6 +238,12 @@ impl Listing {
     }
 
     fn path(&mut self, path: &Arc<str>) -> u32 {
+        if self.path_index.len() < self.paths.len() {
+            self.path_index = (0..)
+                .zip(&self.paths)
+                .map(|(i, p)| (Arc::clone(p), i))
+                .collect();
+        }
         if let Some(i) = self.path_index.get(path) {
             return *i;
         }
@@ -391,7 +398,7 @@ impl Gathered {
         parts.extend(self.held.parts.iter().cloned());
         Ok(Listing {
             paths: self.held.paths.clone(),
-            path_index: self.held.path_index.clone(),
+            path_index: HashMap::new(),
             parts,
         })
     }
@@ -567,6 +574,18 @@ mod tests {
                 );
                 assert_eq!(all.paths()[r.file], path);
             }
+            // Added to once given back, a path it holds is named once, a new one added.
+            let mut all = all;
+            all.add(&paths[3], "Kind0/ns/late", Format::Kubernetes, "late");
+            all.add(
+                &Arc::from("dir/new.yaml"),
+                "Kind0/ns/new",
+                Format::Kubernetes,
+                "new",
+            );
+            assert_eq!(all.paths().len(), 8);
+            let last: Vec<usize> = all.iter().skip(90_000).map(|r| r.file).collect();
+            assert_eq!(last, [3, 7]);
         }
     }
 

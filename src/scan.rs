@@ -16,7 +16,7 @@ use crate::finding::Finding;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{self, Document, FileOutcome, LoadError, Skipped};
 use crate::model::{Resource, Settled};
-use crate::suppress::MetadataSuppression;
+use crate::suppress::{Directives, MetadataSuppression};
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -776,9 +776,6 @@ fn early_options(request: &ScanRequest) -> ExtractOptions {
         ..Default::default()
     }
 }
-
-/// Lines with inline suppressions of each file whose text was read, by path.
-use crate::suppress::Directives;
 
 fn evaluate(
     request: &ScanRequest,

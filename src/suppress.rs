@@ -237,6 +237,11 @@ impl Directives {
         }
     }
 
+    /// Whether the scan read the file and found none: most files, told with one lookup.
+    pub fn has_none(&self, path: &str) -> bool {
+        self.none.contains(path)
+    }
+
     /// The lines of a file the scan read (empty when it has none); `None` when it did not
     /// read the file's text.
     pub fn get(&self, path: &str) -> Option<&[(u32, String)]> {
@@ -293,7 +298,7 @@ impl<'a> Inline<'a> {
         self.adjust.apply(finding);
         let path = Arc::clone(&finding.location.path);
         // Most files have no inline suppression: nothing to parse or to hold for them.
-        if self.directives.get(&path).is_some_and(<[_]>::is_empty) {
+        if self.directives.has_none(&path) {
             self.metadata(finding, &path);
             return;
         }
@@ -491,6 +496,7 @@ mod tests {
             vec![(3, "# sovscan:ignore RES-001".into())],
         );
         assert_eq!(d.get("plain.yaml"), Some(&[][..]));
+        assert!(d.has_none("plain.yaml") && !d.has_none("marked.yaml"));
         assert_eq!(d.get("marked.yaml").map(<[_]>::len), Some(1));
         // Not read while loading: the caller reads it.
         assert_eq!(d.get("rendered-base.yaml"), None);
@@ -500,6 +506,7 @@ mod tests {
             vec![(1, "# sovscan:ignore".into())],
         );
         assert_eq!(d.get("plain.yaml").map(<[_]>::len), Some(1));
+        assert!(!d.has_none("plain.yaml") && !d.has_none("rendered-base.yaml"));
     }
 
     #[test]

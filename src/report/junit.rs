@@ -679,6 +679,8 @@ mod tests {
 
     #[test]
     fn hits_give_one_case_per_address_in_address_order_with_findings_in_store_order() {
+        // What the module's documentation says a finding costs besides its address.
+        assert_eq!(std::mem::size_of::<super::Hit>(), 32);
         let mut hits = Hits::default();
         hits.make_room(&Group {
             path: "a.json",

@@ -10,6 +10,9 @@
 //! leaves the fact unknown: it is not set, and no default applies.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::fact_values::{flag, region_text, text};
 use crate::knowledge::services::{Dialect, FactDefault, Service};
@@ -77,6 +80,22 @@ struct Alternative {
     negated: bool,
     route: Route,
     members: Option<Vec<String>>,
+}
+
+/// `parse_spec`, once per thread for each spec: the specs are the knowledge base's and the
+/// rules', few, and read for every resource.
+fn parsed_spec(spec: &str) -> Rc<[Alternative]> {
+    thread_local! {
+        static PARSED: RefCell<HashMap<Box<str>, Rc<[Alternative]>>> = RefCell::default();
+    }
+    PARSED.with_borrow_mut(|parsed| {
+        if let Some(alternatives) = parsed.get(spec) {
+            return Rc::clone(alternatives);
+        }
+        let alternatives: Rc<[Alternative]> = parse_spec(spec).into();
+        parsed.insert(spec.into(), Rc::clone(&alternatives));
+        alternatives
+    })
 }
 
 fn parse_spec(spec: &str) -> Vec<Alternative> {
@@ -151,7 +170,7 @@ fn read_all(
         return found;
     };
     for (fact, spec) in source.service.fact_specs(source.dialect) {
-        match read(body, fact, &parse_spec(spec), resolve) {
+        match read(body, fact, &parsed_spec(spec), resolve) {
             Reading::Value(value, route, node) => {
                 let location = resource.locate(&node, &source.base.join(&route));
                 found.push((
@@ -216,7 +235,7 @@ fn dynamic_block(body: &Node, dialect: Dialect, spec: &str) -> bool {
     let written = |name: &str| {
         dynamic.get(name).is_some() || dynamic.items().iter().any(|i| i.get(name).is_some())
     };
-    parse_spec(spec).iter().any(|a| match a.route.0.first() {
+    parsed_spec(spec).iter().any(|a| match a.route.0.first() {
         Some(Segment::Key(k)) => written(k),
         _ => false,
     })

@@ -86,8 +86,16 @@ pub fn write(
     pretty::field(out, "profile", &profile, false)?;
     pretty::field(out, "scanned", &scanned, false)?;
     pretty::field(out, "summary", &summary, false)?;
-    pretty::array_field(out, "findings", findings.iter())?;
-    frameworks_field(out, &frameworks)?;
+    // The controls' findings are read and serialised on another core while the findings are
+    // written: both read the whole store.
+    let mut listed = None;
+    rayon::in_place_scope(|scope| {
+        scope.spawn(|_| listed = Some(listings(&frameworks)));
+        pretty::array_field(out, "findings", findings.iter())
+    })?;
+    let listed =
+        listed.unwrap_or_else(|| Err(io::Error::other("the framework listings were not read")));
+    frameworks_field(out, &frameworks, listed?)?;
     if let Some((name, value)) = section {
         pretty::field(out, name, value, false)?;
     }
@@ -98,11 +106,9 @@ pub fn write(
 /// .findings[]`.
 const LISTED: usize = 6;
 
-/// `"frameworks": [ … ]` as `serde_json` lays the views out. The findings of every control
-/// are read from the store in one pass, each serialised once into a `Spill`, and each control
-/// notes which of them it lists; a control's findings are read back when its place in the
-/// report comes.
-fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<()> {
+/// The findings of every control, read from the store in one pass, each serialised once into
+/// a `Spill`; each control notes which of them it lists.
+fn listings(views: &[FrameworkView]) -> io::Result<Listings> {
     let controls: Vec<&ControlFindings> = views
         .iter()
         .flat_map(|fw| &fw.controls)
@@ -115,6 +121,16 @@ fn frameworks_field(out: &mut dyn Write, views: &[FrameworkView]) -> io::Result<
         pretty::serialize(&mut item, &f, LISTED)?;
         texts.add(&item, to)
     })?;
+    Ok(texts)
+}
+
+/// `"frameworks": [ … ]` as `serde_json` lays the views out, a control's findings read back
+/// from `texts` (see [`listings`]) when its place in the report comes.
+fn frameworks_field(
+    out: &mut dyn Write,
+    views: &[FrameworkView],
+    mut texts: Listings,
+) -> io::Result<()> {
     // The controls in report order, as `controls` numbers them.
     let mut number = 0;
     pretty::key(out, "frameworks", false)?;
@@ -487,6 +503,11 @@ fn report<'a>(
     profile: &'a str,
 ) -> Report<'a> {
     let ran = rules.iter().map(|r| r.id.clone()).collect();
+    // Two passes over the store, side by side.
+    let (summary, frameworks) = rayon::join(
+        || summarize(result, kb),
+        || crate::frameworks::view(&result.findings, &ran),
+    );
     Report {
         schema_version: 1,
         tool: Tool {
@@ -508,9 +529,9 @@ fn report<'a>(
             settings: result.settings.as_deref(),
             rendered: &result.rendered,
         },
-        summary: summarize(result, kb),
+        summary,
         findings: &result.findings,
-        frameworks: crate::frameworks::view(&result.findings, &ran),
+        frameworks,
     }
 }
 
@@ -545,7 +566,8 @@ mod tests {
             let views = frameworks::view(&store, &ran);
             assert!(views.iter().any(|fw| !fw.levels.is_empty()));
             let mut ours = Vec::new();
-            frameworks_field(&mut ours, &views).unwrap_or_else(|e| panic!("{e}"));
+            let texts = listings(&views).unwrap_or_else(|e| panic!("{e}"));
+            frameworks_field(&mut ours, &views, texts).unwrap_or_else(|e| panic!("{e}"));
             let mut serde = Vec::new();
             pretty::field(&mut serde, "frameworks", &views, false)
                 .unwrap_or_else(|e| panic!("{e}"));

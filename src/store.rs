@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
-use std::ops::Deref;
+use std::ops::{Deref, Range};
 use std::sync::{Arc, Mutex};
 
 use crate::baseline::BaselineState;
@@ -573,9 +573,12 @@ impl Collector {
         let names = state.table.names.clone();
         let mut table = state.table;
         let merged = Writer::named().and_then(|mut out| {
-            let len = merge(runs, &names, |f| {
-                change(f);
-                out.push(f, &mut table).map(|()| true)
+            let len = merge(runs, &names, |record| {
+                let mut input = Input::new(record);
+                let rule = input.index()?;
+                let mut finding = decode(&mut input, rule, &names)?;
+                change(&mut finding);
+                out.push(&finding, &mut table).map(|()| true)
             })?;
             Ok(Stored {
                 file: out.finish()?,
@@ -626,10 +629,12 @@ impl Collecting {
                 .into_iter()
                 .partition(|r| r.level == level);
             self.runs = rest;
-            let names = self.table.names.clone();
-            let table = &mut self.table;
+            let names = &self.table.names;
             let merged = Writer::unnamed().and_then(|mut out| {
-                let len = merge(runs, &names, |f| out.push(f, table).map(|()| true))?;
+                // The runs share the table: their records are copied as they are.
+                let len = merge(runs, names, |record| {
+                    write_record(&mut out.out, record).map(|()| true)
+                })?;
                 out.run(len, level + 1)
             });
             self.keep_run(merged);
@@ -656,35 +661,42 @@ const FAN_IN: usize = 64;
 /// The read buffer of each run being merged: a merge of `FAN_IN` runs holds 1 MiB of them.
 const MERGE_BUFFER: usize = (1 << 20) / FAN_IN;
 
-/// Reads sorted runs in report order, passing each finding to `emit` once: the duplicates
-/// `engine::finish` drops are dropped. Returns how many `emit` kept (returned `true` for).
+/// Reads sorted runs in report order, passing each finding's record to `emit` once: the
+/// duplicates `engine::finish` drops are dropped. Records are compared where they lie, without
+/// being decoded. Returns how many `emit` kept (returned `true` for).
 fn merge(
     runs: Vec<Run>,
     names: &Names,
-    mut emit: impl FnMut(&mut Finding) -> std::io::Result<bool>,
+    mut emit: impl FnMut(&[u8]) -> std::io::Result<bool>,
 ) -> std::io::Result<usize> {
     use std::collections::BinaryHeap;
 
-    struct Head {
-        finding: Finding,
+    struct Head<'n> {
+        record: Vec<u8>,
+        key: Key,
         run: usize,
+        names: &'n Names,
     }
-    impl PartialEq for Head {
+    impl PartialEq for Head<'_> {
         fn eq(&self, other: &Self) -> bool {
             self.cmp(other) == Ordering::Equal
         }
     }
-    impl Eq for Head {}
-    impl PartialOrd for Head {
+    impl Eq for Head<'_> {}
+    impl PartialOrd for Head<'_> {
         fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
             Some(self.cmp(other))
         }
     }
-    impl Ord for Head {
+    impl Ord for Head<'_> {
         // Reversed: the heap's greatest is the first in report order, of the earliest run.
         fn cmp(&self, other: &Self) -> Ordering {
-            crate::engine::report_order(&other.finding, &self.finding)
-                .then_with(|| other.run.cmp(&self.run))
+            Key::order(
+                (&other.record, &other.key),
+                (&self.record, &self.key),
+                self.names,
+            )
+            .then_with(|| other.run.cmp(&self.run))
         }
     }
 
@@ -692,44 +704,177 @@ fn merge(
         .into_iter()
         .map(|r| (BufReader::with_capacity(MERGE_BUFFER, r.file), r.len))
         .collect();
-    let mut record = Vec::new();
-    let mut next = |run: usize, readers: &mut Vec<(BufReader<std::fs::File>, usize)>| {
+    let next = |run: usize,
+                readers: &mut Vec<(BufReader<std::fs::File>, usize)>,
+                mut record: Vec<u8>|
+     -> std::io::Result<Option<Head>> {
         let (reader, left) = &mut readers[run];
         if *left == 0 {
             return Ok(None);
         }
         *left -= 1;
         read_record(reader, &mut record)?;
-        let mut input = Input::new(&record);
-        let rule = input.index()?;
-        decode(&mut input, rule, names).map(Some)
+        let key = Key::of(&record, names)?;
+        Ok(Some(Head {
+            record,
+            key,
+            run,
+            names,
+        }))
     };
     let mut heap = BinaryHeap::with_capacity(readers.len());
     for run in 0..readers.len() {
-        if let Some(finding) = next(run, &mut readers)? {
-            heap.push(Head { finding, run });
+        if let Some(head) = next(run, &mut readers, Vec::new())? {
+            heap.push(head);
         }
     }
-    let mut last: Option<(String, Location)> = None;
+    // The record emitted last, and a buffer to read the next into.
+    let mut last: Option<(Vec<u8>, Key)> = None;
+    let mut spare = Vec::new();
     let mut len = 0;
-    while let Some(Head { mut finding, run }) = heap.pop() {
-        if let Some(f) = next(run, &mut readers)? {
-            heap.push(Head { finding: f, run });
+    while let Some(Head {
+        record, key, run, ..
+    }) = heap.pop()
+    {
+        if let Some(head) = next(run, &mut readers, std::mem::take(&mut spare))? {
+            heap.push(head);
         }
-        if last
-            .as_ref()
-            .is_some_and(|(print, at)| *print == finding.fingerprint && *at == finding.location)
+        if let Some((last, last_key)) = &last
+            && Key::same_place(last, last_key, &record, &key)
         {
+            spare = record;
             continue;
         }
-        // As read, before `emit` changes it.
-        let read = (finding.fingerprint.clone(), finding.location.clone());
-        if emit(&mut finding)? {
+        if emit(&record)? {
             len += 1;
         }
-        last = Some(read);
+        if let Some((old, _)) = last.replace((record, key)) {
+            spare = old;
+        }
     }
     Ok(len)
+}
+
+/// Where the fields `engine::report_order` compares lie in a record.
+struct Key {
+    rule: usize,
+    severity: u8,
+    message: Range<usize>,
+    address: Range<usize>,
+    path: usize,
+    /// Start line, start column, end line, end column.
+    lines: [u32; 4],
+    document: usize,
+    field: Range<usize>,
+    evidence: Option<Range<usize>>,
+    fingerprint: Range<usize>,
+}
+
+impl Key {
+    /// Reads the key of a record as `encode` writes it.
+    fn of(record: &[u8], names: &Names) -> std::io::Result<Key> {
+        let total = record.len();
+        let mut input = Input::new(record);
+        let rule = input.index()?;
+        if rule >= names.rules.len() {
+            return Err(corrupt());
+        }
+        input.category()?;
+        let severity = input.byte()?;
+        if input.byte()? == 1 {
+            input.skip_str()?;
+        }
+        let message = input.range(total)?;
+        input.skip_str()?; // kind
+        input.skip_str()?; // name
+        input.skip_opt()?; // namespace
+        let address = input.range(total)?;
+        input.skip_str()?; // format
+        for _ in 0..6 {
+            input.skip_opt()?; // provider, service, region, country, jurisdiction, note
+        }
+        input.byte()?; // tied
+        let path = input.index()?;
+        if path >= names.paths.len() {
+            return Err(corrupt());
+        }
+        let mut lines = [0; 4];
+        for line in &mut lines {
+            *line = input.line()?;
+        }
+        let document = input.index()?;
+        let field = input.range(total)?;
+        for _ in 0..input.index()? {
+            input.index()?;
+            for _ in 0..5 {
+                input.index()?;
+            }
+            input.skip_str()?;
+        }
+        let evidence = match input.byte()? {
+            0 => None,
+            1 => Some(input.range(total)?),
+            _ => return Err(corrupt()),
+        };
+        let fingerprint = input.range(total)?;
+        Ok(Key {
+            rule,
+            severity,
+            message,
+            address,
+            path,
+            lines,
+            document,
+            field,
+            evidence,
+            fingerprint,
+        })
+    }
+
+    /// `engine::report_order` of the two findings: text compared as bytes orders as `str` does.
+    fn order((a, ka): (&[u8], &Key), (b, kb): (&[u8], &Key), names: &Names) -> Ordering {
+        let path = |k: &Key| names.paths[k.path].as_bytes();
+        let paths = || {
+            if ka.path == kb.path {
+                Ordering::Equal
+            } else {
+                path(ka).cmp(path(kb))
+            }
+        };
+        fn text<'r>(record: &'r [u8], range: &Range<usize>) -> &'r [u8] {
+            &record[range.clone()]
+        }
+        paths()
+            .then(ka.lines[0].cmp(&kb.lines[0]))
+            .then(ka.lines[1].cmp(&kb.lines[1]))
+            .then_with(|| {
+                let rule = |k: &Key| names.rules[k.rule].rule_id.as_bytes();
+                rule(ka).cmp(rule(kb))
+            })
+            .then_with(|| text(a, &ka.message).cmp(text(b, &kb.message)))
+            .then_with(|| text(a, &ka.address).cmp(text(b, &kb.address)))
+            .then_with(|| text(a, &ka.fingerprint).cmp(text(b, &kb.fingerprint)))
+            // The location, as `Location` orders: path, lines, document, field.
+            .then_with(paths)
+            .then(ka.lines.cmp(&kb.lines))
+            .then(ka.document.cmp(&kb.document))
+            .then_with(|| text(a, &ka.field).cmp(text(b, &kb.field)))
+            .then(ka.severity.cmp(&kb.severity))
+            .then_with(|| match (&ka.evidence, &kb.evidence) {
+                (Some(x), Some(y)) => text(a, x).cmp(text(b, y)),
+                // No evidence first, as `Option` orders.
+                (x, y) => x.is_some().cmp(&y.is_some()),
+            })
+    }
+
+    /// The duplicates `engine::finish` drops: the same fingerprint at the same location.
+    fn same_place(a: &[u8], ka: &Key, b: &[u8], kb: &Key) -> bool {
+        ka.path == kb.path
+            && ka.lines == kb.lines
+            && ka.document == kb.document
+            && a[ka.field.clone()] == b[kb.field.clone()]
+            && a[ka.fingerprint.clone()] == b[kb.fingerprint.clone()]
+    }
 }
 
 /// A temporary file being written with findings: a run, or the findings in report order.
@@ -1111,6 +1256,17 @@ impl<'a> Input<'a> {
         std::str::from_utf8(text).map_err(|_| corrupt())
     }
 
+    /// Where the next string lies in a record of `total` bytes that this input ends.
+    fn range(&mut self, total: usize) -> std::io::Result<Range<usize>> {
+        let len = self.index()?;
+        if len > self.bytes.len() {
+            return Err(corrupt());
+        }
+        let start = total - self.bytes.len();
+        self.bytes = &self.bytes[len..];
+        Ok(start..start + len)
+    }
+
     fn skip_opt(&mut self) -> std::io::Result<()> {
         match self.byte()? {
             0 => Ok(()),
@@ -1339,6 +1495,64 @@ mod tests {
             collector.add(chunk.to_vec());
         }
         collector.finish()
+    }
+
+    #[test]
+    fn records_are_ordered_as_the_findings_they_hold() {
+        // Pairs that differ in one compared field at a time, ties broken further down.
+        let rule: Arc<str> = Arc::from("GDPR-001");
+        let base = finding("dir/b.yaml", 5, &rule, 1);
+        let mut variants = vec![base.clone()];
+        let mut with = |change: &dyn Fn(&mut Finding)| {
+            let mut f = base.clone();
+            change(&mut f);
+            variants.push(f);
+        };
+        with(&|f| f.location.path = Arc::from("dir/a.yaml"));
+        with(&|f| f.location.start_line = 4);
+        with(&|f| f.location.start_column = 1);
+        with(&|f| f.rule_id = Arc::from("RES-001"));
+        with(&|f| f.message = "message 1 with ü".into());
+        with(&|f| f.message = "message 1 with ünïcode, longer".into());
+        with(&|f| Arc::make_mut(&mut f.resource).address = "Deployment/shop/a".into());
+        with(&|f| f.fingerprint = "0".into());
+        with(&|f| f.location.end_line = 2);
+        with(&|f| f.location.end_column = 99);
+        with(&|f| f.location.document = 3);
+        with(&|f| f.location.field = "spec.a".into());
+        with(&|f| f.severity = Severity::Critical);
+        with(&|f| f.evidence = None);
+        with(&|f| f.evidence = Some("a".into()));
+        with(&|f| f.evidence = Some("z".into()));
+        let mut table = Table::default();
+        let records: Vec<Vec<u8>> = variants
+            .iter()
+            .map(|f| {
+                let mut record = Vec::new();
+                encode(f, &mut table, &mut record);
+                record
+            })
+            .collect();
+        let keys: Vec<Key> = records
+            .iter()
+            .map(|r| Key::of(r, &table.names).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        for (i, a) in variants.iter().enumerate() {
+            for (j, b) in variants.iter().enumerate() {
+                let ours = Key::order(
+                    (&records[i], &keys[i]),
+                    (&records[j], &keys[j]),
+                    &table.names,
+                );
+                assert_eq!(ours, crate::engine::report_order(a, b), "{i} against {j}");
+                let same = a.fingerprint == b.fingerprint && a.location == b.location;
+                assert_eq!(
+                    Key::same_place(&records[i], &keys[i], &records[j], &keys[j]),
+                    same,
+                    "{i} against {j}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -540,7 +540,8 @@ pub fn finish(findings: &mut Vec<Finding>) {
 
 /// The order of findings in reports: by place, then rule and message; findings at one place
 /// (module instances sharing a block) in their resources' order. Total, so that the order
-/// does not depend on the order in which units finish.
+/// does not depend on the order in which units finish. The findings store compares its records
+/// the same way without decoding them (`store::Key::order`): change both together.
 pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     a.sort_key()
         .cmp(&b.sort_key())

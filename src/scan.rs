@@ -58,8 +58,8 @@ pub struct ScanRequest {
     /// Name every resource in `ScanResult::listed` (the JUnit report has a test case per
     /// resource); otherwise resources are only counted.
     pub list_resources: bool,
-    /// A change made to every finding once they are ordered, in the pass that applies inline
-    /// suppressions: severity overrides, fingerprints named from the repository root.
+    /// A change made to every finding as the scan takes it, before the findings are ordered:
+    /// severity overrides, fingerprints named from the repository root.
     pub adjust: Adjust,
 }
 
@@ -390,7 +390,8 @@ impl<'a> Unit<'a> {
             ctx: context(request, kb, &[]),
             rules: Engine::new(rules, request.profile),
             estate: Engine::new(&request.estate_rules, request.profile),
-            findings: crate::store::Collector::new(crate::store::budget(), relocations),
+            findings: crate::store::Collector::new(crate::store::budget(), relocations)
+                .adjusting(request.adjust.clone()),
             candidates: crate::store::Collector::new(crate::store::budget() / 4, Vec::new()),
             folded: Default::default(),
             owners: Default::default(),
@@ -921,10 +922,9 @@ fn evaluate(
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
     let today = crate::suppress::today();
-    let mut inline =
-        crate::suppress::Inline::new(&folded.metadata, &directives, &today, &request.adjust);
+    let mut inline = crate::suppress::Inline::new(&folded.metadata, &directives, &today);
     // Marked as the runs of findings are merged into report order.
-    let findings = unit.findings.finish_with(|f| inline.mark(f));
+    let findings = unit.findings.finish_with(&mut inline);
     result.suppression_warnings = inline.warnings();
     result.findings = findings;
     (result, directives, folded.metadata)

@@ -417,6 +417,8 @@ pub struct Collector {
     /// Where findings at the marker lines of rendered documents belong: they are moved there
     /// as they come, before they are ordered.
     relocations: crate::render::Relocations,
+    /// The change made to each finding as it comes, once it is moved (`ScanRequest::adjust`).
+    adjust: crate::scan::Adjust,
     /// The findings taken and not yet written: units go on adding while a run is written.
     taking: Mutex<Taking>,
     state: Mutex<Collecting>,
@@ -428,6 +430,25 @@ struct Taking {
     /// What `held` weighs, roughly, in bytes.
     weight: usize,
     ties: Ties,
+}
+
+/// What the last merge of the findings does to each (`Collector::finish_with`).
+pub trait Change {
+    /// Whether `change` leaves every finding of the resource at `address` in `path` as it is:
+    /// those are copied without being decoded.
+    fn leaves_alone(&self, path: &str, address: &str) -> bool;
+    fn change(&mut self, finding: &mut Finding);
+}
+
+/// No change.
+struct Unchanged;
+
+impl Change for Unchanged {
+    fn leaves_alone(&self, _: &str, _: &str) -> bool {
+        true
+    }
+
+    fn change(&mut self, _: &mut Finding) {}
 }
 
 /// The runs written, and the table of texts they share.
@@ -478,9 +499,16 @@ impl Collector {
         Collector {
             budget,
             relocations: crate::render::relocations(relocations),
+            adjust: crate::scan::Adjust::default(),
             taking: Mutex::new(Taking::default()),
             state: Mutex::new(Collecting::default()),
         }
+    }
+
+    /// Makes `adjust` to each finding added, after moving it, before the findings are ordered.
+    pub fn adjusting(mut self, adjust: crate::scan::Adjust) -> Self {
+        self.adjust = adjust;
+        self
     }
 
     /// Moves a finding at a marker line of a rendered document to the place it stands for.
@@ -495,7 +523,10 @@ impl Collector {
         if findings.is_empty() {
             return;
         }
-        findings.iter_mut().for_each(|f| self.relocate(f));
+        findings.iter_mut().for_each(|f| {
+            self.relocate(f);
+            self.adjust.apply(f);
+        });
         let added = findings.iter().map(weight).sum::<usize>();
         let mut batch = {
             let Ok(mut taking) = self.taking.lock() else {
@@ -549,11 +580,11 @@ impl Collector {
 
     /// The findings taken, sorted in report order with duplicates removed.
     pub fn finish(&self) -> Findings {
-        self.finish_with(|_| {})
+        self.finish_with(&mut Unchanged)
     }
 
     /// `finish`, with `change` made to each finding, in report order, as it is merged.
-    pub fn finish_with(&self, mut change: impl FnMut(&mut Finding)) -> Findings {
+    pub fn finish_with(&self, change: &mut impl Change) -> Findings {
         let mut held = match self.taking.lock() {
             Ok(mut taking) => std::mem::take(&mut taking.held),
             Err(_) => Vec::new(),
@@ -564,7 +595,7 @@ impl Collector {
         };
         crate::engine::finish(&mut held);
         if state.runs.is_empty() && state.error.is_none() {
-            held.iter_mut().for_each(change);
+            held.iter_mut().for_each(|f| change.change(f));
             return Findings::from(held);
         }
         state.write_run(held);
@@ -573,11 +604,15 @@ impl Collector {
         let names = state.table.names.clone();
         let mut table = state.table;
         let merged = Writer::named().and_then(|mut out| {
-            let len = merge(runs, &names, |record| {
+            let len = merge(runs, &names, |record, key| {
+                let address = std::str::from_utf8(&record[key.address.clone()]);
+                if address.is_ok_and(|a| change.leaves_alone(&names.paths[key.path], a)) {
+                    return write_record(&mut out.out, record).map(|()| true);
+                }
                 let mut input = Input::new(record);
                 let rule = input.index()?;
                 let mut finding = decode(&mut input, rule, &names)?;
-                change(&mut finding);
+                change.change(&mut finding);
                 out.push(&finding, &mut table).map(|()| true)
             })?;
             Ok(Stored {
@@ -632,7 +667,7 @@ impl Collecting {
             let names = &self.table.names;
             let merged = Writer::unnamed().and_then(|mut out| {
                 // The runs share the table: their records are copied as they are.
-                let len = merge(runs, names, |record| {
+                let len = merge(runs, names, |record, _| {
                     write_record(&mut out.out, record).map(|()| true)
                 })?;
                 out.run(len, level + 1)
@@ -667,7 +702,7 @@ const MERGE_BUFFER: usize = (1 << 20) / FAN_IN;
 fn merge(
     runs: Vec<Run>,
     names: &Names,
-    mut emit: impl FnMut(&[u8]) -> std::io::Result<bool>,
+    mut emit: impl FnMut(&[u8], &Key) -> std::io::Result<bool>,
 ) -> std::io::Result<usize> {
     use std::collections::BinaryHeap;
 
@@ -745,7 +780,7 @@ fn merge(
             spare = record;
             continue;
         }
-        if emit(&record)? {
+        if emit(&record, &key)? {
             len += 1;
         }
         if let Some((old, _)) = last.replace((record, key)) {
@@ -1552,6 +1587,35 @@ mod tests {
                     "{i} against {j}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn findings_are_adjusted_before_duplicates_are_dropped() {
+        // Two renderings of one document, moved to one place: their fingerprints, named from
+        // where each was rendered, become one when the scan names them from the repository.
+        let rule: Arc<str> = Arc::from("RES-007");
+        let first = finding("base/cart.yaml", 16, &rule, 1);
+        let mut second = first.clone();
+        second.fingerprint = "rendered elsewhere".into();
+        for budget in [usize::MAX, 0] {
+            let collector =
+                Collector::new(budget, Vec::new()).adjusting(crate::scan::Adjust::new(|f| {
+                    f.fingerprint = "from the root".into()
+                }));
+            collector.add(vec![first.clone()]);
+            collector.add(vec![
+                second.clone(),
+                finding("base/cart.yaml", 17, &rule, 2),
+            ]);
+            let found = collector.finish().into_vec();
+            let prints: Vec<&str> = found.iter().map(|f| f.fingerprint.as_str()).collect();
+            assert_eq!(
+                prints,
+                ["from the root", "from the root"],
+                "budget {budget}"
+            );
+            assert_eq!(found[1].location.start_line, 17);
         }
     }
 

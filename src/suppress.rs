@@ -258,7 +258,6 @@ impl Directives {
 pub struct Inline<'a> {
     directives: &'a Directives,
     today: &'a str,
-    adjust: &'a crate::scan::Adjust,
     warnings: Vec<SuppressionWarning>,
     /// Directives by line, parsed once per file.
     cache: HashMap<Arc<str>, HashMap<usize, Directive>>,
@@ -271,7 +270,6 @@ impl<'a> Inline<'a> {
         metadata: &'a [MetadataSuppression],
         directives: &'a Directives,
         today: &'a str,
-        adjust: &'a crate::scan::Adjust,
     ) -> Self {
         let mut by_address = HashMap::new();
         let mut metadata: Vec<&MetadataSuppression> = metadata.iter().collect();
@@ -285,17 +283,14 @@ impl<'a> Inline<'a> {
         Inline {
             directives,
             today,
-            adjust,
             warnings: Vec::new(),
             cache: HashMap::new(),
             by_address,
         }
     }
 
-    /// Makes the scan's change to a finding (`ScanRequest::adjust`) and marks it if an inline
-    /// or metadata suppression covers it.
+    /// Marks a finding if an inline or metadata suppression covers it.
     pub fn mark(&mut self, finding: &mut Finding) {
-        self.adjust.apply(finding);
         let path = Arc::clone(&finding.location.path);
         // Most files have no inline suppression: nothing to parse or to hold for them.
         if self.directives.has_none(&path) {
@@ -383,6 +378,17 @@ impl<'a> Inline<'a> {
         self.warnings.sort();
         self.warnings.dedup();
         self.warnings
+    }
+}
+
+impl crate::store::Change for Inline<'_> {
+    /// A file read with no inline suppression, and a resource without a metadata one.
+    fn leaves_alone(&self, path: &str, address: &str) -> bool {
+        self.directives.has_none(path) && !self.by_address.contains_key(&(path, address))
+    }
+
+    fn change(&mut self, finding: &mut Finding) {
+        self.mark(finding);
     }
 }
 

@@ -7,7 +7,7 @@
 
 use assert_cmd::Command;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A Pod whose image comes from Docker Hub: one RES-007 finding (medium) on line 8.
@@ -19,11 +19,30 @@ const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Peak resident memory allowed for one scan.
 const RSS_LIMIT_KB: u64 = 1024 * 1024;
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-bad-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A temporary folder, deleted with what it holds when the test is done with it.
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.path().as_os_str()
+    }
+}
+
+fn tempdir(name: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("sovscan-bad-{name}-"))
+            .tempdir()
+            .unwrap(),
+    )
 }
 
 struct Run {
@@ -173,7 +192,7 @@ fn alias_bomb() -> String {
 }
 
 /// A folder holding `good.yaml` and the given bad file.
-fn beside_good(name: &str, file: &str, bytes: &[u8]) -> PathBuf {
+fn beside_good(name: &str, file: &str, bytes: &[u8]) -> Scratch {
     let dir = tempdir(name);
     std::fs::write(dir.join("good.yaml"), GOOD_POD).unwrap();
     std::fs::write(dir.join(file), bytes).unwrap();

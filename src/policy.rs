@@ -314,9 +314,11 @@ mod tests {
 
     #[test]
     fn template_is_a_valid_policy() {
-        let dir = std::env::temp_dir().join(format!("sovscan-policy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(FILE_NAME);
+        let dir = tempfile::Builder::new()
+            .prefix("sovscan-policy-")
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, TEMPLATE).unwrap();
         let policy = Policy::read(&path).unwrap();
         assert_eq!(policy.profile, Some(Profile::Eu));
@@ -330,12 +332,15 @@ mod tests {
         std::fs::write(&path, "profile: eu\nfail_onn: high\n").unwrap();
         let err = Policy::read(&path).unwrap_err().to_string();
         assert!(err.contains(":2:"), "{err}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn settings_are_looked_for_up_to_the_repository_root_only() {
-        let dir = std::env::temp_dir().join(format!("sovscan-discover-{}", std::process::id()));
+        let temp = tempfile::Builder::new()
+            .prefix("sovscan-discover-")
+            .tempdir()
+            .unwrap();
+        let dir = temp.path();
         let repo = dir.join("repo");
         std::fs::create_dir_all(repo.join(".git")).unwrap();
         std::fs::create_dir_all(repo.join("k8s/app")).unwrap();
@@ -345,6 +350,5 @@ mod tests {
         std::fs::write(repo.join(FILE_NAME), "profile: eu\n").unwrap();
         let found = Policy::discover(&repo.join("k8s/app")).unwrap();
         assert_eq!(found, std::fs::canonicalize(&repo).unwrap().join(FILE_NAME));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

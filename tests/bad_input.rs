@@ -8,6 +8,8 @@
 use assert_cmd::Command;
 use std::io::Write;
 use std::path::Path;
+
+use crate::common::{Scratch, scratch};
 use std::time::{Duration, Instant};
 
 /// A Pod whose image comes from Docker Hub: one RES-007 finding (medium) on line 8.
@@ -19,30 +21,8 @@ const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Peak resident memory allowed for one scan.
 const RSS_LIMIT_KB: u64 = 1024 * 1024;
 
-/// A temporary folder, deleted with what it holds when the test is done with it.
-struct Scratch(tempfile::TempDir);
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        self.0.path()
-    }
-}
-
-impl AsRef<std::ffi::OsStr> for Scratch {
-    fn as_ref(&self) -> &std::ffi::OsStr {
-        self.0.path().as_os_str()
-    }
-}
-
 fn tempdir(name: &str) -> Scratch {
-    Scratch(
-        tempfile::Builder::new()
-            .prefix(&format!("sovscan-bad-{name}-"))
-            .tempdir()
-            .unwrap(),
-    )
+    scratch(&format!("bad-{name}"))
 }
 
 struct Run {

@@ -3,9 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::{Scratch, scratch};
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("sovscan")
@@ -27,15 +28,8 @@ fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
 
 /// A repository (a folder with `.git`) holding a Terraform bucket and a Pod, each with one
 /// finding below high.
-fn repository() -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "sovscan-baseline-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+fn repository() -> Scratch {
+    let dir = scratch("baseline");
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     std::fs::create_dir_all(dir.join("infra")).unwrap();
     std::fs::write(dir.join("infra/main.tf"), MAIN_TF).unwrap();
@@ -324,7 +318,7 @@ fn a_bad_baseline_is_a_usage_error() {
 const SETTINGS: &str = "fail_on: low\nsuppress:\n  - rule: HYP-001\n    path: infra/*.tf\n    reason: moving to an EU provider in Q3\n  - path: infra/legacy\n    reason: retired in March\n    until: 2026-12-31\n";
 
 /// The repository with the Pod moved to `infra/legacy/` and `SETTINGS` at its root.
-fn repository_with_settings() -> PathBuf {
+fn repository_with_settings() -> Scratch {
     let repo = repository();
     std::fs::create_dir_all(repo.join("infra/legacy")).unwrap();
     std::fs::rename(
@@ -341,7 +335,7 @@ fn settings_suppressions_match_paths_relative_to_the_settings_file() {
     let repo = repository_with_settings();
     // From the root and from inside the scanned folder: the globs are the file's, not the
     // working directory's.
-    for (dir, path) in [(repo.clone(), "infra"), (repo.join("infra"), ".")] {
+    for (dir, path) in [(repo.to_path_buf(), "infra"), (repo.join("infra"), ".")] {
         let (code, out, err) = run_in(&dir, &["scan", path, "--format", "json"]);
         assert_eq!(code, 0, "{out}{err}");
         assert!(err.is_empty(), "{err}");
@@ -479,7 +473,7 @@ fn settings_excludes_are_relative_to_the_settings_file() {
         "fail_on: low\nexclude: [infra/legacy]\n",
     )
     .unwrap();
-    for (dir, path) in [(repo.clone(), "infra"), (repo.join("infra"), ".")] {
+    for (dir, path) in [(repo.to_path_buf(), "infra"), (repo.join("infra"), ".")] {
         let (_, out, err) = run_in(&dir, &["scan", path, "--format", "json"]);
         let report = json(&out);
         assert_eq!(report["scanned"]["files"], 1, "{out}{err}");

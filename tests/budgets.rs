@@ -3,9 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Every case must finish well inside this; before the budgets they ran for minutes or hours.
@@ -17,13 +18,6 @@ fn sovscan() -> Command {
         .env_remove("CI_COLOR")
         .timeout(TIMEOUT);
     cmd
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-budgets-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A manifest with a finding of its own (an image from a US registry), to show the rest of the
@@ -120,7 +114,7 @@ fn arm_template(variables: &str, location: &str) -> String {
 
 #[test]
 fn deeply_nested_arm_expression_is_unknown_not_a_crash() {
-    let dir = tempdir("arm-deep");
+    let dir = scratch("budgets-arm-deep");
     good_manifest(&dir);
     let depth = 20_000;
     let location = format!("[{}{}]", "a(".repeat(depth), ")".repeat(depth));
@@ -132,7 +126,7 @@ fn deeply_nested_arm_expression_is_unknown_not_a_crash() {
 
 #[test]
 fn arm_variables_doubling_each_other_are_evaluated_once() {
-    let dir = tempdir("arm-exp");
+    let dir = scratch("budgets-arm-exp");
     good_manifest(&dir);
     let mut variables = String::from(r#""v0": "eu""#);
     for i in 1..=60 {
@@ -165,7 +159,7 @@ fn arm_variables_doubling_each_other_are_evaluated_once() {
 
 #[test]
 fn arm_replace_cannot_multiply_a_value_past_the_limit() {
-    let dir = tempdir("arm-replace");
+    let dir = scratch("budgets-arm-replace");
     let mut variables = String::from(r#""v0": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee""#);
     for i in 1..=12 {
         let _ = write!(
@@ -185,7 +179,7 @@ fn arm_replace_cannot_multiply_a_value_past_the_limit() {
 
 #[test]
 fn cloudformation_sub_over_parameter_defaults_is_evaluated_once() {
-    let dir = tempdir("cfn-exp");
+    let dir = scratch("budgets-cfn-exp");
     good_manifest(&dir);
     let mut template = String::from(
         "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  P0: {Type: String, Default: eu}\n",
@@ -206,7 +200,7 @@ fn cloudformation_sub_over_parameter_defaults_is_evaluated_once() {
 
 #[test]
 fn terraform_locals_templated_from_locals_are_evaluated_once() {
-    let dir = tempdir("tf-exp");
+    let dir = scratch("budgets-tf-exp");
     good_manifest(&dir);
     // Each local repeats the previous one twelve times: 12^7 interpolations unmemoised.
     let mut main = String::from("locals {\n  l0 = \"eu-west-1\"\n");
@@ -232,7 +226,7 @@ fn terraform_locals_templated_from_locals_are_evaluated_once() {
 #[cfg(target_os = "linux")]
 #[test]
 fn yaml_anchors_without_aliases_are_not_copied() {
-    let dir = tempdir("yaml-anchors");
+    let dir = scratch("budgets-yaml-anchors");
     good_manifest(&dir);
     let levels = 200;
     let mut text =
@@ -263,7 +257,7 @@ fn yaml_anchors_without_aliases_are_not_copied() {
 
 #[test]
 fn yaml_merge_keys_are_linear() {
-    let dir = tempdir("yaml-merge");
+    let dir = scratch("budgets-yaml-merge");
     good_manifest(&dir);
     let mut text = String::from("base: &base\n");
     for key in 0..20_000 {
@@ -292,7 +286,7 @@ fn stdin_above_its_limit_is_refused_with_the_limit_named() {
 
 #[test]
 fn file_and_total_limits_name_themselves() {
-    let dir = tempdir("file-limit");
+    let dir = scratch("budgets-file-limit");
     good_manifest(&dir);
     std::fs::write(dir.join("big.yaml"), format!("a: '{}'\n", "x".repeat(4000))).unwrap();
     let run = scan(&dir, &["--max-file-bytes", "2000"]);
@@ -305,7 +299,7 @@ fn file_and_total_limits_name_themselves() {
 
 #[test]
 fn limits_are_read_from_the_settings_file() {
-    let dir = tempdir("settings-limit");
+    let dir = scratch("budgets-settings-limit");
     good_manifest(&dir);
     std::fs::write(dir.join("big.yaml"), format!("a: '{}'\n", "x".repeat(4000))).unwrap();
     std::fs::write(dir.join("settings.yaml"), "limits:\n  file_bytes: 2000\n").unwrap();

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -108,7 +109,7 @@ fn demo_json_is_valid_sorted_and_deterministic() {
 
 #[test]
 fn clean_folder_exits_0_and_fail_on_moves_the_gate() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     std::fs::write(
         dir.join("app.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      image: rg.fr-par.scw.cloud/x/a:1\n",
@@ -145,7 +146,7 @@ fn clean_folder_exits_0_and_fail_on_moves_the_gate() {
 fn usage_errors_exit_2() {
     assert_eq!(stdout_of(&["scan", "--no-such-flag"]).0, 2);
     assert_eq!(stdout_of(&["explain", "NOPE-999"]).0, 2);
-    let dir = tempdir();
+    let dir = scratch("cli");
     std::fs::write(dir.join("broken.yaml"), "id: X-001\nname: [unclosed\n").unwrap();
     let (code, _, err) = stdout_of(&["scan", "fixtures/demo", "--rules", dir.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -154,7 +155,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn broken_yaml_is_reported_and_the_rest_is_scanned() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     std::fs::write(
         dir.join("bad.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata: [oops\n",
@@ -266,7 +267,7 @@ fn version_names_the_knowledge_base() {
 
 #[test]
 fn helm_charts_and_other_yaml_are_listed_as_skipped() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
     std::fs::write(
         dir.join("chart/Chart.yaml"),
@@ -293,7 +294,7 @@ fn helm_charts_and_other_yaml_are_listed_as_skipped() {
 
 #[test]
 fn templates_in_chart_subfolders_and_template_sources_are_listed_not_broken() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     std::fs::create_dir_all(dir.join("deploy/charts/shop/templates/jobs")).unwrap();
     std::fs::create_dir_all(dir.join("deploy/raw")).unwrap();
     std::fs::write(
@@ -364,22 +365,9 @@ fn completions_print() {
     assert!(out.contains("sovscan"));
 }
 
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "sovscan-cli-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn suppressions_inline_and_by_annotation() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     std::fs::write(
         dir.join("pods.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      # sovscan:ignore RES-007 reason=\"mirrored next sprint\"\n      image: nginx:1.27\n    - name: b\n      image: quay.io/x/b:1 # sovscan:ignore RES-007 reason=\"old\" until=2020-01-01\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\n  annotations:\n    sovscan.dev/ignore: RES-007\n    sovscan.dev/ignore-reason: vendor image\nspec:\n  containers:\n    - name: c\n      image: ghcr.io/x/c:1\n",
@@ -470,7 +458,7 @@ fn sarif_and_github_outputs() {
 
 #[test]
 fn settings_file_is_found_upward_and_flags_override_it() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     // Settings are looked for up to the repository root.
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     std::fs::create_dir_all(dir.join("k8s")).unwrap();
@@ -634,7 +622,7 @@ fn findings_that_cannot_be_written_fail_the_scan() {
 
 #[test]
 fn a_file_with_many_findings_is_shown_in_tables_of_at_most_500_each_listing_every_one() {
-    let dir = tempdir();
+    let dir = scratch("cli");
     let deployments: String = (0..1201)
         .map(|i| {
             format!(

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::common::scratch;
 use sovscan::load::{Format, load_bytes};
 use sovscan::scan::{ScanRequest, run};
 
@@ -73,8 +74,7 @@ fn every_shape_is_detected() {
 
 #[test]
 fn one_report_covers_every_format_and_broken_files() {
-    let broken = std::env::temp_dir().join(format!("sovscan-cloud-inputs-{}", std::process::id()));
-    std::fs::create_dir_all(&broken).unwrap();
+    let broken = scratch("cloud-inputs");
     std::fs::write(
         broken.join("stack.yaml"),
         "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties: [unclosed\n",
@@ -91,7 +91,7 @@ fn one_report_covers_every_format_and_broken_files() {
             fixture("RES-001/arm"),
             fixture("RES-001/aws-config"),
             fixture("RES-003/cloudformation"),
-            broken.clone(),
+            broken.to_path_buf(),
         ],
         list_resources: true,
         ..Default::default()
@@ -99,7 +99,7 @@ fn one_report_covers_every_format_and_broken_files() {
     let kb = sovscan::knowledge::get().unwrap();
     let rules = sovscan::engine::all_rules(&[]).unwrap();
     let result = run(&request, &rules, kb).unwrap();
-    std::fs::remove_dir_all(&broken).unwrap();
+    drop(broken);
 
     assert_eq!(result.listed.len(), result.estate.resources);
     let scanned: BTreeSet<Format> = result

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::scratch;
 use sovscan::engine;
 use sovscan::scan::{ScanRequest, ScanResult, run};
 
@@ -92,9 +93,7 @@ fn parameter_file_flag_applies_to_every_template() {
 
 #[test]
 fn a_parameters_file_without_its_template_is_listed() {
-    let dir = std::env::temp_dir().join(format!("sovscan-cfn-params-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cfn-params");
     for name in ["a.yaml", "b.yaml"] {
         std::fs::write(
             dir.join(name),
@@ -108,7 +107,7 @@ fn a_parameters_file_without_its_template_is_listed() {
     )
     .unwrap();
     let result = scan(ScanRequest {
-        paths: vec![dir.clone()],
+        paths: vec![dir.to_path_buf()],
         ..Default::default()
     });
     assert!(
@@ -120,5 +119,4 @@ fn a_parameters_file_without_its_template_is_listed() {
         "{:?}",
         result.skipped
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

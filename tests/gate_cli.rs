@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn sovscan() -> Command {
     let mut cmd = Command::cargo_bin("sovscan").unwrap();
@@ -29,19 +30,6 @@ fn run(args: &[&str]) -> (i32, String, String) {
     run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
 
-fn tempdir() -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "sovscan-gate-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 const HUB_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27\n";
 
 // ---- no silent pass -------------------------------------------------------------------------
@@ -59,7 +47,7 @@ fn a_missing_path_is_a_usage_error() {
 
 #[test]
 fn an_unreadable_folder_is_a_usage_error() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     let locked = dir.join("locked");
     std::fs::create_dir_all(&locked).unwrap();
     std::fs::write(locked.join("pod.yaml"), HUB_POD).unwrap();
@@ -107,7 +95,7 @@ fn unknown_rule_ids_in_flags_are_usage_errors_with_the_nearest_id() {
 
 #[test]
 fn unknown_rule_ids_in_settings_are_usage_errors_with_their_line() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
     std::fs::write(
         dir.join(".sovscan.yaml"),
@@ -134,7 +122,7 @@ fn unknown_rule_ids_in_settings_are_usage_errors_with_their_line() {
 
 #[test]
 fn unknown_rule_ids_in_suppressions_are_usage_errors_with_path_and_line() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(
         dir.join("pod.yaml"),
         HUB_POD.replace(
@@ -186,7 +174,7 @@ fn the_last_line_of_the_table_says_why() {
     let n = by["critical"].as_u64().unwrap() + by["high"].as_u64().unwrap();
     assert_eq!(last, format!("{n} findings at or above high: exit 1"));
 
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
     let (code, out, _) = run(&["scan", dir.to_str().unwrap()]);
     assert_eq!(code, 0);
@@ -220,7 +208,7 @@ fn the_last_line_of_the_table_says_why() {
 
 #[test]
 fn settings_errors_have_one_prefix_a_position_and_plain_words() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
     let settings = dir.join(".sovscan.yaml");
     let cases = [
@@ -249,7 +237,7 @@ fn settings_errors_have_one_prefix_a_position_and_plain_words() {
 
 #[test]
 fn names_are_case_insensitive_in_flags_and_file_alike() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
     let (code, _, err) = run(&["scan", dir.to_str().unwrap(), "--fail-on", "MEDIUM"]);
     assert_eq!(code, 1, "{err}");
@@ -276,7 +264,7 @@ fn names_are_case_insensitive_in_flags_and_file_alike() {
 
 #[test]
 fn parse_errors_are_printed_once_on_stderr_and_counted() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(
         dir.join("bad.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata: [oops\n",
@@ -325,7 +313,7 @@ fn readme_installs_with_the_lock_file() {
 
 #[test]
 fn one_run_writes_stdout_and_json_sarif_and_text_files() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     let (json, sarif, text) = (dir.join("r.json"), dir.join("r.sarif"), dir.join("r.txt"));
     let (code, out, err) = run(&[
         "scan",
@@ -348,7 +336,7 @@ fn one_run_writes_stdout_and_json_sarif_and_text_files() {
 
 #[test]
 fn min_severity_filters_what_is_shown_not_the_gate() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
     let (code, out, _) = run(&[
         "scan",
@@ -378,7 +366,7 @@ fn min_severity_filters_what_is_shown_not_the_gate() {
 
 #[test]
 fn color_always_never_and_the_no_color_alias() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(dir.join("pod.yaml"), HUB_POD).unwrap();
     let path = dir.to_str().unwrap();
     let escape = "\u{1b}[";
@@ -397,7 +385,7 @@ fn color_always_never_and_the_no_color_alias() {
 
 #[test]
 fn gitignored_files_are_scanned_when_named_or_with_no_ignore() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     std::fs::create_dir_all(dir.join("plans")).unwrap();
     std::fs::copy(
@@ -481,7 +469,7 @@ fn sarif_uris_are_relative_to_the_repository_root_whatever_the_paths() {
 
 #[test]
 fn sarif_uris_are_percent_encoded_and_parse_errors_are_notifications() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     std::fs::create_dir_all(dir.join("k8s #1")).unwrap();
     std::fs::write(dir.join("k8s #1/pod ä.yaml"), HUB_POD).unwrap();
@@ -564,7 +552,7 @@ fn rules_list_fits_the_terminal() {
 
 #[test]
 fn github_annotations_are_capped_per_level_and_the_rest_go_to_the_step_summary() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     let summary = dir.join("summary.md");
     let out = sovscan()
         .args(["scan", "fixtures/demo", "--format", "github"])
@@ -638,7 +626,7 @@ fn the_estate_summary_does_not_depend_on_the_rules_run_or_shown() {
 
 #[test]
 fn estate_thresholds_in_settings_fail_the_gate_and_say_why() {
-    let dir = tempdir();
+    let dir = scratch("gate");
     std::fs::write(
         dir.join("bucket.tf"),
         "provider \"aws\" {\n  region = \"eu-central-1\"\n}\n\nresource \"aws_s3_bucket\" \"a\" {\n  bucket = \"a\"\n}\n",

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -86,8 +87,7 @@ fn demo_html_is_self_contained_deterministic_and_has_every_section() {
 
 #[test]
 fn extra_html_output_matches_the_format() {
-    let dir = std::env::temp_dir().join(format!("sovscan-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("html");
     let file = dir.join("report.html");
     let out = sovscan()
         .args(["scan", "fixtures/demo", "--format", "json", "--html-output"])
@@ -97,7 +97,6 @@ fn extra_html_output_matches_the_format() {
     assert_eq!(out.status.code(), Some(1));
     let written = std::fs::read_to_string(&file).unwrap();
     assert_eq!(written, html_of("fixtures/demo").1);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -204,9 +203,7 @@ fn chromium_renders_the_demo_and_shows_hostile_strings_as_text() {
         );
         return;
     }
-    let work = std::env::temp_dir().join(format!("sovscan-chromium-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    let work = scratch("chromium");
 
     let demo = work.join("demo.html");
     std::fs::write(&demo, html_of("fixtures/demo").1).unwrap();
@@ -255,5 +252,4 @@ fn chromium_renders_the_demo_and_shows_hostile_strings_as_text() {
     assert_eq!(page.dom.matches("<script").count(), 1, "{}", page.dom);
     let errors = console_errors(&page.log);
     assert!(errors.is_empty(), "console errors: {errors:#?}");
-    let _ = std::fs::remove_dir_all(&work);
 }

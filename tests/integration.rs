@@ -2,6 +2,7 @@
 //! the whole scanner, and one binary instead of thirty keeps `target/` and the link time small.
 //! Run one area with `cargo test --test integration <module>::`.
 
+mod common;
 mod live;
 
 mod arm_templates;

@@ -4,6 +4,7 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use crate::live::{base_name, comparable, run, saved_name, serve, sovscan};
 use serde_json::Value;
 
@@ -30,8 +31,9 @@ fn against_moto_us_bucket_only_and_same_findings_as_files() {
         );
         return;
     };
-    let dir = std::env::temp_dir().join(format!("sovscan-live-aws-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // `--save` makes the folder itself.
+    let work = scratch("live-aws");
+    let dir = work.join("saved");
     let (code, out, err) = run(aws(&mut sovscan()).args([
         "aws",
         "--endpoint-url",
@@ -88,7 +90,6 @@ fn against_moto_us_bucket_only_and_same_findings_as_files() {
     let b = comparable(&files, base_name);
     assert!(a.len() >= 123, "{}", a.len());
     assert_eq!(a, b);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A recorded AWS Config for one region: the first two calls are throttled.

@@ -4,6 +4,7 @@
 #![cfg(feature = "cluster")]
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use crate::live::{base_name, comparable, run, saved_name, serve, sovscan};
 use serde_json::{Value, json};
 
@@ -181,17 +182,10 @@ fn kubeconfig(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
     path
 }
 
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn recorded_cluster_same_findings_as_files_paging_403_and_nodes() {
     let (port, log) = serve(|r| answer(&r.target));
-    let dir = temp("live-cluster");
+    let dir = scratch("live-cluster");
     let config = kubeconfig(&dir, port);
     let saved = dir.join("saved");
     let (code, out, err) = run(sovscan().args([
@@ -329,7 +323,6 @@ fn recorded_cluster_same_findings_as_files_paging_403_and_nodes() {
         strip(comparable(&live, saved_name)),
         strip(comparable(&by_hand, base_name))
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -340,13 +333,12 @@ fn unauthorised_is_one_error_and_exit_2() {
             json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}).to_string(),
         )
     });
-    let dir = temp("live-cluster-401");
+    let dir = scratch("live-cluster-401");
     let config = kubeconfig(&dir, port);
     let (code, _, err) = run(sovscan().args(["cluster", "--kubeconfig", config.to_str().unwrap()]));
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("refused the credentials (401"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -357,13 +349,12 @@ fn unreachable_server_is_one_error_and_exit_2() {
         .local_addr()
         .unwrap()
         .port();
-    let dir = temp("live-cluster-down");
+    let dir = scratch("live-cluster-down");
     let config = kubeconfig(&dir, port);
     let (code, _, err) = run(sovscan().args(["cluster", "--kubeconfig", config.to_str().unwrap()]));
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("cannot reach the API server"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::common::scratch;
 use sovscan::engine;
 use sovscan::knowledge::{self, Jurisdiction, KnowledgeBase};
 use sovscan::scan::{ScanRequest, run};
@@ -184,13 +185,12 @@ proptest! {
         blank in 1usize..40,
         name in "[a-z]{1,10}",
     ) {
-        let root = std::env::temp_dir().join(format!("sovscan-properties-{}", std::process::id()));
+        let root = scratch("properties");
         let here = root.join("a");
         let there = root.join("b").join(&prefix);
         let (first, first_lines) = fingerprints(&here, "k8s/app.yaml", &manifest(0, &name));
         let (second, second_lines) =
             fingerprints(&there, "k8s/app.yaml", &manifest(blank, &name));
-        let _ = std::fs::remove_dir_all(&root);
         prop_assert!(!first.is_empty(), "the manifest has findings");
         prop_assert_ne!(first_lines, second_lines, "lines moved");
         prop_assert_eq!(first, second);

@@ -8,6 +8,7 @@ use assert_cmd::Command;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::common::scratch;
 use sovscan::engine;
 use sovscan::render::RenderOptions;
 use sovscan::scan::{ScanRequest, ScanResult, run};
@@ -191,16 +192,9 @@ fn skipped(report: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn empty_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-render-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn without_a_tool_the_overlay_is_listed_and_its_files_scanned() {
-    let bin = empty_dir("no-tools");
+    let bin = scratch("render-no-tools");
     let report = json(sovscan_with_path(&bin).args([
         "scan",
         "kustomize",
@@ -222,7 +216,7 @@ fn without_a_tool_the_overlay_is_listed_and_its_files_scanned() {
 
 #[test]
 fn without_helm_the_chart_templates_are_listed_with_the_command() {
-    let bin = empty_dir("no-helm");
+    let bin = scratch("render-no-helm");
     let report = json(sovscan_with_path(&bin).args([
         "scan",
         "helm/shop",
@@ -259,7 +253,7 @@ fn without_helm_the_chart_templates_are_listed_with_the_command() {
 #[test]
 fn a_helm_on_the_path_renders_the_chart() {
     use std::os::unix::fs::PermissionsExt;
-    let bin = empty_dir("fake-helm");
+    let bin = scratch("render-fake-helm");
     let args_file = bin.join("args");
     let output = root().join("helm-output/shop-us.yaml");
     let script = format!(

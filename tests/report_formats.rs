@@ -5,8 +5,9 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::{Scratch, scratch};
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn sovscan() -> Command {
     let mut cmd = Command::cargo_bin("sovscan").unwrap();
@@ -40,9 +41,8 @@ fn stable(text: &str) -> String {
 }
 
 /// A fresh folder with `.git` (so paths are relative to it) for one test.
-fn repository(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-formats-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+fn repository(name: &str) -> Scratch {
+    let dir = scratch(&format!("formats-{name}"));
     std::fs::create_dir_all(dir.join(".git")).unwrap();
     dir
 }
@@ -430,7 +430,7 @@ fn gitlab_severities_follow_sovscan_severities() {
 // ---- Markdown ----
 
 /// `n` Deployments pinned to a US region, each giving several findings, in files of 50.
-fn large_repository(name: &str, n: usize) -> PathBuf {
+fn large_repository(name: &str, n: usize) -> Scratch {
     let dir = repository(name);
     // Long names make long rows, so the comment limit, not the rows per rule, decides.
     let long = "x".repeat(180);

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::common::scratch;
 use sovscan::engine::checks::cloud_gdpr::DATABASE_CATEGORIES;
 use sovscan::engine::{self, Rule};
 use sovscan::knowledge::services::{Dialect, FactDefault, Service};
@@ -297,7 +298,7 @@ fn merge(mut base: serde_json::Value, more: serde_json::Value) -> serde_json::Va
 fn every_default_is_judged_when_absent_and_silent_when_set_securely() {
     let kb = sovscan::knowledge::get().unwrap();
     let all = rules();
-    let dir = tempfile_dir();
+    let dir = scratch("defaults");
     let mut problems = Vec::new();
     let mut cases = 0;
     for service in kb.services.iter() {
@@ -353,13 +354,6 @@ fn every_default_is_judged_when_absent_and_silent_when_set_securely() {
     // Two cases per default: absent and set securely.
     assert!(cases >= 40, "only {cases} default cases");
     assert!(problems.is_empty(), "{problems:#?}");
-}
-
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-defaults-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

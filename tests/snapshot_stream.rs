@@ -3,16 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-snapshot-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 /// A snapshot over the streaming threshold: buckets and queues in EU and US regions, each
 /// padded with a long description, one bucket recorded twice (the newer item counts), one
@@ -134,13 +128,13 @@ fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
 fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
     let text = snapshot();
     // `.json` is read item by item; as a `.template` the same JSON is parsed whole.
-    let streamed = tempdir("streamed");
+    let streamed = scratch("snapshot-streamed");
     std::fs::write(
         streamed.join("123456789012_Config_eu-central-1_ConfigSnapshot.json"),
         &text,
     )
     .unwrap();
-    let whole = tempdir("whole");
+    let whole = scratch("snapshot-whole");
     std::fs::write(
         whole.join("123456789012_Config_eu-central-1_ConfigSnapshot.template"),
         &text,
@@ -222,7 +216,7 @@ fn an_item_that_does_not_parse_is_reported_at_its_line_and_the_rest_is_scanned()
         "\"awsRegion\": us-east-1,",
         2,
     );
-    let dir = tempdir("broken");
+    let dir = scratch("snapshot-broken");
     std::fs::write(dir.join("snapshot.json"), &text).unwrap();
     let report = report(&dir);
     let errors = report["scanned"]["errors"].as_array().unwrap();

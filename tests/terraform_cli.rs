@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn sovscan() -> Command {
     let mut cmd = Command::cargo_bin("sovscan").unwrap();
@@ -19,13 +20,6 @@ fn run(args: &[&str]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
     )
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sovscan-tf-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// (rule, address, region) of every finding in a JSON report.
@@ -73,7 +67,7 @@ fn demo_terraform_json_report() {
 fn plan_json_in_utf16_and_with_bom_reads_like_utf8() {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/paired/terraform/plan.json");
     let text = std::fs::read_to_string(&source).unwrap();
-    let dir = tempdir("encodings");
+    let dir = scratch("tf-encodings");
     let mut utf16 = vec![0xFF, 0xFE];
     for unit in text.encode_utf16() {
         utf16.extend_from_slice(&unit.to_le_bytes());
@@ -95,7 +89,7 @@ fn plan_json_in_utf16_and_with_bom_reads_like_utf8() {
 
 #[test]
 fn broken_hcl_is_a_load_error_and_the_rest_is_scanned() {
-    let dir = tempdir("broken");
+    let dir = scratch("tf-broken");
     std::fs::write(
         dir.join("broken.tf"),
         "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \n}\n",

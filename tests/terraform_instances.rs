@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::scratch;
 use assert_cmd::Command;
 
 fn scan(dir: &str) -> serde_json::Value {
@@ -131,8 +132,7 @@ fn table_summary_counts_resources_not_created() {
 
 #[test]
 fn registry_modules_installed_by_terraform_init_are_scanned() {
-    let dir = std::env::temp_dir().join(format!("sovscan-installed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch("installed");
     let installed = dir.join(".terraform/modules/bucket");
     std::fs::create_dir_all(&installed).unwrap();
     std::fs::write(
@@ -169,7 +169,6 @@ fn registry_modules_installed_by_terraform_init_are_scanned() {
             .unwrap()
             .ends_with(".terraform/modules/bucket/main.tf")
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

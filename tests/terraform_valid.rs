@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
+use crate::common::{Scratch, scratch};
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -20,11 +21,9 @@ fn corpus() -> Vec<PathBuf> {
 }
 
 /// Copies a case to a fresh folder, so `terraform` writes nothing into the repository.
-fn copy_case(case: &Path) -> PathBuf {
+fn copy_case(case: &Path) -> Scratch {
     let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let dir = std::env::temp_dir().join(format!("sovscan-valid-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("valid-{name}"));
     for entry in std::fs::read_dir(case).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
@@ -94,6 +93,5 @@ fn terraform_valid_files_scan_without_errors() {
             case.display()
         );
         assert_eq!(out.status.code(), Some(0), "{}", case.display());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

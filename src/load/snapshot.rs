@@ -604,9 +604,11 @@ mod tests {
 
     #[test]
     fn a_file_read_a_window_at_a_time_gives_the_positions_of_the_whole_text() {
-        let dir =
-            std::env::temp_dir().join(format!("sovscan-snapshot-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::Builder::new()
+            .prefix("sovscan-snapshot-unit-")
+            .tempdir()
+            .unwrap();
+        let dir = temp.path();
         for one_line in [true, false] {
             // Over the scan's chunk, so that what was read is counted and dropped as it goes.
             let text = generated(30_000, one_line);
@@ -650,7 +652,6 @@ mod tests {
         bytes[at] = 0xFF;
         std::fs::write(&file, &bytes).unwrap();
         assert!(Snapshot::from_file(Arc::from("s.json"), &file).is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

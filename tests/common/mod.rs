@@ -1,0 +1,39 @@
+//! Helpers shared by the areas' tests.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+/// A temporary folder, deleted with what it holds when the test is done with it.
+pub struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<OsStr> for Scratch {
+    fn as_ref(&self) -> &OsStr {
+        self.0.path().as_os_str()
+    }
+}
+
+/// A fresh, empty folder named `sovscan-<name>-<random>` in the system's temporary folder.
+pub fn scratch(name: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("sovscan-{name}-"))
+            .tempdir()
+            .unwrap(),
+    )
+}

@@ -36,6 +36,11 @@ impl Location {
     }
 
     pub fn new(path: &Arc<str>, document: usize, span: Span, route: &Route) -> Self {
+        Location::at_field(path, document, span, route.to_string())
+    }
+
+    /// `new`, with the route already printed.
+    pub fn at_field(path: &Arc<str>, document: usize, span: Span, field: String) -> Self {
         Location {
             path: Arc::clone(path),
             start_line: span.start.line.max(1),
@@ -47,7 +52,7 @@ impl Location {
                 span.end.column.max(span.start.column).max(1)
             },
             document,
-            field: route.to_string(),
+            field,
         }
     }
 

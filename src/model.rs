@@ -192,7 +192,12 @@ pub struct Settled {
 impl Resource {
     /// Location of a node inside the resource, given its route relative to the resource body.
     pub fn locate(&self, node: &Node, relative: &Route) -> Location {
-        Location::of_node(&self.path, self.document, node, &self.route.join(relative))
+        Location::at_field(
+            &self.path,
+            self.document,
+            node.span,
+            self.route.joined_text(relative),
+        )
     }
 
     /// Location of the resource itself (its first line).

@@ -110,6 +110,14 @@ impl Route {
         next
     }
 
+    /// The text of `self.join(other)`, printed without building the joined route.
+    pub fn joined_text(&self, other: &Route) -> String {
+        let mut text = String::new();
+        // Writing to a string cannot fail.
+        let _ = write_segments(&mut text, self.0.iter().chain(&other.0));
+        text
+    }
+
     pub fn join(&self, other: &Route) -> Self {
         let mut next = self.clone();
         next.0.extend(other.0.iter().cloned());
@@ -123,22 +131,30 @@ impl Route {
 
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, segment) in self.0.iter().enumerate() {
-            match segment {
-                Segment::Index(n) => write!(f, "[{n}]")?,
-                Segment::Key(k) if k.contains(['.', '[', ']', '"']) || k.is_empty() => {
-                    write!(f, "[\"{k}\"]")?
+        write_segments(f, self.0.iter())
+    }
+}
+
+/// Prints segments as a route: `spec.containers[0]["a.b"]`.
+fn write_segments<'s>(
+    out: &mut impl fmt::Write,
+    segments: impl Iterator<Item = &'s Segment>,
+) -> fmt::Result {
+    for (i, segment) in segments.enumerate() {
+        match segment {
+            Segment::Index(n) => write!(out, "[{n}]")?,
+            Segment::Key(k) if k.contains(['.', '[', ']', '"']) || k.is_empty() => {
+                write!(out, "[\"{k}\"]")?
+            }
+            Segment::Key(k) => {
+                if i > 0 {
+                    out.write_char('.')?;
                 }
-                Segment::Key(k) => {
-                    if i > 0 {
-                        f.write_str(".")?;
-                    }
-                    f.write_str(k)?
-                }
+                out.write_str(k)?
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 impl Node {
@@ -259,6 +275,28 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_joined_route_prints_as_the_join() {
+        let routes = [
+            "",
+            "a",
+            "a.b[0]",
+            "[2].c",
+            "metadata.annotations[\"x.y/z\"]",
+            "[\"\"]",
+        ];
+        for base in routes {
+            for relative in routes {
+                let (base, relative) = (Route::parse(base), Route::parse(relative));
+                assert_eq!(
+                    base.joined_text(&relative),
+                    base.join(&relative).to_string(),
+                    "{base:?} + {relative:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn routes_round_trip() {

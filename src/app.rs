@@ -750,7 +750,7 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
             if let Some(severity) = overrides.get(&*finding.rule_id) {
                 finding.severity = *severity;
             }
-            if let Some(path) = locator.relative(&finding.location.path) {
+            if let Some(path) = locator.relative_nearby(&finding.location.path) {
                 finding.rebase_fingerprint(&path);
             }
         })

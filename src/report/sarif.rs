@@ -102,6 +102,19 @@ pub struct Locator {
     /// file system for every component, and a file with many findings is named by each of
     /// them.
     resolved: Mutex<HashMap<String, Resolved>>,
+    /// Tells this locator's entries apart in the per-thread caches of `relative_nearby`.
+    id: u64,
+}
+
+/// The paths each thread resolved last for `Locator::relative_nearby`, and whose they are.
+struct Nearby {
+    locator: u64,
+    relative: HashMap<String, Option<Arc<str>>>,
+}
+
+impl Nearby {
+    /// Paths held before the cache is emptied: a unit's findings name a few files.
+    const PATHS: usize = 256;
 }
 
 #[derive(Clone)]
@@ -115,11 +128,49 @@ impl Locator {
     pub fn new(root: &Path) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         let root = absolute(&cwd, root);
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Locator {
             cwd,
             root,
             resolved: Mutex::default(),
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// `relative`, for findings as the scan makes them: each thread keeps only the last few
+    /// paths it resolved, not every path of a large estate, and none is shared with `relative`.
+    pub fn relative_nearby(&self, path: &str) -> Option<String> {
+        thread_local! {
+            static NEARBY: std::cell::RefCell<Nearby> = std::cell::RefCell::new(Nearby {
+                locator: u64::MAX,
+                relative: HashMap::new(),
+            });
+        }
+        if path == "-" {
+            return None;
+        }
+        NEARBY.with_borrow_mut(|nearby| {
+            if nearby.locator != self.id || nearby.relative.len() >= Nearby::PATHS {
+                nearby.locator = self.id;
+                nearby.relative.clear();
+            }
+            if let Some(found) = nearby.relative.get(path) {
+                return found.as_deref().map(str::to_string);
+            }
+            let found = self.resolve_uncached(path).relative;
+            let text = found.as_deref().map(str::to_string);
+            nearby.relative.insert(path.to_string(), found);
+            text
+        })
+    }
+
+    fn resolve_uncached(&self, path: &str) -> Resolved {
+        let absolute: Arc<Path> = absolute(&self.cwd, Path::new(path)).into();
+        let relative = absolute
+            .strip_prefix(&self.root)
+            .ok()
+            .map(|r| Arc::from(slashes(r)));
+        Resolved { absolute, relative }
     }
 
     fn resolve(&self, path: &str) -> Resolved {
@@ -127,12 +178,7 @@ impl Locator {
         if let Some(found) = resolved.get(path) {
             return found.clone();
         }
-        let absolute: Arc<Path> = absolute(&self.cwd, Path::new(path)).into();
-        let relative = absolute
-            .strip_prefix(&self.root)
-            .ok()
-            .map(|r| Arc::from(slashes(r)));
-        let found = Resolved { absolute, relative };
+        let found = self.resolve_uncached(path);
         resolved.insert(path.to_string(), found.clone());
         found
     }
@@ -487,4 +533,29 @@ pub fn step_summary(result: &ScanResult, verdict: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_near_each_other_are_made_relative_to_their_own_root() {
+        let (a, b) = (
+            Locator::new(Path::new("/repo")),
+            Locator::new(Path::new("/repo/k8s")),
+        );
+        for round in 0..2 {
+            // More paths than a thread keeps, named again in a second round.
+            for n in 0..Nearby::PATHS + 10 {
+                let path = format!("/repo/k8s/app-{n}.yaml");
+                let expected = format!("k8s/app-{n}.yaml");
+                assert_eq!(a.relative_nearby(&path).as_deref(), Some(expected.as_str()));
+                assert_eq!(b.relative_nearby(&path), b.relative(&path), "round {round}");
+                assert_eq!(a.relative_nearby(&path), a.relative(&path));
+            }
+        }
+        assert_eq!(a.relative_nearby("/elsewhere/x.yaml"), None);
+        assert_eq!(a.relative_nearby("-"), None);
+    }
 }

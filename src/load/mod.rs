@@ -142,6 +142,8 @@ pub enum Hcl {
 pub struct Relocation {
     pub marker: u32,
     pub path: Arc<str>,
+    /// The number of the document the place is in, in its file.
+    pub document: usize,
     pub span: crate::tree::Span,
 }
 

@@ -168,7 +168,7 @@ fn documents(text: &str, dir: &Path, known: &KnownPaths, markers: &mut Markers) 
                 let span = if source.is_some() {
                     Span::point(1, 1)
                 } else {
-                    markers.mark(&chart_shown, Span::point(1, 1))
+                    markers.mark(&chart_shown, 0, Span::point(1, 1))
                 };
                 set_all(&mut node, span);
             }

@@ -351,7 +351,8 @@ fn documents(
     let mut sources = Sources::default();
     // Files of the overlays (patches and the like) and the kustomizations themselves.
     let chain_files: Vec<PathBuf> = chain.iter().flat_map(|k| k.files.clone()).collect();
-    let overlay_docs: Vec<(Arc<str>, Node)> = chain_files
+    // Each with the number of its document in its file.
+    let overlay_docs: Vec<(Arc<str>, usize, Node)> = chain_files
         .iter()
         .flat_map(|f| {
             let shown: Arc<str> = Arc::from(known.display(f).display().to_string());
@@ -359,20 +360,22 @@ fn documents(
                 .get(f)
                 .to_vec()
                 .into_iter()
-                .map(move |d| (Arc::clone(&shown), d))
+                .enumerate()
+                .map(move |(i, d)| (Arc::clone(&shown), i, d))
         })
         .collect();
     // Where a changed value may be written: the kustomizations (`images:`, `namespace:`)
     // and the files they name (JSON patches, which are no object of their own).
-    let kustomizations: Vec<(Arc<str>, &Node)> = chain
+    let kustomizations: Vec<(Arc<str>, usize, &Node)> = chain
         .iter()
         .map(|k| {
             (
                 Arc::from(known.display(&k.file).display().to_string()),
+                0,
                 &k.root,
             )
         })
-        .chain(overlay_docs.iter().map(|(p, d)| (Arc::clone(p), d)))
+        .chain(overlay_docs.iter().map(|(p, i, d)| (Arc::clone(p), *i, d)))
         .collect();
     let top_file = known.display(&chain[0].file);
     let mut outcome = FileOutcome::default();
@@ -408,12 +411,12 @@ fn documents(
             ),
         };
         let path: Arc<str> = Arc::from(path.display().to_string());
-        let patches: Vec<(Arc<str>, &Node)> = overlay_docs
+        let patches: Vec<(Arc<str>, usize, &Node)> = overlay_docs
             .iter()
-            .filter(|(p, d)| {
+            .filter(|(p, _, d)| {
                 kind_of(d) == kind_of(&object) && !(*p == path && Some(d) == source.as_ref())
             })
-            .map(|(p, d)| (Arc::clone(p), d))
+            .map(|(p, i, d)| (Arc::clone(p), *i, d))
             .collect();
         // Where nothing matches, the object's own first line in its file, else the top.
         let fallback = source.as_ref().map_or_else(
@@ -423,6 +426,7 @@ fn documents(
                 } else {
                     markers.mark(
                         &Arc::from(top_file.display().to_string()),
+                        0,
                         Span::point(1, 1),
                     )
                 }
@@ -446,7 +450,7 @@ fn documents(
 
 struct Remap<'m, 'k> {
     markers: &'m mut Markers,
-    kustomizations: &'k [(Arc<str>, &'k Node)],
+    kustomizations: &'k [(Arc<str>, usize, &'k Node)],
 }
 
 impl Remap<'_, '_> {
@@ -454,7 +458,7 @@ impl Remap<'_, '_> {
         &mut self,
         node: &mut Node,
         source: Option<&Node>,
-        patches: &[(Arc<str>, &Node)],
+        patches: &[(Arc<str>, usize, &Node)],
         fallback: Span,
     ) {
         let rendered = node.scalar_text();
@@ -465,10 +469,10 @@ impl Remap<'_, '_> {
         };
         node.span = if let Some(s) = source.filter(|s| same(s)) {
             s.span
-        } else if let Some((p, n)) = patches.iter().find(|(_, n)| same(n)) {
-            self.markers.mark(p, n.span)
-        } else if let Some((p, span)) = rendered.as_deref().and_then(|t| self.written_in(t)) {
-            self.markers.mark(&p, span)
+        } else if let Some((p, i, n)) = patches.iter().find(|(_, _, n)| same(n)) {
+            self.markers.mark(p, *i, n.span)
+        } else if let Some((p, i, span)) = rendered.as_deref().and_then(|t| self.written_in(t)) {
+            self.markers.mark(&p, i, span)
         } else {
             source.map_or(fallback, |s| s.span)
         };
@@ -477,17 +481,17 @@ impl Remap<'_, '_> {
             Value::Map(entries) => {
                 for entry in entries {
                     let src = source.and_then(|s| s.entry(&entry.key));
-                    let sub: Vec<(Arc<str>, &Node)> = patches
+                    let sub: Vec<(Arc<str>, usize, &Node)> = patches
                         .iter()
-                        .filter_map(|(p, n)| n.get(&entry.key).map(|v| (Arc::clone(p), v)))
+                        .filter_map(|(p, i, n)| n.get(&entry.key).map(|v| (Arc::clone(p), *i, v)))
                         .collect();
                     entry.key_span = match src {
                         Some(e) => e.key_span,
                         None => match patches
                             .iter()
-                            .find_map(|(p, n)| n.entry(&entry.key).map(|e| (p, e.key_span)))
+                            .find_map(|(p, i, n)| n.entry(&entry.key).map(|e| (p, *i, e.key_span)))
                         {
-                            Some((p, span)) => self.markers.mark(p, span),
+                            Some((p, i, span)) => self.markers.mark(p, i, span),
                             None => here,
                         },
                     };
@@ -497,9 +501,11 @@ impl Remap<'_, '_> {
             Value::Seq(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     let src = source.and_then(|s| item_match(s, item, i));
-                    let sub: Vec<(Arc<str>, &Node)> = patches
+                    let sub: Vec<(Arc<str>, usize, &Node)> = patches
                         .iter()
-                        .filter_map(|(p, n)| item_match(n, item, i).map(|v| (Arc::clone(p), v)))
+                        .filter_map(|(p, d, n)| {
+                            item_match(n, item, i).map(|v| (Arc::clone(p), *d, v))
+                        })
                         .collect();
                     self.node(item, src, &sub, here);
                 }
@@ -510,20 +516,20 @@ impl Remap<'_, '_> {
 
     /// A value of a kustomization that the rendered value contains (`images:` `newTag`,
     /// `namespace`, a name prefix), the longest first.
-    fn written_in(&self, rendered: &str) -> Option<(Arc<str>, Span)> {
-        let mut best: Option<(usize, Arc<str>, Span)> = None;
-        for (path, root) in self.kustomizations {
+    fn written_in(&self, rendered: &str) -> Option<(Arc<str>, usize, Span)> {
+        let mut best: Option<(usize, Arc<str>, usize, Span)> = None;
+        for (path, document, root) in self.kustomizations {
             root.walk(&crate::tree::Route::root(), &mut |_, n| {
                 if let Some(t) = n.scalar_text()
                     && t.len() >= 2
                     && rendered.contains(t.as_str())
-                    && best.as_ref().is_none_or(|(len, _, _)| t.len() > *len)
+                    && best.as_ref().is_none_or(|(len, ..)| t.len() > *len)
                 {
-                    best = Some((t.len(), Arc::clone(path), n.span));
+                    best = Some((t.len(), Arc::clone(path), *document, n.span));
                 }
             });
         }
-        best.map(|(_, p, s)| (p, s))
+        best.map(|(_, p, d, s)| (p, d, s))
     }
 }
 

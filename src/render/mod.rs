@@ -108,6 +108,7 @@ fn relocate_one(location: &mut Location, table: &Relocations) {
     }
     if let Some(r) = table.get(&location.start_line) {
         location.path = Arc::clone(&r.path);
+        location.document = r.document;
         location.start_line = r.span.start.line.max(1);
         location.start_column = r.span.start.column.max(1);
         location.end_line = r.span.end.line.max(location.start_line);
@@ -123,8 +124,8 @@ pub struct Markers {
 }
 
 impl Markers {
-    /// A span that stands for `span` in the file `path`.
-    pub fn mark(&mut self, path: &Arc<str>, span: Span) -> Span {
+    /// A span that stands for `span` in the file `path`, in its document number `document`.
+    pub fn mark(&mut self, path: &Arc<str>, document: usize, span: Span) -> Span {
         let key = (Arc::clone(path), span.start.line, span.start.column);
         let marker = match self.by_place.get(&key) {
             Some(m) => *m,
@@ -133,6 +134,7 @@ impl Markers {
                 self.table.push(Relocation {
                     marker: m,
                     path: Arc::clone(path),
+                    document,
                     span,
                 });
                 self.by_place.insert(key, m);
@@ -232,9 +234,9 @@ mod tests {
                 column: 20,
             },
         };
-        let marked = markers.mark(&path, span);
+        let marked = markers.mark(&path, 2, span);
         assert!(marked.start.line >= MARKER_BASE);
-        assert_eq!(markers.mark(&path, span), marked);
+        assert_eq!(markers.mark(&path, 2, span), marked);
         let mut location = Location::new(
             &Arc::from("base/d.yaml"),
             0,
@@ -242,9 +244,15 @@ mod tests {
             &crate::tree::Route::root(),
         );
         relocate_one(&mut location, &relocations(markers.table.clone()));
+        // The document is the patch's in its own file, not the rendered object's.
         assert_eq!(
-            (&*location.path, location.start_line, location.end_column),
-            ("overlay/patch.yaml", 9, 20)
+            (
+                &*location.path,
+                location.document,
+                location.start_line,
+                location.end_column
+            ),
+            ("overlay/patch.yaml", 2, 9, 20)
         );
     }
 }

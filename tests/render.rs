@@ -138,6 +138,48 @@ fn overlay_is_rendered_with_kubectl_kustomize() {
 }
 
 #[test]
+fn objects_of_the_folder_rendered_point_at_their_own_files() {
+    if !on_path("kubectl") && !on_path("kustomize") {
+        eprintln!("NOTE: neither kubectl nor kustomize is on the PATH: nothing to render");
+        return;
+    }
+    // The kustomization lists its own files and renames their objects: each object is in
+    // its file, and a value both files write is reported in each, not twice in the first.
+    let result = scan(root().join("kustomize-own"), true);
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    assert_eq!(
+        found(&result, &["RES-007"]),
+        set(&[
+            ("RES-007", "kustomize-own/cleanup-job.yaml", 10),
+            ("RES-007", "kustomize-own/report-job.yaml", 11),
+        ])
+    );
+    let all = result.listed.load().unwrap();
+    let mut listed: Vec<(String, &str)> = all
+        .iter()
+        .map(|r| {
+            let path = Path::new(&**r.path);
+            let rel = path.strip_prefix(root()).unwrap_or(path);
+            (rel.display().to_string(), r.address)
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            (
+                "kustomize-own/cleanup-job.yaml".to_string(),
+                "Job/nightly-cleanup"
+            ),
+            (
+                "kustomize-own/report-job.yaml".to_string(),
+                "Job/nightly-report"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn no_render_scans_the_plain_files() {
     let result = scan(root().join("kustomize"), false);
     assert_eq!(found(&result, &["RES-007", "RES-008"]), plain_findings());

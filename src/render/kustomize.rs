@@ -225,6 +225,9 @@ fn dir_of(file: &Path) -> PathBuf {
     }
 }
 
+/// The folder built, as the origin annotations of `build`'s wrapper name it.
+const WRAPPED: &str = "../t/";
+
 /// Builds `dir` through a wrapper that adds origin annotations (where links can be made).
 fn build(program: &Path, args: &[String], dir: &Path) -> Result<Vec<u8>, String> {
     #[cfg(unix)]
@@ -387,7 +390,8 @@ fn documents(
         let (origin, configured_in, remote) = take_origin(&mut object);
         // The source file: the origin's, else the first named file with a matching object.
         let source_file = match (origin, remote) {
-            (Some(p), false) => Some(normalise(&dir.join(p))),
+            // Named from the wrapper `build` makes: `../t` is the folder built.
+            (Some(p), false) => Some(normalise(&dir.join(p.strip_prefix(WRAPPED).unwrap_or(&p)))),
             (None, _) if configured_in.is_none() => chain_files
                 .iter()
                 .find(|f| source_index(sources.get(f), &object).is_some())

@@ -93,6 +93,81 @@ impl Findings {
         self.read(None)
     }
 
+    /// The findings in order, `batch` at a time, each batch cut into pieces of `piece` findings
+    /// that `make` turns into something on every core; `take` gets what is made in order. From
+    /// the file, records are read here and decoded, and dropped, where `make` runs. A record
+    /// that cannot be read ends the pass, as it ends `iter`, with the error kept.
+    pub fn par_pieces<R: Send>(
+        &self,
+        batch: usize,
+        piece: usize,
+        make: impl Fn(&[&Finding]) -> std::io::Result<R> + Sync,
+        mut take: impl FnMut(R) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use rayon::prelude::*;
+        let Some(stored) = &self.file else {
+            for held in self.held.chunks(batch) {
+                let made = held
+                    .par_chunks(piece)
+                    .map(|p| make(&p.iter().collect::<Vec<_>>()))
+                    .collect::<std::io::Result<Vec<R>>>()?;
+                made.into_iter().try_for_each(&mut take)?;
+            }
+            return Ok(());
+        };
+        let mut reader = match stored.file.reopen() {
+            Ok(file) => BufReader::with_capacity(1 << 16, file),
+            Err(e) => {
+                self.fail(format!("cannot read the findings back: {e}"));
+                return Ok(());
+            }
+        };
+        let names = &stored.table.names;
+        let (mut left, mut records, mut ends) = (stored.len, Vec::new(), Vec::new());
+        let mut record = Vec::new();
+        while left > 0 {
+            records.clear();
+            ends.clear();
+            while left > 0 && ends.len() < batch {
+                left -= 1;
+                if let Err(e) = read_record(&mut reader, &mut record) {
+                    self.fail(format!("cannot read the findings back: {e}"));
+                    left = 0;
+                    break;
+                }
+                records.extend_from_slice(&record);
+                ends.push(records.len());
+            }
+            let starts: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
+            let made = starts
+                .windows(2)
+                .collect::<Vec<_>>()
+                .par_chunks(piece)
+                .map(|spans| {
+                    let findings = spans
+                        .iter()
+                        .map(|span| {
+                            let mut input = Input::new(&records[span[0]..span[1]]);
+                            let rule = input.index()?;
+                            decode(&mut input, rule, names)
+                        })
+                        .collect::<std::io::Result<Vec<Finding>>>();
+                    findings.map(|f| make(&f.iter().collect::<Vec<_>>()))
+                })
+                .collect::<Vec<_>>();
+            for made in made {
+                match made {
+                    Ok(made) => take(made?)?,
+                    Err(e) => {
+                        self.fail(format!("cannot read the findings back: {e}"));
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The findings of some rules, in order. Cheaper than filtering `iter` when the findings
     /// are in the file: the others are skipped unread.
     pub fn of_rules<'a>(&'a self, rules: &'a [&'a str]) -> Iter<'a> {

@@ -91,7 +91,7 @@ pub fn write(
     let mut listed = None;
     rayon::in_place_scope(|scope| {
         scope.spawn(|_| listed = Some(listings(&frameworks)));
-        pretty::array_field(out, "findings", findings.iter())
+        pretty::findings_field(out, "findings", findings)
     })?;
     let listed =
         listed.unwrap_or_else(|| Err(io::Error::other("the framework listings were not read")));
@@ -253,11 +253,9 @@ impl Listings {
 /// top-level object, with the items of its arrays serialised on every core, and for a
 /// top-level array written item by item.
 pub(super) mod pretty {
-    use rayon::prelude::*;
     use serde::Serialize;
     use serde_json::ser::Formatter;
     use std::io::{self, Write};
-    use std::ops::Deref;
 
     /// Items serialised at once: enough to keep every core busy, few enough that the text
     /// held stays small.
@@ -457,41 +455,39 @@ pub(super) mod pretty {
 
     /// `"name": [ … ]` of the top-level object: the items are taken from `items` a batch at
     /// a time and each batch is serialised on every core.
-    pub fn array_field<T>(
+    /// `"name": [ … ]`, the findings read from the store and serialised on every core.
+    pub fn findings_field(
         out: &mut dyn Write,
         name: &str,
-        mut items: impl Iterator<Item = T>,
-    ) -> io::Result<()>
-    where
-        T: Deref<Target: Serialize> + Sync,
-    {
+        findings: &crate::store::Findings,
+    ) -> io::Result<()> {
         key(out, name, false)?;
-        let mut batch: Vec<T> = Vec::with_capacity(BATCH);
         let mut written = false;
-        loop {
-            batch.extend(items.by_ref().take(BATCH));
-            if batch.is_empty() {
-                break;
-            }
-            let pieces: Vec<Vec<u8>> = batch
-                .par_chunks(PIECE)
-                .enumerate()
-                .map(|(piece, items)| {
-                    let mut text = Vec::new();
-                    for (i, item) in items.iter().enumerate() {
-                        let first = !written && piece == 0 && i == 0;
-                        text.extend_from_slice(if first { b"[\n    " } else { b",\n    " });
-                        serialize(&mut text, &**item, 2)?;
+        findings.par_pieces(
+            BATCH,
+            PIECE,
+            |piece| {
+                let mut text = Vec::new();
+                for item in piece {
+                    text.extend_from_slice(b",\n    ");
+                    serialize(&mut text, item, 2)?;
+                }
+                Ok(text)
+            },
+            |piece| {
+                // The first item opens the array.
+                let text = match written {
+                    true => &piece[..],
+                    false if piece.is_empty() => return Ok(()),
+                    false => {
+                        out.write_all(b"[")?;
+                        &piece[1..]
                     }
-                    Ok(text)
-                })
-                .collect::<io::Result<_>>()?;
-            for piece in pieces {
-                out.write_all(&piece)?;
-            }
-            batch.clear();
-            written = true;
-        }
+                };
+                written = true;
+                out.write_all(text)
+            },
+        )?;
         out.write_all(if written { b"\n  ]" } else { b"[]" })
     }
 }
@@ -540,6 +536,42 @@ mod tests {
     use super::*;
     use crate::frameworks::tests::finding;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn findings_are_written_as_serde_json_writes_them() {
+        // More than a batch, so that pieces and batches meet; none; one.
+        let all: Vec<_> = (0..2500)
+            .map(|n| {
+                finding(
+                    "GDPR-001",
+                    &format!("k8s/{}.yaml", n % 7),
+                    n as u32 + 1,
+                    1,
+                    &format!("f{n}"),
+                )
+            })
+            .collect();
+        for count in [all.len(), 0, 1] {
+            for budget in [usize::MAX, 0] {
+                let collector = crate::store::Collector::new(budget, Vec::new());
+                collector.add(all[..count].to_vec());
+                let store = collector.finish();
+                assert_eq!(store.on_disk(), budget == 0 && count > 0);
+                let mut ours = Vec::new();
+                pretty::findings_field(&mut ours, "findings", &store)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let expected = store.iter().map(|f| f.clone()).collect::<Vec<_>>();
+                let mut serde = Vec::new();
+                pretty::field(&mut serde, "findings", &expected, false)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&serde),
+                    "{count} findings, budget {budget}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn frameworks_are_written_as_serde_json_writes_their_views() {

@@ -537,6 +537,23 @@ mod tests {
     use crate::frameworks::tests::finding;
     use std::collections::BTreeSet;
 
+    fn stored(findings: Vec<crate::finding::Finding>, budget: usize) -> crate::store::Findings {
+        let collector = crate::store::Collector::new(budget, Vec::new());
+        collector.add(findings);
+        collector.finish()
+    }
+
+    /// `ours` is the field `name` as `serde_json` lays `value` out in the report.
+    fn assert_laid_out_as_serde(ours: &[u8], name: &str, value: &impl Serialize, context: &str) {
+        let mut serde = Vec::new();
+        pretty::field(&mut serde, name, value, false).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            String::from_utf8_lossy(ours),
+            String::from_utf8_lossy(&serde),
+            "{context}"
+        );
+    }
+
     #[test]
     fn findings_are_written_as_serde_json_writes_them() {
         // More than a batch, so that pieces and batches meet; none; one.
@@ -553,22 +570,14 @@ mod tests {
             .collect();
         for count in [all.len(), 0, 1] {
             for budget in [usize::MAX, 0] {
-                let collector = crate::store::Collector::new(budget, Vec::new());
-                collector.add(all[..count].to_vec());
-                let store = collector.finish();
+                let store = stored(all[..count].to_vec(), budget);
                 assert_eq!(store.on_disk(), budget == 0 && count > 0);
                 let mut ours = Vec::new();
                 pretty::findings_field(&mut ours, "findings", &store)
                     .unwrap_or_else(|e| panic!("{e}"));
                 let expected = store.iter().map(|f| f.clone()).collect::<Vec<_>>();
-                let mut serde = Vec::new();
-                pretty::field(&mut serde, "findings", &expected, false)
-                    .unwrap_or_else(|e| panic!("{e}"));
-                assert_eq!(
-                    String::from_utf8_lossy(&ours),
-                    String::from_utf8_lossy(&serde),
-                    "{count} findings, budget {budget}"
-                );
+                let context = format!("{count} findings, budget {budget}");
+                assert_laid_out_as_serde(&ours, "findings", &expected, &context);
             }
         }
     }
@@ -592,22 +601,13 @@ mod tests {
         }
         let ran: BTreeSet<String> = rules.iter().take(3).map(|r| r.to_string()).collect();
         for (findings, budget) in [(all.clone(), usize::MAX), (all, 0), (Vec::new(), 0)] {
-            let collector = crate::store::Collector::new(budget, Vec::new());
-            collector.add(findings);
-            let store = collector.finish();
+            let store = stored(findings, budget);
             let views = frameworks::view(&store, &ran);
             assert!(views.iter().any(|fw| !fw.levels.is_empty()));
             let mut ours = Vec::new();
             let texts = listings(&views).unwrap_or_else(|e| panic!("{e}"));
             frameworks_field(&mut ours, &views, texts).unwrap_or_else(|e| panic!("{e}"));
-            let mut serde = Vec::new();
-            pretty::field(&mut serde, "frameworks", &views, false)
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&serde),
-                "budget {budget}"
-            );
+            assert_laid_out_as_serde(&ours, "frameworks", &views, &format!("budget {budget}"));
         }
     }
 

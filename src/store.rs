@@ -123,34 +123,27 @@ impl Findings {
             }
         };
         let names = &stored.table.names;
-        let (mut left, mut records, mut ends) = (stored.len, Vec::new(), Vec::new());
-        let mut record = Vec::new();
+        // A batch's records one after another, and where each lies.
+        let (mut left, mut records, mut spans) = (stored.len, Vec::new(), Vec::new());
         while left > 0 {
             records.clear();
-            ends.clear();
-            while left > 0 && ends.len() < batch {
+            spans.clear();
+            while left > 0 && spans.len() < batch {
                 left -= 1;
-                if let Err(e) = read_record(&mut reader, &mut record) {
+                let start = records.len();
+                if let Err(e) = read_record_onto(&mut reader, &mut records) {
                     self.fail(format!("cannot read the findings back: {e}"));
                     left = 0;
                     break;
                 }
-                records.extend_from_slice(&record);
-                ends.push(records.len());
+                spans.push(start..records.len());
             }
-            let starts: Vec<usize> = std::iter::once(0).chain(ends.iter().copied()).collect();
-            let made = starts
-                .windows(2)
-                .collect::<Vec<_>>()
+            let made = spans
                 .par_chunks(piece)
                 .map(|spans| {
                     let findings = spans
                         .iter()
-                        .map(|span| {
-                            let mut input = Input::new(&records[span[0]..span[1]]);
-                            let rule = input.index()?;
-                            decode(&mut input, rule, names)
-                        })
+                        .map(|span| decode_record(&records[span.clone()], names))
                         .collect::<std::io::Result<Vec<Finding>>>();
                     findings.map(|f| make(&f.iter().collect::<Vec<_>>()))
                 })
@@ -682,11 +675,9 @@ impl Collector {
             let len = merge(runs, &names, |record, key| {
                 let address = std::str::from_utf8(&record[key.address.clone()]);
                 if address.is_ok_and(|a| change.leaves_alone(&names.paths[key.path], a)) {
-                    return write_record(&mut out.out, record).map(|()| true);
+                    return out.copy(record).map(|()| true);
                 }
-                let mut input = Input::new(record);
-                let rule = input.index()?;
-                let mut finding = decode(&mut input, rule, &names)?;
+                let mut finding = decode_record(record, &names)?;
                 change.change(&mut finding);
                 out.push(&finding, &mut table).map(|()| true)
             })?;
@@ -742,9 +733,7 @@ impl Collecting {
             let names = &self.table.names;
             let merged = Writer::unnamed().and_then(|mut out| {
                 // The runs share the table: their records are copied as they are.
-                let len = merge(runs, names, |record, _| {
-                    write_record(&mut out.out, record).map(|()| true)
-                })?;
+                let len = merge(runs, names, |record, _| out.copy(record).map(|()| true))?;
                 out.run(len, level + 1)
             });
             self.keep_run(merged);
@@ -891,8 +880,10 @@ impl Key {
         }
         input.category()?;
         let severity = input.byte()?;
-        if input.byte()? == 1 {
-            input.skip_str()?;
+        match input.byte()? {
+            0 => {}
+            1 => input.skip_str()?, // the finding's own remediation
+            _ => return Err(corrupt()),
         }
         let message = input.range(total)?;
         input.skip_str()?; // kind
@@ -1005,6 +996,11 @@ impl<F: Write> Writer<F> {
         self.record.clear();
         encode(f, table, &mut self.record);
         write_record(&mut self.out, &self.record)
+    }
+
+    /// Writes a record as it was read, of a file that shares this one's table.
+    fn copy(&mut self, record: &[u8]) -> std::io::Result<()> {
+        write_record(&mut self.out, record)
     }
 
     fn finish(self) -> std::io::Result<F> {
@@ -1132,9 +1128,23 @@ fn write_record(out: &mut impl Write, record: &[u8]) -> std::io::Result<()> {
 }
 
 fn read_record(input: &mut impl Read, record: &mut Vec<u8>) -> std::io::Result<()> {
+    record.clear();
+    read_record_onto(input, record)
+}
+
+/// Reads the next record at the end of `records`.
+fn read_record_onto(input: &mut impl Read, records: &mut Vec<u8>) -> std::io::Result<()> {
     let (len, _) = read_varint(input)?;
-    record.resize(len, 0);
-    input.read_exact(record).map_err(short)
+    let start = records.len();
+    records.resize(start + len, 0);
+    input.read_exact(&mut records[start..]).map_err(short)
+}
+
+/// A whole record as `encode` writes it, its rule first.
+fn decode_record(record: &[u8], names: &Names) -> std::io::Result<Finding> {
+    let mut input = Input::new(record);
+    let rule = input.index()?;
+    decode(&mut input, rule, names)
 }
 
 /// Reads the next record's rule and, when the rule is wanted (or `wanted` is `None`), the

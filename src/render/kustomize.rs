@@ -225,8 +225,17 @@ fn dir_of(file: &Path) -> PathBuf {
     }
 }
 
-/// The folder built, as the origin annotations of `build`'s wrapper name it.
-const WRAPPED: &str = "../t/";
+/// The name `build`'s wrapper gives the folder built, beside the wrapper's own folder.
+const BUILT: &str = "t";
+
+/// An origin path as `build`'s wrapper names it (`../t/x.yaml`), relative to the folder built.
+fn built_relative(origin: &str) -> &str {
+    origin
+        .strip_prefix("../")
+        .and_then(|p| p.strip_prefix(BUILT))
+        .and_then(|p| p.strip_prefix('/'))
+        .unwrap_or(origin)
+}
 
 /// Builds `dir` through a wrapper that adds origin annotations (where links can be made).
 fn build(program: &Path, args: &[String], dir: &Path) -> Result<Vec<u8>, String> {
@@ -238,10 +247,10 @@ fn build(program: &Path, args: &[String], dir: &Path) -> Result<Vec<u8>, String>
             std::env::temp_dir().join(format!("sovscan-kustomize-{}-{n}", std::process::id()));
         let wrapper = temp.join("w");
         let made = std::fs::create_dir_all(&wrapper).is_ok()
-            && std::os::unix::fs::symlink(&real, temp.join("t")).is_ok()
+            && std::os::unix::fs::symlink(&real, temp.join(BUILT)).is_ok()
             && std::fs::write(
                 wrapper.join("kustomization.yaml"),
-                "resources:\n  - ../t\nbuildMetadata: [originAnnotations]\n",
+                format!("resources:\n  - ../{BUILT}\nbuildMetadata: [originAnnotations]\n"),
             )
             .is_ok();
         if made {
@@ -390,8 +399,7 @@ fn documents(
         let (origin, configured_in, remote) = take_origin(&mut object);
         // The source file: the origin's, else the first named file with a matching object.
         let source_file = match (origin, remote) {
-            // Named from the wrapper `build` makes: `../t` is the folder built.
-            (Some(p), false) => Some(normalise(&dir.join(p.strip_prefix(WRAPPED).unwrap_or(&p)))),
+            (Some(p), false) => Some(normalise(&dir.join(built_relative(&p)))),
             (None, _) if configured_in.is_none() => chain_files
                 .iter()
                 .find(|f| source_index(sources.get(f), &object).is_some())

@@ -453,9 +453,8 @@ pub(super) mod pretty {
         })
     }
 
-    /// `"name": [ … ]` of the top-level object: the items are taken from `items` a batch at
-    /// a time and each batch is serialised on every core.
-    /// `"name": [ … ]`, the findings read from the store and serialised on every core.
+    /// `"name": [ … ]` of the top-level object: the findings read from the store a batch at a
+    /// time, each batch serialised on every core.
     pub fn findings_field(
         out: &mut dyn Write,
         name: &str,
@@ -475,14 +474,13 @@ pub(super) mod pretty {
                 Ok(text)
             },
             |piece| {
-                // The first item opens the array.
-                let text = match written {
-                    true => &piece[..],
-                    false if piece.is_empty() => return Ok(()),
-                    false => {
-                        out.write_all(b"[")?;
-                        &piece[1..]
-                    }
+                // Each item follows a comma; the first opens the array instead. A piece holds
+                // at least one item.
+                let text = if written {
+                    &piece[..]
+                } else {
+                    out.write_all(b"[")?;
+                    &piece[1..]
                 };
                 written = true;
                 out.write_all(text)

@@ -139,7 +139,7 @@ impl Locator {
 
     /// `relative`, for findings as the scan makes them: each thread keeps only the last few
     /// paths it resolved, not every path of a large estate, and none is shared with `relative`.
-    pub fn relative_nearby(&self, path: &str) -> Option<String> {
+    pub fn relative_nearby(&self, path: &str) -> Option<Arc<str>> {
         thread_local! {
             static NEARBY: std::cell::RefCell<Nearby> = std::cell::RefCell::new(Nearby {
                 locator: u64::MAX,
@@ -155,12 +155,11 @@ impl Locator {
                 nearby.relative.clear();
             }
             if let Some(found) = nearby.relative.get(path) {
-                return found.as_deref().map(str::to_string);
+                return found.clone();
             }
             let found = self.resolve_uncached(path).relative;
-            let text = found.as_deref().map(str::to_string);
-            nearby.relative.insert(path.to_string(), found);
-            text
+            nearby.relative.insert(path.to_string(), found.clone());
+            found
         })
     }
 
@@ -551,8 +550,13 @@ mod tests {
                 let path = format!("/repo/k8s/app-{n}.yaml");
                 let expected = format!("k8s/app-{n}.yaml");
                 assert_eq!(a.relative_nearby(&path).as_deref(), Some(expected.as_str()));
-                assert_eq!(b.relative_nearby(&path), b.relative(&path), "round {round}");
-                assert_eq!(a.relative_nearby(&path), a.relative(&path));
+                let text = |p: Option<Arc<str>>| p.map(|p| p.to_string());
+                assert_eq!(
+                    text(b.relative_nearby(&path)),
+                    b.relative(&path),
+                    "round {round}"
+                );
+                assert_eq!(text(a.relative_nearby(&path)), a.relative(&path));
             }
         }
         assert_eq!(a.relative_nearby("/elsewhere/x.yaml"), None);

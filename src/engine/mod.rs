@@ -144,33 +144,98 @@ impl<'a> Context<'a> {
     }
 }
 
-fn fill(template: &str, vars: &BTreeMap<&str, Cow<'_, str>>) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end)
-                if after[..end]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-            {
-                let key = &after[..end];
-                match vars.get(key) {
-                    Some(v) => out.push_str(v),
-                    None => out.push_str(&format!("{{{key}}}")),
+/// A message or fix with its `{placeholders}` found once, to be filled for every finding.
+#[derive(Debug)]
+struct Template {
+    parts: Vec<Part>,
+    /// An upper bound of the text before it is filled, to reserve.
+    len: usize,
+}
+
+#[derive(Debug)]
+enum Part {
+    Text(Box<str>),
+    /// A placeholder: its key, filled with the value of that name, or left as written.
+    Var(Box<str>),
+}
+
+impl Template {
+    fn new(template: &str) -> Self {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            text.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            match after.find('}') {
+                Some(end)
+                    if after[..end]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                {
+                    if !text.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut text).into()));
+                    }
+                    parts.push(Part::Var(after[..end].into()));
+                    rest = &after[end + 1..];
                 }
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
+                _ => {
+                    text.push('{');
+                    rest = after;
+                }
             }
         }
+        text.push_str(rest);
+        if !text.is_empty() {
+            parts.push(Part::Text(text.into()));
+        }
+        Template {
+            parts,
+            len: template.len(),
+        }
     }
-    out.push_str(rest);
-    out
+
+    /// The keys of its placeholders.
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(key) => Some(&**key),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The text with each placeholder `value` has a value for filled with it; the others are
+    /// left as written.
+    fn fill<'v>(&self, value: impl Fn(&str) -> Option<&'v str>) -> String {
+        let mut out = String::with_capacity(self.len);
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Var(key) => match value(key) {
+                    Some(v) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(key);
+                        out.push('}');
+                    }
+                },
+            }
+        }
+        out
+    }
+}
+
+/// The values a finding's texts are filled with: a few, looked up by name; a later value
+/// stands for an earlier one of the same name.
+struct Vars<'a>(Vec<(&'a str, Cow<'a, str>)>);
+
+impl<'a> Vars<'a> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| &**v)
+    }
 }
 
 /// Whether `reflow` leaves a value filled into a text as it is: words with one space between
@@ -229,8 +294,11 @@ struct Active<'r> {
     references: Arc<[String]>,
     /// The remediation, when the rule's fix names no placeholder and reads the same for all.
     remediation: Option<Arc<str>>,
+    message: Template,
     /// The fix with its lines joined, to fill with values that joining would leave as they are.
-    fix_joined: String,
+    fix_joined: Template,
+    /// The fix as written, to fill and then join.
+    fix: Template,
 }
 
 impl<'r> Active<'r> {
@@ -244,7 +312,9 @@ impl<'r> Active<'r> {
             title: Arc::from(rule.title.as_str()),
             references: Arc::from(rule.references.as_slice()),
             remediation: (!rule.fix.contains('{')).then(|| Arc::from(reflow(rule.fix.trim()))),
-            fix_joined: reflow(rule.fix.trim()),
+            message: Template::new(&rule.message),
+            fix_joined: Template::new(&reflow(rule.fix.trim())),
+            fix: Template::new(rule.fix.trim()),
         }
     }
 }
@@ -283,27 +353,33 @@ impl<'a> SharedRef<'a> {
 fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> Finding {
     let reference = resource.get(&hit, ctx.kb);
     let resource = resource.resource;
-    let mut vars: BTreeMap<&str, Cow<'_, str>> = BTreeMap::new();
-    vars.insert("kind", Cow::Borrowed(&resource.kind));
-    vars.insert("name", Cow::Borrowed(&resource.name));
-    vars.insert("address", Cow::Borrowed(&resource.address));
+    let mut vars = Vec::with_capacity(6 + hit.vars.len());
+    vars.push(("kind", Cow::Borrowed(&*resource.kind)));
+    vars.push(("name", Cow::Borrowed(&*resource.name)));
+    vars.push(("address", Cow::Borrowed(&*resource.address)));
     if let Some(ns) = &resource.namespace {
-        vars.insert("namespace", Cow::Borrowed(ns));
+        vars.push(("namespace", Cow::Borrowed(&**ns)));
     }
     if let Some(p) = &resource.provider {
-        vars.insert("provider", Cow::Owned(ctx.kb.provider_name(p)));
+        vars.push(("provider", Cow::Owned(ctx.kb.provider_name(p))));
     }
     if let Some(r) = &resource.region {
-        vars.insert("region", Cow::Borrowed(&r.value));
+        vars.push(("region", Cow::Borrowed(&*r.value)));
     }
-    for (k, v) in hit.vars {
-        vars.insert(k, Cow::Owned(v));
-    }
-    let message = fill(&rule.rule.message, &vars);
+    vars.extend(hit.vars.into_iter().map(|(k, v)| (k, Cow::Owned(v))));
+    let vars = Vars(vars);
+    let message = rule.message.fill(|key| vars.get(key));
     let remediation = match &rule.remediation {
         Some(shared) => Arc::clone(shared),
-        None if vars.values().all(|v| joins_as_is(v)) => Arc::from(fill(&rule.fix_joined, &vars)),
-        None => Arc::from(reflow(&fill(rule.rule.fix.trim(), &vars))),
+        // Only the values the fix names are filled in: whether they join as they are decides.
+        None if rule
+            .fix_joined
+            .keys()
+            .all(|key| vars.get(key).is_none_or(joins_as_is)) =>
+        {
+            Arc::from(rule.fix_joined.fill(|key| vars.get(key)))
+        }
+        None => Arc::from(reflow(&rule.fix.fill(|key| vars.get(key)))),
     };
     let fingerprint = fingerprint(
         &rule.id,
@@ -614,6 +690,28 @@ mod tests {
     }
 
     #[test]
+    fn a_template_fills_its_placeholders_and_leaves_other_braces_as_written() {
+        let vars = Vars(vec![
+            ("name", Cow::Borrowed("web")),
+            ("region", Cow::Borrowed("us-east-1")),
+            ("name", Cow::Borrowed("api")),
+        ]);
+        let filled = |text: &str| Template::new(text).fill(|key| vars.get(key));
+        // A later value of a name stands for an earlier one.
+        assert_eq!(filled("{name} in {region}"), "api in us-east-1");
+        assert_eq!(filled("{name}{name}"), "apiapi");
+        // A placeholder with no value stays as written, and so do braces that hold no name.
+        assert_eq!(filled("{zone} of {name}"), "{zone} of api");
+        assert_eq!(filled("{\"a\": {name}}"), "{\"a\": api}");
+        assert_eq!(filled("{a b} {} { {name"), "{a b} {} { {name");
+        assert_eq!(filled("tail {"), "tail {");
+        assert_eq!(filled(""), "");
+        let template = Template::new("{a}-{b}-{a} {c d}");
+        let keys: Vec<&str> = template.keys().collect();
+        assert_eq!(keys, ["a", "b", "a"]);
+    }
+
+    #[test]
     fn a_fix_joined_once_and_filled_reads_as_one_filled_and_joined() {
         let values = [
             "aws",
@@ -627,20 +725,17 @@ mod tests {
                 let joined = reflow(rule.fix.trim());
                 for value in values {
                     assert!(joins_as_is(value), "{value}");
-                    let mut vars = BTreeMap::new();
+                    let mut vars = Vec::new();
                     let mut rest = rule.fix.as_str();
                     while let Some(start) = rest.find('{') {
                         let after = &rest[start + 1..];
                         let end = after.find('}').unwrap_or(after.len());
-                        vars.insert(&after[..end], Cow::Borrowed(value));
+                        vars.push((&after[..end], Cow::Borrowed(value)));
                         rest = &after[end.min(after.len())..];
                     }
-                    assert_eq!(
-                        fill(&joined, &vars),
-                        reflow(&fill(rule.fix.trim(), &vars)),
-                        "{}",
-                        rule.id
-                    );
+                    let vars = Vars(vars);
+                    let fill = |text: &str| Template::new(text).fill(|key| vars.get(key));
+                    assert_eq!(fill(&joined), reflow(&fill(rule.fix.trim())), "{}", rule.id);
                     compared += 1;
                 }
             }

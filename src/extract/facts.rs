@@ -395,38 +395,47 @@ pub struct Selection<'a> {
 
 /// Children of a node along one segment; `*` takes every item of a list and every value of a
 /// map. Borrowed while the walk stays on written nodes, so large bodies are not copied.
+/// Adds to `out` the children of `node` that `segment` names, each with its route: `at`
+/// and the segment. A route is extended in place where one child is reached.
 fn children<'a>(
-    node: &Cow<'a, Node>,
+    node: Cow<'a, Node>,
     segment: &Segment,
-    at: &Route,
-) -> Vec<(Route, Cow<'a, Node>)> {
-    fn pick<'n>(node: &'n Node, segment: &Segment, at: &Route) -> Vec<(Route, &'n Node)> {
+    at: Route,
+    out: &mut Vec<(Route, Cow<'a, Node>)>,
+) {
+    fn pick<'n, 'a>(
+        node: &'n Node,
+        segment: &Segment,
+        mut at: Route,
+        child: impl Fn(&'n Node) -> Cow<'a, Node>,
+        out: &mut Vec<(Route, Cow<'a, Node>)>,
+    ) {
         match segment {
-            Segment::Key(k) if k == "*" => node
-                .items()
-                .iter()
-                .enumerate()
-                .map(|(i, item)| (at.index(i), item))
-                .chain(node.entries().iter().map(|e| (at.key(&e.key), &e.value)))
-                .collect(),
-            Segment::Key(k) => node.get(k).map(|c| (at.key(k), c)).into_iter().collect(),
-            Segment::Index(i) => node
-                .items()
-                .get(*i)
-                .map(|c| (at.index(*i), c))
-                .into_iter()
-                .collect(),
+            Segment::Key(k) if k == "*" => {
+                for (i, item) in node.items().iter().enumerate() {
+                    out.push((at.index(i), child(item)));
+                }
+                for e in node.entries() {
+                    out.push((at.key(&e.key), child(&e.value)));
+                }
+            }
+            Segment::Key(k) => {
+                if let Some(c) = node.get(k) {
+                    at.0.push(Segment::Key(k.clone()));
+                    out.push((at, child(c)));
+                }
+            }
+            Segment::Index(i) => {
+                if let Some(c) = node.items().get(*i) {
+                    at.0.push(Segment::Index(*i));
+                    out.push((at, child(c)));
+                }
+            }
         }
     }
     match node {
-        Cow::Borrowed(n) => pick(n, segment, at)
-            .into_iter()
-            .map(|(r, c)| (r, Cow::Borrowed(c)))
-            .collect(),
-        Cow::Owned(n) => pick(n, segment, at)
-            .into_iter()
-            .map(|(r, c)| (r, Cow::Owned(c.clone())))
-            .collect(),
+        Cow::Borrowed(n) => pick(n, segment, at, Cow::Borrowed, out),
+        Cow::Owned(n) => pick(&n, segment, at, |c| Cow::Owned(c.clone()), out),
     }
 }
 
@@ -449,7 +458,7 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
                     continue;
                 }
             };
-            next.extend(children(&node, segment, &at));
+            children(node, segment, at, &mut next);
             if next.len() > MAX_MATCHES {
                 break;
             }

@@ -1121,9 +1121,15 @@ impl Table {
 }
 
 fn write_record(out: &mut impl Write, record: &[u8]) -> std::io::Result<()> {
-    let mut head = Vec::with_capacity(5);
-    put_index(&mut head, record.len());
-    out.write_all(&head)?;
+    // The length as `put_index` writes it, on the stack: a record is written several times.
+    let (mut head, mut len, mut n) = ([0u8; 10], 0, record.len());
+    while n >= 0x80 {
+        head[len] = (n as u8 & 0x7f) | 0x80;
+        n >>= 7;
+        len += 1;
+    }
+    head[len] = n as u8;
+    out.write_all(&head[..=len])?;
     out.write_all(record)
 }
 
@@ -1544,6 +1550,21 @@ fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Find
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_is_written_after_its_length_and_read_back_whole() {
+        for len in [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 21] {
+            let record: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut file = Vec::new();
+            write_record(&mut file, &record).unwrap();
+            let mut head = Vec::new();
+            put_index(&mut head, len);
+            assert_eq!(file[..head.len()], head[..], "{len}");
+            let mut read = Vec::new();
+            read_record(&mut &file[..], &mut read).unwrap();
+            assert_eq!(read, record, "{len}");
+        }
+    }
 
     fn finding(path: &str, line: u32, rule: &Arc<str>, n: usize) -> Finding {
         let location = Location {

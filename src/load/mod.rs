@@ -536,19 +536,26 @@ fn load_bytes_as(display: &str, bytes: &[u8], hcl: Hcl) -> FileOutcome {
 /// A file named `.json` (or `.json.gz`) of at least `STREAM_BYTES`, whose first bytes name
 /// `configurationItems`.
 fn snapshot_candidate(display: &str, len: usize, head: &[u8]) -> bool {
-    let lower = display.to_ascii_lowercase();
-    let name = lower.strip_suffix(".gz").unwrap_or(&lower);
-    len >= snapshot::STREAM_BYTES
-        && name.ends_with(".json")
+    large_json(display, len)
         && head[..head.len().min(1 << 16)]
             .windows(20)
             .any(|w| w == b"\"configurationItems\"")
 }
 
+/// A file named `.json` (or `.json.gz`) of at least `STREAM_BYTES`: what its name and size say
+/// of a snapshot, before its first bytes are read.
+fn large_json(display: &str, len: usize) -> bool {
+    let lower = display.to_ascii_lowercase();
+    let name = lower.strip_suffix(".gz").unwrap_or(&lower);
+    len >= snapshot::STREAM_BYTES && name.ends_with(".json")
+}
+
 /// A large snapshot read from its file a window at a time, never whole: a plain UTF-8 file
 /// that the byte scan follows. `None` for anything else, which is read whole.
 fn streamed_snapshot(path: &Path, display: &str, len: u64) -> Option<FileOutcome> {
-    if compressed::is_gzip(path) {
+    let len = usize::try_from(len).ok()?;
+    // Most files are not: they are opened once, to be read whole.
+    if compressed::is_gzip(path) || !large_json(display, len) {
         return None;
     }
     use std::io::Read as _;
@@ -558,7 +565,6 @@ fn streamed_snapshot(path: &Path, display: &str, len: u64) -> Option<FileOutcome
         .take(1 << 16)
         .read_to_end(&mut head)
         .ok()?;
-    let len = usize::try_from(len).ok()?;
     let plain = !head.contains(&0)
         && !head.starts_with(&[0xFF, 0xFE])
         && !head.starts_with(&[0xFE, 0xFF])

@@ -393,10 +393,10 @@ pub struct Selection<'a> {
     pub blocked: bool,
 }
 
-/// Children of a node along one segment; `*` takes every item of a list and every value of a
-/// map. Borrowed while the walk stays on written nodes, so large bodies are not copied.
-/// Adds to `out` the children of `node` that `segment` names, each with its route: `at`
-/// and the segment. A route is extended in place where one child is reached.
+/// Adds to `out` the children of a node along one segment, each with its route (`at` and the
+/// segment); `*` takes every item of a list and every value of a map. Borrowed while the walk
+/// stays on written nodes, so large bodies are not copied; a route is extended in place where
+/// one child is reached.
 fn children<'a>(
     node: Cow<'a, Node>,
     segment: &Segment,

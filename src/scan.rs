@@ -466,7 +466,7 @@ impl<'a> Unit<'a> {
         }
         (
             self.rules.findings_of(ctx, resource),
-            self.estate.findings_of(ctx, resource),
+            self.estate.tying_findings_of(ctx, resource),
         )
     }
 

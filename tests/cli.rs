@@ -63,6 +63,44 @@ fn timings_are_printed_only_when_asked_for() {
     assert_eq!(quiet.status.code(), timed.status.code());
 }
 
+/// The estate summary ties a resource to the provider its findings name (a Service annotated
+/// for AWS load balancers), whether or not those findings' rules are selected.
+#[test]
+fn a_selection_leaves_the_estate_summary_as_it_is() {
+    let summary = |args: &[&str]| {
+        let mut all = vec!["scan", "fixtures/demo", "--format", "json"];
+        all.extend(args);
+        let (_, out, err) = stdout_of(&all);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| {
+            panic!("{args:?}: {e}: {err}");
+        });
+        let summary = &report["summary"];
+        (
+            summary["resources_by_provider"].clone(),
+            summary["eu_controlled_percent"].clone(),
+            summary["data_in_eu_percent"].clone(),
+        )
+    };
+    let whole = summary(&[]);
+    let tied: Vec<&str> = whole
+        .0
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap())
+        .collect();
+    assert!(tied.contains(&"aws") && tied.contains(&"gcp"), "{whole:?}");
+    // The rules that tie the demo's Kubernetes resources to AWS and Google Cloud (HYP-003,
+    // HYP-004, HYP-005, HYP-011) are left out by each of these.
+    for selection in [
+        &["--select", "GDPR"][..],
+        &["--select", "RES-001"],
+        &["--ignore", "HYP"],
+    ] {
+        assert_eq!(summary(selection), whole, "{selection:?}");
+    }
+}
+
 #[test]
 fn demo_json_is_valid_sorted_and_deterministic() {
     let (code, first, _) = stdout_of(&["scan", "fixtures/demo", "--format", "json"]);

@@ -475,6 +475,25 @@ impl<'r> Engine<'r> {
 
     /// Every per-resource rule on one resource.
     pub fn findings_of(&self, ctx: &Context, resource: &Resource) -> Vec<Finding> {
+        self.findings_where(ctx, resource, |_| true)
+    }
+
+    /// The findings of `findings_of` that tie the resource to a provider it does not name
+    /// (`ResourceRef::tied`): all a scan reads of the rules left out of its selection. The
+    /// others are not made.
+    pub fn tying_findings_of(&self, ctx: &Context, resource: &Resource) -> Vec<Finding> {
+        if resource.provider.is_some() {
+            return Vec::new();
+        }
+        self.findings_where(ctx, resource, |hit| hit.provider.is_some())
+    }
+
+    fn findings_where(
+        &self,
+        ctx: &Context,
+        resource: &Resource,
+        keep: impl Fn(&Hit) -> bool,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut shared = SharedRef::new(resource);
         for rule in &self.active {
@@ -488,6 +507,7 @@ impl<'r> Engine<'r> {
             hits.extend(data_condition_hits(rule.rule, resource));
             out.extend(
                 hits.into_iter()
+                    .filter(|hit| keep(hit))
                     .map(|hit| finding(rule, &mut shared, hit, ctx)),
             );
         }

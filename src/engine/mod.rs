@@ -361,7 +361,7 @@ fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> 
         vars.push(("namespace", Cow::Borrowed(&**ns)));
     }
     if let Some(p) = &resource.provider {
-        vars.push(("provider", Cow::Owned(ctx.kb.provider_name(p))));
+        vars.push(("provider", ctx.kb.provider_name(p)));
     }
     if let Some(r) = &resource.region {
         vars.push(("region", Cow::Borrowed(&*r.value)));

@@ -118,6 +118,12 @@ pub struct ProviderControl {
     pub exposed_to: Vec<String>,
 }
 
+impl ProviderControl {
+    pub fn is_eu_controlled(&self) -> bool {
+        self.classification.as_deref() == Some("eu_controlled")
+    }
+}
+
 #[derive(Debug, Deserialize, Default, Clone)]
 pub struct Alternatives {
     #[serde(default)]

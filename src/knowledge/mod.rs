@@ -9,6 +9,7 @@ pub mod services;
 use pattern::Pattern;
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 
@@ -426,14 +427,18 @@ impl KnowledgeBase {
     }
 
     /// Provider name for display (`Amazon Web Services`), falling back to the key.
-    pub fn provider_name(&self, key: &str) -> String {
+    pub fn provider_name<'k>(&'k self, key: &'k str) -> Cow<'k, str> {
         let key = canonical_provider(key);
-        self.regions
+        let named = self
+            .regions
             .providers
             .get(key)
-            .and_then(|p| p.name.clone())
-            .or_else(|| self.provider(key).map(|p| p.name))
-            .unwrap_or_else(|| key.to_string())
+            .and_then(|p| p.name.as_deref())
+            .or_else(|| {
+                let control = self.providers.get(key)?;
+                control.name.as_deref().or(control.legal_name.as_deref())
+            });
+        Cow::Borrowed(named.unwrap_or(key))
     }
 
     /// The provider key for a display name from `provider_name` (the name itself if unknown).
@@ -458,20 +463,29 @@ impl KnowledgeBase {
 
     /// Is the provider controlled from inside the EU/EEA?
     pub fn is_eu_controlled(&self, key: &str) -> bool {
-        self.provider(key)
-            .is_some_and(|p| p.classification == "eu_controlled")
+        self.control(key)
+            .is_some_and(ProviderControl::is_eu_controlled)
     }
 
     /// The jurisdiction that controls a provider (`third-country` for AWS, `eu` for IONOS).
     pub fn control_jurisdiction(&self, key: &str) -> Jurisdiction {
-        match self.provider(key) {
-            Some(p) if p.classification == "eu_controlled" => Jurisdiction::Eu,
-            Some(p) => p
-                .control_country
+        match self.control(key) {
+            Some(c) if c.is_eu_controlled() => Jurisdiction::Eu,
+            Some(c) => c
+                .parent_country
                 .as_deref()
-                .map_or(Jurisdiction::Unknown, |c| self.jurisdiction_of(c)),
+                .or(c.hq_country.as_deref())
+                .map_or(Jurisdiction::Unknown, |country| {
+                    self.jurisdiction_of(country)
+                }),
             None => Jurisdiction::Unknown,
         }
+    }
+
+    /// Who controls a provider, as the knowledge base says; read in place, where `provider`
+    /// copies it (the estate asks for every resource).
+    fn control(&self, key: &str) -> Option<&ProviderControl> {
+        self.providers.get(canonical_provider(key))
     }
 
     pub fn alternatives(&self, category: &str) -> Option<&Alternatives> {

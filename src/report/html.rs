@@ -387,7 +387,7 @@ fn services(page: &mut TextOut, result: &ScanResult, kb: &KnowledgeBase) {
             for (category, n) in categories {
                 *groups
                     .entry((
-                        kb.provider_name(provider),
+                        kb.provider_name(provider).into_owned(),
                         service.clone(),
                         category.clone(),
                     ))

@@ -292,7 +292,7 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
             name: if p == "none" {
                 "no cloud provider tie".into()
             } else {
-                kb.provider_name(p)
+                kb.provider_name(p).into_owned()
             },
             control: if p == "none" {
                 "-".into()

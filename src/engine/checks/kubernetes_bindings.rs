@@ -45,7 +45,7 @@ fn non_eu(ctx: &Context, provider: Option<&str>) -> Option<String> {
     let p = provider?;
     let info = ctx.kb.provider(p)?;
     (info.classification != "eu_controlled" && info.classification != "adequate_country_controlled")
-        .then(|| ctx.kb.provider_name(p))
+        .then(|| ctx.kb.provider_name(p).into_owned())
 }
 
 /// The provider key behind a display name produced by `non_eu`, for the summary.

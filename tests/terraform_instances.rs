@@ -114,6 +114,36 @@ fn never_created_resources_are_counted_not_reported() {
     );
 }
 
+/// A provider configured in a deployment reaches every module below it, through a module with
+/// no resources of its own; a resource's `region = null` keeps the provider's region.
+#[test]
+fn a_default_provider_reaches_the_modules_of_the_modules_called() {
+    let report = scan("tests/terraform_instances/provider_through_modules");
+    let located: Vec<(&str, &str)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["region"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            (
+                "module.service.module.store.aws_db_instance.this",
+                "us-east-2"
+            ),
+            (
+                "module.service.module.store.aws_sqs_queue.events",
+                "us-east-2"
+            ),
+        ]
+    );
+    assert!(findings(&report, "RES-003").is_empty(), "{report:#}");
+}
+
 #[test]
 fn table_summary_counts_resources_not_created() {
     let out = Command::cargo_bin("sovscan")

@@ -795,13 +795,15 @@ fn call_context(
             context.providers.push((child_name, child_alias, found));
         }
     }
-    // Default providers pass to a called module implicitly.
-    let used: BTreeSet<&str> = child
+    // Default providers pass to a called module implicitly, and on to the modules it calls:
+    // those its own resources use, and every other one the caller has.
+    let mut used: BTreeSet<String> = child
         .resources
         .iter()
-        .map(|r| provider_local_name(&r.type_name))
+        .map(|r| provider_local_name(&r.type_name).to_string())
         .collect();
-    for name in used {
+    used.extend(resolver.default_providers());
+    for name in &used {
         if context
             .providers
             .iter()
@@ -810,7 +812,7 @@ fn call_context(
             continue;
         }
         if let Some(found) = resolver.provider_resolution(name, None) {
-            context.providers.push((name.to_string(), None, found));
+            context.providers.push((name.clone(), None, found));
         }
     }
     context

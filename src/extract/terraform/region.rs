@@ -231,6 +231,20 @@ impl<'m, 'a> Resolver<'m, 'a> {
     }
 
     /// The location a provider configuration gives: this module's block, or the caller's.
+    /// The local names of the default (unaliased) provider configurations this module has:
+    /// its own and those its caller passed in.
+    pub fn default_providers(&self) -> Vec<String> {
+        let own = self.module.providers.iter().filter(|p| p.alias.is_none());
+        let given = self
+            .context
+            .providers
+            .iter()
+            .filter(|(_, a, _)| a.is_none());
+        own.map(|p| p.local_name.clone())
+            .chain(given.map(|(name, _, _)| name.clone()))
+            .collect()
+    }
+
     pub fn provider_resolution(
         &mut self,
         local_name: &str,

@@ -1,6 +1,7 @@
 //! Where a resource names the images and charts it pulls: workload containers, Flux sources,
-//! HelmReleases and Kustomizations, Argo CD Application(Set)s, Terraform `helm_release`, and the
-//! images of cloud container services (the `container_images` fact).
+//! HelmReleases and Kustomizations, Argo CD Application(Set)s, Prometheus operator resources,
+//! Terraform `helm_release`, and the images of cloud container services (the
+//! `container_images` fact).
 
 use super::helm_values::{parameter_references, values_references, yaml_text_references};
 use super::registries::{CHART_SOURCE, IMAGE, OCI_ARTIFACT};
@@ -192,6 +193,29 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
         ("argoproj.io", "Application") => argo_sources(&site, body, &Route::parse("spec"), out),
         ("argoproj.io", "ApplicationSet") => {
             argo_sources(&site, body, &Route::parse("spec.template.spec"), out);
+        }
+        // The Prometheus operator runs the image a Prometheus, Alertmanager or ThanosRuler
+        // names, and the containers it adds beside it.
+        ("monitoring.coreos.com", "Prometheus" | "Alertmanager" | "ThanosRuler") => {
+            let mut fields = vec![Route::parse("spec.image")];
+            for list in ["initContainers", "containers"] {
+                let items = body.path(&format!("spec.{list}")).map(Node::items);
+                for i in 0..items.unwrap_or_default().len() {
+                    fields.push(Route::parse("spec").key(list).index(i).key("image"));
+                }
+            }
+            for route in fields {
+                if let Some(image) = body.at(&route)
+                    && let Some(text) = literal(image)
+                {
+                    out.push(Reference {
+                        location: site.locate(image, &route),
+                        text: text.to_string(),
+                        artifact: IMAGE,
+                        host_only: false,
+                    });
+                }
+            }
         }
         ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
             let route = Route::parse("spec.images");

@@ -1121,15 +1121,9 @@ impl Table {
 }
 
 fn write_record(out: &mut impl Write, record: &[u8]) -> std::io::Result<()> {
-    // The length as `put_index` writes it, on the stack: a record is written several times.
-    let (mut head, mut len, mut n) = ([0u8; 10], 0, record.len());
-    while n >= 0x80 {
-        head[len] = (n as u8 & 0x7f) | 0x80;
-        n >>= 7;
-        len += 1;
-    }
-    head[len] = n as u8;
-    out.write_all(&head[..=len])?;
+    // The length encoded on the stack: a record is written several times.
+    let (head, len) = varint(record.len());
+    out.write_all(&head[..len])?;
     out.write_all(record)
 }
 
@@ -1206,12 +1200,22 @@ fn corrupt() -> std::io::Error {
     )
 }
 
-pub(crate) fn put_index(out: &mut Vec<u8>, mut n: usize) {
+pub(crate) fn put_index(out: &mut Vec<u8>, n: usize) {
+    let (bytes, len) = varint(n);
+    out.extend_from_slice(&bytes[..len]);
+}
+
+/// `n` in seven-bit groups, the lowest first, each but the last with its high bit set; and how
+/// many bytes that takes.
+fn varint(mut n: usize) -> ([u8; 10], usize) {
+    let (mut bytes, mut len) = ([0u8; 10], 0);
     while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
+        bytes[len] = (n as u8 & 0x7f) | 0x80;
         n >>= 7;
+        len += 1;
     }
-    out.push(n as u8);
+    bytes[len] = n as u8;
+    (bytes, len + 1)
 }
 
 fn put_str(out: &mut Vec<u8>, text: &str) {
@@ -1557,9 +1561,9 @@ mod tests {
             let record: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let mut file = Vec::new();
             write_record(&mut file, &record).unwrap();
-            let mut head = Vec::new();
-            put_index(&mut head, len);
-            assert_eq!(file[..head.len()], head[..], "{len}");
+            // The length, then the record.
+            let (read_len, head) = read_varint(&mut &file[..]).unwrap();
+            assert_eq!((read_len, file.len()), (len, head + len), "{len}");
             let mut read = Vec::new();
             read_record(&mut &file[..], &mut read).unwrap();
             assert_eq!(read, record, "{len}");

@@ -797,13 +797,13 @@ fn call_context(
     }
     // Default providers pass to a called module implicitly, and on to the modules it calls:
     // those its own resources use, and every other one the caller has.
-    let mut used: BTreeSet<String> = child
+    let mut defaults: BTreeSet<String> = child
         .resources
         .iter()
         .map(|r| provider_local_name(&r.type_name).to_string())
         .collect();
-    used.extend(resolver.default_providers());
-    for name in &used {
+    defaults.extend(resolver.default_providers());
+    for name in &defaults {
         if context
             .providers
             .iter()

@@ -230,7 +230,6 @@ impl<'m, 'a> Resolver<'m, 'a> {
         Some(self.resolve(index))
     }
 
-    /// The location a provider configuration gives: this module's block, or the caller's.
     /// The local names of the default (unaliased) provider configurations this module has:
     /// its own and those its caller passed in.
     pub fn default_providers(&self) -> Vec<String> {
@@ -245,6 +244,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
             .collect()
     }
 
+    /// The location a provider configuration gives: this module's block, or the caller's.
     pub fn provider_resolution(
         &mut self,
         local_name: &str,

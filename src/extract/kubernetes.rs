@@ -263,19 +263,25 @@ pub fn pod_specs(resource: &Resource) -> Vec<(Route, &Node)> {
 pub fn containers(resource: &Resource) -> Vec<(Route, &Node)> {
     let mut out = Vec::new();
     for (route, spec) in pod_specs(resource) {
-        for list in ["initContainers", "containers", "ephemeralContainers"] {
-            for (i, c) in spec
-                .get(list)
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                out.push((route.key(list).index(i), c));
-            }
-        }
+        containers_in(spec, &route, &mut out);
     }
     out
+}
+
+/// The containers a spec at `route` lists (initContainers, containers, ephemeralContainers),
+/// with their routes: a pod spec's, or an operator resource's that takes containers as one does.
+pub fn containers_in<'n>(spec: &'n Node, route: &Route, out: &mut Vec<(Route, &'n Node)>) {
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        for (i, c) in spec
+            .get(list)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            out.push((route.key(list).index(i), c));
+        }
+    }
 }
 
 /// Location of a route inside a resource, when the node exists.

@@ -5,7 +5,7 @@
 
 use super::helm_values::{parameter_references, values_references, yaml_text_references};
 use super::registries::{CHART_SOURCE, IMAGE, OCI_ARTIFACT};
-use crate::extract::kubernetes::containers;
+use crate::extract::kubernetes::{containers, containers_in};
 use crate::load::Format;
 use crate::load::hcl::{self, EXPR_TAG};
 use crate::load::yaml;
@@ -143,21 +143,23 @@ fn api_group(resource: &Resource) -> &str {
         .map_or("", |(g, _)| g)
 }
 
+/// The image a container (or a resource that names one image) runs.
+fn image_of(site: &Site, holder: &Node, route: &Route) -> Option<Reference> {
+    let image = holder.get("image")?;
+    Some(Reference {
+        location: site.locate(image, &route.key("image")),
+        text: literal(image)?.to_string(),
+        artifact: IMAGE,
+        host_only: false,
+    })
+}
+
 fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
+    let site = Site::direct(resource);
     for (route, c) in containers(resource) {
-        if let Some(image) = c.get("image")
-            && let Some(text) = image.as_str()
-        {
-            out.push(Reference {
-                location: resource.locate(image, &route.key("image")),
-                text: text.to_string(),
-                artifact: IMAGE,
-                host_only: false,
-            });
-        }
+        out.extend(image_of(&site, c, &route));
     }
     let body = &resource.body;
-    let site = Site::direct(resource);
     match (api_group(resource), resource.kind.as_str()) {
         ("source.toolkit.fluxcd.io", kind @ ("OCIRepository" | "HelmRepository")) => {
             let Some(url) = body.path("spec.url") else {
@@ -197,24 +199,15 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
         // The Prometheus operator runs the image a Prometheus, Alertmanager or ThanosRuler
         // names, and the containers it adds beside it.
         ("monitoring.coreos.com", "Prometheus" | "Alertmanager" | "ThanosRuler") => {
-            let mut fields = vec![Route::parse("spec.image")];
-            for list in ["initContainers", "containers"] {
-                let items = body.path(&format!("spec.{list}")).map(Node::items);
-                for i in 0..items.unwrap_or_default().len() {
-                    fields.push(Route::parse("spec").key(list).index(i).key("image"));
-                }
-            }
-            for route in fields {
-                if let Some(image) = body.at(&route)
-                    && let Some(text) = literal(image)
-                {
-                    out.push(Reference {
-                        location: site.locate(image, &route),
-                        text: text.to_string(),
-                        artifact: IMAGE,
-                        host_only: false,
-                    });
-                }
+            let route = Route::parse("spec");
+            let Some(spec) = body.at(&route) else {
+                return;
+            };
+            out.extend(image_of(&site, spec, &route));
+            let mut listed = Vec::new();
+            containers_in(spec, &route, &mut listed);
+            for (route, c) in listed {
+                out.extend(image_of(&site, c, &route));
             }
         }
         ("kustomize.toolkit.fluxcd.io", "Kustomization") => {

@@ -1129,11 +1129,13 @@ fn verdict(
     let mut reasons = Vec::new();
     let threshold = threshold(fail_on);
     if let Some(t) = threshold {
-        let failing = result
+        let failing: usize = result
             .findings
-            .listed(None)
-            .filter(|f| f.is_active() && f.severity >= t)
-            .count();
+            .counts()
+            .iter()
+            .filter(|c| c.is_active() && c.severity >= t)
+            .map(|c| c.findings)
+            .sum();
         if failing > 0 {
             reasons.push(format!("{} at or above {t}", plural(failing, "finding")));
         }

@@ -3,9 +3,10 @@
 //! stay in RAM. Reports read them in order, as often as they need; nothing else changes
 //! between the two.
 //!
-//! While a scan runs, a [`Collector`] takes each unit's findings. Past its budget it sorts
-//! what it holds and writes it as a run to a temporary file; at the end the runs are merged
-//! into one file in report order. The file is deleted when the findings are dropped.
+//! While a scan runs, a [`Collector`] takes each unit's findings. Past its budget it encodes
+//! each finding as it comes, and every few MiB of records it sorts them and writes them as a
+//! run to a temporary file; at the end the runs are merged into one file in report order,
+//! counted as they are written. The file is deleted when the findings are dropped.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -18,11 +19,12 @@ use crate::finding::{Category, Finding, ResourceRef, Severity};
 use crate::location::Location;
 use crate::suppress::Suppression;
 
-/// Bytes of findings (as estimated) a scan holds in memory before it writes them to a temporary file;
-/// `SOVSCAN_FINDINGS_MEMORY` (bytes) sets another budget. Findings are made on every core and
-/// freed on the one that writes them, and take more memory than their estimate says: a
-/// budget of 4 MiB gave peaks of 86-91 MB on a 200 MB corpus and 81-96 MB on a 200 MB AWS
-/// Config snapshot, 1 MiB 77-84 MB and 76-92 MB, taking up to 6 % longer on the snapshot.
+/// Bytes of findings (as estimated) a scan holds in memory before it encodes them for a
+/// temporary file, and the unit of the runs it writes there (`RUN_BUDGETS`);
+/// `SOVSCAN_FINDINGS_MEMORY` (bytes) sets another budget. Findings take more memory than their
+/// estimate says: when they were held until written, a budget of 4 MiB gave peaks of 86-91 MB
+/// on a 200 MB corpus and 81-96 MB on a 200 MB AWS Config snapshot, 1 MiB 77-84 MB and
+/// 76-92 MB.
 pub const DEFAULT_BUDGET: usize = 1 << 20;
 
 /// The budget of this process: `SOVSCAN_FINDINGS_MEMORY`, else [`DEFAULT_BUDGET`].
@@ -72,6 +74,7 @@ struct Stored {
     file: tempfile::NamedTempFile,
     len: usize,
     table: Table,
+    counts: Counts,
 }
 
 impl Findings {
@@ -174,6 +177,51 @@ impl Findings {
             return Listings(Listing::Held(self.held.iter(), rules));
         };
         Listings(Listing::File(self.file_iter(stored, rules, decode_listed)))
+    }
+
+    /// The findings counted by rule, category, severity and state, in no set order. From the
+    /// file, the counts were taken as it was written.
+    pub fn counts(&self) -> Vec<Count> {
+        let mut counts: HashMap<(Arc<str>, Category, Severity, bool, bool), Count> = HashMap::new();
+        let mut add = |texts: (&Arc<str>, &Arc<[String]>), kind, n| {
+            let (category, severity, suppressed, in_baseline) = kind;
+            counts
+                .entry((
+                    Arc::clone(texts.0),
+                    category,
+                    severity,
+                    suppressed,
+                    in_baseline,
+                ))
+                .or_insert_with(|| Count {
+                    rule_id: Arc::clone(texts.0),
+                    category,
+                    severity,
+                    references: Arc::clone(texts.1),
+                    suppressed,
+                    in_baseline,
+                    findings: 0,
+                })
+                .findings += n;
+        };
+        match &self.file {
+            None => {
+                for f in &self.held {
+                    let kind = (f.category, f.severity, f.is_suppressed(), f.is_baseline());
+                    add((&f.rule_id, &f.references), kind, 1);
+                }
+            }
+            Some(stored) => {
+                let rules = &stored.table.names.rules;
+                for (&(rule, category, severity, suppressed, in_baseline), &n) in &stored.counts.0 {
+                    if let Some(texts) = rules.get(rule) {
+                        let kind = (category, severity, suppressed, in_baseline);
+                        add((&texts.rule_id, &texts.references), kind, n);
+                    }
+                }
+            }
+        }
+        counts.into_values().collect()
     }
 
     fn file_iter<'a, T>(
@@ -284,11 +332,7 @@ impl Findings {
                     len += 1;
                 }
             }
-            Ok(Stored {
-                file: out.finish()?,
-                len,
-                table,
-            })
+            out.stored(len, table)
         })();
         match written {
             Ok(new) => self.file = Some(new),
@@ -409,6 +453,46 @@ impl Listed {
     }
 }
 
+/// Findings of one rule, category, severity and state, counted: what the summary and the gate
+/// count (`Findings::counts`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Count {
+    pub rule_id: Arc<str>,
+    pub category: Category,
+    pub severity: Severity,
+    pub references: Arc<[String]>,
+    pub suppressed: bool,
+    /// In the baseline (`Finding::is_baseline`).
+    pub in_baseline: bool,
+    pub findings: usize,
+}
+
+impl Count {
+    /// Neither suppressed nor in the baseline (`Finding::is_active`).
+    pub fn is_active(&self) -> bool {
+        !self.suppressed && !self.in_baseline
+    }
+}
+
+/// The findings of a file, counted as they are written, so that counting them needs no pass
+/// over the file: by rule (its index in the table), category, severity, suppressed, in the
+/// baseline.
+#[derive(Debug, Default)]
+struct Counts(HashMap<(usize, Category, Severity, bool, bool), usize>);
+
+impl Counts {
+    fn add(&mut self, key: &Key) {
+        let kind = (
+            key.rule,
+            key.category,
+            key.severity,
+            key.suppressed,
+            key.in_baseline,
+        );
+        *self.0.entry(kind).or_default() += 1;
+    }
+}
+
 /// The findings in order as controls list them: `Findings::listed`.
 pub struct Listings<'a>(Listing<'a>);
 
@@ -482,6 +566,8 @@ impl<T> FileIter<'_, T> {
 /// Takes the findings of a scan's units as they come, and gives them back in report order.
 pub struct Collector {
     budget: usize,
+    /// Bytes of encoded findings held before they are written as a run (`RUN_BUDGETS` budgets).
+    run_bytes: usize,
     /// Where findings at the marker lines of rendered documents belong: they are moved there
     /// as they come, before they are ordered.
     relocations: crate::render::Relocations,
@@ -492,12 +578,100 @@ pub struct Collector {
     state: Mutex<Collecting>,
 }
 
+/// How many budgets of encoded records make a run. A record takes a fraction of the memory of
+/// the finding it holds, so a run holds several times the findings a budget of them would.
+/// A run is held twice over, while it is sorted and written and the next fills: the 200 MB
+/// corpus and the 200 MB AWS Config snapshot of the benchmark (about 260 MB of records each)
+/// make 60-70 runs of 4 MiB, merged once, at the end (`FAN_IN`). Runs of one budget, as
+/// findings held until written, made 750-900 temporary files there (84 and 100 now), and
+/// merged their findings twice.
+const RUN_BUDGETS: usize = 4;
+
+/// The most a run's buffer is made ready for at once.
+const MAX_ROOM: usize = 1 << 26;
+
 #[derive(Default)]
 struct Taking {
     held: Vec<Finding>,
     /// What `held` weighs, roughly, in bytes.
     weight: usize,
     ties: Ties,
+    /// Once the findings taken outgrow the budget, each is encoded as it comes, and `held`
+    /// stays empty.
+    encoding: Option<Encoding>,
+}
+
+/// Findings encoded as they come, and the table of the texts their records share.
+#[derive(Default)]
+struct Encoding {
+    table: Table,
+    records: Records,
+    /// The buffers of the last run written, emptied, to take the next: a run's buffers are
+    /// made once, not once a run.
+    spare: Option<Records>,
+}
+
+/// Records not yet written, one after another, with what orders them.
+#[derive(Default)]
+struct Records {
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+/// Where a record ends in `Records::bytes` (it starts where the one before ends), and the
+/// texts of its indexes that order it, so that a run is sorted without the table.
+struct Entry {
+    end: usize,
+    path: Arc<str>,
+    rule: Arc<str>,
+}
+
+impl Records {
+    fn push(&mut self, f: &Finding, table: &mut Table) {
+        encode(f, table, &mut self.bytes);
+        self.entries.push(Entry {
+            end: self.bytes.len(),
+            path: Arc::clone(&f.location.path),
+            rule: Arc::clone(&f.rule_id),
+        });
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.entries.clear();
+    }
+
+    /// The records sorted in report order, with duplicates dropped, written as a run.
+    fn write_run(&self) -> std::io::Result<Run> {
+        use rayon::prelude::*;
+        let mut keys = Vec::with_capacity(self.entries.len());
+        let mut start = 0;
+        for entry in &self.entries {
+            keys.push(Key::read(&self.bytes[start..entry.end])?);
+            start = entry.end;
+        }
+        let mut start = 0;
+        let mut sides: Vec<Side> = (self.entries.iter().zip(&keys))
+            .map(|(entry, key)| {
+                let record = &self.bytes[start..entry.end];
+                start = entry.end;
+                Side {
+                    record,
+                    key,
+                    path: &entry.path,
+                    rule: &entry.rule,
+                }
+            })
+            .collect();
+        sides.par_sort_by(Key::order);
+        // As `engine::finish` drops them: the first of each stays.
+        sides.dedup_by(|later, first| {
+            Key::same_place(first.record, first.key, later.record, later.key)
+        });
+        let mut out = Writer::unnamed()?;
+        sides.iter().try_for_each(|s| out.copy(s.record))?;
+        out.run(sides.len(), 0)
+    }
 }
 
 /// What the last merge of the findings does to each (`Collector::finish_with`).
@@ -519,10 +693,9 @@ impl Change for Unchanged {
     fn change(&mut self, _: &mut Finding) {}
 }
 
-/// The runs written, and the table of texts they share.
+/// The runs written.
 struct Collecting {
     runs: Vec<Run>,
-    table: Table,
     error: Option<String>,
     /// How many runs of one level are merged into one of the next: [`FAN_IN`].
     fan_in: usize,
@@ -532,7 +705,6 @@ impl Default for Collecting {
     fn default() -> Self {
         Collecting {
             runs: Vec::new(),
-            table: Table::default(),
             error: None,
             fan_in: FAN_IN,
         }
@@ -566,6 +738,7 @@ impl Collector {
     pub fn new(budget: usize, relocations: Vec<crate::load::Relocation>) -> Self {
         Collector {
             budget,
+            run_bytes: budget.saturating_mul(RUN_BUDGETS),
             relocations: crate::render::relocations(relocations),
             adjust: crate::scan::Adjust::default(),
             taking: Mutex::new(Taking::default()),
@@ -586,7 +759,8 @@ impl Collector {
         }
     }
 
-    /// Takes some findings; past the budget, what is held goes to a temporary file.
+    /// Takes some findings. Past the budget, they are encoded as they come, and what is
+    /// encoded goes to a temporary file as a run every `run_bytes`.
     pub fn add(&self, mut findings: Vec<Finding>) {
         if findings.is_empty() {
             return;
@@ -595,26 +769,68 @@ impl Collector {
             self.relocate(f);
             self.adjust.apply(f);
         });
-        let added = findings.iter().map(weight).sum::<usize>();
-        let mut batch = {
+        let (full, switched) = {
             let Ok(mut taking) = self.taking.lock() else {
                 return;
             };
-            taking.weight += added;
+            let taking = &mut *taking;
             // Taken as the findings come, so that no pass over them is needed later.
             findings.iter().for_each(|f| tie(&mut taking.ties, f));
-            taking.held.append(&mut findings);
-            if taking.weight <= self.budget {
-                return;
+            let mut switched = Vec::new();
+            let encoding = match &mut taking.encoding {
+                Some(encoding) => encoding,
+                None => {
+                    taking.weight += findings.iter().map(weight).sum::<usize>();
+                    taking.held.append(&mut findings);
+                    if taking.weight <= self.budget {
+                        return;
+                    }
+                    switched = std::mem::take(&mut taking.held);
+                    taking.encoding.insert(Encoding::default())
+                }
+            };
+            if encoding.records.bytes.capacity() == 0 {
+                // Room for a run and the unit that ends it: grown by doubling, the buffer
+                // would take up to twice a run.
+                let room = self.run_bytes.saturating_add(self.run_bytes / 4);
+                encoding.records.bytes.reserve(room.min(MAX_ROOM));
             }
-            taking.weight = 0;
-            std::mem::take(&mut taking.held)
+            for f in switched.iter().chain(&findings) {
+                encoding.records.push(f, &mut encoding.table);
+            }
+            let full = (encoding.records.bytes.len() >= self.run_bytes).then(|| {
+                let next = encoding.spare.take().unwrap_or_default();
+                std::mem::replace(&mut encoding.records, next)
+            });
+            (full, switched)
         };
-        // Sorted and written while other units go on adding; written under the lock of the
-        // runs, which the table of shared texts needs.
-        crate::engine::finish(&mut batch);
+        // Freed, sorted and written while other units go on adding.
+        drop((findings, switched));
+        let Some(mut records) = full else {
+            return;
+        };
+        let run = records.write_run();
+        records.clear();
+        if let Ok(mut taking) = self.taking.lock()
+            && let Some(encoding) = &mut taking.encoding
+        {
+            encoding.spare.get_or_insert(records);
+        }
         if let Ok(mut state) = self.state.lock() {
-            state.write_run(batch);
+            state.keep_run(run);
+            state.consolidate(|| self.names());
+        }
+    }
+
+    /// The texts the records written so far stand for.
+    fn names(&self) -> Names {
+        match self.taking.lock() {
+            Ok(taking) => taking
+                .encoding
+                .as_ref()
+                .map(|e| e.table.names.clone())
+                .unwrap_or_default(),
+            Err(_) => Names::default(),
         }
     }
 
@@ -653,39 +869,47 @@ impl Collector {
 
     /// `finish`, with `change` made to each finding, in report order, as it is merged.
     pub fn finish_with(&self, change: &mut impl Change) -> Findings {
-        let mut held = match self.taking.lock() {
-            Ok(mut taking) => std::mem::take(&mut taking.held),
-            Err(_) => Vec::new(),
+        let (mut held, encoding) = match self.taking.lock() {
+            Ok(mut taking) => (std::mem::take(&mut taking.held), taking.encoding.take()),
+            Err(_) => (Vec::new(), None),
         };
         let mut state = match self.state.lock() {
             Ok(mut state) => std::mem::take(&mut *state),
             Err(_) => Collecting::default(),
         };
-        crate::engine::finish(&mut held);
-        if state.runs.is_empty() && state.error.is_none() {
-            held.iter_mut().for_each(|f| change.change(f));
-            return Findings::from(held);
-        }
-        state.write_run(held);
         let error = Arc::new(Mutex::new(state.error.take()));
+        // Runs are written only once findings are encoded.
+        let Some(Encoding {
+            records, mut table, ..
+        }) = encoding
+        else {
+            crate::engine::finish(&mut held);
+            held.iter_mut().for_each(|f| change.change(f));
+            return Findings {
+                held,
+                file: None,
+                error,
+            };
+        };
+        state.keep_run(records.write_run());
+        if let Some(e) = state.error.take()
+            && let Ok(mut slot) = error.lock()
+        {
+            slot.get_or_insert(e);
+        }
         let runs = std::mem::take(&mut state.runs);
-        let names = state.table.names.clone();
-        let mut table = state.table;
+        let names = table.names.clone();
         let merged = Writer::named().and_then(|mut out| {
             let len = merge(runs, &names, |record, key| {
                 let address = std::str::from_utf8(&record[key.address.clone()]);
                 if address.is_ok_and(|a| change.leaves_alone(&names.paths[key.path], a)) {
-                    return out.copy(record).map(|()| true);
+                    return out.keep(record, key).map(|()| true);
                 }
                 let mut finding = decode_record(record, &names)?;
                 change.change(&mut finding);
                 out.push(&finding, &mut table).map(|()| true)
             })?;
-            Ok(Stored {
-                file: out.finish()?,
-                len,
-                table,
-            })
+            out.stored(len, table)
         });
         let file = match merged {
             Ok(stored) => Some(stored),
@@ -705,23 +929,11 @@ impl Collector {
 }
 
 impl Collecting {
-    /// Writes findings in report order as a run.
-    fn write_run(&mut self, held: Vec<Finding>) {
-        if held.is_empty() {
-            return;
-        }
-        let table = &mut self.table;
-        let written = Writer::unnamed().and_then(|mut out| {
-            held.iter().try_for_each(|f| out.push(f, table))?;
-            out.run(held.len(), 0)
-        });
-        self.keep_run(written);
-        self.consolidate();
-    }
-
     /// Merges `fan_in` runs of one level into one of the next, while a level holds that many:
     /// few files stay open, and each finding is written again once a level, not once a merge.
-    fn consolidate(&mut self) {
+    /// `names` gives the texts of the records' indexes, asked for only when runs are merged.
+    fn consolidate(&mut self, names: impl FnOnce() -> Names) {
+        let names = std::cell::LazyCell::new(names);
         while let Some(level) = self.runs.last().map(|r| r.level) {
             if self.runs.iter().filter(|r| r.level == level).count() < self.fan_in {
                 return;
@@ -730,10 +942,9 @@ impl Collecting {
                 .into_iter()
                 .partition(|r| r.level == level);
             self.runs = rest;
-            let names = &self.table.names;
             let merged = Writer::unnamed().and_then(|mut out| {
                 // The runs share the table: their records are copied as they are.
-                let len = merge(runs, names, |record, _| out.copy(record).map(|()| true))?;
+                let len = merge(runs, &names, |record, _| out.copy(record).map(|()| true))?;
                 out.run(len, level + 1)
             });
             self.keep_run(merged);
@@ -753,9 +964,10 @@ impl Collecting {
 }
 
 /// How many runs are merged at once: each holds an open file and a read buffer. A wider merge
-/// writes fewer findings twice: on a 200 MB AWS Config snapshot (about 250 runs), 64 took
-/// 7.9-8.1 s of CPU against 8.2-8.4 s with 16, at the same peak memory.
-const FAN_IN: usize = 64;
+/// writes fewer findings twice: with runs of one budget on a 200 MB AWS Config snapshot, 64
+/// took 7.9-8.1 s of CPU against 8.2-8.4 s with 16, at the same peak memory. Past 64, the
+/// benchmark's 200 MB inputs are merged once.
+const FAN_IN: usize = 128;
 
 /// The read buffer of each run being merged: a merge of `FAN_IN` runs holds 1 MiB of them.
 const MERGE_BUFFER: usize = (1 << 20) / FAN_IN;
@@ -791,9 +1003,8 @@ fn merge(
         // Reversed: the heap's greatest is the first in report order, of the earliest run.
         fn cmp(&self, other: &Self) -> Ordering {
             Key::order(
-                (&other.record, &other.key),
-                (&self.record, &self.key),
-                self.names,
+                &Side::named(&other.record, &other.key, self.names),
+                &Side::named(&self.record, &self.key, self.names),
             )
             .then_with(|| other.run.cmp(&self.run))
         }
@@ -857,7 +1068,8 @@ fn merge(
 /// Where the fields `engine::report_order` compares lie in a record.
 struct Key {
     rule: usize,
-    severity: u8,
+    category: Category,
+    severity: Severity,
     message: Range<usize>,
     address: Range<usize>,
     path: usize,
@@ -867,19 +1079,48 @@ struct Key {
     field: Range<usize>,
     evidence: Option<Range<usize>>,
     fingerprint: Range<usize>,
+    suppressed: bool,
+    in_baseline: bool,
+}
+
+/// A record to be ordered, with its key and the texts of the path and the rule it names.
+struct Side<'r> {
+    record: &'r [u8],
+    key: &'r Key,
+    path: &'r str,
+    rule: &'r str,
+}
+
+impl<'r> Side<'r> {
+    /// A record whose indexes stand for texts of `names`.
+    fn named(record: &'r [u8], key: &'r Key, names: &'r Names) -> Side<'r> {
+        Side {
+            record,
+            key,
+            path: &names.paths[key.path],
+            rule: &names.rules[key.rule].rule_id,
+        }
+    }
 }
 
 impl Key {
-    /// Reads the key of a record as `encode` writes it.
+    /// Reads the key of a record as `encode` writes it, and checks that its indexes are in
+    /// `names`.
     fn of(record: &[u8], names: &Names) -> std::io::Result<Key> {
+        let key = Key::read(record)?;
+        if key.rule >= names.rules.len() || key.path >= names.paths.len() {
+            return Err(corrupt());
+        }
+        Ok(key)
+    }
+
+    /// Reads the key of a record as `encode` writes it.
+    fn read(record: &[u8]) -> std::io::Result<Key> {
         let total = record.len();
         let mut input = Input::new(record);
         let rule = input.index()?;
-        if rule >= names.rules.len() {
-            return Err(corrupt());
-        }
-        input.category()?;
-        let severity = input.byte()?;
+        let category = input.category()?;
+        let severity = input.severity()?;
         match input.byte()? {
             0 => {}
             1 => input.skip_str()?, // the finding's own remediation
@@ -896,9 +1137,6 @@ impl Key {
         }
         input.byte()?; // tied
         let path = input.index()?;
-        if path >= names.paths.len() {
-            return Err(corrupt());
-        }
         let mut lines = [0; 4];
         for line in &mut lines {
             *line = input.line()?;
@@ -918,8 +1156,19 @@ impl Key {
             _ => return Err(corrupt()),
         };
         let fingerprint = input.range(total)?;
+        input.skip_str()?; // key
+        let suppressed = match input.byte()? {
+            0 => false,
+            _ => {
+                input.skip_opt()?; // reason
+                input.skip_opt()?; // until
+                true
+            }
+        };
+        let in_baseline = input.byte()? == 2;
         Ok(Key {
             rule,
+            category,
             severity,
             message,
             address,
@@ -929,29 +1178,29 @@ impl Key {
             field,
             evidence,
             fingerprint,
+            suppressed,
+            in_baseline,
         })
     }
 
     /// `engine::report_order` of the two findings: text compared as bytes orders as `str` does.
-    fn order((a, ka): (&[u8], &Key), (b, kb): (&[u8], &Key), names: &Names) -> Ordering {
-        let path = |k: &Key| names.paths[k.path].as_bytes();
+    fn order(a: &Side, b: &Side) -> Ordering {
+        let (ka, kb) = (a.key, b.key);
+        // One file's records name it by one text.
         let paths = || {
-            if ka.path == kb.path {
+            if std::ptr::eq(a.path, b.path) {
                 Ordering::Equal
             } else {
-                path(ka).cmp(path(kb))
+                a.path.cmp(b.path)
             }
         };
-        fn text<'r>(record: &'r [u8], range: &Range<usize>) -> &'r [u8] {
-            &record[range.clone()]
+        fn text<'r>(side: &Side<'r>, range: &Range<usize>) -> &'r [u8] {
+            &side.record[range.clone()]
         }
         paths()
             .then(ka.lines[0].cmp(&kb.lines[0]))
             .then(ka.lines[1].cmp(&kb.lines[1]))
-            .then_with(|| {
-                let rule = |k: &Key| names.rules[k.rule].rule_id.as_bytes();
-                rule(ka).cmp(rule(kb))
-            })
+            .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| text(a, &ka.message).cmp(text(b, &kb.message)))
             .then_with(|| text(a, &ka.address).cmp(text(b, &kb.address)))
             .then_with(|| text(a, &ka.fingerprint).cmp(text(b, &kb.fingerprint)))
@@ -982,6 +1231,8 @@ impl Key {
 struct Writer<F: Write> {
     out: BufWriter<F>,
     record: Vec<u8>,
+    /// The findings written by `push` and `keep`, counted.
+    counts: Counts,
 }
 
 impl<F: Write> Writer<F> {
@@ -989,18 +1240,27 @@ impl<F: Write> Writer<F> {
         Writer {
             out: BufWriter::with_capacity(1 << 16, file),
             record: Vec::new(),
+            counts: Counts::default(),
         }
     }
 
+    /// Writes a finding, counted.
     fn push(&mut self, f: &Finding, table: &mut Table) -> std::io::Result<()> {
         self.record.clear();
         encode(f, table, &mut self.record);
+        self.counts.add(&Key::read(&self.record)?);
         write_record(&mut self.out, &self.record)
     }
 
     /// Writes a record as it was read, of a file that shares this one's table.
     fn copy(&mut self, record: &[u8]) -> std::io::Result<()> {
         write_record(&mut self.out, record)
+    }
+
+    /// `copy`, counted.
+    fn keep(&mut self, record: &[u8], key: &Key) -> std::io::Result<()> {
+        self.counts.add(key);
+        self.copy(record)
     }
 
     fn finish(self) -> std::io::Result<F> {
@@ -1015,6 +1275,17 @@ impl Writer<tempfile::NamedTempFile> {
             .prefix("sovscan-findings-")
             .tempfile()?;
         Ok(Writer::new(file))
+    }
+
+    /// The findings written, `len` of them, whose records' indexes stand for texts of `table`.
+    fn stored(mut self, len: usize, table: Table) -> std::io::Result<Stored> {
+        let counts = std::mem::take(&mut self.counts);
+        Ok(Stored {
+            file: self.finish()?,
+            len,
+            table,
+            counts,
+        })
     }
 }
 
@@ -1685,9 +1956,8 @@ mod tests {
         for (i, a) in variants.iter().enumerate() {
             for (j, b) in variants.iter().enumerate() {
                 let ours = Key::order(
-                    (&records[i], &keys[i]),
-                    (&records[j], &keys[j]),
-                    &table.names,
+                    &Side::named(&records[i], &keys[i], &table.names),
+                    &Side::named(&records[j], &keys[j], &table.names),
                 );
                 assert_eq!(ours, crate::engine::report_order(a, b), "{i} against {j}");
                 let same = a.fingerprint == b.fingerprint && a.location == b.location;
@@ -1743,6 +2013,29 @@ mod tests {
     }
 
     #[test]
+    fn duplicates_within_a_run_are_dropped_as_in_memory() {
+        // Each finding twice in a row: every run holds pairs.
+        let all: Vec<Finding> = some_findings()
+            .into_iter()
+            .flat_map(|f| [f.clone(), f])
+            .collect();
+        let memory = collect(usize::MAX, all.clone());
+        let collector = Collector::new(0, Vec::new());
+        for chunk in all.chunks(46) {
+            collector.add(chunk.to_vec());
+        }
+        {
+            let state = collector.state.lock().unwrap();
+            let held: usize = state.runs.iter().map(|r| r.len).sum();
+            assert_eq!(held, 500);
+        }
+        let file = collector.finish();
+        assert!(file.on_disk());
+        assert_eq!(file.len(), 500);
+        assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    #[test]
     fn runs_are_merged_level_by_level_and_read_back_in_order() {
         let mut all = some_findings();
         all.extend(all[..40].to_vec());
@@ -1780,6 +2073,7 @@ mod tests {
             store.update(|f| f.message.push('!'));
             store.retain(|f| f.location.start_line % 2 == 0);
         }
+        assert_eq!(sorted_counts(&file), sorted_counts(&memory));
         let rules = ["GDPR-001"];
         let of_rule = |s: &Findings| s.of_rules(&rules).map(|f| f.clone()).collect::<Vec<_>>();
         assert_eq!(of_rule(&file), of_rule(&memory));
@@ -1787,6 +2081,37 @@ mod tests {
         assert_eq!(file.len(), memory.len());
         assert_eq!(file.error(), None);
         assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    fn sorted_counts(store: &Findings) -> Vec<(String, String, String, bool, bool, usize)> {
+        let mut counts: Vec<_> = (store.counts().into_iter())
+            .map(|c| {
+                let references = c.references.join(" ");
+                let kind = format!("{:?} {:?}", c.category, c.severity);
+                let (rule, n) = (c.rule_id.to_string(), c.findings);
+                (rule, kind, references, c.suppressed, c.in_baseline, n)
+            })
+            .collect();
+        counts.sort();
+        counts
+    }
+
+    #[test]
+    fn findings_counted_as_the_file_is_written_are_those_in_memory() {
+        let mut all = some_findings();
+        all[3].severity = Severity::Critical;
+        all[4].category = Category::Residency;
+        all.extend(all[..40].to_vec());
+        let memory = collect(usize::MAX, all.clone());
+        let counts = sorted_counts(&memory);
+        // Suppressed, in the baseline and active findings of two rules, duplicates counted once.
+        assert!(counts.len() >= 6, "{counts:?}");
+        assert_eq!(counts.iter().map(|c| c.5).sum::<usize>(), 500);
+        for budget in [0, 4096] {
+            let file = collect(budget, all.clone());
+            assert!(file.on_disk());
+            assert_eq!(sorted_counts(&file), counts, "budget {budget}");
+        }
     }
 
     #[test]

@@ -243,32 +243,27 @@ pub fn summarize(result: &ScanResult, kb: &KnowledgeBase) -> Summary {
     for c in [Category::Residency, Category::Gdpr, Category::Hyperscaler] {
         summary.by_category.insert(c.as_str().into(), 0);
     }
-    let add = |counts: &mut BTreeMap<String, usize>, key: &str| match counts.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(key.to_string(), 1);
-        }
+    let add = |counts: &mut BTreeMap<String, usize>, key: &str, n: usize| {
+        *counts.entry(key.to_string()).or_default() += n;
     };
     let mut objectives = BTreeSet::new();
     let mut baseline = 0;
-    for f in result.findings.listed(None) {
-        if f.suppressed {
-            summary.suppressed += 1;
+    for c in result.findings.counts() {
+        if c.suppressed {
+            summary.suppressed += c.findings;
             continue;
         }
-        if f.in_baseline {
-            baseline += 1;
+        if c.in_baseline {
+            baseline += c.findings;
             continue;
         }
-        summary.findings += 1;
-        add(&mut summary.by_severity, f.severity.as_str());
-        add(&mut summary.by_category, f.category.as_str());
-        add(&mut summary.by_rule, &f.rule_id);
+        summary.findings += c.findings;
+        add(&mut summary.by_severity, c.severity.as_str(), c.findings);
+        add(&mut summary.by_category, c.category.as_str(), c.findings);
+        add(&mut summary.by_rule, &c.rule_id, c.findings);
         // EU Cloud Sovereignty Framework objectives are cited as `EUCSF-SOV-<n>`.
-        for r in f.references.iter() {
-            if let Some(objective) = r.strip_prefix("EUCSF-")
-                && !objectives.contains(objective)
-            {
+        for r in c.references.iter() {
+            if let Some(objective) = r.strip_prefix("EUCSF-") {
                 objectives.insert(objective.to_string());
             }
         }

@@ -204,45 +204,6 @@ impl<'a> ControlFindings<'a> {
     }
 }
 
-/// The findings of several controls of one view, read in one pass over the store: `each` is
-/// called once for every finding one of `controls` lists, with the indices (into `controls`)
-/// of those that list it. Each control's findings come in the order of its `try_for_each`.
-pub fn try_for_each_listed<E>(
-    controls: &[&ControlFindings<'_>],
-    mut each: impl FnMut(FindingRef<'_>, &[usize]) -> Result<(), E>,
-) -> Result<(), E> {
-    let mut of_rule: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, c) in controls.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
-        for r in c.rules {
-            let list = of_rule.entry(r.as_str()).or_default();
-            if !list.contains(&i) {
-                list.push(i);
-            }
-        }
-    }
-    let Some(store) = controls.first().map(|c| c.store) else {
-        return Ok(());
-    };
-    if of_rule.is_empty() {
-        return Ok(());
-    }
-    let rules: Vec<&str> = of_rule.keys().copied().collect();
-    let mut last: Vec<Last> = controls.iter().map(|_| Last::default()).collect();
-    let mut to: Vec<usize> = Vec::new();
-    by_place(store.listed(Some(&rules)), |f| {
-        to.clear();
-        for &i in &of_rule[&*f.rule_id] {
-            if !last[i].repeats(f) {
-                to.push(i);
-            }
-        }
-        if to.is_empty() {
-            return Ok(());
-        }
-        each(FindingRef(f), &to)
-    })
-}
-
 impl std::fmt::Debug for ControlFindings<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ControlFindings")
@@ -363,12 +324,14 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, f: &Listed) {
+    /// Counts `f` unless it repeats the finding listed last; whether it is listed.
+    fn add(&mut self, f: &Listed) -> bool {
         if self.last.repeats(f) {
-            return;
+            return false;
         }
         self.len += 1;
         count(&mut self.by_rule, &f.rule_id);
+        true
     }
 }
 
@@ -384,10 +347,26 @@ fn count(counts: &mut BTreeMap<String, usize>, rule_id: &str) {
 /// The framework views of a scan: per control its active findings (neither suppressed nor in
 /// the baseline) and a status. `ran` names the rules of the scan; a control whose rules did
 /// not run is `NotRun` rather than `NoFinding`. The statuses and counts take one pass over
-/// the findings; a control's findings are read again when they are listed.
+/// the findings of the controls' rules; a control's findings are read again when they are
+/// listed.
 pub fn view<'a>(findings: &'a Findings, ran: &BTreeSet<String>) -> Vec<FrameworkView<'a>> {
+    match listed_view(findings, ran, |_, _| Ok::<(), Infallible>(())) {
+        Ok(views) => views,
+        Err(never) => match never {},
+    }
+}
+
+/// `view`, with the controls' findings listed in its pass: `each` is called once for every
+/// finding a control lists, with the numbers of the controls that list it (counted over the
+/// controls of every framework, in order). Each control's findings come in the order of its
+/// `try_for_each`.
+pub fn listed_view<'a, E>(
+    findings: &'a Findings,
+    ran: &BTreeSet<String>,
+    mut each: impl FnMut(FindingRef<'_>, &[usize]) -> Result<(), E>,
+) -> Result<Vec<FrameworkView<'a>>, E> {
     let Ok(frameworks) = catalogue() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let controls: Vec<&Control> = frameworks.iter().flat_map(|fw| &fw.controls).collect();
     // The controls each rule gives evidence for, each control once.
@@ -401,14 +380,27 @@ pub fn view<'a>(findings: &'a Findings, ran: &BTreeSet<String>) -> Vec<Framework
         }
     }
     let mut tallies: Vec<Tally> = controls.iter().map(|_| Tally::default()).collect();
+    let rules: Vec<&str> = of_rule.keys().copied().collect();
+    if !rules.is_empty() {
+        let mut to: Vec<usize> = Vec::new();
+        by_place(findings.listed(Some(&rules)), |f| {
+            to.clear();
+            for &i in &of_rule[&*f.rule_id] {
+                if tallies[i].add(f) {
+                    to.push(i);
+                }
+            }
+            if to.is_empty() {
+                return Ok(());
+            }
+            each(FindingRef(f), &to)
+        })?;
+    }
+    // The levels count every active finding of their rules, repeats too.
     let mut active: BTreeMap<String, usize> = BTreeMap::new();
-    let _ = by_place(findings.listed(None), |f| {
-        count(&mut active, &f.rule_id);
-        for &i in of_rule.get(&*f.rule_id).into_iter().flatten() {
-            tallies[i].add(f);
-        }
-        Ok::<(), Infallible>(())
-    });
+    for c in findings.counts().iter().filter(|c| c.is_active()) {
+        *active.entry(c.rule_id.to_string()).or_default() += c.findings;
+    }
     let active_of = |rules: &[String]| -> usize {
         rules
             .iter()
@@ -416,7 +408,7 @@ pub fn view<'a>(findings: &'a Findings, ran: &BTreeSet<String>) -> Vec<Framework
             .sum()
     };
     let mut tallies = tallies.into_iter();
-    frameworks
+    Ok(frameworks
         .iter()
         .map(|fw| {
             let controls = fw
@@ -472,7 +464,7 @@ pub fn view<'a>(findings: &'a Findings, ran: &BTreeSet<String>) -> Vec<Framework
                 levels,
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Every control id of the catalogue, and problems with the mapping against `rule_ids`:
@@ -686,7 +678,7 @@ pub(crate) mod tests {
                 .map(|c| &c.findings)
                 .collect();
             let mut one_pass = vec![Vec::new(); controls.len()];
-            let _ = try_for_each_listed(&controls, |f, to| {
+            let _ = listed_view(&store, &ran, |f, to| {
                 for &i in to {
                     one_pass[i].push(format!("{}:{} {}", f.path(), f.line(), f.fingerprint()));
                 }

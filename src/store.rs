@@ -1642,8 +1642,11 @@ impl<'a> Input<'a> {
             .ok_or_else(corrupt)
     }
 
+    /// Passes over a string, unread: text is checked where it is read.
     fn skip_str(&mut self) -> std::io::Result<()> {
-        self.text().map(drop)
+        let len = self.index()?;
+        self.bytes = self.bytes.get(len..).ok_or_else(corrupt)?;
+        Ok(())
     }
 
     /// A string, borrowed from the record.

@@ -4,11 +4,12 @@ use serde::Serialize;
 
 use super::{Summary, summarize};
 use crate::engine::Rule;
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use crate::spill::{Spill, Text};
 
-use crate::frameworks::{self, ControlFindings, ControlView, FrameworkView};
+use crate::frameworks::{self, ControlView, FrameworkView};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{LoadError, Skipped};
 use crate::scan::ScanResult;
@@ -55,8 +56,9 @@ struct Report<'a> {
     scanned: Scanned<'a>,
     summary: Summary,
     findings: &'a crate::store::Findings,
-    /// Per framework control: the findings and a status.
-    frameworks: Vec<FrameworkView<'a>>,
+    /// The rules of the scan, that the framework views are made for: per framework control
+    /// the findings and a status, read while the findings are written.
+    frameworks: BTreeSet<String>,
 }
 
 /// Writes the report as it is serialised: a large report is never held whole in memory, and
@@ -86,16 +88,17 @@ pub fn write(
     pretty::field(out, "profile", &profile, false)?;
     pretty::field(out, "scanned", &scanned, false)?;
     pretty::field(out, "summary", &summary, false)?;
-    // The controls' findings are read and serialised on another core while the findings are
-    // written: both read the whole store.
+    // The views, and the controls' findings serialised, are made on another core while the
+    // findings are written: both read the store.
     let mut listed = None;
     rayon::in_place_scope(|scope| {
-        scope.spawn(|_| listed = Some(listings(&frameworks)));
+        scope.spawn(|_| listed = Some(listings(findings, &frameworks)));
         pretty::findings_field(out, "findings", findings)
     })?;
     let listed =
         listed.unwrap_or_else(|| Err(io::Error::other("the framework listings were not read")));
-    frameworks_field(out, &frameworks, listed?)?;
+    let (views, texts) = listed?;
+    frameworks_field(out, &views, texts)?;
     if let Some((name, value)) = section {
         pretty::field(out, name, value, false)?;
     }
@@ -106,22 +109,22 @@ pub fn write(
 /// .findings[]`.
 const LISTED: usize = 6;
 
-/// The findings of every control, read from the store in one pass, each serialised once into
-/// a `Spill`; each control notes which of them it lists.
-fn listings(views: &[FrameworkView]) -> io::Result<Listings> {
-    let controls: Vec<&ControlFindings> = views
-        .iter()
-        .flat_map(|fw| &fw.controls)
-        .map(|c| &c.findings)
-        .collect();
-    let mut texts = Listings::new(controls.len());
+/// The framework views of the rules `ran`, and the findings of every control, read from the
+/// store in the views' one pass, each serialised once into a `Spill`; each control notes
+/// which of them it lists.
+fn listings<'a>(
+    findings: &'a crate::store::Findings,
+    ran: &BTreeSet<String>,
+) -> io::Result<(Vec<FrameworkView<'a>>, Listings)> {
+    let controls = frameworks::catalogue().map_or(0, |c| c.iter().map(|f| f.controls.len()).sum());
+    let mut texts = Listings::new(controls);
     let mut item = Vec::new();
-    frameworks::try_for_each_listed(&controls, |f, to| {
+    let views = frameworks::listed_view(findings, ran, |f, to| {
         item.clear();
         pretty::serialize(&mut item, &f, LISTED)?;
         texts.add(&item, to)
     })?;
-    Ok(texts)
+    Ok((views, texts))
 }
 
 /// `"frameworks": [ … ]` as `serde_json` lays the views out, a control's findings read back
@@ -496,12 +499,6 @@ fn report<'a>(
     rules: &[Rule],
     profile: &'a str,
 ) -> Report<'a> {
-    let ran = rules.iter().map(|r| r.id.clone()).collect();
-    // Two passes over the store, side by side.
-    let (summary, frameworks) = rayon::join(
-        || summarize(result, kb),
-        || crate::frameworks::view(&result.findings, &ran),
-    );
     Report {
         schema_version: 1,
         tool: Tool {
@@ -523,9 +520,9 @@ fn report<'a>(
             settings: result.settings.as_deref(),
             rendered: &result.rendered,
         },
-        summary,
+        summary: summarize(result, kb),
         findings: &result.findings,
-        frameworks,
+        frameworks: rules.iter().map(|r| r.id.clone()).collect(),
     }
 }
 
@@ -600,10 +597,9 @@ mod tests {
         let ran: BTreeSet<String> = rules.iter().take(3).map(|r| r.to_string()).collect();
         for (findings, budget) in [(all.clone(), usize::MAX), (all, 0), (Vec::new(), 0)] {
             let store = stored(findings, budget);
-            let views = frameworks::view(&store, &ran);
+            let (views, texts) = listings(&store, &ran).unwrap_or_else(|e| panic!("{e}"));
             assert!(views.iter().any(|fw| !fw.levels.is_empty()));
             let mut ours = Vec::new();
-            let texts = listings(&views).unwrap_or_else(|e| panic!("{e}"));
             frameworks_field(&mut ours, &views, texts).unwrap_or_else(|e| panic!("{e}"));
             assert_laid_out_as_serde(&ours, "frameworks", &views, &format!("budget {budget}"));
         }

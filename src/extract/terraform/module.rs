@@ -25,7 +25,8 @@ enum Memo {
 
 /// Locals are evaluated once per evaluation (one module, one set of inputs): locals built
 /// from templates of locals would otherwise be evaluated an exponential number of times.
-/// Keyed by module, inputs and `e:`/`v:` with the local's name.
+/// Keyed by module, inputs and `e:` with the local's name or `v:` with the route of the local
+/// or of the member read (`locals.group.location`).
 type MemoKey = (usize, usize, String);
 
 thread_local! {
@@ -732,17 +733,24 @@ impl Module<'_> {
             "local" => {
                 let name = attr(0)?;
                 let (placed, route) = self.locals.get(&name)?;
-                let key = memo_key(self, inputs, "v", &name);
+                let (member, member_route, taken) =
+                    written_member(placed.node, route.clone(), &operators[1..]);
+                let key = memo_key(self, inputs, "v", &member_route.to_string());
                 let memo = memoised(key, Memo::Value(None), || {
                     Memo::Value(self.value_node(
-                        placed.node,
-                        placed.location(route),
+                        member,
+                        Location::of_node(
+                            &placed.doc.path,
+                            placed.doc.index,
+                            member,
+                            &member_route,
+                        ),
                         depth + 1,
                         inputs,
                     ))
                 });
                 match memo {
-                    Memo::Value(known) => (known?, 1),
+                    Memo::Value(known) => (known?, 1 + taken),
                     Memo::Eval(_) => return None,
                 }
             }
@@ -784,6 +792,41 @@ impl Module<'_> {
         }
         Some(Resolved::There(known))
     }
+}
+
+/// The member of a local written as an object or tuple that leading attribute names and
+/// literal indexes select (`local.group.location` reads only `location`), with its route and
+/// how many operators it took: members Terraform knows only when it plans (a resource's
+/// attribute beside it) do not hide the ones written as literals or variables.
+fn written_member<'n>(
+    node: &'n Node,
+    route: Route,
+    operators: &[hcl_edit::Decorated<TraversalOperator>],
+) -> (&'n Node, Route, usize) {
+    let mut member = node;
+    let mut route = route;
+    let mut taken = 0;
+    for op in operators {
+        if member.tag.as_deref() == Some(EXPR_TAG) {
+            break;
+        }
+        let next = match (op.value(), &member.value) {
+            (TraversalOperator::GetAttr(name), Value::Map(_)) => member
+                .get(name.as_str())
+                .map(|found| (found, route.key(name.as_str()))),
+            (TraversalOperator::LegacyIndex(i), Value::Seq(items)) => usize::try_from(*i.value())
+                .ok()
+                .and_then(|i| items.get(i).map(|found| (found, route.index(i)))),
+            _ => None,
+        };
+        let Some((found, next_route)) = next else {
+            break;
+        };
+        member = found;
+        route = next_route;
+        taken += 1;
+    }
+    (member, route, taken)
 }
 
 /// A value computed here, or found whole where another block writes it.

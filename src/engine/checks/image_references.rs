@@ -5,6 +5,7 @@
 
 use super::helm_values::{parameter_references, values_references, yaml_text_references};
 use super::registries::{CHART_SOURCE, IMAGE, OCI_ARTIFACT};
+use crate::extract::arm_expressions::is_expression;
 use crate::extract::kubernetes::{containers, containers_in};
 use crate::load::Format;
 use crate::load::hcl::{self, EXPR_TAG};
@@ -109,8 +110,9 @@ fn service_images(resource: &Resource, out: &mut Vec<Reference>) {
         let Some(text) = literal(item) else {
             continue;
         };
-        if item.tag.is_some() {
-            // A template intrinsic (`!Sub`, `!Ref`) decided at deployment.
+        if item.tag.is_some() || is_expression(text) {
+            // A template intrinsic (`!Sub`, `!Ref`) or an ARM expression the files do not
+            // resolve (`[parameters('linuxFxVersion')]`): decided at deployment.
             continue;
         }
         // App Service writes `DOCKER|<image>`; `COMPOSE|` holds a base64 file, not an image.

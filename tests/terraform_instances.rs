@@ -114,6 +114,26 @@ fn never_created_resources_are_counted_not_reported() {
     );
 }
 
+/// A setting a module writes as a variable is judged with the value the call gives it, or the
+/// module's default; a value decided at deployment leaves it unjudged.
+#[test]
+fn module_inputs_and_defaults_decide_the_settings_of_module_resources() {
+    let report = scan("tests/terraform_instances/module_settings");
+    let judged: Vec<(&str, u64)> = findings(&report, "GDPR-007")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        judged,
+        vec![("module.sessions.aws_dynamodb_table.this", 15)]
+    );
+}
+
 /// A provider configured in a deployment reaches every module below it, through a module with
 /// no resources of its own; a resource's `region = null` keeps the provider's region.
 #[test]

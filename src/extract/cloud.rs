@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::facts::{self, FactSource};
+use super::facts::{self, FactSource, Resolve};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::services::{Dialect, Service};
 use crate::load::Format;
@@ -64,6 +64,12 @@ pub struct ResourceSite<'a> {
 
 /// Builds a resource with the table's facts; region fields are left for the caller.
 pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
+    build_with(site, kb, &facts::terraform_resolution)
+}
+
+/// Builds a resource whose facts written as expressions are read through `resolve` (the value
+/// a module gives a variable or local); region fields are left for the caller.
+pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) -> Resource {
     let (rtype, source) = service_of(&site, kb);
     let provider = rtype
         .map(|t| t.provider.clone())
@@ -101,7 +107,7 @@ pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
     };
     if let Some(source) = source {
         resource.api_version = source.api_version.clone();
-        facts::apply(&mut resource, &source, &facts::terraform_resolution);
+        facts::apply(&mut resource, &source, resolve);
     }
     resource
 }

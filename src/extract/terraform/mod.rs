@@ -15,8 +15,9 @@ use region::{CallContext, Resolver};
 
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name};
+use crate::extract::facts::Resolved;
 use crate::knowledge::KnowledgeBase;
-use crate::load::hcl::expression_text;
+use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::load::{Document, Format, Skipped};
 use crate::location::Location;
 use crate::model::{RegionFact, Resource, UnresolvedRegion};
@@ -268,8 +269,10 @@ impl Walker<'_, '_> {
             let mut resolver = Resolver::new(module, kb, instance.context.clone());
             let first = out.resources.len();
             for (index, block) in module.resources.iter().enumerate() {
-                let build = |address: String| {
-                    cloud::build(
+                let build = |address: String, inputs: &Inputs| {
+                    let resolve =
+                        |node: &Node| module_resolution(module, block.block.doc, node, inputs);
+                    cloud::build_with(
                         ResourceSite {
                             format: Format::Terraform,
                             path: &block.block.doc.path,
@@ -281,18 +284,19 @@ impl Walker<'_, '_> {
                             route: block.route.clone(),
                         },
                         kb,
+                        &resolve,
                     )
                 };
                 let address = format!("{}{}.{}", instance.prefix, block.type_name, block.name);
                 match instances(module, block.block, &block.route, &instance.context.inputs) {
                     Instances::NotCreated => out.not_created += 1,
                     Instances::Single => {
-                        let mut resource = build(address);
+                        let mut resource = build(address, &instance.context.inputs);
                         apply_region(&mut resource, resolver.resolve(index), kb, options);
                         out.resources.push(resource);
                     }
                     Instances::Unknown { note, location } => {
-                        let mut resource = build(address);
+                        let mut resource = build(address, &instance.context.inputs);
                         apply_region(&mut resource, resolver.resolve(index), kb, options);
                         resource.note_created_if(note, location);
                         out.resources.push(resource);
@@ -303,8 +307,8 @@ impl Walker<'_, '_> {
                                 inputs: with_each(&instance.context.inputs, inputs),
                                 providers: instance.context.providers.clone(),
                             };
+                            let mut resource = build(format!("{address}{key}"), &context.inputs);
                             let mut own = Resolver::new(module, kb, context);
-                            let mut resource = build(format!("{address}{key}"));
                             apply_region(&mut resource, own.resolve(index), kb, options);
                             out.resources.push(resource);
                         }
@@ -388,6 +392,27 @@ impl Walker<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// How the facts of a resource read an expression: as the scalar the module gives it (a
+/// variable's default, `*.tfvars`, the caller's input, a literal local), and as decided at
+/// plan time where the files do not say (a resource's attribute, a data source). Lists and
+/// maps stay as written: their parts would point into the files that hold the values.
+fn module_resolution(
+    module: &Module<'_>,
+    doc: &Document,
+    node: &Node,
+    inputs: &Inputs,
+) -> Resolved {
+    if node.tag.as_deref() != Some(EXPR_TAG) {
+        return Resolved::AsWritten;
+    }
+    match module.value(doc, node, &Route::root(), inputs) {
+        Some(known) if !matches!(known.value.value, Value::Seq(_) | Value::Map(_)) => {
+            Resolved::Value(Node::new(known.value.value, node.span))
+        }
+        _ => Resolved::Unknown,
     }
 }
 

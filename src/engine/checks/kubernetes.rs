@@ -411,7 +411,10 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "_ISSUER",
     "_AUDIENCE",
     "_REF",
-    "_KEY_ID",
+    // The identifier or version of a secret kept elsewhere (a secret manager's SECRET_ID and
+    // SECRET_VERSION, an access key's id), not its value.
+    "_ID",
+    "_VERSION",
     "_POLICY",
 ];
 

@@ -568,19 +568,22 @@ impl<'a> Unit<'a> {
             return;
         }
         let mut estate = Estate::default();
-        self.findings.with_ties(|ties| {
-            let mut key = (String::new(), String::new());
-            for r in &resources {
-                let tied = if ties.is_empty() {
-                    None
-                } else {
-                    key.0.replace_range(.., &r.path);
-                    key.1.replace_range(.., &r.address);
-                    ties.get(&key)
-                };
-                estate.add(self.kb, r, tied);
+        // The resources' ties copied, so that other units add findings while these count.
+        let ties: Vec<Option<BTreeSet<String>>> = self.findings.with_ties(|ties| {
+            if ties.is_empty() {
+                return Vec::new();
             }
+            let mut key = (String::new(), String::new());
+            let mut tie = |r: &Resource| {
+                key.0.replace_range(.., &r.path);
+                key.1.replace_range(.., &r.address);
+                ties.get(&key).cloned()
+            };
+            resources.iter().map(&mut tie).collect()
         });
+        for (i, r) in resources.iter().enumerate() {
+            estate.add(self.kb, r, ties.get(i).and_then(Option::as_ref));
+        }
         let mut metadata: Vec<MetadataSuppression> = resources
             .iter()
             .filter_map(MetadataSuppression::of)

@@ -575,6 +575,9 @@ pub struct Collector {
     adjust: crate::scan::Adjust,
     /// The findings taken and not yet written: units go on adding while a run is written.
     taking: Mutex<Taking>,
+    /// Taken as the findings come, so that no pass over them is needed later; apart from
+    /// `taking`, so that reading them does not hold up units adding findings.
+    ties: Mutex<Ties>,
     state: Mutex<Collecting>,
 }
 
@@ -595,7 +598,6 @@ struct Taking {
     held: Vec<Finding>,
     /// What `held` weighs, roughly, in bytes.
     weight: usize,
-    ties: Ties,
     /// Once the findings taken outgrow the budget, each is encoded as it comes, and `held`
     /// stays empty.
     encoding: Option<Encoding>,
@@ -742,6 +744,7 @@ impl Collector {
             relocations: crate::render::relocations(relocations),
             adjust: crate::scan::Adjust::default(),
             taking: Mutex::new(Taking::default()),
+            ties: Mutex::new(Ties::new()),
             state: Mutex::new(Collecting::default()),
         }
     }
@@ -769,13 +772,14 @@ impl Collector {
             self.relocate(f);
             self.adjust.apply(f);
         });
+        if let Ok(mut ties) = self.ties.lock() {
+            findings.iter().for_each(|f| tie(&mut ties, f));
+        }
         let (full, switched) = {
             let Ok(mut taking) = self.taking.lock() else {
                 return;
             };
             let taking = &mut *taking;
-            // Taken as the findings come, so that no pass over them is needed later.
-            findings.iter().for_each(|f| tie(&mut taking.ties, f));
             let mut switched = Vec::new();
             let encoding = match &mut taking.encoding {
                 Some(encoding) => encoding,
@@ -842,8 +846,8 @@ impl Collector {
             return;
         }
         findings.iter_mut().for_each(|f| self.relocate(f));
-        if let Ok(mut taking) = self.taking.lock() {
-            findings.iter().for_each(|f| tie(&mut taking.ties, f));
+        if let Ok(mut ties) = self.ties.lock() {
+            findings.iter().for_each(|f| tie(&mut ties, f));
         }
     }
 
@@ -856,8 +860,8 @@ impl Collector {
 
     /// Reads the provider ties of the findings taken so far.
     pub fn with_ties<R>(&self, read: impl FnOnce(&Ties) -> R) -> R {
-        match self.taking.lock() {
-            Ok(taking) => read(&taking.ties),
+        match self.ties.lock() {
+            Ok(ties) => read(&ties),
             Err(_) => read(&Ties::new()),
         }
     }

@@ -9,7 +9,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -141,10 +141,6 @@ impl Snapshot {
                 }
                 (Source::File { .. }, None) => "",
             };
-            let (line, column) = self.starts[first];
-            // Positions are counted once a window, when an item of it is parsed.
-            let lines = OnceLock::new();
-            let lines = || lines.get_or_init(|| LineIndex::part(text, line, column));
             pieces.push(
                 window
                     .par_iter()
@@ -154,7 +150,7 @@ impl Snapshot {
                             i,
                             ItemText {
                                 text,
-                                lines: &lines,
+                                start: self.starts[i],
                                 range,
                             },
                         )
@@ -173,7 +169,8 @@ impl Snapshot {
 /// The text of one item of a snapshot, in the window of the file it was read with.
 pub struct ItemText<'t> {
     text: &'t str,
-    lines: &'t (dyn Fn() -> &'t LineIndex<'t> + Sync),
+    /// The line and column where the item starts in the file.
+    start: (u32, u32),
     range: Range<usize>,
 }
 
@@ -185,7 +182,10 @@ impl ItemText<'_> {
 
     /// The item parsed, with its positions in the whole file.
     pub fn parse(&self) -> Result<Option<Node>, SyntaxError> {
-        json::parse_range(self.text, (self.lines)(), self.range.clone())
+        // Positions counted from the item's own start, on the core that parses it.
+        let text = self.as_str();
+        let (line, column) = self.start;
+        json::parse_range(text, &LineIndex::part(text, line, column), 0..text.len())
     }
 }
 

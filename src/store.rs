@@ -1221,13 +1221,15 @@ impl Key {
             })
     }
 
-    /// The duplicates `engine::finish` drops: the same fingerprint at the same location.
+    /// The duplicates `engine::finish` drops: the same fingerprint and message at the same
+    /// location.
     fn same_place(a: &[u8], ka: &Key, b: &[u8], kb: &Key) -> bool {
         ka.path == kb.path
             && ka.lines == kb.lines
             && ka.document == kb.document
             && a[ka.field.clone()] == b[kb.field.clone()]
             && a[ka.fingerprint.clone()] == b[kb.fingerprint.clone()]
+            && a[ka.message.clone()] == b[kb.message.clone()]
     }
 }
 
@@ -1967,7 +1969,9 @@ mod tests {
                     &Side::named(&records[j], &keys[j], &table.names),
                 );
                 assert_eq!(ours, crate::engine::report_order(a, b), "{i} against {j}");
-                let same = a.fingerprint == b.fingerprint && a.location == b.location;
+                let same = a.fingerprint == b.fingerprint
+                    && a.location == b.location
+                    && a.message == b.message;
                 assert_eq!(
                     Key::same_place(&records[i], &keys[i], &records[j], &keys[j]),
                     same,

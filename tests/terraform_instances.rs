@@ -164,6 +164,29 @@ fn a_default_provider_reaches_the_modules_of_the_modules_called() {
     assert!(findings(&report, "RES-003").is_empty(), "{report:#}");
 }
 
+/// A module that several roots call is deployed in each caller's region: one block placed in
+/// two regions outside the EU gets a finding for each, and two callers in one region one.
+#[test]
+fn a_module_called_from_several_roots_is_judged_in_each_callers_region() {
+    let report = scan("tests/terraform_instances/module_in_several_roots");
+    let located: Vec<(&str, &str, u64)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["region"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let queue = "module.queue.aws_sqs_queue.events";
+    assert_eq!(
+        located,
+        vec![(queue, "us-east-1", 6), (queue, "us-west-2", 6)],
+        "{report:#}"
+    );
+}
+
 #[test]
 fn table_summary_counts_resources_not_created() {
     let out = Command::cargo_bin("sovscan")

@@ -624,14 +624,18 @@ fn unit_check(check: Check) -> Option<Grouped> {
 /// A check over several resources.
 type Grouped = fn(&Context, &Rule, &mut Vec<(usize, Hit)>);
 
-/// Puts findings in report order and drops the same finding found twice.
+/// Puts findings in report order and drops the same finding found twice: the same fingerprint
+/// and message at the same place. A module's block that several roots deploy in different
+/// regions keeps a finding for each region, under one fingerprint.
 pub fn finish(findings: &mut Vec<Finding>) {
     // The order is sorted, then applied by swaps: a merge sort of the findings themselves
     // would hold a second copy of them all while it runs.
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.par_sort_by(|&a, &b| report_order(&findings[a], &findings[b]));
     crate::extract::permute(findings, order);
-    findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.location == b.location);
+    findings.dedup_by(|a, b| {
+        a.fingerprint == b.fingerprint && a.location == b.location && a.message == b.message
+    });
 }
 
 /// The order of findings in reports: by place, then rule and message; findings at one place

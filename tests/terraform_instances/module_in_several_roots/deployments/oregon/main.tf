@@ -1,0 +1,9 @@
+provider "aws" {
+  region = "us-west-2"
+}
+
+module "queue" {
+  source = "../../modules/queue"
+
+  name = "oregon"
+}

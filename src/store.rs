@@ -895,7 +895,9 @@ impl Collector {
                 error,
             };
         };
-        state.keep_run(records.write_run());
+        if !records.entries.is_empty() {
+            state.keep_run(records.write_run());
+        }
         if let Some(e) = state.error.take()
             && let Ok(mut slot) = error.lock()
         {

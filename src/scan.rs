@@ -288,12 +288,42 @@ pub fn run_inputs(
     rules: &[Rule],
     kb: &KnowledgeBase,
 ) -> ScanResult {
-    let unit = Unit::new(request, rules, kb, Vec::new());
-    let loaded: Vec<Loaded> = inputs
-        .par_iter()
-        .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), None, &unit))
-        .collect();
-    evaluate(request, loaded, Vec::new(), &unit).0
+    let mut scan = InputScan::new(request, rules, kb);
+    scan.add(inputs);
+    scan.finish()
+}
+
+/// `run_inputs` for inputs that come batch by batch (the pages of a live source): each batch
+/// is loaded, extracted and evaluated as it comes, on every core, and can be dropped then, so
+/// that the scan holds one batch and what it keeps of the resources, not every input.
+pub struct InputScan<'a> {
+    request: &'a ScanRequest,
+    unit: Unit<'a>,
+    loaded: Vec<Loaded>,
+}
+
+impl<'a> InputScan<'a> {
+    pub fn new(request: &'a ScanRequest, rules: &'a [Rule], kb: &'a KnowledgeBase) -> Self {
+        InputScan {
+            request,
+            unit: Unit::new(request, rules, kb, Vec::new()),
+            loaded: Vec::new(),
+        }
+    }
+
+    /// Loads a batch of inputs, each as a file of its name would be.
+    pub fn add(&mut self, inputs: &[(String, Vec<u8>)]) {
+        let unit = &self.unit;
+        self.loaded.par_extend(
+            inputs
+                .par_iter()
+                .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), None, unit)),
+        );
+    }
+
+    pub fn finish(self) -> ScanResult {
+        evaluate(self.request, self.loaded, Vec::new(), &self.unit).0
+    }
 }
 
 /// What every unit of a scan shares: the extraction settings known before all files are

@@ -150,3 +150,60 @@ fn one_report_covers_every_format_and_broken_files() {
         ]
     );
 }
+
+/// A live source's inputs scanned batch by batch, as its pages come, give the findings,
+/// counts and listing of the same inputs scanned at once.
+#[test]
+fn inputs_scanned_batch_by_batch_give_what_they_give_at_once() {
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for dir in [
+        "demo/k8s",
+        "demo/aws-config",
+        "RES-001/aws-config",
+        "GDPR-001",
+    ] {
+        let mut files = Vec::new();
+        collect_files(&fixture(dir), &mut files);
+        for file in files {
+            let name = format!("live://{}", file.display());
+            inputs.push((name, std::fs::read(&file).unwrap()));
+        }
+    }
+    assert!(inputs.len() >= 10, "{}", inputs.len());
+    let request = ScanRequest {
+        list_resources: true,
+        ..Default::default()
+    };
+    let kb = sovscan::knowledge::get().unwrap();
+    let rules = sovscan::engine::all_rules(&[]).unwrap();
+    let whole = sovscan::scan::run_inputs(&request, &inputs, &rules, kb);
+    let mut scan = sovscan::scan::InputScan::new(&request, &rules, kb);
+    for batch in inputs.chunks(3) {
+        scan.add(batch);
+    }
+    let batched = scan.finish();
+    assert!(whole.findings.len() >= 10, "{}", whole.findings.len());
+    assert_eq!(
+        (batched.files, batched.documents, batched.estate.resources),
+        (whole.files, whole.documents, whole.estate.resources)
+    );
+    assert_eq!(batched.estate.by_provider, whole.estate.by_provider);
+    assert_eq!(batched.skipped, whole.skipped);
+    assert_eq!(batched.errors, whole.errors);
+    assert_eq!(batched.findings.into_vec(), whole.findings.into_vec());
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}

@@ -15,7 +15,7 @@ use aws_sdk_config::types::{
     AggregateResourceIdentifier, BaseConfigurationItem, ResourceKey, ResourceType,
 };
 use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ use super::Collected;
 use crate::cli::AwsArgs;
 use crate::knowledge::{self, services::Dialect};
 use crate::load::Format;
+use crate::scan::InputScan;
 
 /// Keys per `BatchGetResourceConfig` call: the API's limit.
 const BATCH: usize = 100;
@@ -30,8 +31,76 @@ const BATCH: usize = 100;
 const UNPROCESSED_ROUNDS: u32 = 6;
 
 pub fn command(args: AwsArgs) -> Result<ExitCode> {
-    let collected = super::runtime()?.block_on(collect(&args))?;
-    super::finish(&args.report, collected)
+    let kb = knowledge::get()?;
+    let setup = super::setup(&args.report)?;
+    let mut sink = Sink {
+        scan: InputScan::new(&setup.request, &setup.rules, kb),
+        batch: Vec::new(),
+        seen: HashSet::new(),
+        save: args.report.save.as_deref(),
+        items: 0,
+    };
+    let collected = super::runtime()?.block_on(collect(&args, &mut sink))?;
+    let result = sink.finish();
+    super::report(&args.report, &collected, &setup, result)
+}
+
+/// Items scanned at once: the pages of the readers are turned into inputs and scanned batch by
+/// batch, so that an organisation's hundreds of thousands of items are never held together.
+const SCAN_BATCH: usize = 2000;
+
+/// Where the configuration items go as they are read: each becomes an input, saved with
+/// `--save`, and is scanned with its batch.
+struct Sink<'a> {
+    scan: InputScan<'a>,
+    batch: Vec<(String, Vec<u8>)>,
+    /// The addresses taken, hashed: an item read twice is scanned once.
+    seen: HashSet<u128>,
+    save: Option<&'a std::path::Path>,
+    items: usize,
+}
+
+impl Sink<'_> {
+    fn take(&mut self, page: Vec<BaseConfigurationItem>) -> Result<()> {
+        for item in page {
+            let address = format!(
+                "aws://{}/{}/{}/{}",
+                item.account_id().unwrap_or("unknown-account"),
+                item.aws_region().unwrap_or("unknown-region"),
+                item.resource_type().map_or("", |t| t.as_str()),
+                item.resource_id().unwrap_or_default()
+            );
+            if !self.seen.insert(address_hash(&address)) {
+                continue;
+            }
+            let text = serde_json::to_string_pretty(&item_json(&item))?.into_bytes();
+            if let Some(dir) = self.save {
+                super::save(dir, &address, &text)?;
+            }
+            self.items += 1;
+            self.batch.push((address, text));
+            if self.batch.len() >= SCAN_BATCH {
+                self.scan.add(&std::mem::take(&mut self.batch));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> crate::scan::ScanResult {
+        self.scan.add(&std::mem::take(&mut self.batch));
+        self.scan.finish()
+    }
+}
+
+/// An address as 128 bits of two seeded hashes.
+fn address_hash(address: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let digest = |seed: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        (seed, address).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(digest(0)) << 64) | u128::from(digest(1))
 }
 
 /// Why a call failed, and how far the failure reaches.
@@ -102,7 +171,9 @@ fn short(err: &dyn std::error::Error) -> String {
     text
 }
 
-async fn collect(args: &AwsArgs) -> Result<Collected> {
+/// Reads the regions (or the aggregator) at once, and hands each page of items to `sink` as it
+/// comes; what is read is not held.
+async fn collect(args: &AwsArgs, sink: &mut Sink<'_>) -> Result<Collected> {
     let kb = knowledge::get()?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
         // Standard retries back off exponentially on throttling errors.
@@ -174,12 +245,37 @@ async fn collect(args: &AwsArgs) -> Result<Collected> {
     };
 
     let mut collected = Collected::default();
-    let mut items: Vec<BaseConfigurationItem> = Vec::new();
+    // A few pages in flight: readers wait while a batch is scanned.
+    let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<BaseConfigurationItem>>(4);
+    let mut tasks = Vec::new();
     if let Some(aggregator) = &args.aggregator {
         let client = client_for(&regions[0]);
-        match read_aggregator(&client, aggregator, &args.resource_type, &fallback_types).await {
-            Ok((found, problems)) => {
-                items = found;
+        let (aggregator, explicit) = (aggregator.clone(), args.resource_type.clone());
+        let (fallback, pages) = (fallback_types.clone(), pages.clone());
+        tasks.push(tokio::spawn(async move {
+            read_aggregator(&client, &aggregator, &explicit, &fallback, &pages).await
+        }));
+    } else {
+        for region in &regions {
+            let client = client_for(region);
+            let region = region.clone();
+            let explicit = args.resource_type.clone();
+            let (fallback, pages) = (fallback_types.clone(), pages.clone());
+            tasks.push(tokio::spawn(async move {
+                read_region(&client, &region, &explicit, &fallback, &pages).await
+            }));
+        }
+    }
+    drop(pages);
+    while let Some(page) = received.recv().await {
+        tokio::task::block_in_place(|| sink.take(page))?;
+    }
+    for task in tasks {
+        match task
+            .await
+            .map_err(|e| anyhow!("a reader of AWS Config stopped: {e}"))?
+        {
+            Ok(problems) => {
                 collected.problems.extend(problems);
                 collected.scanned_parts += 1;
             }
@@ -187,52 +283,10 @@ async fn collect(args: &AwsArgs) -> Result<Collected> {
             Err(Failure::Region(m)) => collected.problems.push(m),
             Err(Failure::Type) => {}
         }
-    } else {
-        let mut tasks = Vec::new();
-        for region in &regions {
-            let client = client_for(region);
-            let region = region.clone();
-            let explicit = args.resource_type.clone();
-            let fallback = fallback_types.clone();
-            tasks.push(tokio::spawn(async move {
-                read_region(&client, &region, &explicit, &fallback).await
-            }));
-        }
-        for task in tasks {
-            match task
-                .await
-                .map_err(|e| anyhow!("a region's reader stopped: {e}"))?
-            {
-                Ok((found, problems)) => {
-                    items.extend(found);
-                    collected.problems.extend(problems);
-                    collected.scanned_parts += 1;
-                }
-                Err(Failure::Fatal(m)) => bail!(m),
-                Err(Failure::Region(m)) => collected.problems.push(m),
-                Err(Failure::Type) => {}
-            }
-        }
     }
-    let mut seen = BTreeSet::new();
-    for item in &items {
-        let address = format!(
-            "aws://{}/{}/{}/{}",
-            item.account_id().unwrap_or("unknown-account"),
-            item.aws_region().unwrap_or("unknown-region"),
-            item.resource_type().map_or("", |t| t.as_str()),
-            item.resource_id().unwrap_or_default()
-        );
-        if !seen.insert(address.clone()) {
-            continue;
-        }
-        let text = serde_json::to_string_pretty(&item_json(item))?;
-        collected.inputs.push((address, text.into_bytes()));
-    }
-    collected.inputs.sort();
     let summary = format!(
         "\nAWS Config: {} configuration items from {} ({})\n",
-        collected.inputs.len(),
+        sink.items,
         match &args.aggregator {
             Some(a) => format!("aggregator {a}"),
             None => format!("{} of {} regions", collected.scanned_parts, regions.len()),
@@ -246,7 +300,7 @@ async fn collect(args: &AwsArgs) -> Result<Collected> {
             "aggregator": args.aggregator,
             "regions": regions,
             "regions_read": collected.scanned_parts,
-            "items": collected.inputs.len(),
+            "items": sink.items,
             "problems": collected.problems,
         }),
     ));
@@ -285,12 +339,15 @@ async fn region_types(client: &Client, explicit: &[String], fallback: &[String])
     }
 }
 
+/// Reads a region's items, sending them to `pages` a call's answer at a time; returns the
+/// problems met.
 async fn read_region(
     client: &Client,
     region: &str,
     explicit: &[String],
     fallback: &[String],
-) -> Result<(Vec<BaseConfigurationItem>, Vec<String>), Failure> {
+    pages: &Pages,
+) -> Result<Vec<String>, Failure> {
     let mut problems = Vec::new();
     match client.describe_configuration_recorder_status().send().await {
         Ok(out) => {
@@ -347,7 +404,6 @@ async fn read_region(
             }
         }
     }
-    let mut items = Vec::new();
     for chunk in keys.chunks(BATCH) {
         let mut pending = chunk.to_vec();
         let mut round = 0;
@@ -358,7 +414,7 @@ async fn read_region(
                 .send()
                 .await
                 .map_err(|e| classify(&e, "BatchGetResourceConfig", region))?;
-            items.extend(out.base_configuration_items().iter().cloned());
+            send(pages, out.base_configuration_items()).await?;
             pending = out.unprocessed_resource_keys().to_vec();
             round += 1;
             if round >= UNPROCESSED_ROUNDS && !pending.is_empty() {
@@ -373,15 +429,17 @@ async fn read_region(
             }
         }
     }
-    Ok((items, problems))
+    Ok(problems)
 }
 
+/// Reads an aggregator's items as `read_region` reads a region's.
 async fn read_aggregator(
     client: &Client,
     aggregator: &str,
     explicit: &[String],
     fallback: &[String],
-) -> Result<(Vec<BaseConfigurationItem>, Vec<String>), Failure> {
+    pages: &Pages,
+) -> Result<Vec<String>, Failure> {
     let where_ = format!("aggregator {aggregator}");
     let types = if explicit.is_empty() {
         fallback
@@ -414,7 +472,6 @@ async fn read_aggregator(
             }
         }
     }
-    let mut items = Vec::new();
     let mut problems = Vec::new();
     for chunk in ids.chunks(BATCH) {
         let mut pending = chunk.to_vec();
@@ -427,7 +484,7 @@ async fn read_aggregator(
                 .send()
                 .await
                 .map_err(|e| classify(&e, "BatchGetAggregateResourceConfig", &where_))?;
-            items.extend(out.base_configuration_items().iter().cloned());
+            send(pages, out.base_configuration_items()).await?;
             pending = out.unprocessed_resource_identifiers().to_vec();
             round += 1;
             if round >= UNPROCESSED_ROUNDS && !pending.is_empty() {
@@ -442,7 +499,21 @@ async fn read_aggregator(
             }
         }
     }
-    Ok((items, problems))
+    Ok(problems)
+}
+
+/// Where the readers send the items they read.
+type Pages = tokio::sync::mpsc::Sender<Vec<BaseConfigurationItem>>;
+
+/// Sends the items of one answer; the scan stopping ends the reading.
+async fn send(pages: &Pages, items: &[BaseConfigurationItem]) -> Result<(), Failure> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    pages
+        .send(items.to_vec())
+        .await
+        .map_err(|_| Failure::Fatal("the scan of the items stopped".into()))
 }
 
 fn time(t: Option<&DateTime>) -> Option<String> {

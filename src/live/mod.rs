@@ -49,24 +49,14 @@ pub fn file_name(address: &str) -> String {
     name
 }
 
-/// Scans what was collected and prints the report; the exit code follows `scan`.
-pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
-    for p in &collected.problems {
-        eprintln!("warning: {p}");
-    }
-    if collected.scanned_parts == 0 {
-        eprintln!("error: nothing could be scanned");
-        return Ok(ExitCode::from(EXIT_ERROR));
-    }
-    if let Some(dir) = &args.save {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (address, bytes) in &collected.inputs {
-            let path = dir.join(file_name(address));
-            std::fs::write(&path, bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-    }
-    let kb = knowledge::get()?;
+/// The rules a live scan runs and its settings.
+pub struct Setup {
+    pub rules: Vec<engine::Rule>,
+    pub request: scan::ScanRequest,
+}
+
+/// The rules and settings `args` ask for.
+pub fn setup(args: &LiveReportArgs) -> Result<Setup> {
     let rules = engine::select_rules(
         engine::all_rules(&args.rules).context("cannot load rules")?,
         &args.select,
@@ -82,17 +72,61 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
         list_resources: args.format == OutputFormat::Junit,
         ..Default::default()
     };
-    let result = scan::run_inputs(&request, &collected.inputs, &rules, kb);
+    Ok(Setup { rules, request })
+}
+
+/// Writes an input read from a live source into the folder of `--save`, named for its
+/// address.
+pub fn save(dir: &std::path::Path, address: &str, bytes: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(file_name(address));
+    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Scans what was collected and prints the report; the exit code follows `scan`.
+pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
+    if let Some(dir) = &args.save {
+        for (address, bytes) in &collected.inputs {
+            save(dir, address, bytes)?;
+        }
+    }
+    let kb = knowledge::get()?;
+    let setup = setup(args)?;
+    let result = scan::run_inputs(&setup.request, &collected.inputs, &setup.rules, kb);
+    report(args, &collected, &setup, result)
+}
+
+/// Warns of the problems met while reading; exit 2 when no part of the estate could be read.
+fn nothing_scanned(collected: &Collected) -> Option<ExitCode> {
+    for p in &collected.problems {
+        eprintln!("warning: {p}");
+    }
+    (collected.scanned_parts == 0).then(|| {
+        eprintln!("error: nothing could be scanned");
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
+/// Prints the report of what a live source read and the scan gave; the exit code follows
+/// `scan`.
+pub fn report(
+    args: &LiveReportArgs,
+    collected: &Collected,
+    setup: &Setup,
+    result: scan::ScanResult,
+) -> Result<ExitCode> {
+    if let Some(code) = nothing_scanned(collected) {
+        return Ok(code);
+    }
+    let kb = knowledge::get()?;
+    let (rules, request) = (&setup.rules, &setup.request);
     let color = !args.no_color
         && args.output.is_none()
         && std::env::var_os("NO_COLOR").is_none()
         && std::io::stdout().is_terminal();
     let threshold = crate::app::threshold(args.fail_on);
     let failing = threshold.is_some_and(|t| {
-        result
-            .findings
-            .iter()
-            .any(|f| !f.is_suppressed() && f.severity >= t)
+        (result.findings.counts().iter()).any(|c| !c.suppressed && c.severity >= t)
     });
     let here = report::sarif::Locator::new(&report::sarif::repo_root(std::path::Path::new(".")));
     let verdict = match (failing, threshold) {
@@ -103,7 +137,7 @@ pub fn finish(args: &LiveReportArgs, collected: Collected) -> Result<ExitCode> {
     let inputs = report::Inputs {
         result: &result,
         kb,
-        rules: &rules,
+        rules,
         profile: request.profile.as_str(),
         locator: &here,
         verdict: &verdict,

@@ -274,10 +274,17 @@ fn identity(item: &Node) -> Option<(String, String)> {
 /// A resource's identity in 128 bits: two SipHash digests under different keys, so that two
 /// resources of one snapshot share it with a chance of about n² / 2¹²⁹.
 fn key_hash(kind: &str, id: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
+    hash128(&(kind, id))
+}
+
+/// A value as 128 bits of two seeded hashes: enough to tell hundreds of thousands of
+/// identities apart without keeping them.
+pub(crate) fn hash128<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
+    use std::hash::Hasher;
     let digest = |seed: u8| {
         let mut h = std::hash::DefaultHasher::new();
-        (seed, kind, id).hash(&mut h);
+        std::hash::Hash::hash(&seed, &mut h);
+        value.hash(&mut h);
         h.finish()
     };
     (u128::from(digest(0)) << 64) | u128::from(digest(1))

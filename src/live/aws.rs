@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use super::Collected;
 use crate::cli::AwsArgs;
+use crate::extract::aws_config::hash128;
 use crate::knowledge::{self, services::Dialect};
 use crate::load::Format;
 use crate::scan::InputScan;
@@ -70,7 +71,7 @@ impl Sink<'_> {
                 item.resource_type().map_or("", |t| t.as_str()),
                 item.resource_id().unwrap_or_default()
             );
-            if !self.seen.insert(address_hash(&address)) {
+            if !self.seen.insert(hash128(address.as_str())) {
                 continue;
             }
             let text = serde_json::to_string_pretty(&item_json(&item))?.into_bytes();
@@ -90,17 +91,6 @@ impl Sink<'_> {
         self.scan.add(&std::mem::take(&mut self.batch));
         self.scan.finish()
     }
-}
-
-/// An address as 128 bits of two seeded hashes.
-fn address_hash(address: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let digest = |seed: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        (seed, address).hash(&mut h);
-        h.finish()
-    };
-    (u128::from(digest(0)) << 64) | u128::from(digest(1))
 }
 
 /// Why a call failed, and how far the failure reaches.

@@ -39,7 +39,6 @@ pub fn command(args: AwsArgs) -> Result<ExitCode> {
         batch: Vec::new(),
         seen: HashSet::new(),
         save: args.report.save.as_deref(),
-        items: 0,
     };
     let collected = super::runtime()?.block_on(collect(&args, &mut sink))?;
     let result = sink.finish();
@@ -58,7 +57,6 @@ struct Sink<'a> {
     /// The addresses taken, hashed: an item read twice is scanned once.
     seen: HashSet<u128>,
     save: Option<&'a std::path::Path>,
-    items: usize,
 }
 
 impl Sink<'_> {
@@ -78,7 +76,6 @@ impl Sink<'_> {
             if let Some(dir) = self.save {
                 super::save(dir, &address, &text)?;
             }
-            self.items += 1;
             self.batch.push((address, text));
             if self.batch.len() >= SCAN_BATCH {
                 self.scan.add(&std::mem::take(&mut self.batch));
@@ -276,7 +273,7 @@ async fn collect(args: &AwsArgs, sink: &mut Sink<'_>) -> Result<Collected> {
     }
     let summary = format!(
         "\nAWS Config: {} configuration items from {} ({})\n",
-        sink.items,
+        sink.seen.len(),
         match &args.aggregator {
             Some(a) => format!("aggregator {a}"),
             None => format!("{} of {} regions", collected.scanned_parts, regions.len()),
@@ -290,7 +287,7 @@ async fn collect(args: &AwsArgs, sink: &mut Sink<'_>) -> Result<Collected> {
             "aggregator": args.aggregator,
             "regions": regions,
             "regions_read": collected.scanned_parts,
-            "items": sink.items,
+            "items": sink.seen.len(),
             "problems": collected.problems,
         }),
     ));

@@ -646,23 +646,19 @@ impl Records {
     /// The records sorted in report order, with duplicates dropped, written as a run.
     fn write_run(&self) -> std::io::Result<Run> {
         use rayon::prelude::*;
-        let mut keys = Vec::with_capacity(self.entries.len());
-        let mut start = 0;
-        for entry in &self.entries {
-            keys.push(Key::read(&self.bytes[start..entry.end])?);
-            start = entry.end;
-        }
-        let mut start = 0;
-        let mut sides: Vec<Side> = (self.entries.iter().zip(&keys))
-            .map(|(entry, key)| {
-                let record = &self.bytes[start..entry.end];
-                start = entry.end;
-                Side {
-                    record,
-                    key,
-                    path: &entry.path,
-                    rule: &entry.rule,
-                }
+        let starts = std::iter::once(0).chain(self.entries.iter().map(|e| e.end));
+        let records: Vec<&[u8]> = (starts.zip(&self.entries))
+            .map(|(start, entry)| &self.bytes[start..entry.end])
+            .collect();
+        let keys = (records.iter())
+            .map(|record| Key::read(record))
+            .collect::<std::io::Result<Vec<Key>>>()?;
+        let mut sides: Vec<Side> = (records.iter().zip(&keys).zip(&self.entries))
+            .map(|((record, key), entry)| Side {
+                record,
+                key,
+                path: &entry.path,
+                rule: &entry.rule,
             })
             .collect();
         sides.par_sort_by(Key::order);

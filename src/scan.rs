@@ -234,7 +234,8 @@ pub fn run(
         loaded.push(Loaded::new(load::load_bytes("-", bytes), None, &unit));
     }
     drop(phase);
-    let (mut result, directives, metadata) = evaluate(request, loaded, walk.unreadable, &unit);
+    let (mut result, directives, metadata) =
+        evaluate(request, Gathering::of(loaded), walk.unreadable, &unit);
     result.ignored = walk.ignored;
     // One rendered outcome stands for the files that went into it.
     result.files =
@@ -294,12 +295,12 @@ pub fn run_inputs(
 }
 
 /// `run_inputs` for inputs that come batch by batch (the pages of a live source): each batch
-/// is loaded, extracted and evaluated as it comes, on every core, and can be dropped then, so
-/// that the scan holds one batch and what it keeps of the resources, not every input.
+/// is loaded, extracted and evaluated as it comes, on every core, and dropped then, so that
+/// the scan holds one batch and what it keeps of the resources, not every input.
 pub struct InputScan<'a> {
     request: &'a ScanRequest,
     unit: Unit<'a>,
-    loaded: Vec<Loaded>,
+    gathered: Gathering,
 }
 
 impl<'a> InputScan<'a> {
@@ -307,22 +308,26 @@ impl<'a> InputScan<'a> {
         InputScan {
             request,
             unit: Unit::new(request, rules, kb, Vec::new()),
-            loaded: Vec::new(),
+            // Every input's text is at hand as it is loaded: its inline suppression lines are
+            // found then, and an input without any is not listed.
+            gathered: Gathering::new(Directives::all_read(), 0),
         }
     }
 
     /// Loads a batch of inputs, each as a file of its name would be.
     pub fn add(&mut self, inputs: &[(String, Vec<u8>)]) {
         let unit = &self.unit;
-        self.loaded.par_extend(
-            inputs
-                .par_iter()
-                .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), None, unit)),
-        );
+        let loaded: Vec<Loaded> = inputs
+            .par_iter()
+            .map(|(name, bytes)| Loaded::new(load::load_bytes(name, bytes), None, unit))
+            .collect();
+        for l in loaded {
+            self.gathered.take(l);
+        }
     }
 
     pub fn finish(self) -> ScanResult {
-        evaluate(self.request, self.loaded, Vec::new(), &self.unit).0
+        evaluate(self.request, self.gathered, Vec::new(), &self.unit).0
     }
 }
 
@@ -811,17 +816,100 @@ fn early_options(request: &ScanRequest) -> ExtractOptions {
     }
 }
 
+/// What a scan keeps of its files as they are loaded, one at a time: what is counted and
+/// reported of them, their inline suppression lines, the resources that stand alone, and the
+/// outlines left for their units. A file taken is dropped: a scan of many inputs (a live
+/// source's) holds none of them.
+struct Gathering {
+    result: ScanResult,
+    parameter_files: Vec<extract::cloudformation_parameters::ParameterFile>,
+    deferred: Vec<Deferred>,
+    early_resources: Vec<Vec<Resource>>,
+    directives: Directives,
+}
+
+impl Gathering {
+    /// `outlined`: how many of the files to come have outlines, which their units read.
+    fn new(directives: Directives, outlined: usize) -> Self {
+        Gathering {
+            result: ScanResult::default(),
+            parameter_files: Vec::new(),
+            // One per file of Terraform, CloudFormation or ARM: a vector grown a push at a
+            // time would hold room for as many again.
+            deferred: Vec::with_capacity(outlined),
+            early_resources: Vec::new(),
+            directives,
+        }
+    }
+
+    /// Gathers everything a file scan of `loaded` gives.
+    fn of(loaded: Vec<Loaded>) -> Self {
+        let outlined = loaded.iter().filter(|l| !l.outlines.is_empty()).count();
+        let mut gathered = Gathering::new(Directives::default(), outlined);
+        for l in loaded {
+            gathered.take(l);
+        }
+        gathered
+    }
+
+    fn take(&mut self, loaded: Loaded) {
+        let Loaded {
+            outcome,
+            directives: lines,
+            source,
+            outlines,
+            resources,
+            extracted_documents,
+            not_created,
+            path,
+        } = loaded;
+        let result = &mut self.result;
+        result.files += 1;
+        result.not_created += not_created;
+        let mut outcome = outcome.map_or_else(FileOutcome::default, |o| *o);
+        if !resources.is_empty() {
+            self.early_resources.push(resources);
+        }
+        result.documents += extracted_documents;
+        self.parameter_files.extend(outcome.parameter_file.take());
+        let path = match (path, &outcome.skipped, &outcome.error) {
+            (Some(path), _, _) => Some(path),
+            (None, Some(s), _) => Some(Arc::from(s.path.as_str())),
+            (None, None, Some(e)) => Some(Arc::from(e.path.as_str())),
+            (None, None, None) => None,
+        };
+        if let (Some(path), Some(lines)) = (&path, lines) {
+            self.directives.insert(Arc::clone(path), lines);
+        }
+        result.documents += outcome.documents.len() + outcome.skipped_documents;
+        if let Some(path) = path.filter(|_| !outlines.is_empty()) {
+            self.deferred.push(Deferred {
+                path,
+                source,
+                outlines,
+                held: outcome.documents,
+            });
+        }
+        result.skipped.extend(outcome.skipped);
+        result.errors.extend(outcome.error);
+        result.warnings.extend(outcome.warnings);
+    }
+}
+
 fn evaluate(
     request: &ScanRequest,
-    loaded: Vec<Loaded>,
+    gathered: Gathering,
     unreadable: Vec<(PathBuf, String)>,
     unit: &Unit,
 ) -> (ScanResult, Directives, Vec<MetadataSuppression>) {
     let kb = unit.kb;
-    let mut result = ScanResult {
-        files: loaded.len(),
-        ..Default::default()
-    };
+    let Gathering {
+        mut result,
+        parameter_files,
+        deferred,
+        early_resources,
+        directives,
+    } = gathered;
     for (path, reason) in unreadable {
         result.errors.push(LoadError {
             path: path.display().to_string(),
@@ -834,7 +922,7 @@ fn evaluate(
     for file in &request.var_files {
         result.errors.extend(load::load_file(file).error);
     }
-    let mut options = ExtractOptions {
+    let options = ExtractOptions {
         given_parameter_files: request
             .parameter_files
             .iter()
@@ -844,55 +932,9 @@ fn evaluate(
                     .ok()
             })
             .collect(),
+        parameter_files,
         ..early_options(request)
     };
-    // One per file of Terraform, CloudFormation or ARM: a vector grown a push at a time would
-    // hold room for as many again.
-    let mut deferred = Vec::with_capacity(loaded.iter().filter(|l| !l.outlines.is_empty()).count());
-    let mut early_resources = Vec::new();
-    let mut directives = Directives::default();
-    for Loaded {
-        outcome,
-        directives: lines,
-        source,
-        outlines,
-        resources,
-        extracted_documents,
-        not_created,
-        path,
-    } in loaded
-    {
-        result.not_created += not_created;
-        let mut outcome = outcome.map_or_else(FileOutcome::default, |o| *o);
-        if !resources.is_empty() {
-            early_resources.push(resources);
-        }
-        result.documents += extracted_documents;
-        options
-            .parameter_files
-            .extend(outcome.parameter_file.take());
-        let path = match (path, &outcome.skipped, &outcome.error) {
-            (Some(path), _, _) => Some(path),
-            (None, Some(s), _) => Some(Arc::from(s.path.as_str())),
-            (None, None, Some(e)) => Some(Arc::from(e.path.as_str())),
-            (None, None, None) => None,
-        };
-        if let (Some(path), Some(lines)) = (&path, lines) {
-            directives.insert(Arc::clone(path), lines);
-        }
-        result.documents += outcome.documents.len() + outcome.skipped_documents;
-        if let Some(path) = path.filter(|_| !outlines.is_empty()) {
-            deferred.push(Deferred {
-                path,
-                source,
-                outlines,
-                held: outcome.documents,
-            });
-        }
-        result.skipped.extend(outcome.skipped);
-        result.errors.extend(outcome.error);
-        result.warnings.extend(outcome.warnings);
-    }
     // Terraform, CloudFormation and ARM, unit by unit: each unit's files are read again,
     // extracted, and their resources evaluated and shed before the trees go.
     let phase = crate::timing::phase("Terraform, CloudFormation and ARM units");

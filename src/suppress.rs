@@ -225,12 +225,25 @@ pub struct Directives {
     lines: HashMap<Arc<str>, Vec<(u32, String)>>,
     /// The files read that have none: most of them, each held once, not as an empty entry.
     none: HashSet<Arc<str>>,
+    /// Every input of the scan was read as it was loaded (a live source's): one that is not
+    /// in `lines` has none, and is not held.
+    all_read: bool,
 }
 
 impl Directives {
+    /// For a scan whose inputs are all read as they are loaded.
+    pub fn all_read() -> Self {
+        Directives {
+            all_read: true,
+            ..Directives::default()
+        }
+    }
+
     pub fn insert(&mut self, path: Arc<str>, lines: Vec<(u32, String)>) {
         if lines.is_empty() {
-            self.none.insert(path);
+            if !self.all_read {
+                self.none.insert(path);
+            }
         } else {
             self.none.remove(&*path);
             self.lines.insert(path, lines);
@@ -239,7 +252,7 @@ impl Directives {
 
     /// Whether the scan read the file and found none: most files, told with one lookup.
     pub fn has_none(&self, path: &str) -> bool {
-        self.none.contains(path)
+        self.none.contains(path) || (self.all_read && !self.lines.contains_key(path))
     }
 
     /// The lines of a file the scan read (empty when it has none); `None` when it did not
@@ -247,7 +260,7 @@ impl Directives {
     pub fn get(&self, path: &str) -> Option<&[(u32, String)]> {
         match self.lines.get(path) {
             Some(lines) => Some(lines),
-            None => self.none.contains(path).then_some(&[]),
+            None => self.has_none(path).then_some(&[]),
         }
     }
 }
@@ -513,6 +526,31 @@ mod tests {
         );
         assert_eq!(d.get("plain.yaml").map(<[_]>::len), Some(1));
         assert!(!d.has_none("plain.yaml") && !d.has_none("rendered-base.yaml"));
+    }
+
+    #[test]
+    fn directives_of_inputs_all_read_hold_only_the_inputs_with_lines() {
+        let mut d = Directives::all_read();
+        d.insert(
+            Arc::from("aws://1/eu-central-1/AWS::S3::Bucket/a"),
+            Vec::new(),
+        );
+        d.insert(
+            Arc::from("aws://1/eu-central-1/AWS::S3::Bucket/b"),
+            vec![(2, "# sovscan:ignore RES-001".into())],
+        );
+        assert!(d.none.is_empty());
+        assert!(d.has_none("aws://1/eu-central-1/AWS::S3::Bucket/a"));
+        assert_eq!(
+            d.get("aws://1/eu-central-1/AWS::S3::Bucket/a"),
+            Some(&[][..])
+        );
+        assert!(!d.has_none("aws://1/eu-central-1/AWS::S3::Bucket/b"));
+        assert_eq!(
+            d.get("aws://1/eu-central-1/AWS::S3::Bucket/b")
+                .map(<[_]>::len),
+            Some(1)
+        );
     }
 
     #[test]

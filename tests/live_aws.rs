@@ -240,3 +240,139 @@ fn no_credentials_is_one_clear_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no usable AWS credentials"), "{err}");
 }
+
+/// A configuration item of an aggregator's answer, for a bucket of `region`.
+fn aggregated_item(name: &str, region: &str) -> Value {
+    serde_json::json!({
+        "version": "1.3",
+        "accountId": "210987654321",
+        "configurationItemCaptureTime": 1.7e9,
+        "configurationItemStatus": "OK",
+        "arn": format!("arn:aws:s3:::{name}"),
+        "resourceType": "AWS::S3::Bucket",
+        "resourceId": name,
+        "resourceName": name,
+        "awsRegion": region,
+        "availabilityZone": "Regional",
+        "configuration": format!("{{\"name\":\"{name}\"}}"),
+        "supplementaryConfiguration": {}
+    })
+}
+
+fn aggregated_id(name: &str, region: &str) -> Value {
+    serde_json::json!({
+        "SourceAccountId": "210987654321",
+        "SourceRegion": region,
+        "ResourceId": name,
+        "ResourceType": "AWS::S3::Bucket",
+        "ResourceName": name
+    })
+}
+
+/// A recorded aggregator: two pages of identifiers; of the first page's batch, one item is
+/// left unprocessed once.
+fn recorded_aggregator(request: &crate::live::Request) -> (u16, String) {
+    let target = request.header("x-amz-target").unwrap_or_default();
+    let body: Value = serde_json::from_str(&request.body).unwrap_or_default();
+    let answer = match target.rsplit('.').next().unwrap_or_default() {
+        "ListAggregateDiscoveredResources" => {
+            if body["NextToken"] == "page-2" {
+                serde_json::json!({"ResourceIdentifiers": [aggregated_id("ledger-eu", "eu-central-1")]})
+            } else {
+                serde_json::json!({
+                    "ResourceIdentifiers": [
+                        aggregated_id("orders-us", "us-east-1"),
+                        aggregated_id("orders-eu", "eu-west-1")
+                    ],
+                    "NextToken": "page-2"
+                })
+            }
+        }
+        "BatchGetAggregateResourceConfig" => {
+            let asked: Vec<&str> = body["ResourceIdentifiers"]
+                .as_array()
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|i| i["ResourceId"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let region = |name: &str| match name {
+                "orders-us" => "us-east-1",
+                "orders-eu" => "eu-west-1",
+                _ => "eu-central-1",
+            };
+            // Asked for both buckets of the first page: the second is left for another call.
+            let (given, left): (Vec<&str>, Vec<&str>) = if asked.len() == 2 {
+                (vec![asked[0]], vec![asked[1]])
+            } else {
+                (asked, Vec::new())
+            };
+            serde_json::json!({
+                "BaseConfigurationItems": given.iter().map(|n| aggregated_item(n, region(n))).collect::<Vec<_>>(),
+                "UnprocessedResourceIdentifiers": left.iter().map(|n| aggregated_id(n, region(n))).collect::<Vec<_>>()
+            })
+        }
+        other => {
+            return (
+                400,
+                format!(r#"{{"__type":"InvalidAction","message":"{other}"}}"#),
+            );
+        }
+    };
+    (200, answer.to_string())
+}
+
+#[test]
+fn an_aggregator_is_read_page_by_page_and_unprocessed_items_asked_again() {
+    let (port, log) = serve(recorded_aggregator);
+    let (code, out, err) = run(aws(&mut sovscan()).args([
+        "aws",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--region",
+        "eu-central-1",
+        "--aggregator",
+        "organisation",
+        "--resource-type",
+        "AWS::S3::Bucket",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{err}\n{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["aws"]["items"], 3, "{out}");
+    assert_eq!(report["aws"]["aggregator"], "organisation", "{out}");
+    assert_eq!(report["aws"]["problems"], serde_json::json!([]), "{out}");
+    let res001: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "RES-001")
+        .collect();
+    assert_eq!(res001.len(), 1, "{out}");
+    assert_eq!(
+        res001[0]["location"]["path"],
+        "aws://210987654321/us-east-1/AWS::S3::Bucket/orders-us"
+    );
+    // The first page's items are read, the unprocessed one asked again, before the second
+    // page is listed.
+    let calls: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.header("x-amz-target"))
+        .filter_map(|t| t.rsplit('.').next().map(str::to_string))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "ListAggregateDiscoveredResources",
+            "BatchGetAggregateResourceConfig",
+            "BatchGetAggregateResourceConfig",
+            "ListAggregateDiscoveredResources",
+            "BatchGetAggregateResourceConfig",
+        ],
+        "{calls:?}"
+    );
+}

@@ -11,9 +11,7 @@ use aws_sdk_config::Client;
 use aws_sdk_config::config::{ProvideCredentials, Region};
 use aws_sdk_config::error::ProvideErrorMetadata;
 use aws_sdk_config::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_config::types::{
-    AggregateResourceIdentifier, BaseConfigurationItem, ResourceKey, ResourceType,
-};
+use aws_sdk_config::types::{BaseConfigurationItem, ResourceKey, ResourceType};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashSet};
 use std::process::ExitCode;
@@ -357,7 +355,6 @@ async fn read_region(
             Failure::Type => {}
         },
     }
-    let mut keys: Vec<ResourceKey> = Vec::new();
     for t in region_types(client, explicit, fallback).await {
         let mut token: Option<String> = None;
         loop {
@@ -375,44 +372,32 @@ async fn read_region(
                     other => return Err(other),
                 },
             };
-            for r in out.resource_identifiers() {
-                if let (Some(kind), Some(id)) = (r.resource_type(), r.resource_id())
-                    && let Ok(key) = ResourceKey::builder()
-                        .resource_type(kind.clone())
-                        .resource_id(id)
-                        .build()
-                {
-                    keys.push(key);
-                }
-            }
-            token = out.next_token().map(str::to_string);
+            let keys = out.resource_identifiers().iter().filter_map(|r| {
+                let (kind, id) = (r.resource_type()?, r.resource_id()?);
+                ResourceKey::builder()
+                    .resource_type(kind.clone())
+                    .resource_id(id)
+                    .build()
+                    .ok()
+            });
+            // The page's items are read before the next page is listed: no key list grows
+            // with the account.
+            fetch(keys.collect(), region, &mut problems, pages, |keys| async {
+                let out = client
+                    .batch_get_resource_config()
+                    .set_resource_keys(Some(keys))
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e, "BatchGetResourceConfig", region))?;
+                Ok((
+                    out.base_configuration_items.unwrap_or_default(),
+                    out.unprocessed_resource_keys.unwrap_or_default(),
+                ))
+            })
+            .await?;
+            token = out.next_token;
             if token.is_none() {
                 break;
-            }
-        }
-    }
-    for chunk in keys.chunks(BATCH) {
-        let mut pending = chunk.to_vec();
-        let mut round = 0;
-        while !pending.is_empty() {
-            let out = client
-                .batch_get_resource_config()
-                .set_resource_keys(Some(pending.clone()))
-                .send()
-                .await
-                .map_err(|e| classify(&e, "BatchGetResourceConfig", region))?;
-            send(pages, out.base_configuration_items()).await?;
-            pending = out.unprocessed_resource_keys().to_vec();
-            round += 1;
-            if round >= UNPROCESSED_ROUNDS && !pending.is_empty() {
-                problems.push(format!(
-                    "{region}: {} resources stayed unprocessed after {round} tries (throttling): run again later",
-                    pending.len()
-                ));
-                break;
-            }
-            if !pending.is_empty() {
-                tokio::time::sleep(Duration::from_millis(200 << round)).await;
             }
         }
     }
@@ -433,7 +418,7 @@ async fn read_aggregator(
     } else {
         explicit
     };
-    let mut ids: Vec<AggregateResourceIdentifier> = Vec::new();
+    let mut problems = Vec::new();
     for t in types {
         let mut token: Option<String> = None;
         loop {
@@ -452,27 +437,52 @@ async fn read_aggregator(
                     other => return Err(other),
                 },
             };
-            ids.extend(out.resource_identifiers().iter().cloned());
-            token = out.next_token().map(str::to_string);
+            let ids = out.resource_identifiers.unwrap_or_default();
+            fetch(ids, &where_, &mut problems, pages, |ids| async {
+                let out = client
+                    .batch_get_aggregate_resource_config()
+                    .configuration_aggregator_name(aggregator)
+                    .set_resource_identifiers(Some(ids))
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e, "BatchGetAggregateResourceConfig", &where_))?;
+                Ok((
+                    out.base_configuration_items.unwrap_or_default(),
+                    out.unprocessed_resource_identifiers.unwrap_or_default(),
+                ))
+            })
+            .await?;
+            token = out.next_token;
             if token.is_none() {
                 break;
             }
         }
     }
-    let mut problems = Vec::new();
+    Ok(problems)
+}
+
+/// Reads the items of `ids`, `BATCH` at a time with `get` (which gives the items and the ids
+/// left unprocessed), asking again for those the API leaves unprocessed when throttled, and
+/// sends them to `pages`; says so in `problems` when some stay unprocessed.
+async fn fetch<K, Get, Answer>(
+    ids: Vec<K>,
+    where_: &str,
+    problems: &mut Vec<String>,
+    pages: &Pages,
+    get: Get,
+) -> Result<(), Failure>
+where
+    K: Clone,
+    Get: Fn(Vec<K>) -> Answer,
+    Answer: std::future::Future<Output = Result<(Vec<BaseConfigurationItem>, Vec<K>), Failure>>,
+{
     for chunk in ids.chunks(BATCH) {
         let mut pending = chunk.to_vec();
         let mut round = 0;
         while !pending.is_empty() {
-            let out = client
-                .batch_get_aggregate_resource_config()
-                .configuration_aggregator_name(aggregator)
-                .set_resource_identifiers(Some(pending.clone()))
-                .send()
-                .await
-                .map_err(|e| classify(&e, "BatchGetAggregateResourceConfig", &where_))?;
-            send(pages, out.base_configuration_items()).await?;
-            pending = out.unprocessed_resource_identifiers().to_vec();
+            let (items, unprocessed) = get(pending).await?;
+            send(pages, items).await?;
+            pending = unprocessed;
             round += 1;
             if round >= UNPROCESSED_ROUNDS && !pending.is_empty() {
                 problems.push(format!(
@@ -486,19 +496,19 @@ async fn read_aggregator(
             }
         }
     }
-    Ok(problems)
+    Ok(())
 }
 
 /// Where the readers send the items they read.
 type Pages = tokio::sync::mpsc::Sender<Vec<BaseConfigurationItem>>;
 
 /// Sends the items of one answer; the scan stopping ends the reading.
-async fn send(pages: &Pages, items: &[BaseConfigurationItem]) -> Result<(), Failure> {
+async fn send(pages: &Pages, items: Vec<BaseConfigurationItem>) -> Result<(), Failure> {
     if items.is_empty() {
         return Ok(());
     }
     pages
-        .send(items.to_vec())
+        .send(items)
         .await
         .map_err(|_| Failure::Fatal("the scan of the items stopped".into()))
 }

@@ -126,42 +126,73 @@ impl Findings {
             }
         };
         let names = &stored.table.names;
-        // A batch's records one after another, and where each lies.
-        let (mut left, mut records, mut spans) = (stored.len, Vec::new(), Vec::new());
-        while left > 0 {
+        let mut left = stored.len;
+        // Reads the next batch's records one after another, and where each lies; false when a
+        // record cannot be read (the pass ends).
+        let mut read_batch = |records: &mut Vec<u8>, spans: &mut Vec<Range<usize>>| {
             records.clear();
             spans.clear();
             while left > 0 && spans.len() < batch {
                 left -= 1;
                 let start = records.len();
-                if let Err(e) = read_record_onto(&mut reader, &mut records) {
+                if let Err(e) = read_record_onto(&mut reader, records) {
                     self.fail(format!("cannot read the findings back: {e}"));
                     left = 0;
-                    break;
+                    return false;
                 }
                 spans.push(start..records.len());
             }
-            let made = spans
-                .par_chunks(piece)
-                .map(|spans| {
-                    let findings = spans
-                        .iter()
-                        .map(|span| decode_record(&records[span.clone()], names))
-                        .collect::<std::io::Result<Vec<Finding>>>();
-                    findings.map(|f| make(&f.iter().collect::<Vec<_>>()))
-                })
-                .collect::<Vec<_>>();
-            for made in made {
-                match made {
-                    Ok(made) => take(made?)?,
-                    Err(e) => {
-                        self.fail(format!("cannot read the findings back: {e}"));
-                        return Ok(());
-                    }
+            true
+        };
+        // A batch is made on every core while this thread hands the one before to `take` and
+        // reads the one after: reading and writing do not leave the cores waiting.
+        let (mut records, mut spans) = (Vec::new(), Vec::new());
+        let (mut next_records, mut next_spans) = (Vec::new(), Vec::new());
+        let mut reading = read_batch(&mut records, &mut spans);
+        let mut made: Vec<std::io::Result<std::io::Result<R>>> = Vec::new();
+        loop {
+            let mut making = Vec::new();
+            // Whether the pass goes on once the batch before is taken.
+            let mut taken: std::io::Result<bool> = Ok(true);
+            rayon::in_place_scope(|scope| {
+                if !spans.is_empty() {
+                    scope.spawn(|_| {
+                        making = spans
+                            .par_chunks(piece)
+                            .map(|spans| {
+                                let findings = spans
+                                    .iter()
+                                    .map(|span| decode_record(&records[span.clone()], names))
+                                    .collect::<std::io::Result<Vec<Finding>>>();
+                                findings.map(|f| make(&f.iter().collect::<Vec<_>>()))
+                            })
+                            .collect();
+                    });
                 }
+                taken = (|| {
+                    for m in made.drain(..) {
+                        match m {
+                            Ok(m) => take(m?)?,
+                            Err(e) => {
+                                self.fail(format!("cannot read the findings back: {e}"));
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    Ok(true)
+                })();
+                next_spans.clear();
+                if reading && matches!(taken, Ok(true)) {
+                    reading = read_batch(&mut next_records, &mut next_spans);
+                }
+            });
+            if !taken? || spans.is_empty() {
+                return Ok(());
             }
+            made = making;
+            std::mem::swap(&mut records, &mut next_records);
+            std::mem::swap(&mut spans, &mut next_spans);
         }
-        Ok(())
     }
 
     /// The findings of some rules, in order. Cheaper than filtering `iter` when the findings

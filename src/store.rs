@@ -933,14 +933,14 @@ impl Collector {
         let runs = std::mem::take(&mut state.runs);
         let names = table.names.clone();
         let merged = Writer::named().and_then(|mut out| {
-            let len = merge(runs, &names, |record, key| {
+            let len = merge_aside(runs, &names, |record, key| {
                 let address = std::str::from_utf8(&record[key.address.clone()]);
                 if address.is_ok_and(|a| change.leaves_alone(&names.paths[key.path], a)) {
-                    return out.keep(record, key).map(|()| true);
+                    return out.keep(record, key);
                 }
                 let mut finding = decode_record(record, &names)?;
                 change.change(&mut finding);
-                out.push(&finding, &mut table).map(|()| true)
+                out.push(&finding, &mut table)
             })?;
             out.stored(len, table)
         });
@@ -1098,7 +1098,75 @@ fn merge(
     Ok(len)
 }
 
+/// Records merged at once by `merge_aside`, one after another, with where each ends and its
+/// key.
+#[derive(Default)]
+struct Merged {
+    bytes: Vec<u8>,
+    records: Vec<(usize, Key)>,
+}
+
+impl Merged {
+    const RECORDS: usize = 512;
+}
+
+/// `merge` on a core of the pool, which reads the runs and orders their records, while this
+/// thread hands each record to `emit` (marking and writing it): the two halves of the merge
+/// overlap. Returns the number of records emitted.
+fn merge_aside(
+    runs: Vec<Run>,
+    names: &Names,
+    mut emit: impl FnMut(&[u8], &Key) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
+    if rayon::current_thread_index().is_some() {
+        // On a core of the pool, waiting on the channel could hold up the merge it waits for.
+        return merge(runs, names, |record, key| emit(record, key).map(|()| true));
+    }
+    let (send, merged) = std::sync::mpsc::sync_channel::<Merged>(4);
+    let mut merging = Err(std::io::Error::other("the merge of the findings stopped"));
+    let mut len = 0;
+    let mut emitted = Ok(());
+    // The merge runs on a core of the pool (this thread is not one of them: it waits on the
+    // channel, not on the pool).
+    rayon::in_place_scope(|scope| {
+        let merging = &mut merging;
+        scope.spawn(move |_| {
+            let mut batch = Merged::default();
+            *merging = merge(runs, names, |record, key| {
+                batch.bytes.extend_from_slice(record);
+                batch.records.push((batch.bytes.len(), key.clone()));
+                if batch.records.len() == Merged::RECORDS {
+                    // The receiver gone (it failed) ends the merge.
+                    send.send(std::mem::take(&mut batch))
+                        .map_err(|_| std::io::Error::other("the merged findings were not taken"))?;
+                }
+                Ok(true)
+            })
+            .and_then(|_| {
+                if batch.records.is_empty() {
+                    return Ok(());
+                }
+                send.send(batch)
+                    .map_err(|_| std::io::Error::other("the merged findings were not taken"))
+            });
+        });
+        emitted = merged.iter().try_for_each(|batch| {
+            let mut start = 0;
+            for (end, key) in &batch.records {
+                emit(&batch.bytes[start..*end], key)?;
+                start = *end;
+                len += 1;
+            }
+            Ok::<(), std::io::Error>(())
+        });
+        drop(merged);
+    });
+    // An error of this side comes first: it is why the other stopped.
+    emitted.and(merging).map(|()| len)
+}
+
 /// Where the fields `engine::report_order` compares lie in a record.
+#[derive(Clone)]
 struct Key {
     rule: usize,
     category: Category,
@@ -2073,6 +2141,32 @@ mod tests {
         assert!(file.on_disk());
         assert_eq!(file.len(), 500);
         assert_eq!(file.into_vec(), memory.into_vec());
+    }
+
+    #[test]
+    fn runs_merged_from_a_core_of_the_pool_or_from_outside_it_give_the_same() {
+        let all = some_findings();
+        let memory = collect(usize::MAX, all.clone());
+        let runs = |all: &[Finding]| {
+            let collector = Collector::new(0, Vec::new());
+            for chunk in all.chunks(7) {
+                collector.add(chunk.to_vec());
+            }
+            collector
+        };
+        // Outside the pool the merge runs on one of its cores; on a core of a pool of one
+        // it cannot, and runs where it is asked.
+        let outside = runs(&all).finish();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let inside = pool.install(|| runs(&all).finish());
+        assert!(outside.on_disk() && inside.on_disk());
+        assert_eq!(outside.len(), 500);
+        let memory = memory.into_vec();
+        assert_eq!(outside.into_vec(), memory);
+        assert_eq!(inside.into_vec(), memory);
     }
 
     #[test]

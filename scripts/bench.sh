@@ -47,6 +47,9 @@ measure() {
   local i log code
   for ((i = 1; i <= RUNS; i++)); do
     log="$BENCH_DIR/time.log"
+    # The report of the run before is removed, not written over: its pages, not yet on disk,
+    # are dropped instead of being written out while this run writes its own.
+    rm -f "$BENCH_DIR"/report.*
     set +e
     "$TIME" -v "$@" > "$BENCH_DIR/out.txt" 2> "$log"
     code=$?

@@ -135,40 +135,50 @@ fn recorded(
     (200, body)
 }
 
-#[test]
-fn throttled_calls_are_retried() {
-    let throttled = std::sync::atomic::AtomicUsize::new(0);
-    let (port, log) = serve(move |r| recorded(r, &throttled));
-    let (code, out, err) = run(aws(&mut sovscan()).args([
-        "aws",
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{port}"),
-        "--region",
-        "us-west-2",
-        "--resource-type",
-        "AWS::S3::Bucket",
-        "--format",
-        "json",
-    ]));
+/// The JSON report of `sovscan aws` over the buckets a recorded endpoint on `port` serves,
+/// read from `place` (regions, aggregator), with the text it parsed; it finds something.
+fn buckets_of(port: u16, place: &[&str]) -> (Value, String) {
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut args = vec!["aws", "--endpoint-url", &endpoint];
+    args.extend(place);
+    args.extend(["--resource-type", "AWS::S3::Bucket", "--format", "json"]);
+    let (code, out, err) = run(aws(&mut sovscan()).args(args));
     assert_eq!(code, 1, "{err}\n{out}");
-    let report: Value = serde_json::from_str(&out).unwrap();
-    let res001: Vec<&Value> = report["findings"]
+    (serde_json::from_str(&out).unwrap(), out)
+}
+
+/// The paths of a report's RES-001 findings.
+fn res001_paths(report: &Value) -> Vec<&str> {
+    report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["rule_id"] == "RES-001")
-        .collect();
-    assert_eq!(res001.len(), 1, "{out}");
-    assert_eq!(
-        res001[0]["location"]["path"],
-        "aws://210987654321/us-west-2/AWS::S3::Bucket/orders-archive"
-    );
-    let targets: Vec<String> = log
-        .lock()
+        .filter_map(|f| f["location"]["path"].as_str())
+        .collect()
+}
+
+/// The operations called, in order (`X-Amz-Target` without its service).
+fn calls(log: &std::sync::Mutex<Vec<crate::live::Request>>) -> Vec<String> {
+    log.lock()
         .unwrap()
         .iter()
-        .filter_map(|r| r.header("x-amz-target").map(str::to_string))
-        .collect();
+        .filter_map(|r| r.header("x-amz-target"))
+        .filter_map(|t| t.rsplit('.').next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn throttled_calls_are_retried() {
+    let throttled = std::sync::atomic::AtomicUsize::new(0);
+    let (port, log) = serve(move |r| recorded(r, &throttled));
+    let (report, out) = buckets_of(port, &["--region", "us-west-2"]);
+    assert_eq!(
+        res001_paths(&report),
+        ["aws://210987654321/us-west-2/AWS::S3::Bucket/orders-archive"],
+        "{out}"
+    );
+    let targets = calls(&log);
     assert!(targets.len() >= 5, "{targets:?}");
 }
 
@@ -326,44 +336,21 @@ fn recorded_aggregator(request: &crate::live::Request) -> (u16, String) {
 #[test]
 fn an_aggregator_is_read_page_by_page_and_unprocessed_items_asked_again() {
     let (port, log) = serve(recorded_aggregator);
-    let (code, out, err) = run(aws(&mut sovscan()).args([
-        "aws",
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{port}"),
-        "--region",
-        "eu-central-1",
-        "--aggregator",
-        "organisation",
-        "--resource-type",
-        "AWS::S3::Bucket",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(code, 1, "{err}\n{out}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let (report, out) = buckets_of(
+        port,
+        &["--region", "eu-central-1", "--aggregator", "organisation"],
+    );
     assert_eq!(report["aws"]["items"], 3, "{out}");
     assert_eq!(report["aws"]["aggregator"], "organisation", "{out}");
     assert_eq!(report["aws"]["problems"], serde_json::json!([]), "{out}");
-    let res001: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule_id"] == "RES-001")
-        .collect();
-    assert_eq!(res001.len(), 1, "{out}");
     assert_eq!(
-        res001[0]["location"]["path"],
-        "aws://210987654321/us-east-1/AWS::S3::Bucket/orders-us"
+        res001_paths(&report),
+        ["aws://210987654321/us-east-1/AWS::S3::Bucket/orders-us"],
+        "{out}"
     );
     // The first page's items are read, the unprocessed one asked again, before the second
     // page is listed.
-    let calls: Vec<String> = log
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r.header("x-amz-target"))
-        .filter_map(|t| t.rsplit('.').next().map(str::to_string))
-        .collect();
+    let calls = calls(&log);
     assert_eq!(
         calls,
         [

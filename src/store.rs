@@ -509,7 +509,7 @@ impl Count {
 /// over the file: by rule (its index in the table), category, severity, suppressed, in the
 /// baseline.
 #[derive(Debug, Default)]
-struct Counts(HashMap<(usize, Category, Severity, bool, bool), usize>);
+struct Counts(foldhash::HashMap<(usize, Category, Severity, bool, bool), usize>);
 
 impl Counts {
     fn add(&mut self, key: &Key) {
@@ -1439,8 +1439,8 @@ fn weight(f: &Finding) -> usize {
 #[derive(Debug, Default)]
 struct Table {
     names: Names,
-    rule_index: HashMap<[usize; 4], usize>,
-    path_index: HashMap<Arc<str>, usize>,
+    rule_index: foldhash::HashMap<[usize; 4], usize>,
+    path_index: foldhash::HashMap<Arc<str>, usize>,
 }
 
 /// What a record's indexes stand for.

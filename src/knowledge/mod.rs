@@ -10,7 +10,7 @@ use pattern::Pattern;
 
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use data::*;
@@ -111,7 +111,8 @@ pub struct KnowledgeBase {
     pub version: String,
     pub checked: String,
     regions: RegionsFile,
-    region_index: HashMap<(String, String), String>,
+    /// Per provider, each region's id and aliases, normalised, to the id.
+    region_index: foldhash::HashMap<String, foldhash::HashMap<String, String>>,
     eu: BTreeSet<String>,
     eea: BTreeSet<String>,
     adequacy: BTreeSet<String>,
@@ -210,18 +211,20 @@ impl KnowledgeBase {
         let endpoints: EndpointsFile = parse("registries_and_saas.yaml", ENDPOINTS)?;
         let markers: MarkersFile = parse("k8s_markers.yaml", MARKERS)?;
 
-        let mut region_index = HashMap::new();
+        let mut region_index: foldhash::HashMap<String, foldhash::HashMap<String, String>> =
+            foldhash::HashMap::default();
         for (provider, table) in &regions.providers {
+            let index = region_index.entry(provider.clone()).or_default();
             for (id, entry) in &table.regions {
-                region_index.insert((provider.clone(), normalize_id(id)), id.clone());
+                index.insert(normalize_id(id), id.clone());
                 for alias in &entry.aliases {
-                    region_index.insert((provider.clone(), normalize_id(alias)), id.clone());
+                    index.insert(normalize_id(alias), id.clone());
                 }
             }
             for (id, entry) in &table.multi_regions {
-                region_index.insert((provider.clone(), normalize_id(id)), id.clone());
+                index.insert(normalize_id(id), id.clone());
                 for alias in &entry.aliases {
-                    region_index.insert((provider.clone(), normalize_id(alias)), id.clone());
+                    index.insert(normalize_id(alias), id.clone());
                 }
             }
         }
@@ -313,9 +316,16 @@ impl KnowledgeBase {
 
     fn lookup(&self, provider: &str, id: &str) -> Option<Arc<RegionInfo>> {
         let table = self.regions.providers.get(provider)?;
-        let canonical = self
-            .region_index
-            .get(&(provider.to_string(), normalize_id(id)))?;
+        let index = self.region_index.get(provider)?;
+        // Most ids are written as the index holds them: looked up without a copy.
+        let canonical = if id
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_ascii_uppercase())
+        {
+            index.get(id)
+        } else {
+            index.get(&normalize_id(id))
+        }?;
         if let Some(entry) = table.regions.get(canonical) {
             let info = entry.info.get_or_init(|| {
                 Arc::new(RegionInfo {

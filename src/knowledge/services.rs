@@ -272,8 +272,9 @@ impl Service {
 #[derive(Default)]
 pub struct Services {
     entries: Vec<Service>,
-    by_type: HashMap<(Dialect, String), usize>,
-    by_id: HashMap<String, usize>,
+    /// Per format, the service of each type name.
+    by_type: foldhash::HashMap<Dialect, foldhash::HashMap<String, usize>>,
+    by_id: foldhash::HashMap<String, usize>,
     /// Families of type names sharing an entry (`^aws_iam_`), tried when no name matches.
     patterns: Vec<(Dialect, Pattern, usize)>,
 }
@@ -321,7 +322,8 @@ impl Services {
             })
             .collect();
         let mut entries = Vec::with_capacity(specs.len());
-        let mut by_type = HashMap::new();
+        let mut by_type: foldhash::HashMap<Dialect, foldhash::HashMap<String, usize>> =
+            foldhash::HashMap::default();
         let mut patterns = Vec::new();
         for (id, spec) in &specs {
             if let Some(p) = &spec.part_of
@@ -356,7 +358,12 @@ impl Services {
             for (dialect, names) in spec.types {
                 let names = names.into_vec();
                 for name in &names {
-                    if by_type.insert((dialect, name.clone()), index).is_some() {
+                    if by_type
+                        .entry(dialect)
+                        .or_default()
+                        .insert(name.clone(), index)
+                        .is_some()
+                    {
                         return Err(invalid(
                             &id,
                             format!("{} type {name} belongs to two services", dialect.as_str()),
@@ -411,7 +418,8 @@ impl Services {
     pub fn lookup_dialect(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
         let index = self
             .by_type
-            .get(&(dialect, type_name.to_string()))
+            .get(&dialect)
+            .and_then(|names| names.get(type_name))
             .copied()
             .or_else(|| {
                 self.patterns
@@ -470,8 +478,9 @@ impl Services {
                     return None;
                 }
                 self.by_type
+                    .get(&dialect)?
                     .iter()
-                    .filter(|((d, name), _)| *d == dialect && name.starts_with(namespace))
+                    .filter(|(name, _)| name.starts_with(namespace))
                     .map(|(_, i)| *i)
                     .min()
                     .map(|i| &self.entries[i])
@@ -499,7 +508,7 @@ impl Services {
 
     /// Number of type names over every format.
     pub fn type_count(&self) -> usize {
-        self.by_type.len()
+        self.by_type.values().map(|names| names.len()).sum()
     }
 }
 

@@ -109,7 +109,7 @@ pub struct Locator {
 /// The paths each thread resolved last for `Locator::relative_nearby`, and whose they are.
 struct Nearby {
     locator: u64,
-    relative: HashMap<String, Option<Arc<str>>>,
+    relative: foldhash::HashMap<String, Option<Arc<str>>>,
 }
 
 impl Nearby {
@@ -143,7 +143,7 @@ impl Locator {
         thread_local! {
             static NEARBY: std::cell::RefCell<Nearby> = std::cell::RefCell::new(Nearby {
                 locator: u64::MAX,
-                relative: HashMap::new(),
+                relative: foldhash::HashMap::default(),
             });
         }
         if path == "-" {

@@ -512,14 +512,29 @@ impl Count {
 struct Counts(foldhash::HashMap<(usize, Category, Severity, bool, bool), usize>);
 
 impl Counts {
+    /// Counts the record that `key` was read from.
     fn add(&mut self, key: &Key) {
-        let kind = (
+        self.count((
             key.rule,
             key.category,
             key.severity,
             key.suppressed,
             key.in_baseline,
-        );
+        ));
+    }
+
+    /// Counts `f`, written with the rule of index `rule`.
+    fn add_finding(&mut self, rule: usize, f: &Finding) {
+        self.count((
+            rule,
+            f.category,
+            f.severity,
+            f.is_suppressed(),
+            f.is_baseline(),
+        ));
+    }
+
+    fn count(&mut self, kind: (usize, Category, Severity, bool, bool)) {
         *self.0.entry(kind).or_default() += 1;
     }
 }
@@ -1350,8 +1365,8 @@ impl<F: Write> Writer<F> {
     /// Writes a finding, counted.
     fn push(&mut self, f: &Finding, table: &mut Table) -> std::io::Result<()> {
         self.record.clear();
-        encode(f, table, &mut self.record);
-        self.counts.add(&Key::read(&self.record)?);
+        let rule = encode(f, table, &mut self.record);
+        self.counts.add_finding(rule, f);
         write_record(&mut self.out, &self.record)
     }
 
@@ -1609,7 +1624,8 @@ fn put_opt(out: &mut Vec<u8>, text: Option<&str>) {
 
 const SUPPRESSION_KINDS: [&str; 3] = ["inline", "metadata", "settings"];
 
-fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) {
+/// Appends the record of `f` to `out`; returns the index of its rule in `table`.
+fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) -> usize {
     let rule = table.rule(f);
     put_index(out, rule);
     out.push(f.category as u8);
@@ -1663,6 +1679,7 @@ fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) {
         Some(BaselineState::New) => 1,
         Some(BaselineState::Unchanged) => 2,
     });
+    rule
 }
 
 fn put_location(out: &mut Vec<u8>, l: &Location, table: &mut Table) {

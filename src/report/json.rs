@@ -56,9 +56,9 @@ struct Report<'a> {
     scanned: Scanned<'a>,
     summary: Summary,
     findings: &'a crate::store::Findings,
-    /// The rules of the scan, that the framework views are made for: per framework control
-    /// the findings and a status, read while the findings are written.
-    frameworks: BTreeSet<String>,
+    /// The rules of the scan: the framework views (per control its findings and a status)
+    /// are made for them while the findings are written.
+    ran: BTreeSet<String>,
 }
 
 /// Writes the report as it is serialised: a large report is never held whole in memory, and
@@ -81,7 +81,7 @@ pub fn write(
         scanned,
         summary,
         findings,
-        frameworks,
+        ran,
     } = report(result, kb, rules, profile);
     pretty::field(out, "schema_version", &schema_version, true)?;
     pretty::field(out, "tool", &tool, false)?;
@@ -92,7 +92,7 @@ pub fn write(
     // findings are written: both read the store.
     let mut listed = None;
     rayon::in_place_scope(|scope| {
-        scope.spawn(|_| listed = Some(listings(findings, &frameworks)));
+        scope.spawn(|_| listed = Some(listings(findings, &ran)));
         pretty::findings_field(out, "findings", findings)
     })?;
     let listed =
@@ -522,7 +522,7 @@ fn report<'a>(
         },
         summary: summarize(result, kb),
         findings: &result.findings,
-        frameworks: rules.iter().map(|r| r.id.clone()).collect(),
+        ran: rules.iter().map(|r| r.id.clone()).collect(),
     }
 }
 

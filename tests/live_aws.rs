@@ -363,3 +363,45 @@ fn an_aggregator_is_read_page_by_page_and_unprocessed_items_asked_again() {
         "{calls:?}"
     );
 }
+
+#[test]
+fn a_resource_type_the_endpoint_rejects_is_a_problem_when_it_was_asked_for() {
+    let (port, _) = serve(|r| {
+        match r
+            .header("x-amz-target")
+            .unwrap_or_default()
+            .rsplit('.')
+            .next()
+        {
+            Some("DescribeConfigurationRecorderStatus") => (
+                200,
+                r#"{"ConfigurationRecordersStatus":[{"name":"default","recording":true}]}"#.into(),
+            ),
+            _ => (
+                400,
+                r#"{"__type":"ValidationException","message":"The resourceType is invalid"}"#
+                    .into(),
+            ),
+        }
+    });
+    let (code, out, err) = run(aws(&mut sovscan()).args([
+        "aws",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+        "--region",
+        "eu-west-1",
+        "--resource-type",
+        "AWS::S3::Buckets",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}\n{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["aws"]["items"], 0, "{out}");
+    let problems = report["aws"]["problems"].to_string();
+    assert!(
+        problems.contains("does not accept the resource type AWS::S3::Buckets"),
+        "{problems}"
+    );
+    assert!(err.contains("AWS::S3::Buckets"), "{err}");
+}

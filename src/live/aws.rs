@@ -94,7 +94,7 @@ enum Failure {
     Fatal(String),
     /// This region (or aggregator) cannot be read.
     Region(String),
-    /// This resource type is not known to the endpoint: skipped quietly.
+    /// This resource type is not known to the endpoint: skipped (`unknown_type`).
     Type,
 }
 
@@ -355,6 +355,8 @@ async fn read_region(
             Failure::Type => {}
         },
     }
+    // Identifiers listed without a type or an id, which cannot be asked for.
+    let mut unnamed = 0;
     for t in region_types(client, explicit, fallback).await {
         let mut token: Option<String> = None;
         loop {
@@ -368,21 +370,28 @@ async fn read_region(
             {
                 Ok(out) => out,
                 Err(e) => match classify(&e, "ListDiscoveredResources", region) {
-                    Failure::Type => break,
+                    Failure::Type => {
+                        unknown_type(&mut problems, region, explicit, &t);
+                        break;
+                    }
                     other => return Err(other),
                 },
             };
-            let keys = out.resource_identifiers().iter().filter_map(|r| {
-                let (kind, id) = (r.resource_type()?, r.resource_id()?);
-                ResourceKey::builder()
-                    .resource_type(kind.clone())
-                    .resource_id(id)
-                    .build()
-                    .ok()
-            });
+            let listed = out.resource_identifiers();
+            let keys: Vec<ResourceKey> = (listed.iter())
+                .filter_map(|r| {
+                    let (kind, id) = (r.resource_type()?, r.resource_id()?);
+                    ResourceKey::builder()
+                        .resource_type(kind.clone())
+                        .resource_id(id)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            unnamed += listed.len() - keys.len();
             // The page's items are read before the next page is listed: no key list grows
             // with the account.
-            fetch(keys.collect(), region, &mut problems, pages, |keys| async {
+            fetch(keys, region, &mut problems, pages, |keys| async {
                 let out = client
                     .batch_get_resource_config()
                     .set_resource_keys(Some(keys))
@@ -400,6 +409,11 @@ async fn read_region(
                 break;
             }
         }
+    }
+    if unnamed > 0 {
+        problems.push(format!(
+            "{region}: {unnamed} resources were listed without a type or an id and could not be read"
+        ));
     }
     Ok(problems)
 }
@@ -433,7 +447,10 @@ async fn read_aggregator(
             {
                 Ok(out) => out,
                 Err(e) => match classify(&e, "ListAggregateDiscoveredResources", &where_) {
-                    Failure::Type => break,
+                    Failure::Type => {
+                        unknown_type(&mut problems, &where_, explicit, t);
+                        break;
+                    }
                     other => return Err(other),
                 },
             };
@@ -459,6 +476,16 @@ async fn read_aggregator(
         }
     }
     Ok(problems)
+}
+
+/// A type the endpoint does not know is skipped: quietly when it comes from the service
+/// knowledge (not every region has every type), with a problem when `--resource-type` gave it.
+fn unknown_type(problems: &mut Vec<String>, where_: &str, explicit: &[String], kind: &str) {
+    if explicit.iter().any(|e| e == kind) {
+        problems.push(format!(
+            "{where_}: AWS Config does not accept the resource type {kind}, so none was read: check its spelling (`aws configservice list-discovered-resources --resource-type` takes the same names)"
+        ));
+    }
 }
 
 /// Reads the items of `ids`, `BATCH` at a time with `get` (which gives the items and the ids

@@ -138,13 +138,19 @@ fn recorded(
 /// The JSON report of `sovscan aws` over the buckets a recorded endpoint on `port` serves,
 /// read from `place` (regions, aggregator), with the text it parsed; it finds something.
 fn buckets_of(port: u16, place: &[&str]) -> (Value, String) {
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let mut args = vec!["aws", "--endpoint-url", &endpoint];
-    args.extend(place);
+    let mut args = place.to_vec();
     args.extend(["--resource-type", "AWS::S3::Bucket", "--format", "json"]);
-    let (code, out, err) = run(aws(&mut sovscan()).args(args));
+    let (code, out, err) = aws_at(port, &args);
     assert_eq!(code, 1, "{err}\n{out}");
     (serde_json::from_str(&out).unwrap(), out)
+}
+
+/// `sovscan aws` against the recorded endpoint on `port`, with `args` after the endpoint.
+fn aws_at(port: u16, args: &[&str]) -> (i32, String, String) {
+    let endpoint = format!("http://127.0.0.1:{port}");
+    run(aws(&mut sovscan())
+        .args(["aws", "--endpoint-url", &endpoint])
+        .args(args))
 }
 
 /// The paths of a report's RES-001 findings.
@@ -190,15 +196,7 @@ fn access_denied_everywhere_is_exit_2_with_what_to_do() {
             r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::210987654321:user/ci is not authorized"}"#.into(),
         )
     });
-    let (code, out, err) = run(aws(&mut sovscan()).args([
-        "aws",
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{port}"),
-        "--region",
-        "eu-west-1",
-        "--region",
-        "us-east-1",
-    ]));
+    let (code, out, err) = aws_at(port, &["--region", "eu-west-1", "--region", "us-east-1"]);
     assert_eq!(code, 2, "{err}\n{out}");
     assert!(err.contains("eu-west-1: access denied"), "{err}");
     assert!(err.contains("us-east-1: access denied"), "{err}");
@@ -214,13 +212,7 @@ fn expired_credentials_stop_with_one_line() {
             r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#.into(),
         )
     });
-    let (code, _, err) = run(aws(&mut sovscan()).args([
-        "aws",
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{port}"),
-        "--region",
-        "eu-west-1",
-    ]));
+    let (code, _, err) = aws_at(port, &["--region", "eu-west-1"]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("credentials have expired"), "{err}");
@@ -384,17 +376,17 @@ fn a_resource_type_the_endpoint_rejects_is_a_problem_when_it_was_asked_for() {
             ),
         }
     });
-    let (code, out, err) = run(aws(&mut sovscan()).args([
-        "aws",
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{port}"),
-        "--region",
-        "eu-west-1",
-        "--resource-type",
-        "AWS::S3::Buckets",
-        "--format",
-        "json",
-    ]));
+    let (code, out, err) = aws_at(
+        port,
+        &[
+            "--region",
+            "eu-west-1",
+            "--resource-type",
+            "AWS::S3::Buckets",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(code, 0, "{err}\n{out}");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["aws"]["items"], 0, "{out}");

@@ -107,8 +107,7 @@ impl Status {
 }
 
 /// A finding as a control lists it: a reference to the finding, since a scan's findings can
-/// be listed by several controls of several frameworks. Serialised as its rule, severity,
-/// path, line, resource and fingerprint.
+/// be listed by several controls of several frameworks.
 #[derive(Debug, Clone, Copy)]
 pub struct FindingRef<'a>(&'a Listed);
 
@@ -136,19 +135,10 @@ impl<'a> FindingRef<'a> {
     pub fn fingerprint(&self) -> &'a str {
         &self.0.fingerprint
     }
-}
 
-impl Serialize for FindingRef<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("FindingRef", 6)?;
-        s.serialize_field("rule_id", self.rule_id())?;
-        s.serialize_field("severity", &self.severity())?;
-        s.serialize_field("path", self.path())?;
-        s.serialize_field("line", &self.line())?;
-        s.serialize_field("resource", self.resource())?;
-        s.serialize_field("fingerprint", self.fingerprint())?;
-        s.end()
+    /// Where the finding stands in the report's findings, from 0.
+    pub fn position(&self) -> usize {
+        self.0.position
     }
 }
 
@@ -214,11 +204,13 @@ impl std::fmt::Debug for ControlFindings<'_> {
     }
 }
 
+/// Serialised as the findings' positions in the report's `findings`: a finding is written
+/// once, however many controls list it.
 impl Serialize for ControlFindings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.len))?;
-        self.try_for_each(|f| seq.serialize_element(&f))?;
+        self.try_for_each(|f| seq.serialize_element(&f.position()))?;
         seq.end()
     }
 }

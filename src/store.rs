@@ -205,7 +205,7 @@ impl Findings {
     /// order. From the file only those fields are read, not whole findings.
     pub fn listed<'a>(&'a self, rules: Option<&'a [&'a str]>) -> Listings<'a> {
         let Some(stored) = &self.file else {
-            return Listings(Listing::Held(self.held.iter(), rules));
+            return Listings(Listing::Held(self.held.iter().enumerate(), rules));
         };
         Listings(Listing::File(self.file_iter(stored, rules, decode_listed)))
     }
@@ -280,6 +280,7 @@ impl Findings {
         FileIter {
             reader,
             names: &stored.table.names,
+            len: stored.len,
             left: stored.len,
             wanted,
             record: Vec::new(),
@@ -344,6 +345,7 @@ impl Findings {
             let mut read = FileIter {
                 reader: Some(BufReader::with_capacity(1 << 16, stored.file.reopen()?)),
                 names: &stored.table.names,
+                len: stored.len,
                 left: stored.len,
                 wanted: None,
                 record: Vec::new(),
@@ -437,6 +439,8 @@ type Decode<T> = fn(&mut Input, usize, &Names) -> std::io::Result<T>;
 struct FileIter<'a, T> {
     reader: Option<BufReader<std::fs::File>>,
     names: &'a Names,
+    /// The records of the file, and those not read yet.
+    len: usize,
     left: usize,
     /// With `of_rules`: whether each rule of the table is wanted.
     wanted: Option<Vec<bool>>,
@@ -460,10 +464,12 @@ pub struct Listed {
     pub suppressed: bool,
     /// In the baseline (`Finding::is_baseline`).
     pub in_baseline: bool,
+    /// Where the finding stands among all the findings, in report order, from 0.
+    pub position: usize,
 }
 
 impl Listed {
-    fn of(f: &Finding) -> Listed {
+    fn of(position: usize, f: &Finding) -> Listed {
         Listed {
             rule_id: Arc::clone(&f.rule_id),
             category: f.category,
@@ -475,6 +481,7 @@ impl Listed {
             fingerprint: f.fingerprint.clone(),
             suppressed: f.is_suppressed(),
             in_baseline: f.is_baseline(),
+            position,
         }
     }
 
@@ -543,7 +550,10 @@ impl Counts {
 pub struct Listings<'a>(Listing<'a>);
 
 enum Listing<'a> {
-    Held(std::slice::Iter<'a, Finding>, Option<&'a [&'a str]>),
+    Held(
+        std::iter::Enumerate<std::slice::Iter<'a, Finding>>,
+        Option<&'a [&'a str]>,
+    ),
     File(FileIter<'a, Listed>),
 }
 
@@ -552,11 +562,15 @@ impl Iterator for Listings<'_> {
 
     fn next(&mut self) -> Option<Listed> {
         match &mut self.0 {
-            Listing::Held(held, None) => held.next().map(Listed::of),
-            Listing::Held(held, Some(rules)) => {
-                held.find(|f| rules.contains(&&*f.rule_id)).map(Listed::of)
+            Listing::Held(held, None) => held.next().map(|(n, f)| Listed::of(n, f)),
+            Listing::Held(held, Some(rules)) => held
+                .find(|(_, f)| rules.contains(&&*f.rule_id))
+                .map(|(n, f)| Listed::of(n, f)),
+            Listing::File(file) => {
+                let mut listed = file.next()?;
+                listed.position = file.len - file.left - 1;
+                Some(listed)
             }
-            Listing::File(file) => file.next(),
         }
     }
 }
@@ -1875,6 +1889,8 @@ fn decode_listed(input: &mut Input, rule: usize, names: &Names) -> std::io::Resu
         fingerprint,
         suppressed,
         in_baseline,
+        // Set by `Listings::next`, which counts the records read.
+        position: 0,
     })
 }
 

@@ -124,11 +124,16 @@ fn json_report_statuses_follow_the_findings_and_the_rules_run() {
         })
         .map(|f| f["fingerprint"].as_str().unwrap())
         .collect();
+    // Each listed by its position in `findings`.
     let listed: std::collections::BTreeSet<&str> = c["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["fingerprint"].as_str().unwrap())
+        .map(|i| {
+            findings[i.as_u64().unwrap() as usize]["fingerprint"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(listed, expected);

@@ -7,8 +7,6 @@ use crate::engine::Rule;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use crate::spill::{Spill, Text};
-
 use crate::frameworks::{self, ControlView, FrameworkView};
 use crate::knowledge::KnowledgeBase;
 use crate::load::{LoadError, Skipped};
@@ -109,30 +107,27 @@ pub fn write(
 /// .findings[]`.
 const LISTED: usize = 6;
 
-/// The framework views of the rules `ran`, and the findings of every control, read from the
-/// store in the views' one pass, each serialised once into a `Spill`; each control notes
-/// which of them it lists.
+/// The framework views of the rules `ran`, and the findings every control lists, read from
+/// the store in the views' one pass: each finding by its position in `findings`.
 fn listings<'a>(
     findings: &'a crate::store::Findings,
     ran: &BTreeSet<String>,
 ) -> io::Result<(Vec<FrameworkView<'a>>, Listings)> {
     let controls = frameworks::catalogue().map_or(0, |c| c.iter().map(|f| f.controls.len()).sum());
-    let mut texts = Listings::new(controls);
-    let mut item = Vec::new();
+    let mut lists = Listings::new(controls);
     let views = frameworks::listed_view(findings, ran, |f, to| {
-        item.clear();
-        pretty::serialize(&mut item, &f, LISTED)?;
-        texts.add(&item, to)
+        lists.add(f.position(), to);
+        Ok::<(), io::Error>(())
     })?;
-    Ok((views, texts))
+    Ok((views, lists))
 }
 
-/// `"frameworks": [ … ]` as `serde_json` lays the views out, a control's findings read back
-/// from `texts` (see [`listings`]) when its place in the report comes.
+/// `"frameworks": [ … ]` as `serde_json` lays the views out, a control's findings taken
+/// from `lists` (see [`listings`]) when its place in the report comes.
 fn frameworks_field(
     out: &mut dyn Write,
     views: &[FrameworkView],
-    mut texts: Listings,
+    mut lists: Listings,
 ) -> io::Result<()> {
     // The controls in report order, as `controls` numbers them.
     let mut number = 0;
@@ -169,7 +164,7 @@ fn frameworks_field(
             object.field("rules", rules)?;
             let (out, depth) = object.key("findings")?;
             debug_assert_eq!(depth + 1, LISTED);
-            texts.write(number, out, depth)?;
+            lists.write(number, out, depth)?;
             number += 1;
             object.close()
         })?;
@@ -180,76 +175,77 @@ fn frameworks_field(
     })
 }
 
-/// The findings the framework controls list, each serialised once, in store order, into a
-/// `Spill`; per control, which of them it lists.
+/// Per framework control, the positions in `findings` of the findings it lists, in the
+/// order it lists them.
 struct Listings {
-    texts: Spill,
-    /// The length of each finding's text.
-    lengths: Vec<u32>,
-    /// Per control, the findings it lists: the gaps between their numbers, as LEB128.
-    lists: Vec<Vec<u8>>,
-    /// Per control, the number of the finding after the last one it lists.
-    next: Vec<usize>,
+    /// Per control, the steps from one position to the next (from 0 to the first), as
+    /// zigzag-coded LEB128: mostly one byte each, since a control lists its findings in
+    /// nearly the order of `findings`.
+    steps: Vec<Vec<u8>>,
+    /// Per control, the position it listed last.
+    last: Vec<usize>,
 }
 
 impl Listings {
-    /// Bytes between two findings of a control past which the next is read alone.
-    const APART: u64 = 1 << 14;
-
     fn new(controls: usize) -> Self {
         Listings {
-            texts: Spill::new(crate::store::budget()),
-            lengths: Vec::new(),
-            lists: vec![Vec::new(); controls],
-            next: vec![0; controls],
+            steps: vec![Vec::new(); controls],
+            last: vec![0; controls],
         }
     }
 
-    /// Adds the text of a finding that the controls `to` list.
-    fn add(&mut self, text: &[u8], to: &[usize]) -> io::Result<()> {
-        self.texts.push(text)?;
-        let number = self.lengths.len();
-        self.lengths
-            .push(u32::try_from(text.len()).map_err(io::Error::other)?);
+    /// Adds the finding at `position` to the lists of the controls `to`.
+    fn add(&mut self, position: usize, to: &[usize]) {
         for &i in to {
-            crate::store::put_index(&mut self.lists[i], number - self.next[i]);
-            self.next[i] = number + 1;
+            // Positions fit an i64: they count findings held in memory or on disk.
+            let step = position as i64 - self.last[i] as i64;
+            crate::store::put_index(&mut self.steps[i], ((step << 1) ^ (step >> 63)) as usize);
+            self.last[i] = position;
         }
-        Ok(())
     }
 
-    /// Writes `[ … ]`, the findings `control` lists, `depth` levels in.
+    /// Writes `[ … ]`, the positions `control` lists, `depth` levels in.
     fn write(&mut self, control: usize, out: &mut dyn Write, depth: usize) -> io::Result<()> {
-        let list = std::mem::take(&mut self.lists[control]);
-        if list.is_empty() {
+        let steps = std::mem::take(&mut self.steps[control]);
+        if steps.is_empty() {
             return out.write_all(b"[]");
         }
         out.write_all(b"[")?;
-        // The number and start of the next finding of the spill.
-        let (mut number, mut start) = (0usize, 0u64);
-        let mut gaps = crate::store::Input::new(&list);
-        let mut first = true;
-        while !gaps.is_empty() {
-            let gap = gaps.index()?;
-            let skipped: u64 = self.lengths[number..number + gap]
-                .iter()
-                .map(|&l| u64::from(l))
-                .sum();
-            start += skipped;
-            number += gap;
-            let len = self.lengths[number] as usize;
-            out.write_all(if first { b"\n" } else { b",\n" })?;
+        let mut input = crate::store::Input::new(&steps);
+        let (mut position, mut first) = (0i64, true);
+        let mut line = Vec::with_capacity(2 * LISTED + 24);
+        while !input.is_empty() {
+            let zigzag = input.index()? as i64;
+            position += (zigzag >> 1) ^ -(zigzag & 1);
+            line.clear();
+            line.extend_from_slice(if first { b"\n" } else { b",\n" });
             first = false;
-            pretty::indent(out, LISTED)?;
-            let near = skipped <= Self::APART;
-            out.write_all(self.texts.read(Text { start, len }, near)?)?;
-            start += len as u64;
-            number += 1;
+            line.resize(line.len() + 2 * LISTED, b' ');
+            decimal(&mut line, position);
+            out.write_all(&line)?;
         }
         out.write_all(b"\n")?;
         pretty::indent(out, depth)?;
         out.write_all(b"]")
     }
+}
+
+/// Appends `n` in decimal, as `serde_json` writes it.
+fn decimal(out: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let (mut rest, mut at) = (n.unsigned_abs(), digits.len());
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// The layout of `serde_json::to_writer_pretty` (two spaces a level) for the fields of a
@@ -605,54 +601,45 @@ mod tests {
         }
     }
 
-    /// Each control gets back its findings' texts, whether they lie together (read a window
-    /// at a time), far apart (read alone) or more than 127 findings apart (gaps of two bytes
-    /// and more).
+    /// Each control gets back the positions it listed, in its order: one after the other,
+    /// far apart (steps of several bytes), backwards (a control lists the findings of a line
+    /// by rule), none.
     #[test]
-    fn listed_texts_come_back_per_control_near_or_far_apart() {
-        let texts: Vec<Vec<u8>> = (0..3000)
-            .map(|n: usize| {
-                let len = if n.is_multiple_of(97) {
-                    40_000
-                } else {
-                    20 + n % 300
-                };
-                (0..len).map(|i| b'a' + ((n + i) % 26) as u8).collect()
-            })
-            .collect();
-        let lists: [fn(usize) -> bool; 5] = [
-            |_| true,
-            |n| n % 3 == 1,
-            |n| n % 500 == 7,
-            |n| n == 2999,
-            |_| false,
+    fn listed_positions_come_back_per_control_in_their_order() {
+        let lists: [Vec<usize>; 5] = [
+            (0..3000).collect(),
+            (0..3000).filter(|n| n % 3 == 1).collect(),
+            vec![7, 5_000_000, 4_999_999, 12, 1 << 40],
+            vec![9, 3, 0],
+            Vec::new(),
         ];
         let mut listings = Listings::new(lists.len());
-        for (n, text) in texts.iter().enumerate() {
-            let to: Vec<usize> = (0..lists.len()).filter(|&c| lists[c](n)).collect();
-            listings.add(text, &to).unwrap_or_else(|e| panic!("{e}"));
+        let most = lists.iter().map(Vec::len).max().unwrap_or(0);
+        for n in 0..most {
+            for (c, list) in lists.iter().enumerate() {
+                if let Some(&position) = list.get(n) {
+                    listings.add(position, &[c]);
+                }
+            }
         }
-        for (c, lists) in lists.iter().enumerate() {
+        for (c, list) in lists.iter().enumerate() {
             let mut ours = Vec::new();
+            let (key, depth) = ("findings", LISTED - 1);
+            pretty::indent(&mut ours, depth).unwrap_or_else(|e| panic!("{e}"));
+            ours.extend_from_slice(format!("\"{key}\": ").as_bytes());
             listings
-                .write(c, &mut ours, LISTED - 1)
+                .write(c, &mut ours, depth)
                 .unwrap_or_else(|e| panic!("{e}"));
-            let chosen: Vec<String> = (0..texts.len())
-                .filter(|&n| lists(n))
-                .map(|n| {
-                    format!(
-                        "{}{}",
-                        "  ".repeat(LISTED),
-                        String::from_utf8_lossy(&texts[n])
-                    )
-                })
-                .collect();
-            let expected = if chosen.is_empty() {
-                "[]".to_string()
-            } else {
-                format!("[\n{}\n{}]", chosen.join(",\n"), "  ".repeat(LISTED - 1))
-            };
-            assert!(String::from_utf8_lossy(&ours) == expected, "control {c}");
+            // `serde_json`'s layout of the list at that depth.
+            let serde = serde_json::to_string_pretty(&serde_json::json!({ key: list }))
+                .unwrap_or_default()
+                .replace('\n', &format!("\n{}", "  ".repeat(depth - 1)));
+            let inner = serde
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .trim_matches(|ch: char| ch == '\n' || ch == ' ');
+            let ours = String::from_utf8_lossy(&ours);
+            assert_eq!(ours.trim_start(), inner, "control {c}");
         }
     }
 }

@@ -1469,7 +1469,10 @@ fn weight(f: &Finding) -> usize {
 struct Table {
     names: Names,
     rule_index: foldhash::HashMap<[usize; 4], usize>,
-    path_index: foldhash::HashMap<Arc<str>, usize>,
+    /// The paths of `names` by their text: each entry is an index into `names.paths`, which
+    /// hold the texts, so a path is held once (a live source's inputs each have their own).
+    path_index: hashbrown::HashTable<usize>,
+    hasher: foldhash::fast::FixedState,
 }
 
 /// What a record's indexes stand for.
@@ -1513,13 +1516,21 @@ impl Table {
     }
 
     fn path(&mut self, path: &Arc<str>) -> usize {
-        if let Some(&i) = self.path_index.get(&**path) {
-            return i;
+        use std::hash::BuildHasher;
+        let (hasher, paths) = (&self.hasher, &mut self.names.paths);
+        let entry = self.path_index.entry(
+            hasher.hash_one(&**path),
+            |&i| *paths[i] == **path,
+            |&i| hasher.hash_one(&*paths[i]),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(room) => {
+                paths.push(Arc::clone(path));
+                room.insert(paths.len() - 1);
+                paths.len() - 1
+            }
         }
-        let paths = &mut self.names.paths;
-        paths.push(Arc::clone(path));
-        self.path_index.insert(Arc::clone(path), paths.len() - 1);
-        paths.len() - 1
     }
 }
 

@@ -307,7 +307,8 @@ impl<'a> InputScan<'a> {
     pub fn new(request: &'a ScanRequest, rules: &'a [Rule], kb: &'a KnowledgeBase) -> Self {
         InputScan {
             request,
-            unit: Unit::new(request, rules, kb, Vec::new()),
+            // Each input is named by its own address, which only its findings name.
+            unit: Unit::new(request, rules, kb, Vec::new()).paths_in_records(),
             // Every input's text is at hand as it is loaded: its inline suppression lines are
             // found then, and an input without any is not listed.
             gathered: Gathering::new(Directives::all_read(), 0),
@@ -433,6 +434,13 @@ impl<'a> Unit<'a> {
             list_resources: request.list_resources,
             parameter_folders: None,
         }
+    }
+
+    /// Findings written with their paths' text (`Collector::paths_in_records`).
+    fn paths_in_records(mut self) -> Self {
+        self.findings = self.findings.paths_in_records();
+        self.candidates = self.candidates.paths_in_records();
+        self
     }
 
     /// Whether a CloudFormation template read from a file can have no parameter file of its

@@ -341,7 +341,10 @@ impl Findings {
         };
         let written = (|| -> std::io::Result<Stored> {
             let mut out = Writer::named()?;
-            let mut table = Table::default();
+            let mut table = Table {
+                paths_in_records: stored.table.paths_in_records,
+                ..Table::default()
+            };
             let mut read = FileIter {
                 reader: Some(BufReader::with_capacity(1 << 16, stored.file.reopen()?)),
                 names: &stored.table.names,
@@ -635,6 +638,9 @@ pub struct Collector {
     adjust: crate::scan::Adjust,
     /// The findings taken and not yet written: units go on adding while a run is written.
     taking: Mutex<Taking>,
+    /// Whether records carry their paths' text rather than an index into the table: see
+    /// `paths_in_records`.
+    paths_in_records: bool,
     /// Taken as the findings come, so that no pass over them is needed later; apart from
     /// `taking`, so that reading them does not hold up units adding findings.
     ties: Mutex<Ties>,
@@ -717,15 +723,13 @@ impl Records {
             .map(|((record, key), entry)| Side {
                 record,
                 key,
-                path: &entry.path,
+                path: entry.path.as_bytes(),
                 rule: &entry.rule,
             })
             .collect();
         sides.par_sort_by(Key::order);
         // As `engine::finish` drops them: the first of each stays.
-        sides.dedup_by(|later, first| {
-            Key::same_place(first.record, first.key, later.record, later.key)
-        });
+        sides.dedup_by(|later, first| Key::same_place(first, later));
         let mut out = Writer::unnamed()?;
         sides.iter().try_for_each(|s| out.copy(s.record))?;
         out.run(sides.len(), 0)
@@ -800,9 +804,19 @@ impl Collector {
             relocations: crate::render::relocations(relocations),
             adjust: crate::scan::Adjust::default(),
             taking: Mutex::new(Taking::default()),
+            paths_in_records: false,
             ties: Mutex::new(Ties::new()),
             state: Mutex::new(Collecting::default()),
         }
+    }
+
+    /// Writes each record's paths into it instead of naming them by an index into a table the
+    /// store holds until the scan ends. For the inputs of a live source, each named by its own
+    /// address and that address named by the findings of that input only: a table of them
+    /// would grow with every input read.
+    pub fn paths_in_records(mut self) -> Self {
+        self.paths_in_records = true;
+        self
     }
 
     /// Makes `adjust` to each finding added, after moving it, before the findings are ordered.
@@ -846,7 +860,13 @@ impl Collector {
                         return;
                     }
                     switched = std::mem::take(&mut taking.held);
-                    taking.encoding.insert(Encoding::default())
+                    taking.encoding.insert(Encoding {
+                        table: Table {
+                            paths_in_records: self.paths_in_records,
+                            ..Table::default()
+                        },
+                        ..Encoding::default()
+                    })
                 }
             };
             if encoding.records.bytes.capacity() == 0 {
@@ -964,7 +984,10 @@ impl Collector {
         let merged = Writer::named().and_then(|mut out| {
             let len = merge_aside(runs, &names, |record, key| {
                 let address = std::str::from_utf8(&record[key.address.clone()]);
-                if address.is_ok_and(|a| change.leaves_alone(&names.paths[key.path], a)) {
+                let path = std::str::from_utf8(key.path_text(record, &names));
+                if let (Ok(path), Ok(address)) = (path, address)
+                    && change.leaves_alone(path, address)
+                {
                     return out.keep(record, key);
                 }
                 let mut finding = decode_record(record, &names)?;
@@ -1112,7 +1135,10 @@ fn merge(
             heap.push(head);
         }
         if let Some((last, last_key)) = &last
-            && Key::same_place(last, last_key, &record, &key)
+            && Key::same_place(
+                &Side::named(last, last_key, names),
+                &Side::named(&record, &key, names),
+            )
         {
             spare = record;
             continue;
@@ -1202,7 +1228,7 @@ struct Key {
     severity: Severity,
     message: Range<usize>,
     address: Range<usize>,
-    path: usize,
+    path: PathAt,
     /// Start line, start column, end line, end column.
     lines: [u32; 4],
     document: usize,
@@ -1213,11 +1239,18 @@ struct Key {
     in_baseline: bool,
 }
 
+/// Where a record's path is: named by the table (`Names::paths`), or written in the record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PathAt {
+    Named(usize),
+    Written(Range<usize>),
+}
+
 /// A record to be ordered, with its key and the texts of the path and the rule it names.
 struct Side<'r> {
     record: &'r [u8],
     key: &'r Key,
-    path: &'r str,
+    path: &'r [u8],
     rule: &'r str,
 }
 
@@ -1227,7 +1260,7 @@ impl<'r> Side<'r> {
         Side {
             record,
             key,
-            path: &names.paths[key.path],
+            path: key.path_text(record, names),
             rule: &names.rules[key.rule].rule_id,
         }
     }
@@ -1238,10 +1271,23 @@ impl Key {
     /// `names`.
     fn of(record: &[u8], names: &Names) -> std::io::Result<Key> {
         let key = Key::read(record)?;
-        if key.rule >= names.rules.len() || key.path >= names.paths.len() {
+        let named = match key.path {
+            PathAt::Named(path) => path < names.paths.len(),
+            PathAt::Written(_) => true,
+        };
+        if key.rule >= names.rules.len() || !named {
             return Err(corrupt());
         }
         Ok(key)
+    }
+
+    /// The text of the record's path; `names` must hold it when the record names it (as
+    /// `Key::of` checks).
+    fn path_text<'r>(&self, record: &'r [u8], names: &'r Names) -> &'r [u8] {
+        match &self.path {
+            PathAt::Named(path) => names.paths[*path].as_bytes(),
+            PathAt::Written(range) => &record[range.clone()],
+        }
     }
 
     /// Reads the key of a record as `encode` writes it.
@@ -1266,7 +1312,10 @@ impl Key {
             input.skip_opt()?; // provider, service, region, country, jurisdiction, note
         }
         input.byte()?; // tied
-        let path = input.index()?;
+        let path = match input.index()? {
+            0 => PathAt::Written(input.range(total)?),
+            named => PathAt::Named(named - 1),
+        };
         let mut lines = [0; 4];
         for line in &mut lines {
             *line = input.line()?;
@@ -1274,7 +1323,7 @@ impl Key {
         let document = input.index()?;
         let field = input.range(total)?;
         for _ in 0..input.index()? {
-            input.index()?;
+            input.skip_path()?;
             for _ in 0..5 {
                 input.index()?;
             }
@@ -1349,9 +1398,10 @@ impl Key {
 
     /// The duplicates `engine::finish` drops: the same fingerprint and message at the same
     /// location.
-    fn same_place(a: &[u8], ka: &Key, b: &[u8], kb: &Key) -> bool {
-        ka.path == kb.path
-            && ka.lines == kb.lines
+    fn same_place(sa: &Side, sb: &Side) -> bool {
+        let (a, ka, b, kb) = (sa.record, sa.key, sb.record, sb.key);
+        ka.lines == kb.lines
+            && (std::ptr::eq(sa.path, sb.path) || sa.path == sb.path)
             && ka.document == kb.document
             && a[ka.field.clone()] == b[kb.field.clone()]
             && a[ka.fingerprint.clone()] == b[kb.fingerprint.clone()]
@@ -1473,6 +1523,8 @@ struct Table {
     /// hold the texts, so a path is held once (a live source's inputs each have their own).
     path_index: hashbrown::HashTable<usize>,
     hasher: foldhash::fast::FixedState,
+    /// Paths are written into the records, not named in `names` (`Collector::paths_in_records`).
+    paths_in_records: bool,
 }
 
 /// What a record's indexes stand for.
@@ -1708,7 +1760,13 @@ fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) -> usize {
 }
 
 fn put_location(out: &mut Vec<u8>, l: &Location, table: &mut Table) {
-    put_index(out, table.path(&l.path));
+    // 0 and the text, or the path's index in the table plus one.
+    if table.paths_in_records {
+        out.push(0);
+        put_str(out, &l.path);
+    } else {
+        put_index(out, table.path(&l.path) + 1);
+    }
     for n in [l.start_line, l.start_column, l.end_line, l.end_column] {
         put_index(out, n as usize);
     }
@@ -1824,9 +1882,24 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// A location's path, as `put_location` writes it.
+    fn path(&mut self, names: &Names) -> std::io::Result<Arc<str>> {
+        match self.index()? {
+            0 => self.text().map(Arc::from),
+            named => Ok(Arc::clone(names.paths.get(named - 1).ok_or_else(corrupt)?)),
+        }
+    }
+
+    fn skip_path(&mut self) -> std::io::Result<()> {
+        match self.index()? {
+            0 => self.skip_str(),
+            _ => Ok(()),
+        }
+    }
+
     /// A location's path and start line; the rest of it is skipped.
     fn place(&mut self, names: &Names) -> std::io::Result<(Arc<str>, u32)> {
-        let path = Arc::clone(names.paths.get(self.index()?).ok_or_else(corrupt)?);
+        let path = self.path(names)?;
         let line = self.line()?;
         for _ in 0..4 {
             self.index()?;
@@ -1836,7 +1909,7 @@ impl<'a> Input<'a> {
     }
 
     fn location(&mut self, names: &Names) -> std::io::Result<Location> {
-        let path = Arc::clone(names.paths.get(self.index()?).ok_or_else(corrupt)?);
+        let path = self.path(names)?;
         Ok(Location {
             path,
             start_line: self.line()?,
@@ -2090,34 +2163,40 @@ mod tests {
         with(&|f| f.evidence = None);
         with(&|f| f.evidence = Some("a".into()));
         with(&|f| f.evidence = Some("z".into()));
-        let mut table = Table::default();
-        let records: Vec<Vec<u8>> = variants
-            .iter()
-            .map(|f| {
-                let mut record = Vec::new();
-                encode(f, &mut table, &mut record);
-                record
-            })
-            .collect();
-        let keys: Vec<Key> = records
-            .iter()
-            .map(|r| Key::of(r, &table.names).unwrap_or_else(|e| panic!("{e}")))
-            .collect();
-        for (i, a) in variants.iter().enumerate() {
-            for (j, b) in variants.iter().enumerate() {
-                let ours = Key::order(
-                    &Side::named(&records[i], &keys[i], &table.names),
-                    &Side::named(&records[j], &keys[j], &table.names),
-                );
-                assert_eq!(ours, crate::engine::report_order(a, b), "{i} against {j}");
-                let same = a.fingerprint == b.fingerprint
-                    && a.location == b.location
-                    && a.message == b.message;
+        // Paths named by the table, and written in the records.
+        for paths_in_records in [false, true] {
+            let mut table = Table {
+                paths_in_records,
+                ..Table::default()
+            };
+            let records: Vec<Vec<u8>> = variants
+                .iter()
+                .map(|f| {
+                    let mut record = Vec::new();
+                    encode(f, &mut table, &mut record);
+                    record
+                })
+                .collect();
+            assert_eq!(table.names.paths.is_empty(), paths_in_records);
+            let keys: Vec<Key> = records
+                .iter()
+                .map(|r| Key::of(r, &table.names).unwrap_or_else(|e| panic!("{e}")))
+                .collect();
+            let side = |i: usize| Side::named(&records[i], &keys[i], &table.names);
+            for (i, a) in variants.iter().enumerate() {
                 assert_eq!(
-                    Key::same_place(&records[i], &keys[i], &records[j], &keys[j]),
-                    same,
-                    "{i} against {j}"
+                    decode_record(&records[i], &table.names).ok().as_ref(),
+                    Some(a),
+                    "{i}"
                 );
+                for (j, b) in variants.iter().enumerate() {
+                    let ours = Key::order(&side(i), &side(j));
+                    assert_eq!(ours, crate::engine::report_order(a, b), "{i} against {j}");
+                    let same = a.fingerprint == b.fingerprint
+                        && a.location == b.location
+                        && a.message == b.message;
+                    assert_eq!(Key::same_place(&side(i), &side(j)), same, "{i} against {j}");
+                }
             }
         }
     }
@@ -2308,6 +2387,40 @@ mod tests {
         }
         assert_eq!(file.listed(Some(&rules)).count(), 375);
         assert_eq!(file.error(), None);
+    }
+
+    /// A store that writes paths into its records gives what one that names them gives:
+    /// findings in order with duplicates across runs and levels dropped, changes, counts and
+    /// listings; and holds no path.
+    #[test]
+    fn paths_written_in_the_records_give_what_named_paths_give() {
+        let mut all = some_findings();
+        all.extend(all[..40].to_vec());
+        let memory = collect(usize::MAX, all.clone());
+        let collector = Collector::new(0, Vec::new()).paths_in_records();
+        collector.state.lock().unwrap().fan_in = 16;
+        for chunk in all.chunks(3) {
+            collector.add(chunk.to_vec());
+        }
+        let mut file = collector.finish();
+        let stored = file.file.as_ref().expect("on disk");
+        assert!(stored.table.names.paths.is_empty());
+        assert_eq!(file.len(), 500);
+        assert_eq!(sorted_counts(&file), sorted_counts(&memory));
+        let rules = ["RES-001"];
+        for wanted in [None, Some(&rules[..])] {
+            let from_file: Vec<Listed> = file.listed(wanted).collect();
+            assert_eq!(from_file, memory.listed(wanted).collect::<Vec<_>>());
+        }
+        let mut memory = memory;
+        for store in [&mut memory, &mut file] {
+            store.update(|f| f.message.push('!'));
+            store.retain(|f| f.location.start_line % 2 == 0);
+        }
+        let stored = file.file.as_ref().expect("on disk");
+        assert!(stored.table.names.paths.is_empty());
+        assert_eq!(file.error(), None);
+        assert_eq!(file.into_vec(), memory.into_vec());
     }
 
     #[test]

@@ -185,3 +185,69 @@ fn symbolic_resources_and_existing_references() {
     );
     assert_eq!(found[0].region.as_ref().unwrap().value, "northeurope");
 }
+
+/// A scan groups a template with the template it links to and its parameters file, whether its
+/// outline comes from the text (plain JSON) or from the parsed tree (JSON with comments): the
+/// linked template's database takes the region the parent passes it.
+#[test]
+fn a_scan_groups_linked_templates_outlined_from_the_text_or_parsed() {
+    let scan = |main: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("nested")).unwrap();
+        for (name, text) in [
+            ("azuredeploy.json", main),
+            ("nested/db.json", LINKED),
+            ("azuredeploy.parameters.json", PARAMETERS),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let out = assert_cmd::Command::cargo_bin("sovscan")
+            .unwrap()
+            .args(["scan", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["scanned"]["documents"], 3, "{report}");
+        assert_eq!(report["scanned"]["errors"], serde_json::json!([]));
+        let root = dir.path().display().to_string();
+        let findings: Vec<(String, String, u64, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let path = f["location"]["path"].as_str().unwrap();
+                (
+                    f["rule_id"].as_str().unwrap().to_string(),
+                    path.strip_prefix(&root).unwrap_or(path).to_string(),
+                    f["location"]["start_line"].as_u64().unwrap(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        findings
+    };
+    let outlined = scan(TEMPLATE);
+    assert!(
+        outlined
+            .iter()
+            .any(|(_, path, _, message)| path.ends_with("nested/db.json")
+                && message.contains("japaneast")),
+        "{outlined:?}"
+    );
+    // A comment: not plain JSON, so the template is parsed as it is loaded, as before.
+    let commented = format!("// the shop's main template\n{TEMPLATE}");
+    let parsed = scan(&commented);
+    let moved: Vec<_> = outlined
+        .iter()
+        .map(|(rule, path, line, message)| {
+            (
+                rule.clone(),
+                path.clone(),
+                line + u64::from(path.ends_with("azuredeploy.json")),
+                message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(parsed, moved);
+}

@@ -57,11 +57,18 @@ pub fn linked_paths(doc: &Document) -> Vec<PathBuf> {
 }
 
 pub fn link_target(link: &Node) -> Option<String> {
-    if let Some(relative) = link.get("relativePath").and_then(Node::as_str) {
+    target(
+        link.get("relativePath").and_then(Node::as_str),
+        link.get("uri").and_then(Node::as_str),
+    )
+}
+
+/// A link's target: its `relativePath`, or else the last literal `'….json'` of its `uri`.
+pub fn target(relative: Option<&str>, uri: Option<&str>) -> Option<String> {
+    if let Some(relative) = relative {
         return Some(relative.to_string());
     }
-    let uri = link.get("uri").and_then(Node::as_str)?;
-    let literal = uri.split('\'').rfind(|part| part.ends_with(".json"))?;
+    let literal = uri?.split('\'').rfind(|part| part.ends_with(".json"))?;
     Some(literal.trim_start_matches('/').to_string())
 }
 

@@ -8,6 +8,7 @@
 pub mod arm;
 pub mod arm_expressions;
 pub mod arm_files;
+pub mod arm_outline;
 pub mod arm_scope;
 pub mod aws_config;
 pub mod cloud;

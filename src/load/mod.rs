@@ -115,8 +115,8 @@ pub struct FileOutcome {
     pub directives: Option<Vec<(u32, String)>>,
     /// A large AWS Config snapshot, left unparsed to be read one item at a time.
     pub snapshot: Option<snapshot::Snapshot>,
-    /// A Terraform file read but not parsed (`Hcl::Outline`): what joining it into its unit
-    /// needs, taken from its text. It is parsed when its unit is extracted.
+    /// A Terraform or ARM file read but not parsed (`Hcl::Outline`): what joining it into its
+    /// unit needs, taken from its text. It is parsed when its unit is extracted.
     pub outlined: Option<Outlined>,
 }
 
@@ -128,12 +128,14 @@ pub struct Outlined {
     pub outline: crate::extract::units::Outline,
 }
 
-/// How Terraform's HCL files are read.
+/// How the files whose units read other files are read: Terraform's HCL files, and ARM
+/// templates and parameters files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hcl {
     /// Parsed as they are loaded.
     Parse,
-    /// Outlined from their text, to be parsed once, with their unit (a scan).
+    /// Outlined from their text, to be parsed once, with their unit (a scan). An ARM file
+    /// that its text cannot outline for sure is parsed as it is loaded.
     Outline,
 }
 
@@ -649,6 +651,19 @@ fn load_text(display: &str, text: &str, hcl: Hcl) -> FileOutcome {
     // CloudFormation `.template` files and Config exports are often JSON under other names.
     let is_json = name.ends_with(".json")
         || (!name.ends_with(".yaml") && !name.ends_with(".yml") && trimmed.starts_with('{'));
+    // An ARM file a scan reads again with its unit is outlined now, not parsed twice.
+    if is_json
+        && hcl == Hcl::Outline
+        && let Some(outline) = crate::extract::arm_outline::outline_text(display, text)
+    {
+        return FileOutcome {
+            outlined: Some(Outlined {
+                path: Arc::from(display),
+                outline,
+            }),
+            ..Default::default()
+        };
+    }
     let nodes = if is_json {
         match json::parse(text) {
             Ok(Some(node)) => vec![node],

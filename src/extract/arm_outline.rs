@@ -1,0 +1,298 @@
+//! An ARM file outlined from its text, without a tree: what `units::outline` reads of a parsed
+//! ARM document (whether it is a parameters file, and the files a template links to), found in
+//! one pass of `serde_json` over the text. A scan then parses the file once, with its unit.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::arm_files::{normalize, target};
+use super::units::Outline;
+
+/// The outline of an ARM template or parameters file, as `units::outline` gives it for the
+/// parsed document, or `None`; then the file is parsed as it is loaded, as any other. `None`
+/// when the text is not plain JSON (comments, trailing commas, nesting past `serde_json`'s
+/// limit), when its root is not an object whose `$schema` names a deployment template or
+/// parameters file, when the root has a key CloudFormation is recognised by (the loader tries
+/// it first), when a key is written with escapes, or when a key the outline reads is written
+/// twice in one object.
+pub fn outline_text(path: &str, text: &str) -> Option<Outline> {
+    if !text.contains("\"$schema\"") {
+        return None;
+    }
+    let mut found = Found::default();
+    let mut json = serde_json::Deserializer::from_str(text);
+    let walk = Walk {
+        found: &mut found,
+        role: Role::Root,
+    };
+    walk.deserialize(&mut json).ok()?;
+    json.end().ok()?;
+    if found.unsure || !found.object {
+        return None;
+    }
+    let schema = found.schema?.to_ascii_lowercase();
+    if !(schema.contains("deploymenttemplate") || schema.contains("deploymentparameters")) {
+        return None;
+    }
+    if schema.contains("deploymentparameters") {
+        return Some(Outline::ArmParameters);
+    }
+    let folder = Path::new(path).parent().unwrap_or(Path::new(""));
+    let links = found
+        .targets
+        .iter()
+        .map(|t| normalize(&folder.join(t)))
+        .collect();
+    Some(Outline::ArmTemplate { links })
+}
+
+/// What the pass found.
+#[derive(Default)]
+struct Found {
+    /// The root is an object.
+    object: bool,
+    /// The root's `$schema`, when it is a string.
+    schema: Option<String>,
+    /// The targets of the `templateLink` objects, in the order they end.
+    targets: Vec<String>,
+    /// The text cannot be outlined without the parser's reading of it.
+    unsure: bool,
+}
+
+/// What a value is to the outline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The document.
+    Root,
+    /// The value of a `templateLink` key.
+    Link,
+    /// A string wanted as it is: the root's `$schema`, a link's `relativePath` or `uri`.
+    Text,
+    /// Anything else, walked for the links below it.
+    Other,
+}
+
+/// Walks a value; gives its text when it is a string and its role wants it.
+struct Walk<'f> {
+    found: &'f mut Found,
+    role: Role,
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok((self.role == Role::Text).then(|| text.to_string()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+        while items
+            .next_element_seed(Walk {
+                found: &mut *self.found,
+                role: Role::Other,
+            })?
+            .is_some()
+        {}
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+        let role = self.role;
+        let found = self.found;
+        if role == Role::Root {
+            found.object = true;
+        }
+        // The keys this object's outline reads, each to be written once.
+        let (mut link, mut relative, mut uri, mut schema) = (false, None, None, None);
+        let mut twice = false;
+        while let Some(key) = entries.next_key_seed(Key)? {
+            // A key with escapes may be read otherwise by the parser: leave it to the parser.
+            found.unsure |= matches!(key, Cow::Owned(_));
+            let wanted = match (&*key, role) {
+                ("templateLink", _) => {
+                    twice |= std::mem::replace(&mut link, true);
+                    Role::Link
+                }
+                ("relativePath" | "uri", Role::Link) | ("$schema", Role::Root) => Role::Text,
+                ("AWSTemplateFormatVersion" | "Transform" | "Resources", Role::Root) => {
+                    // CloudFormation is recognised before ARM.
+                    found.unsure = true;
+                    Role::Other
+                }
+                _ => Role::Other,
+            };
+            let text = entries.next_value_seed(Walk {
+                found: &mut *found,
+                role: wanted,
+            })?;
+            if wanted == Role::Text {
+                let slot = match &*key {
+                    "relativePath" => &mut relative,
+                    "uri" => &mut uri,
+                    _ => &mut schema,
+                };
+                twice |= slot.is_some();
+                *slot = Some(text);
+            }
+        }
+        found.unsure |= twice;
+        if role == Role::Root {
+            found.schema = schema.flatten();
+        }
+        if role == Role::Link
+            && let Some(target) = target(relative.flatten().as_deref(), uri.flatten().as_deref())
+        {
+            found.targets.push(target);
+        }
+        Ok(None)
+    }
+}
+
+/// An object's key, borrowed from the text when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Document, Format, json};
+    use std::sync::Arc;
+
+    /// The outline from the text is the one `units::outline` reads from the parsed document.
+    fn same_as_parsed(path: &str, text: &str) -> Option<Outline> {
+        let ours = outline_text(path, text);
+        if let Some(ours) = &ours {
+            let root = json::parse(text)
+                .unwrap_or_else(|e| panic!("{e:?}"))
+                .unwrap_or_else(|| panic!("empty"));
+            let doc = Document {
+                path: Arc::from(path),
+                format: Format::Arm,
+                index: 0,
+                root,
+            };
+            assert_eq!(Some(ours), crate::extract::units::outline(&doc).as_ref());
+        }
+        ours
+    }
+
+    #[test]
+    fn templates_parameters_and_their_links_are_outlined_as_from_the_tree() {
+        let template = r#"{
+          "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "contentVersion": "1.0.0.0",
+          "resources": [
+            {"type": "Microsoft.Resources/deployments", "name": "net",
+             "properties": {"templateLink": {"relativePath": "nested/network.json"}}},
+            {"type": "Microsoft.Resources/deployments", "name": "db",
+             "properties": {"templateLink": {
+               "uri": "[uri(deployment().properties.templateLink.uri, '../shared/db.json')]"}}},
+            {"type": "Microsoft.Resources/deployments", "name": "both",
+             "properties": {"templateLink": {"uri": "https://x/a.json", "relativePath": "b.json"}}},
+            {"type": "Microsoft.Resources/deployments", "name": "none",
+             "properties": {"templateLink": "not an object", "tags": {"kA": ["\u0041", 1, 2.5, null, true]}}}
+          ]
+        }"#;
+        let Some(Outline::ArmTemplate { links }) = same_as_parsed("infra/main.json", template)
+        else {
+            panic!("not outlined as a template");
+        };
+        assert_eq!(links.len(), 3, "{links:?}");
+        let parameters = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+          "parameters": {"location": {"value": "westeurope"}}}"#;
+        assert_eq!(
+            same_as_parsed("infra/main.parameters.json", parameters),
+            Some(Outline::ArmParameters)
+        );
+    }
+
+    #[test]
+    fn what_the_text_cannot_settle_is_left_to_the_parser() {
+        let schema = r#""$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#""#;
+        for text in [
+            // Comments and trailing commas: JSON with comments, which ARM accepts.
+            format!("{{ // a comment\n {schema}, \"resources\": [] }}"),
+            format!("{{ {schema}, \"resources\": [], }}"),
+            // CloudFormation's keys: the loader tries CloudFormation first.
+            format!("{{ {schema}, \"Resources\": {{}} }}"),
+            format!("{{ {schema}, \"AWSTemplateFormatVersion\": \"2010-09-09\" }}"),
+            // A key the outline reads, twice.
+            format!("{{ {schema}, {schema} }}"),
+            format!(
+                "{{ {schema}, \"resources\": [{{\"templateLink\": {{\"relativePath\": \"a.json\"}}, \"templateLink\": {{}}}}] }}"
+            ),
+            format!(
+                "{{ {schema}, \"resources\": [{{\"templateLink\": {{\"uri\": \"a.json\", \"uri\": \"b.json\"}}}}] }}"
+            ),
+            // Not ARM, not an object, not JSON.
+            r#"{"$schema": "http://json-schema.org/draft-07/schema#"}"#.to_string(),
+            r#"{"$schema": 7}"#.to_string(),
+            r#"["$schema"]"#.to_string(),
+            format!("{{ {schema} "),
+            format!("{{ {schema} }} trailing"),
+            // No `$schema` at all; a key written with escapes.
+            r#"{"resources": []}"#.to_string(),
+            format!("{{ {schema}, \"template\\u004cink\": {{\"relativePath\": \"a.json\"}} }}"),
+        ] {
+            assert_eq!(outline_text("a/t.json", &text), None, "{text}");
+        }
+    }
+}

@@ -56,7 +56,8 @@ struct Found {
     object: bool,
     /// The root's `$schema`, when it is a string.
     schema: Option<String>,
-    /// The targets of the `templateLink` objects, in the order they end.
+    /// The targets of the `templateLink` objects, in the order `arm_files::linked_paths`
+    /// finds them.
     targets: Vec<String>,
     /// The text cannot be outlined without the parser's reading of it.
     unsure: bool,
@@ -75,7 +76,8 @@ enum Role {
     Other,
 }
 
-/// Walks a value; gives its text when it is a string and its role wants it.
+/// Walks a value; gives its text when it is a string its role wants, or its target when it is
+/// a link's object.
 struct Walk<'f> {
     found: &'f mut Found,
     role: Role,
@@ -131,23 +133,25 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(None)
     }
 
+    /// An object: its own link's target, when it is a `templateLink`'s value, is given back
+    /// to the object holding the key, which lists it before the links found inside it, as
+    /// `arm_files::linked_paths` does (a node's link, then its children's).
     fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
         let role = self.role;
         let found = self.found;
         if role == Role::Root {
             found.object = true;
         }
+        // Where this object's own link goes: before those of everything inside it.
+        let first = found.targets.len();
         // The keys this object's outline reads, each to be written once.
-        let (mut link, mut relative, mut uri, mut schema) = (false, None, None, None);
+        let (mut link, mut relative, mut uri, mut schema) = (None, None, None, None);
         let mut twice = false;
         while let Some(key) = entries.next_key_seed(Key)? {
             // A key with escapes may be read otherwise by the parser: leave it to the parser.
             found.unsure |= matches!(key, Cow::Owned(_));
             let wanted = match (&*key, role) {
-                ("templateLink", _) => {
-                    twice |= std::mem::replace(&mut link, true);
-                    Role::Link
-                }
+                ("templateLink", _) => Role::Link,
                 ("relativePath" | "uri", Role::Link) | ("$schema", Role::Root) => Role::Text,
                 ("AWSTemplateFormatVersion" | "Transform" | "Resources", Role::Root) => {
                     // CloudFormation is recognised before ARM.
@@ -156,30 +160,31 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 }
                 _ => Role::Other,
             };
-            let text = entries.next_value_seed(Walk {
+            let value = entries.next_value_seed(Walk {
                 found: &mut *found,
                 role: wanted,
             })?;
-            if wanted == Role::Text {
-                let slot = match &*key {
-                    "relativePath" => &mut relative,
-                    "uri" => &mut uri,
-                    _ => &mut schema,
-                };
-                twice |= slot.is_some();
-                *slot = Some(text);
-            }
+            let slot = match (wanted, &*key) {
+                (Role::Link, _) => &mut link,
+                (Role::Text, "relativePath") => &mut relative,
+                (Role::Text, "uri") => &mut uri,
+                (Role::Text, _) => &mut schema,
+                _ => continue,
+            };
+            twice |= slot.is_some();
+            *slot = Some(value);
         }
         found.unsure |= twice;
         if role == Role::Root {
             found.schema = schema.flatten();
         }
-        if role == Role::Link
-            && let Some(target) = target(relative.flatten().as_deref(), uri.flatten().as_deref())
-        {
-            found.targets.push(target);
+        if let Some(target) = link.flatten() {
+            found.targets.insert(first, target);
         }
-        Ok(None)
+        Ok(match role {
+            Role::Link => target(relative.flatten().as_deref(), uri.flatten().as_deref()),
+            _ => None,
+        })
     }
 }
 
@@ -262,6 +267,125 @@ mod tests {
             same_as_parsed("infra/main.parameters.json", parameters),
             Some(Outline::ArmParameters)
         );
+    }
+
+    /// JSON built from the keys and values the outline reads, nested at random, some keys
+    /// written twice or with escapes.
+    #[derive(Clone, Debug)]
+    enum Json {
+        Text(String),
+        Number(i64),
+        Array(Vec<Json>),
+        Object(Vec<(String, Json)>),
+    }
+
+    impl Json {
+        fn write(&self, out: &mut String) {
+            match self {
+                Json::Text(t) => out.push_str(&serde_json::to_string(t).unwrap_or_default()),
+                Json::Number(n) => out.push_str(&n.to_string()),
+                Json::Array(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        item.write(out);
+                    }
+                    out.push(']');
+                }
+                Json::Object(entries) => {
+                    out.push('{');
+                    for (i, (key, value)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        // Keys are written as they are: one of them holds an escape.
+                        out.push('"');
+                        out.push_str(key);
+                        out.push_str("\":");
+                        value.write(out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let texts = prop_oneof![
+            Just("nested/a.json".to_string()),
+            Just("../b.json".to_string()),
+            Just("[uri(deployment().properties.templateLink.uri, 'c/d.json')]".to_string()),
+            Just("https://example.org/e.json".to_string()),
+            Just("westeurope".to_string()),
+            Just(
+                "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
+                    .to_string()
+            ),
+        ];
+        // A link's object, whole: random nesting alone seldom makes one.
+        let link = (
+            prop_oneof![Just("relativePath"), Just("uri")],
+            texts.clone(),
+        )
+            .prop_map(|(key, target)| Json::Object(vec![(key.to_string(), Json::Text(target))]));
+        let leaf = prop_oneof![
+            texts.prop_map(Json::Text),
+            any::<i64>().prop_map(Json::Number),
+            link,
+        ];
+        let keys = prop_oneof![
+            4 => Just("templateLink"),
+            1 => Just("relativePath"),
+            1 => Just("uri"),
+            1 => Just("$schema"),
+            2 => Just("resources"),
+            2 => Just("properties"),
+            1 => Just("name"),
+            1 => Just("templ\\u0061teLink"),
+        ];
+        leaf.prop_recursive(4, 48, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                proptest::collection::vec((keys.clone().prop_map(str::to_string), inner), 0..4)
+                    .prop_map(Json::Object),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// Whatever the text outlines is what the parsed document outlines.
+        #[test]
+        fn an_outline_from_the_text_is_the_outline_of_the_tree(
+            body in proptest::collection::vec(
+                (prop_oneof_keys(), json()),
+                0..5,
+            )
+        ) {
+            let mut entries = vec![(
+                "$schema".to_string(),
+                Json::Text("https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#".into()),
+            )];
+            entries.extend(body);
+            let mut text = String::new();
+            Json::Object(entries).write(&mut text);
+            let _ = same_as_parsed("infra/main.json", &text);
+        }
+    }
+
+    fn prop_oneof_keys() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => Just("resources"),
+            2 => Just("templateLink"),
+            1 => Just("$schema"),
+            1 => Just("x"),
+        ]
+        .prop_map(str::to_string)
     }
 
     #[test]

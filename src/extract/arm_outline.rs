@@ -19,7 +19,9 @@ use super::units::Outline;
 /// it first), when a key is written with escapes, or when a key the outline reads is written
 /// twice in one object.
 pub fn outline_text(path: &str, text: &str) -> Option<Outline> {
-    if !text.contains("\"$schema\"") {
+    // Other JSON is not walked: an ARM `$schema` names a `deploymentTemplate` or
+    // `deploymentParameters` file (one spelled otherwise is left to the parser).
+    if !text.contains("\"$schema\"") || !text.contains("eployment") {
         return None;
     }
     let mut found = Found::default();

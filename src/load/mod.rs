@@ -115,7 +115,7 @@ pub struct FileOutcome {
     pub directives: Option<Vec<(u32, String)>>,
     /// A large AWS Config snapshot, left unparsed to be read one item at a time.
     pub snapshot: Option<snapshot::Snapshot>,
-    /// A Terraform or ARM file read but not parsed (`Hcl::Outline`): what joining it into its
+    /// A Terraform or ARM file read but not parsed (`Reading::Outline`): what joining it into its
     /// unit needs, taken from its text. It is parsed when its unit is extracted.
     pub outlined: Option<Outlined>,
 }
@@ -131,7 +131,7 @@ pub struct Outlined {
 /// How the files whose units read other files are read: Terraform's HCL files, and ARM
 /// templates and parameters files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Hcl {
+pub enum Reading {
     /// Parsed as they are loaded.
     Parse,
     /// Outlined from their text, to be parsed once, with their unit (a scan). An ARM file
@@ -356,16 +356,17 @@ pub fn text_of(bytes: &[u8]) -> String {
 
 /// Reads and loads one file from disk.
 pub fn load_file(path: &Path) -> FileOutcome {
-    load_file_as(path, Hcl::Parse)
+    load_file_as(path, Reading::Parse)
 }
 
-/// Reads a file as `load_file` does, but for a Terraform HCL file, which is only outlined
-/// (`Hcl::Outline`): a scan parses it with its unit.
+/// Reads a file as `load_file` does, but for a Terraform HCL file and an ARM file written as
+/// plain JSON, which are only outlined (`Reading::Outline`): a scan parses them with their
+/// unit.
 pub fn outline_file(path: &Path) -> FileOutcome {
-    load_file_as(path, Hcl::Outline)
+    load_file_as(path, Reading::Outline)
 }
 
-fn load_file_as(path: &Path, hcl: Hcl) -> FileOutcome {
+fn load_file_as(path: &Path, reading: Reading) -> FileOutcome {
     let display = path.to_string_lossy().into_owned();
     if path.file_name().is_some_and(|n| n == "Chart.yaml") {
         let chart = path
@@ -410,12 +411,12 @@ fn load_file_as(path: &Path, hcl: Hcl) -> FileOutcome {
                 crate::limits::hold(inner.len() as u64)?;
                 Ok(inner)
             }) {
-                Ok(inner) => load_bytes_as(&display, &inner, hcl),
+                Ok(inner) => load_bytes_as(&display, &inner, reading),
                 Err(reason) => FileOutcome::error(&display, 0, 0, reason),
             }
         }
         Ok(bytes) => match crate::limits::hold(bytes.len() as u64) {
-            Ok(()) => load_bytes_as(&display, &bytes, hcl),
+            Ok(()) => load_bytes_as(&display, &bytes, reading),
             Err(reason) => FileOutcome::error(&display, 0, 0, reason),
         },
         Err(e) => FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
@@ -481,10 +482,10 @@ fn is_go_template(text: &str) -> bool {
 
 /// Loads a file's content; `display` is the path shown in reports (`-` for stdin).
 pub fn load_bytes(display: &str, bytes: &[u8]) -> FileOutcome {
-    load_bytes_as(display, bytes, Hcl::Parse)
+    load_bytes_as(display, bytes, Reading::Parse)
 }
 
-fn load_bytes_as(display: &str, bytes: &[u8], hcl: Hcl) -> FileOutcome {
+fn load_bytes_as(display: &str, bytes: &[u8], reading: Reading) -> FileOutcome {
     let mut decoded = match decode_text(bytes) {
         Ok(d) => d,
         Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
@@ -500,7 +501,7 @@ fn load_bytes_as(display: &str, bytes: &[u8], hcl: Hcl) -> FileOutcome {
             )),
             ..Default::default()
         },
-        _ => load_text(display, &decoded.text, hcl),
+        _ => load_text(display, &decoded.text, reading),
     };
     if outcome.directives.is_none() {
         outcome.directives = Some(crate::suppress::directive_lines(&decoded.text));
@@ -583,7 +584,7 @@ fn streamed_snapshot(path: &Path, display: &str, len: u64) -> Option<FileOutcome
 }
 
 /// Loads decoded text; `display` is the path shown in reports.
-fn load_text(display: &str, text: &str, hcl: Hcl) -> FileOutcome {
+fn load_text(display: &str, text: &str, reading: Reading) -> FileOutcome {
     let lower = display.to_ascii_lowercase();
     if crate::extract::cloudformation_parameters::is_parameter_file_name(display) {
         match crate::extract::cloudformation_parameters::parse(display, text) {
@@ -601,7 +602,7 @@ fn load_text(display: &str, text: &str, hcl: Hcl) -> FileOutcome {
         }
     }
     if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
-        let outlined = (hcl == Hcl::Outline)
+        let outlined = (reading == Reading::Outline)
             .then(|| crate::extract::terraform::outline_text(display, text))
             .flatten();
         if let Some(calls) = outlined {
@@ -653,7 +654,7 @@ fn load_text(display: &str, text: &str, hcl: Hcl) -> FileOutcome {
         || (!name.ends_with(".yaml") && !name.ends_with(".yml") && trimmed.starts_with('{'));
     // An ARM file a scan reads again with its unit is outlined now, not parsed twice.
     if is_json
-        && hcl == Hcl::Outline
+        && reading == Reading::Outline
         && let Some(outline) = crate::extract::arm_outline::outline_text(display, text)
     {
         return FileOutcome {

@@ -220,23 +220,19 @@ impl<'de> Visitor<'de> for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{Document, Format, json};
-    use std::sync::Arc;
+    use crate::load::Format;
 
     /// The outline from the text is the one `units::outline` reads from the parsed document.
     fn same_as_parsed(path: &str, text: &str) -> Option<Outline> {
         let ours = outline_text(path, text);
         if let Some(ours) = &ours {
-            let root = json::parse(text)
-                .unwrap_or_else(|e| panic!("{e:?}"))
-                .unwrap_or_else(|| panic!("empty"));
-            let doc = Document {
-                path: Arc::from(path),
-                format: Format::Arm,
-                index: 0,
-                root,
-            };
-            assert_eq!(Some(ours), crate::extract::units::outline(&doc).as_ref());
+            // Loaded as a file that is parsed as it loads: one ARM document, with no problem.
+            let loaded = crate::load::load_bytes(path, text.as_bytes());
+            assert!(loaded.error.is_none() && loaded.skipped.is_none(), "{text}");
+            let formats: Vec<Format> = loaded.documents.iter().map(|d| d.format).collect();
+            assert_eq!(formats, [Format::Arm], "{text}");
+            let outline = crate::extract::units::outline(&loaded.documents[0]);
+            assert_eq!(Some(ours), outline.as_ref());
         }
         ours
     }

@@ -466,9 +466,10 @@ pub(super) mod pretty {
             PIECE,
             |piece| {
                 let mut text = Vec::new();
+                let mut written = super::super::json_finding::Written::default();
                 for item in piece {
                     text.extend_from_slice(b",\n    ");
-                    serialize(&mut text, item, 2)?;
+                    super::super::json_finding::write(&mut text, item, 2, &mut written);
                 }
                 Ok(text)
             },

@@ -5,6 +5,7 @@ pub mod csv;
 pub mod gitlab;
 pub mod html;
 pub mod json;
+mod json_finding;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;

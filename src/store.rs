@@ -1297,11 +1297,7 @@ impl Key {
         let rule = input.index()?;
         let category = input.category()?;
         let severity = input.severity()?;
-        match input.byte()? {
-            0 => {}
-            1 => input.skip_str()?, // the finding's own remediation
-            _ => return Err(corrupt()),
-        }
+        input.skip_remediation()?;
         let message = input.range(total)?;
         input.skip_str()?; // kind
         input.skip_str()?; // name
@@ -1514,7 +1510,7 @@ fn weight(f: &Finding) -> usize {
         + text(&r.format)
 }
 
-/// The texts findings share, written once: a rule's texts and the paths of files.
+/// The texts findings share, written once: a rule's texts, remediations and the paths of files.
 #[derive(Debug, Default)]
 struct Table {
     names: Names,
@@ -1525,13 +1521,24 @@ struct Table {
     hasher: foldhash::fast::FixedState,
     /// Paths are written into the records, not named in `names` (`Collector::paths_in_records`).
     paths_in_records: bool,
+    /// The remediations of `names` by their text, as `path_index` holds the paths.
+    remediation_index: hashbrown::HashTable<usize>,
+    /// The bytes of the remediations held, at most [`REMEDIATIONS_HELD`].
+    remediation_bytes: usize,
 }
+
+/// Bytes of remediations other than their rule's first a table holds, each once, for the
+/// records to name: a rule whose fix names the service gives a few texts, each for thousands
+/// of findings. Past it, a new text is written into its records.
+const REMEDIATIONS_HELD: usize = 1 << 20;
 
 /// What a record's indexes stand for.
 #[derive(Clone, Debug, Default)]
 struct Names {
     rules: Vec<RuleTexts>,
     paths: Vec<Arc<str>>,
+    /// Remediations other than their rule's first (`RuleTexts::remediation`).
+    remediations: Vec<Arc<str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -1581,6 +1588,31 @@ impl Table {
                 paths.push(Arc::clone(path));
                 room.insert(paths.len() - 1);
                 paths.len() - 1
+            }
+        }
+    }
+
+    /// The index of `text` in `names.remediations`, added if the budget leaves room.
+    fn remediation(&mut self, text: &Arc<str>) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let (hasher, texts) = (&self.hasher, &mut self.names.remediations);
+        let entry = self.remediation_index.entry(
+            hasher.hash_one(&**text),
+            |&i| *texts[i] == **text,
+            |&i| hasher.hash_one(&*texts[i]),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => Some(*found.get()),
+            hashbrown::hash_table::Entry::Vacant(_)
+                if self.remediation_bytes + text.len() > REMEDIATIONS_HELD =>
+            {
+                None
+            }
+            hashbrown::hash_table::Entry::Vacant(room) => {
+                self.remediation_bytes += text.len();
+                texts.push(Arc::clone(text));
+                room.insert(texts.len() - 1);
+                Some(texts.len() - 1)
             }
         }
     }
@@ -1707,10 +1739,14 @@ fn encode(f: &Finding, table: &mut Table, out: &mut Vec<u8>) -> usize {
     put_index(out, rule);
     out.push(f.category as u8);
     out.push(f.severity as u8);
-    if *f.remediation == *table.names.rules[rule].remediation {
-        out.push(0);
+    // 0: the rule's first; 1 and the text; or the text's index in the table plus 2.
+    let first = &table.names.rules[rule].remediation;
+    if Arc::ptr_eq(&f.remediation, first) || *f.remediation == **first {
+        put_index(out, 0);
+    } else if let Some(i) = table.remediation(&f.remediation) {
+        put_index(out, i + 2);
     } else {
-        out.push(1);
+        put_index(out, 1);
         put_str(out, &f.remediation);
     }
     put_str(out, &f.message);
@@ -1845,6 +1881,14 @@ impl<'a> Input<'a> {
             .ok_or_else(corrupt)
     }
 
+    /// Passes over a remediation as `encode` writes it: the text only when it is written.
+    fn skip_remediation(&mut self) -> std::io::Result<()> {
+        match self.index()? {
+            1 => self.skip_str(),
+            _ => Ok(()),
+        }
+    }
+
     /// Passes over a string, unread: text is checked where it is read.
     fn skip_str(&mut self) -> std::io::Result<()> {
         let len = self.index()?;
@@ -1927,11 +1971,7 @@ fn decode_listed(input: &mut Input, rule: usize, names: &Names) -> std::io::Resu
     let texts = names.rules.get(rule).ok_or_else(corrupt)?;
     let category = input.category()?;
     let severity = input.severity()?;
-    match input.byte()? {
-        0 => {}
-        1 => input.skip_str()?,
-        _ => return Err(corrupt()),
-    }
+    input.skip_remediation()?;
     input.skip_str()?; // message
     input.skip_str()?; // kind
     input.skip_str()?; // name
@@ -1982,10 +2022,10 @@ fn decode(input: &mut Input, rule: usize, names: &Names) -> std::io::Result<Find
     let texts = names.rules.get(rule).ok_or_else(corrupt)?;
     let category = input.category()?;
     let severity = input.severity()?;
-    let remediation = match input.byte()? {
+    let remediation = match input.index()? {
         0 => Arc::clone(&texts.remediation),
         1 => Arc::from(input.str()?),
-        _ => return Err(corrupt()),
+        n => Arc::clone(names.remediations.get(n - 2).ok_or_else(corrupt)?),
     };
     let message = input.str()?;
     let resource = Arc::new(ResourceRef {
@@ -2199,6 +2239,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn remediations_are_named_by_the_table_until_its_budget_then_written() {
+        // Texts of 8 KiB, each for two findings: the table takes 128 of them, the rest are
+        // written into their records.
+        let rule: Arc<str> = Arc::from("HYP-001");
+        let texts: Vec<Arc<str>> = (0..200)
+            .map(|n| Arc::from(format!("{n:04} {}", "x".repeat(8187))))
+            .collect();
+        // One rule's findings share its texts.
+        let one = finding("main.tf", 1, &rule, 0);
+        let all: Vec<Finding> = (0..400)
+            .map(|n| {
+                let mut f = one.clone();
+                f.location.start_line = n as u32 + 1;
+                f.message = format!("message {n}");
+                f.fingerprint = format!("{n:016x}");
+                // Equal texts, not the same `Arc`: findings fill their fixes one by one.
+                f.remediation = Arc::from(&*texts[n / 2]);
+                f
+            })
+            .collect();
+        let mut table = Table::default();
+        let records: Vec<Vec<u8>> = (all.iter())
+            .map(|f| {
+                let mut record = Vec::new();
+                encode(f, &mut table, &mut record);
+                record
+            })
+            .collect();
+        let held = &table.names.remediations;
+        assert_eq!(held.len(), REMEDIATIONS_HELD / 8192);
+        assert!(held.iter().map(|t| t.len()).sum::<usize>() <= REMEDIATIONS_HELD);
+        for (n, (f, record)) in all.iter().zip(&records).enumerate() {
+            assert_eq!(decode_record(record, &table.names).ok().as_ref(), Some(f));
+            let key = Key::read(record).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&record[key.message.clone()], f.message.as_bytes(), "{n}");
+            // The rule's first text and those the table holds are named, not written.
+            let named = n / 2 <= held.len();
+            assert_eq!(record.len() < 8192, named, "{n}");
+        }
+        // Through runs, merges and reports' passes, as in memory.
+        let memory = collect(usize::MAX, all.clone());
+        let file = collect(0, all.clone());
+        assert!(file.on_disk());
+        let listed: Vec<String> = file.listed(None).map(|l| l.fingerprint).collect();
+        let expected: Vec<String> = memory.iter().map(|f| f.fingerprint.clone()).collect();
+        assert_eq!(listed, expected);
+        assert_eq!(file.into_vec(), memory.into_vec());
     }
 
     #[test]

@@ -107,6 +107,16 @@ impl CompiledKeyMarker {
     }
 }
 
+/// The place of a two-letter code in `KnowledgeBase::by_code`.
+fn code_index(country: &str) -> Option<usize> {
+    match country.as_bytes() {
+        [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+            Some(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
+        }
+        _ => None,
+    }
+}
+
 pub struct KnowledgeBase {
     pub version: String,
     pub checked: String,
@@ -116,6 +126,9 @@ pub struct KnowledgeBase {
     eu: BTreeSet<String>,
     eea: BTreeSet<String>,
     adequacy: BTreeSet<String>,
+    /// Where each two-letter code stands, by its letters (`code_index`): asked per resource
+    /// and finding.
+    by_code: Vec<Jurisdiction>,
     providers: BTreeMap<String, ProviderControl>,
     alternatives: BTreeMap<String, Alternatives>,
     pub hosts: hosts::HostClassifier,
@@ -255,7 +268,7 @@ impl KnowledgeBase {
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
         let hosts = hosts::HostClassifier::new(&endpoints)?;
-        Ok(KnowledgeBase {
+        let mut kb = KnowledgeBase {
             version: version.kb_version,
             checked: version.checked,
             region_index,
@@ -284,7 +297,15 @@ impl KnowledgeBase {
             crd_groups,
             markers,
             services: services::Services::default(),
-        })
+            by_code: Vec::new(),
+        };
+        kb.by_code = (0..26 * 26)
+            .map(|i| {
+                let letters = [b'A' + (i / 26) as u8, b'A' + (i % 26) as u8];
+                kb.jurisdiction_in_sets(std::str::from_utf8(&letters).unwrap_or_default())
+            })
+            .collect();
+        Ok(kb)
     }
 
     pub fn jurisdiction_of(&self, country: &str) -> Jurisdiction {
@@ -293,6 +314,14 @@ impl KnowledgeBase {
         } else {
             country
         };
+        match code_index(country).and_then(|i| self.by_code.get(i)) {
+            Some(known) => *known,
+            None => self.jurisdiction_in_sets(country),
+        }
+    }
+
+    /// `jurisdiction_of` a country as the groups of countries name it.
+    fn jurisdiction_in_sets(&self, country: &str) -> Jurisdiction {
         if self.eu.contains(country) {
             Jurisdiction::Eu
         } else if self.eea.contains(country) {
@@ -713,5 +742,26 @@ mod tests {
         assert!(kb.is_eu_controlled("ionos"));
         assert!(!kb.is_eu_controlled("aws"));
         assert_eq!(kb.control_jurisdiction("aws"), Jurisdiction::ThirdCountry);
+    }
+
+    #[test]
+    fn codes_looked_up_by_their_letters_stand_where_the_groups_put_them() {
+        let kb = kb();
+        let mut codes: Vec<String> = (b'A'..=b'Z')
+            .flat_map(|a| (b'A'..=b'Z').map(move |b| String::from_utf8(vec![a, b])))
+            .map(|code| code.unwrap_or_default())
+            .collect();
+        codes.extend(["UK", "uk", "de", "", "D", "DEU", "É", "Z1"].map(String::from));
+        for code in &codes {
+            let expected = if code.eq_ignore_ascii_case("UK") {
+                kb.jurisdiction_in_sets("GB")
+            } else {
+                kb.jurisdiction_in_sets(code)
+            };
+            assert_eq!(kb.jurisdiction_of(code), expected, "{code}");
+        }
+        assert_eq!(kb.jurisdiction_of("UK"), Jurisdiction::Adequacy);
+        assert_eq!(kb.jurisdiction_of("de"), Jurisdiction::Unknown);
+        assert_eq!(kb.jurisdiction_of("ZZ"), Jurisdiction::ThirdCountry);
     }
 }

@@ -1575,46 +1575,46 @@ impl Table {
     }
 
     fn path(&mut self, path: &Arc<str>) -> usize {
-        use std::hash::BuildHasher;
         let (hasher, paths) = (&self.hasher, &mut self.names.paths);
-        let entry = self.path_index.entry(
-            hasher.hash_one(&**path),
-            |&i| *paths[i] == **path,
-            |&i| hasher.hash_one(&*paths[i]),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
-            hashbrown::hash_table::Entry::Vacant(room) => {
-                paths.push(Arc::clone(path));
-                room.insert(paths.len() - 1);
-                paths.len() - 1
-            }
-        }
+        // Every path is held: there is always room, and an index.
+        held_index(&mut self.path_index, hasher, paths, path, |_| true).unwrap_or_default()
     }
 
     /// The index of `text` in `names.remediations`, added if the budget leaves room.
     fn remediation(&mut self, text: &Arc<str>) -> Option<usize> {
-        use std::hash::BuildHasher;
         let (hasher, texts) = (&self.hasher, &mut self.names.remediations);
-        let entry = self.remediation_index.entry(
-            hasher.hash_one(&**text),
-            |&i| *texts[i] == **text,
-            |&i| hasher.hash_one(&*texts[i]),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(found) => Some(*found.get()),
-            hashbrown::hash_table::Entry::Vacant(_)
-                if self.remediation_bytes + text.len() > REMEDIATIONS_HELD =>
-            {
-                None
-            }
-            hashbrown::hash_table::Entry::Vacant(room) => {
-                self.remediation_bytes += text.len();
-                texts.push(Arc::clone(text));
-                room.insert(texts.len() - 1);
-                Some(texts.len() - 1)
-            }
+        let bytes = &mut self.remediation_bytes;
+        held_index(&mut self.remediation_index, hasher, texts, text, |len| {
+            let fits = *bytes + len <= REMEDIATIONS_HELD;
+            *bytes += if fits { len } else { 0 };
+            fits
+        })
+    }
+}
+
+/// The index in `texts` of `text`, found by `index` (which holds indexes into `texts`); a text
+/// not there yet is added when `room` (given its length) lets it, else `None`.
+fn held_index(
+    index: &mut hashbrown::HashTable<usize>,
+    hasher: &foldhash::fast::FixedState,
+    texts: &mut Vec<Arc<str>>,
+    text: &Arc<str>,
+    room: impl FnOnce(usize) -> bool,
+) -> Option<usize> {
+    use std::hash::BuildHasher;
+    let entry = index.entry(
+        hasher.hash_one(&**text),
+        |&i| *texts[i] == **text,
+        |&i| hasher.hash_one(&*texts[i]),
+    );
+    match entry {
+        hashbrown::hash_table::Entry::Occupied(found) => Some(*found.get()),
+        hashbrown::hash_table::Entry::Vacant(vacant) if room(text.len()) => {
+            texts.push(Arc::clone(text));
+            vacant.insert(texts.len() - 1);
+            Some(texts.len() - 1)
         }
+        hashbrown::hash_table::Entry::Vacant(_) => None,
     }
 }
 

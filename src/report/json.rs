@@ -232,18 +232,23 @@ impl Listings {
 
 /// Appends `n` in decimal, as `serde_json` writes it.
 fn decimal(out: &mut Vec<u8>, n: i64) {
-    let mut digits = [0u8; 20];
-    let (mut rest, mut at) = (n.unsigned_abs(), digits.len());
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
     if n < 0 {
         out.push(b'-');
+    }
+    digits(out, n.unsigned_abs());
+}
+
+/// Appends `n` in decimal, as `serde_json` writes it.
+pub(super) fn digits(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
     out.extend_from_slice(&digits[at..]);
 }

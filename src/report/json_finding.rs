@@ -71,9 +71,8 @@ impl Written {
 }
 
 fn indent(out: &mut Vec<u8>, depth: usize) {
-    for _ in 0..depth {
-        out.extend_from_slice(b"  ");
-    }
+    // Writing into a vector cannot fail.
+    let _ = super::json::pretty::indent(out, depth);
 }
 
 /// `text` as a JSON string, escaped as `serde_json` escapes it. Most texts need no escape: they
@@ -101,20 +100,6 @@ fn needs_escape(bytes: &[u8]) -> bool {
         }
     }
     chunks.remainder().iter().any(|&b| escaped(b))
-}
-
-fn number(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// The fields of an object `depth` levels in: each key on its own line, one level deeper.
@@ -157,7 +142,7 @@ impl<'o> Fields<'o> {
     }
 
     fn number(&mut self, name: &str, value: u64) {
-        number(self.key(name), value);
+        super::json::digits(self.key(name), value);
     }
 
     fn close(self) {

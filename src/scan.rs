@@ -738,7 +738,7 @@ impl Loaded {
         }
         outcome
             .documents
-            .retain(|doc| match extract::extract_standalone(doc, kb, options) {
+            .retain_mut(|doc| match extract::take_standalone(doc, kb, options) {
                 Some(found) => {
                     resources.extend(found);
                     false

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::finding::{Finding, ResourceRef, Severity, fingerprint};
 use crate::knowledge::KnowledgeBase;
+use crate::load::Format;
 use crate::location::Location;
 use crate::model::Resource;
 use checks::{Check, Hit};
@@ -286,6 +287,8 @@ fn resource_ref(resource: &Resource, kb: &KnowledgeBase) -> ResourceRef {
 /// A rule as its findings carry it: texts shared by every finding of the rule.
 struct Active<'r> {
     rule: &'r Rule,
+    /// The formats the rule applies to, a bit each (`format_bit`).
+    formats: u8,
     severity: Severity,
     check: Option<Check>,
     id: Arc<str>,
@@ -303,8 +306,13 @@ struct Active<'r> {
 
 impl<'r> Active<'r> {
     fn new(rule: &'r Rule, severity: Severity) -> Self {
+        let formats = Format::ALL
+            .into_iter()
+            .filter(|&f| rule.applies_to_format(f))
+            .fold(0, |bits, f| bits | format_bit(f));
         Active {
             rule,
+            formats,
             severity,
             check: rule.check.as_deref().and_then(checks::lookup),
             id: Arc::from(rule.id.as_str()),
@@ -317,6 +325,15 @@ impl<'r> Active<'r> {
             fix: Template::new(rule.fix.trim()),
         }
     }
+
+    /// Whether the rule applies to resources of `format`.
+    fn applies_to(&self, format: Format) -> bool {
+        self.formats & format_bit(format) != 0
+    }
+}
+
+fn format_bit(format: Format) -> u8 {
+    1 << format as u8
 }
 
 /// The reference to a resource its findings share, built at its first finding.
@@ -497,7 +514,7 @@ impl<'r> Engine<'r> {
         let mut out = Vec::new();
         let mut shared = SharedRef::new(resource);
         for rule in &self.active {
-            if !rule.rule.applies_to_format(resource.format) {
+            if !rule.applies_to(resource.format) {
                 continue;
             }
             let mut hits = Vec::new();
@@ -522,7 +539,7 @@ impl<'r> Engine<'r> {
         let mut shared = SharedRef::new(resource);
         self.active
             .iter()
-            .filter(|rule| rule.rule.applies_to_format(resource.format))
+            .filter(|rule| rule.applies_to(resource.format))
             .filter_map(|rule| match rule.check {
                 Some(Check::ResourceAndScan(_, _, candidate)) => {
                     let hit = candidate(ctx, resource)?;

@@ -11,7 +11,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::fact_values::{flag, region_text, text};
@@ -86,7 +85,8 @@ struct Alternative {
 /// rules', few, and read for every resource.
 fn parsed_spec(spec: &str) -> Rc<[Alternative]> {
     thread_local! {
-        static PARSED: RefCell<HashMap<Box<str>, Rc<[Alternative]>>> = RefCell::default();
+        static PARSED: RefCell<foldhash::HashMap<Box<str>, Rc<[Alternative]>>> =
+            RefCell::default();
     }
     PARSED.with_borrow_mut(|parsed| {
         if let Some(alternatives) = parsed.get(spec) {
@@ -442,6 +442,12 @@ fn children<'a>(
 /// Every node the route reaches, resolving expressions on the way. The one route walker of the
 /// scanner: fact specs and the conditions of user rules both go through it.
 pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<'a> {
+    if absent(body, route, resolve) {
+        return Selection {
+            found: Vec::new(),
+            blocked: false,
+        };
+    }
     let mut blocked = false;
     let mut current = vec![(Route::root(), Cow::Borrowed(body))];
     for segment in &route.0 {
@@ -484,6 +490,29 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
         })
         .collect();
     Selection { found, blocked }
+}
+
+/// Whether the route reaches nothing through nodes that mean what they say: it names no `*`,
+/// no node on its way is an expression, and a key or an index on it is missing. What `select`
+/// finds then, known without building a route: most settings a resource is read for are not
+/// written.
+fn absent(body: &Node, route: &Route, resolve: Resolve) -> bool {
+    let mut node = body;
+    for segment in &route.0 {
+        if !matches!(resolve(node), Resolved::AsWritten) {
+            return false;
+        }
+        let child = match segment {
+            Segment::Key(k) if k == "*" => return false,
+            Segment::Key(k) => node.get(k),
+            Segment::Index(i) => node.items().get(*i),
+        };
+        match child {
+            Some(child) => node = child,
+            None => return true,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -606,6 +635,37 @@ mod tests {
             Reading::Unknown
         ));
         assert!(evaluate(&root, "kms_key", "key", tf).is_some());
+    }
+
+    /// What `absent` settles without walking is what the full walk finds: nothing, and not
+    /// blocked; where it cannot settle it, the walk decides.
+    #[test]
+    fn a_route_missing_through_written_nodes_is_absent_and_only_then() {
+        let b = body("A:\n  B: [{C: 1}]\n  T: !Ref X\n  M: {k: {C: 2}}\n");
+        let cases = [
+            ("A.Z", true),
+            ("A.B[3].C", true),
+            ("A.B[0].Z", true),
+            ("Z.B", true),
+            ("A.B[0].C", false),
+            // An expression on the way: the walk reports it as blocked.
+            ("A.T.C", false),
+            ("A.M.*.C", false),
+            ("A.M.*.Z", false),
+        ];
+        for (route, missing) in cases {
+            let route = Route::parse(route);
+            assert_eq!(absent(&b, &route, &literal), missing, "{route}");
+            let selection = select(&b, &route, &literal);
+            if missing {
+                assert!(selection.found.is_empty() && !selection.blocked, "{route}");
+            }
+        }
+        let blocked = select(&b, &Route::parse("A.T.C"), &literal);
+        assert!(blocked.found.is_empty() && blocked.blocked);
+        let reached = select(&b, &Route::parse("A.M.*.C"), &literal);
+        assert_eq!(reached.found.len(), 1);
+        assert_eq!(reached.found[0].0.to_string(), "A.M.k.C");
     }
 
     #[test]

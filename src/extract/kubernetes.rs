@@ -9,7 +9,7 @@ use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
 use crate::location::Location;
 use crate::model::{RegionFact, Resource};
-use crate::tree::{Node, Route};
+use crate::tree::{Node, Route, Value};
 
 /// Kinds whose own objects hold data (volumes, databases, buckets).
 const DATA_HOLDING_KIND_WORDS: &[&str] = &[
@@ -39,13 +39,32 @@ const DATA_HOLDING_KIND_WORDS: &[&str] = &[
 ];
 
 pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
+    if is_list(&doc.root) {
+        return list_items(doc, kb);
+    }
+    vec![object(doc, doc.root.clone(), Route::root(), kb)]
+}
+
+/// `extract`, taking the tree of a document that is not a `List` instead of copying it: for a
+/// document dropped once its resources are out.
+pub fn extract_taking(doc: &mut Document, kb: &KnowledgeBase) -> Vec<Resource> {
+    if is_list(&doc.root) {
+        return list_items(doc, kb);
+    }
+    let span = doc.root.span;
+    let root = std::mem::replace(&mut doc.root, Node::new(Value::Null, span));
+    vec![object(doc, root, Route::root(), kb)]
+}
+
+/// A `List` of objects (`kubectl get -o yaml`) rather than one object.
+fn is_list(root: &Node) -> bool {
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    kind.ends_with("List") && root.get("items").is_some()
+}
+
+fn list_items(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     let mut out = Vec::new();
-    let kind = doc
-        .root
-        .get("kind")
-        .and_then(Node::as_str)
-        .unwrap_or_default();
-    if kind.ends_with("List") && doc.root.get("items").is_some() {
+    {
         for (i, item) in doc
             .root
             .get("items")
@@ -55,11 +74,10 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
             .enumerate()
         {
             if item.get("kind").is_some() {
-                out.push(object(doc, item, Route::root().key("items").index(i), kb));
+                let route = Route::root().key("items").index(i);
+                out.push(object(doc, item.clone(), route, kb));
             }
         }
-    } else {
-        out.push(object(doc, &doc.root, Route::root(), kb));
     }
     out
 }
@@ -74,7 +92,8 @@ fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
     .unwrap_or_default()
 }
 
-fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Resource {
+fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resource {
+    let node = &body;
     let kind = node
         .get("kind")
         .and_then(Node::as_str)
@@ -146,7 +165,7 @@ fn object(doc: &Document, node: &Node, route: Route, kb: &KnowledgeBase) -> Reso
         data_holding,
         region: None,
         unresolved_region: None,
-        body: node.clone(),
+        body,
         route,
         labels,
         facts: BTreeMap::new(),

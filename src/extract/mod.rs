@@ -83,6 +83,19 @@ pub fn extract_standalone(
     }
 }
 
+/// `extract_standalone` for a document dropped once its resources are out: a Kubernetes
+/// object's tree is taken rather than copied, and left null.
+pub fn take_standalone(
+    doc: &mut Document,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Option<Vec<Resource>> {
+    match doc.format {
+        Format::Kubernetes => Some(kubernetes::extract_taking(doc, kb)),
+        _ => extract_standalone(doc, kb, options),
+    }
+}
+
 /// Orders resources as reports list them: by file, document and address.
 pub fn sort_resources(resources: &mut [Resource]) {
     // The order is sorted, then applied by swaps: a merge sort of the resources themselves

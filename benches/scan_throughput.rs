@@ -93,12 +93,12 @@ fn phases(dir: &std::path::Path, rules: &[engine::Rule], kb: &sovscan::knowledge
     let ctx = engine::Context {
         kb,
         profile: engine::Profile::Eu,
-        personal_data_labels: sovscan::scan::default_personal_data_labels(),
-        deploy_regions: Vec::new(),
+        personal_data_labels: sovscan::scan::default_personal_data_labels().into(),
+        deploy_regions: std::sync::Arc::from([]),
         max_log_retention_days: 400,
         require_customer_managed_keys: false,
-        allowed_countries: Vec::new(),
-        own_hosts: Vec::new(),
+        allowed_countries: std::sync::Arc::from([]),
+        own_hosts: std::sync::Arc::from([]),
         resources: &resources,
         buckets: &[],
     };

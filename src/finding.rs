@@ -162,13 +162,60 @@ impl Finding {
 
 /// A stable fingerprint: rule + path + resource identity + field, no line numbers.
 pub fn fingerprint(rule_id: &str, path: &str, address: &str, field: &str, key: &str) -> String {
-    // FNV-1a 64: small, dependency-free and stable across platforms and releases.
+    // FNV-1a 64 over each part and a 0xff after it: small, dependency-free and stable across
+    // platforms and releases.
+    const PRIME: u64 = 0x0100_0000_01b3;
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in [rule_id, path, address, field, key] {
-        for byte in part.bytes().chain(std::iter::once(0xff)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        for &byte in part.as_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+        }
+        hash = (hash ^ 0xff).wrapping_mul(PRIME);
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits: Vec<u8> = (0..16)
+        .rev()
+        .map(|i| HEX[(hash >> (i * 4)) as usize & 0xf])
+        .collect();
+    // Hex digits are ASCII.
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+    use proptest::prelude::*;
+
+    /// FNV-1a 64 as it was first written: fingerprints in baselines were made by it.
+    fn reference(parts: [&str; 5]) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in parts {
+            for byte in part.bytes().chain(std::iter::once(0xff)) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{hash:016x}")
+    }
+
+    #[test]
+    fn known_fingerprints_stay() {
+        let empty = fingerprint("", "", "", "", "");
+        assert_eq!(empty, reference(["", "", "", "", ""]));
+        assert_eq!(empty.len(), 16);
+        assert_eq!(
+            fingerprint("HYP-001", "a/b.tf", "aws_s3_bucket.x", "", ""),
+            reference(["HYP-001", "a/b.tf", "aws_s3_bucket.x", "", ""])
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn fingerprints_are_those_baselines_hold(
+            parts in proptest::array::uniform5(".{0,40}"),
+        ) {
+            let [a, b, c, d, e] = &parts;
+            prop_assert_eq!(fingerprint(a, b, c, d, e), reference([a, b, c, d, e]));
         }
     }
-    format!("{hash:016x}")
 }

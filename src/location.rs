@@ -36,7 +36,7 @@ impl Location {
     }
 
     pub fn new(path: &Arc<str>, document: usize, span: Span, route: &Route) -> Self {
-        Location::at_field(path, document, span, route.to_string())
+        Location::at_field(path, document, span, route.text())
     }
 
     /// `new`, with the route already printed.

@@ -669,12 +669,12 @@ fn context<'a>(
     Context {
         kb,
         profile: request.profile,
-        personal_data_labels: request.personal_data_labels.clone(),
-        deploy_regions: request.deploy_regions.clone(),
+        personal_data_labels: request.personal_data_labels.as_slice().into(),
+        deploy_regions: request.deploy_regions.as_slice().into(),
         max_log_retention_days: request.max_log_retention_days,
         require_customer_managed_keys: request.require_customer_managed_keys,
-        allowed_countries: request.allowed_countries.clone(),
-        own_hosts: request.own_hosts.clone(),
+        allowed_countries: request.allowed_countries.as_slice().into(),
+        own_hosts: request.own_hosts.as_slice().into(),
         resources,
         buckets: &[],
     }

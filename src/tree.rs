@@ -112,10 +112,13 @@ impl Route {
 
     /// The text of `self.join(other)`, printed without building the joined route.
     pub fn joined_text(&self, other: &Route) -> String {
-        let mut text = String::new();
-        // Writing to a string cannot fail.
-        let _ = write_segments(&mut text, self.0.iter().chain(&other.0));
-        text
+        segments_text(self.0.iter().chain(&other.0))
+    }
+
+    /// The route printed, as `Display` prints it, without the formatting machinery: every
+    /// location a scan makes holds one.
+    pub fn text(&self) -> String {
+        segments_text(self.0.iter())
     }
 
     pub fn join(&self, other: &Route) -> Self {
@@ -135,6 +138,61 @@ impl fmt::Display for Route {
     }
 }
 
+/// `write_segments` into a new string.
+fn segments_text<'s>(segments: impl Iterator<Item = &'s Segment> + Clone) -> String {
+    let room = segments
+        .clone()
+        .map(|s| match s {
+            Segment::Key(k) => k.len() + 5,
+            Segment::Index(_) => 6,
+        })
+        .sum();
+    let mut out = String::with_capacity(room);
+    for (i, segment) in segments.enumerate() {
+        match segment {
+            Segment::Index(n) => {
+                out.push('[');
+                push_decimal(&mut out, *n);
+                out.push(']');
+            }
+            Segment::Key(k) if needs_quotes(k) => {
+                out.push_str("[\"");
+                out.push_str(k);
+                out.push_str("\"]");
+            }
+            Segment::Key(k) => {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+        }
+    }
+    out
+}
+
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// A key printed in brackets and quotes rather than after a dot.
+fn needs_quotes(key: &str) -> bool {
+    key.contains(['.', '[', ']', '"']) || key.is_empty()
+}
+
 /// Prints segments as a route: `spec.containers[0]["a.b"]`.
 fn write_segments<'s>(
     out: &mut impl fmt::Write,
@@ -143,9 +201,7 @@ fn write_segments<'s>(
     for (i, segment) in segments.enumerate() {
         match segment {
             Segment::Index(n) => write!(out, "[{n}]")?,
-            Segment::Key(k) if k.contains(['.', '[', ']', '"']) || k.is_empty() => {
-                write!(out, "[\"{k}\"]")?
-            }
+            Segment::Key(k) if needs_quotes(k) => write!(out, "[\"{k}\"]")?,
             Segment::Key(k) => {
                 if i > 0 {
                     out.write_char('.')?;
@@ -275,6 +331,7 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn a_joined_route_prints_as_the_join() {
@@ -295,6 +352,23 @@ mod tests {
                     "{base:?} + {relative:?}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The text locations hold is the route as `Display` prints it.
+        #[test]
+        fn a_route_text_is_its_display(
+            segments in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<usize>().prop_map(Segment::Index),
+                    "[a-z.\\[\\]\"/]{0,6}".prop_map(Segment::Key),
+                ],
+                0..6,
+            ),
+        ) {
+            let route = Route(segments);
+            proptest::prop_assert_eq!(route.text(), route.to_string());
         }
     }
 

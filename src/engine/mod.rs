@@ -73,19 +73,19 @@ pub struct Context<'a> {
     pub kb: &'a KnowledgeBase,
     pub profile: Profile,
     /// Label keys/values that mark personal data (`data-classification: personal`).
-    pub personal_data_labels: Vec<(String, String)>,
+    pub personal_data_labels: Arc<[(String, String)]>,
     /// Regions supplied for region-agnostic templates (`--deploy-region`).
-    pub deploy_regions: Vec<String>,
+    pub deploy_regions: Arc<[String]>,
     /// Longest log retention the policy accepts (GDPR-006), in days.
     pub max_log_retention_days: i64,
     /// The policy asks for customer-managed keys (GDPR-002); profile `strict` always does.
     pub require_customer_managed_keys: bool,
     /// Countries (ISO codes, upper case) the organisation allows beyond its profile
     /// (`allow: {countries: [CH]}` in the settings file): locations there are not findings.
-    pub allowed_countries: Vec<String>,
+    pub allowed_countries: Arc<[String]>,
     /// The organisation's own registries and service hosts with their country (upper case),
     /// from `registries:` in the settings file; a host covers its subdomains.
-    pub own_hosts: Vec<(String, String)>,
+    pub own_hosts: Arc<[(String, String)]>,
     /// The resources checks that look across resources read: those of the unit evaluated,
     /// or, once every unit is evaluated, those the scan keeps (see `checks::keep_for_scan`).
     pub resources: &'a [Resource],
@@ -95,7 +95,7 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// The same settings, over other resources.
+    /// The same settings, over other resources: the settings are shared, not copied.
     pub fn over<'b>(&self, resources: &'b [Resource]) -> Context<'b>
     where
         'a: 'b,
@@ -103,12 +103,12 @@ impl<'a> Context<'a> {
         Context {
             kb: self.kb,
             profile: self.profile,
-            personal_data_labels: self.personal_data_labels.clone(),
-            deploy_regions: self.deploy_regions.clone(),
+            personal_data_labels: Arc::clone(&self.personal_data_labels),
+            deploy_regions: Arc::clone(&self.deploy_regions),
             max_log_retention_days: self.max_log_retention_days,
             require_customer_managed_keys: self.require_customer_managed_keys,
-            allowed_countries: self.allowed_countries.clone(),
-            own_hosts: self.own_hosts.clone(),
+            allowed_countries: Arc::clone(&self.allowed_countries),
+            own_hosts: Arc::clone(&self.own_hosts),
             resources,
             buckets: &[],
         }

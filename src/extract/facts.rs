@@ -81,20 +81,29 @@ struct Alternative {
     members: Option<Vec<String>>,
 }
 
+/// A spec parsed, with the setting it names.
+struct Spec {
+    alternatives: Vec<Alternative>,
+    /// `setting_name` of the spec.
+    setting: String,
+}
+
 /// `parse_spec`, once per thread for each spec: the specs are the knowledge base's and the
 /// rules', few, and read for every resource.
-fn parsed_spec(spec: &str) -> Rc<[Alternative]> {
+fn parsed_spec(spec: &str) -> Rc<Spec> {
     thread_local! {
-        static PARSED: RefCell<foldhash::HashMap<Box<str>, Rc<[Alternative]>>> =
-            RefCell::default();
+        static PARSED: RefCell<foldhash::HashMap<Box<str>, Rc<Spec>>> = RefCell::default();
     }
     PARSED.with_borrow_mut(|parsed| {
-        if let Some(alternatives) = parsed.get(spec) {
-            return Rc::clone(alternatives);
+        if let Some(parsed) = parsed.get(spec) {
+            return Rc::clone(parsed);
         }
-        let alternatives: Rc<[Alternative]> = parse_spec(spec).into();
-        parsed.insert(spec.into(), Rc::clone(&alternatives));
-        alternatives
+        let made = Rc::new(Spec {
+            alternatives: parse_spec(spec),
+            setting: setting_name(spec),
+        });
+        parsed.insert(spec.into(), Rc::clone(&made));
+        made
     })
 }
 
@@ -170,7 +179,8 @@ fn read_all(
         return found;
     };
     for (fact, spec) in source.service.fact_specs(source.dialect) {
-        match read(body, fact, &parsed_spec(spec), resolve) {
+        let parsed = parsed_spec(spec);
+        match read(body, fact, &parsed.alternatives, resolve) {
             Reading::Value(value, route, node) => {
                 let location = resource.locate(&node, &source.base.join(&route));
                 found.push((
@@ -184,7 +194,7 @@ fn read_all(
             }
             Reading::Unknown => {}
             Reading::Absent => {
-                if dynamic_block(body, source.dialect, spec) {
+                if dynamic_block(body, source.dialect, &parsed.alternatives) {
                     continue;
                 }
                 let default =
@@ -202,7 +212,7 @@ fn read_all(
                         Fact {
                             value: Node::new(value, resource.body.span),
                             location: resource.start(),
-                            default: Some(setting_name(spec)),
+                            default: Some(parsed.setting.clone()),
                         },
                     ));
                 }
@@ -225,7 +235,7 @@ fn setting_name(spec: &str) -> String {
 }
 
 /// A Terraform `dynamic "x"` block writes `x` at plan time: the setting is not absent.
-fn dynamic_block(body: &Node, dialect: Dialect, spec: &str) -> bool {
+fn dynamic_block(body: &Node, dialect: Dialect, alternatives: &[Alternative]) -> bool {
     if dialect != Dialect::Terraform {
         return false;
     }
@@ -235,7 +245,7 @@ fn dynamic_block(body: &Node, dialect: Dialect, spec: &str) -> bool {
     let written = |name: &str| {
         dynamic.get(name).is_some() || dynamic.items().iter().any(|i| i.get(name).is_some())
     };
-    parsed_spec(spec).iter().any(|a| match a.route.0.first() {
+    alternatives.iter().any(|a| match a.route.0.first() {
         Some(Segment::Key(k)) => written(k),
         _ => false,
     })

@@ -215,12 +215,12 @@ mod tests {
         let ctx = Context {
             kb,
             profile: Profile::Eu,
-            personal_data_labels: Vec::new(),
-            deploy_regions: Vec::new(),
+            personal_data_labels: Arc::from([]),
+            deploy_regions: Arc::from([]),
             max_log_retention_days: 400,
             require_customer_managed_keys: false,
-            allowed_countries: Vec::new(),
-            own_hosts: Vec::new(),
+            allowed_countries: Arc::from([]),
+            own_hosts: Arc::from([]),
             resources: &[],
             buckets: &[],
         };

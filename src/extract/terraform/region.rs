@@ -103,10 +103,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
         result
     }
 
-    fn resolution_of(&mut self, eval: Eval, own: &Location) -> Option<Resolution> {
+    /// What an evaluated location argument gives; `own` is the file and line of the argument
+    /// (a value written elsewhere is inherited).
+    fn resolution_of(&mut self, eval: Eval, own: (&str, u32)) -> Option<Resolution> {
         match eval {
             Eval::Literal { value, location } => {
-                let inherited = location.path != own.path || location.start_line != own.start_line;
+                let inherited = (&*location.path, location.start_line) != own;
                 Some(Resolution::Region {
                     value,
                     location,
@@ -156,9 +158,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 .filter(|n| !n.is_null() && n.items().is_empty())
             {
                 let route = resource.route.join(&relative);
-                let own = Location::of_node(&doc.path, doc.index, node, &route);
                 let eval = module.eval(doc, node, &route, &self.context.inputs);
-                if let Some(found) = self.resolution_of(eval, &own) {
+                if let Some(found) =
+                    self.resolution_of(eval, (&doc.path, node.span.start.line.max(1)))
+                {
                     return found;
                 }
             }
@@ -196,9 +199,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 module.eval(doc, &entry.value, &route, &self.context.inputs)
                 && self.by_address.get(&address).is_some_and(|&t| t != index)
             {
-                let own = Location::of_node(&doc.path, doc.index, &entry.value, &route);
+                let own = (&*doc.path, entry.value.span.start.line.max(1));
                 if let Some(found @ Resolution::Region { .. }) =
-                    self.resolution_of(Eval::Reference { address }, &own)
+                    self.resolution_of(Eval::Reference { address }, own)
                 {
                     return found;
                 }
@@ -265,7 +268,6 @@ impl<'m, 'a> Resolver<'m, 'a> {
         for attr in PROVIDER_REGION_ATTRS {
             if let Some(node) = block.block.node.get(attr).filter(|n: &&Node| !n.is_null()) {
                 let route = block.route.key(attr);
-                let own = Location::of_node(&doc.path, doc.index, node, &route);
                 return match self.module.eval(doc, node, &route, &self.context.inputs) {
                     Eval::Literal { value, location } => Resolution::Region {
                         value,
@@ -278,7 +280,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     Eval::Reference { .. } | Eval::Unset | Eval::Collection { .. } => {
                         Resolution::Blocked {
                             blocker: expression_text(node).unwrap_or_default().to_string(),
-                            location: own,
+                            location: Location::of_node(&doc.path, doc.index, node, &route),
                         }
                     }
                 };

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod baseline;
 pub mod cli;
+mod decimal;
 pub mod docs;
 pub mod engine;
 pub mod estate;

@@ -172,17 +172,7 @@ fn segments_text<'s>(segments: impl Iterator<Item = &'s Segment> + Clone) -> Str
 }
 
 fn push_decimal(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let (digits, at) = crate::decimal::digits(n as u64);
     for &d in &digits[at..] {
         out.push(char::from(d));
     }

@@ -239,17 +239,8 @@ fn decimal(out: &mut Vec<u8>, n: i64) {
 }
 
 /// Appends `n` in decimal, as `serde_json` writes it.
-pub(super) fn digits(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+pub(super) fn digits(out: &mut Vec<u8>, n: u64) {
+    let (digits, at) = crate::decimal::digits(n);
     out.extend_from_slice(&digits[at..]);
 }
 

@@ -198,14 +198,13 @@ mod tests {
         format!("{hash:016x}")
     }
 
+    /// Fingerprints baselines hold, written out.
     #[test]
     fn known_fingerprints_stay() {
-        let empty = fingerprint("", "", "", "", "");
-        assert_eq!(empty, reference(["", "", "", "", ""]));
-        assert_eq!(empty.len(), 16);
+        assert_eq!(fingerprint("", "", "", "", ""), "ac3fdc08a1c002aa");
         assert_eq!(
             fingerprint("HYP-001", "a/b.tf", "aws_s3_bucket.x", "", ""),
-            reference(["HYP-001", "a/b.tf", "aws_s3_bucket.x", "", ""])
+            "9a46e400d52a1bc4"
         );
     }
 

@@ -63,20 +63,12 @@ fn is_list(root: &Node) -> bool {
 }
 
 fn list_items(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
+    let items = doc.root.get("items").map(Node::items).unwrap_or_default();
     let mut out = Vec::new();
-    {
-        for (i, item) in doc
-            .root
-            .get("items")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            if item.get("kind").is_some() {
-                let route = Route::root().key("items").index(i);
-                out.push(object(doc, item.clone(), route, kb));
-            }
+    for (i, item) in items.iter().enumerate() {
+        if item.get("kind").is_some() {
+            let route = Route::root().key("items").index(i);
+            out.push(object(doc, item.clone(), route, kb));
         }
     }
     out

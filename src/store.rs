@@ -1054,8 +1054,16 @@ impl Collecting {
 /// benchmark's 200 MB inputs are merged once.
 const FAN_IN: usize = 128;
 
-/// The read buffer of each run being merged: a merge of `FAN_IN` runs holds 1 MiB of them.
-const MERGE_BUFFER: usize = (1 << 20) / FAN_IN;
+/// The read buffers of the runs being merged, together: a merge of `FAN_IN` runs holds 32 KiB
+/// for each, one of fewer runs up to 64 KiB. With 8 KiB each, a scan of the 200 MB AWS Config
+/// snapshot of the benchmark (about 70 runs) made 33,522 read calls, against 9,827 with these,
+/// and ordered its findings in 250-320 ms against 231-285 ms (eight alternating runs each).
+const MERGE_BUFFERS: usize = 4 << 20;
+
+/// The read buffer of each of `runs` runs being merged (`MERGE_BUFFERS`).
+fn merge_buffer(runs: usize) -> usize {
+    (MERGE_BUFFERS / runs.max(1)).clamp(8 << 10, 64 << 10)
+}
 
 /// Reads sorted runs in report order, passing each finding's record to `emit` once: the
 /// duplicates `engine::finish` drops are dropped. Records are compared where they lie, without
@@ -1095,9 +1103,10 @@ fn merge(
         }
     }
 
+    let buffer = merge_buffer(runs.len());
     let mut readers: Vec<(BufReader<std::fs::File>, usize)> = runs
         .into_iter()
-        .map(|r| (BufReader::with_capacity(MERGE_BUFFER, r.file), r.len))
+        .map(|r| (BufReader::with_capacity(buffer, r.file), r.len))
         .collect();
     let next = |run: usize,
                 readers: &mut Vec<(BufReader<std::fs::File>, usize)>,

@@ -39,11 +39,16 @@ impl Location {
         Location::at_field(path, document, span, route.text())
     }
 
+    /// The first line of a location at `span`: 1 for a span that names none.
+    pub fn start_line(span: Span) -> u32 {
+        span.start.line.max(1)
+    }
+
     /// `new`, with the route already printed.
     pub fn at_field(path: &Arc<str>, document: usize, span: Span, field: String) -> Self {
         Location {
             path: Arc::clone(path),
-            start_line: span.start.line.max(1),
+            start_line: Location::start_line(span),
             start_column: span.start.column.max(1),
             end_line: span.end.line.max(span.start.line).max(1),
             end_column: if span.end.line > span.start.line {

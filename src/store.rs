@@ -1056,8 +1056,9 @@ const FAN_IN: usize = 128;
 
 /// The read buffers of the runs being merged, together: a merge of `FAN_IN` runs holds 32 KiB
 /// for each, one of fewer runs up to 64 KiB. With 8 KiB each, a scan of the 200 MB AWS Config
-/// snapshot of the benchmark (about 70 runs) made 33,522 read calls, against 9,827 with these,
-/// and ordered its findings in 250-320 ms against 231-285 ms (eight alternating runs each).
+/// snapshot of the benchmark (69 temporary files) made 33,522 read calls, against 9,827 with
+/// these, and ordered its findings in 250-320 ms against 231-285 ms (eight alternating runs
+/// each, four of them with 64 KiB for every run).
 const MERGE_BUFFERS: usize = 4 << 20;
 
 /// The read buffer of each of `runs` runs being merged (`MERGE_BUFFERS`).

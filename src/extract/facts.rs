@@ -452,18 +452,42 @@ fn children<'a>(
 /// Every node the route reaches, resolving expressions on the way. The one route walker of the
 /// scanner: fact specs and the conditions of user rules both go through it.
 pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<'a> {
-    if absent(body, route, resolve) {
-        return Selection {
-            found: Vec::new(),
-            blocked: false,
+    // The route's written part is walked first without building routes: most settings a
+    // resource is read for are not written, and then a key is missing on the way. The walk
+    // below goes on from the first `*` or expression, with that node's resolution.
+    let (mut node, mut resolved, mut start) = (body, None, route.0.len());
+    for (i, segment) in route.0.iter().enumerate() {
+        if matches!(segment, Segment::Key(k) if k == "*") {
+            start = i;
+            break;
+        }
+        match resolve(node) {
+            Resolved::AsWritten => {}
+            other => {
+                (resolved, start) = (Some(other), i);
+                break;
+            }
+        }
+        let child = match segment {
+            Segment::Key(k) => node.get(k),
+            Segment::Index(i) => node.items().get(*i),
         };
+        match child {
+            Some(child) => node = child,
+            None => {
+                return Selection {
+                    found: Vec::new(),
+                    blocked: false,
+                };
+            }
+        }
     }
     let mut blocked = false;
-    let mut current = vec![(Route::root(), Cow::Borrowed(body))];
-    for segment in &route.0 {
+    let mut current = vec![(Route(route.0[..start].to_vec()), Cow::Borrowed(node))];
+    for segment in &route.0[start..] {
         let mut next = Vec::new();
         for (at, node) in current {
-            let node = match resolve(&node) {
+            let node = match resolved.take().unwrap_or_else(|| resolve(&node)) {
                 Resolved::AsWritten => node,
                 Resolved::Value(value) => Cow::Owned(Node {
                     span: node.span,
@@ -500,29 +524,6 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
         })
         .collect();
     Selection { found, blocked }
-}
-
-/// Whether the route reaches nothing through nodes that mean what they say: it names no `*`,
-/// no node on its way is an expression, and a key or an index on it is missing. What `select`
-/// finds then, known without building a route: most settings a resource is read for are not
-/// written.
-fn absent(body: &Node, route: &Route, resolve: Resolve) -> bool {
-    let mut node = body;
-    for segment in &route.0 {
-        if !matches!(resolve(node), Resolved::AsWritten) {
-            return false;
-        }
-        let child = match segment {
-            Segment::Key(k) if k == "*" => return false,
-            Segment::Key(k) => node.get(k),
-            Segment::Index(i) => node.items().get(*i),
-        };
-        match child {
-            Some(child) => node = child,
-            None => return true,
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -647,35 +648,39 @@ mod tests {
         assert!(evaluate(&root, "kms_key", "key", tf).is_some());
     }
 
-    /// What `absent` settles without walking is what the full walk finds: nothing, and not
-    /// blocked; where it cannot settle it, the walk decides.
+    /// A route missing through written nodes finds nothing and is not blocked; an expression
+    /// on the way blocks it; a wildcard reaches. Each node on the way is resolved once.
     #[test]
     fn a_route_missing_through_written_nodes_is_absent_and_only_then() {
         let b = body("A:\n  B: [{C: 1}]\n  T: !Ref X\n  M: {k: {C: 2}}\n");
+        let resolved = std::cell::Cell::new(0);
+        let counting = |node: &Node| {
+            resolved.set(resolved.get() + 1);
+            literal(node)
+        };
+        // Route, found, blocked, nodes resolved.
         let cases = [
-            ("A.Z", true),
-            ("A.B[3].C", true),
-            ("A.B[0].Z", true),
-            ("Z.B", true),
-            ("A.B[0].C", false),
+            ("A.Z", 0, false, 2),
+            ("A.B[3].C", 0, false, 3),
+            ("A.B[0].Z", 0, false, 4),
+            ("Z.B", 0, false, 1),
+            ("A.B[0].C", 1, false, 5),
             // An expression on the way: the walk reports it as blocked.
-            ("A.T.C", false),
-            ("A.M.*.C", false),
-            ("A.M.*.Z", false),
+            ("A.T.C", 0, true, 3),
+            ("A.M.*.C", 1, false, 5),
+            ("A.M.*.Z", 0, false, 4),
         ];
-        for (route, missing) in cases {
-            let route = Route::parse(route);
-            assert_eq!(absent(&b, &route, &literal), missing, "{route}");
-            let selection = select(&b, &route, &literal);
-            if missing {
-                assert!(selection.found.is_empty() && !selection.blocked, "{route}");
-            }
+        for (route, found, blocked, nodes) in cases {
+            resolved.set(0);
+            let selection = select(&b, &Route::parse(route), &counting);
+            assert_eq!(selection.found.len(), found, "{route}");
+            assert_eq!(selection.blocked, blocked, "{route}");
+            assert_eq!(resolved.get(), nodes, "{route}");
         }
-        let blocked = select(&b, &Route::parse("A.T.C"), &literal);
-        assert!(blocked.found.is_empty() && blocked.blocked);
         let reached = select(&b, &Route::parse("A.M.*.C"), &literal);
-        assert_eq!(reached.found.len(), 1);
         assert_eq!(reached.found[0].0.to_string(), "A.M.k.C");
+        let reached = select(&b, &Route::parse("A.B[0].C"), &literal);
+        assert_eq!(reached.found[0].0.to_string(), "A.B[0].C");
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 let route = resource.route.join(&relative);
                 let eval = module.eval(doc, node, &route, &self.context.inputs);
                 if let Some(found) =
-                    self.resolution_of(eval, (&doc.path, node.span.start.line.max(1)))
+                    self.resolution_of(eval, (&doc.path, Location::start_line(node.span)))
                 {
                     return found;
                 }
@@ -199,7 +199,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 module.eval(doc, &entry.value, &route, &self.context.inputs)
                 && self.by_address.get(&address).is_some_and(|&t| t != index)
             {
-                let own = (&*doc.path, entry.value.span.start.line.max(1));
+                let own = (&*doc.path, Location::start_line(entry.value.span));
                 if let Some(found @ Resolution::Region { .. }) =
                     self.resolution_of(Eval::Reference { address }, own)
                 {

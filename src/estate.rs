@@ -41,9 +41,19 @@ impl Estate {
         self.resources += 1;
         *self.by_format.entry(r.format.as_str()).or_default() += 1;
         let own = r.provider.as_deref().map(canonical_provider);
-        let mut providers: BTreeSet<&str> =
-            ties.into_iter().flatten().map(String::as_str).collect();
-        providers.extend(own);
+        // Most resources are tied to no provider but their own: no set is built for them.
+        let tied: Vec<&str> = match ties {
+            Some(ties) if !ties.is_empty() => {
+                let set: BTreeSet<&str> = ties.iter().map(String::as_str).chain(own).collect();
+                set.into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        let providers = if tied.is_empty() {
+            own.as_slice()
+        } else {
+            &tied
+        };
         if providers.is_empty() {
             count(&mut self.by_provider, "none");
         } else {
@@ -51,7 +61,7 @@ impl Estate {
             if providers.iter().all(|p| kb.is_eu_controlled(p)) {
                 self.eu_controlled += 1;
             }
-            for p in &providers {
+            for p in providers {
                 count(&mut self.by_provider, p);
                 *self
                     .by_control

@@ -610,7 +610,6 @@ impl<'a> Unit<'a> {
         if resources.is_empty() {
             return;
         }
-        let mut estate = Estate::default();
         // The resources' ties copied, so that other units add findings while these count.
         let ties: Vec<Option<BTreeSet<String>>> = self.findings.with_ties(|ties| {
             if ties.is_empty() {
@@ -624,9 +623,11 @@ impl<'a> Unit<'a> {
             };
             resources.iter().map(&mut tie).collect()
         });
-        for (i, r) in resources.iter().enumerate() {
-            estate.add(self.kb, r, ties.get(i).and_then(Option::as_ref));
-        }
+        let count = |estate: &mut Estate, resources: &[Resource]| {
+            for (i, r) in resources.iter().enumerate() {
+                estate.add(self.kb, r, ties.get(i).and_then(Option::as_ref));
+            }
+        };
         let mut metadata: Vec<MetadataSuppression> = resources
             .iter()
             .filter_map(MetadataSuppression::of)
@@ -637,15 +638,31 @@ impl<'a> Unit<'a> {
                 listed.push(r);
             }
         }
-        // Freed here, on the unit's thread, not all at once at the end.
-        drop(resources);
+        // Many resources are counted into an estate of their own, merged into the scan's
+        // after, so that its lock is held briefly, and freed here, on the unit's thread, not
+        // all at once at the end. A few (an AWS Config item is one) are counted into the
+        // scan's estate directly, which costs less than a merge.
+        let counted = if resources.len() > COUNTED_UNDER_LOCK {
+            let mut estate = Estate::default();
+            count(&mut estate, &resources);
+            drop(resources);
+            Ok(estate)
+        } else {
+            Err(resources)
+        };
         if let Ok(mut all) = self.folded.lock() {
-            all.estate.merge(estate);
+            match counted {
+                Ok(estate) => all.estate.merge(estate),
+                Err(resources) => count(&mut all.estate, &resources),
+            }
             all.metadata.append(&mut metadata);
             all.listed.append(listed);
         }
     }
 }
+
+/// The most resources `Unit::fold` counts while it holds the scan's estate.
+const COUNTED_UNDER_LOCK: usize = 4;
 
 /// Sheds a resource whose own rules have run, keeping what scan-wide checks and suppressions
 /// read.

@@ -150,6 +150,31 @@ pub fn is_tfvars(path: &str) -> bool {
     lower.ends_with(".tfvars") || lower.ends_with(".tfvars.json")
 }
 
+/// A name as Terraform writes one: letters, digits, `_` and `-`.
+fn plain(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Whether `type_name.name` names a resource (`aws_s3_bucket.logs`): not a variable, a local or
+/// a data source.
+fn names_resource(type_name: &str, name: &str) -> bool {
+    type_name.contains('_') && plain(type_name) && plain(name) && type_name != "data"
+}
+
+/// The resource an expression `type.name.attribute` refers to, as `type.name`: what
+/// `Module::eval` gives as `Eval::Reference`, read from the expression's text alone.
+pub fn referenced_resource(text: &str) -> Option<String> {
+    let mut parts = text.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(type_name), Some(name), Some(_), None) if names_resource(type_name, name) => {
+            Some(format!("{type_name}.{name}"))
+        }
+        _ => None,
+    }
+}
+
 impl<'a> Module<'a> {
     pub fn new(docs: &[&'a Document]) -> Self {
         let mut module = Module {
@@ -317,11 +342,6 @@ impl<'a> Module<'a> {
             return self.eval_template(&text[1..text.len() - 1], location, depth, inputs);
         }
         let parts: Vec<&str> = text.split('.').collect();
-        let plain = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        };
         match parts.as_slice() {
             ["var", name] if plain(name) => {
                 if let Some(given) = inputs.get(*name) {
@@ -397,16 +417,9 @@ impl<'a> Module<'a> {
                     _ => blocked(text, location),
                 },
             },
-            [type_name, name, _attribute]
-                if type_name.contains('_')
-                    && plain(type_name)
-                    && plain(name)
-                    && *type_name != "data" =>
-            {
-                Eval::Reference {
-                    address: format!("{type_name}.{name}"),
-                }
-            }
+            [type_name, name, _attribute] if names_resource(type_name, name) => Eval::Reference {
+                address: format!("{type_name}.{name}"),
+            },
             // Conditionals, indexes and functions: the value where the module knows it.
             _ => self
                 .known_scalar(text, &location, depth, inputs)
@@ -1025,4 +1038,92 @@ fn function(name: &str, args: Vec<Node>) -> Option<Value> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::hcl::expression_text;
+    use crate::load::load_bytes;
+
+    /// Every argument of every resource: what `referenced_resource` reads from the text, and
+    /// what `Module::eval` makes of the argument.
+    fn both(path: &str, text: &str) -> Vec<(String, Option<String>, Option<String>)> {
+        let outcome = load_bytes(path, text.as_bytes());
+        let docs: Vec<&Document> = outcome.documents.iter().collect();
+        let module = Module::new(&docs);
+        let mut out = Vec::new();
+        for resource in &module.resources {
+            for entry in resource.block.node.entries() {
+                let Some(text) = expression_text(&entry.value) else {
+                    continue;
+                };
+                let route = resource.route.key(&entry.key);
+                let evaluated =
+                    match module.eval(resource.block.doc, &entry.value, &route, &Inputs::new()) {
+                        Eval::Reference { address } => Some(address),
+                        _ => None,
+                    };
+                out.push((text.to_string(), referenced_resource(text), evaluated));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_reference_read_from_the_text_is_what_evaluation_finds() {
+        let text = r#"
+variable "name" { default = "x" }
+locals { region = "eu-west-1" }
+data "aws_region" "here" {}
+resource "aws_s3_bucket" "logs" { bucket = "logs" }
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket   = aws_s3_bucket.logs.id
+  two      = aws_s3_bucket.logs
+  four     = aws_s3_bucket.logs.tags.team
+  indexed  = aws_s3_bucket.logs[0].id
+  data     = data.aws_region.here.name
+  variable = var.name
+  local    = local.region
+  each     = each.value.name
+  template = "${aws_s3_bucket.logs.id}-copy"
+  call     = lower(aws_s3_bucket.logs.id)
+  nodash   = random.id.hex
+}
+"#;
+        let found = both("main.tf", text);
+        assert_eq!(found.len(), 11, "{found:?}");
+        for (text, read, evaluated) in &found {
+            assert_eq!(read, evaluated, "{text}");
+        }
+        let references: Vec<&str> = (found.iter())
+            .filter(|(_, read, _)| read.is_some())
+            .map(|(text, _, _)| text.as_str())
+            .collect();
+        // `"${aws_s3_bucket.logs.id}"` alone is written as the expression inside it.
+        assert_eq!(references, ["aws_s3_bucket.logs.id"]);
+
+        // And on every fixture's resources.
+        let mut compared = 0;
+        for root in ["fixtures", "tests"] {
+            for entry in ignore::WalkBuilder::new(root)
+                .hidden(false)
+                .build()
+                .flatten()
+            {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "tf") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                for (text, read, evaluated) in both(&path.to_string_lossy(), &text) {
+                    assert_eq!(read, evaluated, "{}: {text}", path.display());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 50, "{compared} arguments compared");
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::module::{Eval, Inputs, Module, ProviderBlock};
+use super::module::{Eval, Inputs, Module, ProviderBlock, referenced_resource};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
 use crate::load::Format;
@@ -65,6 +65,9 @@ pub struct Resolver<'m, 'a> {
     visiting: Vec<bool>,
     /// First resource of each provider, where a missing provider block is reported.
     first_of_provider: HashMap<String, Location>,
+    /// What each provider configuration gives, by local name and alias: the same for every
+    /// resource of the module.
+    providers: HashMap<(String, Option<String>), Option<Resolution>>,
 }
 
 impl<'m, 'a> Resolver<'m, 'a> {
@@ -86,6 +89,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
             memo: vec![None; n],
             visiting: vec![false; n],
             first_of_provider,
+            providers: HashMap::new(),
         }
     }
 
@@ -191,12 +195,11 @@ impl<'m, 'a> Resolver<'m, 'a> {
         // referring to a resource is not located where that resource is.
         let references = if rtype.is_some() { body.entries() } else { &[] };
         for entry in references {
-            if expression_text(&entry.value).is_none() || entry.key == "provider" {
+            if entry.key == "provider" {
                 continue;
             }
-            let route = resource.route.key(&entry.key);
-            if let Eval::Reference { address } =
-                module.eval(doc, &entry.value, &route, &self.context.inputs)
+            // What `Module::eval` would call a reference, read from the text alone.
+            if let Some(address) = expression_text(&entry.value).and_then(referenced_resource)
                 && self.by_address.get(&address).is_some_and(|&t| t != index)
             {
                 let own = (&*doc.path, Location::start_line(entry.value.span));
@@ -253,14 +256,21 @@ impl<'m, 'a> Resolver<'m, 'a> {
         local_name: &str,
         alias: Option<&str>,
     ) -> Option<Resolution> {
-        if let Some(block) = self.module.provider(local_name, alias) {
-            return Some(self.provider_region(block));
+        let key = (local_name.to_string(), alias.map(str::to_string));
+        if let Some(known) = self.providers.get(&key) {
+            return known.clone();
         }
-        self.context
-            .providers
-            .iter()
-            .find(|(name, a, _)| name == local_name && a.as_deref() == alias)
-            .map(|(_, _, resolution)| resolution.clone())
+        let found = match self.module.provider(local_name, alias) {
+            Some(block) => Some(self.provider_region(block)),
+            None => self
+                .context
+                .providers
+                .iter()
+                .find(|(name, a, _)| name == local_name && a.as_deref() == alias)
+                .map(|(_, _, resolution)| resolution.clone()),
+        };
+        self.providers.insert(key, found.clone());
+        found
     }
 
     fn provider_region(&mut self, block: &ProviderBlock<'a>) -> Resolution {

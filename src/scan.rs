@@ -642,18 +642,22 @@ impl<'a> Unit<'a> {
         // after, so that its lock is held briefly, and freed here, on the unit's thread, not
         // all at once at the end. A few (an AWS Config item is one) are counted into the
         // scan's estate directly, which costs less than a merge.
-        let counted = if resources.len() > COUNTED_UNDER_LOCK {
+        let direct = resources.len() <= COUNTED_UNDER_LOCK;
+        let own = (!direct).then(|| {
             let mut estate = Estate::default();
             count(&mut estate, &resources);
-            drop(resources);
-            Ok(estate)
+            estate
+        });
+        let resources = if direct {
+            resources
         } else {
-            Err(resources)
+            drop(resources);
+            Vec::new()
         };
         if let Ok(mut all) = self.folded.lock() {
-            match counted {
-                Ok(estate) => all.estate.merge(estate),
-                Err(resources) => count(&mut all.estate, &resources),
+            match own {
+                Some(estate) => all.estate.merge(estate),
+                None => count(&mut all.estate, &resources),
             }
             all.metadata.append(&mut metadata);
             all.listed.append(listed);

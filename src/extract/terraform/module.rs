@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
@@ -31,6 +32,31 @@ type MemoKey = (usize, usize, String);
 
 thread_local! {
     static MEMO: RefCell<HashMap<MemoKey, Memo>> = RefCell::new(HashMap::new());
+}
+
+thread_local! {
+    /// Expressions parsed, by their text: the same few (`var.tags`, `var.name`) are evaluated
+    /// for many resources. Emptied when it holds [`PARSED_TEXTS`] texts.
+    static PARSED: RefCell<foldhash::HashMap<Box<str>, Option<Rc<Expression>>>> =
+        RefCell::new(foldhash::HashMap::default());
+}
+
+/// How many expression texts a thread keeps parsed.
+const PARSED_TEXTS: usize = 1024;
+
+/// `text` parsed as an HCL expression, once per thread while it is among the last few parsed.
+fn parsed_expression(text: &str) -> Option<Rc<Expression>> {
+    PARSED.with_borrow_mut(|parsed| {
+        if let Some(found) = parsed.get(text) {
+            return found.clone();
+        }
+        if parsed.len() >= PARSED_TEXTS {
+            parsed.clear();
+        }
+        let expression = hcl_edit::parser::parse_expr(text).ok().map(Rc::new);
+        parsed.insert(text.into(), expression.clone());
+        expression
+    })
 }
 
 /// Starts an evaluation with no memoised locals: values of another call's inputs do not carry over.
@@ -550,7 +576,7 @@ impl Module<'_> {
         }
         if node.tag.as_deref() == Some(EXPR_TAG) {
             let text = expression_text(node)?;
-            let expr = hcl_edit::parser::parse_expr(text).ok()?;
+            let expr = parsed_expression(text)?;
             let value = self.value_expr(&expr, node, &location, depth, inputs)?;
             if let Resolved::Here(value) = &value
                 && limits::too_large(value)
@@ -1068,6 +1094,22 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn an_expression_parsed_again_is_the_one_parsed_first_and_the_kept_ones_stay_few() {
+        let first = parsed_expression("var.tags").expect("parses");
+        let again = parsed_expression("var.tags").expect("parses");
+        assert!(Rc::ptr_eq(&first, &again), "kept, not parsed again");
+        assert!(parsed_expression("var.").is_none(), "not an expression");
+        for i in 0..PARSED_TEXTS + 10 {
+            let text = format!("local.value_{i}");
+            let parsed = parsed_expression(&text).expect("parses");
+            assert_eq!(parsed.to_string(), text);
+        }
+        assert!(PARSED.with_borrow(|parsed| parsed.len()) <= PARSED_TEXTS);
+        let later = parsed_expression("var.tags").expect("parses");
+        assert_eq!(later.to_string(), "var.tags");
     }
 
     #[test]

@@ -32,9 +32,6 @@ type MemoKey = (usize, usize, String);
 
 thread_local! {
     static MEMO: RefCell<HashMap<MemoKey, Memo>> = RefCell::new(HashMap::new());
-}
-
-thread_local! {
     /// Expressions parsed, by their text: the same few (`var.tags`, `var.name`) are evaluated
     /// for many resources. Emptied when it holds [`PARSED_TEXTS`] texts.
     static PARSED: RefCell<foldhash::HashMap<Box<str>, Option<Rc<Expression>>>> =
@@ -44,7 +41,8 @@ thread_local! {
 /// How many expression texts a thread keeps parsed.
 const PARSED_TEXTS: usize = 1024;
 
-/// `text` parsed as an HCL expression, once per thread while it is among the last few parsed.
+/// `text` parsed as an HCL expression: parsed again only after the thread's texts filled
+/// [`PARSED_TEXTS`] and were dropped.
 fn parsed_expression(text: &str) -> Option<Rc<Expression>> {
     PARSED.with_borrow_mut(|parsed| {
         if let Some(found) = parsed.get(text) {

@@ -41,14 +41,13 @@ impl Estate {
         self.resources += 1;
         *self.by_format.entry(r.format.as_str()).or_default() += 1;
         let own = r.provider.as_deref().map(canonical_provider);
-        // Most resources are tied to no provider but their own: no set is built for them.
-        let tied: Vec<&str> = match ties {
-            Some(ties) if !ties.is_empty() => {
-                let set: BTreeSet<&str> = ties.iter().map(String::as_str).chain(own).collect();
-                set.into_iter().collect()
-            }
-            _ => Vec::new(),
-        };
+        // Most resources are tied to no provider but their own: nothing is gathered for them.
+        let mut tied: Vec<&str> = Vec::new();
+        if let Some(ties) = ties.filter(|t| !t.is_empty()) {
+            tied.extend(ties.iter().map(String::as_str).chain(own));
+            tied.sort_unstable();
+            tied.dedup();
+        }
         let providers = if tied.is_empty() {
             own.as_slice()
         } else {

@@ -606,7 +606,7 @@ impl<'a> Unit<'a> {
 
     /// Counts resources into the estate, keeps their metadata suppressions (and names), and
     /// drops them.
-    fn fold(&self, resources: Vec<Resource>) {
+    fn fold(&self, mut resources: Vec<Resource>) {
         if resources.is_empty() {
             return;
         }
@@ -642,18 +642,14 @@ impl<'a> Unit<'a> {
         // after, so that its lock is held briefly, and freed here, on the unit's thread, not
         // all at once at the end. A few (an AWS Config item is one) are counted into the
         // scan's estate directly, which costs less than a merge.
-        let direct = resources.len() <= COUNTED_UNDER_LOCK;
-        let own = (!direct).then(|| {
+        let own = (resources.len() > COUNTED_UNDER_LOCK).then(|| {
             let mut estate = Estate::default();
             count(&mut estate, &resources);
             estate
         });
-        let resources = if direct {
-            resources
-        } else {
-            drop(resources);
-            Vec::new()
-        };
+        if own.is_some() {
+            resources = Vec::new();
+        }
         if let Ok(mut all) = self.folded.lock() {
             match own {
                 Some(estate) => all.estate.merge(estate),

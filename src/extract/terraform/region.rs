@@ -67,7 +67,7 @@ pub struct Resolver<'m, 'a> {
     first_of_provider: HashMap<String, Location>,
     /// What each provider configuration gives, by local name and alias: the same for every
     /// resource of the module.
-    providers: HashMap<(String, Option<String>), Option<Resolution>>,
+    providers: Vec<(String, Option<String>, Option<Resolution>)>,
 }
 
 impl<'m, 'a> Resolver<'m, 'a> {
@@ -89,7 +89,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
             memo: vec![None; n],
             visiting: vec![false; n],
             first_of_provider,
-            providers: HashMap::new(),
+            providers: Vec::new(),
         }
     }
 
@@ -256,8 +256,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
         local_name: &str,
         alias: Option<&str>,
     ) -> Option<Resolution> {
-        let key = (local_name.to_string(), alias.map(str::to_string));
-        if let Some(known) = self.providers.get(&key) {
+        if let Some((_, _, known)) =
+            (self.providers.iter()).find(|(name, a, _)| name == local_name && a.as_deref() == alias)
+        {
             return known.clone();
         }
         let found = match self.module.provider(local_name, alias) {
@@ -269,7 +270,11 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 .find(|(name, a, _)| name == local_name && a.as_deref() == alias)
                 .map(|(_, _, resolution)| resolution.clone()),
         };
-        self.providers.insert(key, found.clone());
+        self.providers.push((
+            local_name.to_string(),
+            alias.map(str::to_string),
+            found.clone(),
+        ));
         found
     }
 

@@ -107,6 +107,8 @@ pub struct Finding {
     pub evidence: Option<String>,
     pub remediation: Arc<str>,
     pub references: Arc<[String]>,
+    /// Empty until the finding is stored (`store::Collector::add`) or ordered
+    /// (`engine::evaluate`): made once, from the path reports name its file by.
     pub fingerprint: String,
     /// The hit's key that tells several hits on one field apart (part of the fingerprint).
     #[serde(skip)]
@@ -157,6 +159,13 @@ impl Finding {
             &self.location.field,
             &self.key,
         );
+    }
+
+    /// Fingerprints with `path` when no fingerprint was made yet.
+    pub fn fingerprint_unmade(&mut self, path: &str) {
+        if self.fingerprint.is_empty() {
+            self.rebase_fingerprint(path);
+        }
     }
 }
 

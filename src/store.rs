@@ -839,8 +839,17 @@ impl Collector {
             return;
         }
         findings.iter_mut().for_each(|f| {
+            // A fingerprint not rebased by the adjustment names the path the finding was
+            // made with, before any relocation.
+            let made_at = f
+                .fingerprint
+                .is_empty()
+                .then(|| Arc::clone(&f.location.path));
             self.relocate(f);
             self.adjust.apply(f);
+            if let Some(path) = made_at {
+                f.fingerprint_unmade(&path);
+            }
         });
         if let Ok(mut ties) = self.ties.lock() {
             findings.iter().for_each(|f| tie(&mut ties, f));

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::finding::{Finding, ResourceRef, Severity, fingerprint};
+use crate::finding::{Finding, ResourceRef, Severity};
 use crate::knowledge::KnowledgeBase;
 use crate::load::Format;
 use crate::location::Location;
@@ -398,13 +398,6 @@ fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> 
         }
         None => Arc::from(reflow(&rule.fix.fill(|key| vars.get(key)))),
     };
-    let fingerprint = fingerprint(
-        &rule.id,
-        &hit.location.path,
-        &resource.address,
-        &hit.location.field,
-        &hit.key,
-    );
     Finding {
         rule_id: Arc::clone(&rule.id),
         rule_name: Arc::clone(&rule.name),
@@ -418,7 +411,9 @@ fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> 
         evidence: hit.evidence,
         remediation,
         references: Arc::clone(&rule.references),
-        fingerprint,
+        // Made once its path is known as reports name it: relative to the repository root
+        // when the scan's adjustment rebases it, else as written (`store::Collector::add`).
+        fingerprint: String::new(),
         key: hit.key,
         suppression: None,
         baseline: None,
@@ -690,6 +685,10 @@ pub fn evaluate(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
         }
     }
     findings.extend(engine.scan_findings(&ctx));
+    for f in &mut findings {
+        let path = Arc::clone(&f.location.path);
+        f.fingerprint_unmade(&path);
+    }
     finish(&mut findings);
     findings
 }

@@ -716,9 +716,12 @@ impl Records {
         let records: Vec<&[u8]> = (starts.zip(&self.entries))
             .map(|(start, entry)| &self.bytes[start..entry.end])
             .collect();
-        let keys = (records.iter())
-            .map(|record| Key::read(record))
-            .collect::<std::io::Result<Vec<Key>>>()?;
+        // Room for all of them at once: collected through `Result`, the vector would grow by
+        // doubling, moving the keys read so far each time.
+        let mut keys = Vec::with_capacity(records.len());
+        for record in &records {
+            keys.push(Key::read(record)?);
+        }
         let mut sides: Vec<Side> = (records.iter().zip(&keys).zip(&self.entries))
             .map(|((record, key), entry)| Side {
                 record,

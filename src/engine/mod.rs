@@ -523,8 +523,6 @@ impl<'r> Engine<'r> {
                     .map(|hit| finding(rule, &mut shared, hit, ctx)),
             );
         }
-        // Held per item of a snapshot until the newest items are known: no spare room.
-        out.shrink_to_fit();
         out
     }
 

@@ -257,6 +257,8 @@ pub(super) mod pretty {
     const BATCH: usize = 1024;
     /// Items serialised into one piece of text by one core.
     const PIECE: usize = 32;
+    /// Bytes a piece's text is given per item before it is written: a finding takes 1-2 KB.
+    const PIECE_ROOM: usize = 2048;
 
     /// `serde_json::ser::PrettyFormatter`, starting `depth` levels in.
     struct Nested {
@@ -461,7 +463,9 @@ pub(super) mod pretty {
             BATCH,
             PIECE,
             |piece| {
-                let mut text = Vec::new();
+                // Room for most pieces at once: grown by doubling from nothing, a piece's text
+                // was copied a dozen times over.
+                let mut text = Vec::with_capacity(piece.len() * PIECE_ROOM);
                 let mut written = super::super::json_finding::Written::default();
                 for item in piece {
                     text.extend_from_slice(b",\n    ");

@@ -2343,6 +2343,62 @@ mod tests {
     }
 
     #[test]
+    fn a_finding_without_a_fingerprint_is_given_one_from_the_path_it_was_made_with() {
+        // A rendered document's marker line, moved to the overlay that writes it.
+        let marker = crate::render::MARKER_BASE + 4;
+        let span = crate::tree::Span {
+            start: crate::tree::Pos { line: 7, column: 3 },
+            end: crate::tree::Pos {
+                line: 7,
+                column: 20,
+            },
+        };
+        let relocation = crate::load::Relocation {
+            marker,
+            path: Arc::from("overlays/prod/patch.yaml"),
+            document: 0,
+            span,
+        };
+        let rule: Arc<str> = Arc::from("RES-007");
+        let mut rendered = finding("<rendered prod>", marker, &rule, 1);
+        rendered.fingerprint.clear();
+        let mut plain = finding("base/cart.yaml", 16, &rule, 2);
+        plain.fingerprint.clear();
+        let made_with = |f: &Finding, path: &str| {
+            crate::finding::fingerprint(
+                &f.rule_id,
+                path,
+                &f.resource.address,
+                &f.location.field,
+                &f.key,
+            )
+        };
+        let expected = [
+            made_with(&plain, "base/cart.yaml"),
+            made_with(&rendered, "<rendered prod>"),
+        ];
+        for budget in [usize::MAX, 0] {
+            let collector = Collector::new(budget, vec![relocation.clone()]);
+            collector.add(vec![rendered.clone(), plain.clone()]);
+            let found = collector.finish().into_vec();
+            let prints: Vec<&str> = found.iter().map(|f| f.fingerprint.as_str()).collect();
+            assert_eq!(prints, [&*expected[0], &*expected[1]], "budget {budget}");
+            assert_eq!(&*found[1].location.path, "overlays/prod/patch.yaml");
+            // A fingerprint the adjustment makes is the only one made.
+            let rebased =
+                Collector::new(budget, Vec::new()).adjusting(crate::scan::Adjust::new(|f| {
+                    f.rebase_fingerprint("from/the/root.yaml")
+                }));
+            rebased.add(vec![plain.clone()]);
+            let found = rebased.finish().into_vec();
+            assert_eq!(
+                found[0].fingerprint,
+                made_with(&plain, "from/the/root.yaml")
+            );
+        }
+    }
+
+    #[test]
     fn findings_read_back_from_the_file_equal_those_kept_in_memory() {
         let mut all = some_findings();
         // Duplicates across runs are dropped as in memory.

@@ -2,6 +2,7 @@
 //! YAML, JSON and (later) HCL loaders all produce this tree; extractors and rules only read it.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A 1-based line and column in a source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,7 +54,8 @@ pub struct Node {
 /// One step of a route from a document root to a node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Segment {
-    Key(String),
+    /// Shared, not copied, when a route is extended: routes are made by the thousand.
+    Key(Arc<str>),
     Index(usize),
 }
 
@@ -68,39 +70,19 @@ impl Route {
 
     /// Parses a dotted route (`a.b[0].c`, `metadata.annotations["x.y/z"]`).
     pub fn parse(text: &str) -> Self {
-        let mut segments = Vec::new();
-        let mut rest = text;
-        while !rest.is_empty() {
-            if let Some(after) = rest.strip_prefix("[\"") {
-                let end = after.find("\"]").unwrap_or(after.len());
-                segments.push(Segment::Key(after[..end].to_string()));
-                rest = after.get(end + 2..).unwrap_or("");
-            } else if let Some(after) = rest.strip_prefix('[') {
-                let end = after.find(']').unwrap_or(after.len());
-                let inner = &after[..end];
-                match inner.parse::<usize>() {
-                    Ok(i) => segments.push(Segment::Index(i)),
-                    Err(_) => segments.push(Segment::Key(inner.to_string())),
-                }
-                rest = after.get(end + 1..).unwrap_or("");
-            } else {
-                let rest_trimmed = rest.strip_prefix('.').unwrap_or(rest);
-                let end = rest_trimmed.find(['.', '[']).unwrap_or(rest_trimmed.len());
-                if end > 0 {
-                    segments.push(Segment::Key(rest_trimmed[..end].to_string()));
-                }
-                rest = &rest_trimmed[end..];
-                if end == 0 && rest.starts_with('.') {
-                    rest = &rest[1..];
-                }
-            }
-        }
-        Route(segments)
+        Route(
+            Steps(text)
+                .map(|step| match step {
+                    Step::Key(k) => Segment::Key(Arc::from(k)),
+                    Step::Index(i) => Segment::Index(i),
+                })
+                .collect(),
+        )
     }
 
     pub fn key(&self, key: &str) -> Self {
         let mut next = self.clone();
-        next.0.push(Segment::Key(key.to_string()));
+        next.0.push(Segment::Key(Arc::from(key)));
         next
     }
 
@@ -129,6 +111,52 @@ impl Route {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// One step of a dotted route's text, borrowed from it.
+enum Step<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+/// The steps of a dotted route's text, read as `Route::parse` reads them, without making the
+/// route: a lookup by a written route (`Node::path`) allocates nothing.
+struct Steps<'t>(&'t str);
+
+impl<'t> Iterator for Steps<'t> {
+    type Item = Step<'t>;
+
+    fn next(&mut self) -> Option<Step<'t>> {
+        loop {
+            let rest = self.0;
+            if rest.is_empty() {
+                return None;
+            }
+            if let Some(after) = rest.strip_prefix("[\"") {
+                let end = after.find("\"]").unwrap_or(after.len());
+                self.0 = after.get(end + 2..).unwrap_or("");
+                return Some(Step::Key(&after[..end]));
+            }
+            if let Some(after) = rest.strip_prefix('[') {
+                let end = after.find(']').unwrap_or(after.len());
+                let inner = &after[..end];
+                self.0 = after.get(end + 1..).unwrap_or("");
+                return Some(match inner.parse::<usize>() {
+                    Ok(i) => Step::Index(i),
+                    Err(_) => Step::Key(inner),
+                });
+            }
+            let trimmed = rest.strip_prefix('.').unwrap_or(rest);
+            let end = trimmed.find(['.', '[']).unwrap_or(trimmed.len());
+            self.0 = &trimmed[end..];
+            if end > 0 {
+                return Some(Step::Key(&trimmed[..end]));
+            }
+            if self.0.starts_with('.') {
+                self.0 = &self.0[1..];
+            }
+        }
     }
 }
 
@@ -260,7 +288,14 @@ impl Node {
 
     /// Looks up a dotted route such as `spec.template.spec`.
     pub fn path(&self, route: &str) -> Option<&Node> {
-        self.at(&Route::parse(route))
+        let mut node = self;
+        for step in Steps(route) {
+            node = match step {
+                Step::Key(k) => node.get(k)?,
+                Step::Index(i) => node.items().get(i)?,
+            };
+        }
+        Some(node)
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -352,7 +387,7 @@ mod tests {
             segments in proptest::collection::vec(
                 proptest::prop_oneof![
                     proptest::prelude::any::<usize>().prop_map(Segment::Index),
-                    "[a-z.\\[\\]\"/]{0,6}".prop_map(Segment::Key),
+                    "[a-z.\\[\\]\"/]{0,6}".prop_map(|k| Segment::Key(k.into())),
                 ],
                 0..6,
             ),
@@ -360,6 +395,80 @@ mod tests {
             let route = Route(segments);
             proptest::prop_assert_eq!(route.text(), route.to_string());
         }
+    }
+
+    #[test]
+    fn routes_are_read_step_by_step_as_written() {
+        let key = |k: &str| Segment::Key(Arc::from(k));
+        for (text, expected) in [
+            ("", vec![]),
+            (".", vec![]),
+            ("a..b", vec![key("a"), key("b")]),
+            (".a.", vec![key("a")]),
+            ("a[", vec![key("a"), key("")]),
+            ("a[x]b", vec![key("a"), key("x"), key("b")]),
+            (
+                "[\"x.y\"].z[3]",
+                vec![key("x.y"), key("z"), Segment::Index(3)],
+            ),
+            ("[\"open", vec![key("open")]),
+            ("a.[1]", vec![key("a"), Segment::Index(1)]),
+        ] {
+            assert_eq!(Route::parse(text).0, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_lookup_by_written_route_finds_what_the_parsed_route_finds() {
+        let leaf = |text: &str| Node::new(Value::Str(text.into()), Span::default());
+        let map = |entries: Vec<(&str, Node)>| {
+            Node::new(
+                Value::Map(
+                    entries
+                        .into_iter()
+                        .map(|(key, value)| Entry {
+                            key: key.into(),
+                            key_span: Span::default(),
+                            value,
+                        })
+                        .collect(),
+                ),
+                Span::default(),
+            )
+        };
+        let tree = map(vec![
+            (
+                "a",
+                map(vec![(
+                    "b",
+                    Node::new(
+                        Value::Seq(vec![leaf("first"), map(vec![("c", leaf("deep"))])]),
+                        Span::default(),
+                    ),
+                )]),
+            ),
+            ("x.y", leaf("dotted")),
+            ("", leaf("empty")),
+        ]);
+        for text in [
+            "",
+            "a",
+            "a.b",
+            "a.b[0]",
+            "a.b[1].c",
+            "a.b[2]",
+            "a.b.c",
+            "[\"x.y\"]",
+            "x.y",
+            "a..b",
+            "a[",
+            "[\"\"]",
+            "a.b[1][\"c\"]",
+            "b",
+        ] {
+            assert_eq!(tree.path(text), tree.at(&Route::parse(text)), "{text:?}");
+        }
+        assert_eq!(tree.path("a.b[1].c").and_then(Node::as_str), Some("deep"));
     }
 
     #[test]

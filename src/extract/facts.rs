@@ -421,7 +421,7 @@ fn children<'a>(
         out: &mut Vec<(Route, Cow<'a, Node>)>,
     ) {
         match segment {
-            Segment::Key(k) if k == "*" => {
+            Segment::Key(k) if &**k == "*" => {
                 for (i, item) in node.items().iter().enumerate() {
                     out.push((at.index(i), child(item)));
                 }
@@ -431,7 +431,7 @@ fn children<'a>(
             }
             Segment::Key(k) => {
                 if let Some(c) = node.get(k) {
-                    at.0.push(Segment::Key(k.clone()));
+                    at.0.push(Segment::Key(std::sync::Arc::clone(k)));
                     out.push((at, child(c)));
                 }
             }
@@ -457,7 +457,7 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
     // below goes on from the first `*` or expression, with that node's resolution.
     let (mut node, mut resolved, mut start) = (body, None, route.0.len());
     for (i, segment) in route.0.iter().enumerate() {
-        if matches!(segment, Segment::Key(k) if k == "*") {
+        if matches!(segment, Segment::Key(k) if &**k == "*") {
             start = i;
             break;
         }

@@ -263,10 +263,7 @@ pub fn pod_specs(resource: &Resource) -> Vec<(Route, &Node)> {
     }
     routes
         .into_iter()
-        .filter_map(|r| {
-            let route = Route::parse(r);
-            resource.body.at(&route).map(|n| (route, n))
-        })
+        .filter_map(|r| resource.body.path(r).map(|n| (Route::parse(r), n)))
         .collect()
 }
 

@@ -73,7 +73,7 @@ pub(super) fn values_references(
     values.walk(route, &mut |at, node| {
         // Charts that name an image's parts outside an `image` key
         // (`redis: {repository: public.ecr.aws/docker/library/redis, tag: 8.6.2}`).
-        let under_image = matches!(at.0.last(), Some(Segment::Key(k)) if k == "image");
+        let under_image = matches!(at.0.last(), Some(Segment::Key(k)) if &**k == "image");
         if !under_image
             && (node.get("tag").is_some() || node.get("digest").is_some())
             && let Some(repository) = node.get("repository")

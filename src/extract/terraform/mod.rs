@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use module::{COUNT_INDEX, EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
-use region::{CallContext, Resolver};
+use region::{CallContext, ModuleIndex, Resolver};
 
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name};
@@ -266,7 +266,8 @@ impl Walker<'_, '_> {
                     None => continue,
                 }
             };
-            let mut resolver = Resolver::new(module, kb, instance.context.clone());
+            let lookup = ModuleIndex::of(module);
+            let mut resolver = Resolver::new(module, &lookup, kb, instance.context.clone());
             let first = out.resources.len();
             for (index, block) in module.resources.iter().enumerate() {
                 let build = |address: String, inputs: &Inputs| {
@@ -308,7 +309,7 @@ impl Walker<'_, '_> {
                                 providers: instance.context.providers.clone(),
                             };
                             let mut resource = build(format!("{address}{key}"), &context.inputs);
-                            let mut own = Resolver::new(module, kb, context);
+                            let mut own = Resolver::new(module, &lookup, kb, context);
                             apply_region(&mut resource, own.resolve(index), kb, options);
                             out.resources.push(resource);
                         }

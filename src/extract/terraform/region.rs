@@ -56,22 +56,16 @@ pub struct CallContext {
     pub providers: Vec<(String, Option<String>, Resolution)>,
 }
 
-pub struct Resolver<'m, 'a> {
-    module: &'m Module<'a>,
-    context: CallContext,
-    kb: &'m KnowledgeBase,
+/// What every resolver of a module's instances looks up, made once per instance: one made
+/// per `for_each` key made it again for each key of each resource.
+pub struct ModuleIndex {
     by_address: HashMap<String, usize>,
-    memo: Vec<Option<Resolution>>,
-    visiting: Vec<bool>,
     /// First resource of each provider, where a missing provider block is reported.
     first_of_provider: HashMap<String, Location>,
-    /// What each provider configuration gives, by local name and alias: the same for every
-    /// resource of the module.
-    providers: Vec<(String, Option<String>, Option<Resolution>)>,
 }
 
-impl<'m, 'a> Resolver<'m, 'a> {
-    pub fn new(module: &'m Module<'a>, kb: &'m KnowledgeBase, context: CallContext) -> Self {
+impl ModuleIndex {
+    pub fn of(module: &Module<'_>) -> Self {
         let mut by_address = HashMap::new();
         let mut first_of_provider = HashMap::new();
         for (i, r) in module.resources.iter().enumerate() {
@@ -80,30 +74,56 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 .entry(provider_local_name(&r.type_name).to_string())
                 .or_insert_with(|| r.block.location(&r.route));
         }
-        let n = module.resources.len();
+        ModuleIndex {
+            by_address,
+            first_of_provider,
+        }
+    }
+}
+
+pub struct Resolver<'m, 'a> {
+    module: &'m Module<'a>,
+    index: &'m ModuleIndex,
+    context: CallContext,
+    kb: &'m KnowledgeBase,
+    /// What each resource resolved to, by index; kept sparse, as a resolver made for one
+    /// `for_each` key resolves one resource and what it refers to.
+    memo: HashMap<usize, Resolution>,
+    visiting: std::collections::HashSet<usize>,
+    /// What each provider configuration gives, by local name and alias: the same for every
+    /// resource of the module.
+    providers: Vec<(String, Option<String>, Option<Resolution>)>,
+}
+
+impl<'m, 'a> Resolver<'m, 'a> {
+    /// `index` is `ModuleIndex::of(module)`.
+    pub fn new(
+        module: &'m Module<'a>,
+        index: &'m ModuleIndex,
+        kb: &'m KnowledgeBase,
+        context: CallContext,
+    ) -> Self {
         Resolver {
             module,
+            index,
             context,
             kb,
-            by_address,
-            memo: vec![None; n],
-            visiting: vec![false; n],
-            first_of_provider,
+            memo: HashMap::new(),
+            visiting: std::collections::HashSet::new(),
             providers: Vec::new(),
         }
     }
 
     pub fn resolve(&mut self, index: usize) -> Resolution {
-        if let Some(Some(done)) = self.memo.get(index) {
+        if let Some(done) = self.memo.get(&index) {
             return done.clone();
         }
-        if self.visiting.get(index).copied().unwrap_or(true) {
+        if index >= self.module.resources.len() || !self.visiting.insert(index) {
             return Resolution::None;
         }
-        self.visiting[index] = true;
         let result = self.compute(index);
-        self.visiting[index] = false;
-        self.memo[index] = Some(result.clone());
+        self.visiting.remove(&index);
+        self.memo.insert(index, result.clone());
         result
     }
 
@@ -126,7 +146,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 location,
             }),
             Eval::Reference { address } => {
-                let target = *self.by_address.get(&address)?;
+                let target = *self.index.by_address.get(&address)?;
                 match self.resolve(target) {
                     Resolution::Region {
                         value, location, ..
@@ -200,7 +220,11 @@ impl<'m, 'a> Resolver<'m, 'a> {
             }
             // What `Module::eval` would call a reference, read from the text alone.
             if let Some(address) = expression_text(&entry.value).and_then(referenced_resource)
-                && self.by_address.get(&address).is_some_and(|&t| t != index)
+                && self
+                    .index
+                    .by_address
+                    .get(&address)
+                    .is_some_and(|&t| t != index)
             {
                 let own = (&*doc.path, Location::start_line(entry.value.span));
                 if let Some(found @ Resolution::Region { .. }) =
@@ -220,6 +244,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 Resolution::Blocked {
                     blocker: format!("provider \"{local_name}\" has no region in this module"),
                     location: self
+                        .index
                         .first_of_provider
                         .get(&local_name)
                         .cloned()
@@ -232,7 +257,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
 
     /// The location of a resource of this module by address (`azurerm_resource_group.main`).
     pub fn resolve_address(&mut self, address: &str) -> Option<Resolution> {
-        let index = *self.by_address.get(address)?;
+        let index = *self.index.by_address.get(address)?;
         Some(self.resolve(index))
     }
 

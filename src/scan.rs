@@ -459,17 +459,22 @@ impl<'a> Unit<'a> {
     fn settle(&self, mut resources: Vec<Resource>, mut left_out: Vec<Finding>) -> Vec<Resource> {
         extract::sort_resources(&mut resources);
         let ctx = self.ctx.over(&resources);
-        let each: Vec<(Vec<Finding>, Vec<Finding>)> = resources
-            .par_iter()
-            .map(|r| self.own_findings(&ctx, r))
-            .collect();
         self.unit_findings(&ctx);
-        let mut findings = Vec::new();
-        for (mut own, mut estate) in each {
-            findings.append(&mut own);
-            left_out.append(&mut estate);
+        // A chunk of resources at a time: a file of thousands of documents (a cluster's
+        // export) would otherwise hold every finding of its resources before taking any.
+        for chunk in resources.chunks(SETTLE_CHUNK) {
+            let each: Vec<(Vec<Finding>, Vec<Finding>)> = chunk
+                .par_iter()
+                .map(|r| self.own_findings(&ctx, r))
+                .collect();
+            let mut findings = Vec::new();
+            for (mut own, mut estate) in each {
+                findings.append(&mut own);
+                left_out.append(&mut estate);
+            }
+            self.findings.add(findings);
+            self.findings.tie(std::mem::take(&mut left_out));
         }
-        self.findings.add(findings);
         self.findings.tie(left_out);
         // Snapshot items made theirs when they were read (`settle_item`).
         let (candidates, mut buckets): (Vec<Vec<Finding>>, Vec<Option<Bucket>>) = resources
@@ -666,6 +671,9 @@ const COUNTED_UNDER_LOCK: usize = 4;
 
 /// Sheds a resource whose own rules have run, keeping what scan-wide checks and suppressions
 /// read.
+/// Resources of a unit whose own findings are made and handed to the store together.
+const SETTLE_CHUNK: usize = 512;
+
 fn settle(resource: &mut Resource) {
     let settled = Settled {
         provisioner: (resource.kind == "StorageClass")

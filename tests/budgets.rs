@@ -307,3 +307,48 @@ fn limits_are_read_from_the_settings_file() {
     let run = scan(&dir, &["--config", settings.to_str().unwrap()]);
     assert!(run.stdout.contains("--max-file-bytes"), "{}", run.stdout);
 }
+
+/// The highest peak resident memory a scan run with `SOVSCAN_TIMINGS=1` reported, in kB.
+fn reported_peak_kb(stderr: &str) -> u64 {
+    stderr
+        .split("peak ")
+        .skip(1)
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .max()
+        .unwrap_or_else(|| panic!("no peak memory reported: {stderr}"))
+}
+
+/// A cluster's export in one file: ten thousand documents, three findings each. Their findings
+/// are handed to the store a chunk of resources at a time; held all at once, they took the
+/// scan from 128 MB to more than 200 MB.
+#[test]
+fn a_file_of_thousands_of_documents_does_not_hold_all_their_findings_at_once() {
+    let dir = scratch("budgets-many-documents");
+    let mut text = String::new();
+    for i in 0..10_000 {
+        let _ = write!(
+            text,
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  labels: {{data-classification: personal}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:{i}\n          env:\n            - name: SENTRY_DSN\n              value: https://abc@o1.ingest.us.sentry.io/{i}\n"
+        );
+    }
+    std::fs::write(dir.join("cluster.yaml"), text).unwrap();
+    let report = dir.join("report.json");
+    let started = Instant::now();
+    let out = sovscan()
+        .env("SOVSCAN_TIMINGS", "1")
+        .arg("scan")
+        .arg(dir.join("cluster.yaml"))
+        .args(["--format", "json", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let run = Run::finished(out, started);
+    let findings =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&report).unwrap())
+            .unwrap()["findings"]
+            .as_array()
+            .map_or(0, Vec::len);
+    assert!(findings >= 30_000, "{findings} findings");
+    let peak = reported_peak_kb(&run.stderr);
+    assert!(peak < 170_000, "peak {peak} kB");
+}

@@ -176,6 +176,9 @@ struct Builder {
     nodes: usize,
     alias_nodes: usize,
     documents: Vec<Node>,
+    /// How many documents there were at the last document start (where their budget is
+    /// checked).
+    before_last_start: Option<usize>,
 }
 
 impl Builder {
@@ -301,6 +304,7 @@ impl Builder {
             }
             Event::DocumentStart(..) => {
                 self.anchors.clear();
+                self.before_last_start = Some(self.documents.len());
                 if self.documents.len() >= MAX_DOCUMENTS {
                     return Err(error_at(at, format!("more than {MAX_DOCUMENTS} documents")));
                 }
@@ -423,7 +427,38 @@ fn used_anchors(text: &str) -> HashSet<usize> {
 }
 
 /// Parses every document of a YAML (or JSON) stream. Empty documents are dropped.
+///
+/// A long stream of many documents (a cluster's export, a chart rendered to stdin) is cut at
+/// its document markers and its parts parsed on every core. The result is the same as one
+/// parse's: a marker at the start of a line ends any document before it, parts are joined in
+/// order with their lines counted on, and whenever a part fails or the parts together pass a
+/// budget the stream is parsed again whole, for the error one parse gives.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    if text.len() >= PARALLEL_BYTES
+        && let Some(documents) = parse_in_parts(text, PART_BYTES)
+    {
+        return Ok(documents);
+    }
+    parse_whole(text).map(|parsed| parsed.documents)
+}
+
+/// Streams at least this long are parsed in parts.
+const PARALLEL_BYTES: usize = 512 << 10;
+/// The least text a part holds.
+const PART_BYTES: usize = 128 << 10;
+
+/// Documents of a stream, empty ones dropped, and what they counted against the budgets.
+struct Parsed {
+    documents: Vec<Node>,
+    /// Documents made, empty ones included.
+    made: usize,
+    /// Documents made before the last document start.
+    before_last_start: Option<usize>,
+    nodes: usize,
+    alias_nodes: usize,
+}
+
+fn parse_whole(text: &str) -> Result<Parsed, SyntaxError> {
     let mut builder = Builder {
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -431,6 +466,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
         nodes: 0,
         alias_nodes: 0,
         documents: Vec::new(),
+        before_last_start: None,
     };
     for item in parser(text) {
         match item {
@@ -445,16 +481,218 @@ pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
             }
         }
     }
-    Ok(builder
-        .documents
-        .into_iter()
-        .filter(|n| !n.is_null())
-        .collect())
+    Ok(Parsed {
+        made: builder.documents.len(),
+        before_last_start: builder.before_last_start,
+        nodes: builder.nodes,
+        alias_nodes: builder.alias_nodes,
+        documents: builder
+            .documents
+            .into_iter()
+            .filter(|n| !n.is_null())
+            .collect(),
+    })
+}
+
+/// The stream's documents parsed in parts of at least `part_bytes`, each starting at a
+/// document marker; `None` when the stream is not cut (no marker, or a directive, which
+/// belongs to the document after it), a part does not parse, or the parts together pass a
+/// budget that one parse checks as it goes.
+fn parse_in_parts(text: &str, part_bytes: usize) -> Option<Vec<Node>> {
+    use rayon::prelude::*;
+    let starts = part_starts(text, part_bytes)?;
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    // Each part with the lines before it.
+    let mut lines = 0;
+    let parts: Vec<(usize, usize, usize)> = starts
+        .iter()
+        .copied()
+        .zip(ends)
+        .map(|(start, end)| {
+            let before = lines;
+            lines += text.as_bytes()[start..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            (start, end, before)
+        })
+        .collect();
+    let parsed: Vec<Parsed> = parts
+        .par_iter()
+        .map(|&(start, end, lines)| {
+            let mut parsed = parse_whole(&text[start..end]).ok()?;
+            let lines = u32::try_from(lines).ok()?;
+            for document in &mut parsed.documents {
+                shift_lines(document, lines);
+            }
+            Some(parsed)
+        })
+        .collect::<Option<_>>()?;
+    // As one parse checks it: the documents made before each document start.
+    let mut made = 0;
+    for p in &parsed {
+        if p.before_last_start
+            .is_some_and(|b| made + b >= MAX_DOCUMENTS)
+        {
+            return None;
+        }
+        made += p.made;
+    }
+    let total = |count: fn(&Parsed) -> usize| parsed.iter().map(count).sum::<usize>();
+    if total(|p| p.nodes) > MAX_NODES || total(|p| p.alias_nodes) > MAX_ALIAS_NODES {
+        return None;
+    }
+    Some(parsed.into_iter().flat_map(|p| p.documents).collect())
+}
+
+/// Where the parts of a stream start: its beginning, then the first document marker (`---` at
+/// the start of a line, then a space, a tab or the line's end) at least `part_bytes` after the
+/// part before began. `None` when the stream holds a directive line (`%YAML`, `%TAG`) or is
+/// one part.
+fn part_starts(text: &str, part_bytes: usize) -> Option<Vec<usize>> {
+    let bytes = text.as_bytes();
+    // Lines are counted by `\n`: a lone `\r` also ends a line for the parser.
+    if bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    {
+        return None;
+    }
+    let mut starts = vec![0];
+    let mut line = 0;
+    while line < bytes.len() {
+        if bytes[line] == b'%' {
+            return None;
+        }
+        if line >= starts[starts.len() - 1] + part_bytes
+            && bytes[line..].starts_with(b"---")
+            && matches!(
+                bytes.get(line + 3),
+                None | Some(b' ' | b'\t' | b'\r' | b'\n')
+            )
+        {
+            starts.push(line);
+        }
+        line = match bytes[line..].iter().position(|&b| b == b'\n') {
+            Some(at) => line + at + 1,
+            None => bytes.len(),
+        };
+    }
+    (starts.len() > 1).then_some(starts)
+}
+
+/// Moves every position in a tree `lines` lines down.
+fn shift_lines(node: &mut Node, lines: u32) {
+    fn shift(span: &mut Span, lines: u32) {
+        span.start.line = span.start.line.saturating_add(lines);
+        span.end.line = span.end.line.saturating_add(lines);
+    }
+    shift(&mut node.span, lines);
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift_lines(n, lines)),
+        Value::Map(entries) => entries.iter_mut().for_each(|e| {
+            shift(&mut e.key_span, lines);
+            shift_lines(&mut e.value, lines);
+        }),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stream parsed in parts gives what one parse of it gives, positions included, or is
+    /// not parsed in parts at all.
+    #[test]
+    fn a_stream_parsed_in_parts_is_the_stream_parsed_whole() {
+        let cases = [
+            "a: 1\n---\nb: 2\n---\n- x\n- y\n",
+            "a: 1\r\n---\r\nb: [1,\r\n  2]\r\n--- \r\nc: 3\r\n",
+            "a: 1\r---\rb: 2\r",
+            "--- |\n  text\n---\nb: 2\n",
+            "--- |\ntext at the margin\n---\nb: 2\n",
+            "--- >\nfolded\n--- x\n",
+            "plain root\ncontinued\n---\nnext\n",
+            "a: \"quoted\n---\nstill\"\nb: 1\n",
+            "a: 'single\n---\nquoted'\n",
+            "a: [1,\n---\n2]\n",
+            "a: &x {k: v}\nb: *x\n---\nc: *x\n",
+            "a: &x {k: v}\n---\nb: &x [1]\nc: *x\n",
+            "a: 1\n...\n---\nb: 2\n...\n",
+            "%YAML 1.2\n---\na: 1\n---\nb: 2\n",
+            "a: 1\n--- !Ref x\n---\n# only a comment\n---\n",
+            "a: 1\n---#not a marker\n---\tb: 2\n",
+            "a: \"line\u{2028}sep\"\n---\nb: \u{85}2\n---\nc: 3\n",
+            "\u{feff}a: 1\n---\nb: 2\n",
+            "a: {b: [c, {d: e}]}\n---\n- - - 1\n---\n? complex\n: key\n",
+            "a: 1\n---\n  b: 2\n ---\nc: 3\n",
+            "a: 1\n---\nb: : :\n---\nc: 3\n",
+            "a:\n  - 1\n---\n",
+        ];
+        let mut cut = 0;
+        for text in cases {
+            let whole = parse_whole(text).map(|p| p.documents);
+            if let Some(parts) = parse_in_parts(text, 1) {
+                assert_eq!(
+                    Ok(&parts),
+                    whole.as_ref().map_err(|e| &e.reason),
+                    "{text:?}"
+                );
+                cut += 1;
+            }
+        }
+        // Those with a directive, a lone carriage return, or a part that does not parse alone
+        // are parsed whole.
+        assert_eq!(cut, 13);
+        // Split where it can be: the first case is cut in three.
+        assert_eq!(part_starts(CASE_CUT, 1).map(|s| s.len()), Some(3));
+        assert!(parse_in_parts(CASE_CUT, 1).is_some());
+        // Not cut: a directive, a lone carriage return, one document.
+        assert_eq!(part_starts("%YAML 1.2\n---\na: 1\n---\nb: 2\n", 1), None);
+        assert_eq!(part_starts("a: 1\r---\rb: 2\r", 1), None);
+        assert_eq!(part_starts("a: 1\nb: 2\n", 1), None);
+    }
+
+    const CASE_CUT: &str = "a: 1\n---\nb: 2\n---\n- x\n- y\n";
+
+    /// A long stream of documents parsed in parts passes the same budgets as one parse.
+    #[test]
+    fn parts_together_keep_the_budget_of_documents() {
+        // Exactly the budget; one more; the budget and the start of one more, empty.
+        for (text, fits) in [
+            ("---\na: 1\n".repeat(MAX_DOCUMENTS), true),
+            ("---\na: 1\n".repeat(MAX_DOCUMENTS + 1), false),
+            ("a: 1\n---\n".repeat(MAX_DOCUMENTS), false),
+        ] {
+            assert_eq!(parse_in_parts(&text, 64 << 10).is_some(), fits);
+            let whole = parse_whole(&text).map(|p| p.documents.len());
+            let error = whole.as_ref().err().map(|e| (e.line, e.reason.clone()));
+            assert_eq!(error.is_none(), fits, "{error:?}");
+            let streamed = parse_stream(&text);
+            assert_eq!(
+                streamed
+                    .as_ref()
+                    .map(Vec::len)
+                    .map_err(|e| (e.line, e.reason.clone())),
+                whole.map_err(|e| (e.line, e.reason))
+            );
+        }
+        let text = "a: 1\n---\n".repeat(MAX_DOCUMENTS / 2);
+        let parts = parse_in_parts(&text, 1 << 10).unwrap();
+        assert_eq!(parts.len(), MAX_DOCUMENTS / 2);
+        assert_eq!(
+            Ok(parts),
+            parse_whole(&text)
+                .map(|p| p.documents)
+                .map_err(|e| e.reason)
+        );
+        assert_eq!(
+            parse_stream(&text).unwrap().last().unwrap().span.start.line,
+            9_999
+        );
+    }
 
     #[test]
     fn keeps_positions_tags_and_yaml12_booleans() {

@@ -669,11 +669,11 @@ impl<'a> Unit<'a> {
 /// The most resources `Unit::fold` counts while it holds the scan's estate.
 const COUNTED_UNDER_LOCK: usize = 4;
 
-/// Sheds a resource whose own rules have run, keeping what scan-wide checks and suppressions
-/// read.
 /// Resources of a unit whose own findings are made and handed to the store together.
 const SETTLE_CHUNK: usize = 512;
 
+/// Sheds a resource whose own rules have run, keeping what scan-wide checks and suppressions
+/// read.
 fn settle(resource: &mut Resource) {
     let settled = Settled {
         provisioner: (resource.kind == "StorageClass")

@@ -286,6 +286,22 @@ impl Node {
         Some(node)
     }
 
+    /// Takes the node at `route` out of the tree, leaving null in its place: the node `at`
+    /// finds (the last of repeated keys).
+    pub fn take_at(&mut self, route: &Route) -> Option<Node> {
+        let mut node = self;
+        for segment in &route.0 {
+            node = match (segment, &mut node.value) {
+                (Segment::Key(k), Value::Map(entries)) => {
+                    &mut entries.iter_mut().rev().find(|e| *e.key == **k)?.value
+                }
+                (Segment::Index(i), Value::Seq(items)) => items.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        Some(std::mem::replace(node, Node::null()))
+    }
+
     /// Looks up a dotted route such as `spec.template.spec`.
     pub fn path(&self, route: &str) -> Option<&Node> {
         let mut node = self;
@@ -469,6 +485,22 @@ mod tests {
             assert_eq!(tree.path(text), tree.at(&Route::parse(text)), "{text:?}");
         }
         assert_eq!(tree.path("a.b[1].c").and_then(Node::as_str), Some("deep"));
+    }
+
+    #[test]
+    fn a_node_taken_out_of_a_tree_leaves_null_behind() {
+        let mut tree =
+            crate::load::json::parse(r#"{"a": {"b": [1, {"c": 2}], "b": [3, {"c": 4}]}}"#)
+                .unwrap()
+                .unwrap();
+        let route = Route::parse("a.b[1].c");
+        let seen = tree.at(&route).cloned();
+        assert_eq!(tree.take_at(&route), seen);
+        assert_eq!(seen.and_then(|n| n.as_i64()), Some(4));
+        assert!(tree.at(&route).is_some_and(Node::is_null));
+        assert_eq!(tree.take_at(&Route::parse("a.x")), None);
+        assert_eq!(tree.take_at(&Route::parse("a.b[5]")), None);
+        assert_eq!(tree.take_at(&Route::parse("a[0]")), None);
     }
 
     #[test]

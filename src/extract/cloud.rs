@@ -58,7 +58,8 @@ pub struct ResourceSite<'a> {
     pub type_name: &'a str,
     pub name: &'a str,
     pub address: String,
-    pub body: &'a Node,
+    /// Copied into the resource when borrowed, moved when owned.
+    pub body: std::borrow::Cow<'a, Node>,
     pub route: Route,
 }
 
@@ -98,7 +99,7 @@ pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) 
         data_holding: rtype.is_some_and(|t| t.data_holding),
         region: None,
         unresolved_region: None,
-        body: site.body.clone(),
+        body: site.body.into_owned(),
         route: site.route,
         labels,
         facts: BTreeMap::new(),

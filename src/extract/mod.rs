@@ -84,7 +84,7 @@ pub fn extract_standalone(
 }
 
 /// `extract_standalone` for a document dropped once its resources are out: a Kubernetes
-/// object's tree is taken rather than copied, and left null.
+/// object's tree, and a plan resource's values, are taken rather than copied, and left null.
 pub fn take_standalone(
     doc: &mut Document,
     kb: &KnowledgeBase,
@@ -92,6 +92,7 @@ pub fn take_standalone(
 ) -> Option<Vec<Resource>> {
     match doc.format {
         Format::Kubernetes => Some(kubernetes::extract_taking(doc, kb)),
+        Format::TerraformPlan => Some(terraform::plan::extract_taking(doc, kb, options)),
         _ => extract_standalone(doc, kb, options),
     }
 }

@@ -2,6 +2,7 @@
 //! then `resource_changes`, then `prior_state`/`values`; regions from each resource's values,
 //! the references in `configuration`, and `configuration.provider_config`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use super::{Resolution, apply_region};
@@ -145,7 +146,69 @@ fn collect_configuration<'a>(
     }
 }
 
+/// A resource of the plan, as read from it before its values are taken.
+struct Site {
+    address: String,
+    type_name: String,
+    name: String,
+    /// Where its values are.
+    route: Route,
+    region: Resolution,
+}
+
+/// The resources of a plan: their values copied from the document.
 pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
+    sites(doc, kb)
+        .into_iter()
+        .filter_map(|site| {
+            let values = doc.root.at(&site.route)?;
+            Some(resource(doc, site, Cow::Borrowed(values), kb, options))
+        })
+        .collect()
+}
+
+/// `extract`, moving each resource's values out of the document instead of copying them: a
+/// plan of thousands of resources is not held twice while they are made.
+pub fn extract_taking(
+    doc: &mut Document,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Vec<Resource> {
+    sites(doc, kb)
+        .into_iter()
+        .filter_map(|site| {
+            let values = doc.root.take_at(&site.route)?;
+            Some(resource(doc, site, Cow::Owned(values), kb, options))
+        })
+        .collect()
+}
+
+fn resource(
+    doc: &Document,
+    site: Site,
+    values: Cow<'_, Node>,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Resource {
+    let mut resource = cloud::build(
+        ResourceSite {
+            format: Format::TerraformPlan,
+            path: &doc.path,
+            document: doc.index,
+            type_name: &site.type_name,
+            name: &site.name,
+            address: site.address,
+            body: values,
+            route: site.route,
+        },
+        kb,
+    );
+    apply_region(&mut resource, site.region, kb, options);
+    resource
+}
+
+/// Every resource the plan holds, with its region, read while the document is whole.
+fn sites(doc: &Document, kb: &KnowledgeBase) -> Vec<Site> {
     let root = &doc.root;
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
@@ -204,46 +267,40 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
         .map(|(i, p)| (strip_indices(&p.address), i))
         .collect();
 
-    let mut out = Vec::new();
-    for (i, p) in planned.iter().enumerate() {
-        let mut resource = cloud::build(
-            ResourceSite {
-                format: Format::TerraformPlan,
-                path: &doc.path,
-                document: doc.index,
-                type_name: &p.type_name,
-                name: &p.name,
+    planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let global = kb
+                .services
+                .lookup(Format::TerraformPlan, &p.type_name)
+                .is_some_and(|t| t.global);
+            let key = strip_indices(&p.address);
+            let config = configured.get(&key);
+            let region = if global {
+                Resolution::None
+            } else if let Some((value, location)) = own[i].clone() {
+                Resolution::Region {
+                    value,
+                    location,
+                    inherited: false,
+                }
+            } else if let Some(found) =
+                config.and_then(|c| referenced_region(c, &module_prefix(&key), &index, &own))
+            {
+                found
+            } else {
+                provider_region(doc, p, config)
+            };
+            Site {
                 address: p.address.clone(),
-                body: p.values,
+                type_name: p.type_name.clone(),
+                name: p.name.clone(),
                 route: p.route.clone(),
-            },
-            kb,
-        );
-        let global = kb
-            .services
-            .lookup(Format::TerraformPlan, &p.type_name)
-            .is_some_and(|t| t.global);
-        let key = strip_indices(&p.address);
-        let config = configured.get(&key);
-        let resolution = if global {
-            Resolution::None
-        } else if let Some((value, location)) = own[i].clone() {
-            Resolution::Region {
-                value,
-                location,
-                inherited: false,
+                region,
             }
-        } else if let Some(found) =
-            config.and_then(|c| referenced_region(c, &module_prefix(&key), &index, &own))
-        {
-            found
-        } else {
-            provider_region(doc, p, config)
-        };
-        apply_region(&mut resource, resolution, kb, options);
-        out.push(resource);
-    }
-    out
+        })
+        .collect()
 }
 
 fn own_region(doc: &Document, p: &Planned<'_>, kb: &KnowledgeBase) -> Option<(String, Location)> {
@@ -387,5 +444,56 @@ mod tests {
         );
         assert_eq!(module_prefix("module.a.aws_s3_bucket.x"), "module.a.");
         assert_eq!(module_prefix("aws_s3_bucket.x"), "");
+    }
+
+    /// Taking each resource's values out of the plan makes the resources that copying them
+    /// makes, child modules, changes and prior state included.
+    #[test]
+    fn a_plan_taken_apart_gives_the_resources_of_a_plan_read() {
+        let text = r#"{
+          "format_version": "1.2",
+          "terraform_version": "1.9.8",
+          "planned_values": {"root_module": {
+            "resources": [
+              {"address": "aws_s3_bucket.a", "mode": "managed", "type": "aws_s3_bucket",
+               "name": "a", "values": {"bucket": "a", "tags": {"team": "x"}}},
+              {"address": "data.aws_region.r", "mode": "data", "type": "aws_region",
+               "name": "r", "values": {"name": "eu-west-1"}}
+            ],
+            "child_modules": [{"resources": [
+              {"address": "module.m.aws_db_instance.d", "mode": "managed",
+               "type": "aws_db_instance", "name": "d",
+               "values": {"storage_encrypted": false, "availability_zone": "us-east-1a"}}
+            ]}]
+          }},
+          "resource_changes": [
+            {"address": "aws_ebs_volume.v", "mode": "managed", "type": "aws_ebs_volume",
+             "name": "v", "change": {"actions": ["create"],
+             "after": {"encrypted": false, "availability_zone": "eu-central-1a"}}},
+            {"address": "aws_s3_bucket.a", "mode": "managed", "type": "aws_s3_bucket",
+             "name": "a", "change": {"actions": ["create"], "after": {"bucket": "other"}}}
+          ],
+          "prior_state": {"values": {"root_module": {"resources": [
+            {"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue",
+             "name": "q", "values": {"name": "q"}}
+          ]}}},
+          "configuration": {"provider_config": {"aws": {"name": "aws",
+            "expressions": {"region": {"constant_value": "eu-central-1"}}}}}
+        }"#;
+        let kb = crate::knowledge::get().unwrap();
+        let options = ExtractOptions::default();
+        let mut doc = crate::load::load_bytes("plan.json", text.as_bytes())
+            .documents
+            .remove(0);
+        assert_eq!(doc.format, Format::TerraformPlan);
+        let read = extract(&doc, kb, &options);
+        let taken = extract_taking(&mut doc, kb, &options);
+        assert_eq!(read.len(), 4);
+        assert_eq!(format!("{read:?}"), format!("{taken:?}"));
+        assert!(
+            doc.root
+                .path("planned_values.root_module.resources[0].values")
+                .is_some_and(Node::is_null)
+        );
     }
 }

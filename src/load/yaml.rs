@@ -501,21 +501,15 @@ fn parse_whole(text: &str) -> Result<Parsed, SyntaxError> {
 fn parse_in_parts(text: &str, part_bytes: usize) -> Option<Vec<Node>> {
     use rayon::prelude::*;
     let starts = part_starts(text, part_bytes)?;
-    let ends = starts.iter().skip(1).copied().chain([text.len()]);
-    // Each part with the lines before it.
-    let mut lines = 0;
+    let ends = starts
+        .iter()
+        .skip(1)
+        .map(|&(start, _)| start)
+        .chain([text.len()]);
     let parts: Vec<(usize, usize, usize)> = starts
         .iter()
-        .copied()
         .zip(ends)
-        .map(|(start, end)| {
-            let before = lines;
-            lines += text.as_bytes()[start..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            (start, end, before)
-        })
+        .map(|(&(start, lines), end)| (start, end, lines))
         .collect();
     let parsed: Vec<Parsed> = parts
         .par_iter()
@@ -545,39 +539,36 @@ fn parse_in_parts(text: &str, part_bytes: usize) -> Option<Vec<Node>> {
     Some(parsed.into_iter().flat_map(|p| p.documents).collect())
 }
 
-/// Where the parts of a stream start: its beginning, then the first document marker (`---` at
-/// the start of a line, then a space, a tab or the line's end) at least `part_bytes` after the
-/// part before began. `None` when the stream holds a directive line (`%YAML`, `%TAG`) or is
-/// one part.
-fn part_starts(text: &str, part_bytes: usize) -> Option<Vec<usize>> {
+/// Where the parts of a stream start, with the lines before each: its beginning, then the
+/// first document marker (`---` at the start of a line, then a space, a tab or the line's end)
+/// at least `part_bytes` after the part before began. `None` when the stream holds a directive
+/// line (`%YAML`, `%TAG`), a lone `\r` (a line end for the parser, where lines are counted by
+/// `\n` here), or is one part.
+fn part_starts(text: &str, part_bytes: usize) -> Option<Vec<(usize, usize)>> {
     let bytes = text.as_bytes();
-    // Lines are counted by `\n`: a lone `\r` also ends a line for the parser.
-    if bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-    {
-        return None;
-    }
-    let mut starts = vec![0];
-    let mut line = 0;
+    let mut starts = vec![(0, 0)];
+    let (mut line, mut lines) = (0, 0);
     while line < bytes.len() {
-        if bytes[line] == b'%' {
+        let end = bytes[line..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| line + at);
+        let whole = &bytes[line..end];
+        // A `\r` is a line's end only before its `\n`.
+        let body = match end < bytes.len() {
+            true => whole.strip_suffix(b"\r").unwrap_or(whole),
+            false => whole,
+        };
+        if bytes[line] == b'%' || body.contains(&b'\r') {
             return None;
         }
-        if line >= starts[starts.len() - 1] + part_bytes
-            && bytes[line..].starts_with(b"---")
-            && matches!(
-                bytes.get(line + 3),
-                None | Some(b' ' | b'\t' | b'\r' | b'\n')
-            )
+        if line >= starts[starts.len() - 1].0 + part_bytes
+            && body.starts_with(b"---")
+            && matches!(body.get(3), None | Some(b' ' | b'\t'))
         {
-            starts.push(line);
+            starts.push((line, lines));
         }
-        line = match bytes[line..].iter().position(|&b| b == b'\n') {
-            Some(at) => line + at + 1,
-            None => bytes.len(),
-        };
+        (line, lines) = (end + 1, lines + 1);
     }
     (starts.len() > 1).then_some(starts)
 }
@@ -652,6 +643,11 @@ mod tests {
         // Not cut: a directive, a lone carriage return, one document.
         assert_eq!(part_starts("%YAML 1.2\n---\na: 1\n---\nb: 2\n", 1), None);
         assert_eq!(part_starts("a: 1\r---\rb: 2\r", 1), None);
+        assert_eq!(part_starts("a: 1\n---\nb: 2\r", 1), None);
+        assert_eq!(
+            part_starts("a: 1\r\n---\r\nb: 2\r\n", 1),
+            Some(vec![(0, 0), (6, 1)])
+        );
         assert_eq!(part_starts("a: 1\nb: 2\n", 1), None);
     }
 

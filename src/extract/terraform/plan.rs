@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use super::{Resolution, apply_region};
 use crate::extract::ExtractOptions;
@@ -158,13 +159,10 @@ struct Site {
 
 /// The resources of a plan: their values copied from the document.
 pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
-    sites(doc, kb)
-        .into_iter()
-        .filter_map(|site| {
-            let values = doc.root.at(&site.route)?;
-            Some(resource(doc, site, Cow::Borrowed(values), kb, options))
-        })
-        .collect()
+    let sites = sites(doc, kb);
+    made(&doc.path, doc.index, sites, kb, options, |route| {
+        doc.root.at(route).map(Cow::Borrowed)
+    })
 }
 
 /// `extract`, moving each resource's values out of the document instead of copying them: a
@@ -174,37 +172,43 @@ pub fn extract_taking(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Vec<Resource> {
-    sites(doc, kb)
-        .into_iter()
-        .filter_map(|site| {
-            let values = doc.root.take_at(&site.route)?;
-            Some(resource(doc, site, Cow::Owned(values), kb, options))
-        })
-        .collect()
+    let sites = sites(doc, kb);
+    let root = &mut doc.root;
+    made(&doc.path, doc.index, sites, kb, options, |route| {
+        root.take_at(route).map(Cow::Owned)
+    })
 }
 
-fn resource(
-    doc: &Document,
-    site: Site,
-    values: Cow<'_, Node>,
+/// The resources of `sites`, each built from the values `values` gives for its route.
+fn made<'n>(
+    path: &Arc<str>,
+    document: usize,
+    sites: Vec<Site>,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
-) -> Resource {
-    let mut resource = cloud::build(
-        ResourceSite {
-            format: Format::TerraformPlan,
-            path: &doc.path,
-            document: doc.index,
-            type_name: &site.type_name,
-            name: &site.name,
-            address: site.address,
-            body: values,
-            route: site.route,
-        },
-        kb,
-    );
-    apply_region(&mut resource, site.region, kb, options);
-    resource
+    mut values: impl FnMut(&Route) -> Option<Cow<'n, Node>>,
+) -> Vec<Resource> {
+    sites
+        .into_iter()
+        .filter_map(|site| {
+            let body = values(&site.route)?;
+            let mut resource = cloud::build(
+                ResourceSite {
+                    format: Format::TerraformPlan,
+                    path,
+                    document,
+                    type_name: &site.type_name,
+                    name: &site.name,
+                    address: site.address,
+                    body,
+                    route: site.route,
+                },
+                kb,
+            );
+            apply_region(&mut resource, site.region, kb, options);
+            Some(resource)
+        })
+        .collect()
 }
 
 /// Every resource the plan holds, with its region, read while the document is whole.

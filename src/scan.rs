@@ -456,10 +456,11 @@ impl<'a> Unit<'a> {
     /// drops, the resources no scan-wide check reads. Returns those it reads. Findings go to
     /// the collector; `left_out` are findings of rules left out of the selection, which only
     /// tie resources to providers.
-    fn settle(&self, mut resources: Vec<Resource>, mut left_out: Vec<Finding>) -> Vec<Resource> {
+    fn settle(&self, mut resources: Vec<Resource>, left_out: Vec<Finding>) -> Vec<Resource> {
         extract::sort_resources(&mut resources);
         let ctx = self.ctx.over(&resources);
         self.unit_findings(&ctx);
+        self.findings.tie(left_out);
         // A chunk of resources at a time: a file of thousands of documents (a cluster's
         // export) would otherwise hold every finding of its resources before taking any.
         for chunk in resources.chunks(SETTLE_CHUNK) {
@@ -467,15 +468,14 @@ impl<'a> Unit<'a> {
                 .par_iter()
                 .map(|r| self.own_findings(&ctx, r))
                 .collect();
-            let mut findings = Vec::new();
+            let (mut findings, mut ties) = (Vec::new(), Vec::new());
             for (mut own, mut estate) in each {
                 findings.append(&mut own);
-                left_out.append(&mut estate);
+                ties.append(&mut estate);
             }
             self.findings.add(findings);
-            self.findings.tie(std::mem::take(&mut left_out));
+            self.findings.tie(ties);
         }
-        self.findings.tie(left_out);
         // Snapshot items made theirs when they were read (`settle_item`).
         let (candidates, mut buckets): (Vec<Vec<Finding>>, Vec<Option<Bucket>>) = resources
             .par_iter()

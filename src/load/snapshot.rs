@@ -132,9 +132,7 @@ impl Snapshot {
             let text = match (&self.source, file.as_mut()) {
                 (Source::Text(text), _) => text.get(base..end).unwrap_or_default(),
                 (Source::File { skip, .. }, Some(file)) => {
-                    buffer.resize(end - base, 0);
-                    file.seek(SeekFrom::Start(skip + base as u64))
-                        .and_then(|_| file.read_exact(&mut buffer))
+                    read_window(file, skip + base as u64, end - base, &mut buffer)
                         .map_err(|e| format!("cannot read again: {e}"))?;
                     std::str::from_utf8(&buffer)
                         .map_err(|_| "the file changed while it was scanned: scan it again")?
@@ -164,6 +162,24 @@ impl Snapshot {
         }
         Ok(out)
     }
+}
+
+/// Reads `len` bytes of `file` from `offset` into `buffer`, in place of what it held, without
+/// zeroing its room first.
+fn read_window(
+    file: &mut std::fs::File,
+    offset: u64,
+    len: usize,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    buffer.clear();
+    buffer.reserve_exact(len);
+    file.seek(SeekFrom::Start(offset))?;
+    file.take(len as u64).read_to_end(buffer)?;
+    if buffer.len() < len {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
 }
 
 /// The text of one item of a snapshot, in the window of the file it was read with.
@@ -320,18 +336,19 @@ impl<R: Read> Stream<R> {
             self.checked -= drop;
         }
         let len = self.buffer.len();
-        self.buffer.resize(len + CHUNK, 0);
-        let read = loop {
-            match self.reader.read(&mut self.buffer[len..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.unusable = true;
-                    break 0;
-                }
+        // Read into the buffer's spare room, which is not zeroed first.
+        self.buffer.reserve(CHUNK);
+        let read = match (&mut self.reader)
+            .take(CHUNK as u64)
+            .read_to_end(&mut self.buffer)
+        {
+            Ok(n) => n,
+            Err(_) => {
+                self.unusable = true;
+                self.buffer.truncate(len);
+                0
             }
         };
-        self.buffer.truncate(len + read);
         match std::str::from_utf8(&self.buffer[self.checked..]) {
             Ok(_) => self.checked = self.buffer.len(),
             Err(e) if e.error_len().is_none() => self.checked += e.valid_up_to(),

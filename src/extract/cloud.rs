@@ -102,7 +102,7 @@ pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) 
         body: site.body.into_owned(),
         route: site.route,
         labels,
-        facts: BTreeMap::new(),
+        facts: Default::default(),
         related: Vec::new(),
         settled: None,
     };

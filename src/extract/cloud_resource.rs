@@ -49,7 +49,7 @@ pub fn resource(
         body,
         route,
         labels: BTreeMap::new(),
-        facts: BTreeMap::new(),
+        facts: Default::default(),
         related: Vec::new(),
         settled: None,
     }

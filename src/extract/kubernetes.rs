@@ -160,7 +160,7 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
         body,
         route,
         labels,
-        facts: BTreeMap::new(),
+        facts: Default::default(),
         related: Vec::new(),
         settled: None,
     };

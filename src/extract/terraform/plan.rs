@@ -160,55 +160,65 @@ struct Site {
 /// The resources of a plan: their values copied from the document.
 pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
     let sites = sites(doc, kb);
-    made(&doc.path, doc.index, sites, kb, options, |route| {
-        doc.root.at(route).map(Cow::Borrowed)
-    })
+    let count = sites.len();
+    let valued = sites
+        .into_iter()
+        .filter_map(|site| Some((doc.root.at(&site.route).map(Cow::Borrowed)?, site)));
+    made(&doc.path, doc.index, count, valued, kb, options)
 }
 
-/// `extract`, moving each resource's values out of the document instead of copying them: a
-/// plan of thousands of resources is not held twice while they are made.
+/// `extract`, moving each resource's values out of the document instead of copying them, and
+/// dropping the rest of the document before the resources are made: a plan of thousands of
+/// resources is not held twice while they are made.
 pub fn extract_taking(
     doc: &mut Document,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Vec<Resource> {
     let sites = sites(doc, kb);
+    let count = sites.len();
     let root = &mut doc.root;
-    made(&doc.path, doc.index, sites, kb, options, |route| {
-        root.take_at(route).map(Cow::Owned)
-    })
+    let taken: Vec<(Node, Site)> = sites
+        .into_iter()
+        .filter_map(|site| Some((root.take_at(&site.route)?, site)))
+        .collect();
+    *root = Node::new(crate::tree::Value::Null, root.span);
+    let valued = taken
+        .into_iter()
+        .map(|(values, site)| (Cow::Owned(values), site));
+    made(&doc.path, doc.index, count, valued, kb, options)
 }
 
-/// The resources of `sites`, each built from the values `values` gives for its route.
+/// The resources of `sites` (at most `count`), each built from its values.
 fn made<'n>(
     path: &Arc<str>,
     document: usize,
-    sites: Vec<Site>,
+    count: usize,
+    sites: impl Iterator<Item = (Cow<'n, Node>, Site)>,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
-    mut values: impl FnMut(&Route) -> Option<Cow<'n, Node>>,
 ) -> Vec<Resource> {
-    sites
-        .into_iter()
-        .filter_map(|site| {
-            let body = values(&site.route)?;
-            let mut resource = cloud::build(
-                ResourceSite {
-                    format: Format::TerraformPlan,
-                    path,
-                    document,
-                    type_name: &site.type_name,
-                    name: &site.name,
-                    address: site.address,
-                    body,
-                    route: site.route,
-                },
-                kb,
-            );
-            apply_region(&mut resource, site.region, kb, options);
-            Some(resource)
-        })
-        .collect()
+    // Room for all at once: grown by doubling, the vector would hold up to twice the
+    // resources while it is copied.
+    let mut resources = Vec::with_capacity(count);
+    for (body, site) in sites {
+        let mut resource = cloud::build(
+            ResourceSite {
+                format: Format::TerraformPlan,
+                path,
+                document,
+                type_name: &site.type_name,
+                name: &site.name,
+                address: site.address,
+                body,
+                route: site.route,
+            },
+            kb,
+        );
+        apply_region(&mut resource, site.region, kb, options);
+        resources.push(resource);
+    }
+    resources
 }
 
 /// Every resource the plan holds, with its region, read while the document is whole.
@@ -451,7 +461,7 @@ mod tests {
     }
 
     /// Taking each resource's values out of the plan makes the resources that copying them
-    /// makes, child modules, changes and prior state included.
+    /// makes, child modules, changes and prior state included, and leaves nothing of the plan.
     #[test]
     fn a_plan_taken_apart_gives_the_resources_of_a_plan_read() {
         let text = r#"{
@@ -494,10 +504,7 @@ mod tests {
         let taken = extract_taking(&mut doc, kb, &options);
         assert_eq!(read.len(), 4);
         assert_eq!(format!("{read:?}"), format!("{taken:?}"));
-        assert!(
-            doc.root
-                .path("planned_values.root_module.resources[0].values")
-                .is_some_and(Node::is_null)
-        );
+        // Nothing of the plan is held once its resources are made.
+        assert!(doc.root.is_null());
     }
 }

@@ -22,6 +22,9 @@ use crate::store::Item;
 /// Text for XML 1.0 content and attribute values: markup characters as entities, line breaks
 /// kept as character references in attributes, characters XML cannot carry replaced.
 pub fn escape(text: &str) -> String {
+    if !text.bytes().any(needs_escape) {
+        return text.to_string();
+    }
     super::escape_markup(text, |c, out| match c {
         '\'' => out.push_str("&apos;"),
         '\n' => out.push_str("&#10;"),
@@ -30,6 +33,22 @@ pub fn escape(text: &str) -> String {
         c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
         c => out.push(c),
     })
+}
+
+/// Whether a byte may start something `escape` changes: markup, a control character, or the
+/// first byte of a character from U+F000 (U+FFFE and U+FFFF among them). Most addresses and
+/// paths hold none, and are written as they are.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
+}
+
+/// `escape`d text pushed onto `out`: as it is when nothing in it needs escaping.
+fn push_escaped(out: &mut TextOut, text: &str) {
+    if text.bytes().any(needs_escape) {
+        out.push_str(&escape(text));
+    } else {
+        out.push_str(text);
+    }
 }
 
 /// Where each rule's findings lie in the store, from one pass over it: the testcases of a
@@ -509,7 +528,7 @@ fn testcase(
     spill: &mut Spill,
 ) -> io::Result<()> {
     out.push_str("    <testcase name=\"");
-    out.push_str(&escape(address));
+    push_escaped(out, address);
     out.push_str("\" classname=\"");
     out.push_str(&shared.classname);
     out.push_str("\" file=\"");
@@ -735,5 +754,16 @@ mod tests {
             "&lt;script&gt;&quot;a&quot; &amp; &apos;b&apos;&lt;/script&gt;"
         );
         assert_eq!(escape("a\nb\u{1}"), "a&#10;b\u{FFFD}");
+        // Text with nothing to escape is kept as it is; the characters XML cannot carry are
+        // replaced wherever they stand.
+        assert_eq!(
+            escape("aws_s3_bucket.x[\"k\"]"),
+            "aws_s3_bucket.x[&quot;k&quot;]"
+        );
+        assert_eq!(
+            escape("module.a[0].aws_s3_bucket.x"),
+            "module.a[0].aws_s3_bucket.x"
+        );
+        assert_eq!(escape("x\u{FFFE}y\u{F000}z"), "x\u{FFFD}y\u{F000}z");
     }
 }

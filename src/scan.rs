@@ -262,6 +262,7 @@ pub fn parse_only(
     excludes: &[String],
     no_ignore: bool,
 ) -> Result<(usize, usize), ScanError> {
+    let _phase = crate::timing::phase("read and parse");
     let excludes = load::walk::build_excludes(excludes)?;
     let walk = load::walk::discover(paths, &excludes, !no_ignore);
     let documents = walk

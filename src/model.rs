@@ -1,7 +1,6 @@
 //! The format-neutral resource every extractor produces and every rule reads.
 //! Facts that differ per format (where encryption or region lives) are resolved before rules run.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::knowledge::RegionInfo;
@@ -155,7 +154,7 @@ pub struct Resource {
     /// The resource's own node, and its route from the document root.
     pub body: Node,
     pub route: Route,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// Normalised facts for cloud rules, with where each is written. The vocabulary is shared
     /// by every cloud format (see `FACTS`); a fact that is absent is unknown, not false.
     /// Keyed by the fact's static name (`fact_name`): no copy of the name per resource.
@@ -227,6 +226,51 @@ impl IntoIterator for Facts {
     }
 }
 
+/// A resource's labels (Kubernetes labels, cloud tags) by key, in key order, in a vector of
+/// their number: a map's first node holds room for eleven (about 540 bytes a resource).
+#[derive(Clone, Debug, Default)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    /// The pairs by key; of pairs with the same key, the first stays.
+    pub fn first_wins(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut pairs: Vec<(String, String)> = pairs.into_iter().collect();
+        // Stable: pairs of one key stay in the order given.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|later, first| later.0 == first.0);
+        pairs.shrink_to_fit();
+        Labels(pairs)
+    }
+
+    /// Adds the labels of `other` whose keys these do not have.
+    pub fn add_missing(&mut self, other: Labels) {
+        if other.0.is_empty() {
+            return;
+        }
+        let mine = std::mem::take(&mut self.0);
+        *self = Labels::first_wins(mine.into_iter().chain(other.0));
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    /// The pairs by key; of pairs with the same key, the last stays, as a map collected from
+    /// them keeps.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        let mut pairs: Vec<(String, String)> = pairs.into_iter().collect();
+        pairs.reverse();
+        Labels::first_wins(pairs)
+    }
+}
+
 /// What most resources keep once settled: nothing.
 static NOTHING_SETTLED: std::sync::LazyLock<Arc<Settled>> =
     std::sync::LazyLock::new(|| Arc::new(Settled::default()));
@@ -289,7 +333,7 @@ impl Resource {
 
     /// The value of a label (`metadata.labels` for Kubernetes, tags for cloud resources).
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
+        self.labels.get(key)
     }
 
     pub fn fact(&self, name: &str) -> Option<&Fact> {
@@ -313,7 +357,7 @@ impl Resource {
             .collect();
         self.body = Node::new(crate::tree::Value::Null, self.body.span);
         // Labels are read by a resource's own rules only (personal data on a workload).
-        self.labels = BTreeMap::new();
+        self.labels = Labels::default();
         // Lists grown a push at a time hold room for more than they have.
         self.related.shrink_to_fit();
         self.route.0.shrink_to_fit();
@@ -338,5 +382,50 @@ impl Resource {
                 default: None,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Labels;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Labels keep what a map built the same way kept: collected, the last of a key; built
+    /// first-wins, the first; added, only the keys not there yet.
+    #[test]
+    fn labels_keep_what_a_map_built_the_same_way_keeps() {
+        let given = pairs(&[("team", "a"), ("env", "prod"), ("team", "b"), ("app", "x")]);
+        let collected: Labels = given.clone().into_iter().collect();
+        let mut map = std::collections::BTreeMap::new();
+        map.extend(given.clone());
+        for (k, v) in &map {
+            assert_eq!(collected.get(k), Some(v.as_str()), "{k}");
+        }
+        assert_eq!(collected.get("team"), Some("b"));
+        assert_eq!(collected.0.len(), 3);
+        let keys: Vec<&str> = collected.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["app", "env", "team"]);
+
+        let first = Labels::first_wins(given);
+        assert_eq!(first.get("team"), Some("a"));
+        assert_eq!(first.get("missing"), None);
+
+        let mut labels: Labels = pairs(&[("app", "web"), ("tier", "front")])
+            .into_iter()
+            .collect();
+        labels.add_missing(
+            pairs(&[("app", "other"), ("data", "personal")])
+                .into_iter()
+                .collect(),
+        );
+        assert_eq!(labels.get("app"), Some("web"));
+        assert_eq!(labels.get("data"), Some("personal"));
+        assert_eq!(labels.get("tier"), Some("front"));
+        assert!(!labels.is_empty() && Labels::default().is_empty());
     }
 }

@@ -1,14 +1,13 @@
 //! A cloud resource built from its type name and body: provider, service, category and facts
 //! from the resource-type table, tags as labels. Shared by Terraform HCL and plan JSON.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::facts::{self, FactSource, Resolve};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::services::{Dialect, Service};
 use crate::load::Format;
-use crate::model::Resource;
+use crate::model::{Labels, Resource};
 use crate::tree::{Node, Route};
 
 /// Terraform provider local names (the type prefix before the first `_`) → provider key.
@@ -75,14 +74,12 @@ pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) 
     let provider = rtype
         .map(|t| t.provider.clone())
         .or_else(|| provider_key(provider_local_name(site.type_name)).map(str::to_string));
-    let mut labels = BTreeMap::new();
-    for key in ["tags", "labels", "freeform_tags"] {
-        for entry in site.body.get(key).map(Node::entries).unwrap_or_default() {
-            if let Some(value) = entry.value.scalar_text() {
-                labels.entry(entry.key.clone()).or_insert(value);
-            }
-        }
-    }
+    let labels = Labels::first_wins(["tags", "labels", "freeform_tags"].iter().flat_map(|key| {
+        let entries = site.body.get(key).map(Node::entries).unwrap_or_default();
+        entries
+            .iter()
+            .filter_map(|entry| Some((entry.key.clone(), entry.value.scalar_text()?)))
+    }));
     let mut resource = Resource {
         format: site.format,
         path: Arc::clone(site.path),

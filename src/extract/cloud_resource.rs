@@ -1,14 +1,12 @@
 //! What every cloud-template extractor shares: a resource skeleton filled from the resource-type
 //! table, tags as labels, and the region fact built from a literal or a deploy-time blocker.
 
-use std::collections::BTreeMap;
-
 use super::facts::{self, FactSource, Resolve};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::services::Dialect;
 use crate::load::{Document, Format};
 use crate::location::Location;
-use crate::model::{RegionFact, Resource, UnresolvedRegion};
+use crate::model::{Labels, RegionFact, Resource, UnresolvedRegion};
 use crate::tree::{Node, Route};
 
 /// Identity of one cloud resource inside its document.
@@ -48,7 +46,7 @@ pub fn resource(
         unresolved_region: None,
         body,
         route,
-        labels: BTreeMap::new(),
+        labels: Labels::default(),
         facts: Default::default(),
         related: Vec::new(),
         settled: None,
@@ -66,16 +64,15 @@ pub fn read_facts(resource: &mut Resource, kb: &KnowledgeBase, resolve: Resolve)
 }
 
 /// Tags as labels: a `{key: value}` map, or a list of `{Key, Value}` / `{key, value}` pairs.
-pub fn tags(node: Option<&Node>) -> BTreeMap<String, String> {
+pub fn tags(node: Option<&Node>) -> Labels {
     let Some(node) = node else {
-        return BTreeMap::new();
+        return Labels::default();
     };
-    let mut out: BTreeMap<String, String> = node
+    let entries = node
         .entries()
         .iter()
-        .filter_map(|e| e.value.scalar_text().map(|v| (e.key.clone(), v)))
-        .collect();
-    for item in node.items() {
+        .filter_map(|e| e.value.scalar_text().map(|v| (e.key.clone(), v)));
+    let items = node.items().iter().filter_map(|item| {
         let key = item
             .get("Key")
             .or_else(|| item.get("key"))
@@ -84,11 +81,10 @@ pub fn tags(node: Option<&Node>) -> BTreeMap<String, String> {
             .get("Value")
             .or_else(|| item.get("value"))
             .and_then(Node::scalar_text);
-        if let (Some(k), Some(v)) = (key, value) {
-            out.insert(k, v);
-        }
-    }
-    out
+        Some((key?, value?))
+    });
+    // Of pairs with the same key, the last stays.
+    entries.chain(items).collect()
 }
 
 /// A region value written somewhere, resolved through the knowledge base.

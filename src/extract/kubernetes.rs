@@ -3,12 +3,11 @@
 
 use super::facts::{self, FactSource};
 use crate::knowledge::services::Dialect;
-use std::collections::BTreeMap;
 
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
 use crate::location::Location;
-use crate::model::{RegionFact, Resource};
+use crate::model::{Labels, RegionFact, Resource};
 use crate::tree::{Node, Route, Value};
 
 /// Kinds whose own objects hold data (volumes, databases, buckets).
@@ -74,7 +73,7 @@ fn list_items(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     out
 }
 
-fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+fn string_map(node: Option<&Node>) -> Labels {
     node.map(|n| {
         n.entries()
             .iter()
@@ -110,9 +109,7 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
             .path(route_text.trim_end_matches(".spec"))
             .and_then(|t| t.get("metadata"))
         {
-            for (k, v) in string_map(template_meta.get("labels")) {
-                labels.entry(k).or_insert(v);
-            }
+            labels.add_missing(string_map(template_meta.get("labels")));
         }
     }
     let address = match &namespace {

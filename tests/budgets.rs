@@ -318,6 +318,14 @@ fn reported_peak_kb(stderr: &str) -> u64 {
         .unwrap_or_else(|| panic!("no peak memory reported: {stderr}"))
 }
 
+/// How many findings the JSON report at `report` lists.
+fn findings_in(report: &Path) -> usize {
+    serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(report).unwrap())
+        .unwrap()["findings"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 /// A cluster's export in one file: ten thousand documents, three findings each. Their findings
 /// are handed to the store a chunk of resources at a time; held all at once, they took the
 /// scan from 128 MB to more than 200 MB.
@@ -343,11 +351,7 @@ fn a_file_of_thousands_of_documents_does_not_hold_all_their_findings_at_once() {
         .output()
         .unwrap();
     let run = Run::finished(out, started);
-    let findings =
-        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&report).unwrap())
-            .unwrap()["findings"]
-            .as_array()
-            .map_or(0, Vec::len);
+    let findings = findings_in(&report);
     assert!(findings >= 30_000, "{findings} findings");
     let peak = reported_peak_kb(&run.stderr);
     assert!(peak < 170_000, "peak {peak} kB");
@@ -412,11 +416,7 @@ fn a_large_plan_is_scanned_in_little_more_than_its_parse_takes() {
     let parse = peak_of(&["scan", "--parse-only"]);
     let report = dir.join("report.json");
     let scan = peak_of(&["scan", "--format", "json", "-o", report.to_str().unwrap()]);
-    let findings =
-        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&report).unwrap())
-            .unwrap()["findings"]
-            .as_array()
-            .map_or(0, Vec::len);
+    let findings = findings_in(&report);
     assert!(findings >= 20_000, "{findings} findings");
     eprintln!("parse {parse} kB, scan {scan} kB");
     assert!(

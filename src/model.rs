@@ -180,10 +180,6 @@ impl Facts {
         self.find(name).ok().map(|i| &self.0[i].1)
     }
 
-    pub fn contains_key(&self, name: &str) -> bool {
-        self.find(name).is_ok()
-    }
-
     /// Sets a fact, in place of the one of that name if there is one, which is returned.
     pub fn insert(&mut self, name: &'static str, fact: Fact) -> Option<Fact> {
         match self.find(name) {
@@ -197,11 +193,6 @@ impl Facts {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    /// The facts in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Fact)> {
-        self.0.iter().map(|(n, f)| (*n, f))
     }
 }
 
@@ -387,7 +378,45 @@ impl Resource {
 
 #[cfg(test)]
 mod tests {
-    use super::Labels;
+    use super::{Fact, Facts, Labels};
+    use crate::location::Location;
+    use crate::tree::{Node, Route, Span, Value};
+
+    fn fact(value: i64) -> Fact {
+        Fact {
+            value: Node::new(Value::Int(value), Span::default()),
+            location: Location::new(&"main.tf".into(), 0, Span::default(), &Route::root()),
+            default: None,
+        }
+    }
+
+    /// Facts keep what a map kept: by name, a later fact of a name in place of the earlier,
+    /// given back in name order.
+    #[test]
+    fn facts_keep_what_a_map_keeps() {
+        let mut facts = Facts::default();
+        assert!(facts.is_empty());
+        facts.extend([
+            ("encrypted", fact(1)),
+            ("backup", fact(2)),
+            ("encrypted", fact(3)),
+        ]);
+        assert!(facts.insert("public", fact(4)).is_none());
+        let replaced = facts.insert("backup", fact(5)).map(|f| f.value.as_i64());
+        assert_eq!(replaced, Some(Some(2)));
+        let value = |name| facts.get(name).and_then(|f| f.value.as_i64());
+        assert_eq!(
+            (
+                value("encrypted"),
+                value("backup"),
+                value("public"),
+                value("region")
+            ),
+            (Some(3), Some(5), Some(4), None)
+        );
+        let names: Vec<&str> = facts.into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["backup", "encrypted", "public"]);
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

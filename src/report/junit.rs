@@ -3,6 +3,7 @@
 //! rule reads (and per place a finding points to outside a resource), a `<failure>` per
 //! finding, `<skipped>` for findings that are suppressed or accepted by the baseline.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
@@ -20,35 +21,26 @@ use crate::spill::{Spill, Text};
 use crate::store::Item;
 
 /// Text for XML 1.0 content and attribute values: markup characters as entities, line breaks
-/// kept as character references in attributes, characters XML cannot carry replaced.
-pub fn escape(text: &str) -> String {
+/// kept as character references in attributes, characters XML cannot carry replaced. Most
+/// addresses and paths need none of it, and are given back as they are.
+pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.bytes().any(needs_escape) {
-        return text.to_string();
+        return Cow::Borrowed(text);
     }
-    super::escape_markup(text, |c, out| match c {
+    Cow::Owned(super::escape_markup(text, |c, out| match c {
         '\'' => out.push_str("&apos;"),
         '\n' => out.push_str("&#10;"),
         '\r' => out.push_str("&#13;"),
         '\t' => out.push_str("&#9;"),
         c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
         c => out.push(c),
-    })
+    }))
 }
 
 /// Whether a byte may start something `escape` changes: markup, a control character, or the
-/// first byte of a character from U+F000 (U+FFFE and U+FFFF among them). Most addresses and
-/// paths hold none, and are written as they are.
+/// first byte of a character from U+F000 (U+FFFE and U+FFFF among them).
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
-}
-
-/// `escape`d text pushed onto `out`: as it is when nothing in it needs escaping.
-fn push_escaped(out: &mut TextOut, text: &str) {
-    if text.bytes().any(needs_escape) {
-        out.push_str(&escape(text));
-    } else {
-        out.push_str(text);
-    }
 }
 
 /// Where each rule's findings lie in the store, from one pass over it: the testcases of a
@@ -504,7 +496,7 @@ struct Shared {
 impl Shared {
     fn new(rule: &Rule) -> Self {
         Shared {
-            classname: escape(&format!("{}.{}", rule.id, rule.name)),
+            classname: escape(&format!("{}.{}", rule.id, rule.name)).into_owned(),
             path: String::new(),
             file: String::new(),
         }
@@ -513,7 +505,7 @@ impl Shared {
     fn file(&mut self, path: &str) -> &str {
         if self.path != path {
             self.path.replace_range(.., path);
-            self.file = escape(path);
+            self.file = escape(path).into_owned();
         }
         &self.file
     }
@@ -528,7 +520,7 @@ fn testcase(
     spill: &mut Spill,
 ) -> io::Result<()> {
     out.push_str("    <testcase name=\"");
-    push_escaped(out, address);
+    out.push_str(&escape(address));
     out.push_str("\" classname=\"");
     out.push_str(&shared.classname);
     out.push_str("\" file=\"");

@@ -62,6 +62,38 @@ fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     out
 }
 
+/// `std::fs::canonicalize(path)` for an absolute path, with one `lstat` of it: the real paths
+/// of the folders above it are taken from `folders`, or found and added to it.
+fn real_path(folders: &mut HashMap<PathBuf, Option<Arc<Path>>>, path: &Path) -> Option<Arc<Path>> {
+    match (path.parent(), path.file_name()) {
+        (Some(folder), Some(name)) => {
+            if std::fs::symlink_metadata(path)
+                .ok()?
+                .file_type()
+                .is_symlink()
+            {
+                std::fs::canonicalize(path).ok().map(Arc::from)
+            } else {
+                real_folder(folders, folder).map(|real| Arc::from(real.join(name)))
+            }
+        }
+        // The root, or a path ending in `..`.
+        _ => std::fs::canonicalize(path).ok().map(Arc::from),
+    }
+}
+
+fn real_folder(
+    folders: &mut HashMap<PathBuf, Option<Arc<Path>>>,
+    folder: &Path,
+) -> Option<Arc<Path>> {
+    if let Some(found) = folders.get(folder) {
+        return found.clone();
+    }
+    let found = real_path(folders, folder);
+    folders.insert(folder.to_path_buf(), found.clone());
+    found
+}
+
 /// Percent-encodes a path for a URI: everything but unreserved characters and `/`.
 pub(crate) fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -102,6 +134,9 @@ pub struct Locator {
     /// file system for every component, and a file with many findings is named by each of
     /// them.
     resolved: Mutex<HashMap<String, Resolved>>,
+    /// Each folder's real path, once: the files of a folder share it, and resolving it anew
+    /// asks the file system about every component above it.
+    folders: Mutex<HashMap<PathBuf, Option<Arc<Path>>>>,
     /// Tells this locator's entries apart in the per-thread caches of `relative_nearby`.
     id: u64,
 }
@@ -133,6 +168,7 @@ impl Locator {
             cwd,
             root,
             resolved: Mutex::default(),
+            folders: Mutex::default(),
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -164,12 +200,24 @@ impl Locator {
     }
 
     fn resolve_uncached(&self, path: &str) -> Resolved {
-        let absolute: Arc<Path> = absolute(&self.cwd, Path::new(path)).into();
+        let absolute: Arc<Path> = self.absolute(Path::new(path)).into();
         let relative = absolute
             .strip_prefix(&self.root)
             .ok()
             .map(|r| Arc::from(slashes(r)));
         Resolved { absolute, relative }
+    }
+
+    /// `absolute(cwd, path)`, asking the file system once per file: a file or folder that is
+    /// not a symbolic link is its folder's real path joined with its name, and each folder's
+    /// real path is found once (`folders`), not once for every file below it.
+    fn absolute(&self, path: &Path) -> PathBuf {
+        let joined = self.cwd.join(path);
+        let mut folders = self.folders.lock().unwrap_or_else(|e| e.into_inner());
+        match real_path(&mut folders, &joined) {
+            Some(real) => real.to_path_buf(),
+            None => absolute(&self.cwd, path),
+        }
     }
 
     fn resolve(&self, path: &str) -> Resolved {
@@ -561,5 +609,53 @@ mod tests {
         }
         assert_eq!(a.relative_nearby("/elsewhere/x.yaml"), None);
         assert_eq!(a.relative_nearby("-"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_is_resolved_through_its_folder_as_the_file_system_resolves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("real/sub")).unwrap();
+        std::fs::write(base.join("real/sub/app.yaml"), "a").unwrap();
+        std::fs::write(base.join("real/other.yaml"), "b").unwrap();
+        std::os::unix::fs::symlink(base.join("real"), base.join("linked")).unwrap();
+        std::os::unix::fs::symlink(
+            base.join("real/other.yaml"),
+            base.join("real/sub/to-other.yaml"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(base.join("real/gone.yaml"), base.join("real/dangling.yaml"))
+            .unwrap();
+        let locator = Locator::new(base);
+        for path in [
+            "real/sub/app.yaml",
+            "linked/sub/app.yaml",
+            "linked/sub/../other.yaml",
+            "real/sub/to-other.yaml",
+            "linked/sub/to-other.yaml",
+            "real/./sub/app.yaml",
+            "real/sub/missing.yaml",
+            "missing/app.yaml",
+            "real/sub/..",
+            "real/sub/.",
+            "real/other.yaml/x",
+            "real/dangling.yaml",
+        ] {
+            let path = base.join(path);
+            // Twice: the second time from the folders already resolved.
+            for _ in 0..2 {
+                assert_eq!(
+                    locator.absolute(&path),
+                    absolute(&locator.cwd, &path),
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+        assert_eq!(
+            locator.relative(&base.join("linked/sub/to-other.yaml").to_string_lossy()),
+            Some("real/other.yaml".to_string())
+        );
     }
 }

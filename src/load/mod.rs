@@ -385,26 +385,30 @@ fn load_file_as(path: &Path, reading: Reading) -> FileOutcome {
             "Helm template: render the chart with `helm template <chart> | sovscan scan -`",
         );
     }
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > crate::limits::file_bytes() => {
-            return FileOutcome::error(
-                &display,
-                0,
-                0,
-                format!("file is {}", crate::limits::file_reason(meta.len())),
-            );
-        }
+    // Opened once: its size is asked of the open file, and the same file is read whole.
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) => return FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
-        Ok(meta) => {
-            if let Some(outcome) = streamed_snapshot(path, &display, meta.len()) {
-                return match crate::limits::hold(meta.len()) {
-                    Ok(()) => outcome,
-                    Err(reason) => FileOutcome::error(&display, 0, 0, reason),
-                };
-            }
-        }
+    };
+    let len = match file.metadata() {
+        Ok(meta) => meta.len(),
+        Err(e) => return FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
+    };
+    if len > crate::limits::file_bytes() {
+        return FileOutcome::error(
+            &display,
+            0,
+            0,
+            format!("file is {}", crate::limits::file_reason(len)),
+        );
     }
-    match std::fs::read(path) {
+    if let Some(outcome) = streamed_snapshot(path, &display, len) {
+        return match crate::limits::hold(len) {
+            Ok(()) => outcome,
+            Err(reason) => FileOutcome::error(&display, 0, 0, reason),
+        };
+    }
+    match read_whole(file, len) {
         Ok(bytes) if compressed::is_gzip(path) => {
             let limit = crate::limits::file_bytes().min(crate::limits::remaining_total());
             match compressed::gunzip(&bytes, limit).and_then(|inner| {
@@ -421,6 +425,20 @@ fn load_file_as(path: &Path, reading: Reading) -> FileOutcome {
         },
         Err(e) => FileOutcome::error(&display, 0, 0, format!("cannot read: {e}")),
     }
+}
+
+/// The rest of an open file, room made for the `len` bytes its metadata gave (a file that
+/// grew since is read to its end all the same). Read through `Take`, which asks nothing more of
+/// the file system than the reads: a `File`'s own `read_to_end` asks its size and position
+/// again.
+fn read_whole(file: std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(usize::try_from(len).unwrap_or(0))
+        .map_err(std::io::Error::other)?;
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads and loads again a file `load_file` loaded before in this scan: its bytes count

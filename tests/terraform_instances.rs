@@ -422,3 +422,16 @@ fn instances_of_one_block_are_reported_in_their_order() {
         ]
     );
 }
+
+/// One module whose location no deployment gives, called from three root modules: one RES-003
+/// finding that names the module's resource once, with how many roots deploy it.
+#[test]
+fn a_location_unresolved_in_several_roots_names_the_resource_once() {
+    let report = scan("tests/terraform_instances/unresolved_in_several_roots");
+    let unknown = findings(&report, "RES-003");
+    assert_eq!(unknown.len(), 1, "{report:#}");
+    assert_eq!(
+        unknown[0]["message"],
+        "The location of module.workspace.azurerm_log_analytics_workspace.logs (from 3 root modules) cannot be resolved: var.shared.location"
+    );
+}

@@ -6,6 +6,7 @@ use super::{Check, Grouping, Hit};
 use crate::engine::{Context, Profile, Rule};
 use crate::finding::Severity;
 use crate::knowledge::Jurisdiction;
+use crate::load::Format;
 use crate::model::Resource;
 
 pub static CHECKS: &[(&str, Check)] = &[
@@ -261,10 +262,7 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
         let Some(u) = ctx.resources[first].unresolved_region.as_ref() else {
             continue;
         };
-        let affected: Vec<&str> = members
-            .iter()
-            .map(|&i| ctx.resources[i].address.as_str())
-            .collect();
+        let affected = affected_addresses(ctx, &members);
         let shown = if affected.len() > 5 {
             format!(
                 "{} and {} more",
@@ -283,6 +281,33 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
                 .severity(Severity::Low),
         ));
     }
+}
+
+/// The addresses of the resources a RES-003 group affects, each once in the order first met.
+/// An address met more than once is the same code deployed from more than one root module
+/// (Terraform), or the same name in more than one file: it says how often.
+fn affected_addresses(ctx: &Context, members: &[usize]) -> Vec<String> {
+    let mut seen: Vec<(&Resource, usize)> = Vec::new();
+    let mut at: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in members {
+        let resource = &ctx.resources[i];
+        match at.get(resource.address.as_str()) {
+            Some(&k) => seen[k].1 += 1,
+            None => {
+                at.insert(&resource.address, seen.len());
+                seen.push((resource, 1));
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(resource, count)| match count {
+            1 => resource.address.clone(),
+            n if resource.format == Format::Terraform => {
+                format!("{} (from {n} root modules)", resource.address)
+            }
+            n => format!("{} ({n} times)", resource.address),
+        })
+        .collect()
 }
 
 /// HYP-009: an EU location of a provider whose parent third-country law can compel.

@@ -90,9 +90,17 @@ fn real_folder(
         return found.clone();
     }
     let found = real_path(folders, folder);
+    // Emptied when full: the files of a scan come folder by folder, so the folders met last
+    // are the ones asked for next, and a large estate's folders are not all held.
+    if folders.len() >= FOLDERS_HELD {
+        folders.clear();
+    }
     folders.insert(folder.to_path_buf(), found.clone());
     found
 }
+
+/// Folders whose real paths `real_folder` holds before it empties its map.
+const FOLDERS_HELD: usize = 1024;
 
 /// Percent-encodes a path for a URI: everything but unreserved characters and `/`.
 pub(crate) fn encode_path(path: &str) -> String {
@@ -657,5 +665,14 @@ mod tests {
             locator.relative(&base.join("linked/sub/to-other.yaml").to_string_lossy()),
             Some("real/other.yaml".to_string())
         );
+        // More folders than are held: the map is emptied and filled again.
+        for n in 0..FOLDERS_HELD + 5 {
+            let folder = base.join(format!("linked/many/f{n}"));
+            std::fs::create_dir_all(&folder).unwrap();
+            let file = folder.join("a.tf");
+            std::fs::write(&file, "").unwrap();
+            assert_eq!(locator.absolute(&file), absolute(&locator.cwd, &file));
+            assert!(locator.folders.lock().unwrap().len() <= FOLDERS_HELD);
+        }
     }
 }

@@ -733,6 +733,27 @@ impl Module<'_> {
                     Value::Seq(Vec::new())
                 })
             }
+            // Terraform takes the first argument that evaluates (`try`), or the first that is
+            // neither null nor empty (`coalesce`), and reads no further. An argument not known
+            // here leaves the call unknown: it may be the one Terraform takes.
+            Expression::FuncCall(call)
+                if call.name.namespace.is_empty()
+                    && matches!(call.name.name.as_str(), "try" | "coalesce") =>
+            {
+                let coalesce = call.name.name.as_str() == "coalesce";
+                for arg in call.args.iter() {
+                    let value = self.value_expr(arg, node, location, depth + 1, inputs)?;
+                    let taken = match &value {
+                        Resolved::Here(n) => n,
+                        Resolved::There(known) => &known.value,
+                    };
+                    if coalesce && (taken.is_null() || taken.as_str() == Some("")) {
+                        continue;
+                    }
+                    return Some(value);
+                }
+                None
+            }
             Expression::FuncCall(call) => {
                 if !call.name.namespace.is_empty() {
                     return None;
@@ -1031,11 +1052,6 @@ fn function(name: &str, args: Vec<Node>) -> Option<Value> {
             Some(found) => found.value.clone(),
             None => args.get(2)?.value.clone(),
         },
-        ("coalesce", _) => args
-            .iter()
-            .find(|a| !a.is_null() && a.as_str() != Some(""))?
-            .value
-            .clone(),
         ("lower", 1) => Value::Str(one()?.scalar_text()?.to_lowercase()),
         ("upper", 1) => Value::Str(one()?.scalar_text()?.to_uppercase()),
         ("tostring", 1) => Value::Str(one()?.scalar_text()?),

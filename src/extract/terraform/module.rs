@@ -199,6 +199,37 @@ pub fn referenced_resource(text: &str) -> Option<String> {
     }
 }
 
+/// The key under which `Module::eval` finds the location a resolver found for the resource at
+/// `address` (`type.name`): no variable name holds `@`.
+pub fn located_key(address: &str) -> String {
+    format!("@located:{address}")
+}
+
+/// The attributes of a resource that a reference may read its location from.
+const LOCATION_ATTRIBUTES: &[&str] = &["location", "region"];
+
+/// Locals whose expressions `Module::resources_referenced` reads, at most, from one expression.
+const REFERENCED_LOCALS: usize = 64;
+
+/// Each `type.name` written in `text` that could name a resource, in order, with repeats.
+fn resource_names(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let in_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let starts = text.char_indices().filter(move |&(at, c)| {
+        (c.is_ascii_alphabetic() || c == '_')
+            && text[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|b| !in_name(b) && b != '.')
+    });
+    starts.filter_map(move |(at, _)| {
+        let rest = &text[at..];
+        let first = rest.find(|c: char| !in_name(c)).unwrap_or(rest.len());
+        let second = rest[first..].strip_prefix('.')?;
+        let end = second.find(|c: char| !in_name(c)).unwrap_or(second.len());
+        Some((&rest[..first], &second[..end]))
+    })
+}
+
 impl<'a> Module<'a> {
     pub fn new(docs: &[&'a Document]) -> Self {
         let mut module = Module {
@@ -550,6 +581,39 @@ pub const COUNT_INDEX: &str = "count.index";
 
 impl Module<'_> {
     /// The full value of a node, where the module says enough: `count`, `for_each`, conditions.
+    /// The resources (`type.name`) an argument's expressions name, directly or through the
+    /// locals they read, each once: the ones whose location a resolver may hand `eval` under
+    /// `located_key`.
+    pub fn resources_referenced(&self, node: &Node) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        let mut locals_read: Vec<&str> = Vec::new();
+        let mut pending: Vec<&Node> = vec![node];
+        while let Some(next) = pending.pop() {
+            next.walk(&Route::root(), &mut |_, part| {
+                let Some(text) = expression_text(part) else {
+                    return;
+                };
+                for (first, second) in resource_names(text) {
+                    if first == "local" {
+                        if locals_read.len() < REFERENCED_LOCALS
+                            && !locals_read.contains(&second)
+                            && let Some((name, (placed, _))) = self.locals.get_key_value(second)
+                        {
+                            locals_read.push(name.as_str());
+                            pending.push(placed.node);
+                        }
+                    } else if names_resource(first, second) {
+                        let address = format!("{first}.{second}");
+                        if !found.contains(&address) {
+                            found.push(address);
+                        }
+                    }
+                }
+            });
+        }
+        found
+    }
+
     pub fn value(
         &self,
         doc: &Document,
@@ -811,6 +875,26 @@ impl Module<'_> {
                     Memo::Value(known) => (known?, 1 + taken),
                     Memo::Eval(_) => return None,
                 }
+            }
+            // A resource's location, where the resolver found it (`located_key`): after the
+            // instance's index, only a location attribute is read.
+            type_name if names_resource(type_name, &attr(0)?) => {
+                let known =
+                    eval_known(inputs.get(&located_key(&format!("{type_name}.{}", attr(0)?)))?)?;
+                let mut rest = operators[1..].iter().map(|o| o.value()).skip_while(|op| {
+                    matches!(
+                        op,
+                        TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_)
+                    )
+                });
+                return match (rest.next(), rest.next()) {
+                    (Some(TraversalOperator::GetAttr(name)), None)
+                        if LOCATION_ATTRIBUTES.contains(&name.as_str()) =>
+                    {
+                        Some(Resolved::There(known))
+                    }
+                    _ => None,
+                };
             }
             "each" | "count" => {
                 let name = attr(0)?;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::module::{Eval, Inputs, Module, ProviderBlock, referenced_resource};
+use super::module::{Eval, Inputs, Module, ProviderBlock, located_key, referenced_resource};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
 use crate::load::Format;
@@ -161,6 +161,41 @@ impl<'m, 'a> Resolver<'m, 'a> {
         }
     }
 
+    /// A location argument `Module::eval` could not settle, evaluated again with the locations
+    /// of the resources it names (in functions, indexes and conditionals, or through locals)
+    /// that resolve to a region: `try(azurerm_resource_group.main[0].location, null)`. A
+    /// reference Terraform rejects as a cycle is not followed (`visiting`). `None` when it
+    /// names none, or is still not one known value.
+    fn eval_with_located(
+        &mut self,
+        index: usize,
+        doc: &crate::load::Document,
+        node: &Node,
+        route: &Route,
+    ) -> Option<Eval> {
+        let mut inputs: Option<Inputs> = None;
+        for address in self.module.resources_referenced(node) {
+            let Some(&target) = self.index.by_address.get(&address) else {
+                continue;
+            };
+            if target == index || self.visiting.contains(&target) {
+                continue;
+            }
+            if let Resolution::Region {
+                value, location, ..
+            } = self.resolve(target)
+            {
+                inputs
+                    .get_or_insert_with(|| self.context.inputs.clone())
+                    .insert(located_key(&address), Eval::Literal { value, location });
+            }
+        }
+        match self.module.eval(doc, node, route, &inputs?) {
+            found @ Eval::Literal { .. } => Some(found),
+            _ => None,
+        }
+    }
+
     fn compute(&mut self, index: usize) -> Resolution {
         let module = self.module;
         let Some(resource) = module.resources.get(index) else {
@@ -182,7 +217,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 .filter(|n| !n.is_null() && n.items().is_empty())
             {
                 let route = resource.route.join(&relative);
-                let eval = module.eval(doc, node, &route, &self.context.inputs);
+                let eval = match module.eval(doc, node, &route, &self.context.inputs) {
+                    blocked @ Eval::Blocked { .. } => self
+                        .eval_with_located(index, doc, node, &route)
+                        .unwrap_or(blocked),
+                    eval => eval,
+                };
                 if let Some(found) =
                     self.resolution_of(eval, (&doc.path, Location::start_line(node.span)))
                 {

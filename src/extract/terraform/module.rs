@@ -842,7 +842,17 @@ impl Module<'_> {
             Expression::Variable(v) => (v.as_str(), &[]),
             Expression::Traversal(t) => match &t.expr {
                 Expression::Variable(v) => (v.as_str(), &t.operators),
-                _ => return None,
+                // `(cond ? a : b).location`, `{ … }.location`.
+                inner => {
+                    return self.value_member(
+                        inner,
+                        &t.operators,
+                        node,
+                        location,
+                        depth + 1,
+                        inputs,
+                    );
+                }
             },
             _ => return None,
         };
@@ -850,13 +860,32 @@ impl Module<'_> {
             Some(TraversalOperator::GetAttr(name)) => Some(name.as_str().to_string()),
             _ => None,
         };
-        let (mut known, rest) = match root {
+        let (known, rest) = match root {
             "var" => (self.variable_value(&attr(0)?, location, depth, inputs)?, 1),
             "local" => {
                 let name = attr(0)?;
                 let (placed, route) = self.locals.get(&name)?;
                 let (member, member_route, taken) =
                     written_member(placed.node, route.clone(), &operators[1..]);
+                // `local.group.location` where `group` is a conditional or an object written
+                // in an expression: only the branch and the member read are evaluated.
+                if member.tag.as_deref() == Some(EXPR_TAG) && 1 + taken < operators.len() {
+                    let expr = parsed_expression(expression_text(member)?)?;
+                    let at = Location::of_node(
+                        &placed.doc.path,
+                        placed.doc.index,
+                        member,
+                        &member_route,
+                    );
+                    return self.value_member(
+                        &expr,
+                        &operators[1 + taken..],
+                        member,
+                        &at,
+                        depth + 1,
+                        inputs,
+                    );
+                }
                 let key = memo_key(self, inputs, "v", &member_route.to_string());
                 let memo = memoised(key, Memo::Value(None), || {
                     Memo::Value(self.value_node(
@@ -908,7 +937,22 @@ impl Module<'_> {
             }
             _ => return None,
         };
-        for op in operators.iter().skip(rest) {
+        let known =
+            self.take_operators(known, &operators[rest..], node, location, depth, inputs)?;
+        Some(Resolved::There(known))
+    }
+
+    /// `known` with each attribute or index of `operators` taken in turn.
+    fn take_operators(
+        &self,
+        mut known: Known,
+        operators: &[hcl_edit::Decorated<TraversalOperator>],
+        node: &Node,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Known> {
+        for op in operators {
             let next = match op.value() {
                 TraversalOperator::GetAttr(name) => known.value.get(name.as_str())?.clone(),
                 TraversalOperator::LegacyIndex(i) => known
@@ -932,7 +976,69 @@ impl Module<'_> {
             };
             known.value = next;
         }
-        Some(Resolved::There(known))
+        Some(known)
+    }
+
+    /// `expr` with `operators` taken from its value. Through parentheses, a conditional and an
+    /// object written in the expression, only the branch and the member the operators select
+    /// are evaluated, as Terraform reads them: `(cond ? { location = var.a, id = x.y.id } :
+    /// null).location` is known when `var.a` is, whatever `x.y.id` comes to.
+    fn value_member(
+        &self,
+        expr: &Expression,
+        operators: &[hcl_edit::Decorated<TraversalOperator>],
+        node: &Node,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Resolved> {
+        if depth > MAX_EVAL_DEPTH {
+            return None;
+        }
+        let member = |e: &Expression, operators| {
+            self.value_member(e, operators, node, location, depth + 1, inputs)
+        };
+        match (expr, operators.first().map(|o| o.value())) {
+            (Expression::Parenthesis(inner), _) => return member(inner.inner(), operators),
+            (Expression::Conditional(c), Some(_)) => {
+                let cond = self
+                    .value_expr(&c.cond_expr, node, location, depth + 1, inputs)?
+                    .into_node();
+                let branch = if truthy(&cond)? {
+                    &c.true_expr
+                } else {
+                    &c.false_expr
+                };
+                return member(branch, operators);
+            }
+            (Expression::Object(object), Some(TraversalOperator::GetAttr(name))) => {
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str(),
+                        ObjectKey::Expression(Expression::String(s)) => s.value().as_str(),
+                        // A key computed here: the object is evaluated whole.
+                        ObjectKey::Expression(_) => break,
+                    };
+                    if key == name.as_str() {
+                        return member(value.expr(), &operators[1..]);
+                    }
+                }
+            }
+            _ => {}
+        }
+        let value = self.value_expr(expr, node, location, depth + 1, inputs)?;
+        if operators.is_empty() {
+            return Some(value);
+        }
+        let known = match value {
+            Resolved::There(known) => known,
+            Resolved::Here(value) => Known {
+                value,
+                location: location.clone(),
+            },
+        };
+        self.take_operators(known, operators, node, location, depth, inputs)
+            .map(Resolved::There)
     }
 }
 

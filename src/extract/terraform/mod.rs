@@ -596,7 +596,40 @@ fn call_locations(
             out.push(resource);
         }
     }
-    out
+    one_per_region(out)
+}
+
+/// A call's locations, one per region: a zone and the region holding it (`zone =
+/// "us-central1-a"`, `region = "us-central1"`) place the module once. The one written as the
+/// region itself is kept; locations that resolve to no known region are all kept.
+fn one_per_region(located: Vec<Resource>) -> Vec<Resource> {
+    let regions: Vec<Option<(String, bool)>> = located
+        .iter()
+        .map(|r| {
+            let fact = r.region.as_ref()?;
+            let id = fact.resolved.as_ref()?.id.clone();
+            let written_as_region = fact.value == id;
+            Some((id, written_as_region))
+        })
+        .collect();
+    // For each region, the location kept: the first written as the region, else the first.
+    let mut kept: Vec<(&str, usize)> = Vec::new();
+    for (i, region) in regions.iter().enumerate() {
+        let Some((id, as_region)) = region else {
+            continue;
+        };
+        match kept.iter_mut().find(|(k, _)| k == id) {
+            None => kept.push((id, i)),
+            Some((_, at)) if *as_region && !regions[*at].as_ref().is_some_and(|r| r.1) => *at = i,
+            Some(_) => {}
+        }
+    }
+    located
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| regions[*i].is_none() || kept.iter().any(|(_, at)| at == i))
+        .map(|(_, r)| r)
+        .collect()
 }
 
 /// How many instances of a resource or module call Terraform creates.

@@ -440,6 +440,30 @@ fn is_reference(value: &str) -> bool {
         || value.eq_ignore_ascii_case("changeme")
 }
 
+/// A value left to be filled in, not a credential: a word (letters, digits, `_`, `-`) that
+/// is the variable's own name, bare or marked as a value to give (`GOOGLE_API_KEY:
+/// GOOGLE_API_KEY_VAL`, `API_TOKEN: YOUR_API_TOKEN`), starts with "your"
+/// (`your-api-key`), or says it is a placeholder (`REPLACE_ME`, `PLACEHOLDER`).
+fn is_placeholder(name: &str, value: &str) -> bool {
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return false;
+    }
+    let value = value.to_ascii_uppercase().replace('-', "_");
+    let name = name.to_ascii_uppercase().replace('-', "_");
+    let names_itself = value.split_once(&name).is_some_and(|(before, after)| {
+        let rest = format!("{before}{after}");
+        ["", "VAL", "VALUE", "HERE", "YOUR", "MY"].contains(&rest.trim_matches('_'))
+    });
+    (name.len() >= 4 && names_itself)
+        || value.starts_with("YOUR_")
+        || ["REPLACE_ME", "REPLACEME", "PLACEHOLDER"]
+            .iter()
+            .any(|p| value.contains(p))
+}
+
 /// Does a connection string (`Server=db;User Id=sa;Password=…`, `jdbc:…?password=…`,
 /// `AccountKey=…`) carry a credential written in it?
 fn connection_string_secret(value: &str) -> bool {
@@ -504,6 +528,7 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
     let value = value.trim();
     if value.len() < 4
         || is_reference(value)
+        || is_placeholder(name, value)
         || value.eq_ignore_ascii_case("true")
         || value.eq_ignore_ascii_case("false")
         || value.starts_with('/')
@@ -689,6 +714,22 @@ fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_left_to_be_filled_in_are_not_secrets() {
+        assert!(!looks_like_secret("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL"));
+        assert!(!looks_like_secret("api-token", "API_TOKEN"));
+        assert!(!looks_like_secret("STRIPE_SECRET", "your-stripe-secret"));
+        assert!(!looks_like_secret("DB_PASSWORD", "REPLACE_ME"));
+        assert!(!looks_like_secret("DB_PASSWORD", "db-password-placeholder"));
+        // Real values stay secrets, also when they hold a word of the name.
+        assert!(looks_like_secret("DB_PASSWORD", "password123"));
+        assert!(looks_like_secret("API_KEY", "3f9a0c6e1b7d4a2f"));
+        assert!(looks_like_secret("API_KEY", "API_KEY=9f8e7d6c5b4a"));
+        assert!(looks_like_secret("DB_PASSWORD", "changeme123"));
+        assert!(looks_like_secret("PASSWORD", "password123"));
+        assert!(looks_like_secret("TOKEN", "token-9f8e7d6c"));
+    }
 
     #[test]
     fn secrets() {

@@ -275,8 +275,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
             }
         }
         // Types the table does not know may not be regional at all (IAM bindings, random ids):
-        // they take a configured provider region but are never reported as unresolved.
-        let known = rtype.is_some();
+        // they take a configured provider region but are never reported as unresolved. Nor is
+        // a part of another resource that holds no data (a bucket's IAM member, its ACL): it is
+        // where that resource is, which its own location says.
+        let known = rtype.is_some_and(|t| t.part_of.is_none() || t.data_holding);
         match self.provider_resolution(&local_name, None) {
             Some(Resolution::Blocked { .. }) if !known => Resolution::None,
             Some(found) => found,

@@ -254,6 +254,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
         // Only types the table knows follow references: an unknown type (an action, a helper)
         // referring to a resource is not located where that resource is.
         let references = if rtype.is_some() { body.entries() } else { &[] };
+        // What keeps the first resource referred to from being placed: this resource is where
+        // that one is, so where the provider does not say, that is what keeps it unknown too.
+        let mut referred_blocked: Option<Resolution> = None;
         for entry in references {
             if entry.key == "provider" {
                 continue;
@@ -267,10 +270,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     .is_some_and(|&t| t != index)
             {
                 let own = (&*doc.path, Location::start_line(entry.value.span));
-                if let Some(found @ Resolution::Region { .. }) =
-                    self.resolution_of(Eval::Reference { address }, own)
-                {
-                    return found;
+                match self.resolution_of(Eval::Reference { address }, own) {
+                    Some(found @ Resolution::Region { .. }) => return found,
+                    Some(blocked @ Resolution::Blocked { .. }) if referred_blocked.is_none() => {
+                        referred_blocked = Some(blocked);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -281,9 +286,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let known = rtype.is_some_and(|t| t.part_of.is_none() || t.data_holding);
         match self.provider_resolution(&local_name, None) {
             Some(Resolution::Blocked { .. }) if !known => Resolution::None,
+            Some(blocked @ Resolution::Blocked { .. }) => referred_blocked.unwrap_or(blocked),
             Some(found) => found,
-            None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => {
-                Resolution::Blocked {
+            None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => referred_blocked
+                .unwrap_or_else(|| Resolution::Blocked {
                     blocker: format!("provider \"{local_name}\" has no region in this module"),
                     location: self
                         .index
@@ -291,8 +297,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                         .get(&local_name)
                         .cloned()
                         .unwrap_or_else(|| resource.block.location(&resource.route)),
-                }
-            }
+                }),
             None => Resolution::None,
         }
     }

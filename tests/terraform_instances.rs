@@ -435,3 +435,33 @@ fn a_location_unresolved_in_several_roots_names_the_resource_once() {
         "The location of module.workspace.azurerm_log_analytics_workspace.logs (from 3 root modules) cannot be resolved: var.shared.location"
     );
 }
+
+/// A module handed an object whose id is known only at plan time reads the object's location
+/// member where the caller writes it.
+#[test]
+fn a_member_of_an_object_handed_to_a_module_is_read_where_the_caller_gives_it() {
+    let report = scan("tests/terraform_instances/object_input");
+    assert!(findings(&report, "RES-003").is_empty(), "{report:#}");
+    let located: Vec<(&str, &str, u64)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["region"].as_str().unwrap(),
+                f["related"][0]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        located,
+        vec![
+            (
+                "module.insights.azurerm_storage_account.exports",
+                "centralus",
+                5
+            ),
+            ("azurerm_log_analytics_workspace.shared", "centralus", 5),
+        ],
+        "{report:#}"
+    );
+}

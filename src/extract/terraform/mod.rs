@@ -788,6 +788,58 @@ fn written(node: &Node) -> String {
 
 /// What a call passes to the called module: its arguments evaluated in the caller (a reference
 /// to a caller's resource becomes that resource's location), and the caller's providers.
+/// What a module call's argument hands to the module: a value, a resource's location, a list
+/// or map known in full, or an object written in place whose members are known one by one.
+fn input(
+    module: &Module<'_>,
+    resolver: &mut Resolver<'_, '_>,
+    inputs: &Inputs,
+    call: &ModuleCall<'_>,
+    node: &Node,
+    route: &Route,
+) -> Eval {
+    match module.eval(call.block.doc, node, route, inputs) {
+        Eval::Reference { address } => match resolver.resolve_address(&address) {
+            Some(Resolution::Region {
+                value, location, ..
+            }) => Eval::Literal { value, location },
+            Some(Resolution::Blocked { blocker, location }) => Eval::Blocked { blocker, location },
+            _ => Eval::Blocked {
+                blocker: address,
+                location: call.block.location(route),
+            },
+        },
+        // A list or map (`for_each` keys, a set of regions) is handed on whole.
+        Eval::Blocked { blocker, location } => {
+            match module.value(call.block.doc, node, route, inputs) {
+                Some(known) if !known.value.is_null() && known.value.scalar_text().is_none() => {
+                    Eval::Collection {
+                        value: known.value,
+                        location: known.location,
+                    }
+                }
+                // An object written here with a member known only at plan time (`{ id =
+                // azurerm_log_analytics_workspace.main.id, location = var.location }`): its
+                // members are handed on one by one, for the module to read the ones it can.
+                None if node.is_map() => Eval::Members {
+                    members: node
+                        .entries()
+                        .iter()
+                        .map(|e| {
+                            let value =
+                                input(module, resolver, inputs, call, &e.value, &route.key(&e.key));
+                            (e.key.clone(), value)
+                        })
+                        .collect(),
+                    location: call.block.location(route),
+                },
+                _ => Eval::Blocked { blocker, location },
+            }
+        }
+        other => other,
+    }
+}
+
 fn call_context(
     module: &Module<'_>,
     resolver: &mut Resolver<'_, '_>,
@@ -801,35 +853,7 @@ fn call_context(
             continue;
         }
         let route = call.route.key(&entry.key);
-        let value = match module.eval(call.block.doc, &entry.value, &route, inputs) {
-            Eval::Reference { address } => match resolver.resolve_address(&address) {
-                Some(Resolution::Region {
-                    value, location, ..
-                }) => Eval::Literal { value, location },
-                Some(Resolution::Blocked { blocker, location }) => {
-                    Eval::Blocked { blocker, location }
-                }
-                _ => Eval::Blocked {
-                    blocker: address,
-                    location: call.block.location(&route),
-                },
-            },
-            // A list or map (`for_each` keys, a set of regions) is handed on whole.
-            Eval::Blocked { blocker, location } => {
-                match module.value(call.block.doc, &entry.value, &route, inputs) {
-                    Some(known)
-                        if !known.value.is_null() && known.value.scalar_text().is_none() =>
-                    {
-                        Eval::Collection {
-                            value: known.value,
-                            location: known.location,
-                        }
-                    }
-                    _ => Eval::Blocked { blocker, location },
-                }
-            }
-            other => other,
-        };
+        let value = input(module, resolver, inputs, call, &entry.value, &route);
         context.inputs.insert(entry.key.clone(), value);
     }
     let split = |text: &str| -> (String, Option<String>) {

@@ -134,6 +134,13 @@ pub enum Eval {
     Unset,
     /// A list or map known in full (a `for_each` map handed to a module), and where it is.
     Collection { value: Node, location: Location },
+    /// An object written in a module call whose members are known one by one, not all: only
+    /// a member is read from it (`var.workspace.location`), each as its own value; and where
+    /// the object is written.
+    Members {
+        members: Vec<(String, Eval)>,
+        location: Location,
+    },
 }
 
 pub struct Module<'a> {
@@ -535,7 +542,10 @@ impl<'a> Module<'a> {
                     }
                 }
                 Eval::Blocked { blocker, location } => return Eval::Blocked { blocker, location },
-                Eval::Reference { .. } | Eval::Unset | Eval::Collection { .. } => {
+                Eval::Reference { .. }
+                | Eval::Unset
+                | Eval::Collection { .. }
+                | Eval::Members { .. } => {
                     return Eval::Blocked {
                         blocker: format!("\"{inner}\""),
                         location,
@@ -861,7 +871,13 @@ impl Module<'_> {
             _ => None,
         };
         let (known, rest) = match root {
-            "var" => (self.variable_value(&attr(0)?, location, depth, inputs)?, 1),
+            "var" => match (inputs.get(&attr(0)?), attr(1)) {
+                (Some(Eval::Members { members, .. }), Some(member)) => {
+                    let (_, given) = members.iter().find(|(name, _)| *name == member)?;
+                    (eval_known(given)?, 2)
+                }
+                _ => (self.variable_value(&attr(0)?, location, depth, inputs)?, 1),
+            },
             "local" => {
                 let name = attr(0)?;
                 let (placed, route) = self.locals.get(&name)?;
@@ -1112,7 +1128,7 @@ fn eval_known(eval: &Eval) -> Option<Known> {
                 &Route::root(),
             ),
         }),
-        Eval::Reference { .. } | Eval::Blocked { .. } => None,
+        Eval::Reference { .. } | Eval::Blocked { .. } | Eval::Members { .. } => None,
     }
 }
 

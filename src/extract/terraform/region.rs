@@ -141,10 +141,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
             }
             Eval::Blocked { blocker, location } => Some(Resolution::Blocked { blocker, location }),
             Eval::Unset => None,
-            Eval::Collection { location, .. } => Some(Resolution::Blocked {
-                blocker: "a list or map, not one location".into(),
-                location,
-            }),
+            Eval::Collection { location, .. } | Eval::Members { location, .. } => {
+                Some(Resolution::Blocked {
+                    blocker: "a list or map, not one location".into(),
+                    location,
+                })
+            }
             Eval::Reference { address } => {
                 let target = *self.index.by_address.get(&address)?;
                 match self.resolve(target) {
@@ -364,12 +366,13 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     Eval::Blocked { blocker, location } => {
                         Resolution::Blocked { blocker, location }
                     }
-                    Eval::Reference { .. } | Eval::Unset | Eval::Collection { .. } => {
-                        Resolution::Blocked {
-                            blocker: expression_text(node).unwrap_or_default().to_string(),
-                            location: Location::of_node(&doc.path, doc.index, node, &route),
-                        }
-                    }
+                    Eval::Reference { .. }
+                    | Eval::Unset
+                    | Eval::Collection { .. }
+                    | Eval::Members { .. } => Resolution::Blocked {
+                        blocker: expression_text(node).unwrap_or_default().to_string(),
+                        location: Location::of_node(&doc.path, doc.index, node, &route),
+                    },
                 };
             }
         }

@@ -786,8 +786,6 @@ fn written(node: &Node) -> String {
     }
 }
 
-/// What a call passes to the called module: its arguments evaluated in the caller (a reference
-/// to a caller's resource becomes that resource's location), and the caller's providers.
 /// What a module call's argument hands to the module: a value, a resource's location, a list
 /// or map known in full, or an object written in place whose members are known one by one.
 fn input(
@@ -840,6 +838,8 @@ fn input(
     }
 }
 
+/// What a call passes to the called module: its arguments evaluated in the caller (a reference
+/// to a caller's resource becomes that resource's location), and the caller's providers.
 fn call_context(
     module: &Module<'_>,
     resolver: &mut Resolver<'_, '_>,

@@ -590,7 +590,6 @@ pub const EACH_VALUE: &str = "each.value";
 pub const COUNT_INDEX: &str = "count.index";
 
 impl Module<'_> {
-    /// The full value of a node, where the module says enough: `count`, `for_each`, conditions.
     /// The resources (`type.name`) an argument's expressions name, directly or through the
     /// locals they read, each once: the ones whose location a resolver may hand `eval` under
     /// `located_key`.
@@ -624,6 +623,7 @@ impl Module<'_> {
         found
     }
 
+    /// The full value of a node, where the module says enough: `count`, `for_each`, conditions.
     pub fn value(
         &self,
         doc: &Document,
@@ -656,10 +656,7 @@ impl Module<'_> {
                 return None;
             }
             // A lone reference (`var.regions`) is known where the referenced value is written.
-            return Some(match value {
-                Resolved::There(known) => known,
-                Resolved::Here(value) => Known { value, location },
-            });
+            return Some(value.into_known(&location));
         }
         let value = match &node.value {
             Value::Seq(items) => {
@@ -817,10 +814,7 @@ impl Module<'_> {
                 let coalesce = call.name.name.as_str() == "coalesce";
                 for arg in call.args.iter() {
                     let value = self.value_expr(arg, node, location, depth + 1, inputs)?;
-                    let taken = match &value {
-                        Resolved::Here(n) => n,
-                        Resolved::There(known) => &known.value,
-                    };
+                    let taken = value.node();
                     if coalesce && (taken.is_null() || taken.as_str() == Some("")) {
                         continue;
                     }
@@ -1046,15 +1040,15 @@ impl Module<'_> {
         if operators.is_empty() {
             return Some(value);
         }
-        let known = match value {
-            Resolved::There(known) => known,
-            Resolved::Here(value) => Known {
-                value,
-                location: location.clone(),
-            },
-        };
-        self.take_operators(known, operators, node, location, depth, inputs)
-            .map(Resolved::There)
+        self.take_operators(
+            value.into_known(location),
+            operators,
+            node,
+            location,
+            depth,
+            inputs,
+        )
+        .map(Resolved::There)
     }
 }
 
@@ -1104,6 +1098,24 @@ impl Resolved {
         match self {
             Resolved::Here(node) => node,
             Resolved::There(known) => known.value,
+        }
+    }
+
+    fn node(&self) -> &Node {
+        match self {
+            Resolved::Here(node) => node,
+            Resolved::There(known) => &known.value,
+        }
+    }
+
+    /// As found where it is written, or, computed here, as written at `location`.
+    fn into_known(self, location: &Location) -> Known {
+        match self {
+            Resolved::Here(value) => Known {
+                value,
+                location: location.clone(),
+            },
+            Resolved::There(known) => known,
         }
     }
 }

@@ -234,21 +234,37 @@ fn setting_name(spec: &str) -> String {
         .replace("[*]", "")
 }
 
-/// A Terraform `dynamic "x"` block writes `x` at plan time: the setting is not absent.
+/// A Terraform `dynamic "x"` block whose `for_each` the files do not decide (the others are
+/// written out as blocks when the resource is read) writes `x` at plan time: the setting is
+/// not absent, whether the block is in the body or in a nested block on the way.
 fn dynamic_block(body: &Node, dialect: Dialect, alternatives: &[Alternative]) -> bool {
-    if dialect != Dialect::Terraform {
+    dialect == Dialect::Terraform
+        && alternatives
+            .iter()
+            .any(|a| written_dynamically(body, &a.route.0))
+}
+
+fn written_dynamically(node: &Node, route: &[Segment]) -> bool {
+    let Some((first, rest)) = route.split_first() else {
         return false;
+    };
+    match first {
+        Segment::Key(k) if &**k == "*" => match &node.value {
+            Value::Seq(items) => items.iter().any(|i| written_dynamically(i, rest)),
+            Value::Map(entries) => entries.iter().any(|e| written_dynamically(&e.value, rest)),
+            _ => false,
+        },
+        Segment::Key(k) => {
+            let named = node.get("dynamic").is_some_and(|dynamic| {
+                dynamic.get(k).is_some() || dynamic.items().iter().any(|i| i.get(k).is_some())
+            });
+            named || node.get(k).is_some_and(|c| written_dynamically(c, rest))
+        }
+        Segment::Index(i) => node
+            .items()
+            .get(*i)
+            .is_some_and(|c| written_dynamically(c, rest)),
     }
-    let Some(dynamic) = body.get("dynamic") else {
-        return false;
-    };
-    let written = |name: &str| {
-        dynamic.get(name).is_some() || dynamic.items().iter().any(|i| i.get(name).is_some())
-    };
-    alternatives.iter().any(|a| match a.route.0.first() {
-        Some(Segment::Key(k)) => written(k),
-        _ => false,
-    })
 }
 
 fn read(body: &Node, fact: &str, alternatives: &[Alternative], resolve: Resolve) -> Reading {

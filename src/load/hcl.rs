@@ -3,7 +3,8 @@
 //!
 //! Shape of the tree, chosen to match `terraform show -json` so one attribute route works for
 //! both: top-level labelled blocks nest by label (`resource.aws_s3_bucket.logs`), `locals`
-//! blocks merge into one map, and nested blocks inside a body are lists (`rule[0].destination`).
+//! blocks merge into one map, and nested blocks inside a body are lists (`rule[0].destination`),
+//! a labelled one under its label (`dynamic[0].replica[0].content[0]`).
 
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey};
@@ -317,11 +318,24 @@ impl Converter<'_> {
                 }),
                 Structure::Block(inner) => {
                     let ident = inner.ident.as_str();
-                    let node = if depth >= MAX_DEPTH {
+                    let mut node = if depth >= MAX_DEPTH {
                         self.expr_text(inner.span())
                     } else {
                         self.block_body(inner, depth + 1)
                     };
+                    // A labelled nested block (`dynamic "replica" { … }`) is its label's list,
+                    // as the JSON syntax writes it: `dynamic[0].replica[0].content[0]`.
+                    for label in inner.labels.iter().rev() {
+                        let span = node.span;
+                        node = Node::new(
+                            Value::Map(vec![Entry {
+                                key: label.as_str().to_string(),
+                                key_span: self.span(label.span()),
+                                value: Node::new(Value::Seq(vec![node]), span),
+                            }]),
+                            span,
+                        );
+                    }
                     match entries.iter_mut().find(|e| e.key == ident) {
                         Some(Entry {
                             value:
@@ -644,6 +658,33 @@ locals { b = "x" }
             root.at(&Route::parse("locals.b")).unwrap().as_str(),
             Some("x")
         );
+    }
+
+    #[test]
+    fn a_labelled_nested_block_reads_as_in_the_json_syntax() {
+        let native = parse(
+            "resource \"aws_dynamodb_table\" \"t\" {\n  dynamic \"replica\" {\n    for_each = var.r\n    content {\n      region_name = replica.value\n    }\n  }\n}\n",
+        )
+        .unwrap();
+        let json = from_json(
+            crate::load::json::parse(
+                r#"{"resource": {"aws_dynamodb_table": {"t": {"dynamic": {"replica": {"for_each": "${var.r}", "content": {"region_name": "${replica.value}"}}}}}}}"#,
+            )
+            .unwrap()
+            .unwrap(),
+            false,
+        );
+        for root in [&native, &json] {
+            let route =
+                "resource.aws_dynamodb_table.t.dynamic[0].replica[0].content[0].region_name";
+            let region = root.path(route).unwrap();
+            assert_eq!(expression_text(region), Some("replica.value"));
+        }
+        let label = &native
+            .path("resource.aws_dynamodb_table.t.dynamic[0]")
+            .unwrap()
+            .entries()[0];
+        assert_eq!(label.key_span.start.line, 2);
     }
 
     #[test]

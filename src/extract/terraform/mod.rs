@@ -1,6 +1,7 @@
 //! Terraform into resources. The `*.tf` and `*.tfvars` files of one folder form a module whose
 //! variables, locals and provider blocks are shared; plan JSON documents stand alone.
 
+mod dynamic;
 mod installed;
 mod module;
 mod overrides;
@@ -281,7 +282,13 @@ impl Walker<'_, '_> {
                             type_name: &block.type_name,
                             name: &block.name,
                             address,
-                            body: std::borrow::Cow::Borrowed(block.block.node),
+                            body: dynamic::expanded(
+                                module,
+                                block.block.doc,
+                                block.block.node,
+                                &block.route,
+                                inputs,
+                            ),
                             route: block.route.clone(),
                         },
                         kb,
@@ -750,7 +757,7 @@ fn uses_count_index(body: &Node) -> bool {
 }
 
 /// A part of a known value as the evaluator's input.
-fn part_eval(known: &Known, part: &Node) -> Eval {
+pub(super) fn part_eval(known: &Known, part: &Node) -> Eval {
     let location = known.part_location(part);
     match part.scalar_text() {
         Some(value) => Eval::Literal { value, location },

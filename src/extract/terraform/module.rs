@@ -589,6 +589,12 @@ pub const EACH_KEY: &str = "each.key";
 pub const EACH_VALUE: &str = "each.value";
 pub const COUNT_INDEX: &str = "count.index";
 
+/// The input name under which a dynamic block's iterator `name` gives its element's `key` or
+/// `value` while its `content` is read (`dynamic.rs`); `each` is named so too.
+pub fn iterator_key(name: &str, part: &str) -> String {
+    format!("{name}.{part}")
+}
+
 impl Module<'_> {
     /// The resources (`type.name`) an argument's expressions name, directly or through the
     /// locals they read, each once: the ones whose location a resolver may hand `eval` under
@@ -864,6 +870,20 @@ impl Module<'_> {
             Some(TraversalOperator::GetAttr(name)) => Some(name.as_str().to_string()),
             _ => None,
         };
+        // A dynamic block's iterator (`replica.value.region_name`), where it is bound.
+        if let Some(part @ ("value" | "key")) = attr(0).as_deref()
+            && let Some(given) = inputs.get(&iterator_key(root, part))
+        {
+            let known = self.take_operators(
+                eval_known(given)?,
+                &operators[1..],
+                node,
+                location,
+                depth,
+                inputs,
+            )?;
+            return Some(Resolved::There(known));
+        }
         let (known, rest) = match root {
             "var" => match (inputs.get(&attr(0)?), attr(1)) {
                 (Some(Eval::Members { members, .. }), Some(member)) => {

@@ -465,3 +465,24 @@ fn a_member_of_an_object_handed_to_a_module_is_read_where_the_caller_gives_it() 
         "{report:#}"
     );
 }
+
+/// A list handed to a module whose items name a resource's attribute (a key's ARN) still
+/// writes a `dynamic` block per item: each replica region is read where the caller gives it.
+#[test]
+fn a_dynamic_block_over_a_list_handed_item_by_item_writes_a_block_per_item() {
+    let report = scan("tests/terraform_instances/dynamic_input");
+    let replicas: Vec<(&str, u64, &str)> = findings(&report, "RES-005")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(replicas.len(), 1, "{report:#}");
+    assert_eq!(replicas[0].0, "module.orders.aws_dynamodb_table.this");
+    assert_eq!(replicas[0].1, 24);
+    assert!(replicas[0].2.contains("us-west-2"), "{report:#}");
+}

@@ -195,10 +195,13 @@ impl Writer<'_, '_> {
                 .or_else(|| name.scalar_text())?,
             None => label.to_string(),
         };
-        let known = self
+        let elements = match self
             .module
-            .value(self.doc, for_each, &route.key("for_each"), inputs)?;
-        let elements = elements(&known)?;
+            .value(self.doc, for_each, &route.key("for_each"), inputs)
+        {
+            Some(known) => elements(&known)?,
+            None => handed_items(for_each, inputs)?,
+        };
         let content_route = route.key("content").index(0);
         Some(
             elements
@@ -242,6 +245,28 @@ fn elements(known: &Known) -> Option<Vec<(Eval, Eval)>> {
         _ => return None,
     };
     (elements.len() <= MAX_BLOCKS).then_some(elements)
+}
+
+/// The items of a list a caller hands item by item (`Eval::Items`), when `for_each` is that
+/// variable: `var.replica_regions`.
+fn handed_items(for_each: &Node, inputs: &Inputs) -> Option<Vec<(Eval, Eval)>> {
+    let name = expression_text(for_each)?.strip_prefix("var.")?;
+    let Some(Eval::Items { items, location }) = inputs.get(name) else {
+        return None;
+    };
+    (items.len() <= MAX_BLOCKS).then(|| {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let key = Eval::Literal {
+                    value: i.to_string(),
+                    location: location.clone(),
+                };
+                (key, item.clone())
+            })
+            .collect()
+    })
 }
 
 /// A value computed elsewhere, every part of it at `span`: it is read where it is used.

@@ -838,6 +838,19 @@ fn input(
                         .collect(),
                     location: call.block.location(route),
                 },
+                // A list written here whose items are so (`replica_regions = [{ region_name =
+                // "us-east-1", kms_key_arn = aws_kms_key.secondary.arn }]`): handed item by item.
+                None if matches!(node.value, Value::Seq(_)) && node.tag.is_none() => Eval::Items {
+                    items: node
+                        .items()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            input(module, resolver, inputs, call, item, &route.index(i))
+                        })
+                        .collect(),
+                    location: call.block.location(route),
+                },
                 _ => Eval::Blocked { blocker, location },
             }
         }

@@ -141,6 +141,12 @@ pub enum Eval {
         members: Vec<(String, Eval)>,
         location: Location,
     },
+    /// A list written in a module call whose items are known one by one, not all: a `dynamic`
+    /// block's `for_each` of it writes a block per item; and where the list is written.
+    Items {
+        items: Vec<Eval>,
+        location: Location,
+    },
 }
 
 pub struct Module<'a> {
@@ -545,7 +551,8 @@ impl<'a> Module<'a> {
                 Eval::Reference { .. }
                 | Eval::Unset
                 | Eval::Collection { .. }
-                | Eval::Members { .. } => {
+                | Eval::Members { .. }
+                | Eval::Items { .. } => {
                     return Eval::Blocked {
                         blocker: format!("\"{inner}\""),
                         location,
@@ -874,14 +881,16 @@ impl Module<'_> {
         if let Some(part @ ("value" | "key")) = attr(0).as_deref()
             && let Some(given) = inputs.get(&iterator_key(root, part))
         {
-            let known = self.take_operators(
-                eval_known(given)?,
-                &operators[1..],
-                node,
-                location,
-                depth,
-                inputs,
-            )?;
+            let (known, rest) = match (given, attr(1)) {
+                // An item of a list handed member by member: only a member is read.
+                (Eval::Members { members, .. }, Some(member)) => {
+                    let (_, given) = members.iter().find(|(name, _)| *name == member)?;
+                    (eval_known(given)?, 2)
+                }
+                _ => (eval_known(given)?, 1),
+            };
+            let known =
+                self.take_operators(known, &operators[rest..], node, location, depth, inputs)?;
             return Some(Resolved::There(known));
         }
         let (known, rest) = match root {
@@ -1160,7 +1169,10 @@ fn eval_known(eval: &Eval) -> Option<Known> {
                 &Route::root(),
             ),
         }),
-        Eval::Reference { .. } | Eval::Blocked { .. } | Eval::Members { .. } => None,
+        Eval::Reference { .. }
+        | Eval::Blocked { .. }
+        | Eval::Members { .. }
+        | Eval::Items { .. } => None,
     }
 }
 

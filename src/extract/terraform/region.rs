@@ -141,12 +141,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
             }
             Eval::Blocked { blocker, location } => Some(Resolution::Blocked { blocker, location }),
             Eval::Unset => None,
-            Eval::Collection { location, .. } | Eval::Members { location, .. } => {
-                Some(Resolution::Blocked {
-                    blocker: "a list or map, not one location".into(),
-                    location,
-                })
-            }
+            Eval::Collection { location, .. }
+            | Eval::Members { location, .. }
+            | Eval::Items { location, .. } => Some(Resolution::Blocked {
+                blocker: "a list or map, not one location".into(),
+                location,
+            }),
             Eval::Reference { address } => {
                 let target = *self.index.by_address.get(&address)?;
                 match self.resolve(target) {
@@ -369,7 +369,8 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     Eval::Reference { .. }
                     | Eval::Unset
                     | Eval::Collection { .. }
-                    | Eval::Members { .. } => Resolution::Blocked {
+                    | Eval::Members { .. }
+                    | Eval::Items { .. } => Resolution::Blocked {
                         blocker: expression_text(node).unwrap_or_default().to_string(),
                         location: Location::of_node(&doc.path, doc.index, node, &route),
                     },

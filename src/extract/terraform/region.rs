@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::module::{Eval, Inputs, Module, ProviderBlock, located_key, referenced_resource};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
+use crate::knowledge::services::Service;
 use crate::load::Format;
 use crate::load::hcl::expression_text;
 use crate::location::Location;
@@ -212,6 +213,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
         }
         let body = resource.block.node;
         let doc = resource.block.doc;
+        let mut zone_blocked: Option<Resolution> = None;
         for attr in region_attributes(rtype) {
             let relative = Route::parse(attr);
             if let Some(node) = body
@@ -225,13 +227,33 @@ impl<'m, 'a> Resolver<'m, 'a> {
                         .unwrap_or(blocked),
                     eval => eval,
                 };
-                if let Some(found) =
-                    self.resolution_of(eval, (&doc.path, Location::start_line(node.span)))
-                {
-                    return found;
+                match self.resolution_of(eval, (&doc.path, Location::start_line(node.span))) {
+                    // An availability zone lies in the region the provider's API is called in
+                    // (AWS, OpenStack): one not known here leaves the resource in the region
+                    // the provider or a `region` argument gives, when they do.
+                    Some(blocked @ Resolution::Blocked { .. }) if attr == "availability_zone" => {
+                        zone_blocked.get_or_insert(blocked);
+                    }
+                    Some(found) => return found,
+                    None => {}
                 }
             }
         }
+        match (self.placed_by_provider(index, rtype), zone_blocked) {
+            (found @ Resolution::Region { .. }, _) | (found, None) => found,
+            (_, Some(blocked)) => blocked,
+        }
+    }
+
+    /// Where a resource is when no location argument of its own says: where its provider
+    /// configuration is, or the resource it refers to.
+    fn placed_by_provider(&mut self, index: usize, rtype: Option<&Service>) -> Resolution {
+        let module = self.module;
+        let Some(resource) = module.resources.get(index) else {
+            return Resolution::None;
+        };
+        let body = resource.block.node;
+        let doc = resource.block.doc;
         let local_name = provider_local_name(&resource.type_name).to_string();
         if let Some(node) = body.get("provider") {
             let text = expression_text(node)

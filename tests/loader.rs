@@ -107,3 +107,18 @@ fn kustomization_is_skipped_with_reason() {
     assert!(outcome.documents.is_empty());
     assert!(outcome.skipped.unwrap().reason.contains("kustomization"));
 }
+
+#[test]
+fn another_tools_template_is_skipped_and_a_broken_cloudformation_one_is_an_error() {
+    let nginx = "load_module modules/otel.so;\n\npid /tmp/nginx.pid;\n\nevents {\n    worker_connections 1024;\n}\n\nhttp {\n    # routes\n    map $uri $route {\n        ~^/a/[^/]+$  \"/a\";\n    }\n}\n";
+    let outcome = load_bytes("nginx.conf.template", nginx.as_bytes());
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert!(outcome.skipped.unwrap().reason.contains("CloudFormation"));
+    for broken in [
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  B:\n\tType: AWS::S3::Bucket\n",
+        "Resources:\n  B: [\n",
+    ] {
+        let outcome = load_bytes("stack.template", broken.as_bytes());
+        assert!(outcome.error.is_some(), "{broken:?}");
+    }
+}

@@ -699,10 +699,27 @@ fn load_text(display: &str, text: &str, reading: Reading) -> FileOutcome {
                     "template with `{{ }}` placeholders, not plain YAML: render it (`helm template`, `gomplate`) and scan the output with `sovscan scan -`",
                 );
             }
+            // A `.template` file is read for CloudFormation's sake; one that is not YAML and
+            // names no CloudFormation section is another tool's template (nginx, envsubst).
+            Err(_) if name.ends_with(".template") && !names_cloudformation(text) => {
+                return FileOutcome::skipped(
+                    display,
+                    "`.template` file that is neither JSON nor YAML: not a CloudFormation template",
+                );
+            }
             Err(e) => return FileOutcome::error(display, e.line, e.column, e.reason),
         }
     };
     classify(display, nodes)
+}
+
+/// Whether text names a CloudFormation template's version or its `Resources` section: a file
+/// that does and does not parse is a broken template, reported as an error.
+fn names_cloudformation(text: &str) -> bool {
+    text.contains("AWSTemplateFormatVersion")
+        || text
+            .lines()
+            .any(|l| l.starts_with("Resources:") || l.starts_with("\"Resources\""))
 }
 
 /// Sorts parsed documents into known formats; the rest of the file is skipped with a reason.

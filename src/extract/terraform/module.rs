@@ -212,6 +212,35 @@ pub fn referenced_resource(text: &str) -> Option<String> {
     }
 }
 
+/// The resource an argument names, as `type.name`: `type.name.attribute` as
+/// `referenced_resource` reads it, or one instance of it, `type.name[key].attribute`. A
+/// resource with no location of its own is where the resource it names is, whichever instance.
+pub fn referred_resource(text: &str) -> Option<String> {
+    if let Some(found) = referenced_resource(text) {
+        return Some(found);
+    }
+    let (type_name, rest) = text.split_once('.')?;
+    let open = rest.find('[')?;
+    let name = &rest[..open];
+    let mut depth = 0usize;
+    let mut close = None;
+    for (at, c) in rest[open..].char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    close = Some(open + at);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let attribute = rest[close? + 1..].strip_prefix('.')?;
+    (names_resource(type_name, name) && plain(attribute)).then(|| format!("{type_name}.{name}"))
+}
+
 /// The key under which `Module::eval` finds the location a resolver found for the resource at
 /// `address` (`type.name`): no variable name holds `@`.
 pub fn located_key(address: &str) -> String {
@@ -1374,6 +1403,29 @@ mod tests {
         assert!(PARSED.with_borrow(|parsed| parsed.len()) <= PARSED_TEXTS);
         let later = parsed_expression("var.tags").expect("parses");
         assert_eq!(later.to_string(), "var.tags");
+    }
+
+    #[test]
+    fn an_instance_of_a_resource_is_referred_to_by_its_address() {
+        for (text, expected) in [
+            ("aws_s3_bucket.logs.id", Some("aws_s3_bucket.logs")),
+            ("aws_s3_bucket.logs[0].id", Some("aws_s3_bucket.logs")),
+            (
+                "google_storage_bucket.buckets[each.value.bucket].name",
+                Some("google_storage_bucket.buckets"),
+            ),
+            (
+                "google_storage_bucket.b[lookup(var.m, \"k\")].name",
+                Some("google_storage_bucket.b"),
+            ),
+            ("aws_s3_bucket.logs[0].tags.team", None),
+            ("aws_s3_bucket.logs[0]", None),
+            ("aws_s3_bucket.logs[0.id", None),
+            ("var.buckets[0].name", None),
+            ("data.aws_region.here[0].name", None),
+        ] {
+            assert_eq!(referred_resource(text).as_deref(), expected, "{text}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::module::{Eval, Inputs, Module, ProviderBlock, located_key, referenced_resource};
+use super::module::{Eval, Inputs, Module, ProviderBlock, located_key, referred_resource};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::services::Service;
@@ -285,8 +285,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
             if entry.key == "provider" {
                 continue;
             }
-            // What `Module::eval` would call a reference, read from the text alone.
-            if let Some(address) = expression_text(&entry.value).and_then(referenced_resource)
+            // What `Module::eval` would call a reference, read from the text alone, or an
+            // instance of it (`google_storage_bucket.buckets[each.key].name`).
+            if let Some(address) = expression_text(&entry.value).and_then(referred_resource)
                 && self
                     .index
                     .by_address

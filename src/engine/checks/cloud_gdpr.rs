@@ -85,7 +85,8 @@ fn problem(fact: &Fact, text: &str) -> String {
     }
 }
 
-/// A read replica or cluster member: its backups and encryption are its storage owner's.
+/// A read replica or cluster member: its backups and encryption (at rest and in transit) are
+/// its storage owner's.
 fn is_replica(resource: &Resource) -> bool {
     resource.fact("storage_owner").is_some()
 }
@@ -193,9 +194,12 @@ pub fn tls_version_tenths(text: &str) -> Option<u32> {
     })
 }
 
-/// GDPR-005: plain HTTP allowed, or a minimum TLS version below 1.2.
+/// GDPR-005: plain HTTP allowed, or a minimum TLS version below 1.2. A replica or member left
+/// at the default takes its storage owner's setting, as for encryption at rest.
 fn tls_weak(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    if let Some(fact) = fact_is(resource, "https_only", false) {
+    if let Some(fact) = fact_is(resource, "https_only", false)
+        && !(fact.default.is_some() && is_replica(resource))
+    {
         hits.push(fact_hit(resource, fact).var(
             "problem",
             problem(fact, "unencrypted connections are allowed"),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::facts::{self, FactSource, Resolve};
+use super::facts::{self, FactSource, Resolve, Resolved};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::services::{Dialect, Service};
 use crate::load::Format;
@@ -70,7 +70,7 @@ pub fn build(site: ResourceSite<'_>, kb: &KnowledgeBase) -> Resource {
 /// Builds a resource whose facts written as expressions are read through `resolve` (the value
 /// a module gives a variable or local); region fields are left for the caller.
 pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) -> Resource {
-    let (rtype, source) = service_of(&site, kb);
+    let (rtype, source) = service_of(&site, kb, resolve);
     let provider = rtype
         .map(|t| t.provider.clone())
         .or_else(|| provider_key(provider_local_name(site.type_name)).map(str::to_string));
@@ -116,9 +116,16 @@ pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) 
 fn service_of<'kb>(
     site: &ResourceSite<'_>,
     kb: &'kb KnowledgeBase,
+    resolve: Resolve,
 ) -> (Option<&'kb Service>, Option<FactSource<'kb>>) {
     if AZAPI_TYPES.contains(&site.type_name) {
-        let Some(declared) = site.body.get("type").and_then(Node::as_str) else {
+        // Written, or given by the module (`type = var.resource_types.storage_account`).
+        let declared = site.body.get("type").and_then(|node| match resolve(node) {
+            Resolved::AsWritten => node.as_str().map(str::to_string),
+            Resolved::Value(value) => value.as_str().map(str::to_string),
+            Resolved::Unknown => None,
+        });
+        let Some(declared) = declared.as_deref() else {
             return (None, None);
         };
         let (arm_type, api_version) = match declared.split_once('@') {

@@ -758,6 +758,47 @@ impl Module<'_> {
         self.value_node(default, at, depth + 1, inputs)
     }
 
+    /// The default a variable's type declares for an object attribute left out or null:
+    /// `type = object({ name = optional(string, "x") })`. Only the variable's own `type` is
+    /// read, one attribute deep, and the default must be known here.
+    fn type_default(&self, name: &str, member: &str, depth: usize) -> Option<Known> {
+        let (placed, route) = self.variables.get(name)?;
+        let written = placed.node.get("type")?;
+        let expr = parsed_expression(expression_text(written)?)?;
+        let Expression::FuncCall(object) = &*expr else {
+            return None;
+        };
+        if object.name.name.as_str() != "object" {
+            return None;
+        }
+        let Some(Expression::Object(attributes)) = object.args.iter().next() else {
+            return None;
+        };
+        let declared = attributes.iter().find_map(|(key, value)| {
+            let key = match key {
+                ObjectKey::Ident(ident) => ident.as_str(),
+                ObjectKey::Expression(Expression::String(s)) => s.value().as_str(),
+                ObjectKey::Expression(_) => return None,
+            };
+            (key == member).then(|| value.expr())
+        })?;
+        let Expression::FuncCall(optional) = declared else {
+            return None;
+        };
+        if optional.name.name.as_str() != "optional" {
+            return None;
+        }
+        let default = optional.args.iter().nth(1)?;
+        let at = Location::of_node(
+            &placed.doc.path,
+            placed.doc.index,
+            written,
+            &route.key("type"),
+        );
+        self.value_expr(default, written, &at, depth + 1, &Inputs::new())
+            .map(|value| value.into_known(&at))
+    }
+
     fn value_expr(
         &self,
         expr: &Expression,
@@ -925,10 +966,25 @@ impl Module<'_> {
         let (known, rest) = match root {
             "var" => match (inputs.get(&attr(0)?), attr(1)) {
                 (Some(Eval::Members { members, .. }), Some(member)) => {
-                    let (_, given) = members.iter().find(|(name, _)| *name == member)?;
-                    (eval_known(given)?, 2)
+                    match members.iter().find(|(name, _)| *name == member) {
+                        Some((_, given)) => (eval_known(given)?, 2),
+                        None => (self.type_default(&attr(0)?, &member, depth)?, 2),
+                    }
                 }
-                _ => (self.variable_value(&attr(0)?, location, depth, inputs)?, 1),
+                (_, member) => {
+                    let known = self.variable_value(&attr(0)?, location, depth, inputs)?;
+                    // An attribute the value leaves out or null takes the default its type
+                    // declares: `optional(string, "Microsoft.Storage/storageAccounts@…")`.
+                    match member.filter(|m| {
+                        known.value.is_map() && known.value.get(m).is_none_or(Node::is_null)
+                    }) {
+                        Some(member) => match self.type_default(&attr(0)?, &member, depth) {
+                            Some(default) => (default, 2),
+                            None => (known, 1),
+                        },
+                        None => (known, 1),
+                    }
+                }
             },
             "local" => {
                 let name = attr(0)?;

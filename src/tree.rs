@@ -231,6 +231,28 @@ fn write_segments<'s>(
     Ok(())
 }
 
+/// Adds `items` to the list under `key` in a map's entries, or adds that entry: how nested
+/// blocks of one kind gather (`rule[0]`, `rule[1]`). A new list spans its first item.
+pub fn push_items(entries: &mut Vec<Entry>, key: &str, key_span: Span, items: Vec<Node>) {
+    match entries.iter_mut().find(|e| e.key == key) {
+        Some(Entry {
+            value: Node {
+                value: Value::Seq(list),
+                ..
+            },
+            ..
+        }) => list.extend(items),
+        _ => {
+            let span = items.first().map_or(key_span, |i| i.span);
+            entries.push(Entry {
+                key: key.to_string(),
+                key_span,
+                value: Node::new(Value::Seq(items), span),
+            });
+        }
+    }
+}
+
 impl Node {
     pub fn new(value: Value, span: Span) -> Self {
         Node {

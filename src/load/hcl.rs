@@ -336,21 +336,8 @@ impl Converter<'_> {
                             span,
                         );
                     }
-                    match entries.iter_mut().find(|e| e.key == ident) {
-                        Some(Entry {
-                            value:
-                                Node {
-                                    value: Value::Seq(items),
-                                    ..
-                                },
-                            ..
-                        }) => items.push(node),
-                        _ => entries.push(Entry {
-                            key: ident.to_string(),
-                            key_span: self.span(inner.ident.span()),
-                            value: Node::new(Value::Seq(vec![node.clone()]), node.span),
-                        }),
-                    }
+                    let key_span = self.span(inner.ident.span());
+                    crate::tree::push_items(&mut entries, ident, key_span, vec![node]);
                 }
             }
         }

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use super::module::{Eval, Inputs, Known, Module, iterator_key};
 use crate::load::Document;
 use crate::load::hcl::{EXPR_TAG, expression_text};
-use crate::tree::{Entry, Node, Route, Span, Value};
+use crate::tree::{Entry, Node, Route, Span, Value, push_items};
 
 /// Most blocks one `dynamic` block is written out to; one with more elements stays as written.
 const MAX_BLOCKS: usize = 64;
@@ -90,24 +90,7 @@ impl Writer<'_, '_> {
                     blocks,
                 } in made
                 {
-                    match out.iter_mut().find(|e| e.key == key) {
-                        Some(Entry {
-                            value:
-                                Node {
-                                    value: Value::Seq(items),
-                                    ..
-                                },
-                            ..
-                        }) => items.extend(blocks),
-                        _ => {
-                            let span = blocks.first().map_or(key_span, |b| b.span);
-                            out.push(Entry {
-                                key,
-                                key_span,
-                                value: Node::new(Value::Seq(blocks), span),
-                            });
-                        }
-                    }
+                    push_items(&mut out, &key, key_span, blocks);
                 }
                 Node {
                     value: Value::Map(out),

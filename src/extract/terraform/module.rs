@@ -774,14 +774,7 @@ impl Module<'_> {
         let Some(Expression::Object(attributes)) = object.args.iter().next() else {
             return None;
         };
-        let declared = attributes.iter().find_map(|(key, value)| {
-            let key = match key {
-                ObjectKey::Ident(ident) => ident.as_str(),
-                ObjectKey::Expression(Expression::String(s)) => s.value().as_str(),
-                ObjectKey::Expression(_) => return None,
-            };
-            (key == member).then(|| value.expr())
-        })?;
+        let declared = object_member(attributes, member)?;
         let Expression::FuncCall(optional) = declared else {
             return None;
         };
@@ -1136,16 +1129,8 @@ impl Module<'_> {
                 return member(branch, operators);
             }
             (Expression::Object(object), Some(TraversalOperator::GetAttr(name))) => {
-                for (key, value) in object.iter() {
-                    let key = match key {
-                        ObjectKey::Ident(ident) => ident.as_str(),
-                        ObjectKey::Expression(Expression::String(s)) => s.value().as_str(),
-                        // A key computed here: the object is evaluated whole.
-                        ObjectKey::Expression(_) => break,
-                    };
-                    if key == name.as_str() {
-                        return member(value.expr(), &operators[1..]);
-                    }
+                if let Some(value) = object_member(object, name.as_str()) {
+                    return member(value, &operators[1..]);
                 }
             }
             _ => {}
@@ -1199,6 +1184,22 @@ fn written_member<'n>(
         taken += 1;
     }
     (member, route, taken)
+}
+
+/// The expression an object written in place gives `name`, when its keys up to that one are
+/// written as names or strings; a key computed first leaves the object to be evaluated whole.
+fn object_member<'e>(object: &'e hcl_edit::expr::Object, name: &str) -> Option<&'e Expression> {
+    for (key, value) in object.iter() {
+        let key = match key {
+            ObjectKey::Ident(ident) => ident.as_str(),
+            ObjectKey::Expression(Expression::String(s)) => s.value().as_str(),
+            ObjectKey::Expression(_) => return None,
+        };
+        if key == name {
+            return Some(value.expr());
+        }
+    }
+    None
 }
 
 /// A value computed here, or found whole where another block writes it.

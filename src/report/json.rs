@@ -457,7 +457,28 @@ pub(super) mod pretty {
         name: &str,
         findings: &crate::store::Findings,
     ) -> io::Result<()> {
+        use super::super::json_finding::{Written, write};
         key(out, name, false)?;
+        findings_array(
+            out,
+            1,
+            findings,
+            |text, finding, depth, written: &mut Written| {
+                write(text, finding, depth, written);
+                Ok(())
+            },
+        )
+    }
+
+    /// An array of findings `depth` levels in, its first line not indented: read from the store
+    /// a batch at a time, each batch cut into pieces that `item` writes on every core, an item
+    /// at a time, one level deeper, with what it keeps from one item to the next of a piece.
+    pub fn findings_array<S: Default>(
+        out: &mut dyn Write,
+        depth: usize,
+        findings: &crate::store::Findings,
+        item: impl Fn(&mut Vec<u8>, &crate::finding::Finding, usize, &mut S) -> io::Result<()> + Sync,
+    ) -> io::Result<()> {
         let mut written = false;
         findings.par_pieces(
             BATCH,
@@ -466,10 +487,11 @@ pub(super) mod pretty {
                 // Room for most pieces at once: grown by doubling from nothing, a piece's text
                 // was copied a dozen times over.
                 let mut text = Vec::with_capacity(piece.len() * PIECE_ROOM);
-                let mut written = super::super::json_finding::Written::default();
-                for item in piece {
-                    text.extend_from_slice(b",\n    ");
-                    super::super::json_finding::write(&mut text, item, 2, &mut written);
+                let mut kept = S::default();
+                for finding in piece {
+                    text.extend_from_slice(b",\n");
+                    indent(&mut text, depth + 1)?;
+                    item(&mut text, finding, depth + 1, &mut kept)?;
                 }
                 Ok(text)
             },
@@ -486,7 +508,13 @@ pub(super) mod pretty {
                 out.write_all(text)
             },
         )?;
-        out.write_all(if written { b"\n  ]" } else { b"[]" })
+        if written {
+            out.write_all(b"\n")?;
+            indent(out, depth)?;
+            out.write_all(b"]")
+        } else {
+            out.write_all(b"[]")
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::json::pretty;
 use crate::engine::Rule;
 use crate::finding::Severity;
 use crate::scan::ScanResult;
@@ -293,61 +294,9 @@ fn rule_descriptor(rule: &Rule, builtin: bool) -> Value {
     descriptor
 }
 
-/// The results, made one at a time as the findings are read from the store and written: a
-/// scan with tens of thousands of findings never holds them all, nor all as JSON values.
-struct Results<'a> {
-    findings: &'a crate::store::Findings,
-    make: &'a dyn Fn(&crate::finding::Finding) -> Value,
-}
-
-impl serde::Serialize for Results<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
-        for f in self.findings {
-            seq.serialize_element(&(self.make)(&f))?;
-        }
-        seq.end()
-    }
-}
-
-/// The SARIF log with one run. Members are written sorted by name, as every other object of
-/// the log is (`serde_json` maps are sorted).
-struct Log<'a> {
-    run: Run<'a>,
-}
-
-struct Run<'a> {
-    invocations: Value,
-    original_uri_base_ids: Value,
-    results: Results<'a>,
-    tool: Value,
-}
-
-impl serde::Serialize for Log<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
-        map.serialize_entry("runs", &[&self.run])?;
-        map.serialize_entry("version", "2.1.0")?;
-        map.end()
-    }
-}
-
-impl serde::Serialize for Run<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("invocations", &self.invocations)?;
-        map.serialize_entry("originalUriBaseIds", &self.original_uri_base_ids)?;
-        map.serialize_entry("results", &self.results)?;
-        map.serialize_entry("tool", &self.tool)?;
-        map.end()
-    }
-}
-
-/// Writes the SARIF log; the results are serialised one by one.
+/// Writes the SARIF log, as `serde_json::to_writer_pretty` writes it with members sorted by
+/// name: the results made and serialised on every core as the findings are read from the store,
+/// never all held, nor all as JSON values.
 pub fn write(
     result: &ScanResult,
     rules: &[Rule],
@@ -433,26 +382,40 @@ pub fn write(
             n
         })
         .collect();
-    let log = Log {
-        run: Run {
-            invocations: json!([{
+    let tool = json!({"driver": {
+        "name": "sovscan",
+        "version": env!("CARGO_PKG_VERSION"),
+        "informationUri": "https://github.com/sovscan/sovscan",
+        "rules": used.values().map(|r| rule_descriptor(r, builtin.contains(&(r.id.as_str(), r.source.as_str())))).collect::<Vec<_>>(),
+    }});
+    let mut log = pretty::Object::open(out, 0)?;
+    log.field("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+    let (runs, depth) = log.key("runs")?;
+    pretty::array_with(runs, depth, [()], |out, (), depth| {
+        let mut run = pretty::Object::open(out, depth)?;
+        run.field(
+            "invocations",
+            &json!([{
                 "executionSuccessful": true,
                 "toolExecutionNotifications": notifications,
             }]),
-            original_uri_base_ids: json!({"%SRCROOT%": {"uri": locator.root_uri()}}),
-            results: Results {
-                findings: &result.findings,
-                make: &make,
-            },
-            tool: json!({"driver": {
-                "name": "sovscan",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/sovscan/sovscan",
-                "rules": used.values().map(|r| rule_descriptor(r, builtin.contains(&(r.id.as_str(), r.source.as_str())))).collect::<Vec<_>>(),
-            }}),
-        },
-    };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+        )?;
+        run.field(
+            "originalUriBaseIds",
+            &json!({"%SRCROOT%": {"uri": locator.root_uri()}}),
+        )?;
+        let (results, depth) = run.key("results")?;
+        pretty::findings_array(
+            results,
+            depth,
+            &result.findings,
+            |text, f, depth, (): &mut ()| pretty::serialize(text, &make(f), depth),
+        )?;
+        run.field("tool", &tool)?;
+        run.close()
+    })?;
+    log.field("version", "2.1.0")?;
+    log.close()?;
     out.write_all(b"\n")
 }
 
@@ -593,6 +556,58 @@ pub fn step_summary(result: &ScanResult, verdict: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_is_laid_out_as_serde_json_lays_it_out() {
+        use crate::frameworks::tests::finding;
+        let rules = crate::engine::builtin_rules().unwrap_or_else(|e| panic!("{e}"));
+        let locator = Locator::new(Path::new("/repo"));
+        // More than a batch of results, so that pieces and batches meet; none; one.
+        let all: Vec<_> = (0..2500)
+            .map(|n| {
+                let rule = if n % 3 == 0 { "GDPR-001" } else { "RES-001" };
+                let mut f = finding(
+                    rule,
+                    &format!("/repo/k8s/{}.yaml", n % 7),
+                    n + 1,
+                    1,
+                    &format!("f{n}"),
+                );
+                f.message = format!("finding {n} \"quoted\"\nover two lines");
+                f
+            })
+            .collect();
+        for count in [all.len(), 0, 1] {
+            for budget in [usize::MAX, 0] {
+                let collector = crate::store::Collector::new(budget, Vec::new());
+                collector.add(all[..count].to_vec());
+                let result = ScanResult {
+                    findings: collector.finish(),
+                    errors: vec![crate::load::LoadError {
+                        path: "/repo/bad.yaml".into(),
+                        line: 3,
+                        column: 0,
+                        reason: "broken".into(),
+                    }],
+                    ..Default::default()
+                };
+                let mut ours = Vec::new();
+                write(&result, &rules, &locator, &mut ours).unwrap_or_else(|e| panic!("{e}"));
+                let value: Value = serde_json::from_slice(&ours).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    value["runs"][0]["results"].as_array().map(Vec::len),
+                    Some(count)
+                );
+                let mut serde = serde_json::to_vec_pretty(&value).unwrap_or_else(|e| panic!("{e}"));
+                serde.push(b'\n');
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&serde),
+                    "{count} findings, budget {budget}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn paths_near_each_other_are_made_relative_to_their_own_root() {

@@ -164,6 +164,67 @@ pub struct Resource {
     /// Set once the resource's own rules have run with its unit and its body was shed: what
     /// the rest of the scan still reads of that body. Resources with nothing left share one.
     pub settled: Option<Arc<Settled>>,
+    /// Settings the rules judge whose value only the deployment decides: listed in the report
+    /// (`ScanResult::unevaluated`), not passed over.
+    pub unevaluated: Vec<Unevaluated>,
+}
+
+/// A setting a rule judges (encryption, backups, public access …) written with a value only the
+/// deployment decides: a Terraform expression of what only the plan knows, a CloudFormation
+/// `!If` or parameter without a value, an ARM parameter without a default, or a Terraform
+/// `dynamic` block whose `for_each` only the plan decides. No rule can judge it, and no default
+/// applies: it is listed with where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Unevaluated {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// The setting as the format names it (`storage_encrypted`).
+    pub setting: String,
+    /// What the rules read it as (`encrypted`, see `FACTS`).
+    pub fact: String,
+    pub reason: String,
+    /// The addresses of the resources written there (`aws_db_instance.main`; a module's for
+    /// each caller), in order.
+    pub resources: Vec<String>,
+}
+
+impl Unevaluated {
+    /// The entries in order, one per place, setting and reason, with every resource written
+    /// there.
+    pub fn gathered(mut all: Vec<Unevaluated>) -> Vec<Unevaluated> {
+        all.sort_unstable();
+        let mut out: Vec<Unevaluated> = Vec::with_capacity(all.len());
+        for entry in all {
+            match out.last_mut() {
+                Some(last)
+                    if (
+                        &last.path,
+                        last.line,
+                        last.column,
+                        &last.setting,
+                        &last.fact,
+                        &last.reason,
+                    ) == (
+                        &entry.path,
+                        entry.line,
+                        entry.column,
+                        &entry.setting,
+                        &entry.fact,
+                        &entry.reason,
+                    ) =>
+                {
+                    for resource in entry.resources {
+                        if last.resources.last() != Some(&resource) {
+                            last.resources.push(resource);
+                        }
+                    }
+                }
+                _ => out.push(entry),
+            }
+        }
+        out
+    }
 }
 
 /// A resource's facts by name, in name order, in a vector of their number: a resource has a

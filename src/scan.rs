@@ -143,6 +143,8 @@ pub struct ScanResult {
     pub listed: Gathered,
     /// Resources left out as never created (`count = 0`, empty `for_each`, false condition).
     pub not_created: usize,
+    /// Settings the rules judge whose value only the deployment decides, in path order.
+    pub unevaluated: Vec<crate::model::Unevaluated>,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<LoadError>,
     /// Files scanned in spite of a problem (undecodable bytes replaced), with its position.
@@ -373,6 +375,8 @@ struct Folded {
     listed: Gathered,
     /// Every bucket, for log senders of other units to name.
     buckets: Buckets,
+    /// The settings the resources' rules could not judge.
+    unevaluated: Vec<crate::model::Unevaluated>,
 }
 
 /// Every bucket of a scan, in pieces of exact size: one vector would double as it grows.
@@ -616,6 +620,10 @@ impl<'a> Unit<'a> {
         if resources.is_empty() {
             return;
         }
+        let mut unevaluated: Vec<crate::model::Unevaluated> = resources
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.unevaluated))
+            .collect();
         // The resources' ties copied, so that other units add findings while these count.
         let ties: Vec<Option<BTreeSet<String>>> = self.findings.with_ties(|ties| {
             if ties.is_empty() {
@@ -663,6 +671,7 @@ impl<'a> Unit<'a> {
             }
             all.metadata.append(&mut metadata);
             all.listed.append(listed);
+            all.unevaluated.append(&mut unevaluated);
         }
     }
 }
@@ -1028,6 +1037,8 @@ fn evaluate(
     };
     result.estate = folded.estate;
     result.listed = folded.listed;
+    // A module several roots or environments deploy reads the same setting once for each.
+    result.unevaluated = crate::model::Unevaluated::gathered(folded.unevaluated);
     drop(phase);
     let _phase = crate::timing::phase("order and suppress findings");
     let today = crate::suppress::today();

@@ -30,3 +30,4 @@ mod terraform_instances;
 mod terraform_loader;
 mod terraform_pair;
 mod terraform_valid;
+mod unevaluated;

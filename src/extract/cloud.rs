@@ -102,6 +102,7 @@ pub fn build_with(site: ResourceSite<'_>, kb: &KnowledgeBase, resolve: Resolve) 
         facts: Default::default(),
         related: Vec::new(),
         settled: None,
+        unevaluated: Vec::new(),
     };
     if let Some(source) = source {
         resource.api_version = source.api_version.clone();

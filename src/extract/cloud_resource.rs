@@ -50,6 +50,7 @@ pub fn resource(
         facts: Default::default(),
         related: Vec::new(),
         settled: None,
+        unevaluated: Vec::new(),
     }
 }
 

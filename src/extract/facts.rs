@@ -16,7 +16,7 @@ use std::rc::Rc;
 use super::fact_values::{flag, region_text, text};
 use crate::knowledge::services::{Dialect, FactDefault, Service};
 use crate::load::hcl::EXPR_TAG;
-use crate::model::{Fact, Resource};
+use crate::model::{Fact, Resource, Unevaluated};
 use crate::tree::{Node, Route, Segment, Value};
 
 /// What a template expression (`!Ref Param`, `[parameters('x')]`) stands for.
@@ -74,11 +74,23 @@ fn kind_of(fact: &str) -> Kind {
     }
 }
 
-/// One alternative of a fact spec: a route, maybe negated or tested for membership.
+/// One alternative of a fact spec: a route, maybe negated, tested for membership or for being
+/// written at all.
 struct Alternative {
     negated: bool,
     route: Route,
     members: Option<Vec<String>>,
+    /// `route is set`: true when the route reaches any value, a key named by reference too.
+    set: bool,
+}
+
+/// Why a written setting is not known here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decided {
+    /// An expression only the deployment decides.
+    AtDeployment,
+    /// A literal value the fact cannot take (`encrypted: maybe`).
+    Unreadable,
 }
 
 /// A spec parsed, with the setting it names.
@@ -116,6 +128,10 @@ fn parse_spec(spec: &str) -> Vec<Alternative> {
                 Some(rest) => (true, rest.trim()),
                 None => (false, alternative),
             };
+            let (rest, set) = match rest.strip_suffix(" is set") {
+                Some(path) => (path.trim(), true),
+                None => (rest, false),
+            };
             let (path, members) = match rest.split_once(" in ") {
                 Some((path, list)) => (path.trim(), Some(parse_list(list))),
                 None => (rest, None),
@@ -124,6 +140,7 @@ fn parse_spec(spec: &str) -> Vec<Alternative> {
                 negated,
                 route: Route::parse(path),
                 members,
+                set,
             }
         })
         .collect()
@@ -133,8 +150,9 @@ fn parse_spec(spec: &str) -> Vec<Alternative> {
 enum Reading {
     /// Not written: the provider's default applies.
     Absent,
-    /// Written, but decided only at deployment.
-    Unknown,
+    /// Written, but not known here: the first node found so, with its route, and whether the
+    /// deployment decides it (an expression) or it is written as a value the fact cannot take.
+    Unknown(Route, Node, Decided),
     /// The value, the route of the node it was read from, and that node.
     Value(Node, Route, Node),
 }
@@ -164,19 +182,21 @@ impl<'a> FactSource<'a> {
 /// Sets every fact the service's routes find in the resource; an absent setting takes the
 /// provider's default, located at the resource and marked as a default.
 pub fn apply(resource: &mut Resource, source: &FactSource, resolve: Resolve) {
-    let found = read_all(resource, source, resolve);
+    let (found, unevaluated) = read_all(resource, source, resolve);
     resource.facts.extend(found);
+    resource.unevaluated.extend(unevaluated);
 }
 
-/// The facts `apply` sets, read from the resource as it is.
+/// The facts `apply` sets, read from the resource as it is, and the settings it cannot judge.
 fn read_all(
     resource: &Resource,
     source: &FactSource,
     resolve: Resolve,
-) -> Vec<(&'static str, Fact)> {
+) -> (Vec<(&'static str, Fact)>, Vec<Unevaluated>) {
     let mut found = Vec::new();
+    let mut unevaluated = Vec::new();
     let Some(body) = resource.body.at(&source.base) else {
-        return found;
+        return (found, unevaluated);
     };
     for (fact, spec) in source.service.fact_specs(source.dialect) {
         let parsed = parsed_spec(spec);
@@ -192,9 +212,34 @@ fn read_all(
                     },
                 ));
             }
-            Reading::Unknown => {}
+            Reading::Unknown(route, node, decided) => {
+                let reason = match (node.scalar_text(), decided) {
+                    (Some(text), Decided::AtDeployment) => {
+                        format!("`{}` is decided at deployment", one_line(&text))
+                    }
+                    (Some(text), Decided::Unreadable) => {
+                        format!("`{}` is not a value the rules can read", one_line(&text))
+                    }
+                    // An intrinsic function: `!If [C, true, false]`, `{"Fn::If": …}`.
+                    (None, Decided::AtDeployment) => match function_name(&node) {
+                        Some(name) => format!("`{name}` is decided at deployment"),
+                        None => "decided at deployment".to_string(),
+                    },
+                    (None, Decided::Unreadable) => "not a value the rules can read".to_string(),
+                };
+                let location = resource.locate(&node, &source.base.join(&route));
+                let setting = setting_name(&route.to_string());
+                unevaluated.push(unevaluated_at(resource, fact, &setting, location, reason));
+            }
             Reading::Absent => {
                 if dynamic_block(body, source.dialect, &parsed.alternatives) {
+                    unevaluated.push(unevaluated_at(
+                        resource,
+                        fact,
+                        &parsed.setting,
+                        resource.start(),
+                        "written by a `dynamic` block whose `for_each` the plan decides".into(),
+                    ));
                     continue;
                 }
                 let default =
@@ -219,7 +264,50 @@ fn read_all(
             }
         }
     }
-    found
+    (found, unevaluated)
+}
+
+/// The function a CloudFormation intrinsic calls: its tag (`!If`), or its one key
+/// (`Fn::If`, `Ref`).
+fn function_name(node: &Node) -> Option<String> {
+    if let Some(tag) = &node.tag {
+        return Some(tag.clone());
+    }
+    match &node.value {
+        Value::Map(entries) if entries.len() == 1 => {
+            let key = &entries[0].key;
+            (key.starts_with("Fn::") || key == "Ref").then(|| key.clone())
+        }
+        _ => None,
+    }
+}
+
+fn unevaluated_at(
+    resource: &Resource,
+    fact: &str,
+    setting: &str,
+    location: crate::location::Location,
+    reason: String,
+) -> Unevaluated {
+    Unevaluated {
+        path: location.path.to_string(),
+        line: location.start_line,
+        column: location.start_column,
+        setting: setting.to_string(),
+        fact: fact.to_string(),
+        reason,
+        resources: vec![resource.address.clone()],
+    }
+}
+
+/// An expression as the list of settings shows it: on one line, and cut short when long.
+fn one_line(text: &str) -> String {
+    const MOST: usize = 80;
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(MOST) {
+        Some((at, _)) => format!("{}…", &joined[..at]),
+        None => joined,
+    }
 }
 
 /// The setting a spec reads, as a person would name it: the first alternative's route.
@@ -227,6 +315,7 @@ fn setting_name(spec: &str) -> String {
     let first = spec.split("||").next().unwrap_or(spec).trim();
     let route = first.trim_start_matches('!');
     let route = route.split(" in ").next().unwrap_or(route).trim();
+    let route = route.strip_suffix(" is set").unwrap_or(route).trim();
     route
         .strip_prefix("Properties.")
         .or_else(|| route.strip_prefix("properties."))
@@ -269,11 +358,13 @@ fn written_dynamically(node: &Node, route: &[Segment]) -> bool {
 
 fn read(body: &Node, fact: &str, alternatives: &[Alternative], resolve: Resolve) -> Reading {
     let mut first: Option<Reading> = None;
-    let mut unknown = false;
+    let mut unknown: Option<Reading> = None;
     for alternative in alternatives {
         match read_alternative(body, fact, alternative, resolve) {
             Reading::Absent => {}
-            Reading::Unknown => unknown = true,
+            at @ Reading::Unknown(..) => {
+                unknown.get_or_insert(at);
+            }
             found @ Reading::Value(..) => {
                 let is_true =
                     matches!(&found, Reading::Value(v, ..) if v.value == Value::Bool(true));
@@ -286,8 +377,8 @@ fn read(body: &Node, fact: &str, alternatives: &[Alternative], resolve: Resolve)
     }
     match (first, unknown) {
         (Some(found), _) => found,
-        (None, true) => Reading::Unknown,
-        (None, false) => Reading::Absent,
+        (None, Some(at)) => at,
+        (None, None) => Reading::Absent,
     }
 }
 
@@ -301,10 +392,30 @@ fn read_alternative(
         negated,
         route,
         members,
+        set,
     } = alternative;
     let negated = *negated;
     let selection = select(body, route, resolve);
+    // The first expression on the way, or value found, that the deployment decides.
     let mut unknown = selection.blocked;
+    // The first value written that the fact cannot take.
+    let mut unreadable: Option<(Route, Node)> = None;
+    if *set {
+        // Written with a value, or with an expression that names one (`!Ref Key`); an empty
+        // text is not set.
+        let written = selection
+            .found
+            .into_iter()
+            .find(|(_, n)| !n.node.scalar_text().is_some_and(|t| t.is_empty()));
+        return match (written, unknown) {
+            (Some((route, reached)), _) => {
+                let source = reached.node.into_owned();
+                Reading::Value(Node::new(Value::Bool(!negated), source.span), route, source)
+            }
+            (None, Some((route, node))) => Reading::Unknown(route, node, Decided::AtDeployment),
+            (None, None) => Reading::Absent,
+        };
+    }
     let kind = kind_of(fact);
     if let Kind::Regions | Kind::Nodes = kind {
         // Every reached value; a reference (`aws_s3_bucket.dr.arn`) is kept as written, for the
@@ -314,10 +425,9 @@ fn read_alternative(
             .first()
             .map(|(r, n)| (r.clone(), n.node.clone().into_owned()))
         else {
-            return if unknown {
-                Reading::Unknown
-            } else {
-                Reading::Absent
+            return match unknown {
+                Some((route, node)) => Reading::Unknown(route, node, Decided::AtDeployment),
+                None => Reading::Absent,
             };
         };
         let items: Vec<Node> = selection
@@ -338,7 +448,7 @@ fn read_alternative(
             })
             .collect();
         if items.is_empty() {
-            return Reading::Unknown;
+            return Reading::Unknown(route, source, Decided::AtDeployment);
         }
         return Reading::Value(Node::new(Value::Seq(items), source.span), route, source);
     }
@@ -352,14 +462,14 @@ fn read_alternative(
             if matches!(kind, Kind::Text) && members.is_none() {
                 first.get_or_insert(Reading::Value(source.clone(), route, source));
             } else {
-                unknown = true;
+                unknown.get_or_insert((route, source));
             }
             continue;
         }
         let value = match (members, kind) {
             (Some(members), _) => {
                 let Some(text) = source.scalar_text() else {
-                    unknown = true;
+                    unreadable.get_or_insert((route, source));
                     continue;
                 };
                 Value::Bool(members.iter().any(|m| m.eq_ignore_ascii_case(&text)) != negated)
@@ -367,14 +477,14 @@ fn read_alternative(
             (None, Kind::Flag) => match flag(&source) {
                 Some(b) => Value::Bool(b != negated),
                 None => {
-                    unknown = true;
+                    unreadable.get_or_insert((route, source));
                     continue;
                 }
             },
             (None, Kind::Number) => match source.as_i64() {
                 Some(n) => Value::Int(n),
                 None => {
-                    unknown = true;
+                    unreadable.get_or_insert((route, source));
                     continue;
                 }
             },
@@ -391,8 +501,11 @@ fn read_alternative(
     }
     match first {
         Some(found) => found,
-        None if unknown => Reading::Unknown,
-        None => Reading::Absent,
+        None => match (unknown, unreadable) {
+            (Some((route, node)), _) => Reading::Unknown(route, node, Decided::AtDeployment),
+            (None, Some((route, node))) => Reading::Unknown(route, node, Decided::Unreadable),
+            (None, None) => Reading::Absent,
+        },
     }
 }
 
@@ -413,10 +526,11 @@ pub struct Reached<'a> {
     pub known: bool,
 }
 
-/// What a route reaches, and whether an unresolvable expression stood in the way.
+/// What a route reaches, and the first expression on the way the deployment decides, with its
+/// route, when one stood in the way.
 pub struct Selection<'a> {
     pub found: Vec<(Route, Reached<'a>)>,
-    pub blocked: bool,
+    pub blocked: Option<(Route, Node)>,
 }
 
 /// Adds to `out` the children of a node along one segment, each with its route (`at` and the
@@ -493,12 +607,12 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
             None => {
                 return Selection {
                     found: Vec::new(),
-                    blocked: false,
+                    blocked: None,
                 };
             }
         }
     }
-    let mut blocked = false;
+    let mut blocked: Option<(Route, Node)> = None;
     let mut current = vec![(Route(route.0[..start].to_vec()), Cow::Borrowed(node))];
     for segment in &route.0[start..] {
         let mut next = Vec::new();
@@ -510,7 +624,7 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
                     ..value
                 }),
                 Resolved::Unknown => {
-                    blocked = true;
+                    blocked.get_or_insert_with(|| (at, node.into_owned()));
                     continue;
                 }
             };
@@ -619,12 +733,12 @@ mod tests {
         let alternatives = parse_spec("P.Enc");
         assert!(matches!(
             read(&b, "encrypted", &alternatives, &literal),
-            Reading::Unknown
+            Reading::Unknown(..)
         ));
         // Blocked half-way: still unknown, so no default applies.
         assert!(matches!(
             read(&b, "encrypted", &parse_spec("P.Opts.A"), &literal),
-            Reading::Unknown
+            Reading::Unknown(..)
         ));
         // A key set by reference is a key.
         let key = evaluate(&b, "kms_key", "P.Key", &literal).unwrap();
@@ -633,6 +747,33 @@ mod tests {
             read(&b, "encrypted", &parse_spec("P.Missing"), &literal),
             Reading::Absent
         ));
+    }
+
+    #[test]
+    fn a_presence_test_is_true_for_a_value_or_a_reference_and_absent_otherwise() {
+        let root =
+            hcl::parse("named = \"alias/orders\"\nreferred = aws_kms_key.k.arn\nempty = \"\"\n")
+                .unwrap();
+        let tf = &terraform_resolution;
+        for route in ["named", "referred"] {
+            let spec = format!("{route} is set");
+            let (value, at) = evaluate(&root, "encrypted", &spec, tf).unwrap();
+            assert_eq!(
+                (value.value, at.to_string()),
+                (Value::Bool(true), route.to_string())
+            );
+        }
+        for route in ["empty", "missing"] {
+            let spec = format!("{route} is set");
+            assert!(matches!(
+                read(&root, "encrypted", &parse_spec(&spec), tf),
+                Reading::Absent
+            ));
+        }
+        assert_eq!(
+            setting_name("Properties.KmsMasterKeyId is set"),
+            "KmsMasterKeyId"
+        );
     }
 
     #[test]
@@ -655,11 +796,11 @@ mod tests {
         );
         assert!(matches!(
             read(&root, "public", &parse_spec("!x"), tf),
-            Reading::Unknown
+            Reading::Unknown(..)
         ));
         assert!(matches!(
             read(&root, "public", &parse_spec("x in [a]"), tf),
-            Reading::Unknown
+            Reading::Unknown(..)
         ));
         assert!(evaluate(&root, "kms_key", "key", tf).is_some());
     }
@@ -690,7 +831,7 @@ mod tests {
             resolved.set(0);
             let selection = select(&b, &Route::parse(route), &counting);
             assert_eq!(selection.found.len(), found, "{route}");
-            assert_eq!(selection.blocked, blocked, "{route}");
+            assert_eq!(selection.blocked.is_some(), blocked, "{route}");
             assert_eq!(resolved.get(), nodes, "{route}");
         }
         let reached = select(&b, &Route::parse("A.M.*.C"), &literal);

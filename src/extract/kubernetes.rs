@@ -160,6 +160,7 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
         facts: Default::default(),
         related: Vec::new(),
         settled: None,
+        unevaluated: Vec::new(),
     };
     if let Some(provider) = provider {
         resource.region = crd_region(&resource, &provider, kb);

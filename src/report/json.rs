@@ -40,6 +40,9 @@ struct Scanned<'a> {
     /// Kustomize overlays and Helm charts rendered before the scan.
     #[serde(skip_serializing_if = "<[crate::render::RenderedUnit]>::is_empty")]
     rendered: &'a [crate::render::RenderedUnit],
+    /// Settings the rules judge whose value only the deployment decides.
+    #[serde(skip_serializing_if = "<[crate::model::Unevaluated]>::is_empty")]
+    unevaluated: &'a [crate::model::Unevaluated],
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -544,6 +547,7 @@ fn report<'a>(
             ignored: result.ignored,
             settings: result.settings.as_deref(),
             rendered: &result.rendered,
+            unevaluated: &result.unevaluated,
         },
         summary: summarize(result, kb),
         findings: &result.findings,

@@ -267,6 +267,7 @@ fn scan_summary(result: &ScanResult, kb: &KnowledgeBase, color: bool, width: u16
             files(result.warnings.len())
         );
     }
+    unevaluated_lines(&mut out, &result.unevaluated);
     if result.ignored > 0 {
         let _ = writeln!(
             out,
@@ -359,6 +360,41 @@ fn scan_summary(result: &ScanResult, kb: &KnowledgeBase, color: bool, width: u16
         );
     }
     fit_lines(&out, width)
+}
+
+/// The settings no rule could judge, the first few by place.
+fn unevaluated_lines(out: &mut String, unevaluated: &[crate::model::Unevaluated]) {
+    const SHOWN: usize = 10;
+    if unevaluated.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} not evaluated (listed in the JSON report):",
+        if unevaluated.len() == 1 {
+            "1 setting".to_string()
+        } else {
+            format!("{} settings", unevaluated.len())
+        }
+    );
+    for u in unevaluated.iter().take(SHOWN) {
+        let more = match u.resources.len() {
+            0 | 1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let _ = writeln!(
+            out,
+            "  {}:{} {}{more} {}: {}",
+            terminal(&u.path),
+            u.line,
+            terminal(u.resources.first().map_or("", String::as_str)),
+            terminal(&u.setting),
+            terminal(&u.reason)
+        );
+    }
+    if unevaluated.len() > SHOWN {
+        let _ = writeln!(out, "  … and {} more", unevaluated.len() - SHOWN);
+    }
 }
 
 fn files(n: usize) -> String {

@@ -1,0 +1,130 @@
+//! Settings the rules judge whose value only the deployment decides are listed with where they
+//! are written, in every format, and counted in the table's summary: never passed over.
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn scan(format: &str) -> (i32, String) {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "tests/unevaluated", "--format", format])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn settings_decided_at_deployment_are_listed_where_they_are_written() {
+    let (_, json) = scan("json");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let listed: Vec<(String, u64, String, String, String)> = report["scanned"]["unevaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let path = u["path"].as_str().unwrap();
+            (
+                Path::new(path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                u["line"].as_u64().unwrap(),
+                u["setting"].as_str().unwrap().to_string(),
+                u["fact"].as_str().unwrap().to_string(),
+                u["resources"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        // An ARM parameter without a default.
+        (
+            "azuredeploy.json",
+            18,
+            "supportsHttpsTrafficOnly",
+            "https_only",
+            "Microsoft.Storage/storageAccounts/reports",
+        ),
+        // A Terraform variable without a default.
+        (
+            "main.tf",
+            21,
+            "storage_encrypted",
+            "encrypted",
+            "aws_db_instance.decided_at_deploy",
+        ),
+        // A dynamic block over a data source: the plan decides whether it writes the setting.
+        (
+            "main.tf",
+            30,
+            "point_in_time_recovery.enabled",
+            "point_in_time_recovery",
+            "aws_dynamodb_table.sessions",
+        ),
+        // A CloudFormation `!If` on a parameter without a default.
+        (
+            "template.yaml",
+            13,
+            "StorageEncrypted",
+            "encrypted",
+            "Database",
+        ),
+    ];
+    let expected: Vec<(String, u64, String, String, String)> = expected
+        .iter()
+        .map(|(p, l, s, f, r)| {
+            (
+                p.to_string(),
+                *l,
+                s.to_string(),
+                f.to_string(),
+                r.to_string(),
+            )
+        })
+        .collect();
+    // The variable with a default and the queue encrypted with a named key are judged.
+    assert_eq!(listed, expected);
+    for u in report["scanned"]["unevaluated"].as_array().unwrap() {
+        assert!(u["reason"].as_str().unwrap().contains("decide"), "{u}");
+    }
+    let gdpr: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"].as_str().unwrap().starts_with("GDPR"))
+        .collect();
+    assert!(gdpr.is_empty(), "{gdpr:#?}");
+
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn the_table_counts_them_and_names_the_first() {
+    let (_, table) = scan("table");
+    assert!(
+        table.contains("4 settings not evaluated (listed in the JSON report):"),
+        "{table}"
+    );
+    assert!(
+        table.contains("main.tf:21 aws_db_instance.decided_at_deploy storage_encrypted: `var.encrypt` is decided at deployment"),
+        "{table}"
+    );
+}

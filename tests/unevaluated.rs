@@ -62,7 +62,7 @@ fn settings_decided_at_deployment_are_listed_where_they_are_written() {
         // A dynamic block over a data source: the plan decides whether it writes the setting.
         (
             "main.tf",
-            30,
+            34,
             "point_in_time_recovery.enabled",
             "point_in_time_recovery",
             "aws_dynamodb_table.sessions",

@@ -232,12 +232,14 @@ fn read_all(
                 unevaluated.push(unevaluated_at(resource, fact, &setting, location, reason));
             }
             Reading::Absent => {
-                if dynamic_block(body, source.dialect, &parsed.alternatives) {
+                if let Some((route, block)) =
+                    dynamic_block(body, source.dialect, &parsed.alternatives)
+                {
                     unevaluated.push(unevaluated_at(
                         resource,
                         fact,
                         &parsed.setting,
-                        resource.start(),
+                        resource.locate(block, &source.base.join(&route)),
                         "written by a `dynamic` block whose `for_each` the plan decides".into(),
                     ));
                     continue;
@@ -325,34 +327,56 @@ fn setting_name(spec: &str) -> String {
 
 /// A Terraform `dynamic "x"` block whose `for_each` the files do not decide (the others are
 /// written out as blocks when the resource is read) writes `x` at plan time: the setting is
-/// not absent, whether the block is in the body or in a nested block on the way.
-fn dynamic_block(body: &Node, dialect: Dialect, alternatives: &[Alternative]) -> bool {
-    dialect == Dialect::Terraform
-        && alternatives
-            .iter()
-            .any(|a| written_dynamically(body, &a.route.0))
+/// not absent, whether the block is in the body or in a nested block on the way. Gives the
+/// first such block, with its route in the body.
+fn dynamic_block<'n>(
+    body: &'n Node,
+    dialect: Dialect,
+    alternatives: &[Alternative],
+) -> Option<(Route, &'n Node)> {
+    if dialect != Dialect::Terraform {
+        return None;
+    }
+    alternatives
+        .iter()
+        .find_map(|a| written_dynamically(body, &a.route.0, Route::root()))
 }
 
-fn written_dynamically(node: &Node, route: &[Segment]) -> bool {
-    let Some((first, rest)) = route.split_first() else {
-        return false;
-    };
+fn written_dynamically<'n>(
+    node: &'n Node,
+    route: &[Segment],
+    at: Route,
+) -> Option<(Route, &'n Node)> {
+    let (first, rest) = route.split_first()?;
     match first {
         Segment::Key(k) if &**k == "*" => match &node.value {
-            Value::Seq(items) => items.iter().any(|i| written_dynamically(i, rest)),
-            Value::Map(entries) => entries.iter().any(|e| written_dynamically(&e.value, rest)),
-            _ => false,
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| written_dynamically(item, rest, at.index(i))),
+            Value::Map(entries) => entries
+                .iter()
+                .find_map(|e| written_dynamically(&e.value, rest, at.key(&e.key))),
+            _ => None,
         },
         Segment::Key(k) => {
-            let named = node.get("dynamic").is_some_and(|dynamic| {
-                dynamic.get(k).is_some() || dynamic.items().iter().any(|i| i.get(k).is_some())
-            });
-            named || node.get(k).is_some_and(|c| written_dynamically(c, rest))
+            if let Some(dynamic) = node.get("dynamic") {
+                let at = at.key("dynamic");
+                if let Some(block) = dynamic.get(k) {
+                    return Some((at.key(k), block));
+                }
+                let named = dynamic
+                    .items()
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, item)| item.get(k).map(|block| (at.index(i).key(k), block)));
+                if named.is_some() {
+                    return named;
+                }
+            }
+            written_dynamically(node.get(k)?, rest, at.key(k))
         }
-        Segment::Index(i) => node
-            .items()
-            .get(*i)
-            .is_some_and(|c| written_dynamically(c, rest)),
+        Segment::Index(i) => written_dynamically(node.items().get(*i)?, rest, at.index(*i)),
     }
 }
 

@@ -128,3 +128,23 @@ fn the_table_counts_them_and_names_the_first() {
         "{table}"
     );
 }
+
+#[test]
+fn the_markdown_summary_counts_them_and_the_html_report_lists_them() {
+    let (_, markdown) = scan("markdown");
+    assert!(
+        markdown.contains("4 settings not evaluated (listed in the JSON report)"),
+        "{markdown}"
+    );
+    let (_, html) = scan("html");
+    let section = html
+        .split("<section id=\"unevaluated\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_else(|| panic!("no section of settings not evaluated:\n{html}"));
+    assert_eq!(section.matches("<li ").count(), 4, "{section}");
+    assert!(
+        section.contains("aws_db_instance.decided_at_deploy storage_encrypted: <code>var.encrypt</code> is decided at deployment"),
+        "{section}"
+    );
+}

@@ -71,6 +71,7 @@ pub fn write(
         framework_section(&mut page, fw);
     }
     problems(&mut page, result);
+    unevaluated(&mut page, result);
     let _ = write!(
         page,
         "<footer><p>sovscan {} · knowledge base {} (checked {}) · profile {}. Framework \
@@ -552,6 +553,39 @@ fn problems(page: &mut TextOut, result: &ScanResult) {
         );
     }
     page.push_str("</ul>\n</section>\n");
+}
+
+/// Settings no rule could judge: their values are decided at deployment.
+fn unevaluated(page: &mut TextOut, result: &ScanResult) {
+    if result.unevaluated.is_empty() {
+        return;
+    }
+    page.push_str("<section id=\"unevaluated\">\n<h2>Settings not evaluated</h2>\n<ul>\n");
+    for u in &result.unevaluated {
+        let _ = writeln!(
+            page,
+            "<li class=\"path\">{}:{} {} {}: {}</li>",
+            escape(&u.path),
+            u.line,
+            escape(&u.resources.join(", ")),
+            escape(&u.setting),
+            with_code(&u.reason)
+        );
+    }
+    page.push_str("</ul>\n</section>\n");
+}
+
+/// A text with `code` spans, escaped, each span as `<code>`.
+fn with_code(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{}</code>", escape(part));
+        } else {
+            out.push_str(&escape(part));
+        }
+    }
+    out
 }
 
 /// SHA-256 of `data`, base64-encoded, as a Content-Security-Policy source hash needs it.

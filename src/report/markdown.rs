@@ -253,6 +253,12 @@ pub fn render(page: &Page) -> String {
     if !result.errors.is_empty() {
         estate.push(format!("{} inputs not parsed", result.errors.len()));
     }
+    if !result.unevaluated.is_empty() {
+        estate.push(format!(
+            "{} not evaluated (listed in the JSON report)",
+            plural(result.unevaluated.len(), "setting")
+        ));
+    }
     let _ = writeln!(out, "{}.\n", estate.join(" · "));
     if let Some(section) = framework_section(page) {
         out.push_str(&section);

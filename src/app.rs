@@ -1127,7 +1127,20 @@ fn verdict(
         None => line,
     };
     let mut reasons = Vec::new();
+    // Settings no rule could judge: a strict gate does not vouch for them.
+    let unevaluated = (!result.unevaluated.is_empty())
+        .then(|| plural(result.unevaluated.len(), "setting") + " not evaluated");
+    let with_note = |line: String| match (&unevaluated, strict) {
+        (Some(note), false) => with_note(format!("{line}; {note} (--strict fails on them)")),
+        _ => with_note(line),
+    };
     let threshold = threshold(fail_on);
+    if strict
+        && threshold.is_some()
+        && let Some(note) = &unevaluated
+    {
+        reasons.push(format!("{note} (--strict)"));
+    }
     if let Some(t) = threshold {
         let failing: usize = result
             .findings

@@ -148,3 +148,33 @@ fn the_markdown_summary_counts_them_and_the_html_report_lists_them() {
         "{section}"
     );
 }
+
+#[test]
+fn the_gate_names_them_and_fails_on_them_under_strict() {
+    let run = |extra: &[&str]| {
+        let out = Command::cargo_bin("sovscan")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["scan", "tests/unevaluated", "--format", "table"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let last = text.lines().last().unwrap_or_default().to_string();
+        (out.status.code().unwrap_or(-1), last)
+    };
+    assert_eq!(
+        run(&[]),
+        (
+            0,
+            "no findings at or above high: exit 0; 4 settings not evaluated (--strict fails on them)"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        run(&["--strict"]),
+        (1, "4 settings not evaluated (--strict): exit 1".to_string())
+    );
+    // A gate switched off stays off.
+    assert_eq!(run(&["--strict", "--fail-on", "never"]).0, 0);
+}

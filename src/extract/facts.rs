@@ -269,6 +269,21 @@ fn read_all(
     (found, unevaluated)
 }
 
+/// The literal start of a Terraform string template (`serviceAccount:` of
+/// `"serviceAccount:${data.x.email}"`), when it has one without escapes.
+fn template_start(node: &Node) -> Option<&str> {
+    if node.tag.as_deref() != Some(EXPR_TAG) {
+        return None;
+    }
+    let Value::Str(text) = &node.value else {
+        return None;
+    };
+    let body = text.strip_prefix('"')?;
+    let end = body.find("${").or_else(|| body.find("%{"))?;
+    let start = &body[..end];
+    (!start.is_empty() && !start.contains(['\\', '"'])).then_some(start)
+}
+
 /// The function a CloudFormation intrinsic calls: its tag (`!If`), or its one key
 /// (`Fn::If`, `Ref`).
 fn function_name(node: &Node) -> Option<String> {
@@ -482,9 +497,20 @@ fn read_alternative(
         let source = reached.node.into_owned();
         if !reached.known {
             // A text fact set by an expression is still set (`kms_key_id = aws_kms_key.k.arn`):
-            // it is kept as written, while yes/no, numbers and memberships stay unknown.
+            // it is kept as written, while yes/no, numbers and memberships stay unknown, but
+            // for a text whose written start no member has (`"serviceAccount:${…}"` is not
+            // `allUsers`).
             if matches!(kind, Kind::Text) && members.is_none() {
                 first.get_or_insert(Reading::Value(source.clone(), route, source));
+            } else if let Some(members) = members
+                && let Some(start) = template_start(&source)
+                && !members.iter().any(|m| {
+                    m.get(..start.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(start))
+                })
+            {
+                let value = Node::new(Value::Bool(negated), source.span);
+                first.get_or_insert(Reading::Value(value, route, source));
             } else {
                 unknown.get_or_insert((route, source));
             }
@@ -798,6 +824,25 @@ mod tests {
             setting_name("Properties.KmsMasterKeyId is set"),
             "KmsMasterKeyId"
         );
+    }
+
+    #[test]
+    fn a_template_whose_written_start_no_member_has_is_not_a_member() {
+        let root = hcl::parse(
+            "a = \"serviceAccount:${data.x.email}\"\nb = \"all${var.kind}\"\nc = \"${var.who}\"\n",
+        )
+        .unwrap();
+        let tf = &terraform_resolution;
+        let spec = |route: &str| format!("{route} in [allUsers, allAuthenticatedUsers]");
+        let (value, _) = evaluate(&root, "public", &spec("a"), tf).unwrap();
+        assert_eq!(value.value, Value::Bool(false));
+        // A start some member has, or none at all, leaves it to the deployment.
+        for route in ["b", "c"] {
+            assert!(matches!(
+                read(&root, "public", &parse_spec(&spec(route)), tf),
+                Reading::Unknown(..)
+            ));
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::cli::{
 use crate::engine::{self, Profile, Rule};
 use crate::finding::Severity;
 use crate::policy::Policy;
+use crate::report::plural;
 use crate::{knowledge, report, scan};
 
 /// Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input error.
@@ -1092,14 +1093,6 @@ pub fn refuse_symlink(path: &std::path::Path, force: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn plural(n: usize, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
-    }
 }
 
 /// Estate shares below which the gate fails (`.sovscan.yaml`).

@@ -197,23 +197,7 @@ impl Unevaluated {
         let mut out: Vec<Unevaluated> = Vec::with_capacity(all.len());
         for entry in all {
             match out.last_mut() {
-                Some(last)
-                    if (
-                        &last.path,
-                        last.line,
-                        last.column,
-                        &last.setting,
-                        &last.fact,
-                        &last.reason,
-                    ) == (
-                        &entry.path,
-                        entry.line,
-                        entry.column,
-                        &entry.setting,
-                        &entry.fact,
-                        &entry.reason,
-                    ) =>
-                {
+                Some(last) if last.place() == entry.place() => {
                     for resource in entry.resources {
                         if last.resources.last() != Some(&resource) {
                             last.resources.push(resource);
@@ -224,6 +208,18 @@ impl Unevaluated {
             }
         }
         out
+    }
+
+    /// What tells entries apart, but for the resources.
+    fn place(&self) -> (&str, u32, u32, &str, &str, &str) {
+        (
+            &self.path,
+            self.line,
+            self.column,
+            &self.setting,
+            &self.fact,
+            &self.reason,
+        )
     }
 }
 

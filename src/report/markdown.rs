@@ -235,7 +235,7 @@ pub fn render(page: &Page) -> String {
             "Against the baseline: **{new} new**, {accepted} accepted, {fixed} fixed.\n"
         );
     }
-    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    use super::plural;
     let mut estate = vec![format!(
         "{} in {}",
         plural(result.estate.resources, "resource"),

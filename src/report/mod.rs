@@ -227,6 +227,15 @@ pub fn repo_path(locator: &sarif::Locator, path: &str) -> String {
     locator.relative(path).unwrap_or_else(|| path.to_string())
 }
 
+/// `1 file`, `3 files`: a count and its noun, for the sentences of reports and the gate.
+pub(crate) fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
 fn percent(part: usize, total: usize) -> Option<u32> {
     (total > 0).then(|| u32::try_from(part * 100 / total).unwrap_or(100))
 }

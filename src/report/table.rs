@@ -371,11 +371,7 @@ fn unevaluated_lines(out: &mut String, unevaluated: &[crate::model::Unevaluated]
     let _ = writeln!(
         out,
         "{} not evaluated (listed in the JSON report):",
-        if unevaluated.len() == 1 {
-            "1 setting".to_string()
-        } else {
-            format!("{} settings", unevaluated.len())
-        }
+        super::plural(unevaluated.len(), "setting")
     );
     for u in unevaluated.iter().take(SHOWN) {
         let more = match u.resources.len() {
@@ -398,11 +394,7 @@ fn unevaluated_lines(out: &mut String, unevaluated: &[crate::model::Unevaluated]
 }
 
 fn files(n: usize) -> String {
-    if n == 1 {
-        "1 file".to_string()
-    } else {
-        format!("{n} files")
-    }
+    super::plural(n, "file")
 }
 
 /// Wraps the plain sentences of the report (tables already fit) to the width.

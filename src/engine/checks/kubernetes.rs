@@ -150,7 +150,8 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
             let Some(text) = entry.value.as_str() else {
                 continue;
             };
-            let route = Route::root().key("data").key(&entry.key);
+            // Built for the entries that name a destination only.
+            let mut route = None;
             let multiline = text.contains('\n');
             // A block scalar's node may start on its `|` line or on its first content line.
             let first_line_offset =
@@ -172,7 +173,9 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
                         classify_value(ctx, key_name, token)
                     {
                         out.push(Destination {
-                            route: route.clone(),
+                            route: route
+                                .get_or_insert_with(|| Route::root().key("data").key(&entry.key))
+                                .clone(),
                             node_line_offset: if multiline {
                                 u32::try_from(line_index).unwrap_or(0) + first_line_offset
                             } else {
@@ -614,9 +617,9 @@ fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
         let Some(text) = entry.value.as_str() else {
             continue;
         };
-        let route = Route::root().key("data").key(&entry.key);
-        let location = resource.locate(&entry.value, &route);
         let lines: Vec<&str> = text.lines().collect();
+        // Located for the entries that hold a secret only.
+        let mut location = None;
         // A block scalar's node may start on its `|` line or on its first content line.
         let first_line = if entry.value.span.start.line == entry.key_span.start.line {
             entry.value.span.start.line.saturating_add(1)
@@ -631,7 +634,11 @@ fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
             if !(url_with_password(line) || connection_string_secret(line)) {
                 continue;
             }
-            let mut at = location.clone();
+            let mut at = location
+                .get_or_insert_with(|| {
+                    resource.locate(&entry.value, &Route::root().key("data").key(&entry.key))
+                })
+                .clone();
             if block {
                 at.start_line = first_line.saturating_add(u32::try_from(index).unwrap_or(0));
                 at.end_line = at.start_line;

@@ -423,7 +423,7 @@ impl<'a> Unit<'a> {
         kb: &'a KnowledgeBase,
         relocations: Vec<load::Relocation>,
     ) -> Self {
-        let early = early_options(request);
+        let early = early_options(request, rules);
         Unit {
             kb,
             given: extract::cloudformation::given_values(&early),
@@ -463,6 +463,15 @@ impl<'a> Unit<'a> {
     /// tie resources to providers.
     fn settle(&self, mut resources: Vec<Resource>, left_out: Vec<Finding>) -> Vec<Resource> {
         extract::sort_resources(&mut resources);
+        if self.rules.has_conditions() {
+            resources
+                .par_iter_mut()
+                .filter(|r| r.settled.is_none())
+                .for_each(|r| {
+                    let unknown = self.rules.unevaluated_of(r);
+                    r.unevaluated.extend(unknown);
+                });
+        }
         let ctx = self.ctx.over(&resources);
         self.unit_findings(&ctx);
         self.findings.tie(left_out);
@@ -531,6 +540,10 @@ impl<'a> Unit<'a> {
     /// check's groups.) The first item of each region that may take others into its finding
     /// is held until the snapshot is read (`take_owners`).
     fn settle_item(&self, mut resource: Resource) -> Option<Resource> {
+        if self.rules.has_conditions() {
+            let unknown = self.rules.unevaluated_of(&resource);
+            resource.unevaluated.extend(unknown);
+        }
         let (own, left_out) = self.own_findings(&self.ctx, &resource);
         self.findings.add(own);
         self.findings.tie(left_out);
@@ -846,8 +859,9 @@ impl Loaded {
 }
 
 /// The extraction settings a document that stands alone can use before every file is loaded.
-fn early_options(request: &ScanRequest) -> ExtractOptions {
+fn early_options(request: &ScanRequest, rules: &[Rule]) -> ExtractOptions {
     ExtractOptions {
+        resolve_trees: rules.iter().any(|r| r.fail_if.is_some()),
         deploy_regions: request.deploy_regions.clone(),
         var_files: request
             .var_files
@@ -976,7 +990,7 @@ fn evaluate(
             })
             .collect(),
         parameter_files,
-        ..early_options(request)
+        ..unit.early.clone()
     };
     // Terraform, CloudFormation and ARM, unit by unit: each unit's files are read again,
     // extracted, and their resources evaluated and shed before the trees go.

@@ -23,6 +23,7 @@ mod loader;
 mod properties;
 mod render;
 mod report_formats;
+mod rule_conditions;
 mod service_knowledge;
 mod snapshot_stream;
 mod terraform_cli;

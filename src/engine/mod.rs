@@ -10,12 +10,15 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::extract::facts;
 use crate::finding::{Finding, ResourceRef, Severity};
 use crate::knowledge::KnowledgeBase;
 use crate::load::Format;
 use crate::location::Location;
 use crate::model::Resource;
+use crate::tree::Node;
 use checks::{Check, Hit};
+use condition::Condition;
 pub use rule::{Profile, Rule, RuleError};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -420,10 +423,9 @@ fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> 
     }
 }
 
-fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
-    let Some(condition) = &rule.fail_if else {
-        return Vec::new();
-    };
+/// The data condition of a rule that matches the resource (`match:`), if it has one.
+fn condition_for<'r>(rule: &'r Rule, resource: &Resource) -> Option<&'r Condition> {
+    let condition = rule.fail_if.as_ref()?;
     if let Some(m) = &rule.resource_match {
         let kind_ok = m.kinds.is_empty() || m.kinds.iter().any(|k| k == &resource.kind);
         let provider_ok = m.providers.is_empty()
@@ -437,11 +439,21 @@ fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
                 .as_ref()
                 .is_some_and(|a| m.api_versions.iter().any(|x| a.starts_with(x.as_str())));
         if !(kind_ok && provider_ok && api_ok) {
-            return Vec::new();
+            return None;
         }
     }
+    Some(condition)
+}
+
+fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
+    let Some(condition) = condition_for(rule, resource) else {
+        return Vec::new();
+    };
     condition
-        .evaluate(&resource.body)
+        .evaluate(&resource.body, &|node| {
+            facts::decided_at_deployment(resource.format, node)
+        })
+        .hits
         .into_iter()
         .map(|h| {
             let location = match &h.node {
@@ -462,16 +474,20 @@ fn data_condition_hits(rule: &Rule, resource: &Resource) -> Vec<Hit> {
 /// by every unit of the scan.
 pub struct Engine<'r> {
     active: Vec<Active<'r>>,
+    /// Whether any rule states a data condition (`has_conditions`).
+    conditions: bool,
 }
 
 impl<'r> Engine<'r> {
     /// The rules that run under the profile.
     pub fn new(rules: &'r [Rule], profile: Profile) -> Self {
+        let active: Vec<Active> = rules
+            .iter()
+            .filter_map(|r| Some(Active::new(r, r.severity_for(profile)?)))
+            .collect();
         Engine {
-            active: rules
-                .iter()
-                .filter_map(|r| Some(Active::new(r, r.severity_for(profile)?)))
-                .collect(),
+            conditions: active.iter().any(|a| a.rule.fail_if.is_some()),
+            active,
         }
     }
 
@@ -483,6 +499,38 @@ impl<'r> Engine<'r> {
             .filter(|r| r.settled.is_none())
             .flat_map_iter(|resource| self.findings_of(ctx, resource))
             .collect()
+    }
+
+    /// Whether any rule states a data condition (`fail_if`): only those read a resource's tree
+    /// with the values the files give its expressions (`ExtractOptions::resolve_trees`).
+    pub fn has_conditions(&self) -> bool {
+        self.conditions
+    }
+
+    /// The settings the rules' data conditions read on a resource that only the deployment
+    /// decides: listed as not evaluated, as the knowledge's facts are.
+    pub fn unevaluated_of(&self, resource: &Resource) -> Vec<crate::model::Unevaluated> {
+        let deployed = |node: &Node| facts::decided_at_deployment(resource.format, node);
+        let mut out = Vec::new();
+        for rule in &self.active {
+            if !rule.applies_to(resource.format) {
+                continue;
+            }
+            let Some(condition) = condition_for(rule.rule, resource) else {
+                continue;
+            };
+            for unknown in condition.evaluate(&resource.body, &deployed).unknown {
+                if let Some(node) = &unknown.node {
+                    out.push(facts::unevaluated_for_rule(
+                        resource,
+                        &rule.rule.id,
+                        &unknown.route,
+                        node,
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// Every per-resource rule on one resource.

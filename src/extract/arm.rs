@@ -60,6 +60,7 @@ pub fn extract_counted(
         deploy_region: cloud_resource::deploy_region_for("azure", &options.deploy_regions, kb)
             .map(str::to_string),
         not_created: AtomicUsize::new(0),
+        resolve_trees: options.resolve_trees,
     };
     let pairs = ParameterFiles::new(
         templates.iter().map(|d| &*d.path),
@@ -94,6 +95,8 @@ struct Walker<'a> {
     deploy_region: Option<String>,
     /// Resources left out by a `condition` that is false.
     not_created: AtomicUsize,
+    /// `ExtractOptions::resolve_trees`.
+    resolve_trees: bool,
 }
 
 /// A resource's parent, for child types and names (`storageAccounts` → `…/blobServices`).
@@ -276,6 +279,9 @@ impl<'a> Walker<'a> {
             }
         }
         cloud_resource::read_facts(&mut resource, self.kb, &|n| scope.resolution(n));
+        if self.resolve_trees {
+            super::facts::resolve_in_place(&mut resource.body, &|n| scope.resolution(n));
+        }
         resource
     }
 

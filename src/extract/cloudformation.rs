@@ -267,7 +267,7 @@ fn resource(
     resource.labels = cloud_resource::tags(declared.node.path("Properties.Tags"));
     if kb.services.of(&resource).is_some_and(|s| s.global) {
         // IAM, Organizations: no region of their own.
-        cloud_resource::read_facts(&mut resource, kb, &|n| scope.resolution(n));
+        read_facts(&mut resource, kb, scope, options);
         return Some(resource);
     }
     resource.region = cloud_resource::deploy_region("aws", &options.deploy_regions, template, kb);
@@ -275,8 +275,22 @@ fn resource(
         resource.unresolved_region =
             Some(cloud_resource::unresolved("AWS::Region", template.clone()));
     }
-    cloud_resource::read_facts(&mut resource, kb, &|n| scope.resolution(n));
+    read_facts(&mut resource, kb, scope, options);
     Some(resource)
+}
+
+/// The facts of a resource, read through the template's parameters and conditions; its tree
+/// too when the options ask for it (`ExtractOptions::resolve_trees`).
+fn read_facts(
+    resource: &mut Resource,
+    kb: &KnowledgeBase,
+    scope: &Scope,
+    options: &ExtractOptions,
+) {
+    cloud_resource::read_facts(resource, kb, &|n| scope.resolution(n));
+    if options.resolve_trees {
+        super::facts::resolve_in_place(&mut resource.body, &|n| scope.resolution(n));
+    }
 }
 
 #[cfg(test)]

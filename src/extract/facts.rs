@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 use super::fact_values::{flag, region_text, text};
 use crate::knowledge::services::{Dialect, FactDefault, Service};
+use crate::load::Format;
 use crate::load::hcl::EXPR_TAG;
 use crate::model::{Fact, Resource, Unevaluated};
 use crate::tree::{Node, Route, Segment, Value};
@@ -213,20 +214,7 @@ fn read_all(
                 ));
             }
             Reading::Unknown(route, node, decided) => {
-                let reason = match (node.scalar_text(), decided) {
-                    (Some(text), Decided::AtDeployment) => {
-                        format!("`{}` is decided at deployment", one_line(&text))
-                    }
-                    (Some(text), Decided::Unreadable) => {
-                        format!("`{}` is not a value the rules can read", one_line(&text))
-                    }
-                    // An intrinsic function: `!If [C, true, false]`, `{"Fn::If": …}`.
-                    (None, Decided::AtDeployment) => match function_name(&node) {
-                        Some(name) => format!("`{name}` is decided at deployment"),
-                        None => "decided at deployment".to_string(),
-                    },
-                    (None, Decided::Unreadable) => "not a value the rules can read".to_string(),
-                };
+                let reason = why_unknown(&node, decided);
                 let location = resource.locate(&node, &source.base.join(&route));
                 let setting = setting_name(&route.to_string());
                 unevaluated.push(unevaluated_at(resource, fact, &setting, location, reason));
@@ -296,6 +284,82 @@ fn function_name(node: &Node) -> Option<String> {
             (key.starts_with("Fn::") || key == "Ref").then(|| key.clone())
         }
         _ => None,
+    }
+}
+
+/// Why a setting written as `node` is not known here.
+fn why_unknown(node: &Node, decided: Decided) -> String {
+    // A CloudFormation short form names its function: `!Ref Versioning`.
+    let text = node.scalar_text().map(|text| match node.tag.as_deref() {
+        Some(tag) if tag.starts_with('!') && tag != EXPR_TAG => format!("{tag} {text}"),
+        _ => text,
+    });
+    match (text, decided) {
+        (Some(text), Decided::AtDeployment) => {
+            format!("`{}` is decided at deployment", one_line(&text))
+        }
+        (Some(text), Decided::Unreadable) => {
+            format!("`{}` is not a value the rules can read", one_line(&text))
+        }
+        // An intrinsic function: `!If [C, true, false]`, `{"Fn::If": …}`.
+        (None, Decided::AtDeployment) => match function_name(node) {
+            Some(name) => format!("`{name}` is decided at deployment"),
+            None => "decided at deployment".to_string(),
+        },
+        (None, Decided::Unreadable) => "not a value the rules can read".to_string(),
+    }
+}
+
+/// Whether a node of a resource's tree, as extraction leaves it, is an expression only the
+/// deployment decides: a Terraform expression, a CloudFormation intrinsic function, an ARM
+/// template expression. Extraction puts the values the files give in place of the
+/// expressions that have them (`resolve_in_place`); what is left has none.
+pub fn decided_at_deployment(format: Format, node: &Node) -> bool {
+    match format {
+        Format::Terraform => node.tag.as_deref() == Some(EXPR_TAG),
+        Format::Cloudformation => function_name(node).is_some(),
+        Format::Arm => node
+            .as_str()
+            .is_some_and(crate::extract::arm_expressions::is_expression),
+        Format::Kubernetes | Format::TerraformPlan | Format::AwsConfig => false,
+    }
+}
+
+/// The entry of the settings not evaluated for a user rule's condition on `node`, which only
+/// the deployment decides, at `route` in the resource.
+pub fn unevaluated_for_rule(
+    resource: &Resource,
+    rule_id: &str,
+    route: &Route,
+    node: &Node,
+) -> Unevaluated {
+    unevaluated_at(
+        resource,
+        rule_id,
+        &route.to_string(),
+        resource.locate(node, route),
+        why_unknown(node, Decided::AtDeployment),
+    )
+}
+
+/// Puts in place of each expression of a resource's tree the value `resolve` gives it (a
+/// variable's default, a parameter's, a condition the files decide), keeping where it is
+/// written; expressions without one are left as written. For the rules that read the tree
+/// itself (a rule pack's conditions) rather than the facts.
+pub fn resolve_in_place(node: &mut Node, resolve: Resolve) {
+    match resolve(node) {
+        Resolved::AsWritten => match &mut node.value {
+            Value::Map(entries) => entries
+                .iter_mut()
+                .for_each(|e| resolve_in_place(&mut e.value, resolve)),
+            Value::Seq(items) => items.iter_mut().for_each(|i| resolve_in_place(i, resolve)),
+            _ => {}
+        },
+        Resolved::Value(value) => {
+            let span = node.span;
+            *node = Node { span, ..value };
+        }
+        Resolved::Unknown => {}
     }
 }
 

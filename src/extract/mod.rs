@@ -46,6 +46,10 @@ pub struct ExtractOptions {
     /// CloudFormation parameter files given with `--parameter-file`: applied to every
     /// template, in order, under `parameters`; the files beside templates are then not used.
     pub given_parameter_files: Vec<cloudformation_parameters::ParameterFile>,
+    /// Put in each resource's tree the values the files give its expressions (a variable's
+    /// default, a parameter's), as its facts read them: for rules that read the tree itself, a
+    /// rule pack's data conditions (`facts::resolve_in_place`).
+    pub resolve_trees: bool,
 }
 
 /// The resources of every loaded document, and how many were left out as never created.

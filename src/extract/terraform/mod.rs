@@ -274,7 +274,7 @@ impl Walker<'_, '_> {
                 let build = |address: String, inputs: &Inputs| {
                     let resolve =
                         |node: &Node| module_resolution(module, block.block.doc, node, inputs);
-                    cloud::build_with(
+                    let mut resource = cloud::build_with(
                         ResourceSite {
                             format: Format::Terraform,
                             path: &block.block.doc.path,
@@ -293,7 +293,11 @@ impl Walker<'_, '_> {
                         },
                         kb,
                         &resolve,
-                    )
+                    );
+                    if options.resolve_trees {
+                        super::facts::resolve_in_place(&mut resource.body, &resolve);
+                    }
+                    resource
                 };
                 let address = format!("{}{}.{}", instance.prefix, block.type_name, block.name);
                 match instances(module, block.block, &block.route, &instance.context.inputs) {

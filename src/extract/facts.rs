@@ -287,6 +287,22 @@ fn function_name(node: &Node) -> Option<String> {
     }
 }
 
+/// Whether an expression only the deployment decides may give no value at all: a branch of
+/// it is `null` (Terraform, `null()` in ARM) or `AWS::NoValue` (CloudFormation).
+fn may_give_nothing(node: &Node) -> bool {
+    match &node.value {
+        Value::Seq(items) => items.iter().any(may_give_nothing),
+        Value::Map(entries) => entries.iter().any(|e| may_give_nothing(&e.value)),
+        _ => node.scalar_text().is_some_and(|text| {
+            text.contains("AWS::NoValue")
+                || text.match_indices("null").any(|(at, _)| {
+                    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+                    !text[..at].ends_with(word) && !text[at + 4..].starts_with(word)
+                })
+        }),
+    }
+}
+
 /// Why a setting written as `node` is not known here.
 fn why_unknown(node: &Node, decided: Decided) -> String {
     // A CloudFormation short form names its function: `!Ref Versioning`.
@@ -478,9 +494,11 @@ fn read(body: &Node, fact: &str, alternatives: &[Alternative], resolve: Resolve)
             }
         }
     }
-    match (first, unknown) {
-        (Some(found), _) => found,
-        (None, Some(at)) => at,
+    // A `false` with another alternative unknown is unknown: the deployment may make that one
+    // true (`SqsManagedSseEnabled: false` beside a key named in one branch of an `!If`).
+    match (unknown, first) {
+        (Some(at), _) => at,
+        (None, Some(found)) => found,
         (None, None) => Reading::Absent,
     }
 }
@@ -505,18 +523,22 @@ fn read_alternative(
     let mut unreadable: Option<(Route, Node)> = None;
     if *set {
         // Written with a value, or with an expression that names one (`!Ref Key`); an empty
-        // text is not set.
-        let written = selection
-            .found
-            .into_iter()
-            .find(|(_, n)| !n.node.scalar_text().is_some_and(|t| t.is_empty()));
-        return match (written, unknown) {
-            (Some((route, reached)), _) => {
-                let source = reached.node.into_owned();
-                Reading::Value(Node::new(Value::Bool(!negated), source.span), route, source)
+        // text is not set, and an expression that may give nothing (`!If [C, !Ref Key, !Ref
+        // AWS::NoValue]`, `var.on ? aws_kms_key.k.arn : null`) is left to the deployment.
+        for (route, reached) in selection.found {
+            if reached.node.scalar_text().is_some_and(|t| t.is_empty()) {
+                continue;
             }
-            (None, Some((route, node))) => Reading::Unknown(route, node, Decided::AtDeployment),
-            (None, None) => Reading::Absent,
+            if !reached.known && may_give_nothing(&reached.node) {
+                unknown.get_or_insert((route, reached.node.into_owned()));
+                continue;
+            }
+            let source = reached.node.into_owned();
+            return Reading::Value(Node::new(Value::Bool(!negated), source.span), route, source);
+        }
+        return match unknown {
+            Some((route, node)) => Reading::Unknown(route, node, Decided::AtDeployment),
+            None => Reading::Absent,
         };
     }
     let kind = kind_of(fact);
@@ -888,6 +910,50 @@ mod tests {
             setting_name("Properties.KmsMasterKeyId is set"),
             "KmsMasterKeyId"
         );
+    }
+
+    #[test]
+    fn a_presence_test_leaves_an_expression_that_may_give_nothing_to_the_deployment() {
+        let root = hcl::parse(
+            "maybe = var.on ? aws_kms_key.k.arn : null\nsure = var.on ? aws_kms_key.k.arn : aws_kms_key.j.arn\nnamed = var.nullable_key\n",
+        )
+        .unwrap();
+        let tf = &terraform_resolution;
+        assert!(matches!(
+            read(&root, "encrypted", &parse_spec("maybe is set"), tf),
+            Reading::Unknown(..)
+        ));
+        for route in ["sure", "named"] {
+            let (value, _) = evaluate(&root, "encrypted", &format!("{route} is set"), tf).unwrap();
+            assert_eq!(value.value, Value::Bool(true), "{route}");
+        }
+        let template = body(
+            "Properties:\n  Key: !If [UseKey, !Ref Key, !Ref AWS::NoValue]\n  Other: !If [UseKey, !Ref Key, !Ref Spare]\n",
+        );
+        let intrinsics = |n: &Node| {
+            if n.tag.is_some() {
+                Resolved::Unknown
+            } else {
+                Resolved::AsWritten
+            }
+        };
+        assert!(matches!(
+            read(
+                &template,
+                "encrypted",
+                &parse_spec("Properties.Key is set"),
+                &intrinsics
+            ),
+            Reading::Unknown(..)
+        ));
+        let (value, _) = evaluate(
+            &template,
+            "encrypted",
+            "Properties.Other is set",
+            &intrinsics,
+        )
+        .unwrap();
+        assert_eq!(value.value, Value::Bool(true));
     }
 
     #[test]

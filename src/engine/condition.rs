@@ -119,17 +119,28 @@ impl Condition {
         if let Some(field) = &self.field {
             let selected = select(body, field);
             if let Some(expected) = self.exists {
-                if expected {
-                    out.hits
-                        .extend(selected.into_iter().map(|(route, node)| Hit {
-                            route,
-                            node: Some(node),
-                        }));
-                } else if selected.is_empty() {
-                    out.hits.push(Hit {
+                // Written, unless as an expression that may give nothing (`!If [C, x, !Ref
+                // AWS::NoValue]`, `var.on ? x : null`): whether that one exists is unknown.
+                let (maybe, written): (Vec<_>, Vec<_>) = selected
+                    .into_iter()
+                    .partition(|(_, node)| deployed(node) && facts::may_give_nothing(node));
+                let hits = |found: Vec<(Route, Cow<'a, Node>)>| {
+                    found.into_iter().map(|(route, node)| Hit {
+                        route,
+                        node: Some(node),
+                    })
+                };
+                match (expected, written.is_empty()) {
+                    (true, _) => {
+                        out.hits.extend(hits(written));
+                        out.unknown.extend(hits(maybe));
+                    }
+                    (false, true) if maybe.is_empty() => out.hits.push(Hit {
                         route: Route::root(),
                         node: None,
-                    });
+                    }),
+                    (false, true) => out.unknown.extend(hits(maybe)),
+                    (false, false) => {}
                 }
                 return out;
             }
@@ -248,8 +259,13 @@ mod tests {
             assert_eq!(judged(&yaml, body), (0, 1), "{test}");
         }
         assert_eq!(judged("field: plain\nnot_equals: true\n", body), (1, 0));
-        // Whether it is written does not depend on its value.
+        // Whether it is written does not depend on its value, unless that may be nothing.
         assert_eq!(judged("field: encrypted\nexists: true\n", body), (1, 0));
+        let maybe = "key = var.on ? aws_kms_key.k.arn : null\n";
+        assert_eq!(judged("field: key\nexists: true\n", maybe), (0, 1));
+        assert_eq!(judged("field: key\nexists: false\n", maybe), (0, 1));
+        assert_eq!(judged("field: gone\nexists: false\n", maybe), (1, 0));
+        assert_eq!(judged("field: encrypted\nexists: false\n", body), (0, 0));
     }
 
     #[test]

@@ -289,7 +289,7 @@ fn function_name(node: &Node) -> Option<String> {
 
 /// Whether an expression only the deployment decides may give no value at all: a branch of
 /// it is `null` (Terraform, `null()` in ARM) or `AWS::NoValue` (CloudFormation).
-fn may_give_nothing(node: &Node) -> bool {
+pub fn may_give_nothing(node: &Node) -> bool {
     match &node.value {
         Value::Seq(items) => items.iter().any(may_give_nothing),
         Value::Map(entries) => entries.iter().any(|e| may_give_nothing(&e.value)),

@@ -307,7 +307,10 @@ fn every_default_is_judged_when_absent_and_silent_when_set_securely() {
                 continue;
             };
             for (fact, spec) in service.fact_specs(*dialect) {
-                let Some(default) = service.default_for(fact, *dialect, Some("2023-01-01")) else {
+                // The resource written for the case sets nothing else: no `when` holds.
+                let sovscan::knowledge::services::DefaultIs::Known(Some(default)) =
+                    service.default_for(fact, *dialect, Some("2023-01-01"), |_| Some(false))
+                else {
                     continue;
                 };
                 let Some((rule_id, secure)) = rule_of(service, fact, default) else {

@@ -180,3 +180,81 @@ fn the_gate_names_them_and_fails_on_them_under_strict() {
     // A gate switched off stays off.
     assert_eq!(run(&["--strict", "--fail-on", "never"]).0, 0);
 }
+
+/// A default that depends on another setting: Aurora Serverless v1 is always encrypted, an
+/// instance restored from a snapshot keeps the snapshot's encryption, and where only the
+/// deployment decides that setting, it decides the default too.
+#[test]
+fn a_default_that_depends_on_another_setting_follows_it() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "tests/dependent_defaults", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut unencrypted: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "GDPR-001")
+        .map(|f| {
+            (
+                f["resource"]["name"].as_str().unwrap().to_string(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    unencrypted.sort();
+    // Provisioned clusters and instances without a snapshot (a variable whose default is
+    // null names none) take the provider's default, false; serverless ones are encrypted.
+    assert_eq!(
+        unencrypted,
+        [
+            ("Metrics".to_string(), 13),
+            ("ledger".to_string(), 17),
+            ("reporting".to_string(), 36),
+        ]
+    );
+    let listed: Vec<(String, u64, String, String)> = report["scanned"]["unevaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                Path::new(u["path"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                u["line"].as_u64().unwrap(),
+                u["resources"][0].as_str().unwrap().to_string(),
+                u["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let restored = "not set, and restored from a snapshot or a point in time, it keeps its source's encryption";
+    assert_eq!(
+        listed,
+        [
+            (
+                "main.tf".to_string(),
+                22,
+                "aws_db_instance.orders".to_string(),
+                restored.to_string(),
+            ),
+            (
+                "main.tf".to_string(),
+                32,
+                "aws_db_instance.invoices".to_string(),
+                "not set, and its default depends on `snapshot_identifier`: `var.restore ? \"invoices-final\" : null` is decided at deployment".to_string(),
+            ),
+            (
+                "template.yaml".to_string(),
+                3,
+                "Archive".to_string(),
+                restored.to_string(),
+            ),
+        ]
+    );
+}

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::fact_values::{flag, region_text, text};
-use crate::knowledge::services::{Dialect, FactDefault, Service};
+use crate::knowledge::services::{DefaultIs, Dialect, FactDefault, Service};
 use crate::load::Format;
 use crate::load::hcl::EXPR_TAG;
 use crate::model::{Fact, Resource, Unevaluated};
@@ -67,7 +67,9 @@ fn kind_of(fact: &str) -> Kind {
         | "https_only"
         | "point_in_time_recovery"
         | "backup_enabled"
-        | "cdn_enabled" => Kind::Flag,
+        | "cdn_enabled"
+        // The `when` of a default that depends on another setting (`Service::default_for`).
+        | "condition" => Kind::Flag,
         "log_retention_days" | "backup_retention_days" => Kind::Number,
         "replica_regions" | "locations" => Kind::Regions,
         "object_expiration_days" | "log_target" | "container_images" => Kind::Nodes,
@@ -232,10 +234,55 @@ fn read_all(
                     ));
                     continue;
                 }
-                let default =
-                    source
-                        .service
-                        .default_for(fact, source.dialect, source.api_version.as_deref());
+                // Where the setting a default depends on is written, when only the deployment
+                // decides it.
+                let mut deciding: Option<(Route, Node)> = None;
+                let default = source.service.default_for(
+                    fact,
+                    source.dialect,
+                    source.api_version.as_deref(),
+                    |spec| match read(body, "condition", &parsed_spec(spec).alternatives, resolve) {
+                        Reading::Value(value, ..) => value.as_bool(),
+                        Reading::Absent => Some(false),
+                        Reading::Unknown(route, node, _) => {
+                            deciding.get_or_insert((route, node));
+                            None
+                        }
+                    },
+                );
+                let default = match default {
+                    DefaultIs::Known(default) => default,
+                    DefaultIs::Removed(note) => {
+                        unevaluated.push(unevaluated_at(
+                            resource,
+                            fact,
+                            &parsed.setting,
+                            resource.start(),
+                            format!("not set, and {note}"),
+                        ));
+                        None
+                    }
+                    DefaultIs::DependsOn(spec) => {
+                        let (location, written) = match &deciding {
+                            Some((route, node)) => (
+                                resource.locate(node, &source.base.join(route)),
+                                why_unknown(node, Decided::AtDeployment),
+                            ),
+                            None => (resource.start(), "decided at deployment".into()),
+                        };
+                        unevaluated.push(unevaluated_at(
+                            resource,
+                            fact,
+                            &parsed.setting,
+                            location,
+                            format!(
+                                "not set, and its default depends on `{}`: {written}",
+                                setting_name(spec)
+                            ),
+                        ));
+                        None
+                    }
+                };
                 if let Some(default) = default {
                     let value = match default {
                         FactDefault::Bool(b) => Value::Bool(*b),

@@ -115,17 +115,43 @@ impl<'de> Deserialize<'de> for Names {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultOverride {
+    /// The formats it applies to; without them, those `when` names.
+    #[serde(default)]
     pub formats: Vec<Dialect>,
     /// ARM API versions the override applies to: `< 2019-04-01` or `>= 2019-04-01`.
     #[serde(default)]
     pub api_versions: Option<String>,
+    /// Per format, a yes/no spec written as facts are (`snapshot_identifier is set`,
+    /// `engine_mode in [serverless]`): the override applies where it is true. Where only the
+    /// deployment decides it, so does the default.
+    #[serde(default)]
+    pub when: BTreeMap<Dialect, String>,
+    /// Why the default differs there, said of a setting left without one (`null`).
+    #[serde(default)]
+    pub note: Option<String>,
     /// Fact → value; `null` removes the default (the format records the real value instead).
     pub defaults: BTreeMap<String, Option<FactDefault>>,
 }
 
+/// The default of a fact left out, for one resource (`Service::default_for`).
+#[derive(Debug, PartialEq)]
+pub enum DefaultIs<'a> {
+    /// This value, or none.
+    Known(Option<&'a FactDefault>),
+    /// None, for the reason an override gives (`note`).
+    Removed(&'a str),
+    /// Decided by the setting of this spec, which only the deployment knows.
+    DependsOn(&'a str),
+}
+
 impl DefaultOverride {
     fn applies(&self, dialect: Dialect, api_version: Option<&str>) -> bool {
-        if !self.formats.contains(&dialect) {
+        let format = if self.formats.is_empty() {
+            self.when.contains_key(&dialect)
+        } else {
+            self.formats.contains(&dialect)
+        };
+        if !format {
             return false;
         }
         let Some(range) = self.api_versions.as_deref() else {
@@ -250,21 +276,35 @@ impl Service {
     }
 
     /// The value the provider applies when the fact's setting is absent, for this format and
-    /// API version.
+    /// API version, and the resource's settings that `when` reads its `when` specs from:
+    /// `Some(true)` where one holds, `None` where only the deployment decides it.
     pub fn default_for(
         &self,
         fact: &str,
         dialect: Dialect,
         api_version: Option<&str>,
-    ) -> Option<&FactDefault> {
+        mut when: impl FnMut(&str) -> Option<bool>,
+    ) -> DefaultIs<'_> {
         for o in self.overrides.iter().rev() {
-            if o.applies(dialect, api_version)
-                && let Some(value) = o.defaults.get(fact)
-            {
-                return value.as_ref();
+            if !o.applies(dialect, api_version) {
+                continue;
             }
+            let Some(value) = o.defaults.get(fact) else {
+                continue;
+            };
+            if let Some(spec) = o.when.get(&dialect) {
+                match when(spec) {
+                    Some(true) => {}
+                    Some(false) => continue,
+                    None => return DefaultIs::DependsOn(spec),
+                }
+            }
+            return match (value, &o.note) {
+                (None, Some(note)) => DefaultIs::Removed(note),
+                (value, _) => DefaultIs::Known(value.as_ref()),
+            };
         }
-        self.defaults.get(fact)
+        DefaultIs::Known(self.defaults.get(fact))
     }
 }
 
@@ -542,6 +582,24 @@ pub fn problems(kb: &super::KnowledgeBase) -> Vec<String> {
                 }
             }
         }
+        for o in &s.overrides {
+            for dialect in o.when.keys() {
+                if !s.types.contains_key(dialect) {
+                    problems.push(format!(
+                        "{}: an override's `when` has a {} spec but the service names no {} type",
+                        s.id,
+                        dialect.as_str(),
+                        dialect.as_str()
+                    ));
+                }
+            }
+            if o.note.is_some() && o.defaults.values().any(Option::is_some) {
+                problems.push(format!(
+                    "{}: an override's `note` explains a default it removes (`null`) only",
+                    s.id
+                ));
+            }
+        }
         if let Some(c) = &s.category
             && kb.alternatives(c).is_none()
             && !DATA_CATEGORIES.contains(&c.as_str())
@@ -575,6 +633,8 @@ mod tests {
         let o = DefaultOverride {
             formats: vec![Dialect::Arm],
             api_versions: Some("< 2019-04-01".into()),
+            when: BTreeMap::new(),
+            note: None,
             defaults: BTreeMap::from([("https_only".into(), Some(FactDefault::Bool(false)))]),
         };
         assert!(o.applies(Dialect::Arm, Some("2018-07-01")));
@@ -582,5 +642,54 @@ mod tests {
         assert!(!o.applies(Dialect::Arm, Some("2023-01-01-preview")));
         assert!(!o.applies(Dialect::Arm, None));
         assert!(!o.applies(Dialect::Terraform, Some("2018-07-01")));
+    }
+
+    #[test]
+    fn an_override_with_a_condition_applies_where_it_holds_and_defers_where_unknown() {
+        let service = Service {
+            id: "aws/db".into(),
+            provider: "aws".into(),
+            service: "DB".into(),
+            category: None,
+            data_holding: true,
+            primary: true,
+            part_of: None,
+            replaceability: None,
+            replica: false,
+            global: false,
+            global_edge: false,
+            no_data: false,
+            region_attrs: None,
+            types: BTreeMap::new(),
+            facts: BTreeMap::new(),
+            defaults: BTreeMap::from([("encrypted".into(), FactDefault::Bool(false))]),
+            overrides: vec![DefaultOverride {
+                formats: Vec::new(),
+                api_versions: None,
+                when: BTreeMap::from([(Dialect::Terraform, "engine_mode in [serverless]".into())]),
+                note: None,
+                defaults: BTreeMap::from([("encrypted".into(), Some(FactDefault::Bool(true)))]),
+            }],
+        };
+        let default = |holds: Option<bool>| {
+            service.default_for("encrypted", Dialect::Terraform, None, |_| holds)
+        };
+        assert_eq!(
+            default(Some(true)),
+            DefaultIs::Known(Some(&FactDefault::Bool(true)))
+        );
+        assert_eq!(
+            default(Some(false)),
+            DefaultIs::Known(Some(&FactDefault::Bool(false)))
+        );
+        assert_eq!(
+            default(None),
+            DefaultIs::DependsOn("engine_mode in [serverless]")
+        );
+        // A format the condition does not name keeps the default.
+        assert_eq!(
+            service.default_for("encrypted", Dialect::Cloudformation, None, |_| None),
+            DefaultIs::Known(Some(&FactDefault::Bool(false)))
+        );
     }
 }

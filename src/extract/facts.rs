@@ -573,7 +573,10 @@ fn read_alternative(
         // text is not set, and an expression that may give nothing (`!If [C, !Ref Key, !Ref
         // AWS::NoValue]`, `var.on ? aws_kms_key.k.arn : null`) is left to the deployment.
         for (route, reached) in selection.found {
-            if reached.node.scalar_text().is_some_and(|t| t.is_empty()) {
+            // An empty text, or no blocks (a `dynamic` block over an empty list).
+            if reached.node.scalar_text().is_some_and(|t| t.is_empty())
+                || matches!(&reached.node.value, Value::Seq(items) if items.is_empty())
+            {
                 continue;
             }
             if !reached.known && may_give_nothing(&reached.node) {
@@ -1001,6 +1004,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(value.value, Value::Bool(true));
+        // No blocks at all is not set.
+        let none = body("restore: []\n");
+        assert!(matches!(
+            read(&none, "condition", &parse_spec("restore is set"), &literal),
+            Reading::Absent
+        ));
     }
 
     #[test]

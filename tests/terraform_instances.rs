@@ -486,3 +486,58 @@ fn a_dynamic_block_over_a_list_handed_item_by_item_writes_a_block_per_item() {
     assert_eq!(replicas[0].1, 24);
     assert!(replicas[0].2.contains("us-west-2"), "{report:#}");
 }
+
+/// `&&` with one operand false is false and `||` with one true is true whatever the other, as
+/// Terraform evaluates them since 1.12: a resource counted by `module.label.enabled && var.x`
+/// with `var.x` false is never created, though the label module is not in the scan.
+#[test]
+fn one_operand_decides_a_logical_operator_whatever_the_other() {
+    let dir = scratch("logical");
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+variable "global" {
+  type    = bool
+  default = false
+}
+
+variable "standalone" {
+  type    = bool
+  default = true
+}
+
+variable "replicas" {
+  type = bool
+}
+
+resource "aws_s3_bucket" "global_only" {
+  count = module.label.enabled && var.global ? 1 : 0
+}
+
+resource "aws_s3_bucket" "standalone" {
+  count = module.label.enabled || var.standalone ? 1 : 0
+}
+
+resource "aws_s3_bucket" "replica" {
+  count = var.replicas && var.standalone ? 1 : 0
+}
+"#,
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    assert_eq!(report["scanned"]["not_created"], 1);
+    let mut located: Vec<&str> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    located.sort();
+    // The replica's count stays unknown: `var.replicas` has no value and the other side is
+    // true.
+    assert_eq!(
+        located,
+        ["aws_s3_bucket.replica", "aws_s3_bucket.standalone"]
+    );
+}

@@ -859,9 +859,17 @@ impl Module<'_> {
                 }
             }
             Expression::BinaryOp(op) => {
-                let lhs = sub(&op.lhs_expr)?;
-                let rhs = sub(&op.rhs_expr)?;
-                here(binary(*op.operator.value(), &lhs, &rhs)?)
+                let operator = *op.operator.value();
+                let lhs = sub(&op.lhs_expr);
+                let rhs = sub(&op.rhs_expr);
+                if let Some(deciding) = deciding_operand(operator) {
+                    return here(Value::Bool(logical(
+                        deciding,
+                        lhs.as_ref().and_then(truthy),
+                        rhs.as_ref().and_then(truthy),
+                    )?));
+                }
+                here(binary(operator, &lhs?, &rhs?)?)
             }
             // Over an empty collection a `for` expression is empty, whatever its body.
             Expression::ForExpr(for_expr) => {
@@ -1296,6 +1304,27 @@ fn same(a: &Node, b: &Node) -> bool {
     }
 }
 
+/// The operand value that decides `&&` (false) and `||` (true) alone.
+fn deciding_operand(op: BinaryOperator) -> Option<bool> {
+    match op {
+        BinaryOperator::And => Some(false),
+        BinaryOperator::Or => Some(true),
+        _ => None,
+    }
+}
+
+/// `&&` or `||` of two operands, either of which may be unknown (`None`): one operand equal to
+/// `deciding` decides, whatever the other, as Terraform evaluates them since 1.12 (HCL's
+/// short-circuit of logical operators). `count = module.x.enabled && var.global ? 1 : 0` is
+/// 0 when `var.global` is false.
+fn logical(deciding: bool, lhs: Option<bool>, rhs: Option<bool>) -> Option<bool> {
+    match (lhs, rhs) {
+        (Some(a), Some(b)) => Some(if deciding { a || b } else { a && b }),
+        (Some(v), None) | (None, Some(v)) if v == deciding => Some(deciding),
+        _ => None,
+    }
+}
+
 fn binary(op: BinaryOperator, lhs: &Node, rhs: &Node) -> Option<Value> {
     use BinaryOperator as B;
     let numeric = |f: fn(f64, f64) -> f64| -> Option<Value> {
@@ -1460,6 +1489,21 @@ mod tests {
         assert!(PARSED.with_borrow(|parsed| parsed.len()) <= PARSED_TEXTS);
         let later = parsed_expression("var.tags").expect("parses");
         assert_eq!(later.to_string(), "var.tags");
+    }
+
+    #[test]
+    fn one_operand_decides_and_or_or_whatever_the_other() {
+        let and = |l, r| logical(false, l, r);
+        let or = |l, r| logical(true, l, r);
+        assert_eq!(and(None, Some(false)), Some(false));
+        assert_eq!(and(Some(false), None), Some(false));
+        assert_eq!(and(None, Some(true)), None);
+        assert_eq!(and(Some(true), Some(true)), Some(true));
+        assert_eq!(or(None, Some(true)), Some(true));
+        assert_eq!(or(Some(true), None), Some(true));
+        assert_eq!(or(None, Some(false)), None);
+        assert_eq!(or(Some(false), Some(false)), Some(false));
+        assert_eq!(and(None, None), None);
     }
 
     #[test]

@@ -423,13 +423,14 @@ impl<'a> Unit<'a> {
         kb: &'a KnowledgeBase,
         relocations: Vec<load::Relocation>,
     ) -> Self {
-        let early = early_options(request, rules);
+        let rules = Engine::new(rules, request.profile);
+        let early = early_options(request, rules.has_conditions());
         Unit {
             kb,
             given: extract::cloudformation::given_values(&early),
             early,
             ctx: context(request, kb, &[]),
-            rules: Engine::new(rules, request.profile),
+            rules,
             estate: Engine::new(&request.estate_rules, request.profile),
             findings: crate::store::Collector::new(crate::store::budget(), relocations)
                 .adjusting(request.adjust.clone()),
@@ -859,9 +860,10 @@ impl Loaded {
 }
 
 /// The extraction settings a document that stands alone can use before every file is loaded.
-fn early_options(request: &ScanRequest, rules: &[Rule]) -> ExtractOptions {
+/// `resolve_trees`: whether the rules state data conditions (`Engine::has_conditions`).
+fn early_options(request: &ScanRequest, resolve_trees: bool) -> ExtractOptions {
     ExtractOptions {
-        resolve_trees: rules.iter().any(|r| r.fail_if.is_some()),
+        resolve_trees,
         deploy_regions: request.deploy_regions.clone(),
         var_files: request
             .var_files

@@ -520,14 +520,12 @@ impl<'r> Engine<'r> {
                 continue;
             };
             for unknown in condition.evaluate(&resource.body, &deployed).unknown {
-                if let Some(node) = &unknown.node {
-                    out.push(facts::unevaluated_for_rule(
-                        resource,
-                        &rule.rule.id,
-                        &unknown.route,
-                        node,
-                    ));
-                }
+                out.push(facts::unevaluated_for_rule(
+                    resource,
+                    &rule.rule.id,
+                    &unknown.route,
+                    unknown.node.as_deref(),
+                ));
             }
         }
         out

@@ -389,20 +389,21 @@ pub fn decided_at_deployment(format: Format, node: &Node) -> bool {
 }
 
 /// The entry of the settings not evaluated for a user rule's condition on `node`, which only
-/// the deployment decides, at `route` in the resource.
+/// the deployment decides, at `route` in the resource (at the resource itself without a node).
 pub fn unevaluated_for_rule(
     resource: &Resource,
     rule_id: &str,
     route: &Route,
-    node: &Node,
+    node: Option<&Node>,
 ) -> Unevaluated {
-    unevaluated_at(
-        resource,
-        rule_id,
-        &route.to_string(),
-        resource.locate(node, route),
-        why_unknown(node, Decided::AtDeployment),
-    )
+    let (location, reason) = match node {
+        Some(node) => (
+            resource.locate(node, route),
+            why_unknown(node, Decided::AtDeployment),
+        ),
+        None => (resource.start(), "decided at deployment".to_string()),
+    };
+    unevaluated_at(resource, rule_id, &route.to_string(), location, reason)
 }
 
 /// Puts in place of each expression of a resource's tree the value `resolve` gives it (a

@@ -102,9 +102,27 @@ fn conditions_judge_the_values_the_files_give_and_list_what_the_deployment_decid
     }
 }
 
+/// What reads a setting at one place: the knowledge's facts and the rule pack's rules.
+fn readers_at(report: &serde_json::Value, name: &str, line: u64) -> Vec<String> {
+    let mut readers: Vec<String> = report["scanned"]["unevaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| file(&u["path"]) == name && u["line"] == line)
+        .map(|u| u["fact"].as_str().unwrap().to_string())
+        .collect();
+    readers.sort();
+    readers
+}
+
 #[test]
-fn without_a_rule_pack_the_tree_is_read_as_written() {
-    // The built-in rules read facts, not the tree: no entry names a rule.
+fn the_knowledge_lists_its_own_reading_beside_the_rule_packs() {
+    // One place read by a fact and by a rule is listed once for each: neither hides the other.
+    assert_eq!(
+        readers_at(&report(), "main.tf", 13),
+        ["ORG-101", "encrypted"]
+    );
+    // Without the rule pack, only the knowledge's reading is listed.
     let out = Command::cargo_bin("sovscan")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -112,8 +130,8 @@ fn without_a_rule_pack_the_tree_is_read_as_written() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(readers_at(&report, "main.tf", 13), ["encrypted"]);
     let listed = report["scanned"]["unevaluated"].as_array().unwrap();
-    assert!(!listed.is_empty());
     assert!(
         listed
             .iter()

@@ -45,8 +45,9 @@ suppress: []
 #     reason: "moves to an EU provider with the 2027 migration"
 #     until: 2027-03-31
 
-# Countries (ISO codes) where data may be located beyond the profile: RES-001 and RES-002 say
-# nothing about them (a Swiss subsidiary allows CH).
+# Countries (ISO codes) where data may be located beyond the profile: the rules that place data
+# (RES-001, RES-002, RES-004, RES-005, RES-008, GDPR-010) say nothing about them (a Swiss
+# subsidiary allows CH).
 allow:
   countries: []
 
@@ -143,8 +144,8 @@ pub struct Policy {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Allow {
-    /// Countries (ISO 3166 alpha-2 codes) where data may be located: RES-001 and RES-002 stay
-    /// quiet for them (a Swiss subsidiary allows CH).
+    /// Countries (ISO 3166 alpha-2 codes) where data may be located: the rules that place data
+    /// stay quiet for them (`engine::Context::standing_of`; a Swiss subsidiary allows CH).
     #[serde(default)]
     pub countries: Vec<String>,
 }

@@ -5,6 +5,7 @@
 mod common;
 mod live;
 
+mod adequacy;
 mod arm_templates;
 mod bad_input;
 mod baseline_cli;

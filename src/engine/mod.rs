@@ -71,6 +71,19 @@ pub fn select_rules(rules: Vec<Rule>, select: &[String], ignore: &[String]) -> V
         .collect()
 }
 
+/// Where data kept in a country stands (`Context::standing_of`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// In the EU/EEA, in a country the settings allow, or (profile `adequacy`) in a country
+    /// with an adequacy decision.
+    Inside,
+    /// In a country with an adequacy decision, under profile `eu`: lawful without further
+    /// safeguards, reported low (RES-002).
+    Adequacy,
+    /// Anywhere else, adequacy countries too under profile `strict`.
+    Outside,
+}
+
 /// Settings a check may read.
 pub struct Context<'a> {
     pub kb: &'a KnowledgeBase,
@@ -136,6 +149,25 @@ impl<'a> Context<'a> {
         self.allowed_countries
             .iter()
             .any(|c| c.eq_ignore_ascii_case(country))
+    }
+
+    /// How data kept in `country` stands under the profile and the organisation's settings:
+    /// one judgement for every rule that places data (a resource's region, its replicas, its
+    /// multi-region locations, the nodes its pods are pinned to).
+    pub fn standing_of(&self, country: &str) -> Standing {
+        use crate::knowledge::Jurisdiction;
+        if self.country_allowed(country) {
+            return Standing::Inside;
+        }
+        match self.kb.jurisdiction_of(country) {
+            Jurisdiction::Eu | Jurisdiction::Eea => Standing::Inside,
+            Jurisdiction::Adequacy => match self.profile {
+                Profile::Adequacy => Standing::Inside,
+                Profile::Eu => Standing::Adequacy,
+                Profile::Strict => Standing::Outside,
+            },
+            Jurisdiction::ThirdCountry | Jurisdiction::Unknown => Standing::Outside,
+        }
     }
 
     /// Is the resource labelled as holding personal data?

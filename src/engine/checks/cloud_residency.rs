@@ -2,7 +2,8 @@
 //! targets, and edge services. Written against `Resource` facts, so every cloud format shares them.
 
 use super::{Check, Hit};
-use crate::engine::Context;
+use crate::engine::{Context, Standing};
+use crate::finding::Severity;
 use crate::knowledge::RegionInfo;
 use crate::model::Resource;
 use crate::tree::{Node, Value};
@@ -19,16 +20,42 @@ pub static CHECKS: &[(&str, Check)] = &[
 /// Azure storage replication settings that copy data to the region's pair.
 const GEO_REDUNDANT: &[&str] = &["grs", "ragrs", "gzrs", "ragzrs", "georedundant"];
 
-/// Countries of a resolved location that are outside the EU/EEA, as `US, TW`.
-fn outside(ctx: &Context, info: &RegionInfo) -> Option<String> {
-    let mut countries: Vec<&str> = info
-        .countries
-        .iter()
-        .map(String::as_str)
-        .filter(|c| !ctx.kb.in_eea(c))
-        .collect();
+/// The countries of a resolved location where data does not stand inside (`Context::standing_of`),
+/// as `US, TW`.
+struct Beyond {
+    countries: String,
+    /// Every one of them has an adequacy decision (profile `eu`).
+    adequacy_only: bool,
+}
+
+impl Beyond {
+    /// `hit`, reported low when every country it names has an adequacy decision, as RES-002
+    /// reports a resource located there.
+    fn judge(&self, hit: Hit) -> Hit {
+        if self.adequacy_only {
+            hit.severity(Severity::Low)
+        } else {
+            hit
+        }
+    }
+}
+
+fn outside(ctx: &Context, info: &RegionInfo) -> Option<Beyond> {
+    let mut countries: Vec<&str> = Vec::new();
+    let mut adequacy_only = true;
+    for country in &info.countries {
+        match ctx.standing_of(country) {
+            Standing::Inside => continue,
+            Standing::Adequacy => {}
+            Standing::Outside => adequacy_only = false,
+        }
+        countries.push(country);
+    }
     countries.dedup();
-    (!countries.is_empty()).then(|| countries.join(", "))
+    (!countries.is_empty()).then(|| Beyond {
+        countries: countries.join(", "),
+        adequacy_only,
+    })
 }
 
 fn resolve(ctx: &Context, resource: &Resource, raw: &str) -> Option<std::sync::Arc<RegionInfo>> {
@@ -86,14 +113,16 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
         .as_ref()
         .filter(|_| !super::region::shares_primary_location(ctx, resource))
         && let Some(info) = region.resolved.as_ref().filter(|i| i.multi)
-        && let Some(countries) = outside(ctx, info)
+        && let Some(beyond) = outside(ctx, info)
     {
         let at = resource.region_anchor(region);
         hits.push(
-            Hit::at(at)
-                .var("locations", region.value.clone())
-                .var("countries", countries)
-                .evidence(region.value.clone()),
+            beyond.judge(
+                Hit::at(at)
+                    .var("locations", region.value.clone())
+                    .var("countries", beyond.countries.clone())
+                    .evidence(region.value.clone()),
+            ),
         );
     }
     if let Some(fact) = resource.fact("locations") {
@@ -102,15 +131,17 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
                 continue;
             };
             if let Some(info) = resolve(ctx, resource, raw)
-                && let Some(countries) = outside(ctx, &info)
+                && let Some(beyond) = outside(ctx, &info)
             {
                 let at = fact.item_location(item);
                 hits.push(
-                    Hit::at(at)
-                        .var("locations", raw.to_string())
-                        .var("countries", countries)
-                        .evidence(raw.to_string())
-                        .key(raw.to_string()),
+                    beyond.judge(
+                        Hit::at(at)
+                            .var("locations", raw.to_string())
+                            .var("countries", beyond.countries.clone())
+                            .evidence(raw.to_string())
+                            .key(raw.to_string()),
+                    ),
                 );
             }
         }
@@ -133,14 +164,16 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
         if GEO_REDUNDANT.contains(&normal)
             && let Some(pair) = ctx.kb.azure_pair(&region.value)
             && let Some(info) = ctx.kb.resolve_region("azure", &pair)
-            && let Some(countries) = outside(ctx, &info)
+            && let Some(beyond) = outside(ctx, &info)
         {
             hits.push(
-                Hit::at(fact.location.clone())
-                    .var("locations", format!("{} paired with {pair}", region.value))
-                    .var("countries", countries)
-                    .evidence(sku.clone())
-                    .related(region.location.clone()),
+                beyond.judge(
+                    Hit::at(fact.location.clone())
+                        .var("locations", format!("{} paired with {pair}", region.value))
+                        .var("countries", beyond.countries.clone())
+                        .evidence(sku.clone())
+                        .related(region.location.clone()),
+                ),
             );
         }
     }
@@ -152,15 +185,17 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let is_replica = ctx.kb.services.of(resource).is_some_and(|t| t.replica);
     if is_replica
         && let Some(region) = &resource.region
-        && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
+        && let Some(beyond) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
     {
         let at = resource.region_anchor(region);
         hits.push(
-            Hit::at(at)
-                .var("target", region.value.clone())
-                .var("countries", countries)
-                .evidence(region.value.clone())
-                .related(region.location.clone()),
+            beyond.judge(
+                Hit::at(at)
+                    .var("target", region.value.clone())
+                    .var("countries", beyond.countries.clone())
+                    .evidence(region.value.clone())
+                    .related(region.location.clone()),
+            ),
         );
     }
     let Some(fact) = resource.fact("replica_regions") else {
@@ -174,16 +209,18 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
         let Some((target, info)) = target_region(ctx, resource, item) else {
             continue;
         };
-        let Some(countries) = outside(ctx, &info) else {
+        let Some(beyond) = outside(ctx, &info) else {
             continue;
         };
         let at = fact.item_location(item);
         hits.push(
-            Hit::at(at)
-                .var("target", target.clone())
-                .var("countries", countries)
-                .evidence(item.scalar_text().unwrap_or_default())
-                .key(target),
+            beyond.judge(
+                Hit::at(at)
+                    .var("target", target.clone())
+                    .var("countries", beyond.countries.clone())
+                    .evidence(item.scalar_text().unwrap_or_default())
+                    .key(target),
+            ),
         );
     }
 }
@@ -215,13 +252,13 @@ fn service(resource: &Resource) -> String {
 /// EU/EEA. Called from the personal-data check so one rule covers workloads and resources.
 pub fn personal_data_location(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if let Some(region) = &resource.region
-        && let Some(countries) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
+        && let Some(beyond) = region.resolved.as_ref().and_then(|info| outside(ctx, info))
     {
         let at = resource.region_anchor(region);
         hits.push(
             Hit::at(at)
                 .var("how", "is located in")
-                .var("place", format!("{} ({countries})", region.value))
+                .var("place", format!("{} ({})", region.value, beyond.countries))
                 .evidence(region.value.clone()),
         );
     }

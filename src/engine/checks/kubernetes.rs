@@ -2,7 +2,7 @@
 //! ConfigMaps, node placement, plain-text secrets, Ingress TLS and personal-data workloads.
 
 use super::{Check, Hit};
-use crate::engine::Context;
+use crate::engine::{Context, Standing};
 use crate::extract::kubernetes::{containers, pod_specs};
 use crate::finding::Severity;
 use crate::knowledge::hosts::host_of;
@@ -318,15 +318,40 @@ fn placements(resource: &Resource) -> Vec<(Route, &Node, String)> {
     out
 }
 
-/// Placements outside the EU/EEA; with `include_unknown`, also values no knowledge-base entry
-/// resolves (reported low: an unknown location is never assumed to be fine).
-fn placement_hits(ctx: &Context, resource: &Resource, include_unknown: bool) -> Vec<Hit> {
+/// How a placement stands: where its countries are, or unknown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placed {
+    Outside,
+    /// Every country outside the EU/EEA has an adequacy decision (profile `eu`).
+    Adequacy,
+    /// No knowledge-base entry resolves the value.
+    Unknown,
+}
+
+/// Placements outside the EU/EEA (as `Context::standing_of` judges their countries); with
+/// `include_unknown`, also values no knowledge-base entry resolves (an unknown location is never
+/// assumed to be fine).
+fn placement_hits(ctx: &Context, resource: &Resource, include_unknown: bool) -> Vec<(Hit, Placed)> {
     let mut hits = Vec::new();
     for (route, node, value) in placements(resource) {
-        let place = match ctx.kb.resolve_region_any(&value) {
-            Some(info) if info.countries.iter().all(|c| ctx.kb.in_eea(c)) => continue,
-            Some(info) => info.countries.join("+"),
-            None if include_unknown => "a location sovscan does not know".to_string(),
+        let (place, placed) = match ctx.kb.resolve_region_any(&value) {
+            Some(info) => {
+                let standings: Vec<Standing> =
+                    info.countries.iter().map(|c| ctx.standing_of(c)).collect();
+                if standings.iter().all(|s| *s == Standing::Inside) {
+                    continue;
+                }
+                let placed = if standings.contains(&Standing::Outside) {
+                    Placed::Outside
+                } else {
+                    Placed::Adequacy
+                };
+                (info.countries.join("+"), placed)
+            }
+            None if include_unknown => (
+                "a location sovscan does not know".to_string(),
+                Placed::Unknown,
+            ),
             None => continue,
         };
         let hit = Hit::at(resource.locate(node, &route))
@@ -334,31 +359,33 @@ fn placement_hits(ctx: &Context, resource: &Resource, include_unknown: bool) -> 
             .var("place", place)
             .evidence(value.clone())
             .key(value.clone());
-        hits.push(if ctx.kb.resolve_region_any(&value).is_none() {
-            hit.severity(Severity::Low)
-        } else {
-            hit
-        });
+        hits.push((hit, placed));
     }
     hits
 }
 
+/// RES-008: the rule's severity, high for a workload labelled as personal data; an adequacy
+/// country low (medium when labelled), as RES-002 reports a resource located there; an unknown
+/// location low.
 fn placement_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let personal = ctx.is_personal_data(resource);
-    hits.extend(placement_hits(ctx, resource, true).into_iter().map(|h| {
-        if personal && h.severity != Some(Severity::Low) {
-            h.severity(Severity::High)
-        } else {
-            h
-        }
-    }));
+    hits.extend(
+        placement_hits(ctx, resource, true)
+            .into_iter()
+            .map(|(hit, placed)| match (placed, personal) {
+                (Placed::Outside, false) => hit,
+                (Placed::Outside, true) => hit.severity(Severity::High),
+                (Placed::Adequacy, true) => hit.severity(Severity::Medium),
+                (Placed::Adequacy, false) | (Placed::Unknown, _) => hit.severity(Severity::Low),
+            }),
+    );
 }
 
 fn personal_data_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     if !ctx.is_personal_data(resource) {
         return;
     }
-    for hit in placement_hits(ctx, resource, false) {
+    for (hit, _) in placement_hits(ctx, resource, false) {
         hits.push(hit.var("how", "is scheduled onto nodes in"));
     }
     super::cloud_residency::personal_data_location(ctx, resource, hits);

@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{Check, Grouping, Hit};
-use crate::engine::{Context, Profile, Rule};
+use crate::engine::{Context, Rule, Standing};
 use crate::finding::Severity;
-use crate::knowledge::Jurisdiction;
 use crate::load::Format;
 use crate::model::Resource;
 
@@ -150,16 +149,7 @@ fn outside_allowed(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let Some(country) = info.country() else {
         return;
     };
-    if ctx.country_allowed(country) {
-        return;
-    }
-    let jurisdiction = ctx.kb.jurisdiction_of(country);
-    let outside = match jurisdiction {
-        Jurisdiction::Eu | Jurisdiction::Eea => false,
-        Jurisdiction::Adequacy => ctx.profile == Profile::Strict,
-        Jurisdiction::ThirdCountry | Jurisdiction::Unknown => true,
-    };
-    if !outside {
+    if ctx.standing_of(country) != Standing::Outside {
         return;
     }
     let severity = if resource.data_holding {
@@ -191,9 +181,6 @@ fn in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) 
     if shares_primary_location(ctx, resource) {
         return;
     }
-    if ctx.profile != Profile::Eu {
-        return;
-    }
     let Some(region) = &resource.region else {
         return;
     };
@@ -205,7 +192,7 @@ fn in_adequacy_country(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) 
     else {
         return;
     };
-    if ctx.kb.jurisdiction_of(country) != Jurisdiction::Adequacy || ctx.country_allowed(country) {
+    if ctx.standing_of(country) != Standing::Adequacy {
         return;
     }
     let mut hit = Hit::at(resource.region_anchor(region))

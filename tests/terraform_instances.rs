@@ -541,3 +541,52 @@ resource "aws_s3_bucket" "replica" {
         ["aws_s3_bucket.replica", "aws_s3_bucket.standalone"]
     );
 }
+
+/// A `for_each` made by a `for` expression is evaluated as Terraform does: one instance per key
+/// it makes, each placed by its own item, and none when its condition keeps no item.
+#[test]
+fn a_for_expression_gives_a_for_each_its_instances() {
+    let dir = scratch("for-each");
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"variable "stores" {
+  default = {
+    invoices = { region = "eu-central-1", enabled = true }
+    reports  = { region = "us-east-1", enabled = true }
+    archive  = { region = "us-west-2", enabled = false }
+  }
+}
+
+variable "create_replicas" {
+  default = false
+}
+
+resource "aws_s3_bucket" "store" {
+  for_each = { for name, store in var.stores : name => store if store.enabled }
+  region   = each.value.region
+  bucket   = each.key
+}
+
+resource "aws_s3_bucket" "replica" {
+  for_each = { for name, store in var.stores : name => store if var.create_replicas }
+  region   = each.value.region
+  bucket   = "${each.key}-replica"
+}
+"#,
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    // Both replicas' keys are dropped by the condition: the resource is never created.
+    assert_eq!(report["scanned"]["not_created"], 1);
+    let located: Vec<(&str, &str)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["evidence"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // `archive` is not enabled: only `reports` is in the US.
+    assert_eq!(located, [("aws_s3_bucket.store[\"reports\"]", "us-east-1")]);
+}

@@ -41,6 +41,64 @@ thread_local! {
 /// How many expression texts a thread keeps parsed.
 const PARSED_TEXTS: usize = 1024;
 
+thread_local! {
+    /// The names the `for` expressions whose bodies are evaluated bind, innermost last: `r` in
+    /// `[for r in var.regions : upper(r)]`. Only a `for` body sees them.
+    static FOR_SCOPE: RefCell<Vec<(String, Node)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Most items a `for` expression is evaluated over; beyond, its value is not known here.
+const MAX_FOR_ITEMS: usize = 1024;
+
+/// Unbinds a `for` body's names when it is dropped, whether the body was evaluated or not.
+struct ForScope(usize);
+
+impl ForScope {
+    fn bind(names: Vec<(String, Node)>) -> ForScope {
+        let bound = names.len();
+        FOR_SCOPE.with_borrow_mut(|scope| scope.extend(names));
+        ForScope(bound)
+    }
+}
+
+impl Drop for ForScope {
+    fn drop(&mut self) {
+        FOR_SCOPE.with_borrow_mut(|scope| scope.truncate(scope.len().saturating_sub(self.0)));
+    }
+}
+
+/// What the innermost `for` body being evaluated binds to `name`.
+fn for_bound(name: &str) -> Option<Node> {
+    FOR_SCOPE.with_borrow(|scope| {
+        scope
+            .iter()
+            .rev()
+            .find(|(bound, _)| bound == name)
+            .map(|(_, value)| value.clone())
+    })
+}
+
+/// `node`, and every node below it, as written at `span`: a value a `for` expression makes is
+/// written where the expression is, not where its items came from.
+fn written_at(mut node: Node, span: Span) -> Node {
+    node.span = span;
+    node.value = match node.value {
+        Value::Seq(items) => Value::Seq(items.into_iter().map(|n| written_at(n, span)).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|e| Entry {
+                    key: e.key,
+                    key_span: span,
+                    value: written_at(e.value, span),
+                })
+                .collect(),
+        ),
+        other => other,
+    };
+    node
+}
+
 /// `text` parsed as an HCL expression: parsed again only after the thread's texts filled
 /// [`PARSED_TEXTS`] and were dropped.
 fn parsed_expression(text: &str) -> Option<Rc<Expression>> {
@@ -871,22 +929,72 @@ impl Module<'_> {
                 }
                 here(binary(operator, &lhs?, &rhs?)?)
             }
-            // Over an empty collection a `for` expression is empty, whatever its body.
+            // As Terraform evaluates it: the body once per item, in order (a map's entries by
+            // key), with the item bound to the expression's names. A condition, key or value
+            // not known here for any item leaves the whole expression unknown.
             Expression::ForExpr(for_expr) => {
                 let collection = sub(&for_expr.intro.collection_expr)?;
-                let empty = match &collection.value {
-                    Value::Seq(items) => items.is_empty(),
-                    Value::Map(entries) => entries.is_empty(),
-                    _ => false,
+                let items: Vec<(Node, Node)> = match collection.value {
+                    Value::Seq(items) => (0_i64..)
+                        .zip(items)
+                        .map(|(i, item)| (Node::new(Value::Int(i), item.span), item))
+                        .collect(),
+                    Value::Map(mut entries) => {
+                        entries.sort_by(|a, b| a.key.cmp(&b.key));
+                        entries
+                            .into_iter()
+                            .map(|e| (Node::new(Value::Str(e.key), e.key_span), e.value))
+                            .collect()
+                    }
+                    _ => return None,
                 };
-                if !empty {
+                if items.len() > MAX_FOR_ITEMS {
                     return None;
                 }
-                here(if for_expr.key_expr.is_some() {
-                    Value::Map(Vec::new())
+                let intro = &for_expr.intro;
+                let mut list = Vec::new();
+                let mut object: Vec<Entry> = Vec::new();
+                for (key, value) in items {
+                    let mut names = vec![(intro.value_var.as_str().to_string(), value)];
+                    if let Some(key_var) = &intro.key_var {
+                        names.push((key_var.as_str().to_string(), key));
+                    }
+                    let _scope = ForScope::bind(names);
+                    if let Some(cond) = &for_expr.cond
+                        && !truthy(&sub(&cond.expr)?)?
+                    {
+                        continue;
+                    }
+                    let value = written_at(sub(&for_expr.value_expr)?, node.span);
+                    let Some(key_expr) = &for_expr.key_expr else {
+                        list.push(value);
+                        continue;
+                    };
+                    let key = sub(key_expr)?.scalar_text()?;
+                    match object.iter_mut().find(|e| e.key == key) {
+                        Some(entry) if for_expr.grouping => match &mut entry.value.value {
+                            Value::Seq(group) => group.push(value),
+                            _ => return None,
+                        },
+                        // Two items with one key: an error Terraform reports.
+                        Some(_) => return None,
+                        None => object.push(Entry {
+                            key,
+                            key_span: node.span,
+                            value: if for_expr.grouping {
+                                Node::new(Value::Seq(vec![value]), node.span)
+                            } else {
+                                value
+                            },
+                        }),
+                    }
+                }
+                if for_expr.key_expr.is_some() {
+                    object.sort_by(|a, b| a.key.cmp(&b.key));
+                    here(Value::Map(object))
                 } else {
-                    Value::Seq(Vec::new())
-                })
+                    here(Value::Seq(list))
+                }
             }
             // Terraform takes the first argument that evaluates (`try`), or the first that is
             // neither null nor empty (`coalesce`), and reads no further. An argument not known
@@ -944,6 +1052,15 @@ impl Module<'_> {
             },
             _ => return None,
         };
+        // A name a `for` expression binds, where its body is evaluated.
+        if let Some(bound) = for_bound(root) {
+            let known = Known {
+                value: bound,
+                location: location.clone(),
+            };
+            let known = self.take_operators(known, operators, node, location, depth, inputs)?;
+            return Some(Resolved::There(known));
+        }
         let attr = |i: usize| match operators.get(i).map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(name)) => Some(name.as_str().to_string()),
             _ => None,
@@ -1473,6 +1590,82 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A value as `[a, b]` and `{k: v}`, for comparing.
+    fn shown(node: &Node) -> String {
+        match &node.value {
+            Value::Seq(items) => {
+                let items: Vec<String> = items.iter().map(shown).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Map(entries) => {
+                let entries: Vec<String> = (entries.iter())
+                    .map(|e| format!("{}: {}", e.key, shown(&e.value)))
+                    .collect();
+                format!("{{{}}}", entries.join(", "))
+            }
+            _ => node.scalar_text().unwrap_or_else(|| "null".into()),
+        }
+    }
+
+    #[test]
+    fn a_for_expression_is_evaluated_item_by_item() {
+        let text = r#"
+variable "regions" { default = ["eu-west-1", "us-east-1", "eu-central-1"] }
+variable "buckets" {
+  default = {
+    logs    = { region = "eu-west-1", enabled = true }
+    archive = { region = "us-east-1", enabled = false }
+    audit   = { region = "eu-central-1", enabled = true }
+  }
+}
+resource "x" "y" {
+  eu      = [for r in var.regions : upper(r) if r != "us-east-1"]
+  enabled = { for name, b in var.buckets : name => b.region if b.enabled }
+  indexed = { for i, r in var.regions : r => i }
+  grouped = { for r in var.regions : (r == "us-east-1" ? "us" : "eu") => r... }
+  none    = [for r in var.regions : r if r == "ap-south-1"]
+  nested  = [for r in ["a", "b"] : [for s in ["x", "y"] : s == "x" ? r : s]]
+  outer   = [for r in ["a"] : [for r in ["b"] : r]]
+  unknown = [for r in var.regions : r if r == data.aws_region.here.name]
+  dupes   = { for r in var.regions : "same" => r }
+  after   = r
+}
+"#;
+        let outcome = load_bytes("main.tf", text.as_bytes());
+        let docs: Vec<&Document> = outcome.documents.iter().collect();
+        let module = Module::new(&docs);
+        let resource = &module.resources[0];
+        let value = |name: &str| {
+            let node = resource.block.node.get(name).expect("written");
+            let route = resource.route.key(name);
+            (module.value(resource.block.doc, node, &route, &Inputs::new()))
+                .map(|known| shown(&known.value))
+        };
+        assert_eq!(value("eu").as_deref(), Some("[EU-WEST-1, EU-CENTRAL-1]"));
+        // A map's entries in the order of their keys.
+        assert_eq!(
+            value("enabled").as_deref(),
+            Some("{audit: eu-central-1, logs: eu-west-1}")
+        );
+        assert_eq!(
+            value("indexed").as_deref(),
+            Some("{eu-central-1: 2, eu-west-1: 0, us-east-1: 1}")
+        );
+        assert_eq!(
+            value("grouped").as_deref(),
+            Some("{eu: [eu-west-1, eu-central-1], us: [us-east-1]}")
+        );
+        assert_eq!(value("none").as_deref(), Some("[]"));
+        assert_eq!(value("nested").as_deref(), Some("[[a, y], [b, y]]"));
+        // The innermost binding of a name is the one read.
+        assert_eq!(value("outer").as_deref(), Some("[[b]]"));
+        // A condition known only at deployment, and two items with one key (an error), are not
+        // evaluated; and a body's names are unbound once it is done.
+        assert_eq!(value("unknown"), None);
+        assert_eq!(value("dupes"), None);
+        assert_eq!(value("after"), None);
     }
 
     #[test]

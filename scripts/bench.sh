@@ -4,12 +4,15 @@
 # RUNS runs measured with /usr/bin/time -v. Results go to bench/results/<date>.md and .json, and
 # the table into README.md.
 #
-#   scripts/bench.sh            20 MB and 200 MB corpora, Checkov on the 20 MB one
-#   scripts/bench.sh --smoke    a 1 MB corpus, the scan only: checks the planted findings
+#   scripts/bench.sh              20 MB and 200 MB corpora, Checkov on both (about 70 minutes:
+#                                 Checkov's Kubernetes and Terraform parts of the 200 MB corpus
+#                                 run to the timeout)
+#   scripts/bench.sh --smoke      a 1 MB corpus, the scan only: checks the planted findings
+#   scripts/bench.sh --report RAW the tables again from the measurements of a run (its raw.tsv)
 #
 # Settings (environment): RUNS (3), SIZES ("20MB 200MB"), BENCH_DIR (/tmp/sovscan-bench),
-# CHECKOV_TIMEOUT seconds per framework (600), CHECKOV_SIZES ("20MB", of SIZES; empty for
-# none), CHECKOV_FRAMEWORKS
+# CHECKOV_TIMEOUT seconds per framework (1500), CHECKOV_SIZES ("20MB 200MB", of SIZES; empty
+# for none), CHECKOV_FRAMEWORKS
 # ("kubernetes terraform cloudformation arm"), SNAPSHOT_SIZE (200MB, one AWS Config snapshot of
 # that size; empty to skip).
 set -euo pipefail
@@ -21,8 +24,8 @@ if [ "${1:-}" = "--smoke" ]; then SMOKE=1; fi
 RUNS=${RUNS:-3}
 SIZES=${SIZES:-"20MB 200MB"}
 BENCH_DIR=${BENCH_DIR:-/tmp/sovscan-bench}
-CHECKOV_TIMEOUT=${CHECKOV_TIMEOUT:-600}
-CHECKOV_SIZES=${CHECKOV_SIZES-"20MB"}
+CHECKOV_TIMEOUT=${CHECKOV_TIMEOUT:-1500}
+CHECKOV_SIZES=${CHECKOV_SIZES-"20MB 200MB"}
 CHECKOV_FRAMEWORKS=${CHECKOV_FRAMEWORKS:-"kubernetes terraform cloudformation arm"}
 SNAPSHOT_SIZE=${SNAPSHOT_SIZE-200MB}
 if [ "$SMOKE" = 1 ]; then
@@ -31,6 +34,17 @@ if [ "$SMOKE" = 1 ]; then
   trap 'rm -rf "$BENCH_DIR"' EXIT
 fi
 mkdir -p "$BENCH_DIR"
+
+if command -v trivy >/dev/null 2>&1; then
+  TRIVY="installed"
+else
+  TRIVY="not installed: trivy is not on PyPI or in the distribution's packages here, so it is not measured"
+fi
+if [ "${1:-}" = "--report" ]; then
+  python3 scripts/bench_report.py "${2:?--report needs the raw.tsv of a run}" \
+    "bench/results/$(date -u +%Y-%m-%d)" "$CHECKOV_TIMEOUT" "$TRIVY" "$RUNS"
+  exit
+fi
 
 cargo build --quiet --release --locked --bins
 SOVSCAN="$ROOT/target/release/sovscan"
@@ -205,7 +219,7 @@ if [ -x "$VENV/bin/checkov" ]; then
 fi
 
 # trivy config, when installed.
-if command -v trivy > /dev/null; then
+if [ "$TRIVY" = installed ]; then
   for size in $CHECKOV_SIZES; do
     corpus="$BENCH_DIR/corpus-$size"
     [ -f "$corpus/planted.json" ] || continue
@@ -213,94 +227,8 @@ if command -v trivy > /dev/null; then
     measure "trivy config" "$size" timeout "$CHECKOV_TIMEOUT" trivy config --offline-scan --skip-check-update -q "$corpus"
     RUNS=$RUNS_SAVED
   done
-  TRIVY="installed"
-else
-  TRIVY="not installed: trivy is not on PyPI or in the distribution's packages here, so it is not measured"
 fi
 
 date=$(date -u +%Y-%m-%d)
 mkdir -p bench/results
-python3 - "$RAW" "bench/results/$date" "$CHECKOV_TIMEOUT" "$TRIVY" "$RUNS" <<'PY'
-import json, statistics, sys, re, platform, os
-raw, out, timeout, trivy, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-rows = {}
-for line in open(raw):
-    label, size, wall, cpu, rss, code = line.rstrip("\n").split("\t")
-    rows.setdefault((label, size), []).append((float(wall), float(cpu), int(rss), int(code)))
-results = []
-for (label, size), runs_ in rows.items():
-    unfinished = any(c == 124 for *_, c in runs_)
-    results.append({
-        "tool": label, "corpus": size, "runs": len(runs_),
-        "wall_s": statistics.median(r[0] for r in runs_),
-        "cpu_s": statistics.median(r[1] for r in runs_),
-        "peak_rss_mb": round(statistics.median(r[2] for r in runs_) / 1024, 1),
-        "wall_s_range": [min(r[0] for r in runs_), max(r[0] for r in runs_)],
-        "peak_rss_mb_range": [round(min(r[2] for r in runs_) / 1024, 1), round(max(r[2] for r in runs_) / 1024, 1)],
-        "finished": not unfinished,
-    })
-def floor(size):
-    for r in results:
-        if r["tool"] == "sovscan parse-only" and r["corpus"] == size:
-            return r["wall_s"]
-for r in results:
-    f = floor(r["corpus"])
-    r["x_parse_floor"] = round(r["wall_s"] / f, 2) if f and r["tool"] == "sovscan scan" else None
-    if r["tool"].startswith("checkov "):
-        fw = r["tool"].split(" ", 1)[1]
-        mine = next((s for s in results if s["tool"] == f"sovscan scan {fw}" and s["corpus"] == r["corpus"]), None)
-        if mine and mine["wall_s"] > 0:
-            # Unfinished: at least the time it was given.
-            r["x_slower_than_sovscan"] = round(r["wall_s"] / mine["wall_s"])
-lines = [
-    "| tool | corpus | wall (s) | CPU (s) | peak RSS (MB) | note |",
-    "|---|---|---:|---:|---:|---|",
-]
-for r in results:
-    note = []
-    if r.get("x_parse_floor"):
-        note.append(f"{r['x_parse_floor']}x the parse floor")
-    if not r["finished"]:
-        note.append(f"did not finish in {timeout} s: over {r.get('x_slower_than_sovscan')}x sovscan's time")
-    elif r.get("x_slower_than_sovscan"):
-        note.append(f"{r['x_slower_than_sovscan']}x sovscan's time")
-    digits = 4 if r["wall_s"] < 0.1 else 2
-    lines.append(f"| {r['tool']} | {r['corpus']} | {r['wall_s']:.{digits}f} | {r['cpu_s']:.{digits}f} | {r['peak_rss_mb']} | {'; '.join(note)} |")
-table = "\n".join(lines)
-# How the scan grows from the smallest corpus to the largest, and the peers' time on the part
-# of the corpus they read, all from the rows above.
-def row(tool, corpus):
-    return next((r for r in results if r["tool"] == tool and r["corpus"] == corpus), None)
-sizes = sorted((int(r["corpus"][:-2]), r["corpus"]) for r in results
-               if r["tool"] == "sovscan scan" and re.fullmatch(r"[0-9]+MB", r["corpus"]))
-summary = []
-if len(sizes) >= 2:
-    (small_mb, small), (large_mb, large) = sizes[0], sizes[-1]
-    a, b = row("sovscan scan", small), row("sovscan scan", large)
-    summary.append(
-        f"From the {small} corpus to the {large} one ({large_mb / small_mb:g}x the input), "
-        f"sovscan's peak RSS grows {b['peak_rss_mb'] / a['peak_rss_mb']:.2f}x and its wall time "
-        f"{b['wall_s'] / a['wall_s']:.2f}x.")
-for corpus in sorted({r["corpus"] for r in results if r["tool"].startswith("checkov ")}):
-    peers = [r for r in results if r["tool"].startswith("checkov ") and r["corpus"] == corpus]
-    mine = [row(f"sovscan scan {r['tool'].split(' ', 1)[1]}", corpus) for r in peers]
-    if peers and all(peers_r["finished"] for peers_r in peers) and all(mine):
-        theirs, ours = sum(r["wall_s"] for r in peers), sum(r["wall_s"] for r in mine)
-        names = " + ".join(r["tool"].split(" ", 1)[1] for r in peers)
-        summary.append(
-            f"Checkov on the {names} part of the {corpus} corpus: {theirs:.2f} s against "
-            f"sovscan's {ours:.2f} s ({theirs / ours:.0f}x).")
-if summary:
-    table += "\n\n" + "\n".join(summary)
-meta = f"{os.cpu_count()} cores, medians of {runs} runs (peers: 1 run); trivy: {trivy}."
-json.dump({"machine": meta, "results": results, "summary": summary}, open(out + ".json", "w"), indent=2)
-open(out + ".md", "w").write(f"# Benchmark {os.path.basename(out)}\n\n{meta}\n\n{table}\n")
-readme = open("README.md").read()
-start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-if start in readme and end in readme:
-    head, rest = readme.split(start, 1)
-    _, tail = rest.split(end, 1)
-    readme = f"{head}{start}\n{meta}\n\n{table}\n{end}{tail}"
-    open("README.md", "w").write(readme)
-print(table)
-PY
+python3 scripts/bench_report.py "$RAW" "bench/results/$date" "$CHECKOV_TIMEOUT" "$TRIVY" "$RUNS"

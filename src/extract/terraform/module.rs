@@ -933,8 +933,27 @@ impl Module<'_> {
             // key), with the item bound to the expression's names. A condition, key or value
             // not known here for any item leaves the whole expression unknown.
             Expression::ForExpr(for_expr) => {
-                let collection = sub(&for_expr.intro.collection_expr)?;
-                let items: Vec<(Node, Node)> = match collection.value {
+                let intro = &for_expr.intro;
+                let collection =
+                    self.value_expr(&intro.collection_expr, node, location, depth + 1, inputs)?;
+                // Items kept as they are (`{ for k, v in var.m : k => v if v.on }`) stay where
+                // their collection is written; anything the body makes is written here.
+                let bare = |e: &Expression, name: &str| matches!(e, Expression::Variable(v) if v.as_str() == name);
+                let value_var = intro.value_var.as_str();
+                let key_var = intro.key_var.as_ref().map(|k| k.as_str());
+                let kept_at = match &collection {
+                    Resolved::There(known)
+                        if !for_expr.grouping
+                            && bare(&for_expr.value_expr, value_var)
+                            && for_expr.key_expr.as_ref().is_none_or(|k| {
+                                bare(k, value_var) || key_var.is_some_and(|kv| bare(k, kv))
+                            }) =>
+                    {
+                        Some((known.location.clone(), known.value.span))
+                    }
+                    _ => None,
+                };
+                let items: Vec<(Node, Node)> = match collection.into_node().value {
                     Value::Seq(items) => (0_i64..)
                         .zip(items)
                         .map(|(i, item)| (Node::new(Value::Int(i), item.span), item))
@@ -951,13 +970,24 @@ impl Module<'_> {
                 if items.len() > MAX_FOR_ITEMS {
                     return None;
                 }
-                let intro = &for_expr.intro;
                 let mut list = Vec::new();
                 let mut object: Vec<Entry> = Vec::new();
                 for (key, value) in items {
-                    let mut names = vec![(intro.value_var.as_str().to_string(), value)];
-                    if let Some(key_var) = &intro.key_var {
-                        names.push((key_var.as_str().to_string(), key));
+                    let key_span = match kept_at {
+                        Some(_)
+                            if for_expr
+                                .key_expr
+                                .as_ref()
+                                .is_some_and(|k| bare(k, value_var)) =>
+                        {
+                            value.span
+                        }
+                        Some(_) => key.span,
+                        None => node.span,
+                    };
+                    let mut names = vec![(value_var.to_string(), value)];
+                    if let Some(key_var) = key_var {
+                        names.push((key_var.to_string(), key));
                     }
                     let _scope = ForScope::bind(names);
                     if let Some(cond) = &for_expr.cond
@@ -965,7 +995,12 @@ impl Module<'_> {
                     {
                         continue;
                     }
-                    let value = written_at(sub(&for_expr.value_expr)?, node.span);
+                    let value = sub(&for_expr.value_expr)?;
+                    let value = if kept_at.is_some() {
+                        value
+                    } else {
+                        written_at(value, node.span)
+                    };
                     let Some(key_expr) = &for_expr.key_expr else {
                         list.push(value);
                         continue;
@@ -980,7 +1015,7 @@ impl Module<'_> {
                         Some(_) => return None,
                         None => object.push(Entry {
                             key,
-                            key_span: node.span,
+                            key_span,
                             value: if for_expr.grouping {
                                 Node::new(Value::Seq(vec![value]), node.span)
                             } else {
@@ -989,11 +1024,18 @@ impl Module<'_> {
                         }),
                     }
                 }
-                if for_expr.key_expr.is_some() {
+                let value = if for_expr.key_expr.is_some() {
                     object.sort_by(|a, b| a.key.cmp(&b.key));
-                    here(Value::Map(object))
+                    Value::Map(object)
                 } else {
-                    here(Value::Seq(list))
+                    Value::Seq(list)
+                };
+                match kept_at {
+                    Some((location, span)) => Some(Resolved::There(Known {
+                        value: Node::new(value, span),
+                        location,
+                    })),
+                    None => here(value),
                 }
             }
             // Terraform takes the first argument that evaluates (`try`), or the first that is

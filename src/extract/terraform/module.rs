@@ -78,27 +78,6 @@ fn for_bound(name: &str) -> Option<Node> {
     })
 }
 
-/// `node`, and every node below it, as written at `span`: a value a `for` expression makes is
-/// written where the expression is, not where its items came from.
-fn written_at(mut node: Node, span: Span) -> Node {
-    node.span = span;
-    node.value = match node.value {
-        Value::Seq(items) => Value::Seq(items.into_iter().map(|n| written_at(n, span)).collect()),
-        Value::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|e| Entry {
-                    key: e.key,
-                    key_span: span,
-                    value: written_at(e.value, span),
-                })
-                .collect(),
-        ),
-        other => other,
-    };
-    node
-}
-
 /// `text` parsed as an HCL expression: parsed again only after the thread's texts filled
 /// [`PARSED_TEXTS`] and were dropped.
 fn parsed_expression(text: &str) -> Option<Rc<Expression>> {
@@ -999,7 +978,7 @@ impl Module<'_> {
                     let value = if kept_at.is_some() {
                         value
                     } else {
-                        written_at(value, node.span)
+                        super::overrides::respanned(value, node.span)
                     };
                     let Some(key_expr) = &for_expr.key_expr else {
                         list.push(value);

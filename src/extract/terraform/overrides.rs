@@ -147,8 +147,9 @@ fn merge_body(target: &mut Node, over: &Node) {
     }
 }
 
-/// A subtree placed at the start of `at`.
-fn respanned(mut node: Node, at: Span) -> Node {
+/// A subtree placed at the start of `at`: a value written for another (an override's, a `for`
+/// expression's item) is where that other is written.
+pub(super) fn respanned(mut node: Node, at: Span) -> Node {
     let point = Span::point(at.start.line, at.start.column);
     node.span = point;
     node.value = match node.value {

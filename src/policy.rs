@@ -46,8 +46,8 @@ suppress: []
 #     until: 2027-03-31
 
 # Countries (ISO codes) where data may be located beyond the profile: the rules that place data
-# (RES-001, RES-002, RES-004, RES-005, RES-008, GDPR-010) say nothing about them (a Swiss
-# subsidiary allows CH).
+# (RES-001, RES-002, RES-004, RES-005, RES-007, RES-008, RES-009, GDPR-010) say nothing about
+# them (a Swiss subsidiary allows CH).
 allow:
   countries: []
 

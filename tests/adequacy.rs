@@ -1,7 +1,7 @@
 //! Every rule that places data judges a country as RES-001 and RES-002 do: a country with an
 //! adequacy decision is low under profile `eu`, fine under `adequacy`, outside under `strict`,
 //! and a country the settings allow is never reported. Replicas and backup copies (RES-005),
-//! pods pinned to nodes (RES-008) and personal data (GDPR-010) alike.
+//! pods pinned to nodes (RES-008), SaaS endpoints (RES-009) and personal data (GDPR-010) alike.
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
@@ -15,7 +15,7 @@ fn findings(config: &str, profile: Option<&str>) -> Vec<(String, String, String,
         "--config",
         config,
         "--select",
-        "RES-005,RES-008,GDPR-010",
+        "RES-005,RES-008,RES-009,GDPR-010",
         "--format",
         "json",
     ];
@@ -72,6 +72,7 @@ fn under_profile_eu_an_adequacy_country_is_reported_low() {
             ("RES-008", "exports", "us-east-1", "medium"),
             ("RES-008", "invoices", "eu-central-2", "low"),
             ("RES-008", "patients", "eu-central-2", "medium"),
+            ("RES-009", "metrics", "ap1.datadoghq.com", "low"),
         ])
     );
 }
@@ -99,16 +100,28 @@ fn under_profile_strict_an_adequacy_country_is_outside() {
             ("RES-008", "exports", "us-east-1", "medium"),
             ("RES-008", "invoices", "eu-central-2", "medium"),
             ("RES-008", "patients", "eu-central-2", "high"),
+            ("RES-009", "metrics", "ap1.datadoghq.com", "high"),
         ])
     );
 }
 
 #[test]
 fn countries_the_settings_allow_are_not_reported_under_any_profile() {
-    let only_the_us = expected(&[
-        ("RES-005", "orders", "us-east-1", "high"),
-        ("RES-008", "exports", "us-east-1", "medium"),
-    ]);
-    assert_eq!(findings(ALLOW, None), only_the_us);
-    assert_eq!(findings(ALLOW, Some("strict")), only_the_us);
+    // CH and GB are allowed; the Datadog site in Japan is judged by the profile.
+    assert_eq!(
+        findings(ALLOW, None),
+        expected(&[
+            ("RES-005", "orders", "us-east-1", "high"),
+            ("RES-008", "exports", "us-east-1", "medium"),
+            ("RES-009", "metrics", "ap1.datadoghq.com", "low"),
+        ])
+    );
+    assert_eq!(
+        findings(ALLOW, Some("strict")),
+        expected(&[
+            ("RES-005", "orders", "us-east-1", "high"),
+            ("RES-008", "exports", "us-east-1", "medium"),
+            ("RES-009", "metrics", "ap1.datadoghq.com", "high"),
+        ])
+    );
 }

@@ -6,7 +6,7 @@ use crate::engine::{Context, Standing};
 use crate::extract::kubernetes::{containers, pod_specs};
 use crate::finding::Severity;
 use crate::knowledge::hosts::host_of;
-use crate::knowledge::{DataRegion, HostMatch, KnowledgeBase};
+use crate::knowledge::{DataRegion, HostMatch};
 use crate::model::Resource;
 use crate::tree::{Node, Route};
 
@@ -27,30 +27,74 @@ pub static CHECKS: &[(&str, Check)] = &[
     ),
 ];
 
-/// Where the data behind an endpoint sits: `Ok(None)` in the EU/EEA, `Ok(Some(place))` outside
-/// or not provably inside, `Err(())` when nothing is known (no finding).
-pub(crate) fn place_outside_eu(kb: &KnowledgeBase, m: &HostMatch) -> Result<Option<String>, ()> {
+/// Where data sent somewhere sits, when not inside (`Context::standing_of`).
+#[derive(Clone, Debug)]
+pub(crate) struct Elsewhere {
+    pub text: String,
+    /// Every country it names has an adequacy decision (profile `eu`): reported low.
+    pub adequacy: bool,
+}
+
+impl Elsewhere {
+    fn outside(text: impl Into<String>) -> Self {
+        Elsewhere {
+            text: text.into(),
+            adequacy: false,
+        }
+    }
+
+    /// `hit`, low when the place is an adequacy country, as RES-002 reports a resource there.
+    pub(crate) fn judge(&self, hit: Hit) -> Hit {
+        if self.adequacy {
+            hit.severity(Severity::Low)
+        } else {
+            hit
+        }
+    }
+}
+
+/// Where the data behind an endpoint sits: `Ok(None)` inside (the EU/EEA, a country the
+/// settings allow, an adequacy country under profile `adequacy`), `Ok(Some(place))` outside or
+/// not provably inside, `Err(())` when nothing is known (no finding).
+pub(crate) fn place_outside_eu(ctx: &Context, m: &HostMatch) -> Result<Option<Elsewhere>, ()> {
+    let kb = ctx.kb;
     match &m.data_region {
         DataRegion::Eu => Ok(None),
-        DataRegion::Country(c) if kb.in_eea(c) => Ok(None),
-        DataRegion::Country(c) => Ok(Some(format!("{c} ({})", kb.jurisdiction_of(c).as_str()))),
+        DataRegion::Country(c) => Ok(match ctx.standing_of(c) {
+            Standing::Inside => None,
+            standing => Some(Elsewhere {
+                text: format!("{c} ({})", kb.jurisdiction_of(c).as_str()),
+                adequacy: standing == Standing::Adequacy,
+            }),
+        }),
         DataRegion::Region(r) => {
             let resolved = match &m.provider {
                 Some(p) => kb.resolve_region(p, r),
                 None => kb.resolve_region_any(r),
             };
             match resolved {
-                Some(info)
-                    if info.countries.iter().all(|c| kb.in_eea(c))
-                        && !info.countries.is_empty() =>
-                {
-                    Ok(None)
+                Some(info) if !info.countries.is_empty() => {
+                    let standings: Vec<Standing> =
+                        info.countries.iter().map(|c| ctx.standing_of(c)).collect();
+                    if standings.iter().all(|s| *s == Standing::Inside) {
+                        return Ok(None);
+                    }
+                    Ok(Some(Elsewhere {
+                        text: format!("{} in {}", r, info.countries.join("+")),
+                        adequacy: !standings.contains(&Standing::Outside),
+                    }))
                 }
-                Some(info) => Ok(Some(format!("{} in {}", r, info.countries.join("+")))),
-                None => Ok(Some(format!("unknown location {r:?}"))),
+                Some(info) => Ok(Some(Elsewhere::outside(format!(
+                    "{} in {}",
+                    r,
+                    info.countries.join("+")
+                )))),
+                None => Ok(Some(Elsewhere::outside(format!("unknown location {r:?}")))),
             }
         }
-        DataRegion::Global => Ok(Some("a global network, not pinned to the EU".into())),
+        DataRegion::Global => Ok(Some(Elsewhere::outside(
+            "a global network, not pinned to the EU",
+        ))),
         DataRegion::Unknown => Err(()),
     }
 }
@@ -62,7 +106,7 @@ struct Destination {
     multiline: bool,
     vendor: String,
     host: String,
-    place: String,
+    place: Elsewhere,
     eu_alternative: Option<String>,
 }
 
@@ -70,12 +114,13 @@ fn classify_value(
     ctx: &Context,
     name: &str,
     value: &str,
-) -> Option<(String, String, String, Option<String>)> {
+) -> Option<(String, String, Elsewhere, Option<String>)> {
     // Variables whose value is a site id rather than a URL (DD_SITE=datadoghq.com).
     for spec in &ctx.kb.env_vars {
         if (spec.name == name || spec.also.iter().any(|a| a == name)) && !spec.values.is_empty() {
             let region = spec.values.get(value.trim())?;
-            if region == "EU" || ctx.kb.in_eea(region) {
+            let standing = ctx.standing_of(region);
+            if region == "EU" || standing == Standing::Inside {
                 return None;
             }
             let vendor = spec.vendor.clone().unwrap_or_default();
@@ -84,12 +129,16 @@ fn classify_value(
                 .iter()
                 .find(|(_, r)| r.as_str() == "EU")
                 .map(|(site, _)| site.clone());
-            return Some((vendor, value.trim().to_string(), region.clone(), alt));
+            let place = Elsewhere {
+                text: region.clone(),
+                adequacy: standing == Standing::Adequacy,
+            };
+            return Some((vendor, value.trim().to_string(), place, alt));
         }
     }
     let host = host_of(value)?;
     let m = ctx.kb.hosts.endpoint(&host)?;
-    let place = place_outside_eu(ctx.kb, &m).ok()??;
+    let place = place_outside_eu(ctx, &m).ok()??;
     Some((m.vendor.clone(), host, place, m.eu_alternative.clone()))
 }
 
@@ -135,7 +184,7 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
                 multiline: false,
                 vendor: "Datadog".into(),
                 host: "datadoghq.com (default: DD_SITE not set)".into(),
-                place: "US (third-country)".into(),
+                place: Elsewhere::outside("US (third-country)"),
                 eu_alternative: Some("DD_SITE=datadoghq.eu".into()),
             });
         }
@@ -206,7 +255,7 @@ fn saas_hit(resource: &Resource, d: &Destination) -> Option<Hit> {
         Hit::at(location)
             .var("vendor", d.vendor.clone())
             .var("host", d.host.clone())
-            .var("place", d.place.clone())
+            .var("place", d.place.text.clone())
             .var(
                 "eu_endpoint",
                 d.eu_alternative.clone().map_or_else(
@@ -223,7 +272,7 @@ fn saas_endpoint_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     hits.extend(
         destinations(ctx, resource)
             .iter()
-            .filter_map(|d| saas_hit(resource, d)),
+            .filter_map(|d| Some(d.place.judge(saas_hit(resource, d)?))),
     );
 }
 
@@ -391,7 +440,7 @@ fn personal_data_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     super::cloud_residency::personal_data_location(ctx, resource, hits);
     for d in destinations(ctx, resource) {
         if let Some(hit) = saas_hit(resource, &d) {
-            let place = d.place.clone();
+            let place = d.place.text.clone();
             hits.push(
                 hit.var("how", format!("sends data to {} in", d.vendor))
                     .var("place", place),

@@ -3,7 +3,7 @@
 
 use super::image_references::{Reference, references};
 use super::{Check, Hit};
-use crate::engine::Context;
+use crate::engine::{Context, Standing};
 use crate::knowledge::hosts::host_of;
 use crate::location::Location;
 use crate::model::Resource;
@@ -106,19 +106,23 @@ fn host_hits(ctx: &Context, host: &str, shown: &str, location: &Location) -> Reg
     let mut out = RegistryHits::default();
     // The organisation's own registries are judged by the country it gives them.
     if let Some(country) = ctx.own_host_country(host) {
-        if !(ctx.kb.in_eea(country) || ctx.country_allowed(country)) {
+        let standing = ctx.standing_of(country);
+        if standing != Standing::Inside {
             let shown = shown.trim().to_string();
+            let place = super::kubernetes::Elsewhere {
+                text: format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str()),
+                adequacy: standing == Standing::Adequacy,
+            };
             out.outside_eu = Some(
-                Hit::at(location.clone())
-                    .var("artifact", IMAGE)
-                    .var("image", shown.clone())
-                    .var("registry", format!("the organisation's registry ({host})"))
-                    .var(
-                        "place",
-                        format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str()),
-                    )
-                    .evidence(shown.clone())
-                    .key(shown),
+                place.judge(
+                    Hit::at(location.clone())
+                        .var("artifact", IMAGE)
+                        .var("image", shown.clone())
+                        .var("registry", format!("the organisation's registry ({host})"))
+                        .var("place", place.text.clone())
+                        .evidence(shown.clone())
+                        .key(shown),
+                ),
             );
         }
         return out;
@@ -127,24 +131,29 @@ fn host_hits(ctx: &Context, host: &str, shown: &str, location: &Location) -> Reg
         return out;
     };
     let shown = shown.trim().to_string();
-    let place = match super::kubernetes::place_outside_eu(ctx.kb, &m) {
+    let place = match super::kubernetes::place_outside_eu(ctx, &m) {
         Ok(None) => None,
         Ok(Some(place)) => Some(place),
         // A known registry whose location the host does not reveal (ACR, JFrog …).
         Err(()) if m.operator.as_deref().is_some_and(|o| o != "unknown") => {
-            Some("a location the host name does not reveal".to_string())
+            Some(super::kubernetes::Elsewhere {
+                text: "a location the host name does not reveal".to_string(),
+                adequacy: false,
+            })
         }
         Err(()) => None,
     };
     if let Some(place) = place {
         out.outside_eu = Some(
-            Hit::at(location.clone())
-                .var("artifact", IMAGE)
-                .var("image", shown.clone())
-                .var("registry", format!("{} ({host})", m.vendor))
-                .var("place", place)
-                .evidence(shown.clone())
-                .key(shown.clone()),
+            place.judge(
+                Hit::at(location.clone())
+                    .var("artifact", IMAGE)
+                    .var("image", shown.clone())
+                    .var("registry", format!("{} ({host})", m.vendor))
+                    .var("place", place.text.clone())
+                    .evidence(shown.clone())
+                    .key(shown.clone()),
+            ),
         );
     }
     if let Some(provider) = m.provider.as_deref()

@@ -1,9 +1,8 @@
 //! Residency checks over cloud resource facts: multi-region locations, replication and copy
 //! targets, and edge services. Written against `Resource` facts, so every cloud format shares them.
 
-use super::{Check, Hit};
+use super::{Check, Elsewhere, Hit};
 use crate::engine::{Context, Standing};
-use crate::finding::Severity;
 use crate::knowledge::RegionInfo;
 use crate::model::Resource;
 use crate::tree::{Node, Value};
@@ -20,27 +19,9 @@ pub static CHECKS: &[(&str, Check)] = &[
 /// Azure storage replication settings that copy data to the region's pair.
 const GEO_REDUNDANT: &[&str] = &["grs", "ragrs", "gzrs", "ragzrs", "georedundant"];
 
-/// The countries of a resolved location where data does not stand inside (`Context::standing_of`),
-/// as `US, TW`.
-struct Beyond {
-    countries: String,
-    /// Every one of them has an adequacy decision (profile `eu`).
-    adequacy_only: bool,
-}
-
-impl Beyond {
-    /// `hit`, reported low when every country it names has an adequacy decision, as RES-002
-    /// reports a resource located there.
-    fn judge(&self, hit: Hit) -> Hit {
-        if self.adequacy_only {
-            hit.severity(Severity::Low)
-        } else {
-            hit
-        }
-    }
-}
-
-fn outside(ctx: &Context, info: &RegionInfo) -> Option<Beyond> {
+/// The countries of a resolved location where data does not stand inside
+/// (`Context::standing_of`), as `US, TW`.
+fn outside(ctx: &Context, info: &RegionInfo) -> Option<Elsewhere> {
     let mut countries: Vec<&str> = Vec::new();
     let mut adequacy_only = true;
     for country in &info.countries {
@@ -52,9 +33,9 @@ fn outside(ctx: &Context, info: &RegionInfo) -> Option<Beyond> {
         countries.push(country);
     }
     countries.dedup();
-    (!countries.is_empty()).then(|| Beyond {
-        countries: countries.join(", "),
-        adequacy_only,
+    (!countries.is_empty()).then(|| Elsewhere {
+        text: countries.join(", "),
+        adequacy: adequacy_only,
     })
 }
 
@@ -120,7 +101,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
             beyond.judge(
                 Hit::at(at)
                     .var("locations", region.value.clone())
-                    .var("countries", beyond.countries.clone())
+                    .var("countries", beyond.text.clone())
                     .evidence(region.value.clone()),
             ),
         );
@@ -138,7 +119,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
                     beyond.judge(
                         Hit::at(at)
                             .var("locations", raw.to_string())
-                            .var("countries", beyond.countries.clone())
+                            .var("countries", beyond.text.clone())
                             .evidence(raw.to_string())
                             .key(raw.to_string()),
                     ),
@@ -170,7 +151,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
                 beyond.judge(
                     Hit::at(fact.location.clone())
                         .var("locations", format!("{} paired with {pair}", region.value))
-                        .var("countries", beyond.countries.clone())
+                        .var("countries", beyond.text.clone())
                         .evidence(sku.clone())
                         .related(region.location.clone()),
                 ),
@@ -192,7 +173,7 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
             beyond.judge(
                 Hit::at(at)
                     .var("target", region.value.clone())
-                    .var("countries", beyond.countries.clone())
+                    .var("countries", beyond.text.clone())
                     .evidence(region.value.clone())
                     .related(region.location.clone()),
             ),
@@ -217,7 +198,7 @@ fn replica_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
             beyond.judge(
                 Hit::at(at)
                     .var("target", target.clone())
-                    .var("countries", beyond.countries.clone())
+                    .var("countries", beyond.text.clone())
                     .evidence(item.scalar_text().unwrap_or_default())
                     .key(target),
             ),
@@ -258,7 +239,7 @@ pub fn personal_data_location(ctx: &Context, resource: &Resource, hits: &mut Vec
         hits.push(
             Hit::at(at)
                 .var("how", "is located in")
-                .var("place", format!("{} ({})", region.value, beyond.countries))
+                .var("place", format!("{} ({})", region.value, beyond.text))
                 .evidence(region.value.clone()),
         );
     }

@@ -1,7 +1,7 @@
 //! Kubernetes checks on where data goes: SaaS endpoints in env vars and
 //! ConfigMaps, node placement, plain-text secrets, Ingress TLS and personal-data workloads.
 
-use super::{Check, Hit};
+use super::{Check, Elsewhere, Hit};
 use crate::engine::{Context, Standing};
 use crate::extract::kubernetes::{containers, pod_specs};
 use crate::finding::Severity;
@@ -26,32 +26,6 @@ pub static CHECKS: &[(&str, Check)] = &[
         Check::Resource(personal_data_outside_eu),
     ),
 ];
-
-/// Where data sent somewhere sits, when not inside (`Context::standing_of`).
-#[derive(Clone, Debug)]
-pub(crate) struct Elsewhere {
-    pub text: String,
-    /// Every country it names has an adequacy decision (profile `eu`): reported low.
-    pub adequacy: bool,
-}
-
-impl Elsewhere {
-    fn outside(text: impl Into<String>) -> Self {
-        Elsewhere {
-            text: text.into(),
-            adequacy: false,
-        }
-    }
-
-    /// `hit`, low when the place is an adequacy country, as RES-002 reports a resource there.
-    pub(crate) fn judge(&self, hit: Hit) -> Hit {
-        if self.adequacy {
-            hit.severity(Severity::Low)
-        } else {
-            hit
-        }
-    }
-}
 
 /// Where the data behind an endpoint sits: `Ok(None)` inside (the EU/EEA, a country the
 /// settings allow, an adequacy country under profile `adequacy`), `Ok(Some(place))` outside or

@@ -33,6 +33,33 @@ pub struct Hit {
     pub provider: Option<String>,
 }
 
+/// Where data is kept or sent, when not inside (`Context::standing_of`): what the finding names.
+#[derive(Clone, Debug)]
+pub struct Elsewhere {
+    pub text: String,
+    /// Every country it names has an adequacy decision (profile `eu`): reported low.
+    pub adequacy: bool,
+}
+
+impl Elsewhere {
+    /// A place outside the EU/EEA with no adequacy decision (or none the profile accepts).
+    pub fn outside(text: impl Into<String>) -> Self {
+        Elsewhere {
+            text: text.into(),
+            adequacy: false,
+        }
+    }
+
+    /// `hit`, low when the place is an adequacy country, as RES-002 reports a resource there.
+    pub fn judge(&self, hit: Hit) -> Hit {
+        if self.adequacy {
+            hit.severity(Severity::Low)
+        } else {
+            hit
+        }
+    }
+}
+
 impl Hit {
     pub fn at(location: Location) -> Self {
         Hit {

@@ -2,7 +2,7 @@
 //! it). `registry_hits` serves every source found by `image_references`, and other checks too.
 
 use super::image_references::{Reference, references};
-use super::{Check, Hit};
+use super::{Check, Elsewhere, Hit};
 use crate::engine::{Context, Standing};
 use crate::knowledge::hosts::host_of;
 use crate::location::Location;
@@ -109,7 +109,7 @@ fn host_hits(ctx: &Context, host: &str, shown: &str, location: &Location) -> Reg
         let standing = ctx.standing_of(country);
         if standing != Standing::Inside {
             let shown = shown.trim().to_string();
-            let place = super::kubernetes::Elsewhere {
+            let place = Elsewhere {
                 text: format!("{country} ({})", ctx.kb.jurisdiction_of(country).as_str()),
                 adequacy: standing == Standing::Adequacy,
             };
@@ -135,12 +135,10 @@ fn host_hits(ctx: &Context, host: &str, shown: &str, location: &Location) -> Reg
         Ok(None) => None,
         Ok(Some(place)) => Some(place),
         // A known registry whose location the host does not reveal (ACR, JFrog …).
-        Err(()) if m.operator.as_deref().is_some_and(|o| o != "unknown") => {
-            Some(super::kubernetes::Elsewhere {
-                text: "a location the host name does not reveal".to_string(),
-                adequacy: false,
-            })
-        }
+        Err(()) if m.operator.as_deref().is_some_and(|o| o != "unknown") => Some(Elsewhere {
+            text: "a location the host name does not reveal".to_string(),
+            adequacy: false,
+        }),
         Err(()) => None,
     };
     if let Some(place) = place {

@@ -71,8 +71,8 @@ pub fn select_rules(rules: Vec<Rule>, select: &[String], ignore: &[String]) -> V
         .collect()
 }
 
-/// Where data kept in a country stands (`Context::standing_of`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where data kept in a country stands (`Context::standing_of`), from the best to the worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Standing {
     /// In the EU/EEA, in a country the settings allow, or (profile `adequacy`) in a country
     /// with an adequacy decision.
@@ -168,6 +168,12 @@ impl<'a> Context<'a> {
             },
             Jurisdiction::ThirdCountry | Jurisdiction::Unknown => Standing::Outside,
         }
+    }
+
+    /// How data kept in every one of `countries` stands: the worst of them; `None` when there
+    /// are none.
+    pub fn standing_of_all(&self, countries: &[String]) -> Option<Standing> {
+        countries.iter().map(|c| self.standing_of(c)).max()
     }
 
     /// Is the resource labelled as holding personal data?

@@ -22,20 +22,14 @@ const GEO_REDUNDANT: &[&str] = &["grs", "ragrs", "gzrs", "ragzrs", "georedundant
 /// The countries of a resolved location where data does not stand inside
 /// (`Context::standing_of`), as `US, TW`.
 fn outside(ctx: &Context, info: &RegionInfo) -> Option<Elsewhere> {
-    let mut countries: Vec<&str> = Vec::new();
-    let mut adequacy_only = true;
-    for country in &info.countries {
-        match ctx.standing_of(country) {
-            Standing::Inside => continue,
-            Standing::Adequacy => {}
-            Standing::Outside => adequacy_only = false,
-        }
-        countries.push(country);
-    }
+    let mut countries: Vec<&str> = (info.countries.iter())
+        .filter(|c| ctx.standing_of(c) != Standing::Inside)
+        .map(String::as_str)
+        .collect();
     countries.dedup();
     (!countries.is_empty()).then(|| Elsewhere {
         text: countries.join(", "),
-        adequacy: adequacy_only,
+        adequacy: ctx.standing_of_all(&info.countries) == Some(Standing::Adequacy),
     })
 }
 

@@ -47,22 +47,18 @@ pub(crate) fn place_outside_eu(ctx: &Context, m: &HostMatch) -> Result<Option<El
                 None => kb.resolve_region_any(r),
             };
             match resolved {
-                Some(info) if !info.countries.is_empty() => {
-                    let standings: Vec<Standing> =
-                        info.countries.iter().map(|c| ctx.standing_of(c)).collect();
-                    if standings.iter().all(|s| *s == Standing::Inside) {
-                        return Ok(None);
-                    }
-                    Ok(Some(Elsewhere {
-                        text: format!("{} in {}", r, info.countries.join("+")),
-                        adequacy: !standings.contains(&Standing::Outside),
-                    }))
+                Some(info) => {
+                    let text = format!("{} in {}", r, info.countries.join("+"));
+                    Ok(match ctx.standing_of_all(&info.countries) {
+                        Some(Standing::Inside) => None,
+                        Some(Standing::Adequacy) => Some(Elsewhere {
+                            text,
+                            adequacy: true,
+                        }),
+                        // No country: not provably inside.
+                        Some(Standing::Outside) | None => Some(Elsewhere::outside(text)),
+                    })
                 }
-                Some(info) => Ok(Some(Elsewhere::outside(format!(
-                    "{} in {}",
-                    r,
-                    info.countries.join("+")
-                )))),
                 None => Ok(Some(Elsewhere::outside(format!("unknown location {r:?}")))),
             }
         }
@@ -341,40 +337,22 @@ fn placements(resource: &Resource) -> Vec<(Route, &Node, String)> {
     out
 }
 
-/// How a placement stands: where its countries are, or unknown.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Placed {
-    Outside,
-    /// Every country outside the EU/EEA has an adequacy decision (profile `eu`).
-    Adequacy,
-    /// No knowledge-base entry resolves the value.
-    Unknown,
-}
-
-/// Placements outside the EU/EEA (as `Context::standing_of` judges their countries); with
-/// `include_unknown`, also values no knowledge-base entry resolves (an unknown location is never
-/// assumed to be fine).
-fn placement_hits(ctx: &Context, resource: &Resource, include_unknown: bool) -> Vec<(Hit, Placed)> {
+/// Placements outside the EU/EEA with how their countries stand (`Context::standing_of_all`);
+/// with `include_unknown`, also values no knowledge-base entry resolves, standing `None` (an
+/// unknown location is never assumed to be fine).
+fn placement_hits(
+    ctx: &Context,
+    resource: &Resource,
+    include_unknown: bool,
+) -> Vec<(Hit, Option<Standing>)> {
     let mut hits = Vec::new();
     for (route, node, value) in placements(resource) {
-        let (place, placed) = match ctx.kb.resolve_region_any(&value) {
-            Some(info) => {
-                let standings: Vec<Standing> =
-                    info.countries.iter().map(|c| ctx.standing_of(c)).collect();
-                if standings.iter().all(|s| *s == Standing::Inside) {
-                    continue;
-                }
-                let placed = if standings.contains(&Standing::Outside) {
-                    Placed::Outside
-                } else {
-                    Placed::Adequacy
-                };
-                (info.countries.join("+"), placed)
-            }
-            None if include_unknown => (
-                "a location sovscan does not know".to_string(),
-                Placed::Unknown,
-            ),
+        let (place, standing) = match ctx.kb.resolve_region_any(&value) {
+            Some(info) => match ctx.standing_of_all(&info.countries) {
+                None | Some(Standing::Inside) => continue,
+                standing => (info.countries.join("+"), standing),
+            },
+            None if include_unknown => ("a location sovscan does not know".to_string(), None),
             None => continue,
         };
         let hit = Hit::at(resource.locate(node, &route))
@@ -382,7 +360,7 @@ fn placement_hits(ctx: &Context, resource: &Resource, include_unknown: bool) -> 
             .var("place", place)
             .evidence(value.clone())
             .key(value.clone());
-        hits.push((hit, placed));
+        hits.push((hit, standing));
     }
     hits
 }
@@ -395,11 +373,11 @@ fn placement_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
     hits.extend(
         placement_hits(ctx, resource, true)
             .into_iter()
-            .map(|(hit, placed)| match (placed, personal) {
-                (Placed::Outside, false) => hit,
-                (Placed::Outside, true) => hit.severity(Severity::High),
-                (Placed::Adequacy, true) => hit.severity(Severity::Medium),
-                (Placed::Adequacy, false) | (Placed::Unknown, _) => hit.severity(Severity::Low),
+            .map(|(hit, standing)| match (standing, personal) {
+                (Some(Standing::Adequacy), true) => hit.severity(Severity::Medium),
+                (Some(Standing::Outside), true) => hit.severity(Severity::High),
+                (Some(Standing::Outside), false) => hit,
+                _ => hit.severity(Severity::Low),
             }),
     );
 }

@@ -908,114 +908,8 @@ impl Module<'_> {
                 }
                 here(binary(operator, &lhs?, &rhs?)?)
             }
-            // As Terraform evaluates it: the body once per item, in order (a map's entries by
-            // key), with the item bound to the expression's names. A condition, key or value
-            // not known here for any item leaves the whole expression unknown.
             Expression::ForExpr(for_expr) => {
-                let intro = &for_expr.intro;
-                let collection =
-                    self.value_expr(&intro.collection_expr, node, location, depth + 1, inputs)?;
-                // Items kept as they are (`{ for k, v in var.m : k => v if v.on }`) stay where
-                // their collection is written; anything the body makes is written here.
-                let bare = |e: &Expression, name: &str| matches!(e, Expression::Variable(v) if v.as_str() == name);
-                let value_var = intro.value_var.as_str();
-                let key_var = intro.key_var.as_ref().map(|k| k.as_str());
-                let kept_at = match &collection {
-                    Resolved::There(known)
-                        if !for_expr.grouping
-                            && bare(&for_expr.value_expr, value_var)
-                            && for_expr.key_expr.as_ref().is_none_or(|k| {
-                                bare(k, value_var) || key_var.is_some_and(|kv| bare(k, kv))
-                            }) =>
-                    {
-                        Some((known.location.clone(), known.value.span))
-                    }
-                    _ => None,
-                };
-                let items: Vec<(Node, Node)> = match collection.into_node().value {
-                    Value::Seq(items) => (0_i64..)
-                        .zip(items)
-                        .map(|(i, item)| (Node::new(Value::Int(i), item.span), item))
-                        .collect(),
-                    Value::Map(mut entries) => {
-                        entries.sort_by(|a, b| a.key.cmp(&b.key));
-                        entries
-                            .into_iter()
-                            .map(|e| (Node::new(Value::Str(e.key), e.key_span), e.value))
-                            .collect()
-                    }
-                    _ => return None,
-                };
-                if items.len() > MAX_FOR_ITEMS {
-                    return None;
-                }
-                let mut list = Vec::new();
-                let mut object: Vec<Entry> = Vec::new();
-                for (key, value) in items {
-                    let key_span = match kept_at {
-                        Some(_)
-                            if for_expr
-                                .key_expr
-                                .as_ref()
-                                .is_some_and(|k| bare(k, value_var)) =>
-                        {
-                            value.span
-                        }
-                        Some(_) => key.span,
-                        None => node.span,
-                    };
-                    let mut names = vec![(value_var.to_string(), value)];
-                    if let Some(key_var) = key_var {
-                        names.push((key_var.to_string(), key));
-                    }
-                    let _scope = ForScope::bind(names);
-                    if let Some(cond) = &for_expr.cond
-                        && !truthy(&sub(&cond.expr)?)?
-                    {
-                        continue;
-                    }
-                    let value = sub(&for_expr.value_expr)?;
-                    let value = if kept_at.is_some() {
-                        value
-                    } else {
-                        super::overrides::respanned(value, node.span)
-                    };
-                    let Some(key_expr) = &for_expr.key_expr else {
-                        list.push(value);
-                        continue;
-                    };
-                    let key = sub(key_expr)?.scalar_text()?;
-                    match object.iter_mut().find(|e| e.key == key) {
-                        Some(entry) if for_expr.grouping => match &mut entry.value.value {
-                            Value::Seq(group) => group.push(value),
-                            _ => return None,
-                        },
-                        // Two items with one key: an error Terraform reports.
-                        Some(_) => return None,
-                        None => object.push(Entry {
-                            key,
-                            key_span,
-                            value: if for_expr.grouping {
-                                Node::new(Value::Seq(vec![value]), node.span)
-                            } else {
-                                value
-                            },
-                        }),
-                    }
-                }
-                let value = if for_expr.key_expr.is_some() {
-                    object.sort_by(|a, b| a.key.cmp(&b.key));
-                    Value::Map(object)
-                } else {
-                    Value::Seq(list)
-                };
-                match kept_at {
-                    Some((location, span)) => Some(Resolved::There(Known {
-                        value: Node::new(value, span),
-                        location,
-                    })),
-                    None => here(value),
-                }
+                self.value_for(for_expr, node, location, depth, inputs)
             }
             // Terraform takes the first argument that evaluates (`try`), or the first that is
             // neither null nor empty (`coalesce`), and reads no further. An argument not known
@@ -1042,6 +936,129 @@ impl Module<'_> {
                 let args = call.args.iter().map(sub).collect::<Option<Vec<_>>>()?;
                 here(function(call.name.name.as_str(), args)?)
             }
+        }
+    }
+
+    /// A `for` expression as Terraform evaluates it: the body once per item, in order (a map's
+    /// entries by key), with the item bound to the expression's names. A condition, key or
+    /// value not known here for any item leaves the whole expression unknown.
+    fn value_for(
+        &self,
+        for_expr: &hcl_edit::expr::ForExpr,
+        node: &Node,
+        location: &Location,
+        depth: usize,
+        inputs: &Inputs,
+    ) -> Option<Resolved> {
+        let here = |value: Value| Some(Resolved::Here(Node::new(value, node.span)));
+        let sub = |e: &Expression| -> Option<Node> {
+            self.value_expr(e, node, location, depth + 1, inputs)
+                .map(Resolved::into_node)
+        };
+        let intro = &for_expr.intro;
+        let collection =
+            self.value_expr(&intro.collection_expr, node, location, depth + 1, inputs)?;
+        // Items kept as they are (`{ for k, v in var.m : k => v if v.on }`) stay where
+        // their collection is written; anything the body makes is written here.
+        let bare =
+            |e: &Expression, name: &str| matches!(e, Expression::Variable(v) if v.as_str() == name);
+        let value_var = intro.value_var.as_str();
+        let key_var = intro.key_var.as_ref().map(|k| k.as_str());
+        let kept_at = match &collection {
+            Resolved::There(known)
+                if !for_expr.grouping
+                    && bare(&for_expr.value_expr, value_var)
+                    && for_expr.key_expr.as_ref().is_none_or(|k| {
+                        bare(k, value_var) || key_var.is_some_and(|kv| bare(k, kv))
+                    }) =>
+            {
+                Some((known.location.clone(), known.value.span))
+            }
+            _ => None,
+        };
+        let items: Vec<(Node, Node)> = match collection.into_node().value {
+            Value::Seq(items) => (0_i64..)
+                .zip(items)
+                .map(|(i, item)| (Node::new(Value::Int(i), item.span), item))
+                .collect(),
+            Value::Map(mut entries) => {
+                entries.sort_by(|a, b| a.key.cmp(&b.key));
+                entries
+                    .into_iter()
+                    .map(|e| (Node::new(Value::Str(e.key), e.key_span), e.value))
+                    .collect()
+            }
+            _ => return None,
+        };
+        if items.len() > MAX_FOR_ITEMS {
+            return None;
+        }
+        let mut list = Vec::new();
+        let mut object: Vec<Entry> = Vec::new();
+        for (key, value) in items {
+            let key_span = match kept_at {
+                Some(_)
+                    if for_expr
+                        .key_expr
+                        .as_ref()
+                        .is_some_and(|k| bare(k, value_var)) =>
+                {
+                    value.span
+                }
+                Some(_) => key.span,
+                None => node.span,
+            };
+            let mut names = vec![(value_var.to_string(), value)];
+            if let Some(key_var) = key_var {
+                names.push((key_var.to_string(), key));
+            }
+            let _scope = ForScope::bind(names);
+            if let Some(cond) = &for_expr.cond
+                && !truthy(&sub(&cond.expr)?)?
+            {
+                continue;
+            }
+            let value = sub(&for_expr.value_expr)?;
+            let value = if kept_at.is_some() {
+                value
+            } else {
+                super::overrides::respanned(value, node.span)
+            };
+            let Some(key_expr) = &for_expr.key_expr else {
+                list.push(value);
+                continue;
+            };
+            let key = sub(key_expr)?.scalar_text()?;
+            match object.iter_mut().find(|e| e.key == key) {
+                Some(entry) if for_expr.grouping => match &mut entry.value.value {
+                    Value::Seq(group) => group.push(value),
+                    _ => return None,
+                },
+                // Two items with one key: an error Terraform reports.
+                Some(_) => return None,
+                None => object.push(Entry {
+                    key,
+                    key_span,
+                    value: if for_expr.grouping {
+                        Node::new(Value::Seq(vec![value]), node.span)
+                    } else {
+                        value
+                    },
+                }),
+            }
+        }
+        let value = if for_expr.key_expr.is_some() {
+            object.sort_by(|a, b| a.key.cmp(&b.key));
+            Value::Map(object)
+        } else {
+            Value::Seq(list)
+        };
+        match kept_at {
+            Some((location, span)) => Some(Resolved::There(Known {
+                value: Node::new(value, span),
+                location,
+            })),
+            None => here(value),
         }
     }
 

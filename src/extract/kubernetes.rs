@@ -122,10 +122,16 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
     let crd = group.as_deref().and_then(|g| kb.crd_group(g));
     // A cloud resource declared through an operator (Crossplane, ACK, Config Connector, ASO) is
     // the service the knowledge names as `<group>/<Kind>`.
-    let service = group.as_deref().and_then(|g| {
-        kb.services
-            .lookup(Format::Kubernetes, &format!("{g}/{kind}"))
-    });
+    let service = group
+        .as_deref()
+        .and_then(|g| {
+            kb.services
+                .lookup(Format::Kubernetes, &format!("{g}/{kind}"))
+        })
+        .or_else(|| {
+            let as_type = managed_knative(node, group.as_deref(), &kind)?;
+            kb.services.lookup(Format::Kubernetes, as_type)
+        });
     let provider = service
         .map(|s| s.provider.clone())
         .or_else(|| crd.and_then(|c| c.provider.clone()));
@@ -172,9 +178,49 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
     resource
 }
 
-/// Where cloud CRDs name their location: ACK annotation, Crossplane `forProvider`, KCC/ASO `spec`.
+/// Knative resources that a cloud runs as its own service, told apart from Knative on a
+/// cluster by a marker the cloud's tools write: the Knative kind, the marking label or
+/// annotation prefix (on the resource or its revision template), and the type the service
+/// knowledge names them by. Cloud Run reads its region from the `cloud.googleapis.com/location`
+/// label and its settings from `run.googleapis.com/` annotations.
+const MANAGED_KNATIVE: &[(&str, &str, &str)] = &[(
+    "serving.knative.dev/Service",
+    "cloud.googleapis.com/location",
+    "run.googleapis.com/Service",
+)];
+
+/// Annotation prefixes that also mark a Knative resource as a cloud's (`MANAGED_KNATIVE`).
+const MANAGED_KNATIVE_ANNOTATIONS: &[(&str, &str)] =
+    &[("run.googleapis.com/Service", "run.googleapis.com/")];
+
+/// The service type of a Knative resource a cloud runs (`MANAGED_KNATIVE`), if it is marked.
+fn managed_knative(node: &Node, group: Option<&str>, kind: &str) -> Option<&'static str> {
+    let group = group?;
+    let (_, label, as_type) = MANAGED_KNATIVE.iter().find(|(knative, _, _)| {
+        knative
+            .split_once('/')
+            .is_some_and(|(g, k)| g == group && k == kind)
+    })?;
+    let metadata = [node.get("metadata"), node.path("spec.template.metadata")];
+    let marked = metadata.iter().flatten().any(|m| {
+        m.get("labels").and_then(|l| l.get(label)).is_some()
+            || m.get("annotations").is_some_and(|a| {
+                a.entries().iter().any(|e| {
+                    MANAGED_KNATIVE_ANNOTATIONS
+                        .iter()
+                        .any(|(t, prefix)| t == as_type && e.key.starts_with(prefix))
+                })
+            })
+    });
+    marked.then_some(*as_type)
+}
+
+/// Where cloud CRDs name their location: ACK annotation, Crossplane `forProvider`, KCC/ASO
+/// `spec`, the label Cloud Run reads (on the resource, or on a job's execution template).
 const CRD_REGION_FIELDS: &[&str] = &[
     "metadata.annotations[\"services.k8s.aws/region\"]",
+    "metadata.labels[\"cloud.googleapis.com/location\"]",
+    "spec.template.metadata.labels[\"cloud.googleapis.com/location\"]",
     "spec.forProvider.region",
     "spec.forProvider.location",
     "spec.forProvider.locationConstraint",
@@ -241,20 +287,29 @@ pub fn pod_spec_routes(kind: &str) -> Vec<(&'static str, ())> {
     }
 }
 
-/// Pod specs of a resource with their routes; falls back to `spec.template.spec` for custom
-/// workload kinds that embed a pod template.
+/// Pod specs of a resource with their routes; falls back to `spec.template.spec` (or, in a
+/// Cloud Run job, `spec.template.spec.template.spec`) where the kind's own route holds no
+/// containers.
 pub fn pod_specs(resource: &Resource) -> Vec<(Route, &Node)> {
     let mut routes: Vec<&str> = pod_spec_routes(&resource.kind)
         .into_iter()
         .map(|(r, _)| r)
         .collect();
-    if routes.is_empty()
-        && resource
+    let has_containers = |route: &str| {
+        resource
             .body
-            .path("spec.template.spec.containers")
-            .is_some()
-    {
-        routes.push("spec.template.spec");
+            .path(route)
+            .is_some_and(|spec| spec.get("containers").is_some())
+    };
+    if !routes.iter().any(|r| has_containers(r)) {
+        // Custom workload kinds that embed a pod template; a Cloud Run job nests its task's
+        // template in its execution's.
+        if let Some(nested) = ["spec.template.spec", "spec.template.spec.template.spec"]
+            .into_iter()
+            .find(|r| has_containers(r))
+        {
+            routes = vec![nested];
+        }
     }
     if resource.kind == "PodTemplate" {
         routes = vec!["template.spec"];

@@ -170,6 +170,13 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
     };
     if let Some(provider) = provider {
         resource.region = crd_region(&resource, &provider, kb);
+    } else if crd.is_none() && group.as_deref().is_some_and(is_own_api_group) {
+        resource.region = composite_region(&resource, kb);
+        // A composite resource that places something of a data-holding kind holds data there.
+        resource.data_holding |= resource.region.is_some()
+            && DATA_HOLDING_KIND_WORDS
+                .iter()
+                .any(|w| resource.kind.contains(w));
     }
     if let Some(service) = service {
         let source = FactSource::new(service, Dialect::Kubernetes);
@@ -268,6 +275,34 @@ fn explicit_crd_region(
         }
     }
     None
+}
+
+/// Where a Crossplane composite resource or claim of a platform team's own API names the place
+/// its cloud resources are made: the `spec.parameters` convention of Crossplane's compositions.
+const COMPOSITE_REGION_FIELDS: &[&str] = &["spec.parameters.region", "spec.parameters.location"];
+
+/// Whether an API group is neither Kubernetes' own (`apps`, `*.k8s.io`) nor a project's that
+/// the knowledge names: a group a platform team defines for its composite resources.
+fn is_own_api_group(group: &str) -> bool {
+    group.contains('.') && !group.ends_with(".k8s.io") && !group.ends_with(".kubernetes.io")
+}
+
+/// The region a composite resource's parameters name (`COMPOSITE_REGION_FIELDS`), when the
+/// value is a region the knowledge knows: the provider is the platform team's choice, so a
+/// value no provider names (`primary`, `${REGION}`) is left alone, not reported unresolved.
+fn composite_region(resource: &Resource, kb: &KnowledgeBase) -> Option<Box<RegionFact>> {
+    COMPOSITE_REGION_FIELDS.iter().find_map(|field| {
+        let route = Route::parse(field);
+        let node = resource.body.at(&route)?;
+        let value = node.as_str()?;
+        let resolved = kb.resolve_region_any(value)?;
+        Some(Box::new(RegionFact {
+            value: value.to_string(),
+            location: resource.locate(node, &route),
+            inherited: false,
+            resolved: Some(resolved),
+        }))
+    })
 }
 
 /// Routes of pod specs inside a workload kind (`spec.template.spec` for a Deployment).

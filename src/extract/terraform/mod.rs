@@ -580,6 +580,9 @@ fn call_locations(
                 }
             }
         }
+        // An empty location is one the call leaves to the module, as it leaves an argument it
+        // does not pass.
+        values.retain(|(value, _, _)| !value.trim().is_empty());
         for (value, location, address) in values {
             let mut resource = cloud::build(
                 ResourceSite {

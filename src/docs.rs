@@ -79,12 +79,13 @@ pub fn rules_markdown(rules: &[Rule]) -> String {
 }
 
 /// Short column names of the formats in the coverage tables.
-const FORMAT_COLUMNS: [(Dialect, &str); 5] = [
+const FORMAT_COLUMNS: [(Dialect, &str); 6] = [
     (Dialect::Terraform, "Terraform"),
     (Dialect::Cloudformation, "CloudFormation"),
     (Dialect::AwsConfig, "AWS Config"),
     (Dialect::Arm, "ARM / azapi"),
     (Dialect::Kubernetes, "Kubernetes operators"),
+    (Dialect::TerraformModule, "Terraform registry modules"),
 ];
 
 /// Markdown of every service the knowledge covers: its type in each format and, per fact, the
@@ -104,7 +105,7 @@ pub fn coverage_markdown(kb: &KnowledgeBase) -> String {
     }
     out.push_str("| provider | services | primary | ");
     out.push_str(&FORMAT_COLUMNS.map(|(_, c)| c).join(" types | "));
-    out.push_str(" types |\n|---|---|---|---|---|---|---|---|\n");
+    out.push_str(" types |\n|---|---|---|---|---|---|---|---|---|\n");
     for (provider, services) in &providers {
         let name = kb
             .provider(provider)

@@ -278,6 +278,11 @@ fn document(dialect: Dialect, type_name: &str, route: Option<(&str, String)>) ->
             }
             ("object.yaml".into(), object.to_string())
         }
+        // A registry module's call: its arguments are the module's, not the service's settings.
+        Dialect::TerraformModule => (
+            "main.tf".into(),
+            format!("module \"x\" {{\n  source = \"{type_name}\"\n}}\n"),
+        ),
     }
 }
 

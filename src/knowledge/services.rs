@@ -23,6 +23,9 @@ pub enum Dialect {
     AwsConfig,
     Arm,
     Kubernetes,
+    /// A Terraform module from a registry (`terraform-aws-modules/eks/aws`): a call that creates
+    /// the service, read when the module's files are not at hand.
+    TerraformModule,
 }
 
 impl Dialect {
@@ -51,6 +54,7 @@ impl Dialect {
             Dialect::AwsConfig => "aws-config",
             Dialect::Arm => "arm",
             Dialect::Kubernetes => "kubernetes",
+            Dialect::TerraformModule => "terraform-module",
         }
     }
 }
@@ -470,6 +474,25 @@ impl Services {
         self.entries.get(index)
     }
 
+    /// The service a registry module creates (`types: {terraform-module: [...]}`), from the
+    /// source a module call names (`registry.terraform.io/` and `?ref=` left out): a module's
+    /// root is named `<namespace>/<name>/<provider>`, one of its submodules
+    /// `<namespace>/<name>/<provider>//modules/<submodule>`, and every submodule of a module
+    /// that makes one service throughout `<namespace>/<name>/<provider>//*`.
+    pub fn of_module_source(&self, source: &str) -> Option<&Service> {
+        let source = source.split('?').next().unwrap_or(source);
+        let source = source
+            .strip_prefix("registry.terraform.io/")
+            .unwrap_or(source)
+            .to_ascii_lowercase();
+        let lookup = |name: &str| self.lookup_dialect(Dialect::TerraformModule, name);
+        match source.split_once("//") {
+            None => lookup(&source),
+            Some((root, sub)) => lookup(&format!("{root}//{}", sub.trim_end_matches('/')))
+                .or_else(|| lookup(&format!("{root}//*"))),
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&Service> {
         self.by_id.get(id).map(|i| &self.entries[*i])
     }
@@ -525,7 +548,7 @@ impl Services {
                     .min()
                     .map(|i| &self.entries[i])
             }
-            Dialect::Kubernetes => None,
+            Dialect::Kubernetes | Dialect::TerraformModule => None,
         }
     }
 

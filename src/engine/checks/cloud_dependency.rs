@@ -87,7 +87,10 @@ fn names_a_provider_service(resource: &Resource) -> bool {
     match resource.format {
         Format::Cloudformation | Format::AwsConfig => resource.kind.starts_with("AWS::"),
         Format::Arm => resource.kind.starts_with("Microsoft."),
-        Format::Terraform | Format::TerraformPlan => resource.provider.is_some(),
+        // A call of a module that could not be read stands for its module, not for a type.
+        Format::Terraform | Format::TerraformPlan => {
+            resource.provider.is_some() && resource.kind != "module"
+        }
         Format::Kubernetes => false,
     }
 }

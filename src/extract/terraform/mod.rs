@@ -379,9 +379,15 @@ impl Walker<'_, '_> {
                 let (Some(target), Some(child)) = (target, child) else {
                     out.unresolved.insert(unresolved_call(call));
                     for (prefix, inputs) in calls {
-                        for mut resource in
-                            call_locations(module, call, &prefix, &inputs, kb, options)
-                        {
+                        for mut resource in call_locations(
+                            module,
+                            &mut resolver,
+                            call,
+                            &prefix,
+                            &inputs,
+                            kb,
+                            options,
+                        ) {
                             for (note, location) in &notes {
                                 resource.note_created_if(note.clone(), location.clone());
                             }
@@ -544,9 +550,14 @@ fn unresolved_call(call: &ModuleCall<'_>) -> Skipped {
 }
 
 /// A module call that cannot be followed, seen from its arguments: one resource per literal
-/// location it passes (`region = "us-central1"`), located at that argument.
-fn call_locations(
-    module: &Module<'_>,
+/// location it passes (`region = "us-central1"`), located at that argument. A registry module
+/// the knowledge knows (`types: {terraform-module: [...]}`) is that service: it holds data
+/// where the service does, and, when it passes no location, it is where the provider
+/// configuration it is given places it (`provider "aws" { region = ... }`), unless the service
+/// has no region of its own.
+fn call_locations<'a>(
+    module: &Module<'a>,
+    resolver: &mut Resolver<'_, 'a>,
     call: &ModuleCall<'_>,
     prefix: &str,
     inputs: &Inputs,
@@ -556,6 +567,10 @@ fn call_locations(
     let mut out = Vec::new();
     let doc = call.block.doc;
     let address = prefix.trim_end_matches('.');
+    let service = kb.services.of_module_source(&call.source);
+    if switched_off(module, call, inputs) {
+        return out;
+    }
     for entry in call.block.node.entries() {
         if !is_location_argument(&entry.key) {
             continue;
@@ -597,6 +612,7 @@ fn call_locations(
                 },
                 kb,
             );
+            as_service(&mut resource, service);
             apply_region(
                 &mut resource,
                 Resolution::Region {
@@ -610,7 +626,84 @@ fn call_locations(
             out.push(resource);
         }
     }
+    if out.is_empty()
+        && let Some(service) = service.filter(|s| !s.global)
+        && let Some(resolution) = module_provider_resolution(resolver, call)
+    {
+        let mut resource = cloud::build(
+            ResourceSite {
+                format: Format::Terraform,
+                path: &doc.path,
+                document: doc.index,
+                type_name: "module",
+                name: &call.name,
+                address: address.to_string(),
+                body: std::borrow::Cow::Borrowed(call.block.node),
+                route: call.route.clone(),
+            },
+            kb,
+        );
+        as_service(&mut resource, Some(service));
+        apply_region(&mut resource, resolution, kb, options);
+        out.push(resource);
+    }
     one_per_region(out)
+}
+
+/// Whether a module call that cannot be read is switched off by the argument registry modules
+/// take for it (`create = false`, `enabled = false`), as the call's arguments give it.
+fn switched_off(module: &Module<'_>, call: &ModuleCall<'_>, inputs: &Inputs) -> bool {
+    ["create", "enabled"].iter().any(|name| {
+        call.block.node.get(name).is_some_and(|node| {
+            let route = call.route.key(name);
+            matches!(
+                module.eval(call.block.doc, node, &route, inputs),
+                Eval::Literal { value, .. } if value == "false"
+            )
+        })
+    })
+}
+
+/// Gives a module call's resource what its service says of where it is and what it holds:
+/// provider, service name and whether it holds data. Not the service's facts and defaults: the
+/// module's arguments are not the service's settings.
+fn as_service(resource: &mut Resource, service: Option<&crate::knowledge::services::Service>) {
+    if let Some(service) = service {
+        resource.provider = Some(service.provider.clone());
+        resource.service = Some(service.service.clone());
+        resource.category = service.category.clone();
+        resource.data_holding = service.data_holding;
+    }
+}
+
+/// Where the provider configuration a registry module call is given places what it makes: the
+/// configuration its `providers` map passes for the module's provider (the last part of its
+/// source, `terraform-aws-modules/eks/aws`), else the caller's default one.
+fn module_provider_resolution(
+    resolver: &mut Resolver<'_, '_>,
+    call: &ModuleCall<'_>,
+) -> Option<Resolution> {
+    let source = call.source.split("//").next().unwrap_or(&call.source);
+    let local = source.split('?').next()?.rsplit('/').next()?;
+    let given = call
+        .block
+        .node
+        .get("providers")
+        .map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .find(|e| e.key == local)
+        .and_then(|e| expression_text(&e.value).or_else(|| e.value.as_str()))
+        .map(str::to_string);
+    match given
+        .as_deref()
+        .map(|g| g.split_once('.').unwrap_or((g, "")))
+    {
+        Some((name, alias)) => {
+            resolver.provider_resolution(name, (!alias.is_empty()).then_some(alias))
+        }
+        None => resolver.provider_resolution(local, None),
+    }
 }
 
 /// A call's locations, one per region: a zone and the region holding it (`zone =

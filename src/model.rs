@@ -38,6 +38,9 @@ pub struct Fact {
     /// The setting (route) that is absent when `value` is the provider's default; `location`
     /// is then the resource.
     pub default: Option<String>,
+    /// Where the value is written when that is not at `location`: the caller's argument or
+    /// the variable default a module input takes (`encrypted = var.encrypted`).
+    pub given_at: Option<Box<Location>>,
 }
 
 impl Fact {
@@ -428,6 +431,7 @@ impl Resource {
                 value: Node::new(crate::tree::Value::Str(note), crate::tree::Span::default()),
                 location,
                 default: None,
+                given_at: None,
             },
         );
     }
@@ -444,6 +448,7 @@ mod tests {
             value: Node::new(Value::Int(value), Span::default()),
             location: Location::new(&"main.tf".into(), 0, Span::default(), &Route::root()),
             default: None,
+            given_at: None,
         }
     }
 

@@ -119,18 +119,36 @@ fn never_created_resources_are_counted_not_reported() {
 #[test]
 fn module_inputs_and_defaults_decide_the_settings_of_module_resources() {
     let report = scan("tests/terraform_instances/module_settings");
-    let judged: Vec<(&str, u64)> = findings(&report, "GDPR-007")
+    // Each finding is where the module writes the setting, and names where its value is given:
+    // the caller's argument, or the module's default.
+    let judged: Vec<(&str, u64, &str, u64)> = findings(&report, "GDPR-007")
         .iter()
         .map(|f| {
             (
                 f["resource"]["address"].as_str().unwrap(),
                 f["location"]["start_line"].as_u64().unwrap(),
+                f["related"][0]["path"].as_str().unwrap_or_default(),
+                f["related"][0]["start_line"].as_u64().unwrap_or(0),
             )
         })
         .collect();
+    let folder = "tests/terraform_instances/module_settings";
     assert_eq!(
         judged,
-        vec![("module.sessions.aws_dynamodb_table.this", 15)]
+        vec![
+            (
+                "module.audit.aws_dynamodb_table.this",
+                15,
+                &*format!("{folder}/main.tf"),
+                32
+            ),
+            (
+                "module.sessions.aws_dynamodb_table.this",
+                15,
+                &*format!("{folder}/modules/table/main.tf"),
+                7
+            ),
+        ]
     );
 }
 

@@ -162,7 +162,7 @@ impl<'a> TemplateScope<'a> {
             return Resolved::AsWritten;
         }
         match self.evaluate(node).result {
-            Ok(value) => Resolved::Value(value),
+            Ok(value) => Resolved::Value(value, None),
             Err(_) => Resolved::Unknown,
         }
     }

@@ -123,7 +123,7 @@ fn service_of<'kb>(
         // Written, or given by the module (`type = var.resource_types.storage_account`).
         let declared = site.body.get("type").and_then(|node| match resolve(node) {
             Resolved::AsWritten => node.as_str().map(str::to_string),
-            Resolved::Value(value) => value.as_str().map(str::to_string),
+            Resolved::Value(value, _) => value.as_str().map(str::to_string),
             Resolved::Unknown => None,
         });
         let Some(declared) = declared.as_deref() else {

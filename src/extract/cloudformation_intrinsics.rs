@@ -118,7 +118,7 @@ impl Scope<'_> {
             return Resolved::AsWritten;
         }
         match self.resolve(node) {
-            Some(value) => Resolved::Value(value),
+            Some(value) => Resolved::Value(value, None),
             None => Resolved::Unknown,
         }
     }

@@ -17,6 +17,7 @@ use super::fact_values::{flag, region_text, text};
 use crate::knowledge::services::{DefaultIs, Dialect, FactDefault, Service};
 use crate::load::Format;
 use crate::load::hcl::EXPR_TAG;
+use crate::location::Location;
 use crate::model::{Fact, Resource, Unevaluated};
 use crate::tree::{Node, Route, Segment, Value};
 
@@ -24,8 +25,9 @@ use crate::tree::{Node, Route, Segment, Value};
 pub enum Resolved {
     /// Not an expression: the node means what it says.
     AsWritten,
-    /// An expression whose value the files give.
-    Value(Node),
+    /// An expression whose value the files give, and where that value is written when it is
+    /// not where the expression is (a module's caller, a variable's default).
+    Value(Node, Option<Location>),
     /// An expression decided only at deployment.
     Unknown,
 }
@@ -206,12 +208,18 @@ fn read_all(
         match read(body, fact, &parsed.alternatives, resolve) {
             Reading::Value(value, route, node) => {
                 let location = resource.locate(&node, &source.base.join(&route));
+                // The expression as written, asked again where its value comes from.
+                let given_at = body.at(&route).and_then(|written| match resolve(written) {
+                    Resolved::Value(_, given_at) => given_at.map(Box::new),
+                    _ => None,
+                });
                 found.push((
                     crate::model::fact_name(fact),
                     Fact {
                         value,
                         location,
                         default: None,
+                        given_at,
                     },
                 ));
             }
@@ -295,6 +303,7 @@ fn read_all(
                             value: Node::new(value, resource.body.span),
                             location: resource.start(),
                             default: Some(parsed.setting.clone()),
+                            given_at: None,
                         },
                     ));
                 }
@@ -419,7 +428,7 @@ pub fn resolve_in_place(node: &mut Node, resolve: Resolve) {
             Value::Seq(items) => items.iter_mut().for_each(|i| resolve_in_place(i, resolve)),
             _ => {}
         },
-        Resolved::Value(value) => {
+        Resolved::Value(value, _) => {
             let span = node.span;
             *node = Node { span, ..value };
         }
@@ -806,7 +815,7 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
         for (at, node) in current {
             let node = match resolved.take().unwrap_or_else(|| resolve(&node)) {
                 Resolved::AsWritten => node,
-                Resolved::Value(value) => Cow::Owned(Node {
+                Resolved::Value(value, _) => Cow::Owned(Node {
                     span: node.span,
                     ..value
                 }),
@@ -828,7 +837,7 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
             let reached = match resolve(&node) {
                 Resolved::AsWritten => Reached { node, known: true },
                 // The value, pointing where the expression is used.
-                Resolved::Value(value) => Reached {
+                Resolved::Value(value, _) => Reached {
                     node: Cow::Owned(Node {
                         span: node.span,
                         ..value

@@ -58,7 +58,7 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
         .strip_prefix(resource.route.0.as_slice())
         .and_then(|relative| resource.body.at(&Route(relative.to_vec())))
         .and_then(|node| node.scalar_text());
-    let mut hit = Hit::at(fact.location.clone());
+    let mut hit = Hit::at_fact(fact);
     if let Some(note) = fact.default_note() {
         return hit.var("value", note);
     }
@@ -240,7 +240,7 @@ fn log_retention_unbounded(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
         return;
     };
     hits.push(
-        Hit::at(fact.location.clone())
+        Hit::at_fact(fact)
             .var("retention", retention)
             .var("max", max.to_string())
             .evidence(days.to_string()),

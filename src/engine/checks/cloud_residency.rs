@@ -143,7 +143,7 @@ fn multi_region_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
         {
             hits.push(
                 beyond.judge(
-                    Hit::at(fact.location.clone())
+                    Hit::at_fact(fact)
                         .var("locations", format!("{} paired with {pair}", region.value))
                         .var("countries", beyond.text.clone())
                         .evidence(sku.clone())
@@ -207,10 +207,7 @@ fn global_edge_service(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) 
         .fact("cdn_enabled")
         .filter(|f| f.value.as_bool() == Some(true));
     if let Some(fact) = cdn {
-        hits.push(
-            Hit::at(fact.location.clone())
-                .var("service", format!("{} with its CDN", service(resource))),
-        );
+        hits.push(Hit::at_fact(fact).var("service", format!("{} with its CDN", service(resource))));
     } else if edge_type {
         hits.push(Hit::at(resource.start()).var("service", service(resource)));
     }

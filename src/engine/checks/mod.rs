@@ -88,6 +88,16 @@ impl Hit {
         self
     }
 
+    /// A hit where a fact is written, with where its value is given when that is elsewhere
+    /// (`Fact::given_at`: the caller's argument of a module input).
+    pub fn at_fact(fact: &crate::model::Fact) -> Self {
+        let hit = Hit::at(fact.location.clone());
+        match &fact.given_at {
+            Some(given) => hit.related((**given).clone()),
+            None => hit,
+        }
+    }
+
     pub fn related(mut self, location: Location) -> Self {
         self.related.push(location);
         self

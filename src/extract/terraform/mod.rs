@@ -428,7 +428,12 @@ fn module_resolution(
     }
     match module.value(doc, node, &Route::root(), inputs) {
         Some(known) if !matches!(known.value.value, Value::Seq(_) | Value::Map(_)) => {
-            Resolved::Value(Node::new(known.value.value, node.span))
+            let elsewhere = *known.location.path != *doc.path
+                || known.location.start_line != node.span.start.line;
+            Resolved::Value(
+                Node::new(known.value.value, node.span),
+                elsewhere.then_some(known.location),
+            )
         }
         _ => Resolved::Unknown,
     }

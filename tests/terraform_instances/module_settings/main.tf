@@ -24,3 +24,10 @@ module "carts" {
   name                   = "carts"
   point_in_time_recovery = var.carts_history
 }
+
+# Switched off by the caller: the finding in the module names where.
+module "audit" {
+  source                 = "./modules/table"
+  name                   = "audit"
+  point_in_time_recovery = false
+}

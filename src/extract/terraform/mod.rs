@@ -604,55 +604,59 @@ fn call_locations<'a>(
         // does not pass.
         values.retain(|(value, _, _)| !value.trim().is_empty());
         for (value, location, address) in values {
-            let mut resource = cloud::build(
-                ResourceSite {
-                    format: Format::Terraform,
-                    path: &doc.path,
-                    document: doc.index,
-                    type_name: "module",
-                    name: &call.name,
-                    address,
-                    body: std::borrow::Cow::Borrowed(call.block.node),
-                    route: call.route.clone(),
-                },
-                kb,
-            );
-            as_service(&mut resource, service);
-            apply_region(
-                &mut resource,
-                Resolution::Region {
-                    value,
-                    location,
-                    inherited: false,
-                },
-                kb,
-                options,
-            );
-            out.push(resource);
+            let resolution = Resolution::Region {
+                value,
+                location,
+                inherited: false,
+            };
+            out.push(call_resource(
+                call, address, service, resolution, kb, options,
+            ));
         }
     }
     if out.is_empty()
         && let Some(service) = service.filter(|s| !s.global)
         && let Some(resolution) = module_provider_resolution(resolver, call)
     {
-        let mut resource = cloud::build(
-            ResourceSite {
-                format: Format::Terraform,
-                path: &doc.path,
-                document: doc.index,
-                type_name: "module",
-                name: &call.name,
-                address: address.to_string(),
-                body: std::borrow::Cow::Borrowed(call.block.node),
-                route: call.route.clone(),
-            },
+        let address = address.to_string();
+        out.push(call_resource(
+            call,
+            address,
+            Some(service),
+            resolution,
             kb,
-        );
-        as_service(&mut resource, Some(service));
-        apply_region(&mut resource, resolution, kb, options);
-        out.push(resource);
+            options,
+        ));
     }
     one_per_region(out)
+}
+
+/// The resource that stands for a module call that cannot be read, placed by `resolution`.
+fn call_resource(
+    call: &ModuleCall<'_>,
+    address: String,
+    service: Option<&crate::knowledge::services::Service>,
+    resolution: Resolution,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+) -> Resource {
+    let doc = call.block.doc;
+    let mut resource = cloud::build(
+        ResourceSite {
+            format: Format::Terraform,
+            path: &doc.path,
+            document: doc.index,
+            type_name: "module",
+            name: &call.name,
+            address,
+            body: std::borrow::Cow::Borrowed(call.block.node),
+            route: call.route.clone(),
+        },
+        kb,
+    );
+    as_service(&mut resource, service);
+    apply_region(&mut resource, resolution, kb, options);
+    resource
 }
 
 /// Whether a module call that cannot be read is switched off by the argument registry modules

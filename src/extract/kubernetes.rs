@@ -281,8 +281,9 @@ fn explicit_crd_region(
 /// its cloud resources are made: the `spec.parameters` convention of Crossplane's compositions.
 const COMPOSITE_REGION_FIELDS: &[&str] = &["spec.parameters.region", "spec.parameters.location"];
 
-/// Whether an API group is neither Kubernetes' own (`apps`, `*.k8s.io`) nor a project's that
-/// the knowledge names: a group a platform team defines for its composite resources.
+/// Whether an API group may be one a platform team defines for its composite resources: not
+/// one of Kubernetes' own (`apps`, `*.k8s.io`). The caller leaves out the groups the knowledge
+/// names.
 fn is_own_api_group(group: &str) -> bool {
     group.contains('.') && !group.ends_with(".k8s.io") && !group.ends_with(".kubernetes.io")
 }

@@ -120,3 +120,32 @@ fn a_parameters_file_without_its_template_is_listed() {
         result.skipped
     );
 }
+
+/// A setting written as a condition the parameters' defaults decide is reported with the value
+/// it comes to, not as the provider's default.
+#[test]
+fn a_setting_decided_by_a_condition_is_reported_with_its_value() {
+    let dir = scratch("cfn-decided");
+    std::fs::write(
+        dir.join("db.yaml"),
+        "Parameters:\n  KeyStack:\n    Type: String\n    Default: ''\nConditions:\n  HasKey: !Not [!Equals [!Ref KeyStack, '']]\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      StorageEncrypted: !If [HasKey, true, false]\n",
+    )
+    .unwrap();
+    let result = scan(ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        ..Default::default()
+    });
+    let messages: Vec<(u32, String)> = result
+        .findings
+        .iter()
+        .map(|f| (f.location.start_line, f.message.clone()))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![(
+            12,
+            "AWS::RDS::DBInstance Db stores data without encryption at rest (StorageEncrypted comes to false)"
+                .to_string()
+        )]
+    );
+}

@@ -58,7 +58,7 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
         .strip_prefix(resource.route.0.as_slice())
         .and_then(|relative| resource.body.at(&Route(relative.to_vec())))
         .and_then(|node| node.scalar_text());
-    let mut hit = Hit::at_fact(fact);
+    let hit = Hit::at_fact(fact);
     if let Some(note) = fact.default_note() {
         return hit.var("value", note);
     }
@@ -66,15 +66,21 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
         Segment::Key(k) => Some(k),
         Segment::Index(_) => None,
     });
+    // Written as an expression the files decide (`!If [HasKmsKey, true, false]` with the
+    // parameters' defaults): the value it comes to.
+    let decided = || fact.value.scalar_text();
     match (written, key) {
-        (Some(text), Some(key)) => {
-            hit = hit
-                .evidence(text.clone())
-                .var("value", format!("{key} = {text}"));
-        }
-        _ => hit = hit.var("value", "by default"),
+        (Some(text), Some(key)) => hit
+            .evidence(text.clone())
+            .var("value", format!("{key} = {text}")),
+        (None, Some(key)) => match decided() {
+            Some(value) => hit
+                .evidence(value.clone())
+                .var("value", format!("{key} comes to {value}")),
+            None => hit.var("value", "by default"),
+        },
+        _ => hit.var("value", "by default"),
     }
-    hit
 }
 
 /// A rule's problem text, saying when the setting is absent and the default applies.

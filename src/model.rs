@@ -355,6 +355,13 @@ impl Resource {
         )
     }
 
+    /// Whether the resource stands for a Terraform module call whose module could not be read
+    /// (a registry module before `terraform init`): its service may be known, its settings
+    /// are not.
+    pub fn is_module_call(&self) -> bool {
+        matches!(self.format, Format::Terraform | Format::TerraformPlan) && self.kind == "module"
+    }
+
     /// Location of the resource itself (its first line).
     pub fn start(&self) -> Location {
         self.locate(&self.body, &Route::root())

@@ -89,7 +89,7 @@ fn names_a_provider_service(resource: &Resource) -> bool {
         Format::Arm => resource.kind.starts_with("Microsoft."),
         // A call of a module that could not be read stands for its module, not for a type.
         Format::Terraform | Format::TerraformPlan => {
-            resource.provider.is_some() && resource.kind != "module"
+            resource.provider.is_some() && !resource.is_module_call()
         }
         Format::Kubernetes => false,
     }

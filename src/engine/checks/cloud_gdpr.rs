@@ -108,7 +108,10 @@ fn storage_unencrypted(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
 
 /// GDPR-002: encrypted with the provider's keys where the type can use a customer-managed key.
 fn provider_managed_keys(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    if ctx.profile != Profile::Strict && !ctx.require_customer_managed_keys {
+    // A module call's settings are its module's, and were not read.
+    if (ctx.profile != Profile::Strict && !ctx.require_customer_managed_keys)
+        || resource.is_module_call()
+    {
         return;
     }
     let Some(service) = ctx.kb.services.of(resource) else {

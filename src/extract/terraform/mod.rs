@@ -673,11 +673,12 @@ fn switched_off(module: &Module<'_>, call: &ModuleCall<'_>, inputs: &Inputs) -> 
     })
 }
 
-/// Gives a module call's resource what its service says of where it is and what it holds:
-/// provider, service name and whether it holds data. Not the service's facts and defaults: the
-/// module's arguments are not the service's settings.
+/// Gives a module call's resource its service: what the service says of where it is, what it
+/// holds and what it depends on. Not the service's facts and defaults: the module's arguments
+/// are not the service's settings (`Resource::is_module_call`).
 fn as_service(resource: &mut Resource, service: Option<&crate::knowledge::services::Service>) {
     if let Some(service) = service {
+        resource.service_id = Some(service.id.clone());
         resource.provider = Some(service.provider.clone());
         resource.service = Some(service.service.clone());
         resource.category = service.category.clone();

@@ -149,3 +149,41 @@ fn a_setting_decided_by_a_condition_is_reported_with_its_value() {
         )]
     );
 }
+
+/// A setting given by a parameter's default is reported as written, with the default as a
+/// related location; a value given for the deployment has no place in the template.
+#[test]
+fn a_setting_given_by_a_parameter_default_names_the_default() {
+    let dir = scratch("cfn-default");
+    std::fs::write(
+        dir.join("volume.yaml"),
+        "Parameters:\n  EncryptVolume:\n    Type: String\n    Default: 'false'\nResources:\n  Data:\n    Type: AWS::EC2::Volume\n    Properties:\n      AvailabilityZone: eu-central-1a\n      Size: 10\n      Encrypted: !Ref EncryptVolume\n",
+    )
+    .unwrap();
+    let reported = |parameters: Vec<(String, String)>| -> Vec<(u32, String, Vec<u32>)> {
+        scan(ScanRequest {
+            paths: vec![dir.to_path_buf()],
+            parameters,
+            ..Default::default()
+        })
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.location.start_line,
+                f.message.clone(),
+                f.related.iter().map(|r| r.start_line).collect(),
+            )
+        })
+        .collect()
+    };
+    let message = "AWS::EC2::Volume Data stores data without encryption at rest (Encrypted = !Ref EncryptVolume)";
+    assert_eq!(
+        reported(Vec::new()),
+        vec![(11, message.to_string(), vec![4])]
+    );
+    assert_eq!(
+        reported(vec![("EncryptVolume".into(), "false".into())]),
+        vec![(11, message.to_string(), Vec::new())]
+    );
+}

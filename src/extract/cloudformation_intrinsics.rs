@@ -5,9 +5,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use super::facts::Resolved;
 use crate::limits;
-use crate::tree::{Node, Value};
+use crate::location::Location;
+use crate::tree::{Node, Route, Value};
 
 const MAX_DEPTH: usize = 32;
 
@@ -60,6 +63,8 @@ pub struct Scope<'a> {
     /// Parameters resolved so far, each once: defaults built with `!Sub` from other parameters
     /// would otherwise be evaluated an exponential number of times.
     pub values: RefCell<HashMap<String, Option<Node>>>,
+    /// The template's path and document number, to say where a parameter's default is written.
+    pub template: Option<(&'a Arc<str>, usize)>,
 }
 
 impl Scope<'_> {
@@ -112,15 +117,33 @@ impl Scope<'_> {
         }
     }
 
-    /// For the facts table: written nodes as they are, intrinsics evaluated where possible.
+    /// For the facts table: written nodes as they are, intrinsics evaluated where possible; a
+    /// `!Ref` to a parameter the deployment does not set names where its default is written.
     pub fn resolution(&self, node: &Node) -> Resolved {
         if intrinsic(node).is_none() {
             return Resolved::AsWritten;
         }
         match self.resolve(node) {
-            Some(value) => Resolved::Value(value, None),
+            Some(value) => Resolved::Value(value, self.default_of(node)),
             None => Resolved::Unknown,
         }
+    }
+
+    /// Where the default of the parameter a `!Ref` names is written, when the default is what
+    /// the reference comes to.
+    fn default_of(&self, node: &Node) -> Option<Location> {
+        let (name, arg) = intrinsic(node)?;
+        let parameter = arg.as_str().filter(|_| name == "Ref")?;
+        if self.given.iter().any(|(k, _)| k == parameter) {
+            return None;
+        }
+        let default = self.parameters?.get(parameter)?.get("Default")?;
+        let (path, document) = self.template?;
+        let route = Route::root()
+            .key("Parameters")
+            .key(parameter)
+            .key("Default");
+        Some(Location::of_node(path, document, default, &route))
     }
 
     /// The literal a node stands for, or `None` when it depends on the deployment.
@@ -315,6 +338,7 @@ mod tests {
             mappings: doc.get("Mappings"),
             deploy_region: region,
             values: Default::default(),
+            template: None,
         };
         let texts = |s: &Scope| -> Vec<Option<String>> {
             doc.get("V")
@@ -364,6 +388,7 @@ mod tests {
             deploy_region: None,
             given: &[],
             values: Default::default(),
+            template: None,
         };
         assert_eq!(scope.condition("IsProd"), Some(false));
         assert_eq!(scope.condition("Unknown"), None);

@@ -57,7 +57,17 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
         .0
         .strip_prefix(resource.route.0.as_slice())
         .and_then(|relative| resource.body.at(&Route(relative.to_vec())))
-        .and_then(|node| node.scalar_text());
+        .and_then(|node| {
+            let text = node.scalar_text()?;
+            // A YAML intrinsic is shown with its tag (`!Ref EncryptVolume`), an HCL expression
+            // as it is written.
+            Some(match node.tag.as_deref() {
+                Some(tag) if tag.starts_with('!') && tag != crate::load::hcl::EXPR_TAG => {
+                    format!("{tag} {text}")
+                }
+                _ => text,
+            })
+        });
     let hit = Hit::at_fact(fact);
     if let Some(note) = fact.default_note() {
         return hit.var("value", note);

@@ -158,8 +158,9 @@ enum Reading {
     /// Written, but not known here: the first node found so, with its route, and whether the
     /// deployment decides it (an expression) or it is written as a value the fact cannot take.
     Unknown(Route, Node, Decided),
-    /// The value, the route of the node it was read from, and that node.
-    Value(Node, Route, Node),
+    /// The value, the route of the node it was read from, that node, and where the value is
+    /// given when not there (`Resolved::Value`).
+    Value(Node, Route, Node, Option<Location>),
 }
 
 /// Where a service's facts are read from in one resource.
@@ -206,13 +207,9 @@ fn read_all(
     for (fact, spec) in source.service.fact_specs(source.dialect) {
         let parsed = parsed_spec(spec);
         match read(body, fact, &parsed.alternatives, resolve) {
-            Reading::Value(value, route, node) => {
+            Reading::Value(value, route, node, given_at) => {
                 let location = resource.locate(&node, &source.base.join(&route));
-                // The expression as written, asked again where its value comes from.
-                let given_at = body.at(&route).and_then(|written| match resolve(written) {
-                    Resolved::Value(_, given_at) => given_at.map(Box::new),
-                    _ => None,
-                });
+                let given_at = given_at.map(Box::new);
                 found.push((
                     crate::model::fact_name(fact),
                     Fact {
@@ -594,7 +591,8 @@ fn read_alternative(
                 continue;
             }
             let source = reached.node.into_owned();
-            return Reading::Value(Node::new(Value::Bool(!negated), source.span), route, source);
+            let value = Node::new(Value::Bool(!negated), source.span);
+            return Reading::Value(value, route, source, reached.given_at);
         }
         return match unknown {
             Some((route, node)) => Reading::Unknown(route, node, Decided::AtDeployment),
@@ -605,10 +603,10 @@ fn read_alternative(
     if let Kind::Regions | Kind::Nodes = kind {
         // Every reached value; a reference (`aws_s3_bucket.dr.arn`) is kept as written, for the
         // rules that follow it to the resource it names.
-        let Some((route, source)) = selection
+        let Some((route, source, given_at)) = selection
             .found
             .first()
-            .map(|(r, n)| (r.clone(), n.node.clone().into_owned()))
+            .map(|(r, n)| (r.clone(), n.node.clone().into_owned(), n.given_at.clone()))
         else {
             return match unknown {
                 Some((route, node)) => Reading::Unknown(route, node, Decided::AtDeployment),
@@ -635,11 +633,13 @@ fn read_alternative(
         if items.is_empty() {
             return Reading::Unknown(route, source, Decided::AtDeployment);
         }
-        return Reading::Value(Node::new(Value::Seq(items), source.span), route, source);
+        let value = Node::new(Value::Seq(items), source.span);
+        return Reading::Value(value, route, source, given_at);
     }
     // With `[*]` several nodes match: a yes/no fact is true when any of them says so.
     let mut first = None;
     for (route, reached) in selection.found {
+        let given_at = reached.given_at;
         let source = reached.node.into_owned();
         if !reached.known {
             // A text fact set by an expression is still set (`kms_key_id = aws_kms_key.k.arn`):
@@ -647,7 +647,7 @@ fn read_alternative(
             // for a text whose written start no member has (`"serviceAccount:${…}"` is not
             // `allUsers`).
             if matches!(kind, Kind::Text) && members.is_none() {
-                first.get_or_insert(Reading::Value(source.clone(), route, source));
+                first.get_or_insert(Reading::Value(source.clone(), route, source, given_at));
             } else if let Some(members) = members
                 && let Some(start) = template_start(&source)
                 && !members.iter().any(|m| {
@@ -656,7 +656,7 @@ fn read_alternative(
                 })
             {
                 let value = Node::new(Value::Bool(negated), source.span);
-                first.get_or_insert(Reading::Value(value, route, source));
+                first.get_or_insert(Reading::Value(value, route, source, given_at));
             } else {
                 unknown.get_or_insert((route, source));
             }
@@ -689,7 +689,7 @@ fn read_alternative(
                 None => continue,
             },
         };
-        let found = Reading::Value(Node::new(value, source.span), route, source);
+        let found = Reading::Value(Node::new(value, source.span), route, source, given_at);
         if matches!(&found, Reading::Value(v, ..) if v.value == Value::Bool(true)) {
             return found;
         }
@@ -720,6 +720,9 @@ fn parse_list(text: &str) -> Vec<String> {
 pub struct Reached<'a> {
     pub node: Cow<'a, Node>,
     pub known: bool,
+    /// Where the value is given when that is not where the route reached it (a module's
+    /// caller, a variable's or a parameter's default).
+    pub given_at: Option<Location>,
 }
 
 /// What a route reaches, and the first expression on the way the deployment decides, with its
@@ -835,16 +838,25 @@ pub fn select<'a>(body: &'a Node, route: &Route, resolve: Resolve) -> Selection<
         .into_iter()
         .filter_map(|(at, node)| {
             let reached = match resolve(&node) {
-                Resolved::AsWritten => Reached { node, known: true },
+                Resolved::AsWritten => Reached {
+                    node,
+                    known: true,
+                    given_at: None,
+                },
                 // The value, pointing where the expression is used.
-                Resolved::Value(value, _) => Reached {
+                Resolved::Value(value, given_at) => Reached {
                     node: Cow::Owned(Node {
                         span: node.span,
                         ..value
                     }),
                     known: true,
+                    given_at,
                 },
-                Resolved::Unknown => Reached { node, known: false },
+                Resolved::Unknown => Reached {
+                    node,
+                    known: false,
+                    given_at: None,
+                },
             };
             (!reached.node.is_null()).then_some((at, reached))
         })
@@ -860,7 +872,7 @@ mod tests {
 
     fn evaluate(body: &Node, fact: &str, spec: &str, resolve: Resolve) -> Option<(Node, Route)> {
         match read(body, fact, &parse_spec(spec), resolve) {
-            Reading::Value(value, route, _) => Some((value, route)),
+            Reading::Value(value, route, ..) => Some((value, route)),
             _ => None,
         }
     }

@@ -185,41 +185,46 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
     resource
 }
 
-/// Knative resources that a cloud runs as its own service, told apart from Knative on a
-/// cluster by a marker the cloud's tools write: the Knative kind, the marking label or
-/// annotation prefix (on the resource or its revision template), and the type the service
-/// knowledge names them by. Cloud Run reads its region from the `cloud.googleapis.com/location`
-/// label and its settings from `run.googleapis.com/` annotations.
-const MANAGED_KNATIVE: &[(&str, &str, &str)] = &[(
-    "serving.knative.dev/Service",
-    "cloud.googleapis.com/location",
-    "run.googleapis.com/Service",
-)];
+/// A Knative kind that a cloud runs as its own service, told apart from Knative on a cluster
+/// by a marker the cloud's tools write on the resource or its revision template.
+struct ManagedKnative {
+    /// `<api group>/<Kind>` of the Knative resource.
+    knative: &'static str,
+    /// A label that marks it (and names its location).
+    label: &'static str,
+    /// A prefix of annotations that mark it.
+    annotations: &'static str,
+    /// The type the service knowledge names it by.
+    as_type: &'static str,
+}
 
-/// Annotation prefixes that also mark a Knative resource as a cloud's (`MANAGED_KNATIVE`).
-const MANAGED_KNATIVE_ANNOTATIONS: &[(&str, &str)] =
-    &[("run.googleapis.com/Service", "run.googleapis.com/")];
+/// Cloud Run reads its region from the `cloud.googleapis.com/location` label and its settings
+/// from `run.googleapis.com/` annotations.
+const MANAGED_KNATIVE: &[ManagedKnative] = &[ManagedKnative {
+    knative: "serving.knative.dev/Service",
+    label: "cloud.googleapis.com/location",
+    annotations: "run.googleapis.com/",
+    as_type: "run.googleapis.com/Service",
+}];
 
 /// The service type of a Knative resource a cloud runs (`MANAGED_KNATIVE`), if it is marked.
 fn managed_knative(node: &Node, group: Option<&str>, kind: &str) -> Option<&'static str> {
     let group = group?;
-    let (_, label, as_type) = MANAGED_KNATIVE.iter().find(|(knative, _, _)| {
-        knative
+    let managed = MANAGED_KNATIVE.iter().find(|m| {
+        m.knative
             .split_once('/')
             .is_some_and(|(g, k)| g == group && k == kind)
     })?;
     let metadata = [node.get("metadata"), node.path("spec.template.metadata")];
     let marked = metadata.iter().flatten().any(|m| {
-        m.get("labels").and_then(|l| l.get(label)).is_some()
+        m.get("labels").and_then(|l| l.get(managed.label)).is_some()
             || m.get("annotations").is_some_and(|a| {
-                a.entries().iter().any(|e| {
-                    MANAGED_KNATIVE_ANNOTATIONS
-                        .iter()
-                        .any(|(t, prefix)| t == as_type && e.key.starts_with(prefix))
-                })
+                a.entries()
+                    .iter()
+                    .any(|e| e.key.starts_with(managed.annotations))
             })
     });
-    marked.then_some(*as_type)
+    marked.then_some(managed.as_type)
 }
 
 /// Where cloud CRDs name their location: ACK annotation, Crossplane `forProvider`, KCC/ASO

@@ -480,15 +480,12 @@ impl Services {
     /// `<namespace>/<name>/<provider>//modules/<submodule>`, and every submodule of a module
     /// that makes one service throughout `<namespace>/<name>/<provider>//*`.
     pub fn of_module_source(&self, source: &str) -> Option<&Service> {
-        let source = source.split('?').next().unwrap_or(source);
-        let source = source
-            .strip_prefix("registry.terraform.io/")
-            .unwrap_or(source)
-            .to_ascii_lowercase();
+        let (root, sub) = module_source_parts(source);
+        let root = root.to_ascii_lowercase();
         let lookup = |name: &str| self.lookup_dialect(Dialect::TerraformModule, name);
-        match source.split_once("//") {
-            None => lookup(&source),
-            Some((root, sub)) => lookup(&format!("{root}//{}", sub.trim_end_matches('/')))
+        match sub {
+            None => lookup(&root),
+            Some(sub) => lookup(&format!("{root}//{}", sub.to_ascii_lowercase()))
                 .or_else(|| lookup(&format!("{root}//*"))),
         }
     }
@@ -575,6 +572,20 @@ impl Services {
     }
 }
 
+/// A registry module source's root (`terraform-aws-modules/eks/aws`, whose last part is the
+/// provider it needs) and submodule (`modules/karpenter`), without the registry's host and a
+/// `?ref=`.
+pub fn module_source_parts(source: &str) -> (&str, Option<&str>) {
+    let source = source.split('?').next().unwrap_or(source);
+    let source = source
+        .strip_prefix("registry.terraform.io/")
+        .unwrap_or(source);
+    match source.split_once("//") {
+        Some((root, sub)) => (root, Some(sub.trim_end_matches('/'))),
+        None => (source, None),
+    }
+}
+
 fn invalid(path: &str, reason: impl std::fmt::Display) -> KnowledgeError {
     KnowledgeError::Invalid {
         file: "services",
@@ -642,6 +653,33 @@ pub fn problems(kb: &super::KnowledgeBase) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_source_is_read_without_host_ref_and_case() {
+        assert_eq!(
+            module_source_parts(
+                "registry.terraform.io/terraform-aws-modules/iam/aws//modules/iam-role/?ref=v5"
+            ),
+            ("terraform-aws-modules/iam/aws", Some("modules/iam-role"))
+        );
+        assert_eq!(
+            module_source_parts("terraform-aws-modules/eks/aws"),
+            ("terraform-aws-modules/eks/aws", None)
+        );
+        let kb = crate::knowledge::get().unwrap();
+        let id = |source: &str| kb.services.of_module_source(source).map(|s| s.id.as_str());
+        assert_eq!(id("Terraform-AWS-Modules/EKS/aws"), Some("aws/eks-cluster"));
+        // Every submodule of IAM is IAM; a submodule of EKS is not named, so not EKS.
+        assert_eq!(
+            id("terraform-aws-modules/iam/aws//modules/iam-user"),
+            Some("aws/iam")
+        );
+        assert_eq!(id("terraform-aws-modules/eks/aws//modules/karpenter"), None);
+        assert_eq!(
+            id("terraform-google-modules/sql-db/google//modules/postgresql"),
+            Some("gcp/cloud-sql-instance")
+        );
+    }
 
     #[test]
     fn every_entry_uses_known_facts_categories_and_providers() {

@@ -693,8 +693,8 @@ fn module_provider_resolution(
     resolver: &mut Resolver<'_, '_>,
     call: &ModuleCall<'_>,
 ) -> Option<Resolution> {
-    let source = call.source.split("//").next().unwrap_or(&call.source);
-    let local = source.split('?').next()?.rsplit('/').next()?;
+    let (root, _) = crate::knowledge::services::module_source_parts(&call.source);
+    let local = root.rsplit('/').next()?;
     let given = call
         .block
         .node

@@ -251,3 +251,84 @@ fn a_scan_groups_linked_templates_outlined_from_the_text_or_parsed() {
         .collect();
     assert_eq!(parsed, moved);
 }
+
+/// A setting an ARM expression gives is reported with the value it comes to, and names where
+/// that value is written as a related location: the parameter's `defaultValue`, or the line of
+/// the parameters file that sets it.
+#[test]
+fn a_setting_given_by_a_parameter_names_where_its_value_is_written() {
+    const STORE: &str = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": {
+    "httpsOnly": {"type": "bool", "defaultValue": false}
+  },
+  "resources": [
+    {
+      "type": "Microsoft.Storage/storageAccounts",
+      "apiVersion": "2023-01-01",
+      "name": "orders",
+      "location": "germanywestcentral",
+      "properties": {"supportsHttpsTrafficOnly": "[parameters('httpsOnly')]"}
+    }
+  ]
+}"#;
+    const GIVEN: &str = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+  "parameters": {
+    "httpsOnly": {"value": false}
+  }
+}"#;
+    // (path's file name, line, related (file name, line)) of each GDPR-005 finding.
+    let scan = |files: &[(&str, &str)]| -> Vec<(String, u64, Vec<(String, u64)>)> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let out = assert_cmd::Command::cargo_bin("sovscan")
+            .unwrap()
+            .args(["scan", "--format", "json", "--select", "GDPR-005"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let name = |at: &serde_json::Value| {
+            let path = at["path"].as_str().unwrap();
+            let name = std::path::Path::new(path).file_name().unwrap();
+            (
+                name.to_string_lossy().into_owned(),
+                at["start_line"].as_u64().unwrap(),
+            )
+        };
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let (file, line) = name(&f["location"]);
+                let related = f["related"]
+                    .as_array()
+                    .map_or(Vec::new(), |r| r.iter().map(name).collect());
+                (file, line, related)
+            })
+            .collect()
+    };
+    assert_eq!(
+        scan(&[("azuredeploy.json", STORE)]),
+        vec![(
+            "azuredeploy.json".to_string(),
+            12,
+            vec![("azuredeploy.json".to_string(), 4)]
+        )]
+    );
+    assert_eq!(
+        scan(&[
+            ("azuredeploy.json", STORE),
+            ("azuredeploy.parameters.json", GIVEN)
+        ]),
+        vec![(
+            "azuredeploy.json".to_string(),
+            12,
+            vec![("azuredeploy.parameters.json".to_string(), 4)]
+        )]
+    );
+}

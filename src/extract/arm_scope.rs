@@ -156,13 +156,16 @@ impl<'a> TemplateScope<'a> {
         }
     }
 
-    /// For the facts table: plain values as written, expressions evaluated where possible.
+    /// For the facts table: plain values as written, expressions evaluated where possible,
+    /// with where the parameter or variable that gave the value is written (a parameters file
+    /// line, a `defaultValue`).
     pub fn resolution(&self, node: &Node) -> Resolved {
         if !node.as_str().is_some_and(is_expression) {
             return Resolved::AsWritten;
         }
-        match self.evaluate(node).result {
-            Ok(value) => Resolved::Value(value, None),
+        let evaluated = self.evaluate(node);
+        match evaluated.result {
+            Ok(value) => Resolved::Value(value, evaluated.origin),
             Err(_) => Resolved::Unknown,
         }
     }

@@ -15,6 +15,9 @@ pub static CHECKS: &[(&str, Check)] = &[
 
 /// A primary resource of a provider controlled from outside the EU, with the given replaceability.
 fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) -> Option<Hit> {
+    if managed_from_cluster(ctx, resource) {
+        return None;
+    }
     let rtype = ctx.kb.services.of(resource)?;
     if !rtype.primary || rtype.replaceability.as_ref() != Some(&wanted) {
         return None;
@@ -35,6 +38,17 @@ fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) ->
             .var("alternatives", alternatives)
             .evidence(resource.kind.clone()),
     )
+}
+
+/// A Kubernetes object of a controller's group (ACK, Config Connector, Azure Service Operator,
+/// Crossplane providers) that creates the cloud resource from the cluster: HYP-006 reports it.
+/// A cloud service's own manifest (a Cloud Run service as `gcloud run services describe`
+/// exports it) is not one, and is reported as any other input's resource is.
+fn managed_from_cluster(ctx: &Context, resource: &Resource) -> bool {
+    resource.format == Format::Kubernetes
+        && (resource.api_version.as_deref())
+            .and_then(|api| api.split_once('/'))
+            .is_some_and(|(group, _)| ctx.kb.crd_group(group).is_some())
 }
 
 /// HYP-001: commodity services (VMs, object storage, managed Kubernetes, PostgreSQL, DNS …),

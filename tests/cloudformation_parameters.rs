@@ -122,7 +122,7 @@ fn a_parameters_file_without_its_template_is_listed() {
 }
 
 /// A setting written as a condition the parameters' defaults decide is reported with the value
-/// it comes to, not as the provider's default.
+/// it comes to, not as the provider's default, and names the default that decided it.
 #[test]
 fn a_setting_decided_by_a_condition_is_reported_with_its_value() {
     let dir = scratch("cfn-decided");
@@ -135,17 +135,25 @@ fn a_setting_decided_by_a_condition_is_reported_with_its_value() {
         paths: vec![dir.to_path_buf()],
         ..Default::default()
     });
-    let messages: Vec<(u32, String)> = result
+    let messages: Vec<(u32, String, Vec<(u32, String)>)> = result
         .findings
         .iter()
-        .map(|f| (f.location.start_line, f.message.clone()))
+        .map(|f| {
+            let related = f.related.iter();
+            (
+                f.location.start_line,
+                f.message.clone(),
+                related.map(|r| (r.start_line, r.field.clone())).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         messages,
         vec![(
             12,
             "AWS::RDS::DBInstance Db stores data without encryption at rest (StorageEncrypted comes to false)"
-                .to_string()
+                .to_string(),
+            vec![(4, "Parameters.KeyStack.Default".to_string())]
         )]
     );
 }
@@ -185,5 +193,33 @@ fn a_setting_given_by_a_parameter_default_names_the_default() {
     assert_eq!(
         reported(vec![("EncryptVolume".into(), "false".into())]),
         vec![(11, message.to_string(), Vec::new())]
+    );
+}
+
+/// Through nested conditions, the default named is that of the parameter the innermost `!If`
+/// reached compares: the one whose value gave the setting, not the first one read.
+#[test]
+fn a_setting_decided_by_nested_conditions_names_the_default_that_gave_it() {
+    let dir = scratch("cfn-nested-decided");
+    std::fs::write(
+        dir.join("cluster.yaml"),
+        "Parameters:\n  RestoreFrom:\n    Type: String\n    Default: ''\n  KeyStack:\n    Type: String\n    Default: ''\nConditions:\n  Restoring: !Not [!Equals [!Ref RestoreFrom, '']]\n  HasKey: !Not [!Equals [!Ref KeyStack, '']]\nResources:\n  Cluster:\n    Type: AWS::RDS::DBCluster\n    Properties:\n      Engine: aurora-postgresql\n      StorageEncrypted: !If [Restoring, !Ref 'AWS::NoValue', !If [HasKey, true, false]]\n",
+    )
+    .unwrap();
+    let result = scan(ScanRequest {
+        paths: vec![dir.to_path_buf()],
+        ..Default::default()
+    });
+    let related: Vec<(u32, Vec<String>)> = result
+        .findings
+        .iter()
+        .map(|f| {
+            let fields = f.related.iter().map(|r| r.field.clone()).collect();
+            (f.location.start_line, fields)
+        })
+        .collect();
+    assert_eq!(
+        related,
+        vec![(16, vec!["Parameters.KeyStack.Default".to_string()])]
     );
 }

@@ -143,6 +143,7 @@ pub fn extract_counted(
         deploy_region: cloud_resource::deploy_region_for("aws", &options.deploy_regions, kb),
         values: Default::default(),
         template: Some((&doc.path, doc.index)),
+        origin: Default::default(),
     };
     let mut declared = Vec::new();
     for entry in resources_entry.value.entries() {

@@ -65,6 +65,9 @@ pub struct Scope<'a> {
     pub values: RefCell<HashMap<String, Option<Node>>>,
     /// The template's path and document number, to say where a parameter's default is written.
     pub template: Option<(&'a Arc<str>, usize)>,
+    /// Where the default of the last parameter the current evaluation read is written
+    /// (`resolution`).
+    pub origin: RefCell<Option<Location>>,
 }
 
 impl Scope<'_> {
@@ -117,33 +120,38 @@ impl Scope<'_> {
         }
     }
 
-    /// For the facts table: written nodes as they are, intrinsics evaluated where possible; a
-    /// `!Ref` to a parameter the deployment does not set names where its default is written.
+    /// For the facts table: written nodes as they are, intrinsics evaluated where possible,
+    /// with where the default of the last parameter the evaluation read is written, when the
+    /// deployment does not set that parameter: `!Ref EncryptVolume`, or the parameter that the
+    /// condition of the innermost `!If` reached compares.
     pub fn resolution(&self, node: &Node) -> Resolved {
         if intrinsic(node).is_none() {
             return Resolved::AsWritten;
         }
-        match self.resolve(node) {
-            Some(value) => Resolved::Value(value, self.default_of(node)),
+        self.origin.replace(None);
+        let value = self.resolve(node);
+        let origin = self.origin.take();
+        match value {
+            Some(value) => Resolved::Value(value, origin),
             None => Resolved::Unknown,
         }
     }
 
-    /// Where the default of the parameter a `!Ref` names is written, when the default is what
-    /// the reference comes to.
-    fn default_of(&self, node: &Node) -> Option<Location> {
-        let (name, arg) = intrinsic(node)?;
-        let parameter = arg.as_str().filter(|_| name == "Ref")?;
-        if self.given.iter().any(|(k, _)| k == parameter) {
-            return None;
+    /// Notes where the default of parameter `name` is written, over what an earlier read of this
+    /// evaluation noted, unless the deployment gives the parameter.
+    fn note_default(&self, name: &str) {
+        if self.given.iter().any(|(k, _)| k == name) {
+            return;
         }
-        let default = self.parameters?.get(parameter)?.get("Default")?;
-        let (path, document) = self.template?;
-        let route = Route::root()
-            .key("Parameters")
-            .key(parameter)
-            .key("Default");
-        Some(Location::of_node(path, document, default, &route))
+        let Some((path, document)) = self.template else {
+            return;
+        };
+        let Some(default) = self.parameters.and_then(|p| p.get(name)?.get("Default")) else {
+            return;
+        };
+        let route = Route::root().key("Parameters").key(name).key("Default");
+        self.origin
+            .replace(Some(Location::of_node(path, document, default, &route)));
     }
 
     /// The literal a node stands for, or `None` when it depends on the deployment.
@@ -234,17 +242,21 @@ impl Scope<'_> {
                 Default::default(),
             )),
             _ => {
-                if let Some(known) = self.values.borrow().get(name) {
-                    return known.clone();
+                let known = self.values.borrow().get(name).cloned();
+                let value = known.unwrap_or_else(|| {
+                    // A parameter whose default refers to itself stays unknown.
+                    self.values.borrow_mut().insert(name.to_string(), None);
+                    let value = self
+                        .parameter(name, depth)
+                        .filter(|v| !limits::too_large(v));
+                    self.values
+                        .borrow_mut()
+                        .insert(name.to_string(), value.clone());
+                    value
+                });
+                if value.is_some() {
+                    self.note_default(name);
                 }
-                // A parameter whose default refers to itself stays unknown.
-                self.values.borrow_mut().insert(name.to_string(), None);
-                let value = self
-                    .parameter(name, depth)
-                    .filter(|v| !limits::too_large(v));
-                self.values
-                    .borrow_mut()
-                    .insert(name.to_string(), value.clone());
                 value
             }
         }
@@ -339,6 +351,7 @@ mod tests {
             deploy_region: region,
             values: Default::default(),
             template: None,
+            origin: Default::default(),
         };
         let texts = |s: &Scope| -> Vec<Option<String>> {
             doc.get("V")
@@ -389,6 +402,7 @@ mod tests {
             given: &[],
             values: Default::default(),
             template: None,
+            origin: Default::default(),
         };
         assert_eq!(scope.condition("IsProd"), Some(false));
         assert_eq!(scope.condition("Unknown"), None);

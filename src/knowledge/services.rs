@@ -402,10 +402,15 @@ impl Services {
             for (dialect, names) in spec.types {
                 let names = names.into_vec();
                 for name in &names {
+                    // Registry addresses are read whatever their case (`Azure/avm-…`).
+                    let key = match dialect {
+                        Dialect::TerraformModule => name.to_ascii_lowercase(),
+                        _ => name.clone(),
+                    };
                     if by_type
                         .entry(dialect)
                         .or_default()
-                        .insert(name.clone(), index)
+                        .insert(key, index)
                         .is_some()
                     {
                         return Err(invalid(
@@ -675,6 +680,15 @@ mod tests {
             Some("aws/iam")
         );
         assert_eq!(id("terraform-aws-modules/eks/aws//modules/karpenter"), None);
+        // The table is read whatever the case either side is written in.
+        assert_eq!(
+            id("Azure/avm-res-storage-storageaccount/azurerm"),
+            Some("azure/storage-account")
+        );
+        assert_eq!(
+            id("azure/avm-res-containerservice-managedcluster/azurerm"),
+            Some("azure/aks-cluster")
+        );
         assert_eq!(
             id("terraform-google-modules/sql-db/google//modules/postgresql"),
             Some("gcp/cloud-sql-instance")

@@ -616,8 +616,9 @@ fn call_locations<'a>(
     }
     if out.is_empty()
         && let Some(service) = service.filter(|s| !s.global)
-        && let Some(resolution) = module_provider_resolution(resolver, call)
     {
+        let resolution =
+            module_provider_resolution(resolver, call).unwrap_or_else(|| unplaced_call(call));
         let address = address.to_string();
         out.push(call_resource(
             call,
@@ -629,6 +630,22 @@ fn call_locations<'a>(
         ));
     }
     one_per_region(out)
+}
+
+/// Where a known module call is when no provider configuration places it, as for a resource
+/// of its provider written in the same module: a regional provider's (`aws`) without a region
+/// is unresolved, at the call; one whose resources name their own location (`azurerm`) has none
+/// to give. The call is still its service for the dependency rules.
+fn unplaced_call(call: &ModuleCall<'_>) -> Resolution {
+    let (root, _) = crate::knowledge::services::module_source_parts(&call.source);
+    let local = root.rsplit('/').next().unwrap_or_default();
+    if !region::is_regional(local) {
+        return Resolution::None;
+    }
+    Resolution::Blocked {
+        blocker: format!("provider \"{local}\" has no region in this module"),
+        location: call.block.location(&call.route),
+    }
 }
 
 /// The resource that stands for a module call that cannot be read, placed by `resolution`.

@@ -279,7 +279,8 @@ fn a_setting_given_by_a_parameter_names_where_its_value_is_written() {
   }
 }"#;
     // (path's file name, line, related (file name, line)) of each GDPR-005 finding.
-    let scan = |files: &[(&str, &str)]| -> Vec<(String, u64, Vec<(String, u64)>)> {
+    type Place = (String, u64);
+    let scan = |files: &[(&str, &str)]| -> Vec<(String, u64, Vec<Place>)> {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();

@@ -135,7 +135,8 @@ fn a_setting_decided_by_a_condition_is_reported_with_its_value() {
         paths: vec![dir.to_path_buf()],
         ..Default::default()
     });
-    let messages: Vec<(u32, String, Vec<(u32, String)>)> = result
+    type Related = Vec<(u32, String)>;
+    let messages: Vec<(u32, String, Related)> = result
         .findings
         .iter()
         .map(|f| {

@@ -15,10 +15,10 @@ pub static CHECKS: &[(&str, Check)] = &[
 
 /// A primary resource of a provider controlled from outside the EU, with the given replaceability.
 fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) -> Option<Hit> {
+    let rtype = ctx.kb.services.of(resource)?;
     if managed_from_cluster(ctx, resource) {
         return None;
     }
-    let rtype = ctx.kb.services.of(resource)?;
     if !rtype.primary || rtype.replaceability.as_ref() != Some(&wanted) {
         return None;
     }

@@ -613,3 +613,24 @@ resource "aws_s3_bucket" "replica" {
         [("aws_s3_bucket.store[\"reports\"]", "us-east-1", 4)]
     );
 }
+
+/// A registry module call that is not in the scanned files and that is never created
+/// (`count = 0`, an empty `for_each`, `create = false`) is counted as not created when the
+/// knowledge names the service its module makes; a module it does not know counts for nothing.
+#[test]
+fn unread_registry_modules_never_created_are_counted() {
+    let dir = scratch("unread-not-created");
+    std::fs::write(
+        dir.join("main.tf"),
+        "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nvariable \"replica\" {\n  default = false\n}\n\nmodule \"replica_db\" {\n  count      = var.replica ? 1 : 0\n  source     = \"terraform-aws-modules/rds/aws\"\n  identifier = \"replica\"\n}\n\nmodule \"queues\" {\n  for_each = toset([])\n  source   = \"cloudposse/sns-topic/aws\"\n}\n\nmodule \"cache\" {\n  source = \"terraform-aws-modules/elasticache/aws\"\n  create = false\n}\n\nmodule \"labels\" {\n  count  = 0\n  source = \"cloudposse/label/null\"\n}\n\nmodule \"events\" {\n  source = \"terraform-aws-modules/sqs/aws\"\n  name   = \"events\"\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    assert_eq!(report["scanned"]["not_created"], 3, "{report:#}");
+    assert_eq!(report["scanned"]["resources"], 1, "{report:#}");
+    let located: Vec<&str> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(located, vec!["module.events"]);
+}

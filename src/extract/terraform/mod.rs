@@ -356,7 +356,11 @@ impl Walker<'_, '_> {
                 let calls: Vec<(String, Inputs)> =
                     match instances(module, call.block, &call.route, &instance.context.inputs) {
                         Instances::NotCreated => {
-                            out.not_created += child.map_or(0, |c| c.resources.len());
+                            out.not_created += match child {
+                                Some(child) => child.resources.len(),
+                                // Unread: the service it would make, when the knowledge names it.
+                                None => known_call(kb, call),
+                            };
                             continue;
                         }
                         Instances::Single => {
@@ -379,6 +383,10 @@ impl Walker<'_, '_> {
                 let (Some(target), Some(child)) = (target, child) else {
                     out.unresolved.insert(unresolved_call(call));
                     for (prefix, inputs) in calls {
+                        if switched_off(module, call, &inputs) {
+                            out.not_created += known_call(kb, call);
+                            continue;
+                        }
                         for mut resource in call_locations(
                             module,
                             &mut resolver,
@@ -573,9 +581,6 @@ fn call_locations<'a>(
     let doc = call.block.doc;
     let address = prefix.trim_end_matches('.');
     let service = kb.services.of_module_source(&call.source);
-    if switched_off(module, call, inputs) {
-        return out;
-    }
     for entry in call.block.node.entries() {
         if !is_location_argument(&entry.key) {
             continue;
@@ -674,6 +679,12 @@ fn call_resource(
     as_service(&mut resource, service);
     apply_region(&mut resource, resolution, kb, options);
     resource
+}
+
+/// The resources a module call that cannot be read stands for when it is created: one when the
+/// knowledge names the service its module makes, else none known.
+fn known_call(kb: &KnowledgeBase, call: &ModuleCall<'_>) -> usize {
+    usize::from(kb.services.of_module_source(&call.source).is_some())
 }
 
 /// Whether a module call that cannot be read is switched off by the argument registry modules

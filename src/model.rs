@@ -362,6 +362,13 @@ impl Resource {
         matches!(self.format, Format::Terraform | Format::TerraformPlan) && self.kind == "module"
     }
 
+    /// The API group of a Kubernetes object (`serving.knative.dev` of
+    /// `serving.knative.dev/v1`); `None` for the core group (`v1`) and other formats.
+    pub fn api_group(&self) -> Option<&str> {
+        let (group, _) = self.api_version.as_deref()?.split_once('/')?;
+        Some(group)
+    }
+
     /// Location of the resource itself (its first line).
     pub fn start(&self) -> Location {
         self.locate(&self.body, &Route::root())

@@ -46,9 +46,7 @@ fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) ->
 /// exports it) is not one, and is reported as any other input's resource is.
 fn managed_from_cluster(ctx: &Context, resource: &Resource) -> bool {
     resource.format == Format::Kubernetes
-        && (resource.api_version.as_deref())
-            .and_then(|api| api.split_once('/'))
-            .is_some_and(|(group, _)| ctx.kb.crd_group(group).is_some())
+        && (resource.api_group()).is_some_and(|group| ctx.kb.crd_group(group).is_some())
 }
 
 /// HYP-001: commodity services (VMs, object storage, managed Kubernetes, PostgreSQL, DNS …),

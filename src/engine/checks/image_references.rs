@@ -137,14 +137,6 @@ fn service_images(resource: &Resource, out: &mut Vec<Reference>) {
     }
 }
 
-fn api_group(resource: &Resource) -> &str {
-    resource
-        .api_version
-        .as_deref()
-        .and_then(|a| a.split_once('/'))
-        .map_or("", |(g, _)| g)
-}
-
 /// The image a container (or a resource that names one image) runs.
 fn image_of(site: &Site, holder: &Node, route: &Route) -> Option<Reference> {
     let image = holder.get("image")?;
@@ -162,7 +154,10 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
         out.extend(image_of(&site, c, &route));
     }
     let body = &resource.body;
-    match (api_group(resource), resource.kind.as_str()) {
+    match (
+        resource.api_group().unwrap_or_default(),
+        resource.kind.as_str(),
+    ) {
         ("source.toolkit.fluxcd.io", kind @ ("OCIRepository" | "HelmRepository")) => {
             let Some(url) = body.path("spec.url") else {
                 return;

@@ -365,10 +365,7 @@ fn cloud_workload_identity(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
 }
 
 fn cloud_resource_from_kubernetes(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
-    let Some(api) = resource.api_version.as_deref() else {
-        return;
-    };
-    let Some((group, _)) = api.split_once('/') else {
+    let (Some(api), Some(group)) = (resource.api_version.as_deref(), resource.api_group()) else {
         return;
     };
     let route = Route::parse("apiVersion");

@@ -351,6 +351,11 @@ impl Walker<'_, '_> {
                     })
                     .filter(|t| *t != instance.folder);
                 let child = target.as_deref().and_then(|t| modules.get(t));
+                // The service a call whose module is not read makes, when the knowledge names it.
+                let service = match child {
+                    Some(_) => None,
+                    None => kb.services.of_module_source(&call.source),
+                };
                 let prefix = format!("{}module.{}", instance.prefix, call.name);
                 let mut notes = instance.notes.clone();
                 let calls: Vec<(String, Inputs)> =
@@ -358,8 +363,7 @@ impl Walker<'_, '_> {
                         Instances::NotCreated => {
                             out.not_created += match child {
                                 Some(child) => child.resources.len(),
-                                // Unread: the service it would make, when the knowledge names it.
-                                None => known_call(kb, call),
+                                None => usize::from(service.is_some()),
                             };
                             continue;
                         }
@@ -384,13 +388,13 @@ impl Walker<'_, '_> {
                     out.unresolved.insert(unresolved_call(call));
                     for (prefix, inputs) in calls {
                         if switched_off(module, call, &inputs) {
-                            out.not_created += known_call(kb, call);
+                            out.not_created += usize::from(service.is_some());
                             continue;
                         }
                         for mut resource in call_locations(
                             module,
                             &mut resolver,
-                            call,
+                            (call, service),
                             &prefix,
                             &inputs,
                             kb,
@@ -571,7 +575,10 @@ fn unresolved_call(call: &ModuleCall<'_>) -> Skipped {
 fn call_locations<'a>(
     module: &Module<'a>,
     resolver: &mut Resolver<'_, 'a>,
-    call: &ModuleCall<'_>,
+    (call, service): (
+        &ModuleCall<'_>,
+        Option<&crate::knowledge::services::Service>,
+    ),
     prefix: &str,
     inputs: &Inputs,
     kb: &KnowledgeBase,
@@ -580,7 +587,6 @@ fn call_locations<'a>(
     let mut out = Vec::new();
     let doc = call.block.doc;
     let address = prefix.trim_end_matches('.');
-    let service = kb.services.of_module_source(&call.source);
     for entry in call.block.node.entries() {
         if !is_location_argument(&entry.key) {
             continue;
@@ -622,8 +628,7 @@ fn call_locations<'a>(
     if out.is_empty()
         && let Some(service) = service.filter(|s| !s.global)
     {
-        let resolution =
-            module_provider_resolution(resolver, call).unwrap_or_else(|| unplaced_call(call));
+        let resolution = module_provider_resolution(resolver, call);
         let address = address.to_string();
         out.push(call_resource(
             call,
@@ -635,22 +640,6 @@ fn call_locations<'a>(
         ));
     }
     one_per_region(out)
-}
-
-/// Where a known module call is when no provider configuration places it, as for a resource
-/// of its provider written in the same module: a regional provider's (`aws`) without a region
-/// is unresolved, at the call; one whose resources name their own location (`azurerm`) has none
-/// to give. The call is still its service for the dependency rules.
-fn unplaced_call(call: &ModuleCall<'_>) -> Resolution {
-    let (root, _) = crate::knowledge::services::module_source_parts(&call.source);
-    let local = root.rsplit('/').next().unwrap_or_default();
-    if !region::is_regional(local) {
-        return Resolution::None;
-    }
-    Resolution::Blocked {
-        blocker: format!("provider \"{local}\" has no region in this module"),
-        location: call.block.location(&call.route),
-    }
 }
 
 /// The resource that stands for a module call that cannot be read, placed by `resolution`.
@@ -679,12 +668,6 @@ fn call_resource(
     as_service(&mut resource, service);
     apply_region(&mut resource, resolution, kb, options);
     resource
-}
-
-/// The resources a module call that cannot be read stands for when it is created: one when the
-/// knowledge names the service its module makes, else none known.
-fn known_call(kb: &KnowledgeBase, call: &ModuleCall<'_>) -> usize {
-    usize::from(kb.services.of_module_source(&call.source).is_some())
 }
 
 /// Whether a module call that cannot be read is switched off by the argument registry modules
@@ -716,13 +699,16 @@ fn as_service(resource: &mut Resource, service: Option<&crate::knowledge::servic
 
 /// Where the provider configuration a registry module call is given places what it makes: the
 /// configuration its `providers` map passes for the module's provider (the last part of its
-/// source, `terraform-aws-modules/eks/aws`), else the caller's default one.
+/// source, `terraform-aws-modules/eks/aws`), else the caller's default one. With no such
+/// configuration, it is where a resource of that provider written here would be: unresolved,
+/// at the call, for a regional provider (`aws`); nowhere in particular for one whose resources
+/// name their own location (`azurerm`).
 fn module_provider_resolution(
     resolver: &mut Resolver<'_, '_>,
     call: &ModuleCall<'_>,
-) -> Option<Resolution> {
+) -> Resolution {
     let (root, _) = crate::knowledge::services::module_source_parts(&call.source);
-    let local = root.rsplit('/').next()?;
+    let local = root.rsplit('/').next().unwrap_or_default();
     let given = call
         .block
         .node
@@ -733,7 +719,7 @@ fn module_provider_resolution(
         .find(|e| e.key == local)
         .and_then(|e| expression_text(&e.value).or_else(|| e.value.as_str()))
         .map(str::to_string);
-    match given
+    let configured = match given
         .as_deref()
         .map(|g| g.split_once('.').unwrap_or((g, "")))
     {
@@ -741,7 +727,14 @@ fn module_provider_resolution(
             resolver.provider_resolution(name, (!alias.is_empty()).then_some(alias))
         }
         None => resolver.provider_resolution(local, None),
-    }
+    };
+    configured.unwrap_or_else(|| {
+        if region::is_regional(local) {
+            Resolution::unconfigured(local, call.block.location(&call.route))
+        } else {
+            Resolution::None
+        }
+    })
 }
 
 /// A call's locations, one per region: a zone and the region holding it (`zone =

@@ -49,6 +49,17 @@ pub enum Resolution {
     None,
 }
 
+impl Resolution {
+    /// Where something of a regional provider (`aws`) is when its module configures no such
+    /// provider: unresolved, at `location`.
+    pub fn unconfigured(local_name: &str, location: Location) -> Resolution {
+        Resolution::Blocked {
+            blocker: format!("provider \"{local_name}\" has no region in this module"),
+            location,
+        }
+    }
+}
+
 /// What a module call hands to the module it calls: variable values and provider configurations.
 #[derive(Clone, Debug, Default)]
 pub struct CallContext {
@@ -314,14 +325,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
             Some(blocked @ Resolution::Blocked { .. }) => referred_blocked.unwrap_or(blocked),
             Some(found) => found,
             None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => referred_blocked
-                .unwrap_or_else(|| Resolution::Blocked {
-                    blocker: format!("provider \"{local_name}\" has no region in this module"),
-                    location: self
-                        .index
-                        .first_of_provider
-                        .get(&local_name)
-                        .cloned()
-                        .unwrap_or_else(|| resource.block.location(&resource.route)),
+                .unwrap_or_else(|| {
+                    let location = (self.index.first_of_provider.get(&local_name).cloned())
+                        .unwrap_or_else(|| resource.block.location(&resource.route));
+                    Resolution::unconfigured(&local_name, location)
                 }),
             None => Resolution::None,
         }

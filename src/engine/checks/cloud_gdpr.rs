@@ -4,6 +4,8 @@
 use super::cloud_log_buckets::LogBuckets;
 use super::{Check, Hit};
 use crate::engine::{Context, Profile, Rule};
+use crate::extract::cloudformation_intrinsics::{describe, intrinsic};
+use crate::load::Format;
 use crate::model::{Fact, Resource};
 use crate::tree::{Route, Segment};
 
@@ -59,12 +61,9 @@ fn fact_hit(resource: &Resource, fact: &Fact) -> Hit {
         .and_then(|relative| resource.body.at(&Route(relative.to_vec())))
         .and_then(|node| {
             let text = node.scalar_text()?;
-            // A YAML intrinsic is shown with its tag (`!Ref EncryptVolume`), an HCL expression
-            // as it is written.
-            Some(match node.tag.as_deref() {
-                Some(tag) if tag.starts_with('!') && tag != crate::load::hcl::EXPR_TAG => {
-                    format!("{tag} {text}")
-                }
+            // A CloudFormation intrinsic is shown as it is written (`!Ref EncryptVolume`).
+            Some(match resource.format {
+                Format::Cloudformation if intrinsic(node).is_some() => describe(node),
                 _ => text,
             })
         });

@@ -14,7 +14,8 @@
 # CHECKOV_TIMEOUT seconds per framework (1500), CHECKOV_SIZES ("20MB 200MB", of SIZES; empty
 # for none), CHECKOV_FRAMEWORKS
 # ("kubernetes terraform cloudformation arm"), SNAPSHOT_SIZE (200MB, one AWS Config snapshot of
-# that size; empty to skip).
+# that size; empty to skip), PLAN_SIZE (20MB, one `terraform show -json` plan of that size, on
+# one line as Terraform writes it; empty to skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,8 +29,9 @@ CHECKOV_TIMEOUT=${CHECKOV_TIMEOUT:-1500}
 CHECKOV_SIZES=${CHECKOV_SIZES-"20MB 200MB"}
 CHECKOV_FRAMEWORKS=${CHECKOV_FRAMEWORKS:-"kubernetes terraform cloudformation arm"}
 SNAPSHOT_SIZE=${SNAPSHOT_SIZE-200MB}
+PLAN_SIZE=${PLAN_SIZE-20MB}
 if [ "$SMOKE" = 1 ]; then
-  RUNS=1; SIZES="1MB"; CHECKOV_SIZES=""; SNAPSHOT_SIZE=""
+  RUNS=1; SIZES="1MB"; CHECKOV_SIZES=""; SNAPSHOT_SIZE=""; PLAN_SIZE="1MB"
   BENCH_DIR=$(mktemp -d /tmp/sovscan-smoke.XXXXXX)
   trap 'rm -rf "$BENCH_DIR"' EXIT
 fi
@@ -112,18 +114,22 @@ check_planted() {
   python3 - "$1" "$2" <<'PY'
 import json, os, sys
 corpus, report = sys.argv[1], sys.argv[2]
-planted = {(p["rule"], p["path"], p["line"]) for p in json.load(open(os.path.join(corpus, "planted.json")))}
+# A finding of a file of one line (a plan) is planted at a column too.
+planted = {(p["rule"], p["path"], p["line"], p.get("column"))
+           for p in json.load(open(os.path.join(corpus, "planted.json")))}
+by_column = {path for _, path, _, column in planted if column is not None}
 found = set()
 for f in json.load(open(report))["findings"]:
-    if f["rule_id"] not in {r for r, _, _ in planted}:
+    if f["rule_id"] not in {r for r, _, _, _ in planted}:
         continue
     path = os.path.relpath(f["location"]["path"], corpus)
-    found.add((f["rule_id"], path, f["location"]["start_line"]))
+    column = f["location"]["start_column"] if path in by_column else None
+    found.add((f["rule_id"], path, f["location"]["start_line"], column))
 missing, extra = planted - found, found - planted
-for m in sorted(missing)[:10]:
-    print("missing planted finding:", *m)
-for e in sorted(extra)[:10]:
-    print("unexpected finding:", *e)
+for m in sorted(missing, key=str)[:10]:
+    print("missing planted finding:", *(x for x in m if x is not None))
+for e in sorted(extra, key=str)[:10]:
+    print("unexpected finding:", *(x for x in e if x is not None))
 print(f"planted findings: {len(planted)}, found {len(planted & found)}, unexpected {len(extra)}")
 sys.exit(1 if missing or extra else 0)
 PY
@@ -148,6 +154,23 @@ for size in $SIZES; do
     measure "sovscan scan, JUnit" "$size" "$SOVSCAN" scan "$corpus" --format junit -o "$BENCH_DIR/report.xml"
   fi
 done
+
+# One plan of all an estate's resources: a unit of one file, read on one core.
+if [ -n "$PLAN_SIZE" ]; then
+  plan="$BENCH_DIR/plan-$PLAN_SIZE"
+  if [ ! -f "$plan/planted.json" ]; then
+    rm -rf "$plan"
+    "$GEN" --size "$PLAN_SIZE" --seed 1 --terraform-plan "$plan"
+  fi
+  if [ "$SMOKE" = 0 ]; then
+    warm "$plan"
+    floor_and_scan "$PLAN_SIZE plan" "$plan"
+  else
+    measure "sovscan scan" "$PLAN_SIZE plan" "$SOVSCAN" scan "$plan" --format json -o "$BENCH_DIR/report.json"
+  fi
+  echo "== $PLAN_SIZE Terraform plan"
+  check_planted "$plan" "$BENCH_DIR/report.json"
+fi
 
 # One small file, as an editor hook or a pre-commit run scans it: start-up dominates. Too short
 # for /usr/bin/time's 10 ms resolution, so timed here over SMALL_RUNS runs (median), next to

@@ -476,9 +476,11 @@ impl<'a> Unit<'a> {
         let ctx = self.ctx.over(&resources);
         self.unit_findings(&ctx);
         self.findings.tie(left_out);
-        // A chunk of resources at a time: a file of thousands of documents (a cluster's
-        // export) would otherwise hold every finding of its resources before taking any.
-        for chunk in resources.chunks(SETTLE_CHUNK) {
+        // A chunk of resources at a time, handed to the store by the core that made its
+        // findings: a file of thousands of documents (a cluster's export, a plan) would
+        // otherwise hold every finding of its resources before taking any, and the store
+        // would take them on one core while the others wait.
+        resources.par_chunks(SETTLE_CHUNK).for_each(|chunk| {
             let each: Vec<(Vec<Finding>, Vec<Finding>)> = chunk
                 .par_iter()
                 .map(|r| self.own_findings(&ctx, r))
@@ -490,7 +492,7 @@ impl<'a> Unit<'a> {
             }
             self.findings.add(findings);
             self.findings.tie(ties);
-        }
+        });
         // Snapshot items made theirs when they were read (`settle_item`).
         let (candidates, mut buckets): (Vec<Vec<Finding>>, Vec<Option<Bucket>>) = resources
             .par_iter()
@@ -533,13 +535,14 @@ impl<'a> Unit<'a> {
         )
     }
 
-    /// `settle` for one item of a snapshot, whose unit is the whole snapshot: its own rules run,
-    /// its candidate findings and bucket record are made, and it is counted and dropped, unless
-    /// a scan-wide check reads it, or the rules that group the snapshot's resources find
+    /// `settle` for one item of a snapshot or one resource of a plan, whose unit is the whole
+    /// file, and whose own rules read no other resource of it: its own rules run, its
+    /// candidate findings and bucket record are made, and it is counted and dropped, unless
+    /// a scan-wide check reads it, or the rules that group the file's resources find
     /// something on it that depends on other items: then it is returned, settled, for
     /// `settle`. (A resource on which a unit check finds nothing alone takes no part in that
     /// check's groups.) The first item of each region that may take others into its finding
-    /// is held until the snapshot is read (`take_owners`).
+    /// is held until the file is read (`take_owners`).
     fn settle_item(&self, mut resource: Resource) -> Option<Resource> {
         if self.rules.has_conditions() {
             let unknown = self.rules.unevaluated_of(&resource);
@@ -617,7 +620,7 @@ impl<'a> Unit<'a> {
         }
     }
 
-    /// The items of a snapshot held by `hold_owner`.
+    /// The items of a snapshot, or resources of a plan, held by `hold_owner`.
     fn take_owners(&self, path: &str) -> Vec<Resource> {
         let Ok(mut owners) = self.owners.lock() else {
             return Vec::new();
@@ -676,7 +679,11 @@ impl<'a> Unit<'a> {
             estate
         });
         if own.is_some() {
-            resources = Vec::new();
+            // Freed on every core: a plan's or a large file's resources are many.
+            std::mem::take(&mut resources)
+                .into_par_iter()
+                .with_min_len(SETTLE_CHUNK)
+                .for_each(drop);
         }
         if let Ok(mut all) = self.folded.lock() {
             match own {
@@ -785,6 +792,20 @@ impl Loaded {
             before += 1;
             path = Some(Arc::clone(&snapshot.path));
         }
+        // A plan's resources, like a snapshot's items, are evaluated one by one as they are
+        // made, and most are dropped there and then: a plan is often an estate's every
+        // resource, in one file.
+        outcome.documents.retain_mut(|doc| {
+            if doc.format != load::Format::TerraformPlan {
+                return true;
+            }
+            let each = |r| unit.settle_item(r);
+            resources.extend(extract::terraform::plan::extract_each(
+                doc, kb, options, each,
+            ));
+            resources.extend(unit.take_owners(&doc.path));
+            false
+        });
         outcome
             .documents
             .retain_mut(|doc| match extract::take_standalone(doc, kb, options) {

@@ -5,7 +5,7 @@
 //! each of which must give one `RES-001` finding; they are listed in `OUT/planted.json`.
 //!
 //! `gen-corpus --size 200MB --seed 1 OUT` (`--aws-config-snapshot` writes one snapshot of that
-//! size instead).
+//! size instead, `--terraform-plan` one `terraform show -json` plan).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,8 @@ struct Planted {
     rule: &'static str,
     path: String,
     line: usize,
+    /// On a file of one line (a plan), the column too.
+    column: Option<usize>,
 }
 
 /// Text being written, with the number of the line the next write starts on.
@@ -69,6 +71,7 @@ impl Doc {
             rule: "RES-001",
             path,
             line: self.line(),
+            column: None,
         });
     }
 }
@@ -323,6 +326,7 @@ fn aws_config(
                 rule: "RES-001",
                 path: path.to_string(),
                 line: line + 8,
+                column: None,
             });
         }
         line += item.bytes().filter(|&b| b == b'\n').count();
@@ -331,6 +335,158 @@ fn aws_config(
     }
     doc.push("\n  ]\n}\n");
     doc.text
+}
+
+/// One plan as `terraform show -json` writes it, on one line, of about `target` bytes: the
+/// resources of a root module and of one module per team, in `planned_values`, again in
+/// `resource_changes` and as expressions in `configuration`. Every `plant_every`th resource
+/// names `us-west-2` as its own region (as AWS provider 6 lets a resource do); the rest take
+/// the provider's EU region.
+fn terraform_plan(
+    rng: &mut Rng,
+    target: usize,
+    plant_every: usize,
+    path: &str,
+    planted: &mut Vec<Planted>,
+) -> String {
+    const HEAD: &str = "{\"format_version\":\"1.2\",\"terraform_version\":\"1.9.5\",\"planned_values\":{\"root_module\":{";
+    let region = rng.pick(AWS_EU);
+    // The three sections, written side by side; `planned` comes first in the file, right
+    // after `HEAD`, so a planted value's column is known as it is written.
+    let (mut planned, mut changes, mut configured) = (String::new(), String::new(), String::new());
+    let mut modules = 0usize;
+    let mut i = 0usize;
+    while i == 0 || planned.len() + changes.len() + configured.len() < target {
+        let team = rng.pick(TEAMS);
+        let module = format!("module.{team}_{modules}");
+        let count = if modules == 0 { 20 } else { rng.range(5, 40) };
+        // The root module's resources, then each team module in `child_modules`.
+        match modules {
+            0 => planned.push_str("\"resources\":["),
+            1 => planned.push_str("],\"child_modules\":[{\"address\":\"module."),
+            _ => planned.push_str("]},{\"address\":\"module."),
+        }
+        if modules > 0 {
+            let _ = write!(planned, "{team}_{modules}\",\"resources\":[");
+        }
+        let prefix = if modules == 0 {
+            String::new()
+        } else {
+            format!("{module}.")
+        };
+        let mut calls = String::new();
+        for k in 0..count {
+            let (kind, name, values) = match rng.range(0, 6) {
+                0 => (
+                    "aws_s3_bucket",
+                    format!("data_{k}"),
+                    format!(
+                        "\"acl\":null,\"bucket\":\"{team}-data-{i}\",\"force_destroy\":false,\"object_lock_enabled\":false,\"tags\":{{\"team\":\"{team}\"}},\"tags_all\":{{\"team\":\"{team}\"}},\"timeouts\":null"
+                    ),
+                ),
+                1 => (
+                    "aws_db_instance",
+                    format!("db_{k}"),
+                    format!(
+                        "\"allocated_storage\":20,\"backup_retention_period\":7,\"db_name\":null,\"deletion_protection\":true,\"engine\":\"postgres\",\"engine_version\":\"16.3\",\"identifier\":\"{team}-{i}\",\"instance_class\":\"db.t3.medium\",\"manage_master_user_password\":true,\"multi_az\":true,\"publicly_accessible\":false,\"storage_encrypted\":true,\"tags\":{{\"team\":\"{team}\"}},\"username\":\"app\""
+                    ),
+                ),
+                2 => (
+                    "aws_dynamodb_table",
+                    format!("table_{k}"),
+                    format!(
+                        "\"billing_mode\":\"PAY_PER_REQUEST\",\"hash_key\":\"id\",\"name\":\"{team}-{i}\",\"point_in_time_recovery\":[{{\"enabled\":true}}],\"server_side_encryption\":[{{\"enabled\":true,\"kms_key_arn\":null}}],\"tags\":{{\"team\":\"{team}\"}}"
+                    ),
+                ),
+                3 => (
+                    "aws_ebs_volume",
+                    format!("volume_{k}"),
+                    format!(
+                        "\"availability_zone\":\"{region}a\",\"encrypted\":true,\"size\":100,\"tags\":{{\"Name\":\"{team}-{i}\"}},\"type\":\"gp3\""
+                    ),
+                ),
+                4 => (
+                    "aws_cloudwatch_log_group",
+                    format!("logs_{k}"),
+                    format!(
+                        "\"kms_key_id\":null,\"name\":\"/{team}/app-{i}\",\"retention_in_days\":30,\"skip_destroy\":false,\"tags\":{{\"team\":\"{team}\"}}"
+                    ),
+                ),
+                _ => (
+                    "aws_sqs_queue",
+                    format!("queue_{k}"),
+                    format!(
+                        "\"delay_seconds\":0,\"fifo_queue\":false,\"message_retention_seconds\":345600,\"name\":\"{team}-{i}\",\"sqs_managed_sse_enabled\":true,\"tags\":{{\"team\":\"{team}\"}}"
+                    ),
+                ),
+            };
+            let plant = plant_every > 0 && i % plant_every == plant_every - 1;
+            let own = if plant {
+                ",\"region\":\"us-west-2\""
+            } else {
+                ""
+            };
+            let address = format!("{prefix}{kind}.{name}");
+            if k > 0 {
+                planned.push(',');
+                changes.push(',');
+            }
+            if !changes.is_empty() && k == 0 {
+                changes.push(',');
+            }
+            let _ = write!(
+                planned,
+                "{{\"address\":\"{address}\",\"mode\":\"managed\",\"type\":\"{kind}\",\"name\":\"{name}\",\"provider_name\":\"registry.terraform.io/hashicorp/aws\",\"schema_version\":0,\"values\":{{{values}"
+            );
+            if plant {
+                planted.push(Planted {
+                    rule: "RES-001",
+                    path: path.to_string(),
+                    line: 1,
+                    column: Some(HEAD.len() + planned.len() + own.find("\"us-").unwrap_or(0) + 1),
+                });
+            }
+            let _ = write!(planned, "{own}}},\"sensitive_values\":{{\"tags\":{{}}}}}}");
+            let _ = write!(
+                changes,
+                "{{\"address\":\"{address}\",\"mode\":\"managed\",\"type\":\"{kind}\",\"name\":\"{name}\",\"provider_name\":\"registry.terraform.io/hashicorp/aws\",\"change\":{{\"actions\":[\"create\"],\"before\":null,\"after\":{{{values}{own}}},\"after_unknown\":{{\"arn\":true,\"id\":true}},\"before_sensitive\":false,\"after_sensitive\":{{\"tags\":{{}}}}}}}}"
+            );
+            if !calls.is_empty() {
+                calls.push(',');
+            }
+            let _ = write!(
+                calls,
+                "{{\"address\":\"{kind}.{name}\",\"mode\":\"managed\",\"type\":\"{kind}\",\"name\":\"{name}\",\"provider_config_key\":\"aws\",\"expressions\":{{\"tags\":{{\"references\":[\"var.tags\"]}}}},\"schema_version\":0}}"
+            );
+            i += 1;
+        }
+        if modules == 0 {
+            let _ = write!(configured, "\"resources\":[{calls}],\"module_calls\":{{");
+        } else {
+            if modules > 1 {
+                configured.push(',');
+            }
+            let _ = write!(
+                configured,
+                "\"{team}_{modules}\":{{\"source\":\"./modules/{team}\",\"module\":{{\"resources\":[{calls}],\"variables\":{{\"tags\":{{\"default\":{{}}}}}}}}}}"
+            );
+        }
+        modules += 1;
+    }
+    let mut doc = String::with_capacity(planned.len() + changes.len() + configured.len() + 512);
+    doc.push_str(HEAD);
+    doc.push_str(&planned);
+    doc.push_str(if modules > 1 {
+        "]}]}},\"resource_changes\":["
+    } else {
+        "]}},\"resource_changes\":["
+    });
+    doc.push_str(&changes);
+    let _ = writeln!(
+        doc,
+        "],\"configuration\":{{\"provider_config\":{{\"aws\":{{\"name\":\"aws\",\"full_name\":\"registry.terraform.io/hashicorp/aws\",\"version_constraint\":\"~> 6.0\",\"expressions\":{{\"region\":{{\"constant_value\":\"{region}\"}}}}}}}},\"root_module\":{{{configured}}}}}}}}}"
+    );
+    doc
 }
 
 fn parse_size(text: &str) -> Option<usize> {
@@ -362,7 +518,7 @@ fn main() {
     let mut size = 20_000_000;
     let mut seed = 1u64;
     let mut out: Option<PathBuf> = None;
-    let mut snapshot_only = false;
+    let mut only = Only::Corpus;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -374,10 +530,11 @@ fn main() {
                 Some(s) => seed = s,
                 None => fail("--seed needs a number"),
             },
-            "--aws-config-snapshot" => snapshot_only = true,
+            "--aws-config-snapshot" => only = Only::Snapshot,
+            "--terraform-plan" => only = Only::Plan,
             "-h" | "--help" => {
                 println!(
-                    "gen-corpus [--size 20MB] [--seed 1] [--aws-config-snapshot] OUT\n\nWrites a deterministic benchmark corpus to OUT, and the findings planted in it to OUT/planted.json."
+                    "gen-corpus [--size 20MB] [--seed 1] [--aws-config-snapshot | --terraform-plan] OUT\n\nWrites a deterministic benchmark corpus to OUT, and the findings planted in it to OUT/planted.json.\n--aws-config-snapshot and --terraform-plan write one file of that size and kind instead."
                 );
                 return;
             }
@@ -388,7 +545,7 @@ fn main() {
     let Some(out) = out else {
         fail("no output folder given");
     };
-    if let Err(e) = generate(&out, size, seed, snapshot_only) {
+    if let Err(e) = generate(&out, size, seed, only) {
         fail(&format!("cannot write {}: {e}", out.display()));
     }
 }
@@ -398,13 +555,26 @@ fn fail(message: &str) -> ! {
     std::process::exit(2)
 }
 
-fn generate(out: &Path, size: usize, seed: u64, snapshot_only: bool) -> std::io::Result<()> {
+/// What `generate` writes: a corpus of every format, or one file.
+#[derive(Clone, Copy)]
+enum Only {
+    Corpus,
+    Snapshot,
+    Plan,
+}
+
+fn generate(out: &Path, size: usize, seed: u64, only: Only) -> std::io::Result<()> {
     let mut rng = Rng(seed);
     let mut planted = Vec::new();
     let mut written = 0usize;
-    if snapshot_only {
+    if let Only::Snapshot = only {
         let rel = "aws-config/123456789012_Config_eu-central-1_ConfigSnapshot.json";
         let text = aws_config(&mut rng, size, 500, rel, &mut planted);
+        write(out, rel, &text)?;
+        written += text.len();
+    } else if let Only::Plan = only {
+        let rel = "terraform/plan.json";
+        let text = terraform_plan(&mut rng, size, 500, rel, &mut planted);
         write(out, rel, &text)?;
         written += text.len();
     } else {
@@ -465,9 +635,13 @@ fn generate(out: &Path, size: usize, seed: u64, snapshot_only: bool) -> std::io:
     let mut json = String::from("[\n");
     for (i, p) in planted.iter().enumerate() {
         let sep = if i + 1 < planted.len() { "," } else { "" };
+        let column = p
+            .column
+            .map(|c| format!(", \"column\": {c}"))
+            .unwrap_or_default();
         let _ = writeln!(
             json,
-            "  {{\"rule\": \"{}\", \"path\": \"{}\", \"line\": {}}}{sep}",
+            "  {{\"rule\": \"{}\", \"path\": \"{}\", \"line\": {}{column}}}{sep}",
             p.rule, p.path, p.line
         );
     }

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::{Resolution, apply_region};
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name, region_attributes};
@@ -159,12 +161,20 @@ struct Site {
 
 /// The resources of a plan: their values copied from the document.
 pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> Vec<Resource> {
-    let sites = sites(doc, kb);
-    let count = sites.len();
-    let valued = sites
-        .into_iter()
-        .filter_map(|site| Some((doc.root.at(&site.route).map(Cow::Borrowed)?, site)));
-    made(&doc.path, doc.index, count, valued, kb, options)
+    sites(doc, kb)
+        .into_par_iter()
+        .filter_map(|site| {
+            let values = doc.root.at(&site.route)?;
+            Some(made(
+                &doc.path,
+                doc.index,
+                Cow::Borrowed(values),
+                site,
+                kb,
+                options,
+            ))
+        })
+        .collect()
 }
 
 /// `extract`, moving each resource's values out of the document instead of copying them, and
@@ -175,50 +185,59 @@ pub fn extract_taking(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Vec<Resource> {
+    extract_each(doc, kb, options, Some)
+}
+
+/// `extract_taking`, handing each resource to `each` as soon as it is made, on every core, and
+/// keeping those it gives back, in the plan's order: a plan is one unit of one file, often of
+/// an estate's every resource, and its resources need not be held all at once (see
+/// `Unit::settle_item`). Each resource's values are dropped once it is made of them.
+pub fn extract_each(
+    doc: &mut Document,
+    kb: &KnowledgeBase,
+    options: &ExtractOptions,
+    each: impl Fn(Resource) -> Option<Resource> + Sync,
+) -> Vec<Resource> {
     let sites = sites(doc, kb);
-    let count = sites.len();
     let root = &mut doc.root;
     let taken: Vec<(Node, Site)> = sites
         .into_iter()
         .filter_map(|site| Some((root.take_at(&site.route)?, site)))
         .collect();
     *root = Node::new(crate::tree::Value::Null, root.span);
-    let valued = taken
-        .into_iter()
-        .map(|(values, site)| (Cow::Owned(values), site));
-    made(&doc.path, doc.index, count, valued, kb, options)
+    let (path, document) = (&doc.path, doc.index);
+    taken
+        .into_par_iter()
+        .filter_map(|(values, site)| {
+            each(made(path, document, Cow::Owned(values), site, kb, options))
+        })
+        .collect()
 }
 
-/// The resources of `sites` (at most `count`), each built from its values.
-fn made<'n>(
+/// The resource of `site`, built from its values.
+fn made(
     path: &Arc<str>,
     document: usize,
-    count: usize,
-    sites: impl Iterator<Item = (Cow<'n, Node>, Site)>,
+    body: Cow<'_, Node>,
+    site: Site,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
-) -> Vec<Resource> {
-    // Room for all at once: grown by doubling, the vector would hold up to twice the
-    // resources while it is copied.
-    let mut resources = Vec::with_capacity(count);
-    for (body, site) in sites {
-        let mut resource = cloud::build(
-            ResourceSite {
-                format: Format::TerraformPlan,
-                path,
-                document,
-                type_name: &site.type_name,
-                name: &site.name,
-                address: site.address,
-                body,
-                route: site.route,
-            },
-            kb,
-        );
-        apply_region(&mut resource, site.region, kb, options);
-        resources.push(resource);
-    }
-    resources
+) -> Resource {
+    let mut resource = cloud::build(
+        ResourceSite {
+            format: Format::TerraformPlan,
+            path,
+            document,
+            type_name: &site.type_name,
+            name: &site.name,
+            address: site.address,
+            body,
+            route: site.route,
+        },
+        kb,
+    );
+    apply_region(&mut resource, site.region, kb, options);
+    resource
 }
 
 /// Every resource the plan holds, with its region, read while the document is whole.
@@ -274,7 +293,7 @@ fn sites(doc: &Document, kb: &KnowledgeBase) -> Vec<Site> {
         collect_configuration(m, "", &mut configured);
     }
     let own: Vec<Option<(String, Location)>> =
-        planned.iter().map(|p| own_region(doc, p, kb)).collect();
+        planned.par_iter().map(|p| own_region(doc, p, kb)).collect();
     let index: BTreeMap<String, usize> = planned
         .iter()
         .enumerate()
@@ -282,7 +301,7 @@ fn sites(doc: &Document, kb: &KnowledgeBase) -> Vec<Site> {
         .collect();
 
     planned
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, p)| {
             let global = kb

@@ -21,6 +21,7 @@ mod html_report;
 mod live_aws;
 mod live_cluster;
 mod loader;
+mod plan_stream;
 mod properties;
 mod render;
 mod report_formats;

@@ -135,20 +135,28 @@ sys.exit(1 if missing or extra else 0)
 PY
 }
 
-for size in $SIZES; do
-  corpus="$BENCH_DIR/corpus-$size"
-  if [ ! -f "$corpus/planted.json" ]; then
-    rm -rf "$corpus"
-    "$GEN" --size "$size" --seed 1 "$corpus"
+# generated_input LABEL DIR TITLE GEN-ARGS...: writes DIR with gen-corpus unless it is there,
+# measures its floor and scan (the scan alone in the smoke run) and checks the planted
+# findings in the scan's report.
+generated_input() {
+  local label=$1 dir=$2 title=$3; shift 3
+  if [ ! -f "$dir/planted.json" ]; then
+    rm -rf "$dir"
+    "$GEN" --seed 1 "$@" "$dir"
   fi
   if [ "$SMOKE" = 0 ]; then
-    warm "$corpus"
-    floor_and_scan "$size" "$corpus"
+    warm "$dir"
+    floor_and_scan "$label" "$dir"
   else
-    measure "sovscan scan" "$size" "$SOVSCAN" scan "$corpus" --format json -o "$BENCH_DIR/report.json"
+    measure "sovscan scan" "$label" "$SOVSCAN" scan "$dir" --format json -o "$BENCH_DIR/report.json"
   fi
-  echo "== $size corpus"
-  check_planted "$corpus" "$BENCH_DIR/report.json"
+  echo "== $title"
+  check_planted "$dir" "$BENCH_DIR/report.json"
+}
+
+for size in $SIZES; do
+  corpus="$BENCH_DIR/corpus-$size"
+  generated_input "$size" "$corpus" "$size corpus" --size "$size"
   if [ "$SMOKE" = 0 ]; then
     # JUnit lists every resource, not only those with findings: its own row.
     measure "sovscan scan, JUnit" "$size" "$SOVSCAN" scan "$corpus" --format junit -o "$BENCH_DIR/report.xml"
@@ -157,19 +165,8 @@ done
 
 # One plan of all an estate's resources: a unit of one file, read on one core.
 if [ -n "$PLAN_SIZE" ]; then
-  plan="$BENCH_DIR/plan-$PLAN_SIZE"
-  if [ ! -f "$plan/planted.json" ]; then
-    rm -rf "$plan"
-    "$GEN" --size "$PLAN_SIZE" --seed 1 --terraform-plan "$plan"
-  fi
-  if [ "$SMOKE" = 0 ]; then
-    warm "$plan"
-    floor_and_scan "$PLAN_SIZE plan" "$plan"
-  else
-    measure "sovscan scan" "$PLAN_SIZE plan" "$SOVSCAN" scan "$plan" --format json -o "$BENCH_DIR/report.json"
-  fi
-  echo "== $PLAN_SIZE Terraform plan"
-  check_planted "$plan" "$BENCH_DIR/report.json"
+  generated_input "$PLAN_SIZE plan" "$BENCH_DIR/plan-$PLAN_SIZE" "$PLAN_SIZE Terraform plan" \
+    --size "$PLAN_SIZE" --terraform-plan
 fi
 
 # One small file, as an editor hook or a pre-commit run scans it: start-up dominates. Too short
@@ -205,14 +202,8 @@ fi
 
 if [ -n "$SNAPSHOT_SIZE" ]; then
   snap="$BENCH_DIR/snapshot-$SNAPSHOT_SIZE"
-  if [ ! -f "$snap/planted.json" ]; then
-    rm -rf "$snap"
-    "$GEN" --size "$SNAPSHOT_SIZE" --seed 1 --aws-config-snapshot "$snap"
-  fi
-  warm "$snap"
-  floor_and_scan "$SNAPSHOT_SIZE snapshot" "$snap"
-  echo "== $SNAPSHOT_SIZE AWS Config snapshot"
-  check_planted "$snap" "$BENCH_DIR/report.json"
+  generated_input "$SNAPSHOT_SIZE snapshot" "$snap" "$SNAPSHOT_SIZE AWS Config snapshot" \
+    --size "$SNAPSHOT_SIZE" --aws-config-snapshot
   measure "sovscan scan, JUnit" "$SNAPSHOT_SIZE snapshot" "$SOVSCAN" scan "$snap" --format junit -o "$BENCH_DIR/report.xml"
 fi
 

@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use crate::common::scratch;
-use assert_cmd::Command;
+use crate::common::{json_report, scratch};
 
 /// 400 resources, by turns: a network in Australia, a network that takes the provider's
 /// region (the US), a bucket in Australia and a bucket in the US.
@@ -45,34 +44,11 @@ fn plan() -> String {
     )
 }
 
-fn report(dir: &std::path::Path) -> serde_json::Value {
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .args([
-            "scan",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--no-render",
-        ])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn a_plan_evaluated_resource_by_resource_groups_each_region_at_its_first_resource() {
     let dir = scratch("plan-stream");
     std::fs::write(dir.join("plan.json"), plan()).unwrap();
-    let report = report(&dir);
+    let report = json_report(&dir, None);
     assert_eq!(report["scanned"]["resources"], serde_json::json!(400));
     // Rule, address, line and number of related locations of each RES finding.
     let found: Vec<(String, String, u64, usize)> = report["findings"]
@@ -112,6 +88,6 @@ fn a_plan_evaluated_resource_by_resource_groups_each_region_at_its_first_resourc
     assert!(found.iter().all(|f| f.0 == "RES-001"), "{found:?}");
     // The same report however the cores took the resources.
     for _ in 0..3 {
-        assert_eq!(self::report(&dir), report);
+        assert_eq!(json_report(&dir, None), report);
     }
 }

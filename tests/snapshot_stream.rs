@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use crate::common::scratch;
-use assert_cmd::Command;
+use crate::common::{json_report, scratch};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -64,34 +63,7 @@ type Found = (String, String, u64, u64, String, String);
 
 /// The JSON report of a scan of `dir`, which must exit 0 (the gate is off).
 fn report(dir: &Path) -> serde_json::Value {
-    report_with(dir, None)
-}
-
-/// The same, with a findings memory budget (`SOVSCAN_FINDINGS_MEMORY`).
-fn report_with(dir: &Path, budget: Option<&str>) -> serde_json::Value {
-    let mut cmd = Command::cargo_bin("sovscan").unwrap();
-    if let Some(budget) = budget {
-        cmd.env("SOVSCAN_FINDINGS_MEMORY", budget);
-    }
-    let out = cmd
-        .args([
-            "scan",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--no-render",
-        ])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_report(dir, None)
 }
 
 fn findings(dir: &Path) -> (Vec<Found>, serde_json::Value) {
@@ -144,7 +116,7 @@ fn a_large_snapshot_read_item_by_item_reports_what_the_whole_file_reports() {
     let (by_item, scanned) = findings(&streamed);
     let (at_once, scanned_whole) = findings(&whole);
     // Findings kept in a temporary file give the same report.
-    assert_eq!(report_with(&streamed, Some("0")), report(&streamed));
+    assert_eq!(json_report(&streamed, Some("0")), report(&streamed));
     assert!(!by_item.is_empty());
     assert_eq!(by_item.len(), at_once.len());
     if let Some((a, b)) = by_item.iter().zip(&at_once).find(|(a, b)| a != b) {

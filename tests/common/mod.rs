@@ -37,3 +37,31 @@ pub fn scratch(name: &str) -> Scratch {
             .unwrap(),
     )
 }
+
+/// The JSON report of a scan of `dir` with the gate off, which must exit 0; `budget` sets the
+/// findings memory budget (`SOVSCAN_FINDINGS_MEMORY`).
+pub fn json_report(dir: &Path, budget: Option<&str>) -> serde_json::Value {
+    let mut cmd = assert_cmd::Command::cargo_bin("sovscan").unwrap();
+    if let Some(budget) = budget {
+        cmd.env("SOVSCAN_FINDINGS_MEMORY", budget);
+    }
+    let out = cmd
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--no-render",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -363,7 +363,8 @@ impl Resource {
     }
 
     /// The API group of a Kubernetes object (`serving.knative.dev` of
-    /// `serving.knative.dev/v1`); `None` for the core group (`v1`) and other formats.
+    /// `serving.knative.dev/v1`); `None` for the core group (`v1`) and for an API version
+    /// without a group (an ARM resource's date).
     pub fn api_group(&self) -> Option<&str> {
         let (group, _) = self.api_version.as_deref()?.split_once('/')?;
         Some(group)

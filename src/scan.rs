@@ -792,29 +792,25 @@ impl Loaded {
             before += 1;
             path = Some(Arc::clone(&snapshot.path));
         }
-        // A plan's resources, like a snapshot's items, are evaluated one by one as they are
-        // made, and most are dropped there and then: a plan is often an estate's every
-        // resource, in one file.
         outcome.documents.retain_mut(|doc| {
-            if doc.format != load::Format::TerraformPlan {
-                return true;
-            }
-            let each = |r| unit.settle_item(r);
-            resources.extend(extract::terraform::plan::extract_each(
-                doc, kb, options, each,
-            ));
-            resources.extend(unit.take_owners(&doc.path));
+            let found = match doc.format {
+                // A plan's resources, like a snapshot's items, are evaluated one by one as
+                // they are made, and most are dropped there and then: a plan is often an
+                // estate's every resource, in one file.
+                load::Format::TerraformPlan => {
+                    let each = |r| unit.settle_item(r);
+                    let mut kept = extract::terraform::plan::extract_each(doc, kb, options, each);
+                    kept.extend(unit.take_owners(&doc.path));
+                    kept
+                }
+                _ => match extract::take_standalone(doc, kb, options) {
+                    Some(found) => found,
+                    None => return true,
+                },
+            };
+            resources.extend(found);
             false
         });
-        outcome
-            .documents
-            .retain_mut(|doc| match extract::take_standalone(doc, kb, options) {
-                Some(found) => {
-                    resources.extend(found);
-                    false
-                }
-                None => true,
-            });
         let mut resources = unit.settle(resources, Vec::new());
         // Templates with no parameter file of their own: their unit is the file.
         let mut not_created = 0;

@@ -429,9 +429,8 @@ fn terraform_plan(
             let address = format!("{prefix}{kind}.{name}");
             if k > 0 {
                 planned.push(',');
-                changes.push(',');
             }
-            if !changes.is_empty() && k == 0 {
+            if !changes.is_empty() {
                 changes.push(',');
             }
             let _ = write!(

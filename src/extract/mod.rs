@@ -88,7 +88,8 @@ pub fn extract_standalone(
 }
 
 /// `extract_standalone` for a document dropped once its resources are out: a Kubernetes
-/// object's tree, and a plan resource's values, are taken rather than copied, and left null.
+/// object's tree is taken rather than copied, and left null. (A plan read from a file is
+/// taken apart resource by resource: `terraform::plan::extract_each`.)
 pub fn take_standalone(
     doc: &mut Document,
     kb: &KnowledgeBase,
@@ -96,7 +97,6 @@ pub fn take_standalone(
 ) -> Option<Vec<Resource>> {
     match doc.format {
         Format::Kubernetes => Some(kubernetes::extract_taking(doc, kb)),
-        Format::TerraformPlan => Some(terraform::plan::extract_taking(doc, kb, options)),
         _ => extract_standalone(doc, kb, options),
     }
 }

@@ -178,20 +178,11 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
 }
 
 /// `extract`, moving each resource's values out of the document instead of copying them, and
-/// dropping the rest of the document before the resources are made: a plan of thousands of
-/// resources is not held twice while they are made.
-pub fn extract_taking(
-    doc: &mut Document,
-    kb: &KnowledgeBase,
-    options: &ExtractOptions,
-) -> Vec<Resource> {
-    extract_each(doc, kb, options, Some)
-}
-
-/// `extract_taking`, handing each resource to `each` as soon as it is made, on every core, and
-/// keeping those it gives back, in the plan's order: a plan is one unit of one file, often of
-/// an estate's every resource, and its resources need not be held all at once (see
-/// `Unit::settle_item`). Each resource's values are dropped once it is made of them.
+/// dropping the rest of the document before the resources are made, on every core; each
+/// resource is handed to `each` as soon as it is made, and those it gives back are kept, in
+/// the plan's order: a plan is one unit of one file, often of an estate's every resource, and
+/// its resources need not be held all at once (see `Unit::settle_item`). Each resource's
+/// values are dropped once it is made of them.
 pub fn extract_each(
     doc: &mut Document,
     kb: &KnowledgeBase,
@@ -520,7 +511,7 @@ mod tests {
             .remove(0);
         assert_eq!(doc.format, Format::TerraformPlan);
         let read = extract(&doc, kb, &options);
-        let taken = extract_taking(&mut doc, kb, &options);
+        let taken = extract_each(&mut doc, kb, &options, Some);
         assert_eq!(read.len(), 4);
         assert_eq!(format!("{read:?}"), format!("{taken:?}"));
         // Nothing of the plan is held once its resources are made.

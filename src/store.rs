@@ -1721,6 +1721,11 @@ fn corrupt() -> std::io::Error {
 }
 
 pub(crate) fn put_index(out: &mut Vec<u8>, n: usize) {
+    // Most numbers of a record (lengths of short texts, columns, indexes) take one byte.
+    if n < 0x80 {
+        out.push(n as u8);
+        return;
+    }
     let (bytes, len) = varint(n);
     out.extend_from_slice(&bytes[..len]);
 }

@@ -343,6 +343,9 @@ struct Active<'r> {
     fix_joined: Template,
     /// The fix as written, to fill and then join.
     fix: Template,
+    /// The remediations made, by the values of the fix's placeholders: a fix that names the
+    /// service reads the same for thousands of findings, which share its text.
+    made: std::sync::Mutex<foldhash::HashMap<Box<str>, Arc<str>>>,
 }
 
 impl<'r> Active<'r> {
@@ -364,7 +367,44 @@ impl<'r> Active<'r> {
             message: Template::new(&rule.message),
             fix_joined: Template::new(&reflow(rule.fix.trim())),
             fix: Template::new(rule.fix.trim()),
+            made: std::sync::Mutex::default(),
         }
+    }
+
+    /// The remediation of a finding with `vars`: the fix with its placeholders filled, made
+    /// once for each set of values (up to [`REMEDIATIONS_MADE`] of them) and shared.
+    fn remediation(&self, vars: &Vars) -> Arc<str> {
+        if let Some(shared) = &self.remediation {
+            return Arc::clone(shared);
+        }
+        let mut key = String::new();
+        for name in self.fix_joined.keys() {
+            match vars.get(name) {
+                Some(value) => {
+                    key.push('\u{1}');
+                    key.push_str(value);
+                }
+                None => key.push('\u{0}'),
+            }
+        }
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(text) = made.get(key.as_str()) {
+            return Arc::clone(text);
+        }
+        // Only the values the fix names are filled in: whether they join as they are decides.
+        let text: Arc<str> = if self
+            .fix_joined
+            .keys()
+            .all(|key| vars.get(key).is_none_or(joins_as_is))
+        {
+            Arc::from(self.fix_joined.fill(|key| vars.get(key)))
+        } else {
+            Arc::from(reflow(&self.fix.fill(|key| vars.get(key))))
+        };
+        if made.len() < REMEDIATIONS_MADE {
+            made.insert(key.into_boxed_str(), Arc::clone(&text));
+        }
+        text
     }
 
     /// Whether the rule applies to resources of `format`.
@@ -372,6 +412,9 @@ impl<'r> Active<'r> {
         self.formats & format_bit(format) != 0
     }
 }
+
+/// How many remediations of one rule are kept to be shared: past it, each is made again.
+const REMEDIATIONS_MADE: usize = 4096;
 
 fn format_bit(format: Format) -> u8 {
     1 << format as u8
@@ -427,18 +470,7 @@ fn finding(rule: &Active, resource: &mut SharedRef, hit: Hit, ctx: &Context) -> 
     vars.extend(hit.vars.into_iter().map(|(k, v)| (k, Cow::Owned(v))));
     let vars = Vars(vars);
     let message = rule.message.fill(|key| vars.get(key));
-    let remediation = match &rule.remediation {
-        Some(shared) => Arc::clone(shared),
-        // Only the values the fix names are filled in: whether they join as they are decides.
-        None if rule
-            .fix_joined
-            .keys()
-            .all(|key| vars.get(key).is_none_or(joins_as_is)) =>
-        {
-            Arc::from(rule.fix_joined.fill(|key| vars.get(key)))
-        }
-        None => Arc::from(reflow(&rule.fix.fill(|key| vars.get(key)))),
-    };
+    let remediation = rule.remediation(&vars);
     Finding {
         rule_id: Arc::clone(&rule.id),
         rule_name: Arc::clone(&rule.name),

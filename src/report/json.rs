@@ -270,8 +270,14 @@ pub(super) mod pretty {
     }
 
     pub fn indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> io::Result<()> {
-        for _ in 0..depth {
-            out.write_all(b"  ")?;
+        // One write of the spaces of most depths, not one a level: a finding's fields are
+        // indented three and four levels deep, each on its own line.
+        const SPACES: &[u8; 32] = b"                                ";
+        let mut left = depth * 2;
+        while left > 0 {
+            let now = left.min(SPACES.len());
+            out.write_all(&SPACES[..now])?;
+            left -= now;
         }
         Ok(())
     }

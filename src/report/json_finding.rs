@@ -121,6 +121,8 @@ impl<'o> Fields<'o> {
 
     /// `"name": ` on a new line; what follows is the value.
     fn key(&mut self, name: &str) -> &mut Vec<u8> {
+        // Room for the separator, the indentation and the key at once.
+        self.out.reserve(2 + 2 * (self.depth + 1) + name.len() + 4);
         self.out
             .extend_from_slice(if self.any { b",\n" } else { b"\n" });
         indent(self.out, self.depth + 1);

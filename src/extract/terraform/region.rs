@@ -226,12 +226,13 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let doc = resource.block.doc;
         let mut zone_blocked: Option<Resolution> = None;
         for attr in region_attributes(rtype) {
-            let relative = Route::parse(attr);
+            // Looked up by its text: most resources write none of the attributes, and the
+            // route is made only for the one written.
             if let Some(node) = body
-                .at(&relative)
+                .path(attr)
                 .filter(|n| !n.is_null() && n.items().is_empty())
             {
-                let route = resource.route.join(&relative);
+                let route = resource.route.join(&Route::parse(attr));
                 let eval = match module.eval(doc, node, &route, &self.context.inputs) {
                     blocked @ Eval::Blocked { .. } => self
                         .eval_with_located(index, doc, node, &route)

@@ -377,14 +377,16 @@ impl<'r> Active<'r> {
         if let Some(shared) = &self.remediation {
             return Arc::clone(shared);
         }
+        // Each value after its length, so that no two sets of values make the same key.
         let mut key = String::new();
         for name in self.fix_joined.keys() {
             match vars.get(name) {
                 Some(value) => {
-                    key.push('\u{1}');
+                    key.push_str(&value.len().to_string());
+                    key.push(':');
                     key.push_str(value);
                 }
-                None => key.push('\u{0}'),
+                None => key.push('-'),
             }
         }
         let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
@@ -898,5 +900,42 @@ mod tests {
         for value in ["", " a", "a ", "a  b", "a\nb", "a\tb"] {
             assert!(!joins_as_is(value), "{value:?}");
         }
+    }
+
+    #[test]
+    fn a_remediation_made_again_is_the_one_made_first_and_reads_as_filled() {
+        let yaml = "id: X-001\nname: x\ncategory: hyperscaler\nseverity: low\ntitle: t\n\
+                    message: m\nwhy: w\napplies_to: [terraform]\ncheck: hyperscaler_service\nfix: |\n  Move {a}\n  to {b}.\n";
+        let rules = rule::parse_rules("x.yaml", yaml).unwrap();
+        let active = Active::new(&rules[0], Severity::Low);
+        let made = |a: Option<&'static str>, b: Option<&'static str>| {
+            let mut vars = Vec::new();
+            vars.extend(a.map(|a| ("a", Cow::Borrowed(a))));
+            vars.extend(b.map(|b| ("b", Cow::Borrowed(b))));
+            let vars = Vars(vars);
+            let direct = reflow(&active.fix.fill(|key| vars.get(key)));
+            (active.remediation(&vars), direct)
+        };
+        // Values that would read the same one after the other, and values that do not join
+        // as they are.
+        let sets = [
+            (Some("ab"), Some("c")),
+            (Some("a"), Some("bc")),
+            (Some("a\u{1}b"), Some("c")),
+            (Some("a"), Some("b\u{1}c")),
+            (Some("1:a"), Some("b")),
+            (Some("1:a1:b"), None),
+            (Some("x"), None),
+            (None, Some("x")),
+            (Some("two  spaces"), Some("a\nline")),
+            (Some("x"), Some("y")),
+        ];
+        for (a, b) in sets {
+            let (first, direct) = made(a, b);
+            assert_eq!(*first, *direct, "{a:?} {b:?}");
+            let (again, _) = made(a, b);
+            assert!(Arc::ptr_eq(&first, &again), "{a:?} {b:?} made twice");
+        }
+        assert_eq!(active.made.lock().unwrap().len(), sets.len());
     }
 }

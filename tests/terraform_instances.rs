@@ -634,3 +634,41 @@ fn unread_registry_modules_never_created_are_counted() {
         .collect();
     assert_eq!(located, vec!["module.events"]);
 }
+
+/// A registry module the knowledge names is the service its module makes, part of a service
+/// included: an Azure Verified Module for a Container Apps environment is Azure Container Apps,
+/// placed where its location argument says; a module it does not know is placed there too,
+/// with no service or provider.
+#[test]
+fn an_unread_registry_module_of_a_known_part_is_its_service() {
+    let dir = scratch("unread-known-part");
+    std::fs::write(
+        dir.join("main.tf"),
+        "module \"environment\" {\n  source   = \"Azure/avm-res-app-managedenvironment/azurerm\"\n  version  = \"0.3.0\"\n  name     = \"cae-shop\"\n  location = \"eastus\"\n}\n\nmodule \"unknown\" {\n  source   = \"example/unknown-thing/azurerm\"\n  location = \"eastus\"\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    let placed: Vec<(&str, Option<&str>, Option<&str>)> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| {
+            let r = &f["resource"];
+            (
+                r["address"].as_str().unwrap(),
+                r["service"].as_str(),
+                r["provider"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            (
+                "module.environment.location",
+                Some("Azure Container Apps"),
+                Some("azure")
+            ),
+            ("module.unknown.location", None, None),
+        ],
+        "{report:#}"
+    );
+}

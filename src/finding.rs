@@ -208,11 +208,12 @@ impl Fnv {
     fn start(rule_id: &str, path: &str) -> Fnv {
         const KEPT: usize = 8;
         thread_local! {
-            static LAST: std::cell::RefCell<(usize, Vec<(Box<str>, Box<str>, Fnv)>)> =
-                const { std::cell::RefCell::new((0, Vec::new())) };
+            static LAST: std::cell::RefCell<Kept> = const {
+                std::cell::RefCell::new(Kept { next: 0, pairs: Vec::new() })
+            };
         }
-        LAST.with_borrow_mut(|(next, kept)| {
-            if let Some((.., hash)) = kept
+        LAST.with_borrow_mut(|Kept { next, pairs }| {
+            if let Some((.., hash)) = pairs
                 .iter()
                 .find(|(rule, kept_path, _)| **rule == *rule_id && **kept_path == *path)
             {
@@ -221,16 +222,22 @@ impl Fnv {
             let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
             hash.add(rule_id);
             hash.add(path);
-            let entry = (rule_id.into(), path.into(), hash);
-            if kept.len() < KEPT {
-                kept.push(entry);
+            let pair = (rule_id.into(), path.into(), hash);
+            if pairs.len() < KEPT {
+                pairs.push(pair);
             } else {
-                kept[*next] = entry;
+                pairs[*next] = pair;
                 *next = (*next + 1) % KEPT;
             }
             hash
         })
     }
+}
+
+/// The rule and path pairs a thread hashed last, and which one it replaces next.
+struct Kept {
+    next: usize,
+    pairs: Vec<(Box<str>, Box<str>, Fnv)>,
 }
 
 #[cfg(test)]

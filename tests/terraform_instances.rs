@@ -636,19 +636,19 @@ fn unread_registry_modules_never_created_are_counted() {
 }
 
 /// A registry module the knowledge names is the service its module makes, part of a service
-/// included: an Azure Verified Module for a Container Apps environment is Azure Container Apps,
-/// placed where its location argument says; a module it does not know is placed there too,
-/// with no service or provider.
+/// included: Azure Verified Modules for a Container Apps environment and an App Configuration
+/// store are those services, placed where their location argument says; a module it does not
+/// know is placed there too, with no service or provider.
 #[test]
 fn an_unread_registry_module_of_a_known_part_is_its_service() {
     let dir = scratch("unread-known-part");
     std::fs::write(
         dir.join("main.tf"),
-        "module \"environment\" {\n  source   = \"Azure/avm-res-app-managedenvironment/azurerm\"\n  version  = \"0.3.0\"\n  name     = \"cae-shop\"\n  location = \"eastus\"\n}\n\nmodule \"unknown\" {\n  source   = \"example/unknown-thing/azurerm\"\n  location = \"eastus\"\n}\n",
+        "module \"environment\" {\n  source   = \"Azure/avm-res-app-managedenvironment/azurerm\"\n  version  = \"0.3.0\"\n  name     = \"cae-shop\"\n  location = \"eastus\"\n}\n\nmodule \"settings\" {\n  source   = \"Azure/avm-res-appconfiguration-configurationstore/azure\"\n  version  = \"0.5.1\"\n  name     = \"appcs-shop\"\n  location = \"eastus\"\n}\n\nmodule \"unknown\" {\n  source   = \"example/unknown-thing/azurerm\"\n  location = \"eastus\"\n}\n",
     )
     .unwrap();
     let report = scan(dir.to_str().unwrap());
-    let placed: Vec<(&str, Option<&str>, Option<&str>)> = findings(&report, "RES-001")
+    let placed: Vec<(&str, Option<&str>, Option<&str>, &str)> = findings(&report, "RES-001")
         .iter()
         .map(|f| {
             let r = &f["resource"];
@@ -656,18 +656,27 @@ fn an_unread_registry_module_of_a_known_part_is_its_service() {
                 r["address"].as_str().unwrap(),
                 r["service"].as_str(),
                 r["provider"].as_str(),
+                f["severity"].as_str().unwrap(),
             )
         })
         .collect();
+    // A store of data outside the EU is high; a host of apps, or what is not known, medium.
     assert_eq!(
         placed,
         [
             (
                 "module.environment.location",
                 Some("Azure Container Apps"),
-                Some("azure")
+                Some("azure"),
+                "medium"
             ),
-            ("module.unknown.location", None, None),
+            (
+                "module.settings.location",
+                Some("Azure App Configuration"),
+                Some("azure"),
+                "high"
+            ),
+            ("module.unknown.location", None, None, "medium"),
         ],
         "{report:#}"
     );

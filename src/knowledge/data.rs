@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 pub struct VersionFile {
     pub kb_version: String,
     pub checked: String,
+    /// `knowledge::facts_digest` of the facts `kb_version` stands for.
+    #[serde(default)]
+    pub facts_digest: String,
 }
 
 #[derive(Debug, Deserialize, Default)]

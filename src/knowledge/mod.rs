@@ -150,6 +150,33 @@ pub(crate) fn from_json_form<T: for<'de> serde::Deserialize<'de>>(path: &str) ->
     serde_json::from_str(json).ok()
 }
 
+/// A digest of the facts the embedded knowledge holds: FNV-1a (64 bits) over the path and the
+/// JSON form of every knowledge file but `VERSION.yaml`, in path order. The JSON form leaves out
+/// comments and layout, so only a change of what the files say changes it. `VERSION.yaml`
+/// names the digest of the facts its `kb_version` stands for, and a test holds the two
+/// together: facts cannot change under a version that reports already name.
+pub fn facts_digest() -> String {
+    let mut files: Vec<(&str, &str)> = KNOWLEDGE_JSON
+        .iter()
+        .filter(|(path, _)| !path.ends_with("/VERSION.yaml"))
+        .copied()
+        .collect();
+    files.sort_by_key(|(path, _)| *path);
+    digest(&files)
+}
+
+/// FNV-1a (64 bits, in hex) over each file's path and text, each ended by a zero byte.
+fn digest(files: &[(&str, &str)]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, text) in files {
+        for byte in path.bytes().chain([0]).chain(text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
 fn parse<T: for<'de> serde::Deserialize<'de>>(
     file: &'static str,
     text: &str,
@@ -678,6 +705,52 @@ mod tests {
 
     fn kb() -> &'static KnowledgeBase {
         get().expect("embedded knowledge base loads")
+    }
+
+    #[test]
+    fn the_knowledge_version_names_the_facts_it_stands_for() {
+        let version: VersionFile = parse("VERSION.yaml", VERSION).unwrap();
+        let digest = facts_digest();
+        assert_eq!(
+            version.facts_digest, digest,
+            "the facts in rules/knowledge/ changed: give VERSION.yaml a new kb_version and \
+             checked date (today's), and facts_digest: \"{digest}\""
+        );
+        // The version is the date it was made on, written both ways.
+        assert_eq!(version.kb_version.replace('.', "-"), version.checked);
+        // Every knowledge file counts: one without a JSON form would be left out.
+        let yaml = |dir: &str| -> Vec<String> {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .collect()
+        };
+        let mut files = yaml("rules/knowledge");
+        files.extend(yaml("rules/knowledge/services"));
+        assert!(files.len() > 8, "{files:?}");
+        for file in files {
+            assert!(
+                KNOWLEDGE_JSON.iter().any(|(path, _)| *path == file),
+                "{file} has no JSON form"
+            );
+        }
+    }
+
+    #[test]
+    fn the_facts_digest_changes_with_a_fact_and_not_with_a_comment() {
+        // As build.rs makes a file's JSON form.
+        fn digest_of(regions: &str) -> String {
+            let value: serde_json::Value = crate::load::yaml::from_str_typed(regions).unwrap();
+            let json = serde_json::to_string(&value).unwrap();
+            digest(&[("rules/knowledge/regions.yaml", &json)])
+        }
+        let base = "providers:\n  aws:\n    regions:\n      eu-central-1: {country: DE}\n";
+        let commented = "# Frankfurt\nproviders:\n  aws:\n    regions:\n      eu-central-1: {country: DE}  # checked\n";
+        let moved = "providers:\n  aws:\n    regions:\n      eu-central-1: {country: FR}\n";
+        assert_eq!(digest_of(base), digest_of(commented));
+        assert_ne!(digest_of(base), digest_of(moved));
     }
 
     #[test]

@@ -393,6 +393,23 @@ impl Services {
                 .ok_or_else(|| invalid(&id, "no service name"))?;
             for (dialect, names) in spec.type_patterns {
                 for pattern in names.into_vec() {
+                    // ARM types are matched in lower case (`arm_key`): so are their patterns,
+                    // which therefore cannot use an escape whose letter's case matters (`\S`).
+                    let pattern = if dialect == Dialect::Arm {
+                        if pattern
+                            .split('\\')
+                            .skip(1)
+                            .any(|after| after.starts_with(|c: char| c.is_ascii_alphabetic()))
+                        {
+                            return Err(invalid(
+                                &id,
+                                format!("ARM type pattern {pattern:?} has a letter escape"),
+                            ));
+                        }
+                        pattern.to_ascii_lowercase()
+                    } else {
+                        pattern
+                    };
                     let regex = Pattern::new(&pattern)
                         .map_err(|e| invalid(&id, format!("bad type pattern {pattern:?}: {e}")))?;
                     patterns.push((dialect, regex, index));
@@ -402,9 +419,10 @@ impl Services {
             for (dialect, names) in spec.types {
                 let names = names.into_vec();
                 for name in &names {
-                    // Registry addresses are read whatever their case (`Azure/avm-…`).
+                    // Registry addresses are read whatever their case (`Azure/avm-…`), and so
+                    // are ARM types (`microsoft.insights/components` in exported templates).
                     let key = match dialect {
-                        Dialect::TerraformModule => name.to_ascii_lowercase(),
+                        Dialect::TerraformModule | Dialect::Arm => name.to_ascii_lowercase(),
                         _ => name.clone(),
                     };
                     if by_type
@@ -465,6 +483,13 @@ impl Services {
     }
 
     pub fn lookup_dialect(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
+        let lowered;
+        let type_name = if dialect == Dialect::Arm {
+            lowered = type_name.to_ascii_lowercase();
+            lowered.as_str()
+        } else {
+            type_name
+        };
         let index = self
             .by_type
             .get(&dialect)
@@ -692,6 +717,42 @@ mod tests {
         assert_eq!(
             id("terraform-google-modules/sql-db/google//modules/postgresql"),
             Some("gcp/cloud-sql-instance")
+        );
+    }
+
+    /// Azure reads resource types whatever their case, and templates exported from the portal
+    /// write some in lower case: so does the knowledge, for types and type patterns alike.
+    #[test]
+    fn an_arm_type_is_known_whatever_its_case() {
+        let kb = crate::knowledge::get().unwrap();
+        let id = |name: &str| {
+            kb.services
+                .lookup_dialect(Dialect::Arm, name)
+                .map(|s| s.id.as_str())
+        };
+        for name in [
+            "Microsoft.Insights/components",
+            "microsoft.insights/components",
+            "MICROSOFT.INSIGHTS/COMPONENTS",
+        ] {
+            assert_eq!(id(name), Some("azure/application-insights"), "{name}");
+        }
+        // A type of a family named by a pattern (`^Microsoft\.Network/(private)?[dD]nsZones/`).
+        assert_eq!(
+            id("microsoft.network/privatednszones/A"),
+            id("Microsoft.Network/privateDnsZones/A")
+        );
+        assert!(id("Microsoft.Network/privateDnsZones/A").is_some());
+        assert_eq!(
+            id("Microsoft.Network/ExpressRoutePorts"),
+            Some("azure/express-route")
+        );
+        // A child of a known parent is a part of it whatever its case.
+        assert_eq!(
+            kb.services
+                .part_by_prefix(Dialect::Arm, "microsoft.web/SITES/extensions")
+                .map(|s| s.id.as_str()),
+            Some("azure/web-app")
         );
     }
 

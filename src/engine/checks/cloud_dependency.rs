@@ -98,7 +98,11 @@ fn unknown_service_hit(ctx: &Context, resource: &Resource) -> Option<Hit> {
 fn names_a_provider_service(resource: &Resource) -> bool {
     match resource.format {
         Format::Cloudformation | Format::AwsConfig => resource.kind.starts_with("AWS::"),
-        Format::Arm => resource.kind.starts_with("Microsoft."),
+        // Azure reads types whatever their case (`microsoft.insights/actiongroups`).
+        Format::Arm => resource
+            .kind
+            .get(..10)
+            .is_some_and(|namespace| namespace.eq_ignore_ascii_case("Microsoft.")),
         // A call of a module that could not be read stands for its module, not for a type.
         Format::Terraform | Format::TerraformPlan => {
             resource.provider.is_some() && !resource.is_module_call()

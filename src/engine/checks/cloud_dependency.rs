@@ -70,6 +70,7 @@ fn unknown_service_hit(ctx: &Context, resource: &Resource) -> Option<Hit> {
         .services
         .part_by_prefix(dialect, &resource.kind)
         .is_some()
+        || parent_declared(ctx, resource)
     {
         return None;
     }
@@ -91,6 +92,24 @@ fn unknown_service_hit(ctx: &Context, resource: &Resource) -> Option<Hit> {
             .evidence(resource.kind.clone())
             .key("unknown-service"),
     )
+}
+
+/// Whether an ARM child type (`Microsoft.DevCenter/devcenters/catalogs`) has its parent
+/// (`Microsoft.DevCenter/devcenters`, or any type above it) declared beside it: the parent
+/// names the unknown service once, as a known service's parts leave their finding to it. A
+/// child whose parent is declared elsewhere is still reported.
+fn parent_declared(ctx: &Context, resource: &Resource) -> bool {
+    if resource.format != Format::Arm {
+        return false;
+    }
+    let kind = resource.kind.as_str();
+    // The first `/` ends the namespace; each one after it ends a type with children.
+    kind.match_indices('/').skip(1).any(|(cut, _)| {
+        let parent = &kind[..cut];
+        ctx.resources
+            .iter()
+            .any(|r| r.format == Format::Arm && r.kind.eq_ignore_ascii_case(parent))
+    })
 }
 
 /// Does the type name itself say which provider runs it? CloudFormation's `Custom::` resources

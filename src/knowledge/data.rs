@@ -269,6 +269,9 @@ pub struct Provisioner {
     pub provider: Option<String>,
     #[serde(default)]
     pub service: Option<String>,
+    /// Others that use the same name: providers, or setups that are no cloud (`kind`, `other`).
+    #[serde(default)]
+    pub ambiguous_with: Vec<String>,
     #[serde(default)]
     pub unverified: bool,
 }

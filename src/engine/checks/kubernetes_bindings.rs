@@ -219,6 +219,14 @@ fn storage_class_provider(ctx: &Context, class: &str) -> Option<(String, String)
         .storage_class_names
         .iter()
         .find(|m| m.name == class)?;
+    // A name that clusters of no cloud use too (`standard`: GKE's legacy default, and kind's
+    // and minikube's) says nothing of a provider on its own: only its StorageClass would.
+    if m.ambiguous_with
+        .iter()
+        .any(|other| ctx.kb.provider(other).is_none())
+    {
+        return None;
+    }
     non_eu(ctx, m.provider.as_deref()).map(|n| (n, format!("storage class {class}")))
 }
 

@@ -473,8 +473,9 @@ fn is_reference(value: &str) -> bool {
 
 /// A value left to be filled in, not a credential: a word (letters, digits, `_`, `-`) that
 /// is the variable's own name, bare or marked as a value to give (`GOOGLE_API_KEY:
-/// GOOGLE_API_KEY_VAL`, `API_TOKEN: YOUR_API_TOKEN`), starts with "your"
-/// (`your-api-key`), or says it is a placeholder (`REPLACE_ME`, `PLACEHOLDER`).
+/// GOOGLE_API_KEY_VAL`, `API_TOKEN: YOUR_API_TOKEN`), starts by asking for one
+/// (`your-api-key`, `INSERT_ETCD_DISCOVERY_TOKEN`, `enter-your-key`), or says it is a
+/// placeholder (`REPLACE_ME`, `PLACEHOLDER`).
 fn is_placeholder(name: &str, value: &str) -> bool {
     if !value
         .chars()
@@ -489,7 +490,16 @@ fn is_placeholder(name: &str, value: &str) -> bool {
         ["", "VAL", "VALUE", "HERE", "YOUR", "MY"].contains(&rest.trim_matches('_'))
     });
     (name.len() >= 4 && names_itself)
-        || value.starts_with("YOUR_")
+        || [
+            "YOUR_",
+            "INSERT_",
+            "ENTER_",
+            "FILL_IN",
+            "PUT_YOUR_",
+            "ADD_YOUR_",
+        ]
+        .iter()
+        .any(|p| value.starts_with(p))
         || ["REPLACE_ME", "REPLACEME", "PLACEHOLDER"]
             .iter()
             .any(|p| value.contains(p))
@@ -757,6 +767,15 @@ mod tests {
         assert!(!looks_like_secret("STRIPE_SECRET", "your-stripe-secret"));
         assert!(!looks_like_secret("DB_PASSWORD", "REPLACE_ME"));
         assert!(!looks_like_secret("DB_PASSWORD", "db-password-placeholder"));
+        assert!(!looks_like_secret(
+            "ETCD_DISCOVERY_TOKEN",
+            "INSERT_ETCD_DISCOVERY_TOKEN"
+        ));
+        assert!(!looks_like_secret(
+            "SMTP_PASSWORD",
+            "enter-your-smtp-password"
+        ));
+        assert!(!looks_like_secret("LICENSE_KEY", "FILL_IN_LICENSE_KEY"));
         // Real values stay secrets, also when they hold a word of the name.
         assert!(looks_like_secret("DB_PASSWORD", "password123"));
         assert!(looks_like_secret("API_KEY", "3f9a0c6e1b7d4a2f"));
@@ -764,6 +783,9 @@ mod tests {
         assert!(looks_like_secret("DB_PASSWORD", "changeme123"));
         assert!(looks_like_secret("PASSWORD", "password123"));
         assert!(looks_like_secret("TOKEN", "token-9f8e7d6c"));
+        // A real value may start with such a word without asking for one.
+        assert!(looks_like_secret("DB_PASSWORD", "entertainment42"));
+        assert!(looks_like_secret("API_KEY", "inserted-9f8e7d6c"));
     }
 
     #[test]

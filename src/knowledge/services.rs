@@ -459,6 +459,12 @@ impl Services {
                 overrides: spec.overrides,
             });
         }
+        // A family that names the end of its types (`_iam_member$`, IAM bindings of any
+        // resource) is narrower than one that names only their start (`^google_apigee_`): it
+        // is tried first, so an IAM binding of an Apigee environment is IAM's, not Apigee's.
+        patterns.sort_by_key(|(_, pattern, _): &(Dialect, Pattern, usize)| {
+            !pattern.as_str().ends_with('$')
+        });
         let by_id = entries
             .iter()
             .enumerate()
@@ -718,6 +724,38 @@ mod tests {
             id("terraform-google-modules/sql-db/google//modules/postgresql"),
             Some("gcp/cloud-sql-instance")
         );
+    }
+
+    /// A family of type names (`^google_apigee_`) holds parts of a service and settings: a
+    /// service whose every type of the family counted as its own resource would report each
+    /// IAM binding and attachment (`google_apigee_environment_iam_member`) as the service.
+    #[test]
+    fn type_families_belong_to_parts_and_settings_only() {
+        let kb = crate::knowledge::get().unwrap();
+        let primary: Vec<&str> = kb
+            .services
+            .patterns
+            .iter()
+            .map(|(_, _, i)| &kb.services.entries[*i])
+            .filter(|s| s.primary)
+            .map(|s| s.id.as_str())
+            .collect();
+        assert!(primary.is_empty(), "{primary:?}");
+        assert!(kb.services.patterns.len() > 60);
+        // An IAM binding of a family's resource is IAM's, whichever family it names.
+        for name in [
+            "google_apigee_environment_iam_member",
+            "google_clouddeploy_target_iam_binding",
+            "google_healthcare_dataset_iam_member",
+        ] {
+            assert_eq!(
+                kb.services
+                    .lookup_dialect(Dialect::Terraform, name)
+                    .map(|s| s.id.as_str()),
+                Some("gcp/iam"),
+                "{name}"
+            );
+        }
     }
 
     /// Azure reads resource types whatever their case, and templates exported from the portal

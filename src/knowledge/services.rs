@@ -742,6 +742,22 @@ mod tests {
             .collect();
         assert!(primary.is_empty(), "{primary:?}");
         assert!(kb.services.patterns.len() > 60);
+        // Terraform's types of every provider share one table: a family starts with its
+        // provider's prefix (`^azurerm_`), or it would take another provider's types.
+        for (dialect, pattern, _) in &kb.services.patterns {
+            if *dialect != Dialect::Terraform {
+                continue;
+            }
+            let source = pattern.as_str();
+            let prefix = source
+                .strip_prefix('^')
+                .and_then(|rest| rest.split_once('_'))
+                .map(|(word, _)| word);
+            assert!(
+                prefix.is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())),
+                "{source} does not start with a provider's prefix"
+            );
+        }
         // An IAM binding of a family's resource is IAM's, whichever family it names.
         for name in [
             "google_apigee_environment_iam_member",

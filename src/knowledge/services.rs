@@ -489,13 +489,21 @@ impl Services {
     }
 
     pub fn lookup_dialect(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
-        let lowered;
-        let type_name = if dialect == Dialect::Arm {
-            lowered = type_name.to_ascii_lowercase();
-            lowered.as_str()
+        self.lookup_key(dialect, &Self::key(dialect, type_name))
+    }
+
+    /// A type name as the tables hold it: ARM types in lower case, as Azure reads them
+    /// whatever their case; other names as they are, without a copy.
+    fn key(dialect: Dialect, type_name: &str) -> std::borrow::Cow<'_, str> {
+        if dialect == Dialect::Arm && type_name.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(type_name.to_ascii_lowercase())
         } else {
-            type_name
-        };
+            std::borrow::Cow::Borrowed(type_name)
+        }
+    }
+
+    /// `lookup_dialect` of a name already made a key (`key`).
+    fn lookup_key(&self, dialect: Dialect, type_name: &str) -> Option<&Service> {
         let index = self
             .by_type
             .get(&dialect)
@@ -592,9 +600,11 @@ impl Services {
         type_name: &str,
         separator: char,
     ) -> Option<&Service> {
+        // Made a key once, not once for each prefix tried.
+        let type_name = Self::key(dialect, type_name);
         let mut end = type_name.len();
         while let Some(cut) = type_name[..end].rfind(separator) {
-            if let Some(s) = self.lookup_dialect(dialect, &type_name[..cut]) {
+            if let Some(s) = self.lookup_key(dialect, &type_name[..cut]) {
                 return Some(s);
             }
             end = cut;

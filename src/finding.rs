@@ -177,25 +177,35 @@ pub fn fingerprint(rule_id: &str, path: &str, address: &str, field: &str, key: &
     for part in [address, field, key] {
         hash.add(part);
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = [0u8; 16];
-    for (i, digit) in digits.iter_mut().enumerate() {
-        *digit = HEX[(hash.0 >> ((15 - i) * 4)) as usize & 0xf];
-    }
-    // Hex digits are ASCII.
-    std::str::from_utf8(&digits)
-        .map(str::to_owned)
-        .unwrap_or_default()
+    hash.hex()
 }
 
 /// FNV-1a 64 over parts, each followed by 0xff.
 #[derive(Clone, Copy)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Fnv {
     const PRIME: u64 = 0x0100_0000_01b3;
 
-    fn add(&mut self, part: &str) {
+    /// The hash of no part.
+    pub(crate) fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// The hash in 16 hex digits.
+    pub(crate) fn hex(self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0u8; 16];
+        for (i, digit) in digits.iter_mut().enumerate() {
+            *digit = HEX[(self.0 >> ((15 - i) * 4)) as usize & 0xf];
+        }
+        // Hex digits are ASCII.
+        std::str::from_utf8(&digits)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn add(&mut self, part: &str) {
         let mut hash = self.0;
         for &byte in part.as_bytes() {
             hash = (hash ^ u64::from(byte)).wrapping_mul(Self::PRIME);
@@ -219,7 +229,7 @@ impl Fnv {
             {
                 return *hash;
             }
-            let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
+            let mut hash = Fnv::new();
             hash.add(rule_id);
             hash.add(path);
             let pair = (rule_id.into(), path.into(), hash);

@@ -165,16 +165,14 @@ pub fn facts_digest() -> String {
     digest(&files)
 }
 
-/// FNV-1a (64 bits, in hex) over each file's path and text, each ended by a zero byte.
+/// FNV-1a (64 bits, in hex) over each file's path and text, as fingerprints hash their parts.
 fn digest(files: &[(&str, &str)]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = crate::finding::Fnv::new();
     for (path, text) in files {
-        for byte in path.bytes().chain([0]).chain(text.bytes()).chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        hash.add(path);
+        hash.add(text);
     }
-    format!("{hash:016x}")
+    hash.hex()
 }
 
 fn parse<T: for<'de> serde::Deserialize<'de>>(

@@ -246,8 +246,16 @@ impl<'a> Walker<'a> {
             .map(str::to_string);
         resource.labels =
             cloud_resource::tags(node.get("tags").and_then(|t| scope.resolve(t)).as_ref());
-        if let Some(location_node) = node.get("location") {
-            let written = resource.locate(location_node, &Route::root().key("location"));
+        // Where the service keeps its data: `location`, unless the knowledge names another
+        // setting for it.
+        let location_route = self
+            .kb
+            .services
+            .of(&resource)
+            .and_then(|s| s.arm_location.as_deref())
+            .map_or_else(|| Route::root().key("location"), Route::parse);
+        if let Some(location_node) = node.at(&location_route) {
+            let written = resource.locate(location_node, &location_route);
             let evaluated = scope.evaluate(location_node);
             match (evaluated.result, evaluated.origin) {
                 (Ok(value), origin) => {

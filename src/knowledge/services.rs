@@ -206,6 +206,8 @@ struct ServiceSpec {
     #[serde(default)]
     region_attrs: Option<Vec<String>>,
     #[serde(default)]
+    arm_location: Option<String>,
+    #[serde(default)]
     types: BTreeMap<Dialect, Names>,
     #[serde(default)]
     type_patterns: BTreeMap<Dialect, Names>,
@@ -253,6 +255,9 @@ pub struct Service {
     pub no_data: bool,
     /// Terraform attributes naming the location, in order, instead of the common ones.
     pub region_attrs: Option<Vec<String>>,
+    /// The route of an ARM resource's location when it is not `location` (Communication
+    /// Services keep their data in `properties.dataLocation`, a geography, and are `global`).
+    pub arm_location: Option<String>,
     /// Type names by format.
     pub types: BTreeMap<Dialect, Vec<String>>,
     /// Fact → format → spec (see README.md in `rules/knowledge/services/`).
@@ -453,6 +458,7 @@ impl Services {
                 global_edge: spec.global_edge,
                 no_data: spec.no_data,
                 region_attrs: spec.region_attrs,
+                arm_location: spec.arm_location,
                 types,
                 facts: spec.facts,
                 defaults: spec.defaults,
@@ -860,6 +866,7 @@ mod tests {
             global_edge: false,
             no_data: false,
             region_attrs: None,
+            arm_location: None,
             types: BTreeMap::new(),
             facts: BTreeMap::new(),
             defaults: BTreeMap::from([("encrypted".into(), FactDefault::Bool(false))]),

@@ -214,6 +214,35 @@ pub struct MarkersFile {
     pub crd_groups: Vec<CrdGroup>,
     #[serde(default)]
     pub controller_settings: ControllerSettings,
+    #[serde(default)]
+    pub ingress_tls_annotations: Vec<TlsAnnotation>,
+}
+
+/// An Ingress annotation that gives the Ingress a TLS listener without `spec.tls`: the load
+/// balancer or the controller terminates TLS with a certificate the annotation names, or one
+/// it finds for the Ingress's hosts.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct TlsAnnotation {
+    pub key: String,
+    /// The annotation counts only when its value holds this text, in any case (a list of
+    /// listener ports that names HTTPS).
+    #[serde(default)]
+    pub value_contains: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+impl TlsAnnotation {
+    /// Whether an annotation `key: value` gives TLS as this one does.
+    pub fn gives_tls(&self, key: &str, value: &str) -> bool {
+        key == self.key
+            && !value.trim().is_empty()
+            && self.value_contains.as_deref().is_none_or(|wanted| {
+                value
+                    .to_ascii_lowercase()
+                    .contains(&wanted.to_ascii_lowercase())
+            })
+    }
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

@@ -693,12 +693,12 @@ fn configmap_secrets(resource: &Resource, hits: &mut Vec<Hit>) {
     }
 }
 
-fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+fn ingress_without_tls(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let body = &resource.body;
     match resource.kind.as_str() {
         "Ingress" => {
             let has_tls = body.path("spec.tls").is_some_and(|t| !t.items().is_empty());
-            if has_tls {
+            if has_tls || tls_by_annotation(ctx, body) {
                 return;
             }
             let hosts: Vec<String> = body
@@ -754,6 +754,23 @@ fn ingress_without_tls(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
         }
         _ => {}
     }
+}
+
+/// Whether an annotation of the Ingress has its load balancer or controller terminate TLS (an
+/// ALB listening on HTTPS with an ACM certificate, a certificate installed on the Application
+/// Gateway, a Google-managed certificate): the knowledge's `ingress_tls_annotations`.
+fn tls_by_annotation(ctx: &Context, body: &Node) -> bool {
+    let Some(annotations) = body.path("metadata.annotations") else {
+        return false;
+    };
+    annotations.entries().iter().any(|entry| {
+        let value = entry.value.scalar_text().unwrap_or_default();
+        ctx.kb
+            .markers
+            .ingress_tls_annotations
+            .iter()
+            .any(|a| a.gives_tls(&entry.key, &value))
+    })
 }
 
 #[cfg(test)]

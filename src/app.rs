@@ -1188,6 +1188,21 @@ fn verdict(
 /// `2 files could not be read or parsed, 1 read with undecodable bytes`, or nothing.
 pub fn unreadable_note(result: &scan::ScanResult) -> Option<String> {
     let mut parts = Vec::new();
+    // A gate that saw no resource vouches for nothing: a wrong path, a folder of Bicep or
+    // Terragrunt files, or charts that could not be rendered pass it otherwise.
+    if result.estate.resources == 0 && result.not_created == 0 {
+        parts.push(match (result.files, result.skipped.len()) {
+            (0, 0) => "no input file found, nothing was scanned".to_string(),
+            (0, skipped) => format!(
+                "nothing was scanned, {} skipped (listed in the JSON report)",
+                plural(skipped, "file")
+            ),
+            (files, _) => format!(
+                "no resource found in {}, nothing was judged",
+                plural(files, "file")
+            ),
+        });
+    }
     if !result.errors.is_empty() {
         parts.push(format!(
             "{} could not be read or parsed",

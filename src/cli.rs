@@ -227,8 +227,9 @@ pub struct ScanArgs {
     /// Extra rule packs (folders of rule YAML files).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Treat unparseable input as an error (exit 2) instead of a reported note, and fail the
-    /// gate (exit 1) on settings whose value only the deployment decides.
+    /// Treat unparseable input, and a scan that found no resource, as an error (exit 2) instead
+    /// of a reported note, and fail the gate (exit 1) on settings whose value only the
+    /// deployment decides.
     #[arg(long)]
     pub strict: bool,
     /// Leave out paths matching this glob (repeatable).

@@ -249,6 +249,12 @@ pub fn run(
             reason: "template source: render it and scan the output (`sovscan scan -` reads it from stdin)".into(),
         });
     }
+    for (path, kind) in &walk.foreign {
+        result.skipped.push(load::Skipped {
+            path: path.display().to_string(),
+            reason: (*kind).into(),
+        });
+    }
     if !request.known_rules.is_empty() {
         let _phase = crate::timing::phase("unknown suppressions");
         result.unknown_suppressions =

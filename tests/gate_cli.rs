@@ -204,6 +204,86 @@ fn the_last_line_of_the_table_says_why() {
     );
 }
 
+#[test]
+fn a_scan_that_judges_nothing_says_so_and_fails_a_strict_gate() {
+    // Nothing found at all: a wrong path or an empty checkout.
+    let empty = scratch("gate");
+    let (code, out, _) = run(&["scan", empty.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().last().unwrap(),
+        "no findings at or above high: exit 0; no input file found, nothing was scanned (--strict fails on it)"
+    );
+    let (code, out, _) = run(&["scan", "--strict", empty.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+
+    // Infrastructure code in forms no loader reads is listed, each with what to scan instead.
+    let dir = scratch("gate");
+    std::fs::create_dir_all(dir.join("live/prod")).unwrap();
+    std::fs::write(
+        dir.join("main.bicep"),
+        "param location string = 'westeurope'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("live/prod/terragrunt.hcl"),
+        "inputs = {\n  region = \"eu-central-1\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join(".terraform.lock.hcl"), "# provider locks\n").unwrap();
+    let (code, out, _) = run(&["scan", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().last().unwrap().ends_with(
+            "nothing was scanned, 2 files skipped (listed in the JSON report) (--strict fails on it)"
+        ),
+        "{out}"
+    );
+    let (code, json, _) = run(&[
+        "scan",
+        "--strict",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reasons: Vec<(String, String)> = report["scanned"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let path = s["path"].as_str().unwrap();
+            let name = Path::new(path).file_name().unwrap().to_string_lossy();
+            (name.into_owned(), s["reason"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|(n, r)| n == "main.bicep" && r.contains("az bicep build"))
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(n, r)| n == "terragrunt.hcl" && r.contains("terragrunt plan"))
+    );
+
+    // Files read, but no resource in them: nothing was judged.
+    let vars = scratch("gate");
+    std::fs::write(vars.join("variables.tf"), "variable \"region\" {}\n").unwrap();
+    let (code, out, _) = run(&["scan", vars.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .ends_with("no resource found in 1 file, nothing was judged (--strict fails on it)"),
+        "{out}"
+    );
+}
+
 // ---- clean messages -------------------------------------------------------------------------
 
 #[test]

@@ -21,6 +21,9 @@ pub struct Walk {
     pub files: Vec<PathBuf>,
     /// Template sources found in folders (`*.yaml.tpl`, `*.j2`): listed, not scanned.
     pub templates: Vec<PathBuf>,
+    /// Infrastructure code in a form no loader reads (Bicep, Terragrunt, Packer), found in
+    /// folders, with what to scan instead (`foreign_kind`): listed, not scanned.
+    pub foreign: Vec<(PathBuf, &'static str)>,
     /// Paths the user named that do not exist or could not be read, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
     /// Input files inside the folders that `.gitignore`/`.ignore` files leave out.
@@ -76,6 +79,30 @@ pub fn is_template_source(path: &Path) -> bool {
         .is_some_and(|e| TEMPLATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Infrastructure code that no loader reads, and what to scan instead: listed as skipped, so
+/// that a folder of it does not scan as empty unnoticed. Terraform's provider lock file holds
+/// no configuration and is left alone.
+pub fn foreign_kind(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name.ends_with(".bicep") || name.ends_with(".bicepparam") {
+        Some(
+            "Bicep source: build it into an ARM template (`az bicep build --file <file>`) and scan the JSON",
+        )
+    } else if name.ends_with(".pkr.hcl") {
+        Some("Packer template: machine image builds are not scanned")
+    } else if name == ".terraform.lock.hcl" {
+        None
+    } else if (name.starts_with("terragrunt") || name == "root.hcl") && name.ends_with(".hcl") {
+        Some(
+            "Terragrunt configuration: scan the modules it names, or its plan (`terragrunt plan -out=tfplan`, then `terragrunt show -json tfplan > plan.json`)",
+        )
+    } else if name.ends_with(".hcl") {
+        Some("HCL that is not Terraform (Terraform files end in .tf): not scanned")
+    } else {
+        None
+    }
+}
+
 fn is_candidate(path: &Path) -> bool {
     // Kustomize's extension-less name, and SAM's deployment settings (parameter values).
     if path
@@ -102,6 +129,7 @@ fn excluded(excludes: &GlobSet, path: &Path, root: &Path) -> bool {
 pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool) -> Walk {
     let mut files = Vec::new();
     let mut templates = Vec::new();
+    let mut foreign = Vec::new();
     let mut unreadable = Vec::new();
     let mut ignored = 0;
     for root in roots {
@@ -128,14 +156,18 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
         }
         files.extend(found.files);
         templates.extend(found.templates);
+        foreign.extend(found.foreign);
         unreadable.extend(found.unreadable);
     }
     files.par_sort_unstable();
     files.dedup();
     templates.par_sort_unstable();
+    foreign.sort_unstable();
+    foreign.dedup();
     Walk {
         files,
         templates,
+        foreign,
         unreadable,
         ignored,
     }
@@ -146,6 +178,7 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
 struct Found {
     files: Vec<PathBuf>,
     templates: Vec<PathBuf>,
+    foreign: Vec<(PathBuf, &'static str)>,
     unreadable: Vec<(PathBuf, String)>,
     /// Input files and template sources found, listed or not.
     counted: usize,
@@ -158,6 +191,7 @@ fn walk_one(root: &Path, excludes: &GlobSet, honour_ignore_files: bool, list: bo
     let Found {
         files,
         templates,
+        foreign,
         unreadable,
         counted,
     } = &mut found;
@@ -198,6 +232,8 @@ fn walk_one(root: &Path, excludes: &GlobSet, honour_ignore_files: bool, list: bo
                             files.push(path.to_path_buf());
                         } else if template {
                             templates.push(path.to_path_buf());
+                        } else if let Some(kind) = foreign_kind(path) {
+                            foreign.push((path.to_path_buf(), kind));
                         }
                     } else if let Some(kind) = special_kind(file_type)
                         && is_candidate(path)

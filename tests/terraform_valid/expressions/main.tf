@@ -40,3 +40,9 @@ output "all" {
   value     = [local.by_region, local.first, local.conditional, local.splat, local.template, local.ellipsis, local.wide]
   sensitive = false
 }
+
+# Terraform's own provider: the expressions reach a resource.
+resource "terraform_data" "regions" {
+  count = local.conditional
+  input = local.by_region
+}

@@ -249,6 +249,17 @@ pub fn run(
             reason: "template source: render it and scan the output (`sovscan scan -` reads it from stdin)".into(),
         });
     }
+    for (path, in_place) in &walk.shadowed {
+        result.skipped.push(load::Skipped {
+            path: path.display().to_string(),
+            reason: format!(
+                "OpenTofu reads {} in its place",
+                in_place
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+        });
+    }
     for (path, kind) in &walk.foreign {
         result.skipped.push(load::Skipped {
             path: path.display().to_string(),

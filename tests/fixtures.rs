@@ -13,7 +13,7 @@ use sovscan::load::{self, Format};
 use sovscan::scan::{ScanRequest, run};
 
 const INPUT_EXTENSIONS: &[&str] = &[
-    "yaml", "yml", "json", "tf", "tfvars", "gz", "template", "toml",
+    "yaml", "yml", "json", "tf", "tofu", "tfvars", "gz", "template", "toml",
 ];
 const SIDECARS: &[&str] = &["expect.yaml", "fixture.yaml"];
 

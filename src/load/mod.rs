@@ -619,7 +619,7 @@ fn load_text(display: &str, text: &str, reading: Reading) -> FileOutcome {
             }
         }
     }
-    if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
+    if lower.ends_with(".tf") || lower.ends_with(".tofu") || lower.ends_with(".tfvars") {
         let outlined = (reading == Reading::Outline)
             .then(|| crate::extract::terraform::outline_text(display, text))
             .flatten();
@@ -645,7 +645,10 @@ fn load_text(display: &str, text: &str, reading: Reading) -> FileOutcome {
             Err(e) => FileOutcome::error(display, e.line, e.column, e.reason),
         };
     }
-    if lower.ends_with(".tf.json") || lower.ends_with(".tfvars.json") {
+    if lower.ends_with(".tf.json")
+        || lower.ends_with(".tofu.json")
+        || lower.ends_with(".tfvars.json")
+    {
         return match json::parse(text) {
             Ok(Some(node)) if node.is_map() => FileOutcome {
                 documents: vec![Document {

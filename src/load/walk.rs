@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 const SKIPPED_DIRS: &[&str] = &[".git", "node_modules", ".terraform", "vendor", ".venv"];
 
 /// Extensions of files a loader may understand.
-const CANDIDATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf", "tfvars", "gz", "template"];
+/// (`tofu`: OpenTofu's own extension for Terraform files.)
+const CANDIDATE_EXTENSIONS: &[&str] = &[
+    "yaml", "yml", "json", "tf", "tofu", "tfvars", "gz", "template",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
@@ -24,6 +27,9 @@ pub struct Walk {
     /// Infrastructure code in a form no loader reads (Bicep, Terragrunt, Packer), found in
     /// folders, with what to scan instead (`foreign_kind`): listed, not scanned.
     pub foreign: Vec<(PathBuf, &'static str)>,
+    /// Terraform files that OpenTofu reads another file in place of (`main.tf` beside
+    /// `main.tofu`), with that file: listed, not scanned.
+    pub shadowed: Vec<(PathBuf, PathBuf)>,
     /// Paths the user named that do not exist or could not be read, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
     /// Input files inside the folders that `.gitignore`/`.ignore` files leave out.
@@ -84,7 +90,12 @@ pub fn is_template_source(path: &Path) -> bool {
 /// no configuration and is left alone.
 pub fn foreign_kind(path: &Path) -> Option<&'static str> {
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    if name.ends_with(".bicep") || name.ends_with(".bicepparam") {
+    if name.ends_with(".tftest.hcl")
+        || name.ends_with(".tfmock.hcl")
+        || name.ends_with(".tofutest.hcl")
+    {
+        Some("Terraform test file: the runs of `terraform test` are not scanned")
+    } else if name.ends_with(".bicep") || name.ends_with(".bicepparam") {
         Some(
             "Bicep source: build it into an ARM template (`az bicep build --file <file>`) and scan the JSON",
         )
@@ -114,6 +125,44 @@ fn is_candidate(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| CANDIDATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Takes out of `files` each Terraform file that OpenTofu reads another in place of: `x.tf`
+/// beside `x.tofu`, `x.tf.json` beside `x.tofu.json`, in one folder. Returns them, each with
+/// the file that takes its place.
+fn shadowed_by_tofu(files: &mut Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
+    let tofu: std::collections::HashSet<&Path> = files
+        .iter()
+        .filter(|f| {
+            f.to_str().is_some_and(|n| {
+                let n = n.to_ascii_lowercase();
+                n.ends_with(".tofu") || n.ends_with(".tofu.json")
+            })
+        })
+        .map(PathBuf::as_path)
+        .collect();
+    if tofu.is_empty() {
+        return Vec::new();
+    }
+    let in_place = |file: &Path| -> Option<PathBuf> {
+        let text = file.to_str()?;
+        let lower = text.to_ascii_lowercase();
+        let (stem, tail) = if lower.ends_with(".tf.json") {
+            (&text[..text.len() - ".tf.json".len()], ".tofu.json")
+        } else if lower.ends_with(".tf") {
+            (&text[..text.len() - ".tf".len()], ".tofu")
+        } else {
+            return None;
+        };
+        let other = PathBuf::from(format!("{stem}{tail}"));
+        tofu.contains(other.as_path()).then_some(other)
+    };
+    let shadowed: Vec<(PathBuf, PathBuf)> = files
+        .iter()
+        .filter_map(|f| in_place(f).map(|other| (f.clone(), other)))
+        .collect();
+    files.retain(|f| !shadowed.iter().any(|(s, _)| s == f));
+    shadowed
 }
 
 fn excluded(excludes: &GlobSet, path: &Path, root: &Path) -> bool {
@@ -164,10 +213,12 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
     templates.par_sort_unstable();
     foreign.sort_unstable();
     foreign.dedup();
+    let shadowed = shadowed_by_tofu(&mut files);
     Walk {
         files,
         templates,
         foreign,
+        shadowed,
         unreadable,
         ignored,
     }
@@ -276,5 +327,63 @@ fn walk_reason(err: &ignore::Error) -> String {
             let text = other.to_string();
             text.split(" (os error").next().unwrap_or(&text).to_string()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opentofu_files_take_the_place_of_terraform_files_of_their_name() {
+        let mut files: Vec<PathBuf> = [
+            "m/main.tf",
+            "m/main.tofu",
+            "m/vars.tf.json",
+            "m/vars.tofu.json",
+            "m/outputs.tf",
+            "n/main.tf",
+            "n/other.tofu",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let shadowed = shadowed_by_tofu(&mut files);
+        assert_eq!(
+            shadowed,
+            vec![
+                (PathBuf::from("m/main.tf"), PathBuf::from("m/main.tofu")),
+                (
+                    PathBuf::from("m/vars.tf.json"),
+                    PathBuf::from("m/vars.tofu.json")
+                ),
+            ]
+        );
+        assert_eq!(
+            files,
+            [
+                "m/main.tofu",
+                "m/vars.tofu.json",
+                "m/outputs.tf",
+                "n/main.tf",
+                "n/other.tofu"
+            ]
+            .iter()
+            .map(PathBuf::from)
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn infrastructure_code_no_loader_reads_is_named_with_what_to_scan_instead() {
+        let kind = |name: &str| foreign_kind(Path::new(name));
+        assert!(kind("infra/main.bicep").is_some_and(|k| k.contains("az bicep build")));
+        assert!(kind("live/prod/terragrunt.hcl").is_some_and(|k| k.contains("terragrunt plan")));
+        assert!(kind("live/root.hcl").is_some_and(|k| k.starts_with("Terragrunt")));
+        assert!(kind("images/base.pkr.hcl").is_some_and(|k| k.starts_with("Packer")));
+        assert!(kind("tests/plan.tftest.hcl").is_some_and(|k| k.starts_with("Terraform test")));
+        assert!(kind("jobs/web.nomad.hcl").is_some_and(|k| k.starts_with("HCL that is not")));
+        assert_eq!(kind("m/.terraform.lock.hcl"), None);
+        assert_eq!(kind("README.md"), None);
     }
 }

@@ -78,8 +78,25 @@ fn load_folder(dir: &str, documents: &mut Vec<Document>) {
         .flatten()
         .filter(|e| e.path().is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
+        .filter(|n| {
+            [".tf", ".tf.json", ".tofu", ".tofu.json"]
+                .iter()
+                .any(|end| n.ends_with(end))
+        })
         .collect();
+    // OpenTofu reads `x.tofu` in place of `x.tf` (and `x.tofu.json` of `x.tf.json`).
+    let tofu: std::collections::HashSet<String> = files
+        .iter()
+        .filter(|n| n.ends_with(".tofu") || n.ends_with(".tofu.json"))
+        .cloned()
+        .collect();
+    files.retain(|n| {
+        let in_place = n
+            .strip_suffix(".tf.json")
+            .map(|stem| format!("{stem}.tofu.json"))
+            .or_else(|| n.strip_suffix(".tf").map(|stem| format!("{stem}.tofu")));
+        !in_place.is_some_and(|other| tofu.contains(&other))
+    });
     files.sort();
     for name in files {
         let path = if dir.is_empty() {

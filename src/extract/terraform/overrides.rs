@@ -1,4 +1,5 @@
-//! Override files (`override.tf`, `*_override.tf`, and their `.tf.json` forms) merged into the
+//! Override files (`override.tf`, `*_override.tf`, their `.tf.json` forms and OpenTofu's `.tofu`
+//! and `.tofu.json` ones) merged into the
 //! blocks they override, as Terraform does before anything else: block by block, each argument
 //! or nested block type of the override replacing the original's, `locals` value by value.
 //!
@@ -19,7 +20,9 @@ pub fn is_override(path: &str) -> bool {
         .to_ascii_lowercase();
     let stem = name
         .strip_suffix(".tf.json")
-        .or_else(|| name.strip_suffix(".tf"));
+        .or_else(|| name.strip_suffix(".tofu.json"))
+        .or_else(|| name.strip_suffix(".tf"))
+        .or_else(|| name.strip_suffix(".tofu"));
     stem.is_some_and(|s| s == "override" || s.ends_with("_override"))
 }
 

@@ -232,7 +232,33 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
         out.not_created += run.not_created;
         out.unresolved.extend(run.unresolved);
     }
+    for resource in &out.resources {
+        if let Some(reason) = not_judged_here(&resource.kind) {
+            let at = resource.start();
+            out.unresolved.insert(Skipped {
+                path: format!("{}:{}", at.path, at.start_line),
+                reason: format!("{} {}: {reason}", resource.kind, resource.name),
+            });
+        }
+    }
     out
+}
+
+/// Why the rules do not judge a Terraform resource that deploys Kubernetes objects or Helm
+/// charts: what they deploy is judged as manifests, not in this form, and is listed rather than
+/// passed over (its images, registries, endpoints and annotations would otherwise go unread).
+fn not_judged_here(kind: &str) -> Option<&'static str> {
+    if kind == "helm_release" {
+        Some(
+            "a Helm release: its chart is not rendered from Terraform; render it (`helm template <name> <chart> --repo <repository> -f <values>`) and scan the output",
+        )
+    } else if kind == "kubectl_manifest" || kind.starts_with("kubernetes_") {
+        Some(
+            "a Kubernetes object written in Terraform: the Kubernetes rules read manifests; scan the objects as YAML (`kubectl get <kind> <name> -o yaml | sovscan scan -`)",
+        )
+    } else {
+        None
+    }
 }
 
 /// What every root module instance reads: the scanned and installed module folders.

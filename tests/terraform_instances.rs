@@ -719,3 +719,40 @@ fn kubernetes_objects_and_helm_releases_in_terraform_are_listed_not_passed_over(
         && why.starts_with("helm_release ingress: a Helm release")
         && why.contains("helm template")));
 }
+
+/// A `kubernetes_manifest` written as an object is judged as the manifest it applies, under
+/// its Terraform address; an image only the deployment names is listed as not evaluated, and a
+/// manifest decoded from a file at plan time is listed as skipped.
+#[test]
+fn a_kubernetes_manifest_written_as_an_object_is_judged_as_a_manifest() {
+    let report = scan("fixtures/RES-007/terraform-kubernetes-manifest");
+    let registries: Vec<(&str, u64)> = findings(&report, "RES-007")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        registries,
+        [
+            ("kubernetes_manifest.web", 28),
+            ("kubernetes_manifest.web", 32)
+        ]
+    );
+    let unevaluated = report["scanned"]["unevaluated"].as_array().unwrap();
+    assert_eq!(unevaluated.len(), 1, "{unevaluated:?}");
+    assert_eq!(unevaluated[0]["line"], 36);
+    assert_eq!(
+        unevaluated[0]["reason"],
+        "`var.worker_image` is decided at deployment"
+    );
+    let skipped = report["scanned"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0]["path"].as_str().unwrap().ends_with("main.tf:50"),
+        "{skipped:?}"
+    );
+}

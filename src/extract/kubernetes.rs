@@ -55,6 +55,24 @@ pub fn extract_taking(doc: &mut Document, kb: &KnowledgeBase) -> Vec<Resource> {
     vec![object(doc, root, Route::root(), kb)]
 }
 
+/// A Kubernetes object written inside another file's tree (the `manifest` of a Terraform
+/// `kubernetes_manifest`), extracted as an object of that file at `route`.
+pub fn object_at(
+    path: &std::sync::Arc<str>,
+    document: usize,
+    body: Node,
+    route: Route,
+    kb: &KnowledgeBase,
+) -> Resource {
+    let doc = Document {
+        path: path.clone(),
+        format: crate::load::Format::Kubernetes,
+        index: document,
+        root: Node::null(),
+    };
+    object(&doc, body, route, kb)
+}
+
 /// A `List` of objects (`kubectl get -o yaml`) rather than one object.
 fn is_list(root: &Node) -> bool {
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();

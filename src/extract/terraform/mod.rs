@@ -244,6 +244,79 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
     out
 }
 
+/// The Kubernetes object a `kubernetes_manifest` writes as an object (`manifest = { … }`), to be
+/// judged as a manifest is, under the Terraform resource's address: its expressions are put
+/// in place of their values where the files decide them, and left out where only the
+/// deployment does (an image or an annotation read from a variable without a default is not
+/// guessed at). `None` when the manifest is not written as an object (`yamldecode(file(…))`).
+fn manifest_object(
+    resource: &Resource,
+    resolve: &dyn Fn(&Node) -> Resolved,
+    kb: &KnowledgeBase,
+) -> Option<Resource> {
+    let mut manifest = resource
+        .body
+        .get("manifest")
+        .filter(|m| m.is_map())?
+        .clone();
+    super::facts::resolve_in_place(&mut manifest, resolve);
+    let route = resource.route.key("manifest");
+    let mut images = Vec::new();
+    drop_expressions(&mut manifest, &route, &mut images);
+    manifest.get("kind").and_then(Node::as_str)?;
+    let mut object =
+        super::kubernetes::object_at(&resource.path, resource.document, manifest, route, kb);
+    object.address.clone_from(&resource.address);
+    // A container image only the deployment names is a setting the registry rules do not see.
+    for (at, node) in images {
+        let location = object.locate(&node, &at);
+        object.unevaluated.push(crate::model::Unevaluated {
+            path: location.path.to_string(),
+            line: location.start_line,
+            column: location.start_column,
+            setting: at.text(),
+            fact: "image".to_string(),
+            reason: format!(
+                "`{}` is decided at deployment",
+                expression_text(&node).unwrap_or_default()
+            ),
+            resources: vec![object.address.clone()],
+        });
+    }
+    Some(object)
+}
+
+/// Takes out of a tree the values that are still expressions; the container images among them
+/// are kept in `images` with their routes.
+fn drop_expressions(node: &mut Node, route: &Route, images: &mut Vec<(Route, Node)>) {
+    let is_expression = |n: &Node| n.tag.as_deref() == Some(EXPR_TAG);
+    match &mut node.value {
+        Value::Map(entries) => {
+            entries.retain(|e| {
+                if !is_expression(&e.value) {
+                    return true;
+                }
+                if e.key == "image" {
+                    images.push((route.key(&e.key), e.value.clone()));
+                }
+                false
+            });
+            for e in entries.iter_mut() {
+                let at = route.key(&e.key);
+                drop_expressions(&mut e.value, &at, images);
+            }
+        }
+        Value::Seq(items) => {
+            // Routes name the items as written, before any is taken out.
+            for (index, item) in items.iter_mut().enumerate() {
+                drop_expressions(item, &route.index(index), images);
+            }
+            items.retain(|i| !is_expression(i));
+        }
+        _ => {}
+    }
+}
+
 /// Why the rules do not judge a Terraform resource that deploys Kubernetes objects or Helm
 /// charts: what they deploy is judged as manifests, not in this form, and is listed rather than
 /// passed over (its images, registries, endpoints and annotations would otherwise go unread).
@@ -320,6 +393,11 @@ impl Walker<'_, '_> {
                         kb,
                         &resolve,
                     );
+                    if block.type_name == "kubernetes_manifest"
+                        && let Some(object) = manifest_object(&resource, &resolve, kb)
+                    {
+                        return object;
+                    }
                     if options.resolve_trees {
                         super::facts::resolve_in_place(&mut resource.body, &resolve);
                     }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 /// Folders never worth descending into: VCS data, downloaded dependencies and modules.
 const SKIPPED_DIRS: &[&str] = &[".git", "node_modules", ".terraform", "vendor", ".venv"];
 
-/// Extensions of files a loader may understand.
-/// (`tofu`: OpenTofu's own extension for Terraform files.)
+/// Extensions of files a loader may understand (`tofu`: OpenTofu's extension for Terraform
+/// files).
 const CANDIDATE_EXTENSIONS: &[&str] = &[
     "yaml", "yml", "json", "tf", "tofu", "tfvars", "gz", "template",
 ];
@@ -161,7 +161,8 @@ fn shadowed_by_tofu(files: &mut Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
         .iter()
         .filter_map(|f| in_place(f).map(|other| (f.clone(), other)))
         .collect();
-    files.retain(|f| !shadowed.iter().any(|(s, _)| s == f));
+    let out: std::collections::HashSet<&PathBuf> = shadowed.iter().map(|(s, _)| s).collect();
+    files.retain(|f| !out.contains(f));
     shadowed
 }
 

@@ -1,7 +1,7 @@
 //! Override files (`override.tf`, `*_override.tf`, their `.tf.json` forms and OpenTofu's `.tofu`
-//! and `.tofu.json` ones) merged into the
-//! blocks they override, as Terraform does before anything else: block by block, each argument
-//! or nested block type of the override replacing the original's, `locals` value by value.
+//! and `.tofu.json` ones) merged into the blocks they override, as Terraform does before
+//! anything else: block by block, each argument or nested block type of the override replacing
+//! the original's, `locals` value by value.
 //!
 //! The merged values are placed at the first line of the block they change in the original
 //! file (the override file is not part of the resource's document).

@@ -878,7 +878,10 @@ fn scan_command(args: ScanArgs, prune: bool) -> Result<ExitCode> {
         eu_controlled: policy.min_eu_controlled_percent,
     };
     let strict = args.strict || policy.strict;
-    let (code, verdict) = verdict(&result, kb, fail_on, strict, thresholds);
+    // A folder that gives nothing to judge may be the wrong one; files named one by one (a
+    // pre-commit hook's staged files) are what was asked for, whatever they hold.
+    let folders = args.paths.iter().any(|p| p.is_dir());
+    let (code, verdict) = verdict(&result, kb, fail_on, strict, folders, thresholds);
     drop(phase);
     let _phase = crate::timing::phase("reports");
     // What is shown may be filtered; the verdict above counted everything.
@@ -1108,9 +1111,10 @@ fn verdict(
     kb: &knowledge::KnowledgeBase,
     fail_on: FailOn,
     strict: bool,
+    folders: bool,
     thresholds: Thresholds,
 ) -> (u8, String) {
-    let unreadable = unreadable_note(result);
+    let unreadable = unreadable_note(result, folders);
     if strict && let Some(note) = &unreadable {
         return (EXIT_ERROR, format!("{note} (--strict): exit 2"));
     }
@@ -1185,12 +1189,13 @@ fn verdict(
     }
 }
 
-/// `2 files could not be read or parsed, 1 read with undecodable bytes`, or nothing.
-pub fn unreadable_note(result: &scan::ScanResult) -> Option<String> {
+/// `2 files could not be read or parsed, 1 read with undecodable bytes`, or nothing; with
+/// `folders` (a folder was scanned), also that no resource was found in them.
+pub fn unreadable_note(result: &scan::ScanResult, folders: bool) -> Option<String> {
     let mut parts = Vec::new();
-    // A gate that saw no resource vouches for nothing: a wrong path, a folder of Bicep or
-    // Terragrunt files, or charts that could not be rendered pass it otherwise.
-    if result.estate.resources == 0 && result.not_created == 0 {
+    // A gate over folders that saw no resource vouches for nothing: a wrong path, a folder of
+    // Bicep or Terragrunt files, or charts that could not be rendered pass it otherwise.
+    if folders && result.estate.resources == 0 && result.not_created == 0 {
         parts.push(match (result.files, result.skipped.len()) {
             (0, 0) => "no input file found, nothing was scanned".to_string(),
             (0, skipped) => format!(

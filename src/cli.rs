@@ -227,8 +227,8 @@ pub struct ScanArgs {
     /// Extra rule packs (folders of rule YAML files).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Treat unparseable input, and a scan that found no resource, as an error (exit 2) instead
-    /// of a reported note, and fail the gate (exit 1) on settings whose value only the
+    /// Treat unparseable input, and folders in which no resource was found, as an error (exit 2)
+    /// instead of a reported note, and fail the gate (exit 1) on settings whose value only the
     /// deployment decides.
     #[arg(long)]
     pub strict: bool,

@@ -282,6 +282,15 @@ fn a_scan_that_judges_nothing_says_so_and_fails_a_strict_gate() {
             .ends_with("no resource found in 1 file, nothing was judged (--strict fails on it)"),
         "{out}"
     );
+    // Files named one by one (a pre-commit hook's staged files) are what was asked for: no
+    // note, and a strict gate passes.
+    let file = vars.join("variables.tf");
+    let (code, out, _) = run(&["scan", "--strict", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().last().unwrap(),
+        "no findings at or above high: exit 0"
+    );
 }
 
 // ---- clean messages -------------------------------------------------------------------------

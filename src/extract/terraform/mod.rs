@@ -317,13 +317,15 @@ fn drop_expressions(node: &mut Node, route: &Route, images: &mut Vec<(Route, Nod
     }
 }
 
-/// Why the rules do not judge a Terraform resource that deploys Kubernetes objects or Helm
-/// charts: what they deploy is judged as manifests, not in this form, and is listed rather than
-/// passed over (its images, registries, endpoints and annotations would otherwise go unread).
+/// Why the rules do not judge, or judge only in part, a Terraform resource that deploys
+/// Kubernetes objects or Helm charts: what they deploy is judged as manifests, not in this form,
+/// and is listed rather than passed over (its images, registries, endpoints and annotations
+/// would otherwise go unread). A Helm release's repository and image values are read
+/// (`image_references`); its chart's templates are not.
 fn not_judged_here(kind: &str) -> Option<&'static str> {
     if kind == "helm_release" {
         Some(
-            "a Helm release: its chart is not rendered from Terraform; render it (`helm template <name> <chart> --repo <repository> -f <values>`) and scan the output",
+            "a Helm release: its chart's repository and the images its values name are judged, but the chart is not rendered from Terraform; render it (`helm template <name> <chart> --repo <repository> -f <values>`) and scan the output",
         )
     } else if kind == "kubectl_manifest" || kind.starts_with("kubernetes_") {
         Some(

@@ -214,6 +214,23 @@ fn made(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Resource {
+    // A `kubernetes_manifest` holds the object it applies, with its values: judged as that
+    // manifest, under the resource's address.
+    if site.type_name == "kubernetes_manifest"
+        && let Some(manifest) = body
+            .get("manifest")
+            .filter(|m| m.is_map() && m.get("kind").and_then(Node::as_str).is_some())
+    {
+        let mut object = crate::extract::kubernetes::object_at(
+            path,
+            document,
+            manifest.clone(),
+            site.route.key("manifest"),
+            kb,
+        );
+        object.address = site.address;
+        return object;
+    }
     let mut resource = cloud::build(
         ResourceSite {
             format: Format::TerraformPlan,

@@ -230,12 +230,14 @@ fn a_scan_that_judges_nothing_says_so_and_fails_a_strict_gate() {
         "inputs = {\n  region = \"eu-central-1\"\n}\n",
     )
     .unwrap();
+    // A Terragrunt configuration's settings file, included by it.
+    std::fs::write(dir.join("live/account.hcl"), "locals {\n  id = \"1\"\n}\n").unwrap();
     std::fs::write(dir.join(".terraform.lock.hcl"), "# provider locks\n").unwrap();
     let (code, out, _) = run(&["scan", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.lines().last().unwrap().ends_with(
-            "nothing was scanned, 2 files skipped (listed in the JSON report) (--strict fails on it)"
+            "nothing was scanned, 3 files skipped (listed in the JSON report) (--strict fails on it)"
         ),
         "{out}"
     );
@@ -258,7 +260,12 @@ fn a_scan_that_judges_nothing_says_so_and_fails_a_strict_gate() {
             (name.into_owned(), s["reason"].as_str().unwrap().to_string())
         })
         .collect();
-    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|(n, r)| n == "account.hcl" && r.starts_with("Terragrunt"))
+    );
     assert!(
         reasons
             .iter()

@@ -85,6 +85,9 @@ pub fn is_template_source(path: &Path) -> bool {
         .is_some_and(|e| TEMPLATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+const TERRAGRUNT: &str = "Terragrunt configuration: scan the modules it names, or its plan (`terragrunt plan -out=tfplan`, then `terragrunt show -json tfplan > plan.json`)";
+const OTHER_HCL: &str = "HCL that is not Terraform (Terraform files end in .tf): not scanned";
+
 /// Infrastructure code that no loader reads, and what to scan instead: listed as skipped, so
 /// that a folder of it does not scan as empty unnoticed. Terraform's provider lock file holds
 /// no configuration and is left alone.
@@ -104,11 +107,9 @@ pub fn foreign_kind(path: &Path) -> Option<&'static str> {
     } else if name == ".terraform.lock.hcl" {
         None
     } else if (name.starts_with("terragrunt") || name == "root.hcl") && name.ends_with(".hcl") {
-        Some(
-            "Terragrunt configuration: scan the modules it names, or its plan (`terragrunt plan -out=tfplan`, then `terragrunt show -json tfplan > plan.json`)",
-        )
+        Some(TERRAGRUNT)
     } else if name.ends_with(".hcl") {
-        Some("HCL that is not Terraform (Terraform files end in .tf): not scanned")
+        Some(OTHER_HCL)
     } else {
         None
     }
@@ -127,39 +128,43 @@ fn is_candidate(path: &Path) -> bool {
         .is_some_and(|e| CANDIDATE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Takes out of `files` each Terraform file that OpenTofu reads another in place of: `x.tf`
-/// beside `x.tofu`, `x.tf.json` beside `x.tofu.json`, in one folder. Returns them, each with
-/// the file that takes its place.
+/// Whether a file name is one of OpenTofu's own Terraform files (`main.tofu`, `vars.tofu.json`).
+pub fn is_opentofu(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".tofu") || lower.ends_with(".tofu.json")
+}
+
+/// The OpenTofu file that takes a Terraform file's place when both are in one folder:
+/// `main.tofu` for `main.tf`, `vars.tofu.json` for `vars.tf.json`; `None` for other names.
+pub fn opentofu_in_place_of(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    let (end, tail) = if lower.ends_with(".tf.json") {
+        (".tf.json", ".tofu.json")
+    } else if lower.ends_with(".tf") {
+        (".tf", ".tofu")
+    } else {
+        return None;
+    };
+    Some(format!("{}{tail}", &name[..name.len() - end.len()]))
+}
+
+/// Takes out of `files` each Terraform file that OpenTofu reads another in place of
+/// (`opentofu_in_place_of`). Returns them, each with the file that takes its place.
 fn shadowed_by_tofu(files: &mut Vec<PathBuf>) -> Vec<(PathBuf, PathBuf)> {
     let tofu: std::collections::HashSet<&Path> = files
         .iter()
-        .filter(|f| {
-            f.to_str().is_some_and(|n| {
-                let n = n.to_ascii_lowercase();
-                n.ends_with(".tofu") || n.ends_with(".tofu.json")
-            })
-        })
+        .filter(|f| f.to_str().is_some_and(is_opentofu))
         .map(PathBuf::as_path)
         .collect();
     if tofu.is_empty() {
         return Vec::new();
     }
-    let in_place = |file: &Path| -> Option<PathBuf> {
-        let text = file.to_str()?;
-        let lower = text.to_ascii_lowercase();
-        let (stem, tail) = if lower.ends_with(".tf.json") {
-            (&text[..text.len() - ".tf.json".len()], ".tofu.json")
-        } else if lower.ends_with(".tf") {
-            (&text[..text.len() - ".tf".len()], ".tofu")
-        } else {
-            return None;
-        };
-        let other = PathBuf::from(format!("{stem}{tail}"));
-        tofu.contains(other.as_path()).then_some(other)
-    };
     let shadowed: Vec<(PathBuf, PathBuf)> = files
         .iter()
-        .filter_map(|f| in_place(f).map(|other| (f.clone(), other)))
+        .filter_map(|f| {
+            let other = PathBuf::from(opentofu_in_place_of(f.to_str()?)?);
+            tofu.contains(other.as_path()).then(|| (f.clone(), other))
+        })
         .collect();
     let out: std::collections::HashSet<&PathBuf> = shadowed.iter().map(|(s, _)| s).collect();
     files.retain(|f| !out.contains(f));
@@ -212,6 +217,13 @@ pub fn discover(roots: &[PathBuf], excludes: &GlobSet, honour_ignore_files: bool
     files.par_sort_unstable();
     files.dedup();
     templates.par_sort_unstable();
+    // Beside Terragrunt's own files, other HCL files are the settings they include
+    // (`account.hcl`, `region.hcl`, `_envcommon/*.hcl`).
+    if foreign.iter().any(|(_, kind)| *kind == TERRAGRUNT) {
+        for (_, kind) in foreign.iter_mut().filter(|(_, kind)| *kind == OTHER_HCL) {
+            *kind = TERRAGRUNT;
+        }
+    }
     foreign.sort_unstable();
     foreign.dedup();
     let shadowed = shadowed_by_tofu(&mut files);

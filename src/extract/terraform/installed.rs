@@ -87,15 +87,11 @@ fn load_folder(dir: &str, documents: &mut Vec<Document>) {
     // OpenTofu reads `x.tofu` in place of `x.tf` (and `x.tofu.json` of `x.tf.json`).
     let tofu: std::collections::HashSet<String> = files
         .iter()
-        .filter(|n| n.ends_with(".tofu") || n.ends_with(".tofu.json"))
+        .filter(|n| crate::load::walk::is_opentofu(n))
         .cloned()
         .collect();
     files.retain(|n| {
-        let in_place = n
-            .strip_suffix(".tf.json")
-            .map(|stem| format!("{stem}.tofu.json"))
-            .or_else(|| n.strip_suffix(".tf").map(|stem| format!("{stem}.tofu")));
-        !in_place.is_some_and(|other| tofu.contains(&other))
+        !crate::load::walk::opentofu_in_place_of(n).is_some_and(|other| tofu.contains(&other))
     });
     files.sort();
     for name in files {

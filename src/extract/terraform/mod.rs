@@ -244,29 +244,28 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
     out
 }
 
-/// The Kubernetes object a `kubernetes_manifest` writes as an object (`manifest = { … }`), to be
-/// judged as a manifest is, under the Terraform resource's address: its expressions are put
-/// in place of their values where the files decide them, and left out where only the
-/// deployment does (an image or an annotation read from a variable without a default is not
-/// guessed at). `None` when the manifest is not written as an object (`yamldecode(file(…))`).
-fn manifest_object(
-    resource: &Resource,
+/// The Kubernetes object a `kubernetes_manifest` (its `body` at `route`, in HCL or a plan)
+/// writes as an object (`manifest = { … }`), to be judged as a manifest is, under the
+/// Terraform resource's address: its expressions are put in place of their values where the
+/// files decide them, and left out where only the deployment does (an image or an annotation
+/// read from a variable without a default is not guessed at; a plan holds values only).
+/// `None` when the manifest is not written as an object (`yamldecode(file(…))`).
+pub(crate) fn manifest_object(
+    path: &std::sync::Arc<str>,
+    document: usize,
+    (body, route): (&Node, &Route),
+    address: &str,
     resolve: &dyn Fn(&Node) -> Resolved,
     kb: &KnowledgeBase,
 ) -> Option<Resource> {
-    let mut manifest = resource
-        .body
-        .get("manifest")
-        .filter(|m| m.is_map())?
-        .clone();
+    let mut manifest = body.get("manifest").filter(|m| m.is_map())?.clone();
     super::facts::resolve_in_place(&mut manifest, resolve);
-    let route = resource.route.key("manifest");
+    let route = route.key("manifest");
     let mut images = Vec::new();
     drop_expressions(&mut manifest, &route, &mut images);
     manifest.get("kind").and_then(Node::as_str)?;
-    let mut object =
-        super::kubernetes::object_at(&resource.path, resource.document, manifest, route, kb);
-    object.address.clone_from(&resource.address);
+    let mut object = super::kubernetes::object_at(path, document, manifest, route, kb);
+    object.address = address.to_string();
     // A container image only the deployment names is a setting the registry rules do not see.
     for (at, node) in images {
         let location = object.locate(&node, &at);
@@ -396,7 +395,14 @@ impl Walker<'_, '_> {
                         &resolve,
                     );
                     if block.type_name == "kubernetes_manifest"
-                        && let Some(object) = manifest_object(&resource, &resolve, kb)
+                        && let Some(object) = manifest_object(
+                            &resource.path,
+                            resource.document,
+                            (&resource.body, &resource.route),
+                            &resource.address,
+                            &resolve,
+                            kb,
+                        )
                     {
                         return object;
                     }

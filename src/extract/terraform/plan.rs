@@ -214,21 +214,17 @@ fn made(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Resource {
-    // A `kubernetes_manifest` holds the object it applies, with its values: judged as that
-    // manifest, under the resource's address.
+    // A `kubernetes_manifest` holds the object it applies, with its values.
     if site.type_name == "kubernetes_manifest"
-        && let Some(manifest) = body
-            .get("manifest")
-            .filter(|m| m.is_map() && m.get("kind").and_then(Node::as_str).is_some())
-    {
-        let mut object = crate::extract::kubernetes::object_at(
+        && let Some(object) = super::manifest_object(
             path,
             document,
-            manifest.clone(),
-            site.route.key("manifest"),
+            (&body, &site.route),
+            &site.address,
+            &|_| crate::extract::facts::Resolved::AsWritten,
             kb,
-        );
-        object.address = site.address;
+        )
+    {
         return object;
     }
     let mut resource = cloud::build(

@@ -682,24 +682,46 @@ fn an_unread_registry_module_of_a_known_part_is_its_service() {
     );
 }
 
-/// Kubernetes objects and Helm releases that Terraform deploys are not read by the Kubernetes
-/// rules: each is listed as skipped with its line and what to scan instead, once even when a
-/// module making it is called twice; one that is never created is not.
+/// Kubernetes objects that Terraform makes with the provider's typed resources are judged as
+/// those objects, in each module instance; what the rules do not read (a Helm chart, a change
+/// to an object made elsewhere) is listed as skipped with its line and what to scan instead,
+/// once even when a module making it is called twice; one that is never created is not.
 #[test]
-fn kubernetes_objects_and_helm_releases_in_terraform_are_listed_not_passed_over() {
+fn kubernetes_objects_and_helm_releases_in_terraform_are_judged_or_listed() {
     let dir = scratch("tf-kubernetes");
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::write(
         dir.join("main.tf"),
-        "module \"blue\" {\n  source = \"./app\"\n}\n\nmodule \"green\" {\n  source = \"./app\"\n}\n\nresource \"helm_release\" \"ingress\" {\n  name       = \"ingress-nginx\"\n  repository = \"https://kubernetes.github.io/ingress-nginx\"\n  chart      = \"ingress-nginx\"\n}\n\nresource \"kubernetes_namespace_v1\" \"unused\" {\n  count = 0\n  metadata {\n    name = \"unused\"\n  }\n}\n",
+        "module \"blue\" {\n  source = \"./app\"\n}\n\nmodule \"green\" {\n  source = \"./app\"\n}\n\nresource \"helm_release\" \"ingress\" {\n  name       = \"ingress-nginx\"\n  repository = \"https://kubernetes.github.io/ingress-nginx\"\n  chart      = \"ingress-nginx\"\n}\n\nresource \"kubernetes_annotations\" \"unused\" {\n  count       = 0\n  api_version = \"v1\"\n  kind        = \"Service\"\n  metadata {\n    name = \"web\"\n  }\n}\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("app/main.tf"),
-        "resource \"kubernetes_deployment_v1\" \"web\" {\n  metadata {\n    name = \"web\"\n  }\n  spec {\n    template {\n      spec {\n        container {\n          name  = \"web\"\n          image = \"nginx:1.27\"\n        }\n      }\n    }\n  }\n}\n",
+        "resource \"kubernetes_deployment_v1\" \"web\" {\n  metadata {\n    name = \"web\"\n  }\n  spec {\n    template {\n      spec {\n        container {\n          name  = \"web\"\n          image = \"nginx:1.27\"\n        }\n      }\n    }\n  }\n}\n\nresource \"kubernetes_annotations\" \"web\" {\n  api_version = \"v1\"\n  kind        = \"Service\"\n  metadata {\n    name = \"web\"\n  }\n  annotations = {\n    \"service.beta.kubernetes.io/aws-load-balancer-type\" = \"external\"\n  }\n}\n",
     )
     .unwrap();
     let report = scan(dir.to_str().unwrap());
+    let images: Vec<(&str, &str, u64)> = findings(&report, "RES-007")
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["resource"]["kind"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        images,
+        [
+            ("module.blue.kubernetes_deployment_v1.web", "Deployment", 10),
+            (
+                "module.green.kubernetes_deployment_v1.web",
+                "Deployment",
+                10
+            )
+        ]
+    );
     let skipped: Vec<(String, String)> = report["scanned"]["skipped"]
         .as_array()
         .unwrap()
@@ -711,10 +733,8 @@ fn kubernetes_objects_and_helm_releases_in_terraform_are_listed_not_passed_over(
         })
         .collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
-    assert!(skipped.iter().any(|(at, why)| at == "main.tf:1"
-        && why.starts_with(
-            "kubernetes_deployment_v1 web: a Kubernetes object written in Terraform"
-        )));
+    assert!(skipped.iter().any(|(at, why)| at == "main.tf:17"
+        && why.starts_with("kubernetes_annotations web: a change Terraform makes")));
     assert!(skipped.iter().any(|(at, why)| at == "main.tf:9"
         && why.starts_with("helm_release ingress: a Helm release")
         && why.contains("helm template")));

@@ -55,8 +55,12 @@ pub fn extract_taking(doc: &mut Document, kb: &KnowledgeBase) -> Vec<Resource> {
     vec![object(doc, root, Route::root(), kb)]
 }
 
+/// The name of an object whose manifest names none.
+pub const UNNAMED: &str = "<unnamed>";
+
 /// A Kubernetes object written inside another file's tree (the `manifest` of a Terraform
-/// `kubernetes_manifest`), extracted as an object of that file at `route`.
+/// `kubernetes_manifest`, or the object a typed resource of the Kubernetes provider makes),
+/// extracted as an object of that file at `route`.
 pub fn object_at(
     path: &std::sync::Arc<str>,
     document: usize,
@@ -116,7 +120,7 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
     let name = metadata
         .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
         .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "<unnamed>".to_string());
+        .unwrap_or_else(|| UNNAMED.to_string());
     let namespace = metadata
         .and_then(|m| m.get("namespace"))
         .and_then(Node::scalar_text);

@@ -3,6 +3,7 @@
 
 mod dynamic;
 mod installed;
+mod kubernetes;
 mod module;
 mod overrides;
 pub mod plan;
@@ -233,7 +234,7 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
         out.unresolved.extend(run.unresolved);
     }
     for resource in &out.resources {
-        if let Some(reason) = not_judged_here(&resource.kind) {
+        if let Some(reason) = kubernetes::not_judged_here(&resource.kind) {
             let at = resource.start();
             out.unresolved.insert(Skipped {
                 path: format!("{}:{}", at.path, at.start_line),
@@ -242,97 +243,6 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
         }
     }
     out
-}
-
-/// The Kubernetes object a `kubernetes_manifest` (its `body` at `route`, in HCL or a plan)
-/// writes as an object (`manifest = { … }`), to be judged as a manifest is, under the
-/// Terraform resource's address: its expressions are put in place of their values where the
-/// files decide them, and left out where only the deployment does (an image or an annotation
-/// read from a variable without a default is not guessed at; a plan holds values only).
-/// `None` when the manifest is not written as an object (`yamldecode(file(…))`).
-pub(crate) fn manifest_object(
-    path: &std::sync::Arc<str>,
-    document: usize,
-    (body, route): (&Node, &Route),
-    address: &str,
-    resolve: &dyn Fn(&Node) -> Resolved,
-    kb: &KnowledgeBase,
-) -> Option<Resource> {
-    let mut manifest = body.get("manifest").filter(|m| m.is_map())?.clone();
-    super::facts::resolve_in_place(&mut manifest, resolve);
-    let route = route.key("manifest");
-    let mut images = Vec::new();
-    drop_expressions(&mut manifest, &route, &mut images);
-    manifest.get("kind").and_then(Node::as_str)?;
-    let mut object = super::kubernetes::object_at(path, document, manifest, route, kb);
-    object.address = address.to_string();
-    // A container image only the deployment names is a setting the registry rules do not see.
-    for (at, node) in images {
-        let location = object.locate(&node, &at);
-        object.unevaluated.push(crate::model::Unevaluated {
-            path: location.path.to_string(),
-            line: location.start_line,
-            column: location.start_column,
-            setting: at.text(),
-            fact: "image".to_string(),
-            reason: format!(
-                "`{}` is decided at deployment",
-                expression_text(&node).unwrap_or_default()
-            ),
-            resources: vec![object.address.clone()],
-        });
-    }
-    Some(object)
-}
-
-/// Takes out of a tree the values that are still expressions; the container images among them
-/// are kept in `images` with their routes.
-fn drop_expressions(node: &mut Node, route: &Route, images: &mut Vec<(Route, Node)>) {
-    let is_expression = |n: &Node| n.tag.as_deref() == Some(EXPR_TAG);
-    match &mut node.value {
-        Value::Map(entries) => {
-            entries.retain(|e| {
-                if !is_expression(&e.value) {
-                    return true;
-                }
-                if e.key == "image" {
-                    images.push((route.key(&e.key), e.value.clone()));
-                }
-                false
-            });
-            for e in entries.iter_mut() {
-                let at = route.key(&e.key);
-                drop_expressions(&mut e.value, &at, images);
-            }
-        }
-        Value::Seq(items) => {
-            // Routes name the items as written, before any is taken out.
-            for (index, item) in items.iter_mut().enumerate() {
-                drop_expressions(item, &route.index(index), images);
-            }
-            items.retain(|i| !is_expression(i));
-        }
-        _ => {}
-    }
-}
-
-/// Why the rules do not judge, or judge only in part, a Terraform resource that deploys
-/// Kubernetes objects or Helm charts: what they deploy is judged as manifests, not in this form,
-/// and is listed rather than passed over (its images, registries, endpoints and annotations
-/// would otherwise go unread). A Helm release's repository and image values are read
-/// (`image_references`); its chart's templates are not.
-fn not_judged_here(kind: &str) -> Option<&'static str> {
-    if kind == "helm_release" {
-        Some(
-            "a Helm release: its chart's repository and the images its values name are judged, but the chart is not rendered from Terraform; render it (`helm template <name> <chart> --repo <repository> -f <values>`) and scan the output",
-        )
-    } else if kind == "kubectl_manifest" || kind.starts_with("kubernetes_") {
-        Some(
-            "a Kubernetes object written in Terraform: the Kubernetes rules read manifests; scan the objects as YAML (`kubectl get <kind> <name> -o yaml | sovscan scan -`)",
-        )
-    } else {
-        None
-    }
 }
 
 /// What every root module instance reads: the scanned and installed module folders.
@@ -394,16 +304,15 @@ impl Walker<'_, '_> {
                         kb,
                         &resolve,
                     );
-                    if block.type_name == "kubernetes_manifest"
-                        && let Some(object) = manifest_object(
-                            &resource.path,
-                            resource.document,
-                            (&resource.body, &resource.route),
-                            &resource.address,
-                            &resolve,
-                            kb,
-                        )
-                    {
+                    if let Some(object) = kubernetes::object(
+                        &block.type_name,
+                        &resource.path,
+                        resource.document,
+                        (&resource.body, &resource.route),
+                        (&resource.address, &block.name),
+                        &resolve,
+                        kb,
+                    ) {
                         return object;
                     }
                     if options.resolve_trees {

@@ -214,17 +214,16 @@ fn made(
     kb: &KnowledgeBase,
     options: &ExtractOptions,
 ) -> Resource {
-    // A `kubernetes_manifest` holds the object it applies, with its values.
-    if site.type_name == "kubernetes_manifest"
-        && let Some(object) = super::manifest_object(
-            path,
-            document,
-            (&body, &site.route),
-            &site.address,
-            &|_| crate::extract::facts::Resolved::AsWritten,
-            kb,
-        )
-    {
+    // A Kubernetes object Terraform applies is judged as the object, with its values.
+    if let Some(object) = super::kubernetes::object(
+        &site.type_name,
+        path,
+        document,
+        (&body, &site.route),
+        (&site.address, &site.name),
+        &|_| crate::extract::facts::Resolved::AsWritten,
+        kb,
+    ) {
         return object;
     }
     let mut resource = cloud::build(

@@ -303,6 +303,10 @@ pub struct Provisioner {
     pub ambiguous_with: Vec<String>,
     #[serde(default)]
     pub unverified: bool,
+    /// The in-tree volume type of a legacy provisioner (`gcePersistentDisk`), written in a
+    /// persistent volume's spec or a pod's volume.
+    #[serde(default)]
+    pub volume_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

@@ -255,27 +255,22 @@ fn cloud_storage_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
             }
         }
         "PersistentVolume" => {
-            let route = Route::parse("spec.csi.driver");
-            if let Some(node) = body.at(&route)
-                && let Some(p) = node.as_str()
-                && let Some(m) = ctx
-                    .kb
-                    .markers
-                    .storage_provisioners
-                    .iter()
-                    .find(|m| m.name == p)
-                && let Some(name) = non_eu(ctx, m.provider.as_deref())
-            {
-                hits.push(
-                    Hit::at(resource.locate(node, &route))
-                        .var("binding", format!("CSI driver {p}"))
-                        .provider(key_of(ctx, &name))
-                        .var("provider", name)
-                        .evidence(p.to_string()),
-                );
+            let spec = Route::parse("spec");
+            if let Some(source) = body.at(&spec) {
+                volume_storage(ctx, resource, source, &spec, hits);
             }
         }
         _ => {
+            // Volumes a pod mounts directly, without a claim.
+            for (spec_route, spec) in pod_specs(resource) {
+                let Some(volumes) = spec.get("volumes") else {
+                    continue;
+                };
+                for (i, volume) in volumes.items().iter().enumerate() {
+                    let route = spec_route.key("volumes").index(i);
+                    volume_storage(ctx, resource, volume, &route, hits);
+                }
+            }
             let mut claims: Vec<(Route, &Node)> = Vec::new();
             if resource.kind == "PersistentVolumeClaim" {
                 claims.push((Route::root(), body));
@@ -303,6 +298,48 @@ fn cloud_storage_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
                 }
             }
         }
+    }
+}
+
+/// The hyperscaler storage a volume source (a persistent volume's spec, a pod's volume at
+/// `route`) names: a CSI driver the knowledge knows (`csi.driver`), or a legacy in-tree volume
+/// (`gcePersistentDisk`).
+fn volume_storage(
+    ctx: &Context,
+    resource: &Resource,
+    source: &Node,
+    route: &Route,
+    hits: &mut Vec<Hit>,
+) {
+    let markers = &ctx.kb.markers.storage_provisioners;
+    let driver_route = route.key("csi").key("driver");
+    if let Some(node) = source.path("csi.driver")
+        && let Some(driver) = node.as_str()
+        && let Some(m) = markers.iter().find(|m| m.name == driver)
+        && let Some(name) = non_eu(ctx, m.provider.as_deref())
+    {
+        hits.push(
+            Hit::at(resource.locate(node, &driver_route))
+                .var("binding", format!("CSI driver {driver}"))
+                .provider(key_of(ctx, &name))
+                .var("provider", name)
+                .evidence(driver.to_string()),
+        );
+        return;
+    }
+    let in_tree = markers.iter().find_map(|m| {
+        let kind = m.volume_source.as_deref()?;
+        source.get(kind)?;
+        Some((kind, non_eu(ctx, m.provider.as_deref())?))
+    });
+    if let Some((kind, name)) = in_tree {
+        hits.push(
+            hit_on_key(resource, source, route, kind)
+                .var("binding", format!("in-tree volume {kind}"))
+                .provider(key_of(ctx, &name))
+                .var("provider", name)
+                .evidence(kind.to_string()),
+        );
     }
 }
 
@@ -361,11 +398,11 @@ fn cloud_workload_identity(ctx: &Context, resource: &Resource, hits: &mut Vec<Hi
                     .var("mechanism", mechanism)
                     .provider(key_of(ctx, &name))
                     .var("provider", name)
-                    .evidence(format!(
-                        "{}: {}",
-                        e.key,
-                        e.value.scalar_text().unwrap_or_default()
-                    ))
+                    .evidence(match e.value.scalar_text() {
+                        Some(value) => format!("{}: {value}", e.key),
+                        // A value only the deployment decides (written in Terraform).
+                        None => e.key.clone(),
+                    })
                     .key(e.key.clone()),
             );
         }

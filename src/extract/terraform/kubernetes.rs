@@ -13,7 +13,7 @@ use crate::extract::facts::{Resolve, resolve_in_place};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::model::{Resource, Unevaluated};
-use crate::tree::{Entry, Node, Route, Value};
+use crate::tree::{Entry, Node, Route, Segment, Value};
 
 /// The resource as the Kubernetes object it applies, when it applies one the rules can read:
 /// a `kubernetes_manifest` written as an object (not `yamldecode(file(…))`, decoded at plan
@@ -446,14 +446,24 @@ fn camel_case(name: &str) -> String {
     out
 }
 
+/// Maps whose keys say what the rules read (a cloud's annotation, a node label) whatever the
+/// values: an entry whose value only the deployment decides keeps its key, with no value.
+const KEYED_MAPS: &[&str] = &["annotations", "labels", "nodeSelector"];
+
 /// Takes out of a tree the values that are still expressions; the container images among them
 /// are listed in `left_out`, as a setting the registry rules would have read.
 fn drop_expressions(node: &mut Node, route: &Route, left_out: &mut Vec<LeftOut>) {
     let is_expression = |n: &Node| n.tag.as_deref() == Some(EXPR_TAG);
     match &mut node.value {
         Value::Map(entries) => {
-            entries.retain(|e| {
+            let keyed =
+                matches!(route.0.last(), Some(Segment::Key(k)) if KEYED_MAPS.contains(&&**k));
+            entries.retain_mut(|e| {
                 if !is_expression(&e.value) {
+                    return true;
+                }
+                if keyed {
+                    e.value = Node::new(Value::Null, e.value.span);
                     return true;
                 }
                 if e.key == "image" {

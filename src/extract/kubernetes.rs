@@ -350,37 +350,98 @@ pub fn pod_spec_routes(kind: &str) -> Vec<(&'static str, ())> {
     }
 }
 
-/// Pod specs of a resource with their routes; falls back to `spec.template.spec` (or, in a
-/// Cloud Run job, `spec.template.spec.template.spec`) where the kind's own route holds no
-/// containers.
+/// Pod specs of a resource with their routes: where its kind keeps them, and for a kind whose
+/// own routes hold no containers (an operator's workload: a RayCluster's head and worker
+/// groups, a JobSet's jobs, a Cloud Run job's task), every map below it that lists containers
+/// as a pod spec does.
 pub fn pod_specs(resource: &Resource) -> Vec<(Route, &Node)> {
     let mut routes: Vec<&str> = pod_spec_routes(&resource.kind)
         .into_iter()
         .map(|(r, _)| r)
         .collect();
-    let has_containers = |route: &str| {
-        resource
-            .body
-            .path(route)
-            .is_some_and(|spec| spec.get("containers").is_some())
-    };
-    if !routes.iter().any(|r| has_containers(r)) {
-        // Custom workload kinds that embed a pod template; a Cloud Run job nests its task's
-        // template in its execution's.
-        if let Some(nested) = ["spec.template.spec", "spec.template.spec.template.spec"]
-            .into_iter()
-            .find(|r| has_containers(r))
-        {
-            routes = vec![nested];
-        }
-    }
     if resource.kind == "PodTemplate" {
         routes = vec!["template.spec"];
     }
-    routes
+    let known: Vec<(Route, &Node)> = routes
         .into_iter()
         .filter_map(|r| resource.body.path(r).map(|n| (Route::parse(r), n)))
-        .collect()
+        .collect();
+    if known
+        .iter()
+        .any(|(_, spec)| spec.get("containers").is_some())
+        || !is_custom_resource(resource)
+    {
+        return known;
+    }
+    let mut found = Vec::new();
+    for entry in resource.body.entries() {
+        if !NOT_POD_SPECS.contains(&entry.key.as_str()) {
+            embedded_pod_specs(&entry.value, Route::root().key(&entry.key), 0, &mut found);
+        }
+    }
+    if found.is_empty() { known } else { found }
+}
+
+/// Whether an object is of an API group that Kubernetes itself does not serve (an operator's
+/// resource), whose pod specs may be anywhere in it. A policy engine's rules (Kyverno,
+/// Gatekeeper) hold patterns that pods are checked against, not pods.
+fn is_custom_resource(resource: &Resource) -> bool {
+    resource.api_group().is_some_and(|group| {
+        !matches!(
+            group,
+            "apps" | "batch" | "policy" | "autoscaling" | "kyverno.io"
+        ) && !group.ends_with(".k8s.io")
+            && !group.ends_with(".kyverno.io")
+            && !group.ends_with(".gatekeeper.sh")
+    })
+}
+
+/// Parts of an object that hold no pod spec of its own: its metadata and status, and a Helm
+/// release's values (read as values, `image_references`).
+const NOT_POD_SPECS: &[&str] = &["metadata", "status", "values", "valuesFrom"];
+
+/// Deepest a pod spec is looked for in an operator's workload.
+const MAX_POD_SPEC_DEPTH: usize = 16;
+
+/// The maps below `node` that list containers (`containers: [{name, image}]`, or init
+/// containers alone), not looked into further once found.
+fn embedded_pod_specs<'n>(
+    node: &'n Node,
+    route: Route,
+    depth: usize,
+    out: &mut Vec<(Route, &'n Node)>,
+) {
+    if depth > MAX_POD_SPEC_DEPTH {
+        return;
+    }
+    match &node.value {
+        Value::Map(entries) => {
+            let lists_containers = ["containers", "initContainers"].iter().any(|key| {
+                node.get(key).is_some_and(|list| {
+                    !list.items().is_empty()
+                        && list
+                            .items()
+                            .iter()
+                            .all(|c| c.get("image").is_some() || c.get("name").is_some())
+                })
+            });
+            if lists_containers {
+                out.push((route, node));
+                return;
+            }
+            for entry in entries {
+                if !NOT_POD_SPECS.contains(&entry.key.as_str()) {
+                    embedded_pod_specs(&entry.value, route.key(&entry.key), depth + 1, out);
+                }
+            }
+        }
+        Value::Seq(items) => {
+            for (index, item) in items.iter().enumerate() {
+                embedded_pod_specs(item, route.index(index), depth + 1, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Every container of every pod spec (containers, initContainers, ephemeralContainers).

@@ -6,7 +6,7 @@
 use super::helm_values::{parameter_references, values_references, yaml_text_references};
 use super::registries::{CHART_SOURCE, IMAGE, OCI_ARTIFACT};
 use crate::extract::arm_expressions::is_expression;
-use crate::extract::kubernetes::{containers, containers_in};
+use crate::extract::kubernetes::containers;
 use crate::load::Format;
 use crate::load::hcl::{self, EXPR_TAG};
 use crate::load::yaml;
@@ -194,17 +194,11 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
             argo_sources(&site, body, &Route::parse("spec.template.spec"), out);
         }
         // The Prometheus operator runs the image a Prometheus, Alertmanager or ThanosRuler
-        // names, and the containers it adds beside it.
+        // names (the containers it adds beside it are a pod spec's, `containers`).
         ("monitoring.coreos.com", "Prometheus" | "Alertmanager" | "ThanosRuler") => {
             let route = Route::parse("spec");
-            let Some(spec) = body.at(&route) else {
-                return;
-            };
-            out.extend(image_of(&site, spec, &route));
-            let mut listed = Vec::new();
-            containers_in(spec, &route, &mut listed);
-            for (route, c) in listed {
-                out.extend(image_of(&site, c, &route));
+            if let Some(spec) = body.at(&route) {
+                out.extend(image_of(&site, spec, &route));
             }
         }
         ("kustomize.toolkit.fluxcd.io", "Kustomization") => {

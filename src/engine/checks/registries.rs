@@ -50,14 +50,44 @@ pub fn reference_host(reference: &str) -> Option<String> {
     }
 }
 
-/// Values that are not a reference yet: templates, substitutions, empty text.
+/// Values that are not a reference yet, whose registry is not known: empty text, a
+/// substitution or template where the registry would be (`${IMAGE}`, `$IMAGE_URL`,
+/// `<DOCKER_REPO>/app`, `{{ .Values.image }}`), and a name no registry takes that stands for one
+/// (`IMAGE_NAME`: a repository is in lower case, so an upper-case one without a registry is no
+/// Docker Hub image). A literal registry with a placeholder after it
+/// (`gcr.io/<PROJECT>/app`) is that registry.
 pub(super) fn is_placeholder(text: &str) -> bool {
     let text = text.trim();
-    text.is_empty()
-        || text.contains("${")
-        || text.contains("{{")
-        || text.contains("$(")
-        || text.contains(char::is_whitespace)
+    // A wildcard (`public.ecr.aws/*`) is a policy's pattern, not an image pulled.
+    if text.is_empty() || text.contains(char::is_whitespace) || text.contains('*') {
+        return true;
+    }
+    let unfilled = |part: &str| part.contains('$') || part.contains('{') || part.contains('<');
+    if let Some(host) = literal_host(text) {
+        return unfilled(host);
+    }
+    unfilled(text) || is_upper_case_name(text)
+}
+
+/// The registry host a reference names before its first slash (`gcr.io`, `localhost:5000`,
+/// `oci://ghcr.io`), if it names one.
+fn literal_host(text: &str) -> Option<&str> {
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let (first, _) = rest.split_once('/')?;
+    (text.contains("://") || first.contains('.') || first.contains(':') || first == "localhost")
+        .then_some(first)
+}
+
+/// Whether a reference without a registry host names its repository in upper case (its tag
+/// may be in any case).
+fn is_upper_case_name(text: &str) -> bool {
+    let name = text.split('@').next().unwrap_or(text);
+    let name = match (name.rfind(':'), name.rfind('/')) {
+        (Some(colon), Some(slash)) if colon > slash => &name[..colon],
+        (Some(colon), None) => &name[..colon],
+        _ => name,
+    };
+    name.chars().any(|c| c.is_ascii_uppercase())
 }
 
 /// The two judgements on one pulled reference: the registry sits outside the EU (RES-007), and
@@ -290,6 +320,20 @@ mod tests {
         );
         assert!(is_placeholder("${REGISTRY}/app"));
         assert!(is_placeholder("{{ .Values.image }}"));
+        assert!(is_placeholder("$VLLM_IMAGE"));
+        assert!(is_placeholder("<your-image>:latest"));
+        assert!(is_placeholder("IMAGE_NAME"));
+        assert!(is_placeholder("MY_ORG/app:1"));
         assert!(!is_placeholder("nginx:1.27"));
+        assert!(!is_placeholder("nginx:1.27-Alpine"));
+        assert!(!is_placeholder("us-docker.pkg.dev/PROJECT_ID/repo/app:1"));
+        assert!(!is_placeholder("gcr.io/<<PROJECT>>/jax:latest"));
+        assert!(!is_placeholder(
+            "us-central1-docker.pkg.dev/$PROJECT_ID/repo/app"
+        ));
+        assert!(is_placeholder("<DOCKER_REPO>/chatbot:1.0"));
+        assert!(is_placeholder("{{.Values.registry}}/app"));
+        assert!(is_placeholder("public.ecr.aws/*"));
+        assert!(!is_placeholder("localhost:5000/app"));
     }
 }

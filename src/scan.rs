@@ -775,12 +775,15 @@ struct Loaded {
     not_created: usize,
     /// The file's path as its documents name it.
     path: Option<Arc<str>>,
+    /// What the rules do not read of its documents (a plan's Helm releases), to be listed.
+    skipped: Vec<load::Skipped>,
 }
 
 impl Loaded {
     fn new(mut outcome: FileOutcome, source: Option<&PathBuf>, unit: &Unit) -> Self {
         let (kb, options) = (unit.kb, &unit.early);
         let mut resources = Vec::new();
+        let mut skipped = Vec::new();
         let mut before = outcome.documents.len();
         let mut path = outcome.documents.first().map(|d| Arc::clone(&d.path));
         if let Some(snapshot) = outcome.snapshot.take() {
@@ -816,7 +819,13 @@ impl Loaded {
                 // estate's every resource, in one file.
                 load::Format::TerraformPlan => {
                     let each = |r| unit.settle_item(r);
-                    let mut kept = extract::terraform::plan::extract_each(doc, kb, options, each);
+                    let mut kept = extract::terraform::plan::extract_each(
+                        doc,
+                        kb,
+                        options,
+                        each,
+                        &mut skipped,
+                    );
                     kept.extend(unit.take_owners(&doc.path));
                     kept
                 }
@@ -889,6 +898,7 @@ impl Loaded {
             outlines,
             resources,
             path,
+            skipped,
         }
     }
 }
@@ -955,6 +965,7 @@ impl Gathering {
             extracted_documents,
             not_created,
             path,
+            skipped,
         } = loaded;
         let result = &mut self.result;
         result.files += 1;
@@ -984,6 +995,7 @@ impl Gathering {
             });
         }
         result.skipped.extend(outcome.skipped);
+        result.skipped.extend(skipped);
         result.errors.extend(outcome.error);
         result.warnings.extend(outcome.warnings);
     }

@@ -77,7 +77,11 @@ pub(crate) fn not_judged_here(kind: &str) -> Option<&'static str> {
         Some(
             "a Helm release: its chart's repository and the images its values name are judged, but the chart is not rendered from Terraform; render it (`helm template <name> <chart> --repo <repository> -f <values>`) and scan the output",
         )
-    } else if kind == "kubectl_manifest" || kind == "kubernetes_manifest" {
+    } else if kind == "kubectl_manifest" {
+        Some(
+            "a Kubernetes manifest given as YAML text (`yaml_body`): scan the manifest file itself, or the object as deployed (`kubectl get <kind> <name> -o yaml | sovscan scan -`)",
+        )
+    } else if kind == "kubernetes_manifest" {
         Some(
             "a Kubernetes manifest decoded when Terraform plans (`yamldecode`, `file`): scan the manifest file itself, or the object as deployed (`kubectl get <kind> <name> -o yaml | sovscan scan -`)",
         )

@@ -12,7 +12,7 @@ use super::{Resolution, apply_region};
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
-use crate::load::{Document, Format};
+use crate::load::{Document, Format, Skipped};
 use crate::location::Location;
 use crate::model::Resource;
 use crate::tree::{Node, Route};
@@ -183,13 +183,28 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase, options: &ExtractOptions) -> 
 /// the plan's order: a plan is one unit of one file, often of an estate's every resource, and
 /// its resources need not be held all at once (see `Unit::settle_item`). Each resource's
 /// values are dropped once it is made of them.
+/// The resources the rules do not read (a Helm release's chart, a `kubectl_manifest`, a change
+/// to a Kubernetes object made elsewhere) are added to `skipped`, at their line in the plan.
 pub fn extract_each(
     doc: &mut Document,
     kb: &KnowledgeBase,
     options: &ExtractOptions,
     each: impl Fn(Resource) -> Option<Resource> + Sync,
+    skipped: &mut Vec<Skipped>,
 ) -> Vec<Resource> {
     let sites = sites(doc, kb);
+    for site in &sites {
+        // A plan holds a `kubernetes_manifest`'s object decoded: it is judged.
+        if let Some(reason) = super::kubernetes::not_judged_here(&site.type_name)
+            && let Some(values) = doc.root.at(&site.route)
+            && !values.get("manifest").is_some_and(Node::is_map)
+        {
+            skipped.push(Skipped {
+                path: format!("{}:{}", doc.path, values.span.start.line),
+                reason: format!("{} {}: {reason}", site.type_name, site.name),
+            });
+        }
+    }
     let root = &mut doc.root;
     let taken: Vec<(Node, Site)> = sites
         .into_iter()
@@ -523,7 +538,7 @@ mod tests {
             .remove(0);
         assert_eq!(doc.format, Format::TerraformPlan);
         let read = extract(&doc, kb, &options);
-        let taken = extract_each(&mut doc, kb, &options, Some);
+        let taken = extract_each(&mut doc, kb, &options, Some, &mut Vec::new());
         assert_eq!(read.len(), 4);
         assert_eq!(format!("{read:?}"), format!("{taken:?}"));
         // Nothing of the plan is held once its resources are made.

@@ -9,7 +9,7 @@
 //! guessed at; a plan holds values only). What is left out and would have been judged is
 //! listed: a container image, and a `dynamic` block whose `for_each` the files do not decide.
 
-use crate::extract::facts::{Resolve, resolve_in_place};
+use crate::extract::facts::{Resolve, Resolved, resolve_in_place};
 use crate::knowledge::KnowledgeBase;
 use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::model::{Resource, Unevaluated};
@@ -31,6 +31,17 @@ pub(crate) fn object(
     let (mut manifest, route) = if type_name == "kubernetes_manifest" {
         let manifest = body.get("manifest").filter(|m| m.is_map())?.clone();
         (manifest, route.key("manifest"))
+    } else if type_name == "kubectl_manifest" {
+        let yaml = body.get("yaml_body")?;
+        let text = match heredoc(yaml) {
+            Some(text) => text,
+            None => match resolve(yaml) {
+                Resolved::AsWritten => yaml.as_str()?.to_string(),
+                Resolved::Value(value, _) => value.as_str()?.to_string(),
+                Resolved::Unknown => return None,
+            },
+        };
+        (yaml_object(&text, yaml)?, route.key("yaml_body"))
     } else {
         let (api_version, kind) = typed_kind(type_name)?;
         let manifest = typed_manifest(api_version, kind, body, route, &mut left_out);
@@ -91,6 +102,96 @@ pub(crate) fn not_judged_here(kind: &str) -> Option<&'static str> {
         )
     } else {
         None
+    }
+}
+
+/// Whether a plan's resource of `type_name`, with these values, is judged as the Kubernetes
+/// object it applies (a plan holds a `kubernetes_manifest`'s object decoded, and a
+/// `kubectl_manifest`'s YAML text as given).
+pub(crate) fn judged_in_plan(type_name: &str, values: &Node) -> bool {
+    match type_name {
+        "kubernetes_manifest" => values.get("manifest").is_some_and(Node::is_map),
+        "kubectl_manifest" => values
+            .get("yaml_body")
+            .and_then(Node::as_str)
+            .is_some_and(|text| yaml_object(text, values).is_some()),
+        _ => typed_kind(type_name).is_some(),
+    }
+}
+
+/// The object a `kubectl_manifest`'s YAML text (`yaml_body`, written at `at`) holds, placed in
+/// the file: in a heredoc, each line of the YAML at its line below the heredoc's first (the
+/// indentation `<<-` takes off put back); otherwise, as in a plan's one-line JSON string, at
+/// the text itself. `None` when the text is no YAML object.
+fn yaml_object(text: &str, at: &Node) -> Option<Node> {
+    let documents = crate::load::yaml::parse_stream(text).ok()?;
+    let mut object = documents.into_iter().find(|d| d.get("kind").is_some())?;
+    let written = expression_text(at).unwrap_or_default();
+    if let Some(heredoc) = written.strip_prefix("<<") {
+        let indent = match heredoc.split_once('\n') {
+            Some((opener, body)) if opener.starts_with('-') => {
+                indentation(body.trim_end().rsplit_once('\n').map_or(body, |(b, _)| b))
+            }
+            _ => 0,
+        };
+        let (line, column) = (at.span.start.line, u32::try_from(indent).unwrap_or(0));
+        place(&mut object, &|span| {
+            for pos in [&mut span.start, &mut span.end] {
+                pos.line += line;
+                pos.column += column;
+            }
+        });
+    } else {
+        let span = at.span;
+        place(&mut object, &|at| *at = span);
+    }
+    Some(object)
+}
+
+/// The text of a heredoc without interpolations (`<<-YAML` … `YAML`), with the indentation
+/// `<<-` takes off taken off; `None` for any other expression.
+fn heredoc(node: &Node) -> Option<String> {
+    let written = expression_text(node)?.strip_prefix("<<")?;
+    let (opener, body) = written.split_once('\n')?;
+    let marker = opener.trim_start_matches('-').trim();
+    let (body, closing) = body.trim_end().rsplit_once('\n')?;
+    if closing.trim() != marker || body.contains("${") || body.contains("%{") {
+        return None;
+    }
+    let indent = if opener.starts_with('-') {
+        indentation(body)
+    } else {
+        0
+    };
+    let mut text = String::with_capacity(body.len());
+    for line in body.lines() {
+        text.push_str(line.get(indent..).unwrap_or_else(|| line.trim_start()));
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// The least indentation of the lines of a text that are not blank.
+fn indentation(text: &str) -> usize {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0)
+}
+
+/// Moves every span of a tree.
+fn place(node: &mut Node, moved: &dyn Fn(&mut crate::tree::Span)) {
+    moved(&mut node.span);
+    match &mut node.value {
+        Value::Map(entries) => {
+            for entry in entries {
+                moved(&mut entry.key_span);
+                place(&mut entry.value, moved);
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|item| place(item, moved)),
+        _ => {}
     }
 }
 

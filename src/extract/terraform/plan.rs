@@ -194,10 +194,9 @@ pub fn extract_each(
 ) -> Vec<Resource> {
     let sites = sites(doc, kb);
     for site in &sites {
-        // A plan holds a `kubernetes_manifest`'s object decoded: it is judged.
         if let Some(reason) = super::kubernetes::not_judged_here(&site.type_name)
             && let Some(values) = doc.root.at(&site.route)
-            && !values.get("manifest").is_some_and(Node::is_map)
+            && !super::kubernetes::judged_in_plan(&site.type_name, values)
         {
             skipped.push(Skipped {
                 path: format!("{}:{}", doc.path, values.span.start.line),

@@ -25,6 +25,34 @@ fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json
         .collect()
 }
 
+/// The skipped entries of a report, each as its file's name with the line (`main.tf:9`) and
+/// its reason.
+fn skipped_at(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["scanned"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let path = s["path"].as_str().unwrap();
+            let at = path.rsplit(['/', '\\']).next().unwrap().to_string();
+            (at, s["reason"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// The findings of a rule, each as its resource's address and line.
+fn addresses_and_lines<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<(&'a str, u64)> {
+    findings(report, rule)
+        .iter()
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap(),
+                f["location"]["start_line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn for_each_over_regions_gives_one_finding_per_instance_outside_the_eu() {
     let report = scan("fixtures/RES-001/terraform-for-each");
@@ -722,16 +750,7 @@ fn kubernetes_objects_and_helm_releases_in_terraform_are_judged_or_listed() {
             )
         ]
     );
-    let skipped: Vec<(String, String)> = report["scanned"]["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let path = s["path"].as_str().unwrap();
-            let at = path.rsplit(['/', '\\']).next().unwrap().to_string();
-            (at, s["reason"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let skipped = skipped_at(&report);
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(skipped.iter().any(|(at, why)| at == "main.tf:17"
         && why.starts_with("kubernetes_annotations web: a change Terraform makes")));
@@ -746,15 +765,7 @@ fn kubernetes_objects_and_helm_releases_in_terraform_are_judged_or_listed() {
 #[test]
 fn a_kubernetes_manifest_written_as_an_object_is_judged_as_a_manifest() {
     let report = scan("fixtures/RES-007/terraform-kubernetes-manifest");
-    let registries: Vec<(&str, u64)> = findings(&report, "RES-007")
-        .iter()
-        .map(|f| {
-            (
-                f["resource"]["address"].as_str().unwrap(),
-                f["location"]["start_line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let registries = addresses_and_lines(&report, "RES-007");
     assert_eq!(
         registries,
         [
@@ -783,15 +794,7 @@ fn a_kubernetes_manifest_written_as_an_object_is_judged_as_a_manifest() {
 #[test]
 fn a_plan_judges_kubernetes_resources_and_lists_what_it_does_not_read() {
     let report = scan("fixtures/RES-007/terraform-plan-kubernetes-manifest");
-    let images: Vec<(&str, u64)> = findings(&report, "RES-007")
-        .iter()
-        .map(|f| {
-            (
-                f["resource"]["address"].as_str().unwrap(),
-                f["location"]["start_line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let images = addresses_and_lines(&report, "RES-007");
     assert_eq!(
         images,
         [
@@ -801,15 +804,8 @@ fn a_plan_judges_kubernetes_resources_and_lists_what_it_does_not_read() {
             ("kubectl_manifest.quota", 226)
         ]
     );
-    let skipped: Vec<(String, String)> = report["scanned"]["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let path = s["path"].as_str().unwrap();
-            let at = path.rsplit(['/', '\\']).next().unwrap().to_string();
-            (at, s["reason"].as_str().unwrap().to_string())
-        })
+    let skipped: Vec<(String, String)> = skipped_at(&report)
+        .into_iter()
         .filter(|(at, _)| at.starts_with("plan.json"))
         .collect();
     assert_eq!(skipped.len(), 1, "{skipped:?}");

@@ -237,21 +237,10 @@ fn cloud_storage_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>
             let route = Route::parse("provisioner");
             if let Some(node) = body.at(&route)
                 && let Some(p) = node.as_str()
-                && let Some(m) = ctx
-                    .kb
-                    .markers
-                    .storage_provisioners
-                    .iter()
-                    .find(|m| m.name == p)
-                && let Some(name) = non_eu(ctx, m.provider.as_deref())
+                && let Some(name) = provisioner_owner(ctx, p)
             {
-                hits.push(
-                    Hit::at(resource.locate(node, &route))
-                        .var("binding", format!("provisioner {p}"))
-                        .provider(key_of(ctx, &name))
-                        .var("provider", name)
-                        .evidence(p.to_string()),
-                );
+                let hit = Hit::at(resource.locate(node, &route));
+                hits.push(storage_hit(ctx, hit, format!("provisioner {p}"), name, p));
             }
         }
         "PersistentVolume" => {
@@ -311,36 +300,54 @@ fn volume_storage(
     route: &Route,
     hits: &mut Vec<Hit>,
 ) {
-    let markers = &ctx.kb.markers.storage_provisioners;
-    let driver_route = route.key("csi").key("driver");
     if let Some(node) = source.path("csi.driver")
         && let Some(driver) = node.as_str()
-        && let Some(m) = markers.iter().find(|m| m.name == driver)
-        && let Some(name) = non_eu(ctx, m.provider.as_deref())
+        && let Some(name) = provisioner_owner(ctx, driver)
     {
-        hits.push(
-            Hit::at(resource.locate(node, &driver_route))
-                .var("binding", format!("CSI driver {driver}"))
-                .provider(key_of(ctx, &name))
-                .var("provider", name)
-                .evidence(driver.to_string()),
-        );
+        let hit = Hit::at(resource.locate(node, &route.key("csi").key("driver")));
+        hits.push(storage_hit(
+            ctx,
+            hit,
+            format!("CSI driver {driver}"),
+            name,
+            driver,
+        ));
         return;
     }
-    let in_tree = markers.iter().find_map(|m| {
+    let in_tree = ctx.kb.markers.storage_provisioners.iter().find_map(|m| {
         let kind = m.volume_source.as_deref()?;
         source.get(kind)?;
         Some((kind, non_eu(ctx, m.provider.as_deref())?))
     });
     if let Some((kind, name)) = in_tree {
-        hits.push(
-            hit_on_key(resource, source, route, kind)
-                .var("binding", format!("in-tree volume {kind}"))
-                .provider(key_of(ctx, &name))
-                .var("provider", name)
-                .evidence(kind.to_string()),
-        );
+        let hit = hit_on_key(resource, source, route, kind);
+        hits.push(storage_hit(
+            ctx,
+            hit,
+            format!("in-tree volume {kind}"),
+            name,
+            kind,
+        ));
     }
+}
+
+/// The provider outside the EU behind a storage provisioner or CSI driver the knowledge knows.
+fn provisioner_owner(ctx: &Context, provisioner: &str) -> Option<String> {
+    let m = ctx
+        .kb
+        .markers
+        .storage_provisioners
+        .iter()
+        .find(|m| m.name == provisioner)?;
+    non_eu(ctx, m.provider.as_deref())
+}
+
+/// A storage binding's hit: what binds (`binding`) to which provider, shown by `evidence`.
+fn storage_hit(ctx: &Context, hit: Hit, binding: String, provider: String, evidence: &str) -> Hit {
+    hit.var("binding", binding)
+        .provider(key_of(ctx, &provider))
+        .var("provider", provider)
+        .evidence(evidence.to_string())
 }
 
 fn cloud_workload_identity(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {

@@ -1,6 +1,7 @@
 //! Kubernetes objects that Terraform applies, judged as the manifests they are, under the
-//! Terraform resource's address: a `kubernetes_manifest`'s object, and the object a typed
-//! resource of the Kubernetes provider makes (`kubernetes_deployment_v1`). A typed resource
+//! Terraform resource's address: a `kubernetes_manifest`'s object, a `kubectl_manifest`'s YAML,
+//! and the object a typed resource of the Kubernetes provider makes
+//! (`kubernetes_deployment_v1`). A typed resource
 //! writes the object's fields in snake case and its nested objects as blocks, a list as one
 //! block per item under a singular name (`container` for `containers`).
 //!
@@ -17,7 +18,8 @@ use crate::tree::{Entry, Node, Route, Segment, Value};
 
 /// The resource as the Kubernetes object it applies, when it applies one the rules can read:
 /// a `kubernetes_manifest` written as an object (not `yamldecode(file(…))`, decoded at plan
-/// time), or a typed resource of a kind the provider makes.
+/// time), a `kubectl_manifest` whose YAML is written out (not rendered from a template the
+/// deployment fills), or a typed resource of a kind the provider makes.
 pub(crate) fn object(
     type_name: &str,
     path: &std::sync::Arc<str>,
@@ -90,7 +92,7 @@ pub(crate) fn not_judged_here(kind: &str) -> Option<&'static str> {
         )
     } else if kind == "kubectl_manifest" {
         Some(
-            "a Kubernetes manifest given as YAML text (`yaml_body`): scan the manifest file itself, or the object as deployed (`kubectl get <kind> <name> -o yaml | sovscan scan -`)",
+            "a Kubernetes manifest whose YAML text (`yaml_body`) is rendered from a template, a file or values the deployment gives: scan the manifest file itself, or the object as deployed (`kubectl get <kind> <name> -o yaml | sovscan scan -`)",
         )
     } else if kind == "kubernetes_manifest" {
         Some(

@@ -189,6 +189,12 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
                 values_references(&site, values, &route, out);
             }
         }
+        ("argoproj.io", "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate") => {
+            argo_workflow_images(&site, body, &Route::parse("spec"), out);
+        }
+        ("argoproj.io", "CronWorkflow") => {
+            argo_workflow_images(&site, body, &Route::parse("spec.workflowSpec"), out);
+        }
         ("argoproj.io", "Application") => argo_sources(&site, body, &Route::parse("spec"), out),
         ("argoproj.io", "ApplicationSet") => {
             argo_sources(&site, body, &Route::parse("spec.template.spec"), out);
@@ -208,6 +214,54 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
             }
         }
         _ => {}
+    }
+}
+
+/// The images an Argo workflow's steps run: each template's `container` or `script`, and the
+/// sidecars beside it (its init containers and a container set's containers are a pod spec's,
+/// `containers`), with the templates steps and tasks write inline.
+fn argo_workflow_images(site: &Site, body: &Node, spec: &Route, out: &mut Vec<Reference>) {
+    let templates = spec.key("templates");
+    let Some(list) = body.at(&templates) else {
+        return;
+    };
+    for (i, template) in list.items().iter().enumerate() {
+        argo_template_images(site, template, &templates.index(i), out);
+    }
+}
+
+fn argo_template_images(site: &Site, template: &Node, route: &Route, out: &mut Vec<Reference>) {
+    for step in ["container", "script"] {
+        if let Some(holder) = template.get(step) {
+            out.extend(image_of(site, holder, &route.key(step)));
+        }
+    }
+    let sidecars = template
+        .get("sidecars")
+        .map(Node::items)
+        .unwrap_or_default();
+    for (j, holder) in sidecars.iter().enumerate() {
+        out.extend(image_of(site, holder, &route.key("sidecars").index(j)));
+    }
+    // Steps are lists of parallel steps; a DAG's tasks are one list.
+    let steps = template.get("steps").map(Node::items).unwrap_or_default();
+    for (j, group) in steps.iter().enumerate() {
+        for (k, step) in group.items().iter().enumerate() {
+            let at = route.key("steps").index(j).index(k).key("inline");
+            if let Some(inline) = step.get("inline") {
+                argo_template_images(site, inline, &at, out);
+            }
+        }
+    }
+    let tasks = template
+        .path("dag.tasks")
+        .map(Node::items)
+        .unwrap_or_default();
+    for (j, task) in tasks.iter().enumerate() {
+        let at = route.key("dag").key("tasks").index(j).key("inline");
+        if let Some(inline) = task.get("inline") {
+            argo_template_images(site, inline, &at, out);
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 
 use crate::extract::facts::{Resolve, Resolved, resolve_in_place};
 use crate::knowledge::KnowledgeBase;
+use crate::load::Skipped;
 use crate::load::hcl::{EXPR_TAG, expression_text};
 use crate::model::{Resource, Unevaluated};
 use crate::tree::{Entry, Node, Route, Segment, Value};
@@ -107,18 +108,15 @@ pub(crate) fn not_judged_here(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether a plan's resource of `type_name`, with these values, is judged as the Kubernetes
-/// object it applies (a plan holds a `kubernetes_manifest`'s object decoded, and a
-/// `kubectl_manifest`'s YAML text as given).
-pub(crate) fn judged_in_plan(type_name: &str, values: &Node) -> bool {
-    match type_name {
-        "kubernetes_manifest" => values.get("manifest").is_some_and(Node::is_map),
-        "kubectl_manifest" => values
-            .get("yaml_body")
-            .and_then(Node::as_str)
-            .is_some_and(|text| yaml_object(text, values).is_some()),
-        _ => typed_kind(type_name).is_some(),
-    }
+/// The entry that lists a resource the rules do not read (a Terraform resource left as such
+/// that `not_judged_here` names), at its first line, in HCL or a plan.
+pub(crate) fn unread(resource: &Resource) -> Option<Skipped> {
+    let reason = not_judged_here(&resource.kind)?;
+    let at = resource.start();
+    Some(Skipped {
+        path: format!("{}:{}", at.path, at.start_line),
+        reason: format!("{} {}: {reason}", resource.kind, resource.name),
+    })
 }
 
 /// The object a `kubectl_manifest`'s YAML text (`yaml_body`, written at `at`) holds, placed in

@@ -234,13 +234,7 @@ pub fn extract(documents: &[&Document], kb: &KnowledgeBase, options: &ExtractOpt
         out.unresolved.extend(run.unresolved);
     }
     for resource in &out.resources {
-        if let Some(reason) = kubernetes::not_judged_here(&resource.kind) {
-            let at = resource.start();
-            out.unresolved.insert(Skipped {
-                path: format!("{}:{}", at.path, at.start_line),
-                reason: format!("{} {}: {reason}", resource.kind, resource.name),
-            });
-        }
+        out.unresolved.extend(kubernetes::unread(resource));
     }
     out
 }

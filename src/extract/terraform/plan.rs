@@ -193,17 +193,6 @@ pub fn extract_each(
     skipped: &mut Vec<Skipped>,
 ) -> Vec<Resource> {
     let sites = sites(doc, kb);
-    for site in &sites {
-        if let Some(reason) = super::kubernetes::not_judged_here(&site.type_name)
-            && let Some(values) = doc.root.at(&site.route)
-            && !super::kubernetes::judged_in_plan(&site.type_name, values)
-        {
-            skipped.push(Skipped {
-                path: format!("{}:{}", doc.path, values.span.start.line),
-                reason: format!("{} {}: {reason}", site.type_name, site.name),
-            });
-        }
-    }
     let root = &mut doc.root;
     let taken: Vec<(Node, Site)> = sites
         .into_iter()
@@ -211,12 +200,17 @@ pub fn extract_each(
         .collect();
     *root = Node::new(crate::tree::Value::Null, root.span);
     let (path, document) = (&doc.path, doc.index);
-    taken
+    let made: Vec<(Option<Resource>, Option<Skipped>)> = taken
         .into_par_iter()
-        .filter_map(|(values, site)| {
-            each(made(path, document, Cow::Owned(values), site, kb, options))
+        .map(|(values, site)| {
+            let resource = made(path, document, Cow::Owned(values), site, kb, options);
+            let unread = super::kubernetes::unread(&resource);
+            (each(resource), unread)
         })
-        .collect()
+        .collect();
+    let (kept, unread): (Vec<_>, Vec<_>) = made.into_iter().unzip();
+    skipped.extend(unread.into_iter().flatten());
+    kept.into_iter().flatten().collect()
 }
 
 /// The resource of `site`, built from its values.

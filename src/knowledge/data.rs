@@ -30,6 +30,12 @@ pub struct ProviderRegions {
     pub region_pairs: BTreeMap<String, RegionPair>,
     #[serde(default)]
     pub no_pair: Vec<String>,
+    /// The region the provider's Terraform provider uses when its configuration names none
+    /// (Scaleway `fr-par`, STACKIT `eu01`), and what else can choose it.
+    #[serde(default)]
+    pub terraform_default_region: Option<String>,
+    #[serde(default)]
+    pub terraform_default_note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

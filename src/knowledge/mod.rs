@@ -594,6 +594,15 @@ impl KnowledgeBase {
             .map(|(g, _)| g)
     }
 
+    /// The region a Terraform provider (`scaleway`, by its local name) uses when its
+    /// configuration names none; `None` when it has no such default (AWS asks for one).
+    pub fn terraform_default_region(&self, local_name: &str) -> Option<&str> {
+        let provider = canonical_provider(local_name);
+        (self.regions.providers.get(provider)?)
+            .terraform_default_region
+            .as_deref()
+    }
+
     /// The region ids the knowledge lists for a provider (`aws`), sorted.
     pub fn region_ids(&self, provider: &str) -> Vec<String> {
         self.regions
@@ -631,6 +640,27 @@ fn zone_to_region_candidates(provider: &str, id: &str) -> Vec<String> {
                 && zone.chars().all(|c| c.is_ascii_digit())
             {
                 out.push(region.to_string());
+            }
+        }
+        "ovh" => {
+            // A zone ends in one letter (`eu-west-par-a`, `ca-east-bhs-a`); a numbered Public
+            // Cloud region is at its site (`gra5` at `gra`); a regional code of the newer
+            // services names its site last (`eu-west-rbx`, `eu-west-lim`).
+            let region = match id.rsplit_once('-') {
+                Some((region, zone)) if zone.len() == 1 => {
+                    out.push(region.to_string());
+                    region
+                }
+                _ => id,
+            };
+            let site = region.trim_end_matches(|c: char| c.is_ascii_digit());
+            if site != region && !site.is_empty() && site.chars().all(|c| c.is_ascii_alphabetic()) {
+                out.push(site.to_string());
+            }
+            if let Some((_, site)) = region.rsplit_once('-')
+                && site.len() == 3
+            {
+                out.push(site.to_string());
             }
         }
         _ => {
@@ -809,6 +839,47 @@ mod tests {
         );
         assert!(kb.resolve_region("gcp", "US").unwrap().multi);
         assert!(kb.resolve_region("aws", "mars-north-1").is_none());
+    }
+
+    #[test]
+    fn ovh_codes_resolve_to_their_site() {
+        let kb = kb();
+        for (code, country) in [
+            ("GRA5", "FR"),
+            ("GRA11", "FR"),
+            ("BHS1", "CA"),
+            ("SBG3", "FR"),
+            ("eu-west-rbx", "FR"),
+            ("eu-west-lim", "DE"),
+            ("ca-east-bhs-a", "CA"),
+            ("eu-west-par-b", "FR"),
+            ("EU-WEST-LZ-LUX-A", "LU"),
+            ("US-EAST-VA-1", "US"),
+        ] {
+            let found = kb.resolve_region("ovh", code);
+            assert_eq!(
+                found
+                    .and_then(|r| r.country().map(str::to_string))
+                    .as_deref(),
+                Some(country),
+                "{code}"
+            );
+        }
+        for not_a_place in ["all", "XXX1", "RRRR", "eu-west-xyz"] {
+            assert!(
+                kb.resolve_region("ovh", not_a_place).is_none(),
+                "{not_a_place}"
+            );
+        }
+    }
+
+    #[test]
+    fn terraform_providers_with_a_default_region_name_it() {
+        let kb = kb();
+        assert_eq!(kb.terraform_default_region("scaleway"), Some("fr-par"));
+        assert_eq!(kb.terraform_default_region("stackit"), Some("eu01"));
+        assert_eq!(kb.terraform_default_region("aws"), None);
+        assert_eq!(kb.terraform_default_region("hcloud"), None);
     }
 
     #[test]

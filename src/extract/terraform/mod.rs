@@ -745,7 +745,8 @@ fn module_provider_resolution(
     };
     configured.unwrap_or_else(|| {
         if region::is_regional(local) {
-            Resolution::unconfigured(local, call.block.location(&call.route))
+            let at = || call.block.location(&call.route);
+            Resolution::unconfigured(resolver.knowledge(), local, at(), at)
         } else {
             Resolution::None
         }

@@ -334,7 +334,7 @@ fn sites(doc: &Document, kb: &KnowledgeBase) -> Vec<Site> {
             {
                 found
             } else {
-                provider_region(doc, p, config)
+                provider_region(doc, p, config, kb)
             };
             Site {
                 address: p.address.clone(),
@@ -401,7 +401,12 @@ fn referenced_region(
 }
 
 /// The region of the provider configuration the resource uses, through plan variables.
-fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'_>>) -> Resolution {
+fn provider_region(
+    doc: &Document,
+    p: &Planned<'_>,
+    config: Option<&Configured<'_>>,
+    kb: &KnowledgeBase,
+) -> Resolution {
     let root = &doc.root;
     let local = provider_local_name(&p.type_name);
     let full_key = config
@@ -416,7 +421,15 @@ fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'
     } else {
         full_key.rsplit(':').next().unwrap_or(&full_key).to_string()
     };
+    let default = kb.terraform_default_region(local).map(str::to_string);
     let Some(provider) = table.and_then(|p| p.get(&key)) else {
+        if let Some(value) = default {
+            return Resolution::Region {
+                value,
+                location: Location::of_node(&doc.path, doc.index, p.values, &p.route),
+                inherited: false,
+            };
+        }
         return match super::region::is_regional(local) {
             true => Resolution::Blocked {
                 blocker: format!("the plan records no configuration of provider \"{key}\""),
@@ -466,7 +479,13 @@ fn provider_region(doc: &Document, p: &Planned<'_>, config: Option<&Configured<'
             location: Location::of_node(&doc.path, doc.index, expr, &at),
         };
     }
-    if super::region::is_regional(local) {
+    if let Some(value) = default {
+        Resolution::Region {
+            value,
+            location: Location::of_node(&doc.path, doc.index, provider, &providers.key(&key)),
+            inherited: true,
+        }
+    } else if super::region::is_regional(local) {
         Resolution::Blocked {
             blocker: format!("provider \"{key}\" without region"),
             location: Location::of_node(&doc.path, doc.index, provider, &providers.key(&key)),

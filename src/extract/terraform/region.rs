@@ -51,11 +51,24 @@ pub enum Resolution {
 
 impl Resolution {
     /// Where something of a regional provider (`aws`) is when its module configures no such
-    /// provider: unresolved, at `location`.
-    pub fn unconfigured(local_name: &str, location: Location) -> Resolution {
-        Resolution::Blocked {
-            blocker: format!("provider \"{local_name}\" has no region in this module"),
-            location,
+    /// provider: in the region the provider uses when told none (Scaleway's `fr-par`), placed
+    /// at `own`; else unresolved, at `location`.
+    pub fn unconfigured(
+        kb: &KnowledgeBase,
+        local_name: &str,
+        location: Location,
+        own: impl FnOnce() -> Location,
+    ) -> Resolution {
+        match kb.terraform_default_region(local_name) {
+            Some(region) => Resolution::Region {
+                value: region.to_string(),
+                location: own(),
+                inherited: false,
+            },
+            None => Resolution::Blocked {
+                blocker: format!("provider \"{local_name}\" has no region in this module"),
+                location,
+            },
         }
     }
 }
@@ -239,6 +252,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
                         .unwrap_or(blocked),
                     eval => eval,
                 };
+                // A DNS zone (`zone = "example.com"`) is not a place: no location id has a dot.
+                if attr == "zone"
+                    && matches!(&eval, Eval::Literal { value, .. } if value.contains('.'))
+                {
+                    continue;
+                }
                 match self.resolution_of(eval, (&doc.path, Location::start_line(node.span))) {
                     // An availability zone lies in the region the provider's API is called in
                     // (AWS, OpenStack): one not known here leaves the resource in the region
@@ -327,12 +346,17 @@ impl<'m, 'a> Resolver<'m, 'a> {
             Some(found) => found,
             None if known && REGIONAL_PROVIDERS.contains(&local_name.as_str()) => referred_blocked
                 .unwrap_or_else(|| {
+                    let own = || resource.block.location(&resource.route);
                     let location = (self.index.first_of_provider.get(&local_name).cloned())
-                        .unwrap_or_else(|| resource.block.location(&resource.route));
-                    Resolution::unconfigured(&local_name, location)
+                        .unwrap_or_else(own);
+                    Resolution::unconfigured(self.kb, &local_name, location, own)
                 }),
             None => Resolution::None,
         }
+    }
+
+    pub fn knowledge(&self) -> &'m KnowledgeBase {
+        self.kb
     }
 
     /// The location of a resource of this module by address (`azurerm_resource_group.main`).
@@ -408,7 +432,13 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 };
             }
         }
-        if REGIONAL_PROVIDERS.contains(&block.local_name.as_str()) {
+        if let Some(region) = self.kb.terraform_default_region(&block.local_name) {
+            Resolution::Region {
+                value: region.to_string(),
+                location: block.block.location(&block.route),
+                inherited: true,
+            }
+        } else if REGIONAL_PROVIDERS.contains(&block.local_name.as_str()) {
             Resolution::Blocked {
                 blocker: format!("provider \"{}\" without region", block.local_name),
                 location: block.block.location(&block.route),

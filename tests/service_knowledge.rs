@@ -158,6 +158,8 @@ fn rule_of(service: &Service, fact: &str, default: &FactDefault) -> Option<(&'st
 enum Value {
     Bool(bool),
     Int(i64),
+    /// Any value written at all (a presence test, `kms_id is set`).
+    Written,
 }
 
 impl Value {
@@ -165,20 +167,24 @@ impl Value {
         match self {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
+            Value::Written => "\"written\"".into(),
         }
     }
 }
 
 /// The route of a spec's first alternative and whether it is negated, when it is a plain
-/// route (no membership test).
-fn plain_route(spec: &str) -> Option<(bool, &str)> {
+/// route, or a presence test (`kms_id is set`: `Some` route, and `presence`).
+fn plain_route(spec: &str) -> Option<(bool, &str, bool)> {
     let first = spec.split("||").next()?.trim();
     if first.contains(" in ") {
         return None;
     }
+    if let Some(route) = first.strip_suffix(" is set") {
+        return Some((false, route.trim(), true));
+    }
     Some(match first.strip_prefix('!') {
-        Some(route) => (true, route),
-        None => (false, first),
+        Some(route) => (true, route, false),
+        None => (false, first, false),
     })
 }
 
@@ -321,7 +327,7 @@ fn every_default_is_judged_when_absent_and_silent_when_set_securely() {
                 let Some((rule_id, secure)) = rule_of(service, fact, default) else {
                     continue;
                 };
-                let Some((negated, route)) = plain_route(spec) else {
+                let Some((negated, route, presence)) = plain_route(spec) else {
                     continue;
                 };
                 let rule: Vec<Rule> = all.iter().filter(|r| r.id == rule_id).cloned().collect();
@@ -333,6 +339,7 @@ fn every_default_is_judged_when_absent_and_silent_when_set_securely() {
                     continue;
                 }
                 let secure = match (negated, secure) {
+                    _ if presence => Value::Written,
                     (true, Value::Bool(b)) => Value::Bool(!b),
                     (_, v) => v,
                 };

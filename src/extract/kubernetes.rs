@@ -200,11 +200,39 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
                 .iter()
                 .any(|w| resource.kind.contains(w));
     }
+    if resource.region.is_none() && resource.kind == "Service" {
+        resource.region = load_balancer_location(&resource, kb);
+    }
     if let Some(service) = service {
         let source = FactSource::new(service, Dialect::Kubernetes);
         facts::apply(&mut resource, &source, &facts::as_written);
     }
     resource
+}
+
+/// Where the cloud makes a `LoadBalancer` Service's load balancer, when an annotation of its
+/// cloud controller names the place (`load-balancer.hetzner.cloud/location: ash`): the
+/// knowledge's `location_keys`, the most precise first.
+fn load_balancer_location(resource: &Resource, kb: &KnowledgeBase) -> Option<Box<RegionFact>> {
+    if resource.body.path("spec.type").and_then(Node::as_str) != Some("LoadBalancer") {
+        return None;
+    }
+    let annotations = resource.body.path("metadata.annotations")?;
+    kb.annotation_markers.iter().find_map(|compiled| {
+        let marker = &compiled.marker;
+        let provider = marker.provider.as_deref()?;
+        marker.location_keys.iter().find_map(|key| {
+            let node = annotations.get(key)?;
+            let value = node.as_str().map(str::trim).filter(|v| !v.is_empty())?;
+            let route = Route::parse("metadata.annotations").key(key);
+            Some(Box::new(RegionFact {
+                value: value.to_string(),
+                location: resource.locate(node, &route),
+                inherited: false,
+                resolved: kb.resolve_region(provider, value),
+            }))
+        })
+    })
 }
 
 /// A Knative kind that a cloud runs as its own service, told apart from Knative on a cluster

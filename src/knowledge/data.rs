@@ -267,6 +267,10 @@ pub struct KeyMarker {
     pub ambiguous_with: Vec<String>,
     #[serde(default)]
     pub unverified: bool,
+    /// Keys of this family whose value is where the cloud makes the load balancer of a
+    /// `LoadBalancer` Service (`load-balancer.hetzner.cloud/location: fsn1`), most precise first.
+    #[serde(default)]
+    pub location_keys: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

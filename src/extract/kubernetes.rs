@@ -200,7 +200,7 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
                 .iter()
                 .any(|w| resource.kind.contains(w));
     }
-    if resource.region.is_none() && resource.kind == "Service" {
+    if resource.region.is_none() && matches!(resource.kind.as_str(), "Service" | "Gateway") {
         resource.region = load_balancer_location(&resource, kb);
     }
     if let Some(service) = service {
@@ -212,19 +212,35 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
 
 /// Where the cloud makes a `LoadBalancer` Service's load balancer, when an annotation of its
 /// cloud controller names the place (`load-balancer.hetzner.cloud/location: ash`): the
-/// knowledge's `location_keys`, the most precise first.
+/// knowledge's `location_keys`, the most precise first. A Gateway API Gateway passes the
+/// annotations of `spec.infrastructure` to the Service its implementation makes. A value the
+/// deployment fills in (`{{ .Location }}`, `${LOCATION}`) names no place yet.
 fn load_balancer_location(resource: &Resource, kb: &KnowledgeBase) -> Option<Box<RegionFact>> {
-    if resource.body.path("spec.type").and_then(Node::as_str) != Some("LoadBalancer") {
-        return None;
-    }
-    let annotations = resource.body.path("metadata.annotations")?;
+    let at = match resource.kind.as_str() {
+        "Service"
+            if resource.body.path("spec.type").and_then(Node::as_str) == Some("LoadBalancer") =>
+        {
+            "metadata.annotations"
+        }
+        "Gateway"
+            if (resource.api_version.as_deref())
+                .is_some_and(|v| v.starts_with("gateway.networking.k8s.io/")) =>
+        {
+            "spec.infrastructure.annotations"
+        }
+        _ => return None,
+    };
+    let annotations = resource.body.path(at)?;
     kb.annotation_markers.iter().find_map(|compiled| {
         let marker = &compiled.marker;
         let provider = marker.provider.as_deref()?;
         marker.location_keys.iter().find_map(|key| {
             let node = annotations.get(key)?;
-            let value = node.as_str().map(str::trim).filter(|v| !v.is_empty())?;
-            let route = Route::parse("metadata.annotations").key(key);
+            let value = node
+                .as_str()
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && !v.contains(['$', '{', '<']))?;
+            let route = Route::parse(at).key(key);
             Some(Box::new(RegionFact {
                 value: value.to_string(),
                 location: resource.locate(node, &route),

@@ -246,23 +246,74 @@ fn saas_endpoint_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     );
 }
 
-const REGION_LABELS: &[&str] = &[
-    "topology.kubernetes.io/region",
-    "topology.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/region",
-    "failure-domain.beta.kubernetes.io/zone",
-];
+/// A value that pins something to a place: where it is written, and the provider whose
+/// locations it names (`None`: any provider's, as `topology.kubernetes.io/region` does).
+struct Placement<'r> {
+    route: Route,
+    node: &'r Node,
+    value: String,
+    provider: Option<&'r str>,
+}
 
-/// Region/zone values a pod spec is pinned to, with their routes.
-fn placements(resource: &Resource) -> Vec<(Route, &Node, String)> {
+/// Whether a node label's value is a place (`value_is: region | zone` in the knowledge:
+/// Kubernetes' region and zone labels, the CSI drivers' topology keys), and whose.
+fn placement_key<'k>(ctx: &Context<'k>, key: &str) -> Option<Option<&'k str>> {
+    let labels = &ctx.kb.markers.node_labels.labels;
+    labels
+        .iter()
+        .find(|l| {
+            l.match_kind.as_deref() != Some("prefix")
+                && l.key == key
+                && matches!(l.value_is.as_deref(), Some("region" | "zone"))
+        })
+        .map(|l| l.provider.as_deref())
+}
+
+/// The places a resource is pinned to: its pod specs' node selectors and node affinity, a
+/// StorageClass's allowed topologies, a PersistentVolume's node affinity.
+fn placements<'r>(ctx: &Context<'r>, resource: &'r Resource) -> Vec<Placement<'r>> {
     let mut out = Vec::new();
+    let body = &resource.body;
+    let base = &resource.route;
+    match resource.kind.as_str() {
+        "StorageClass" => {
+            let route = base.key("allowedTopologies");
+            for (i, term) in body
+                .get("allowedTopologies")
+                .map_or(&[][..], Node::items)
+                .iter()
+                .enumerate()
+            {
+                let route = route.index(i);
+                expressions(ctx, term, &route, "matchLabelExpressions", &mut out);
+            }
+        }
+        "PersistentVolume" => {
+            let terms = Route::parse("spec.nodeAffinity.required.nodeSelectorTerms");
+            for (i, term) in body
+                .at(&terms)
+                .map_or(&[][..], Node::items)
+                .iter()
+                .enumerate()
+            {
+                let route = base.join(&terms).index(i);
+                expressions(ctx, term, &route, "matchExpressions", &mut out);
+            }
+        }
+        _ => {}
+    }
     for (route, spec) in pod_specs(resource) {
         if let Some(selector) = spec.get("nodeSelector") {
             for e in selector.entries() {
-                if REGION_LABELS.contains(&e.key.as_str())
-                    && let Some(v) = e.value.scalar_text()
+                if let Some(provider) = placement_key(ctx, &e.key)
+                    && let Some(value) = e.value.scalar_text()
                 {
-                    out.push((route.key("nodeSelector").key(&e.key), &e.value, v));
+                    out.push(Placement {
+                        route: route.key("nodeSelector").key(&e.key),
+                        node: &e.value,
+                        value,
+                        provider,
+                    });
                 }
             }
         }
@@ -270,71 +321,73 @@ fn placements(resource: &Resource) -> Vec<(Route, &Node, String)> {
         let Some(node_affinity) = spec.path("affinity.nodeAffinity") else {
             continue;
         };
-        let mut terms: Vec<(Route, &Node)> = Vec::new();
         let required =
             Route::parse("requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-        for (i, t) in node_affinity
+        for (i, term) in node_affinity
             .at(&required)
             .map(Node::items)
             .unwrap_or_default()
             .iter()
             .enumerate()
         {
-            terms.push((affinity.join(&required).index(i), t));
+            let route = affinity.join(&required).index(i);
+            expressions(ctx, term, &route, "matchExpressions", &mut out);
         }
+        let preferred = "preferredDuringSchedulingIgnoredDuringExecution";
         for (i, t) in node_affinity
-            .get("preferredDuringSchedulingIgnoredDuringExecution")
+            .get(preferred)
             .map(Node::items)
             .unwrap_or_default()
             .iter()
             .enumerate()
         {
-            if let Some(pref) = t.get("preference") {
-                terms.push((
-                    affinity
-                        .key("preferredDuringSchedulingIgnoredDuringExecution")
-                        .index(i)
-                        .key("preference"),
-                    pref,
-                ));
-            }
-        }
-        for (term_route, term) in terms {
-            for (j, expr) in term
-                .get("matchExpressions")
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                let key = expr.get("key").and_then(Node::as_str).unwrap_or_default();
-                let op = expr.get("operator").and_then(Node::as_str).unwrap_or("In");
-                if !REGION_LABELS.contains(&key) || op != "In" {
-                    continue;
-                }
-                for (k, v) in expr
-                    .get("values")
-                    .map(Node::items)
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-                {
-                    if let Some(text) = v.scalar_text() {
-                        out.push((
-                            term_route
-                                .key("matchExpressions")
-                                .index(j)
-                                .key("values")
-                                .index(k),
-                            v,
-                            text,
-                        ));
-                    }
-                }
+            if let Some(term) = t.get("preference") {
+                let route = affinity.key(preferred).index(i).key("preference");
+                expressions(ctx, term, &route, "matchExpressions", &mut out);
             }
         }
     }
     out
+}
+
+/// The values a selector term's expressions (`matchExpressions`, or a StorageClass's
+/// `matchLabelExpressions`, which have no operator) pin to a place: `In` only.
+fn expressions<'r>(
+    ctx: &Context<'r>,
+    term: &'r Node,
+    term_route: &Route,
+    field: &str,
+    out: &mut Vec<Placement<'r>>,
+) {
+    for (j, expr) in term
+        .get(field)
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let key = expr.get("key").and_then(Node::as_str).unwrap_or_default();
+        let op = expr.get("operator").and_then(Node::as_str).unwrap_or("In");
+        let Some(provider) = placement_key(ctx, key).filter(|_| op == "In") else {
+            continue;
+        };
+        for (k, v) in expr
+            .get("values")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if let Some(value) = v.scalar_text() {
+                out.push(Placement {
+                    route: term_route.key(field).index(j).key("values").index(k),
+                    node: v,
+                    value,
+                    provider,
+                });
+            }
+        }
+    }
 }
 
 /// Placements outside the EU/EEA with how their countries stand (`Context::standing_of_all`);
@@ -346,8 +399,18 @@ fn placement_hits(
     include_unknown: bool,
 ) -> Vec<(Hit, Option<Standing>)> {
     let mut hits = Vec::new();
-    for (route, node, value) in placements(resource) {
-        let (place, standing) = match ctx.kb.resolve_region_any(&value) {
+    for Placement {
+        route,
+        node,
+        value,
+        provider,
+    } in placements(ctx, resource)
+    {
+        let resolved = match provider {
+            Some(provider) => ctx.kb.resolve_region(provider, &value),
+            None => ctx.kb.resolve_region_any(&value),
+        };
+        let (place, standing) = match resolved {
             Some(info) => match ctx.standing_of_all(&info.countries) {
                 None | Some(Standing::Inside) => continue,
                 standing => (info.countries.join("+"), standing),
@@ -355,7 +418,13 @@ fn placement_hits(
             None if include_unknown => ("a location sovscan does not know".to_string(), None),
             None => continue,
         };
+        let how = match resource.kind.as_str() {
+            "StorageClass" => "its allowed topologies",
+            "PersistentVolume" => "its node affinity",
+            _ => "a node selector or node affinity",
+        };
         let hit = Hit::at(resource.locate(node, &route))
+            .var("how", how)
             .var("value", value.clone())
             .var("place", place)
             .evidence(value.clone())

@@ -65,11 +65,36 @@ pub struct Document {
     pub root: Node,
 }
 
-/// A file that is not a scan input, with the reason.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+/// A file that is not a scan input, or a part of one (`main.tf:43`), with the reason.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
+}
+
+impl Skipped {
+    /// The file and the line a `path:line` entry names (line 0 for a whole file).
+    fn place(&self) -> (&str, u64) {
+        match self.path.rsplit_once(':') {
+            Some((file, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => {
+                (file, line.parse().unwrap_or(u64::MAX))
+            }
+            _ => (&self.path, 0),
+        }
+    }
+}
+
+/// In file order, and within a file by line as a number (`main.tf:9` before `main.tf:10`).
+impl Ord for Skipped {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.place(), &self.path, &self.reason).cmp(&(other.place(), &other.path, &other.reason))
+    }
+}
+
+impl PartialOrd for Skipped {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A file that could not be read or parsed.
@@ -828,6 +853,24 @@ fn detect(root: &Node) -> Detected {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn skipped_parts_of_a_file_are_in_line_order() {
+        let entry = |path: &str| super::Skipped {
+            path: path.into(),
+            reason: String::new(),
+        };
+        let mut list = vec![
+            entry("b.tf"),
+            entry("a.tf:100"),
+            entry("a.tf:9"),
+            entry("a.tf"),
+            entry("a.tf:20"),
+        ];
+        list.sort();
+        let paths: Vec<&str> = list.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, ["a.tf", "a.tf:9", "a.tf:20", "a.tf:100", "b.tf"]);
+    }
+
     use super::*;
 
     #[test]

@@ -406,6 +406,10 @@ fn placement_hits(
         provider,
     } in placements(ctx, resource)
     {
+        // Filled in when the manifest is rendered (`${ZONE}`, `{{ .Values.zone }}`).
+        if value.contains(['$', '{', '<']) {
+            continue;
+        }
         let resolved = match provider {
             Some(provider) => ctx.kb.resolve_region(provider, &value),
             None => ctx.kb.resolve_region_any(&value),

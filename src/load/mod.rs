@@ -859,7 +859,7 @@ mod tests {
             path: path.into(),
             reason: String::new(),
         };
-        let mut list = vec![
+        let mut list = [
             entry("b.tf"),
             entry("a.tf:100"),
             entry("a.tf:9"),

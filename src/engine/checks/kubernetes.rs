@@ -638,6 +638,16 @@ fn url_with_password(value: &str) -> bool {
 }
 
 /// Does an env value look like a real credential rather than a placeholder or reference?
+/// Whether a variable's name (upper case) says it holds a credential (`DB_PASSWORD`,
+/// `API_TOKEN`), and not a setting about one (`PASSWORD_MIN_LENGTH`).
+fn secret_name(upper: &str) -> bool {
+    let config_like = NOT_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s));
+    (SECRET_NAME_WORDS.iter().any(|w| upper.contains(w))
+        || upper.ends_with("_PASS")
+        || upper.contains("_PASS_"))
+        && !config_like
+}
+
 fn looks_like_secret(name: &str, value: &str) -> bool {
     let value = value.trim();
     if value.len() < 4
@@ -656,12 +666,7 @@ fn looks_like_secret(name: &str, value: &str) -> bool {
         return false; // numbers and durations (TOKEN_TTL=3600, SECRET_ROTATION=24h)
     }
     let upper = name.to_ascii_uppercase();
-    let config_like = NOT_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s));
-    let named = ((SECRET_NAME_WORDS.iter().any(|w| upper.contains(w))
-        || upper.ends_with("_PASS")
-        || upper.contains("_PASS_"))
-        && !config_like)
-        || upper.ends_with("DSN");
+    let named = secret_name(&upper) || upper.ends_with("DSN");
     if named {
         // A DSN is only a secret when it carries credentials (user:pass@, a key@, password=).
         if upper.contains("DSN") || value.contains("://") {
@@ -696,6 +701,22 @@ fn secret_in_plain_env(_ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>)
             let Some(value_node) = env.get("value") else {
                 continue;
             };
+            // Terraform writes what the expression gives (`random_password.db.result`) into
+            // the object: a credential's name is enough, and the expression is no secret.
+            if value_node.tag.as_deref() == Some(crate::load::hcl::EXPR_TAG) {
+                let expression = crate::load::hcl::expression_text(value_node).unwrap_or_default();
+                if secret_name(&name.to_ascii_uppercase()) {
+                    let value_route = route.key("env").index(i).key("value");
+                    hits.push(
+                        Hit::at(resource.locate(value_node, &value_route))
+                            .var("what", "Environment variable")
+                            .var("env", name.to_string())
+                            .evidence(format!("{expression} (written by Terraform)"))
+                            .key(name.to_string()),
+                    );
+                }
+                continue;
+            }
             let Some(value) = value_node.scalar_text() else {
                 continue;
             };

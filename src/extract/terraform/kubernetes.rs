@@ -556,15 +556,21 @@ fn camel_case(name: &str) -> String {
 const KEYED_MAPS: &[&str] = &["annotations", "labels", "nodeSelector"];
 
 /// Takes out of a tree the values that are still expressions; the container images among them
-/// are listed in `left_out`, as a setting the registry rules would have read.
+/// are listed in `left_out`, as a setting the registry rules would have read. An environment
+/// variable's value stays, as the expression it is: Terraform writes what it gives into the
+/// object, which a credential's name makes a secret in plain text (GDPR-008).
 fn drop_expressions(node: &mut Node, route: &Route, left_out: &mut Vec<LeftOut>) {
     let is_expression = |n: &Node| n.tag.as_deref() == Some(EXPR_TAG);
     match &mut node.value {
         Value::Map(entries) => {
             let keyed =
                 matches!(route.0.last(), Some(Segment::Key(k)) if KEYED_MAPS.contains(&&**k));
+            let env_var = matches!(
+                route.0.as_slice(),
+                [.., Segment::Key(list), Segment::Index(_)] if &**list == "env"
+            );
             entries.retain_mut(|e| {
-                if !is_expression(&e.value) {
+                if !is_expression(&e.value) || (env_var && e.key == "value") {
                     return true;
                 }
                 if keyed {

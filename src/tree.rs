@@ -362,6 +362,22 @@ impl Node {
     }
 
     /// The text of a scalar (strings, numbers, booleans); `None` for collections and null.
+    /// Moves every span of the tree (an object parsed from text another file holds, placed
+    /// where that text is written).
+    pub fn move_spans(&mut self, moved: &dyn Fn(&mut Span)) {
+        moved(&mut self.span);
+        match &mut self.value {
+            Value::Map(entries) => {
+                for entry in entries {
+                    moved(&mut entry.key_span);
+                    entry.value.move_spans(moved);
+                }
+            }
+            Value::Seq(items) => items.iter_mut().for_each(|item| item.move_spans(moved)),
+            _ => {}
+        }
+    }
+
     pub fn scalar_text(&self) -> Option<String> {
         match &self.value {
             Value::Str(s) => Some(s.clone()),

@@ -41,7 +41,9 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     if is_list(&doc.root) {
         return list_items(doc, kb);
     }
-    vec![object(doc, doc.root.clone(), Route::root(), kb)]
+    let mut out = workflow_manifests(doc, &doc.root, kb);
+    out.insert(0, object(doc, doc.root.clone(), Route::root(), kb));
+    out
 }
 
 /// `extract`, taking the tree of a document that is not a `List` instead of copying it: for a
@@ -50,9 +52,89 @@ pub fn extract_taking(doc: &mut Document, kb: &KnowledgeBase) -> Vec<Resource> {
     if is_list(&doc.root) {
         return list_items(doc, kb);
     }
+    let mut out = workflow_manifests(doc, &doc.root, kb);
     let span = doc.root.span;
     let root = std::mem::replace(&mut doc.root, Node::new(Value::Null, span));
-    vec![object(doc, root, Route::root(), kb)]
+    out.insert(0, object(doc, root, Route::root(), kb));
+    out
+}
+
+/// Argo Workflows kinds whose templates can make objects (`resource` templates).
+const ARGO_WORKFLOW_KINDS: &[&str] = &[
+    "Workflow",
+    "WorkflowTemplate",
+    "ClusterWorkflowTemplate",
+    "CronWorkflow",
+];
+
+/// The objects an Argo workflow's `resource` templates create, apply or replace: the manifest
+/// each holds as text, judged as objects of this file, each value at its line in the manifest
+/// (a block scalar; a manifest written on one line places them all at it). A manifest that
+/// does not parse makes nothing; patches and deletions change objects made elsewhere.
+fn workflow_manifests(doc: &Document, root: &Node, kb: &KnowledgeBase) -> Vec<Resource> {
+    let argo = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with("argoproj.io/"));
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    if !argo || !ARGO_WORKFLOW_KINDS.contains(&kind) {
+        return Vec::new();
+    }
+    let templates = Route::parse(if kind == "CronWorkflow" {
+        "spec.workflowSpec.templates"
+    } else {
+        "spec.templates"
+    });
+    let mut out = Vec::new();
+    for (i, template) in root
+        .at(&templates)
+        .map_or(&[][..], Node::items)
+        .iter()
+        .enumerate()
+    {
+        let Some(resource) = template.get("resource") else {
+            continue;
+        };
+        let action = resource
+            .get("action")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        if !matches!(action, "create" | "apply" | "replace") {
+            continue;
+        }
+        let Some(entry) = resource.entries().iter().find(|e| e.key == "manifest") else {
+            continue;
+        };
+        let Some(text) = entry.value.as_str() else {
+            continue;
+        };
+        let Ok(documents) = crate::load::yaml::parse_stream(text) else {
+            continue;
+        };
+        let at = entry.value.span;
+        // A block scalar's text starts on the line after its key, or on its own first line.
+        let first = if at.start.line == entry.key_span.start.line {
+            at.start.line + 1
+        } else {
+            at.start.line
+        };
+        let block = at.end.line > at.start.line;
+        let route = templates.index(i).key("resource").key("manifest");
+        for mut body in documents.into_iter().filter(|d| d.get("kind").is_some()) {
+            body.move_spans(&|span| {
+                if block {
+                    for pos in [&mut span.start, &mut span.end] {
+                        pos.line = first + pos.line.saturating_sub(1);
+                        pos.column = at.start.column;
+                    }
+                } else {
+                    *span = at;
+                }
+            });
+            out.push(object(doc, body, route.clone(), kb));
+        }
+    }
+    out
 }
 
 /// The name of an object whose manifest names none.

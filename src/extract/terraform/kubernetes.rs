@@ -135,7 +135,7 @@ fn yaml_object(text: &str, at: &Node) -> Option<Node> {
             _ => 0,
         };
         let (line, column) = (at.span.start.line, u32::try_from(indent).unwrap_or(0));
-        place(&mut object, &|span| {
+        object.move_spans(&|span| {
             for pos in [&mut span.start, &mut span.end] {
                 pos.line += line;
                 pos.column += column;
@@ -143,7 +143,7 @@ fn yaml_object(text: &str, at: &Node) -> Option<Node> {
         });
     } else {
         let span = at.span;
-        place(&mut object, &|at| *at = span);
+        object.move_spans(&|at| *at = span);
     }
     Some(object)
 }
@@ -178,21 +178,6 @@ fn indentation(text: &str) -> usize {
         .map(|line| line.len() - line.trim_start().len())
         .min()
         .unwrap_or(0)
-}
-
-/// Moves every span of a tree.
-fn place(node: &mut Node, moved: &dyn Fn(&mut crate::tree::Span)) {
-    moved(&mut node.span);
-    match &mut node.value {
-        Value::Map(entries) => {
-            for entry in entries {
-                moved(&mut entry.key_span);
-                place(&mut entry.value, moved);
-            }
-        }
-        Value::Seq(items) => items.iter_mut().for_each(|item| place(item, moved)),
-        _ => {}
-    }
 }
 
 /// A setting left out of the object, with where it is written.

@@ -355,6 +355,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
         }
     }
 
+    /// The knowledge the resolver reads (a provider's default region).
     pub fn knowledge(&self) -> &'m KnowledgeBase {
         self.kb
     }

@@ -71,14 +71,17 @@ fn with_alternatives(ctx: &Context, hit: Hit, category: &str) -> Hit {
 fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
     let body = &resource.body;
     let markers = &ctx.kb.markers;
-    // Annotations: one finding per provider per resource, at the first annotation of it.
-    if matches!(
-        resource.kind.as_str(),
-        "Service" | "Ingress" | "Gateway" | "HTTPRoute"
-    ) {
-        let annotations_route = Route::parse("metadata.annotations");
+    // Annotations: one finding per provider per resource, at the first annotation of it. A
+    // Gateway's `spec.infrastructure` annotations go to the Service its implementation makes.
+    let annotated_at: &[&str] = match resource.kind.as_str() {
+        "Service" | "Ingress" | "HTTPRoute" => &["metadata.annotations"],
+        "Gateway" => &["metadata.annotations", "spec.infrastructure.annotations"],
+        _ => &[],
+    };
+    let mut seen = Vec::new();
+    for at in annotated_at {
+        let annotations_route = Route::parse(at);
         if let Some(annotations) = body.at(&annotations_route) {
-            let mut seen = Vec::new();
             for e in annotations.entries() {
                 let Some(m) = ctx.kb.annotation_markers.iter().find(|m| m.matches(&e.key)) else {
                     continue;

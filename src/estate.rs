@@ -40,7 +40,9 @@ impl Estate {
     pub fn add(&mut self, kb: &KnowledgeBase, r: &Resource, ties: Option<&BTreeSet<String>>) {
         self.resources += 1;
         *self.by_format.entry(r.format.as_str()).or_default() += 1;
-        let own = r.provider.as_deref().map(canonical_provider);
+        // On an EU-operated offering (S3NS, the AWS European Sovereign Cloud) the offering is
+        // who runs the resource, and whose control counts.
+        let own = (r.offering().or(r.provider.as_deref())).map(canonical_provider);
         // Most resources are tied to no provider but their own: nothing is gathered for them.
         let mut tied: Vec<&str> = Vec::new();
         if let Some(ties) = ties.filter(|t| !t.is_empty()) {
@@ -57,7 +59,7 @@ impl Estate {
             count(&mut self.by_provider, "none");
         } else {
             self.attributed += 1;
-            if providers.iter().all(|p| kb.is_eu_controlled(p)) {
+            if providers.iter().all(|p| kb.controlled_from_eu(p)) {
                 self.eu_controlled += 1;
             }
             for p in providers {
@@ -88,7 +90,7 @@ impl Estate {
         };
         *self.by_location.entry(location).or_default() += 1;
         if let (Some(provider), Some(category)) = (own, &r.category)
-            && !kb.is_eu_controlled(provider)
+            && !kb.controlled_from_eu(provider)
         {
             let service = r.service.as_deref().unwrap_or(&r.kind);
             let services = match self.services.get_mut(provider) {

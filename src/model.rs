@@ -345,6 +345,13 @@ pub struct Settled {
 }
 
 impl Resource {
+    /// The EU-operated offering of a non-EU technology provider its region belongs to
+    /// (`s3ns`, `bleu`, `aws-esc`): who operates the resource, where the provider says whose
+    /// technology it runs.
+    pub fn offering(&self) -> Option<&str> {
+        self.region.as_ref()?.resolved.as_ref()?.offering.as_deref()
+    }
+
     /// Location of a node inside the resource, given its route relative to the resource body.
     pub fn locate(&self, node: &Node, relative: &Route) -> Location {
         Location::at_field(

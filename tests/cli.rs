@@ -63,6 +63,40 @@ fn timings_are_printed_only_when_asked_for() {
     assert_eq!(quiet.status.code(), timed.status.code());
 }
 
+/// A resource in a region of an EU-operated offering counts under the offering, with its
+/// control: S3NS and Bleu from the EU, the AWS European Sovereign Cloud from the US.
+#[test]
+fn the_estate_counts_offerings_under_their_operator() {
+    let (_, out, err) = stdout_of(&[
+        "scan",
+        "fixtures/HYP-001/terraform/sovereign_offerings.tf",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let summary = &report["summary"];
+    let providers: Vec<(String, String)> = summary["resources_by_provider"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["provider"].as_str().unwrap().to_string(),
+                p["control"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [("aws-esc", "third-country"), ("bleu", "eu"), ("s3ns", "eu")];
+    for (provider, control) in expected {
+        assert!(
+            providers.contains(&(provider.to_string(), control.to_string())),
+            "{provider} {control}: {providers:?}"
+        );
+    }
+    assert_eq!(summary["eu_controlled_percent"], 66, "{summary}");
+}
+
 /// The estate summary ties a resource to the provider its findings name (a Service annotated
 /// for AWS load balancers), whether or not those findings' rules are selected.
 #[test]

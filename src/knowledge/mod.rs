@@ -531,6 +531,16 @@ impl KnowledgeBase {
             .is_some_and(ProviderControl::is_eu_controlled)
     }
 
+    /// Whether the jurisdiction that controls a provider or offering is the EU/EEA: IONOS, and
+    /// S3NS, Bleu and Delos, whose parents are in the EU though their technology is not; not
+    /// AWS, nor the AWS European Sovereign Cloud, whose parent is in the US.
+    pub fn controlled_from_eu(&self, key: &str) -> bool {
+        matches!(
+            self.control_jurisdiction(key),
+            Jurisdiction::Eu | Jurisdiction::Eea
+        )
+    }
+
     /// The jurisdiction that controls a provider (`third-country` for AWS, `eu` for IONOS).
     pub fn control_jurisdiction(&self, key: &str) -> Jurisdiction {
         match self.control(key) {

@@ -23,8 +23,13 @@ fn dependency_hit(ctx: &Context, resource: &Resource, wanted: Replaceability) ->
         return None;
     }
     let provider = resource.provider.as_deref()?;
-    let info = ctx.kb.provider(provider)?;
-    if info.classification == "eu_controlled" {
+    // On an EU-operated offering its operator controls a commodity service; a proprietary
+    // one still ties to the technology's owner.
+    let controller = match wanted {
+        Replaceability::Commodity => resource.offering().unwrap_or(provider),
+        Replaceability::Proprietary => provider,
+    };
+    if ctx.kb.provider(provider).is_none() || ctx.kb.controlled_from_eu(controller) {
         return None;
     }
     let alternatives = rtype
@@ -75,8 +80,11 @@ fn unknown_service_hit(ctx: &Context, resource: &Resource) -> Option<Hit> {
         return None;
     }
     let provider = resource.provider.as_deref()?;
-    let info = ctx.kb.provider(provider)?;
-    if info.classification == "eu_controlled" {
+    ctx.kb.provider(provider)?;
+    if ctx
+        .kb
+        .controlled_from_eu(resource.offering().unwrap_or(provider))
+    {
         return None;
     }
     Some(

@@ -258,3 +258,27 @@ fn a_default_that_depends_on_another_setting_follows_it() {
         ]
     );
 }
+
+/// An Argo resource template's manifest that is not YAML as written (a parameter Argo fills
+/// in) cannot be judged: it is listed where it is written, under its workflow.
+#[test]
+fn a_workflow_manifest_that_does_not_parse_is_listed() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "tests/workflow-manifest", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = report["scanned"]["unevaluated"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    let entry = &listed[0];
+    assert_eq!(entry["line"], 17, "{entry}");
+    assert_eq!(entry["setting"], "spec.templates[0].resource.manifest");
+    assert_eq!(entry["resources"][0], "WorkflowTemplate/scale-workers");
+    assert!(
+        entry["reason"].as_str().unwrap().contains("not YAML"),
+        "{entry}"
+    );
+    assert!(report["findings"].as_array().unwrap().is_empty());
+}

@@ -7,7 +7,7 @@ use crate::knowledge::services::Dialect;
 use crate::knowledge::KnowledgeBase;
 use crate::load::{Document, Format};
 use crate::location::Location;
-use crate::model::{Labels, RegionFact, Resource};
+use crate::model::{Labels, RegionFact, Resource, Unevaluated};
 use crate::tree::{Node, Route, Value};
 
 /// Kinds whose own objects hold data (volumes, databases, buckets).
@@ -41,8 +41,11 @@ pub fn extract(doc: &Document, kb: &KnowledgeBase) -> Vec<Resource> {
     if is_list(&doc.root) {
         return list_items(doc, kb);
     }
-    let mut out = workflow_manifests(doc, &doc.root, kb);
-    out.insert(0, object(doc, doc.root.clone(), Route::root(), kb));
+    let (mut out, unparsed) = workflow_manifests(doc, &doc.root, kb);
+    out.insert(
+        0,
+        with_unparsed(object(doc, doc.root.clone(), Route::root(), kb), unparsed),
+    );
     out
 }
 
@@ -52,11 +55,24 @@ pub fn extract_taking(doc: &mut Document, kb: &KnowledgeBase) -> Vec<Resource> {
     if is_list(&doc.root) {
         return list_items(doc, kb);
     }
-    let mut out = workflow_manifests(doc, &doc.root, kb);
+    let (mut out, unparsed) = workflow_manifests(doc, &doc.root, kb);
     let span = doc.root.span;
     let root = std::mem::replace(&mut doc.root, Node::new(Value::Null, span));
-    out.insert(0, object(doc, root, Route::root(), kb));
+    out.insert(
+        0,
+        with_unparsed(object(doc, root, Route::root(), kb), unparsed),
+    );
     out
+}
+
+/// A workflow with the manifests of its resource templates that do not parse, listed as not
+/// evaluated: the images they name are not judged.
+fn with_unparsed(mut workflow: Resource, unparsed: Vec<Unevaluated>) -> Resource {
+    for mut entry in unparsed {
+        entry.resources = vec![workflow.address.clone()];
+        workflow.unevaluated.push(entry);
+    }
+    workflow
 }
 
 /// Argo Workflows kinds whose templates can make objects (`resource` templates).
@@ -70,15 +86,20 @@ const ARGO_WORKFLOW_KINDS: &[&str] = &[
 /// The objects an Argo workflow's `resource` templates create, apply or replace: the manifest
 /// each holds as text, judged as objects of this file, each value at its line in the manifest
 /// (a block scalar; a manifest written on one line places them all at it). A manifest that
-/// does not parse makes nothing; patches and deletions change objects made elsewhere.
-fn workflow_manifests(doc: &Document, root: &Node, kb: &KnowledgeBase) -> Vec<Resource> {
+/// does not parse (parameters Argo fills in before it does) is returned to be listed as not
+/// evaluated; patches and deletions change objects made elsewhere.
+fn workflow_manifests(
+    doc: &Document,
+    root: &Node,
+    kb: &KnowledgeBase,
+) -> (Vec<Resource>, Vec<Unevaluated>) {
     let argo = root
         .get("apiVersion")
         .and_then(Node::as_str)
         .is_some_and(|v| v.starts_with("argoproj.io/"));
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
     if !argo || !ARGO_WORKFLOW_KINDS.contains(&kind) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let templates = Route::parse(if kind == "CronWorkflow" {
         "spec.workflowSpec.templates"
@@ -86,6 +107,7 @@ fn workflow_manifests(doc: &Document, root: &Node, kb: &KnowledgeBase) -> Vec<Re
         "spec.templates"
     });
     let mut out = Vec::new();
+    let mut unparsed = Vec::new();
     for (i, template) in root
         .at(&templates)
         .map_or(&[][..], Node::items)
@@ -108,10 +130,26 @@ fn workflow_manifests(doc: &Document, root: &Node, kb: &KnowledgeBase) -> Vec<Re
         let Some(text) = entry.value.as_str() else {
             continue;
         };
-        let Ok(documents) = crate::load::yaml::parse_stream(text) else {
-            continue;
-        };
         let at = entry.value.span;
+        let route = templates.index(i).key("resource").key("manifest");
+        let documents = match crate::load::yaml::parse_stream(text) {
+            Ok(documents) => documents,
+            Err(e) => {
+                unparsed.push(Unevaluated {
+                    path: doc.path.to_string(),
+                    line: at.start.line,
+                    column: at.start.column,
+                    setting: route.text(),
+                    fact: "container_images".into(),
+                    reason: format!(
+                        "the manifest is not YAML as written (line {} of it: {})",
+                        e.line, e.reason
+                    ),
+                    resources: Vec::new(),
+                });
+                continue;
+            }
+        };
         // A block scalar's text starts on the line after its key, or on its own first line.
         let first = if at.start.line == entry.key_span.start.line {
             at.start.line + 1
@@ -119,7 +157,6 @@ fn workflow_manifests(doc: &Document, root: &Node, kb: &KnowledgeBase) -> Vec<Re
             at.start.line
         };
         let block = at.end.line > at.start.line;
-        let route = templates.index(i).key("resource").key("manifest");
         for mut body in documents.into_iter().filter(|d| d.get("kind").is_some()) {
             body.move_spans(&|span| {
                 if block {
@@ -134,7 +171,7 @@ fn workflow_manifests(doc: &Document, root: &Node, kb: &KnowledgeBase) -> Vec<Re
             out.push(object(doc, body, route.clone(), kb));
         }
     }
-    out
+    (out, unparsed)
 }
 
 /// The name of an object whose manifest names none.

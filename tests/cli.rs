@@ -63,6 +63,23 @@ fn timings_are_printed_only_when_asked_for() {
     assert_eq!(quiet.status.code(), timed.status.code());
 }
 
+/// A resource that names no location is where its provider makes it (`default_location`):
+/// an IONOS bucket in eu-central-3.
+#[test]
+fn a_default_location_places_the_resource() {
+    let (_, out, err) = stdout_of(&[
+        "scan",
+        "fixtures/RES-001/terraform/eu_providers.tf",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let by_location = &report["summary"]["resources_by_location"];
+    assert_eq!(by_location["eu"], 1, "{by_location}");
+    assert_eq!(by_location["third-country"], 1, "{by_location}");
+}
+
 /// A resource in a region of an EU-operated offering counts under the offering, with its
 /// control: S3NS and Bleu from the EU, the AWS European Sovereign Cloud from the US.
 #[test]

@@ -310,7 +310,8 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
         unevaluated: Vec::new(),
     };
     if let Some(provider) = provider {
-        resource.region = crd_region(&resource, &provider, kb);
+        let default = service.and_then(|s| s.default_location.as_deref());
+        resource.region = crd_region(&resource, &provider, default, kb);
     } else if crd.is_none() && group.as_deref().is_some_and(is_own_api_group) {
         resource.region = composite_region(&resource, kb);
         // A composite resource that places something of a data-holding kind holds data there.
@@ -426,19 +427,18 @@ const CRD_REGION_FIELDS: &[&str] = &[
     "spec.region",
 ];
 
-/// Cloud CRDs whose location, when left out, defaults to a place outside the EU: Config
-/// Connector creates a `StorageBucket` without `spec.location` in the `US` multi-region.
-const CRD_DEFAULT_LOCATIONS: &[(&str, &str, &str)] =
-    &[("storage.cnrm.cloud.google.com/", "StorageBucket", "US")];
-
-fn crd_region(resource: &Resource, provider: &str, kb: &KnowledgeBase) -> Option<Box<RegionFact>> {
+/// Where a cloud CRD is: its location field, else where its service's provider makes it when
+/// none is written (`default_location`: a Config Connector `StorageBucket` in `US`).
+fn crd_region(
+    resource: &Resource,
+    provider: &str,
+    default: Option<&str>,
+    kb: &KnowledgeBase,
+) -> Option<Box<RegionFact>> {
     explicit_crd_region(resource, provider, kb).or_else(|| {
-        let api = resource.api_version.as_deref()?;
-        let (_, _, default) = CRD_DEFAULT_LOCATIONS
-            .iter()
-            .find(|(group, kind, _)| api.starts_with(group) && resource.kind == *kind)?;
+        let default = default?;
         Some(Box::new(RegionFact {
-            value: (*default).to_string(),
+            value: default.to_string(),
             location: resource.start(),
             inherited: true,
             resolved: kb.resolve_region(provider, default),

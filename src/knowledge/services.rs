@@ -206,6 +206,8 @@ struct ServiceSpec {
     #[serde(default)]
     region_attrs: Option<Vec<String>>,
     #[serde(default)]
+    default_location: Option<String>,
+    #[serde(default)]
     arm_location: Option<String>,
     #[serde(default)]
     types: BTreeMap<Dialect, Names>,
@@ -255,6 +257,9 @@ pub struct Service {
     pub no_data: bool,
     /// Terraform attributes naming the location, in order, instead of the common ones.
     pub region_attrs: Option<Vec<String>>,
+    /// Where the provider makes the resource when no location is written (IONOS Object
+    /// Storage's `eu-central-3`, a Config Connector `StorageBucket`'s `US`), in every format.
+    pub default_location: Option<String>,
     /// The route of an ARM resource's location when it is not `location` (Communication
     /// Services keep their data in `properties.dataLocation`, a geography, and are `global`).
     pub arm_location: Option<String>,
@@ -458,6 +463,7 @@ impl Services {
                 global_edge: spec.global_edge,
                 no_data: spec.no_data,
                 region_attrs: spec.region_attrs,
+                default_location: spec.default_location,
                 arm_location: spec.arm_location,
                 types,
                 facts: spec.facts,
@@ -866,6 +872,7 @@ mod tests {
             global_edge: false,
             no_data: false,
             region_attrs: None,
+            default_location: None,
             arm_location: None,
             types: BTreeMap::new(),
             facts: BTreeMap::new(),

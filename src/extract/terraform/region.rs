@@ -238,6 +238,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
         let body = resource.block.node;
         let doc = resource.block.doc;
         let mut zone_blocked: Option<Resolution> = None;
+        let mut written = false;
         for attr in region_attributes(rtype) {
             // Looked up by its text: most resources write none of the attributes, and the
             // route is made only for the one written.
@@ -245,6 +246,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 .path(attr)
                 .filter(|n| !n.is_null() && n.items().is_empty())
             {
+                written = true;
                 let route = resource.route.join(&Route::parse(attr));
                 let eval = match module.eval(doc, node, &route, &self.context.inputs) {
                     blocked @ Eval::Blocked { .. } => self
@@ -269,6 +271,14 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     None => {}
                 }
             }
+        }
+        // Where the provider makes the type when no location is written (IONOS Object Storage).
+        if !written && let Some(default) = rtype.and_then(|t| t.default_location.as_deref()) {
+            return Resolution::Region {
+                value: default.to_string(),
+                location: resource.block.location(&resource.route),
+                inherited: false,
+            };
         }
         match (self.placed_by_provider(index, rtype), zone_blocked) {
             (found @ Resolution::Region { .. }, _) | (found, None) => found,

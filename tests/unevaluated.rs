@@ -260,7 +260,8 @@ fn a_default_that_depends_on_another_setting_follows_it() {
 }
 
 /// An Argo resource template's manifest that is not YAML as written (a parameter Argo fills
-/// in) cannot be judged: it is listed where it is written, under its workflow.
+/// in), or that an artifact gives, cannot be judged: it is listed where it is written, under
+/// its workflow.
 #[test]
 fn a_workflow_manifest_that_does_not_parse_is_listed() {
     let out = Command::cargo_bin("sovscan")
@@ -271,7 +272,7 @@ fn a_workflow_manifest_that_does_not_parse_is_listed() {
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let listed = report["scanned"]["unevaluated"].as_array().unwrap();
-    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed.len(), 2, "{listed:#?}");
     let entry = &listed[0];
     assert_eq!(entry["line"], 17, "{entry}");
     assert_eq!(entry["setting"], "spec.templates[0].resource.manifest");
@@ -279,6 +280,12 @@ fn a_workflow_manifest_that_does_not_parse_is_listed() {
     assert!(
         entry["reason"].as_str().unwrap().contains("not YAML"),
         "{entry}"
+    );
+    let artifact = &listed[1];
+    assert_eq!(artifact["line"], 35, "{artifact}");
+    assert_eq!(
+        artifact["setting"],
+        "spec.templates[1].resource.manifestFrom"
     );
     assert!(report["findings"].as_array().unwrap().is_empty());
 }

@@ -75,13 +75,22 @@ fn with_unparsed(mut workflow: Resource, unparsed: Vec<Unevaluated>) -> Resource
     workflow
 }
 
-/// Argo Workflows kinds whose templates can make objects (`resource` templates).
-const ARGO_WORKFLOW_KINDS: &[&str] = &[
-    "Workflow",
-    "WorkflowTemplate",
-    "ClusterWorkflowTemplate",
-    "CronWorkflow",
-];
+/// Where an Argo Workflows object writes its workflow spec (`templates` and the rest): `spec`,
+/// or a CronWorkflow's `spec.workflowSpec`; `None` for any other kind.
+pub fn argo_workflow_spec(api_version: Option<&str>, kind: &str) -> Option<Route> {
+    if !api_version.is_some_and(|v| v.starts_with("argoproj.io/")) {
+        return None;
+    }
+    match kind {
+        "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" => Some(Route::parse("spec")),
+        "CronWorkflow" => Some(Route::parse("spec.workflowSpec")),
+        _ => None,
+    }
+}
+
+/// Where a Gateway API Gateway writes the annotations its implementation passes to the
+/// Service, and the cloud load balancer, it makes.
+pub const GATEWAY_INFRASTRUCTURE_ANNOTATIONS: &str = "spec.infrastructure.annotations";
 
 /// The objects an Argo workflow's `resource` templates create, apply or replace: the manifest
 /// each holds as text, judged as objects of this file, each value at its line in the manifest
@@ -93,19 +102,12 @@ fn workflow_manifests(
     root: &Node,
     kb: &KnowledgeBase,
 ) -> (Vec<Resource>, Vec<Unevaluated>) {
-    let argo = root
-        .get("apiVersion")
-        .and_then(Node::as_str)
-        .is_some_and(|v| v.starts_with("argoproj.io/"));
+    let api_version = root.get("apiVersion").and_then(Node::as_str);
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
-    if !argo || !ARGO_WORKFLOW_KINDS.contains(&kind) {
+    let Some(spec) = argo_workflow_spec(api_version, kind) else {
         return (Vec::new(), Vec::new());
-    }
-    let templates = Route::parse(if kind == "CronWorkflow" {
-        "spec.workflowSpec.templates"
-    } else {
-        "spec.templates"
-    });
+    };
+    let templates = spec.key("templates");
     let mut out = Vec::new();
     let mut unparsed = Vec::new();
     for (i, template) in root
@@ -124,6 +126,21 @@ fn workflow_manifests(
         if !matches!(action, "create" | "apply" | "replace") {
             continue;
         }
+        let route = templates.index(i).key("resource");
+        // A manifest read from an artifact is only there when the workflow runs.
+        if let Some(from) = resource.entries().iter().find(|e| e.key == "manifestFrom") {
+            unparsed.push(Unevaluated {
+                path: doc.path.to_string(),
+                line: from.key_span.start.line,
+                column: from.key_span.start.column,
+                setting: route.key("manifestFrom").text(),
+                fact: "container_images".into(),
+                reason: "the manifest comes from an artifact the workflow reads when it runs"
+                    .into(),
+                resources: Vec::new(),
+            });
+            continue;
+        }
         let Some(entry) = resource.entries().iter().find(|e| e.key == "manifest") else {
             continue;
         };
@@ -131,7 +148,7 @@ fn workflow_manifests(
             continue;
         };
         let at = entry.value.span;
-        let route = templates.index(i).key("resource").key("manifest");
+        let route = route.key("manifest");
         let documents = match crate::load::yaml::parse_stream(text) {
             Ok(documents) => documents,
             Err(e) => {
@@ -346,7 +363,7 @@ fn load_balancer_location(resource: &Resource, kb: &KnowledgeBase) -> Option<Box
             if (resource.api_version.as_deref())
                 .is_some_and(|v| v.starts_with("gateway.networking.k8s.io/")) =>
         {
-            "spec.infrastructure.annotations"
+            GATEWAY_INFRASTRUCTURE_ANNOTATIONS
         }
         _ => return None,
     };

@@ -189,11 +189,16 @@ fn kubernetes_references(resource: &Resource, out: &mut Vec<Reference>) {
                 values_references(&site, values, &route, out);
             }
         }
-        ("argoproj.io", "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate") => {
-            argo_workflow_images(&site, body, &Route::parse("spec"), out);
-        }
-        ("argoproj.io", "CronWorkflow") => {
-            argo_workflow_images(&site, body, &Route::parse("spec.workflowSpec"), out);
+        (
+            "argoproj.io",
+            "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" | "CronWorkflow",
+        ) => {
+            if let Some(spec) = crate::extract::kubernetes::argo_workflow_spec(
+                resource.api_version.as_deref(),
+                &resource.kind,
+            ) {
+                argo_workflow_images(&site, body, &spec, out);
+            }
         }
         ("argoproj.io", "Application") => argo_sources(&site, body, &Route::parse("spec"), out),
         ("argoproj.io", "ApplicationSet") => {

@@ -75,7 +75,10 @@ fn cloud_load_balancer_binding(ctx: &Context, resource: &Resource, hits: &mut Ve
     // Gateway's `spec.infrastructure` annotations go to the Service its implementation makes.
     let annotated_at: &[&str] = match resource.kind.as_str() {
         "Service" | "Ingress" | "HTTPRoute" => &["metadata.annotations"],
-        "Gateway" => &["metadata.annotations", "spec.infrastructure.annotations"],
+        "Gateway" => &[
+            "metadata.annotations",
+            crate::extract::kubernetes::GATEWAY_INFRASTRUCTURE_ANNOTATIONS,
+        ],
         _ => &[],
     };
     let mut seen = Vec::new();

@@ -816,3 +816,33 @@ fn a_plan_judges_kubernetes_resources_and_lists_what_it_does_not_read() {
             .starts_with("kubernetes_annotations web: a change Terraform makes")
     );
 }
+
+/// A `kubectl_manifest` whose YAML text is written out in full but does not parse, or holds no
+/// object, is listed at the line that fails with the parser's reason, not as a text the
+/// deployment renders; one the deployment renders keeps that reason.
+#[test]
+fn a_kubectl_manifest_whose_written_yaml_does_not_parse_is_listed_with_the_reason() {
+    let dir = scratch("tf-kubectl-yaml");
+    std::fs::write(
+        dir.join("main.tf"),
+        "resource \"kubectl_manifest\" \"broken\" {\n  yaml_body = <<-YAML\n    apiVersion: v1\n    kind: ConfigMap\n    metadata: [name: a\n    data: {}\n  YAML\n}\n\nresource \"kubectl_manifest\" \"empty\" {\n  yaml_body = \"data: {}\"\n}\n\nresource \"kubectl_manifest\" \"rendered\" {\n  yaml_body = templatefile(\"${path.module}/app.yaml\", {})\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    let skipped = skipped_at(&report);
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    let broken = skipped
+        .iter()
+        .find(|(_, why)| why.starts_with("kubectl_manifest broken"));
+    let (at, why) = broken.unwrap();
+    assert!(at.starts_with("main.tf:"), "{at}");
+    let line: u32 = at.rsplit(':').next().unwrap().parse().unwrap();
+    assert!((5..=6).contains(&line), "{at}: {why}");
+    assert!(why.contains("does not parse"), "{why}");
+    assert!(skipped.iter().any(|(at, why)| at == "main.tf:11"
+        && why.starts_with(
+            "kubectl_manifest empty: its YAML text (`yaml_body`) holds no Kubernetes object"
+        )));
+    assert!(skipped.iter().any(|(at, why)| at == "main.tf:14"
+        && why.starts_with("kubectl_manifest rendered: a Kubernetes manifest whose YAML text")));
+}

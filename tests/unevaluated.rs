@@ -289,3 +289,68 @@ fn a_workflow_manifest_that_does_not_parse_is_listed() {
     );
     assert!(report["findings"].as_array().unwrap().is_empty());
 }
+
+/// A Kubernetes manifest whose pipeline fills in values before it is applied (`envsubst`,
+/// `{{ }}`, `<…>`) lists each setting the rules read that it leaves open: an image whose
+/// registry is a placeholder, a zone or region it is pinned to, a load balancer's location.
+/// An image whose registry is written (only its tag is open) is judged, and not listed.
+#[test]
+fn placeholders_of_a_manifest_are_listed_where_they_are_written() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "tests/unfilled", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: Vec<(u64, &str, &str, &str)> = report["scanned"]["unevaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["fact"].as_str().unwrap(),
+                e["setting"].as_str().unwrap(),
+                e["resources"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                18,
+                "placement",
+                "spec.template.spec.nodeSelector[\"topology.kubernetes.io/zone\"]",
+                "Deployment/shop-web"
+            ),
+            (
+                21,
+                "image",
+                "spec.template.spec.containers[0].image",
+                "Deployment/shop-web"
+            ),
+            (
+                30,
+                "region",
+                "metadata.annotations[\"load-balancer.hetzner.cloud/location\"]",
+                "Service/shop-web"
+            ),
+            (
+                47,
+                "placement",
+                "allowedTopologies[0].matchLabelExpressions[0].values[0]",
+                "StorageClass/shop-data"
+            ),
+        ]
+    );
+    let first = &report["scanned"]["unevaluated"][0];
+    assert!(
+        first["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("`${SHOP_ZONE}` is a placeholder filled in at deployment"),
+        "{first}"
+    );
+}

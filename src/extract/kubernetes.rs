@@ -344,7 +344,85 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
         let source = FactSource::new(service, Dialect::Kubernetes);
         facts::apply(&mut resource, &source, &facts::as_written);
     }
+    let unfilled = unfilled_settings(&resource, kb);
+    resource.unevaluated.extend(unfilled);
     resource
+}
+
+/// Whether a value is one the deployment fills in (`${ZONE}`, `$IMAGE`, `{{ .Values.zone }}`,
+/// `<location>`): it names no place or registry yet.
+pub fn is_unfilled(text: &str) -> bool {
+    text.contains(['$', '{', '<'])
+}
+
+/// Whether an image reference leaves its registry for the deployment to fill in
+/// (`${REGISTRY}/app`, `$IMAGE`, `<DOCKER_REPO>/app:1`, `{{ .Values.image }}`). A literal
+/// registry with a placeholder after it (`gcr.io/<PROJECT>/app`) names that registry.
+pub fn registry_unfilled(text: &str) -> bool {
+    let text = text.trim();
+    match literal_host(text) {
+        Some(host) => is_unfilled(host),
+        None => is_unfilled(text),
+    }
+}
+
+/// The registry host a reference names before its first slash (`gcr.io`, `localhost:5000`,
+/// `oci://ghcr.io`), if it names one.
+pub fn literal_host(text: &str) -> Option<&str> {
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let (first, _) = rest.split_once('/')?;
+    (text.contains("://") || first.contains('.') || first.contains(':') || first == "localhost")
+        .then_some(first)
+}
+
+/// The settings the rules read that a manifest leaves for its deployment to fill in: a
+/// container image whose registry is a placeholder, a node selector's or affinity's region or
+/// zone, a load balancer's location annotation. Each is listed as not evaluated where it is
+/// written, rather than passed over: the manifest is judged as deployed only once it is
+/// rendered (`envsubst < app.yaml | sovscan scan -`).
+fn unfilled_settings(resource: &Resource, kb: &KnowledgeBase) -> Vec<Unevaluated> {
+    let mut out = Vec::new();
+    let mut list = |node: &Node, route: &Route, fact: &str| {
+        let at = resource.locate(node, route);
+        out.push(Unevaluated {
+            path: resource.path.to_string(),
+            line: at.start_line,
+            column: at.start_column,
+            setting: at.field,
+            fact: fact.into(),
+            reason: format!(
+                "`{}` is a placeholder filled in at deployment: scan the manifest as rendered to judge it",
+                node.scalar_text().unwrap_or_default().trim()
+            ),
+            resources: vec![resource.address.clone()],
+        });
+    };
+    for (route, container) in containers(resource) {
+        if let Some(image) = container.get("image")
+            && image.as_str().is_some_and(registry_unfilled)
+        {
+            list(image, &route.key("image"), "image");
+        }
+    }
+    for placement in placements(kb, resource) {
+        if is_unfilled(&placement.value) {
+            list(placement.node, &placement.route, "placement");
+        }
+    }
+    if let Some(at) = load_balancer_annotations(resource)
+        && let Some(annotations) = resource.body.path(at)
+    {
+        for compiled in &kb.annotation_markers {
+            for key in &compiled.marker.location_keys {
+                if let Some(node) = annotations.get(key)
+                    && node.as_str().is_some_and(is_unfilled)
+                {
+                    list(node, &Route::parse(at).key(key), "region");
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Where the cloud makes a `LoadBalancer` Service's load balancer, when an annotation of its
@@ -353,20 +431,7 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
 /// annotations of `spec.infrastructure` to the Service its implementation makes. A value the
 /// deployment fills in (`{{ .Location }}`, `${LOCATION}`) names no place yet.
 fn load_balancer_location(resource: &Resource, kb: &KnowledgeBase) -> Option<Box<RegionFact>> {
-    let at = match resource.kind.as_str() {
-        "Service"
-            if resource.body.path("spec.type").and_then(Node::as_str) == Some("LoadBalancer") =>
-        {
-            "metadata.annotations"
-        }
-        "Gateway"
-            if (resource.api_version.as_deref())
-                .is_some_and(|v| v.starts_with("gateway.networking.k8s.io/")) =>
-        {
-            GATEWAY_INFRASTRUCTURE_ANNOTATIONS
-        }
-        _ => return None,
-    };
+    let at = load_balancer_annotations(resource)?;
     let annotations = resource.body.path(at)?;
     kb.annotation_markers.iter().find_map(|compiled| {
         let marker = &compiled.marker;
@@ -376,7 +441,7 @@ fn load_balancer_location(resource: &Resource, kb: &KnowledgeBase) -> Option<Box
             let value = node
                 .as_str()
                 .map(str::trim)
-                .filter(|v| !v.is_empty() && !v.contains(['$', '{', '<']))?;
+                .filter(|v| !v.is_empty() && !is_unfilled(v))?;
             let route = Route::parse(at).key(key);
             Some(Box::new(RegionFact {
                 value: value.to_string(),
@@ -386,6 +451,169 @@ fn load_balancer_location(resource: &Resource, kb: &KnowledgeBase) -> Option<Box
             }))
         })
     })
+}
+
+/// A value that pins something to a place: where it is written, and the provider whose
+/// locations it names (`None`: any provider's, as `topology.kubernetes.io/region` does).
+pub struct Placement<'r> {
+    pub route: Route,
+    pub node: &'r Node,
+    pub value: String,
+    pub provider: Option<&'r str>,
+}
+
+/// Whether a node label's value is a place (`value_is: region | zone` in the knowledge:
+/// Kubernetes' region and zone labels, the CSI drivers' topology keys), and whose.
+fn placement_key<'k>(kb: &'k KnowledgeBase, key: &str) -> Option<Option<&'k str>> {
+    let labels = &kb.markers.node_labels.labels;
+    labels
+        .iter()
+        .find(|l| {
+            l.match_kind.as_deref() != Some("prefix")
+                && l.key == key
+                && matches!(l.value_is.as_deref(), Some("region" | "zone"))
+        })
+        .map(|l| l.provider.as_deref())
+}
+
+/// The places a resource is pinned to: its pod specs' node selectors and node affinity, a
+/// StorageClass's allowed topologies, a PersistentVolume's node affinity.
+pub fn placements<'r>(kb: &'r KnowledgeBase, resource: &'r Resource) -> Vec<Placement<'r>> {
+    let mut out = Vec::new();
+    let body = &resource.body;
+    let base = &resource.route;
+    match resource.kind.as_str() {
+        "StorageClass" => {
+            let route = base.key("allowedTopologies");
+            for (i, term) in body
+                .get("allowedTopologies")
+                .map_or(&[][..], Node::items)
+                .iter()
+                .enumerate()
+            {
+                let route = route.index(i);
+                expressions(kb, term, &route, "matchLabelExpressions", &mut out);
+            }
+        }
+        "PersistentVolume" => {
+            let terms = Route::parse("spec.nodeAffinity.required.nodeSelectorTerms");
+            for (i, term) in body
+                .at(&terms)
+                .map_or(&[][..], Node::items)
+                .iter()
+                .enumerate()
+            {
+                let route = base.join(&terms).index(i);
+                expressions(kb, term, &route, "matchExpressions", &mut out);
+            }
+        }
+        _ => {}
+    }
+    for (route, spec) in pod_specs(resource) {
+        if let Some(selector) = spec.get("nodeSelector") {
+            for e in selector.entries() {
+                if let Some(provider) = placement_key(kb, &e.key)
+                    && let Some(value) = e.value.scalar_text()
+                {
+                    out.push(Placement {
+                        route: route.key("nodeSelector").key(&e.key),
+                        node: &e.value,
+                        value,
+                        provider,
+                    });
+                }
+            }
+        }
+        let affinity = route.key("affinity").key("nodeAffinity");
+        let Some(node_affinity) = spec.path("affinity.nodeAffinity") else {
+            continue;
+        };
+        let required =
+            Route::parse("requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+        for (i, term) in node_affinity
+            .at(&required)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let route = affinity.join(&required).index(i);
+            expressions(kb, term, &route, "matchExpressions", &mut out);
+        }
+        let preferred = "preferredDuringSchedulingIgnoredDuringExecution";
+        for (i, t) in node_affinity
+            .get(preferred)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if let Some(term) = t.get("preference") {
+                let route = affinity.key(preferred).index(i).key("preference");
+                expressions(kb, term, &route, "matchExpressions", &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// The values a selector term's expressions (`matchExpressions`, or a StorageClass's
+/// `matchLabelExpressions`, which have no operator) pin to a place: `In` only.
+fn expressions<'r>(
+    kb: &'r KnowledgeBase,
+    term: &'r Node,
+    term_route: &Route,
+    field: &str,
+    out: &mut Vec<Placement<'r>>,
+) {
+    for (j, expr) in term
+        .get(field)
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let key = expr.get("key").and_then(Node::as_str).unwrap_or_default();
+        let op = expr.get("operator").and_then(Node::as_str).unwrap_or("In");
+        let Some(provider) = placement_key(kb, key).filter(|_| op == "In") else {
+            continue;
+        };
+        for (k, v) in expr
+            .get("values")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if let Some(value) = v.scalar_text() {
+                out.push(Placement {
+                    route: term_route.key(field).index(j).key("values").index(k),
+                    node: v,
+                    value,
+                    provider,
+                });
+            }
+        }
+    }
+}
+
+/// Where a resource that makes a cloud load balancer writes the annotations its cloud
+/// controller reads: a `LoadBalancer` Service's own, a Gateway's `spec.infrastructure`.
+fn load_balancer_annotations(resource: &Resource) -> Option<&'static str> {
+    match resource.kind.as_str() {
+        "Service"
+            if resource.body.path("spec.type").and_then(Node::as_str) == Some("LoadBalancer") =>
+        {
+            Some("metadata.annotations")
+        }
+        "Gateway"
+            if (resource.api_version.as_deref())
+                .is_some_and(|v| v.starts_with("gateway.networking.k8s.io/")) =>
+        {
+            Some(GATEWAY_INFRASTRUCTURE_ANNOTATIONS)
+        }
+        _ => None,
+    }
 }
 
 /// A Knative kind that a cloud runs as its own service, told apart from Knative on a cluster

@@ -3,7 +3,7 @@
 
 use super::{Check, Elsewhere, Hit};
 use crate::engine::{Context, Standing};
-use crate::extract::kubernetes::{containers, pod_specs};
+use crate::extract::kubernetes::{Placement, containers, placements};
 use crate::finding::Severity;
 use crate::knowledge::hosts::host_of;
 use crate::knowledge::{DataRegion, HostMatch};
@@ -246,150 +246,6 @@ fn saas_endpoint_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
     );
 }
 
-/// A value that pins something to a place: where it is written, and the provider whose
-/// locations it names (`None`: any provider's, as `topology.kubernetes.io/region` does).
-struct Placement<'r> {
-    route: Route,
-    node: &'r Node,
-    value: String,
-    provider: Option<&'r str>,
-}
-
-/// Whether a node label's value is a place (`value_is: region | zone` in the knowledge:
-/// Kubernetes' region and zone labels, the CSI drivers' topology keys), and whose.
-fn placement_key<'k>(ctx: &Context<'k>, key: &str) -> Option<Option<&'k str>> {
-    let labels = &ctx.kb.markers.node_labels.labels;
-    labels
-        .iter()
-        .find(|l| {
-            l.match_kind.as_deref() != Some("prefix")
-                && l.key == key
-                && matches!(l.value_is.as_deref(), Some("region" | "zone"))
-        })
-        .map(|l| l.provider.as_deref())
-}
-
-/// The places a resource is pinned to: its pod specs' node selectors and node affinity, a
-/// StorageClass's allowed topologies, a PersistentVolume's node affinity.
-fn placements<'r>(ctx: &Context<'r>, resource: &'r Resource) -> Vec<Placement<'r>> {
-    let mut out = Vec::new();
-    let body = &resource.body;
-    let base = &resource.route;
-    match resource.kind.as_str() {
-        "StorageClass" => {
-            let route = base.key("allowedTopologies");
-            for (i, term) in body
-                .get("allowedTopologies")
-                .map_or(&[][..], Node::items)
-                .iter()
-                .enumerate()
-            {
-                let route = route.index(i);
-                expressions(ctx, term, &route, "matchLabelExpressions", &mut out);
-            }
-        }
-        "PersistentVolume" => {
-            let terms = Route::parse("spec.nodeAffinity.required.nodeSelectorTerms");
-            for (i, term) in body
-                .at(&terms)
-                .map_or(&[][..], Node::items)
-                .iter()
-                .enumerate()
-            {
-                let route = base.join(&terms).index(i);
-                expressions(ctx, term, &route, "matchExpressions", &mut out);
-            }
-        }
-        _ => {}
-    }
-    for (route, spec) in pod_specs(resource) {
-        if let Some(selector) = spec.get("nodeSelector") {
-            for e in selector.entries() {
-                if let Some(provider) = placement_key(ctx, &e.key)
-                    && let Some(value) = e.value.scalar_text()
-                {
-                    out.push(Placement {
-                        route: route.key("nodeSelector").key(&e.key),
-                        node: &e.value,
-                        value,
-                        provider,
-                    });
-                }
-            }
-        }
-        let affinity = route.key("affinity").key("nodeAffinity");
-        let Some(node_affinity) = spec.path("affinity.nodeAffinity") else {
-            continue;
-        };
-        let required =
-            Route::parse("requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-        for (i, term) in node_affinity
-            .at(&required)
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let route = affinity.join(&required).index(i);
-            expressions(ctx, term, &route, "matchExpressions", &mut out);
-        }
-        let preferred = "preferredDuringSchedulingIgnoredDuringExecution";
-        for (i, t) in node_affinity
-            .get(preferred)
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            if let Some(term) = t.get("preference") {
-                let route = affinity.key(preferred).index(i).key("preference");
-                expressions(ctx, term, &route, "matchExpressions", &mut out);
-            }
-        }
-    }
-    out
-}
-
-/// The values a selector term's expressions (`matchExpressions`, or a StorageClass's
-/// `matchLabelExpressions`, which have no operator) pin to a place: `In` only.
-fn expressions<'r>(
-    ctx: &Context<'r>,
-    term: &'r Node,
-    term_route: &Route,
-    field: &str,
-    out: &mut Vec<Placement<'r>>,
-) {
-    for (j, expr) in term
-        .get(field)
-        .map(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let key = expr.get("key").and_then(Node::as_str).unwrap_or_default();
-        let op = expr.get("operator").and_then(Node::as_str).unwrap_or("In");
-        let Some(provider) = placement_key(ctx, key).filter(|_| op == "In") else {
-            continue;
-        };
-        for (k, v) in expr
-            .get("values")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            if let Some(value) = v.scalar_text() {
-                out.push(Placement {
-                    route: term_route.key(field).index(j).key("values").index(k),
-                    node: v,
-                    value,
-                    provider,
-                });
-            }
-        }
-    }
-}
-
 /// Placements outside the EU/EEA with how their countries stand (`Context::standing_of_all`);
 /// with `include_unknown`, also values no knowledge-base entry resolves, standing `None` (an
 /// unknown location is never assumed to be fine).
@@ -404,10 +260,10 @@ fn placement_hits(
         node,
         value,
         provider,
-    } in placements(ctx, resource)
+    } in placements(ctx.kb, resource)
     {
         // Filled in when the manifest is rendered (`${ZONE}`, `{{ .Values.zone }}`).
-        if value.contains(['$', '{', '<']) {
+        if crate::extract::kubernetes::is_unfilled(&value) {
             continue;
         }
         let resolved = match provider {

@@ -4,6 +4,7 @@
 use super::image_references::{Reference, references};
 use super::{Check, Elsewhere, Hit};
 use crate::engine::{Context, Standing};
+use crate::extract::kubernetes::{literal_host, registry_unfilled};
 use crate::knowledge::hosts::host_of;
 use crate::location::Location;
 use crate::model::Resource;
@@ -62,20 +63,7 @@ pub(super) fn is_placeholder(text: &str) -> bool {
     if text.is_empty() || text.contains(char::is_whitespace) || text.contains('*') {
         return true;
     }
-    let unfilled = |part: &str| part.contains('$') || part.contains('{') || part.contains('<');
-    if let Some(host) = literal_host(text) {
-        return unfilled(host);
-    }
-    unfilled(text) || is_upper_case_name(text)
-}
-
-/// The registry host a reference names before its first slash (`gcr.io`, `localhost:5000`,
-/// `oci://ghcr.io`), if it names one.
-fn literal_host(text: &str) -> Option<&str> {
-    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
-    let (first, _) = rest.split_once('/')?;
-    (text.contains("://") || first.contains('.') || first.contains(':') || first == "localhost")
-        .then_some(first)
+    registry_unfilled(text) || (literal_host(text).is_none() && is_upper_case_name(text))
 }
 
 /// Whether a reference without a registry host names its repository in upper case (its tag

@@ -113,10 +113,50 @@ pub(crate) fn not_judged_here(kind: &str) -> Option<&'static str> {
 pub(crate) fn unread(resource: &Resource) -> Option<Skipped> {
     let reason = not_judged_here(&resource.kind)?;
     let at = resource.start();
+    if resource.kind == "kubectl_manifest"
+        && let Some((line, problem)) = resource.body.get("yaml_body").and_then(unreadable_yaml)
+    {
+        return Some(Skipped {
+            path: format!("{}:{line}", at.path),
+            reason: format!(
+                "{} {}: its YAML text (`yaml_body`) {problem}, so the object it applies is not judged",
+                resource.kind, resource.name
+            ),
+        });
+    }
     Some(Skipped {
         path: format!("{}:{}", at.path, at.start_line),
         reason: format!("{} {}: {reason}", resource.kind, resource.name),
     })
+}
+
+/// Where and why a `kubectl_manifest`'s YAML text, written out whole (a heredoc without
+/// interpolations, a string), gives no object: it does not parse, or it holds no Kubernetes
+/// object. `None` when the text is not written out (the deployment gives it).
+fn unreadable_yaml(yaml: &Node) -> Option<(u32, String)> {
+    let (text, first_line) = match heredoc(yaml) {
+        // The heredoc's text starts on the line below its opener.
+        Some(text) => (text, yaml.span.start.line + 1),
+        None if yaml.tag.as_deref() != Some(EXPR_TAG) => {
+            (yaml.as_str()?.to_string(), yaml.span.start.line)
+        }
+        None => return None,
+    };
+    match crate::load::yaml::parse_stream(&text) {
+        Err(e) if heredoc(yaml).is_some() => Some((
+            first_line + e.line.saturating_sub(1),
+            format!("does not parse: {}", e.reason),
+        )),
+        Err(e) => Some((
+            first_line,
+            format!("does not parse (line {} of the text): {}", e.line, e.reason),
+        )),
+        Ok(documents) if !documents.iter().any(|d| d.get("kind").is_some()) => Some((
+            yaml.span.start.line,
+            "holds no Kubernetes object (no `kind`)".to_string(),
+        )),
+        Ok(_) => None,
+    }
 }
 
 /// The object a `kubectl_manifest`'s YAML text (`yaml_body`, written at `at`) holds, placed in

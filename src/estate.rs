@@ -85,6 +85,14 @@ impl Estate {
                 }
                 _ => "unknown",
             },
+            // A region the deployment chooses among a provider's, all in the EU/EEA.
+            None if r.unresolved_region.is_some()
+                && (r.provider.as_deref()).is_some_and(|p| kb.every_region_in_eu(p)) =>
+            {
+                self.located += 1;
+                self.in_eu += 1;
+                "eu"
+            }
             None if r.unresolved_region.is_some() => "unknown",
             None => "not applicable",
         };

@@ -36,6 +36,12 @@ pub struct ProviderRegions {
     pub terraform_default_region: Option<String>,
     #[serde(default)]
     pub terraform_default_note: Option<String>,
+    /// Every region the provider offers is in the EU/EEA (Scaleway, STACKIT): a region the
+    /// deployment chooses keeps the data in the EU whichever it is.
+    #[serde(default)]
+    pub every_region_in_eu: bool,
+    #[serde(default)]
+    pub every_region_note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

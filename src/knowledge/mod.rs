@@ -613,6 +613,15 @@ impl KnowledgeBase {
             .as_deref()
     }
 
+    /// Whether every region a provider (by its key or Terraform local name) offers is in the
+    /// EU/EEA, so that a region the deployment chooses keeps the data there whichever it is.
+    pub fn every_region_in_eu(&self, provider: &str) -> bool {
+        self.regions
+            .providers
+            .get(canonical_provider(provider))
+            .is_some_and(|p| p.every_region_in_eu)
+    }
+
     /// The region ids the knowledge lists for a provider (`aws`), sorted.
     pub fn region_ids(&self, provider: &str) -> Vec<String> {
         self.regions
@@ -890,6 +899,22 @@ mod tests {
         assert_eq!(kb.terraform_default_region("stackit"), Some("eu01"));
         assert_eq!(kb.terraform_default_region("aws"), None);
         assert_eq!(kb.terraform_default_region("hcloud"), None);
+        assert!(kb.every_region_in_eu("scaleway"));
+        assert!(kb.every_region_in_eu("stackit"));
+        assert!(!kb.every_region_in_eu("hcloud"));
+        assert!(!kb.every_region_in_eu("ionos"));
+        // The claim holds for every region and multi-region the knowledge lists.
+        for (key, provider) in &kb.regions.providers {
+            if !provider.every_region_in_eu {
+                continue;
+            }
+            for (id, region) in &provider.regions {
+                assert!(kb.in_eea(&region.country), "{key} {id}: {}", region.country);
+            }
+            for (id, multi) in &provider.multi_regions {
+                assert!(multi.countries.iter().all(|c| kb.in_eea(c)), "{key} {id}");
+            }
+        }
     }
 
     #[test]

@@ -231,6 +231,7 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
     for (index, resource) in ctx.resources.iter().enumerate() {
         if resource.region.is_none()
             && let Some(u) = &resource.unresolved_region
+            && !in_eu_whichever_region(ctx, resource)
         {
             groups
                 .entry((
@@ -268,6 +269,13 @@ fn region_unknown(ctx: &Context, _rule: &Rule, hits: &mut Vec<(usize, Hit)>) {
                 .severity(Severity::Low),
         ));
     }
+}
+
+/// Whether a resource's provider offers regions in the EU/EEA only (Scaleway, STACKIT): a
+/// region the deployment chooses keeps its data there whichever it is, so it is no residency
+/// question.
+fn in_eu_whichever_region(ctx: &Context, resource: &Resource) -> bool {
+    (resource.provider.as_deref()).is_some_and(|p| ctx.kb.every_region_in_eu(p))
 }
 
 /// The addresses of the resources a RES-003 group affects, each once in the order first met.

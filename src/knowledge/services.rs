@@ -208,6 +208,8 @@ struct ServiceSpec {
     #[serde(default)]
     default_location: Option<String>,
     #[serde(default)]
+    api_chooses_location: bool,
+    #[serde(default)]
     arm_location: Option<String>,
     #[serde(default)]
     types: BTreeMap<Dialect, Names>,
@@ -260,6 +262,10 @@ pub struct Service {
     /// Where the provider makes the resource when no location is written (IONOS Object
     /// Storage's `eu-central-3`, a Config Connector `StorageBucket`'s `US`), in every format.
     pub default_location: Option<String>,
+    /// Where no location is written and no resource it refers to places it, the provider's
+    /// API chooses where to make it (a Hetzner server): its location is unknown until then,
+    /// not inapplicable.
+    pub api_chooses_location: bool,
     /// The route of an ARM resource's location when it is not `location` (Communication
     /// Services keep their data in `properties.dataLocation`, a geography, and are `global`).
     pub arm_location: Option<String>,
@@ -464,6 +470,7 @@ impl Services {
                 no_data: spec.no_data,
                 region_attrs: spec.region_attrs,
                 default_location: spec.default_location,
+                api_chooses_location: spec.api_chooses_location,
                 arm_location: spec.arm_location,
                 types,
                 facts: spec.facts,
@@ -873,6 +880,7 @@ mod tests {
             no_data: false,
             region_attrs: None,
             default_location: None,
+            api_chooses_location: false,
             arm_location: None,
             types: BTreeMap::new(),
             facts: BTreeMap::new(),

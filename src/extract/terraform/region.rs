@@ -281,7 +281,21 @@ impl<'m, 'a> Resolver<'m, 'a> {
             };
         }
         match (self.placed_by_provider(index, rtype), zone_blocked) {
-            (found @ Resolution::Region { .. }, _) | (found, None) => found,
+            (found @ Resolution::Region { .. }, _) | (found, None) => match (found, rtype) {
+                // Nothing places it, and the provider's API chooses where (a Hetzner server
+                // without `location` or `datacenter`).
+                (Resolution::None, Some(t)) if !written && t.api_chooses_location => {
+                    Resolution::Blocked {
+                        blocker: format!(
+                            "no {} written: the {} API chooses where to make it",
+                            region_attributes(rtype).join(" or "),
+                            self.kb.provider_name(&t.provider)
+                        ),
+                        location: resource.block.location(&resource.route),
+                    }
+                }
+                (found, _) => found,
+            },
             (_, Some(blocked)) => blocked,
         }
     }
@@ -361,6 +375,9 @@ impl<'m, 'a> Resolver<'m, 'a> {
                         .unwrap_or_else(own);
                     Resolution::unconfigured(self.kb, &local_name, location, own)
                 }),
+            // A provider without a region of its own (Hetzner, IONOS): where the resource it
+            // refers to is, unknown when that is.
+            None if known => referred_blocked.unwrap_or(Resolution::None),
             None => Resolution::None,
         }
     }

@@ -5,6 +5,7 @@
 //! template do not survive rendering, so each rendered key is found again in its template
 //! file: the first line at or after its parent's that writes the key (`image:`, `- name:`).
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -61,7 +62,27 @@ pub fn render(
         return;
     }
     let helm = tool::find("helm");
-    for dir in charts {
+    // Every chart is rendered at once, each by a process of its own; what they give is then
+    // taken in order.
+    let rendered: Vec<(PathBuf, Option<Output>)> = charts
+        .into_par_iter()
+        .map(|dir| {
+            let output = helm.as_ref().map(|program| {
+                let mut args = vec![
+                    "template".to_string(),
+                    chart_name(&dir),
+                    dir.display().to_string(),
+                ];
+                for v in helm_values {
+                    args.push("-f".into());
+                    args.push(v.display().to_string());
+                }
+                tool::run(program, &args, None)
+            });
+            (dir, output)
+        })
+        .collect();
+    for (dir, output) in rendered {
         let in_chart: Vec<&PathBuf> = files.iter().filter(|f| f.starts_with(&dir)).collect();
         let templates: Vec<&PathBuf> = in_chart
             .iter()
@@ -87,20 +108,11 @@ pub fn render(
             ));
             out.covered.insert(chart_file.clone());
         };
-        let Some(program) = &helm else {
+        let Some(output) = output else {
             list_templates("`helm` is not on the PATH", out);
             continue;
         };
-        let mut args = vec![
-            "template".to_string(),
-            chart_name(&dir),
-            dir.display().to_string(),
-        ];
-        for v in helm_values {
-            args.push("-f".into());
-            args.push(v.display().to_string());
-        }
-        match tool::run(program, &args, None) {
+        match output {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 out.outcomes.push(documents(&text, &dir, known, markers));
@@ -120,6 +132,9 @@ pub fn render(
         }
     }
 }
+
+/// What `helm template` printed, or why it failed.
+type Output = Result<Vec<u8>, String>;
 
 /// A file below a `templates/` folder of the chart (or of a sub-chart).
 fn is_template(file: &Path, chart: &Path) -> bool {

@@ -5,6 +5,7 @@
 //! from; its nodes are matched with that file's (same route, same value), values a patch or
 //! the kustomization changed are matched with those files, and the annotation is removed.
 
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,10 +156,25 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
         return;
     }
     let tool = find_tool();
-    for top in tops {
-        let shown = known.display(&top.file);
-        let dir = dir_of(&top.file);
-        let chain = chain(top);
+    // Every overlay is built at once, each by a process of its own; what they give is then
+    // taken in order.
+    let built: Vec<(PathBuf, Vec<Kustomization>, Built)> = tops
+        .into_par_iter()
+        .map(|top| {
+            let dir = dir_of(&top.file);
+            let chain = chain(top);
+            let built = if let Some(remote) = chain.iter().flat_map(|k| k.remote.iter()).next() {
+                Built::Remote(remote.clone())
+            } else if let Some((program, args, _)) = &tool {
+                Built::Output(build(program, args, &dir))
+            } else {
+                Built::NoTool
+            };
+            (dir, chain, built)
+        })
+        .collect();
+    for (dir, chain, built) in built {
+        let shown = known.display(&chain[0].file);
         let not_rendered = |why: String| {
             skipped(
                 &shown,
@@ -168,21 +184,25 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
                 ),
             )
         };
-        if let Some(remote) = chain.iter().flat_map(|k| k.remote.iter()).next() {
-            out.outcomes.push(not_rendered(format!(
-                "it uses the remote base `{remote}`, which is not fetched"
-            )));
-            out.covered.insert(known.display(&chain[0].file));
-            continue;
-        }
-        let Some((program, args, name)) = &tool else {
-            out.outcomes.push(not_rendered(
-                "neither `kustomize` nor `kubectl` is on the PATH".into(),
-            ));
-            out.covered.insert(known.display(&chain[0].file));
-            continue;
+        let output = match built {
+            Built::Remote(remote) => {
+                out.outcomes.push(not_rendered(format!(
+                    "it uses the remote base `{remote}`, which is not fetched"
+                )));
+                out.covered.insert(known.display(&chain[0].file));
+                continue;
+            }
+            Built::NoTool => {
+                out.outcomes.push(not_rendered(
+                    "neither `kustomize` nor `kubectl` is on the PATH".into(),
+                ));
+                out.covered.insert(known.display(&chain[0].file));
+                continue;
+            }
+            Built::Output(output) => output,
         };
-        match build(program, args, &dir) {
+        let name = tool.as_ref().map_or("kustomize", |(_, _, name)| *name);
+        match output {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
                 match crate::load::yaml::parse_stream(&text) {
@@ -216,6 +236,16 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
             }
         }
     }
+}
+
+/// What building an overlay gave.
+enum Built {
+    /// It uses a remote base, which is not fetched.
+    Remote(String),
+    /// No tool builds it here.
+    NoTool,
+    /// The tool's output, or why it failed.
+    Output(Result<Vec<u8>, String>),
 }
 
 fn dir_of(file: &Path) -> PathBuf {

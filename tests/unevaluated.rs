@@ -354,3 +354,40 @@ fn placeholders_of_a_manifest_are_listed_where_they_are_written() {
         "{first}"
     );
 }
+
+/// An Alertmanager receiver whose address is read from a Secret is listed as not evaluated
+/// at the setting that names the Secret; the others are judged (RES-009).
+#[test]
+fn an_alertmanager_address_read_from_a_secret_is_listed() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "scan",
+            "fixtures/RES-009/alertmanager.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = report["scanned"]["unevaluated"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    let entry = &listed[0];
+    assert_eq!(entry["line"], 34, "{entry}");
+    assert_eq!(entry["fact"], "endpoint", "{entry}");
+    assert!(
+        entry["reason"]
+            .as_str()
+            .unwrap()
+            .contains("an address read from the Secret slack-webhook, key url"),
+        "{entry}"
+    );
+    let saas = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "RES-009")
+        .count();
+    assert_eq!(saas, 5);
+}

@@ -346,7 +346,51 @@ fn object(doc: &Document, body: Node, route: Route, kb: &KnowledgeBase) -> Resou
     }
     let unfilled = unfilled_settings(&resource, kb);
     resource.unevaluated.extend(unfilled);
+    let hidden = hidden_endpoints(&resource);
+    resource.unevaluated.extend(hidden);
     resource
+}
+
+/// Alertmanager integrations whose address the manifest does not say (read from a Secret, or
+/// not written where the integration has no address of its own): where they send is listed
+/// as not evaluated.
+fn hidden_endpoints(resource: &Resource) -> Vec<Unevaluated> {
+    let mut out = Vec::new();
+    for endpoint in super::alertmanager::endpoints(resource) {
+        let super::alertmanager::Target::Hidden(why) = &endpoint.target else {
+            continue;
+        };
+        let Some(node) = resource.body.at(&endpoint.route) else {
+            continue;
+        };
+        let at = resource.locate(node, &endpoint.route);
+        // A Secret's selector is a map: the place is its key's, not its first entry's.
+        let mut start = (at.start_line, at.start_column);
+        if endpoint.line_in_text.is_none()
+            && let [parent @ .., crate::tree::Segment::Key(key)] = endpoint.route.0.as_slice()
+            && let Some(entry) = (resource.body.at(&Route(parent.to_vec())))
+                .and_then(|p| p.entries().iter().find(|e| *e.key == **key))
+        {
+            start = (entry.key_span.start.line, entry.key_span.start.column);
+        }
+        out.push(Unevaluated {
+            path: resource.path.to_string(),
+            line: start.0 + endpoint.line_in_text.unwrap_or(0),
+            column: if endpoint.line_in_text.is_some() {
+                1
+            } else {
+                start.1
+            },
+            setting: format!("{} ({})", at.field, endpoint.list),
+            fact: "endpoint".into(),
+            reason: format!(
+                "`{}` sends its notifications to an address {why}: the manifest does not say where",
+                endpoint.list
+            ),
+            resources: vec![resource.address.clone()],
+        });
+    }
+    out
 }
 
 /// Whether a value is one the deployment fills in (`${ZONE}`, `$IMAGE`, `{{ .Values.zone }}`,

@@ -5,6 +5,7 @@
 //! come from other files (Terraform variables and providers of a module folder, ARM parameters
 //! files) are extracted by unit: the files that must be seen together (see `units`).
 
+pub mod alertmanager;
 pub mod arm;
 pub mod arm_expressions;
 pub mod arm_files;

@@ -3,6 +3,7 @@
 
 use super::{Check, Elsewhere, Hit};
 use crate::engine::{Context, Standing};
+use crate::extract::alertmanager::{self, How, Target};
 use crate::extract::kubernetes::{Placement, containers, placements};
 use crate::finding::Severity;
 use crate::knowledge::hosts::host_of;
@@ -159,6 +160,29 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
             });
         }
     }
+    // Where an Alertmanager sends its notifications, written or by default.
+    for endpoint in alertmanager::endpoints(resource) {
+        let Target::Url { url, how } = &endpoint.target else {
+            continue;
+        };
+        let Some((vendor, host, place, eu_alternative)) = classify_value(ctx, "", url) else {
+            continue;
+        };
+        let host = match how {
+            How::Written => host,
+            How::Global(key) => format!("{host} (global {key})"),
+            How::Default => format!("{host} (default of {})", endpoint.list),
+        };
+        out.push(Destination {
+            route: endpoint.route,
+            node_line_offset: endpoint.line_in_text.unwrap_or(0),
+            multiline: endpoint.line_in_text.is_some(),
+            vendor,
+            host,
+            place,
+            eu_alternative,
+        });
+    }
     if resource.kind == "ConfigMap" {
         for entry in resource
             .body
@@ -169,6 +193,12 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
             let Some(text) = entry.value.as_str() else {
                 continue;
             };
+            // An Alertmanager configuration is read as one, above.
+            if alertmanager::CONFIG_KEYS.contains(&entry.key.as_str())
+                && crate::load::yaml::parse_stream(text).is_ok()
+            {
+                continue;
+            }
             // Built for the entries that name a destination only.
             let mut route = None;
             let multiline = text.contains('\n');

@@ -206,6 +206,10 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
             let first_line_offset =
                 u32::from(entry.value.span.start.line == entry.key_span.start.line);
             for (line_index, line) in text.lines().enumerate() {
+                // A comment (`# see https://…`, `// …`, `; …`) names a page, not a destination.
+                if is_comment_line(line) {
+                    continue;
+                }
                 for token in line.split(|c: char| {
                     c.is_whitespace()
                         || matches!(
@@ -242,6 +246,13 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
         }
     }
     out
+}
+
+/// Whether a line of a configuration file is a comment in the formats ConfigMaps hold (YAML,
+/// shell, INI, properties, TOML: `#`; JSON5 and JavaScript: `//`; INI: `;`).
+fn is_comment_line(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with('#') || line.starts_with("//") || line.starts_with(';')
 }
 
 fn saas_hit(resource: &Resource, d: &Destination) -> Option<Hit> {

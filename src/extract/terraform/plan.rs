@@ -334,7 +334,21 @@ fn sites(doc: &Document, kb: &KnowledgeBase) -> Vec<Site> {
             {
                 found
             } else {
-                provider_region(doc, p, config, kb)
+                match provider_region(doc, p, config, kb) {
+                    // Where the provider's API chooses (a Hetzner server without location).
+                    Resolution::None => kb
+                        .services
+                        .lookup(Format::TerraformPlan, &p.type_name)
+                        .filter(|t| t.api_chooses_location)
+                        .map_or(Resolution::None, |t| {
+                            super::region::chosen_by_api(
+                                kb,
+                                t,
+                                Location::of_node(&doc.path, doc.index, p.values, &p.route),
+                            )
+                        }),
+                    found => found,
+                }
             };
             Site {
                 address: p.address.clone(),

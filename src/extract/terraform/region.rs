@@ -35,6 +35,19 @@ pub fn is_regional(local_name: &str) -> bool {
 /// Provider block arguments that name the default location.
 const PROVIDER_REGION_ATTRS: &[&str] = &["region", "default_region", "zone"];
 
+/// Where a resource is that writes no location when its provider's API chooses one (a Hetzner
+/// server, `api_chooses_location`): unknown until it is made, at `location` (the resource).
+pub fn chosen_by_api(kb: &KnowledgeBase, service: &Service, location: Location) -> Resolution {
+    Resolution::Blocked {
+        blocker: format!(
+            "no {} written: the {} API chooses where to make it",
+            region_attributes(Some(service)).join(" or "),
+            kb.provider_name(&service.provider)
+        ),
+        location,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Resolution {
     Region {
@@ -285,14 +298,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 // Nothing places it, and the provider's API chooses where (a Hetzner server
                 // without `location` or `datacenter`).
                 (Resolution::None, Some(t)) if !written && t.api_chooses_location => {
-                    Resolution::Blocked {
-                        blocker: format!(
-                            "no {} written: the {} API chooses where to make it",
-                            region_attributes(rtype).join(" or "),
-                            self.kb.provider_name(&t.provider)
-                        ),
-                        location: resource.block.location(&resource.route),
-                    }
+                    chosen_by_api(self.kb, t, resource.block.location(&resource.route))
                 }
                 (found, _) => found,
             },

@@ -846,3 +846,46 @@ fn a_kubectl_manifest_whose_written_yaml_does_not_parse_is_listed_with_the_reaso
     assert!(skipped.iter().any(|(at, why)| at == "main.tf:14"
         && why.starts_with("kubectl_manifest rendered: a Kubernetes manifest whose YAML text")));
 }
+
+/// An IONOS volume is where the datacenter it names is, also when a module is handed the
+/// datacenter by its caller; one handed another module's output (not followed) is unresolved
+/// and reported with that output, not passed over.
+#[test]
+fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
+    let dir = scratch("tf-located-by");
+    std::fs::create_dir_all(dir.join("modules/pool")).unwrap();
+    std::fs::create_dir_all(dir.join("modules/network")).unwrap();
+    std::fs::write(
+        dir.join("main.tf"),
+        "resource \"ionoscloud_datacenter\" \"edge\" {\n  name     = \"edge\"\n  location = \"us/ewr\"\n}\n\nmodule \"cache\" {\n  source        = \"./modules/pool\"\n  datacenter_id = ionoscloud_datacenter.edge.id\n}\n\nmodule \"network\" {\n  source = \"./modules/network\"\n}\n\nmodule \"shop\" {\n  source        = \"./modules/pool\"\n  datacenter_id = module.network.datacenter_id\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/pool/main.tf"),
+        "variable \"datacenter_id\" {\n  type = string\n}\n\nresource \"ionoscloud_volume\" \"data\" {\n  datacenter_id = var.datacenter_id\n  name          = \"data\"\n  size          = 20\n  disk_type     = \"SSD\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/network/main.tf"),
+        "resource \"ionoscloud_datacenter\" \"this\" {\n  name     = \"shop\"\n  location = \"de/fra\"\n}\n\noutput \"datacenter_id\" {\n  value = ionoscloud_datacenter.this.id\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    let outside: Vec<(&str, u64)> = addresses_and_lines(&report, "RES-001");
+    assert_eq!(
+        outside,
+        [
+            ("ionoscloud_datacenter.edge", 3),
+            ("module.cache.ionoscloud_volume.data", 5)
+        ]
+    );
+    let unresolved = findings(&report, "RES-003");
+    assert_eq!(unresolved.len(), 1, "{unresolved:#?}");
+    let message = unresolved[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("module.shop.ionoscloud_volume.data")
+            && message.ends_with("module.network.datacenter_id"),
+        "{message}"
+    );
+    assert_eq!(unresolved[0]["location"]["start_line"], 17);
+}

@@ -210,6 +210,8 @@ struct ServiceSpec {
     #[serde(default)]
     api_chooses_location: bool,
     #[serde(default)]
+    located_by: Vec<String>,
+    #[serde(default)]
     arm_location: Option<String>,
     #[serde(default)]
     types: BTreeMap<Dialect, Names>,
@@ -266,6 +268,10 @@ pub struct Service {
     /// API chooses where to make it (a Hetzner server): its location is unknown until then,
     /// not inapplicable.
     pub api_chooses_location: bool,
+    /// Terraform arguments that name the parent the resource is located in (an IONOS
+    /// server's `datacenter_id`): where the parent they name cannot be read, the resource's
+    /// location is unresolved, not inapplicable.
+    pub located_by: Vec<String>,
     /// The route of an ARM resource's location when it is not `location` (Communication
     /// Services keep their data in `properties.dataLocation`, a geography, and are `global`).
     pub arm_location: Option<String>,
@@ -471,6 +477,7 @@ impl Services {
                 region_attrs: spec.region_attrs,
                 default_location: spec.default_location,
                 api_chooses_location: spec.api_chooses_location,
+                located_by: spec.located_by,
                 arm_location: spec.arm_location,
                 types,
                 facts: spec.facts,
@@ -881,6 +888,7 @@ mod tests {
             region_attrs: None,
             default_location: None,
             api_chooses_location: false,
+            located_by: Vec::new(),
             arm_location: None,
             types: BTreeMap::new(),
             facts: BTreeMap::new(),

@@ -365,6 +365,43 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 }
             }
         }
+        // The argument that names the parent (`datacenter_id`), when no resource of this
+        // module is named: a caller's value or another module's output, which only the
+        // deployment, or a module not read here, decides.
+        if referred_blocked.is_none()
+            && let Some(t) = rtype
+        {
+            for attr in &t.located_by {
+                let Some(node) = body.get(attr) else {
+                    continue;
+                };
+                let route = resource.route.key(attr);
+                match module.eval(doc, node, &route, &self.context.inputs) {
+                    Eval::Blocked { blocker, location } => {
+                        referred_blocked = Some(Resolution::Blocked { blocker, location });
+                    }
+                    // A caller's resource, handed in: where it is (a module input that refers
+                    // to a resource takes its location).
+                    Eval::Literal { value, location }
+                        if self.kb.resolve_region(&t.provider, &value).is_some() =>
+                    {
+                        return Resolution::Region {
+                            value,
+                            location,
+                            inherited: true,
+                        };
+                    }
+                    Eval::Literal { value, location } => {
+                        referred_blocked = Some(Resolution::Blocked {
+                            blocker: format!("{attr} {value:?}, a parent named by its id"),
+                            location,
+                        });
+                    }
+                    _ => continue,
+                }
+                break;
+            }
+        }
         // Types the table does not know may not be regional at all (IAM bindings, random ids):
         // they take a configured provider region but are never reported as unresolved. Nor is
         // a part of another resource that holds no data (a bucket's IAM member, its ACL): it is

@@ -157,6 +157,21 @@ pub struct EndpointsFile {
     pub cloud_service_endpoints: Vec<HostPattern>,
     #[serde(default)]
     pub env_vars: Vec<EnvVarSpec>,
+    #[serde(default)]
+    pub connector_images: Vec<ConnectorImage>,
+}
+
+/// A container image whose only work is to carry data to one vendor's service (Cloudflare's
+/// `cloudflared`): running it sends data there, whatever its settings say.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct ConnectorImage {
+    /// The image's repository without registry (`cloudflare/cloudflared`); mirrors and
+    /// proxies that keep it as the path's end match too.
+    pub repository: String,
+    /// A host of the service it sends to, classified as the SaaS endpoints are.
+    pub host: String,
+    /// Where the data goes, as the finding says it (`its edge, through cloudflared (…)`).
+    pub does: String,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]

@@ -133,6 +133,8 @@ pub struct KnowledgeBase {
     alternatives: BTreeMap<String, Alternatives>,
     pub hosts: hosts::HostClassifier,
     pub env_vars: Vec<EnvVarSpec>,
+    /// Images that carry data to one vendor (`cloudflare/cloudflared`).
+    pub connector_images: Vec<data::ConnectorImage>,
     pub markers: MarkersFile,
     pub annotation_markers: Vec<CompiledKeyMarker>,
     pub instance_types: Vec<(String, Pattern)>,
@@ -317,6 +319,7 @@ impl KnowledgeBase {
             regions,
             hosts,
             env_vars: endpoints.env_vars,
+            connector_images: endpoints.connector_images,
             annotation_markers,
             instance_types,
             crd_groups,

@@ -285,6 +285,65 @@ fn saas_endpoint_outside_eu(ctx: &Context, resource: &Resource, hits: &mut Vec<H
             .iter()
             .filter_map(|d| Some(d.place.judge(saas_hit(resource, d)?))),
     );
+    connector_hits(ctx, resource, hits);
+}
+
+/// Containers of an image that only carries data to one vendor (Cloudflare's `cloudflared`,
+/// `connector_images` in the knowledge), wherever the image is written: a workload, a
+/// HelmRelease's values.
+fn connector_hits(ctx: &Context, resource: &Resource, hits: &mut Vec<Hit>) {
+    if ctx.kb.connector_images.is_empty() {
+        return;
+    }
+    for reference in super::image_references::references(resource) {
+        if reference.host_only {
+            continue;
+        }
+        let Some(connector) = ctx
+            .kb
+            .connector_images
+            .iter()
+            .find(|c| is_repository(&reference.text, &c.repository))
+        else {
+            continue;
+        };
+        let Some(m) = ctx.kb.hosts.endpoint(&connector.host) else {
+            continue;
+        };
+        let Ok(Some(place)) = place_outside_eu(ctx, &m) else {
+            continue;
+        };
+        let hit = Hit::at(reference.location.clone())
+            .var("vendor", m.vendor.clone())
+            .var("host", connector.does.clone())
+            .var("place", place.text.clone())
+            .var(
+                "eu_endpoint",
+                m.eu_alternative.clone().map_or_else(
+                    || "no EU endpoint of this vendor is known".into(),
+                    |a| format!("EU option: {a}"),
+                ),
+            )
+            .evidence(reference.text.clone())
+            .key(connector.repository.clone());
+        hits.push(place.judge(hit));
+    }
+}
+
+/// Whether an image reference (`mirror.gcr.io/cloudflare/cloudflared:2026.8.2@sha256:…`) is
+/// of a repository (`cloudflare/cloudflared`): its path without registry, tag and digest is
+/// the repository or ends with it (a mirror or proxy that keeps it).
+fn is_repository(reference: &str, repository: &str) -> bool {
+    let name = reference.trim().split('@').next().unwrap_or_default();
+    let name = match (name.rfind(':'), name.rfind('/')) {
+        (Some(colon), Some(slash)) if colon > slash => &name[..colon],
+        (Some(colon), None) => &name[..colon],
+        _ => name,
+    };
+    name == repository
+        || name
+            .strip_suffix(repository)
+            .is_some_and(|rest| rest.ends_with('/'))
 }
 
 /// Placements outside the EU/EEA with how their countries stand (`Context::standing_of_all`);
@@ -851,5 +910,25 @@ mod tests {
             "PASSWORD_POLICY",
             "minLength=12;digits=1"
         ));
+    }
+
+    #[test]
+    fn an_image_is_of_a_repository_wherever_it_is_mirrored() {
+        let repo = "cloudflare/cloudflared";
+        assert!(is_repository("cloudflare/cloudflared:2026.8.2", repo));
+        assert!(is_repository("docker.io/cloudflare/cloudflared", repo));
+        assert!(is_repository(
+            "mirror.gcr.io/cloudflare/cloudflared:2026.8.2@sha256:0aa2",
+            repo
+        ));
+        assert!(is_repository(
+            "registry.example.eu:5000/proxy/cloudflare/cloudflared:1",
+            repo
+        ));
+        assert!(!is_repository(
+            "example/cloudflare/cloudflared-exporter:1",
+            repo
+        ));
+        assert!(!is_repository("mycloudflare/cloudflared:1", repo));
     }
 }

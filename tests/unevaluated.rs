@@ -389,5 +389,5 @@ fn an_alertmanager_address_read_from_a_secret_is_listed() {
         .iter()
         .filter(|f| f["rule_id"] == "RES-009")
         .count();
-    assert_eq!(saas, 5);
+    assert_eq!(saas, 7);
 }

@@ -1,7 +1,7 @@
 //! Where an Alertmanager sends its notifications: the receivers of a prometheus-operator
 //! `AlertmanagerConfig`, of an Alertmanager configuration file kept in a ConfigMap or a Secret
 //! (`alertmanager.yaml`), and of the kube-prometheus-stack chart's values in a Flux
-//! `HelmRelease` (`alertmanager.config`). Each integration sends to the URL written, to the
+//! `HelmRelease` or an Argo CD `Application` (`alertmanager.config`). Each integration sends to the URL written, to the
 //! global one of the file, or to the service's own endpoint that Alertmanager uses when none
 //! is written (Pushover, PagerDuty, Opsgenie, Telegram, …). A URL read from a Secret is not
 //! known here.
@@ -174,30 +174,40 @@ pub fn endpoints(resource: &Resource) -> Vec<Endpoint> {
                 "stringData"
             };
             for entry in body.get(field).map(Node::entries).unwrap_or_default() {
-                if !CONFIG_KEYS.contains(&entry.key.as_str()) {
-                    continue;
+                if CONFIG_KEYS.contains(&entry.key.as_str()) {
+                    let at = Route::root().key(field).key(&entry.key);
+                    in_text(entry, &at, &Route::root(), &mut out);
                 }
-                let Some(text) = entry.value.as_str() else {
+            }
+        }
+        // An Argo CD Application's Helm values, as an object or as YAML text.
+        "Application" if resource.api_group() == Some("argoproj.io") => {
+            let spec = Route::root().key("spec");
+            let mut sources = Vec::new();
+            if let Some(source) = body.path("spec.source") {
+                sources.push((spec.key("source"), source));
+            }
+            for (i, source) in (body.path("spec.sources").map(Node::items))
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                sources.push((spec.key("sources").index(i), source));
+            }
+            let config = Route::parse("alertmanager.config");
+            for (route, source) in sources {
+                let Some(helm) = source.get("helm") else {
                     continue;
                 };
-                let Ok(documents) = crate::load::yaml::parse_stream(text) else {
-                    continue;
-                };
-                let Some(config) = documents.first() else {
-                    continue;
-                };
-                let at = Route::root().key(field).key(&entry.key);
-                // A block scalar's node starts on its `|` line, its text on the next.
-                let first = u32::from(entry.value.span.start.line == entry.key_span.start.line);
-                let mut found = Vec::new();
-                receivers(config, &Route::root(), Some(config), false, &mut found);
-                // Placed at the text's entry, on the line of the node in the text.
-                for mut endpoint in found {
-                    let node = config.at(&endpoint.route);
-                    endpoint.line_in_text =
-                        node.map(|n| n.span.start.line.saturating_sub(1) + first);
-                    endpoint.route = at.clone();
-                    out.push(endpoint);
+                let helm_route = route.key("helm");
+                if let Some(values) = helm.get("valuesObject")
+                    && let Some(found) = values.at(&config)
+                {
+                    let at = helm_route.key("valuesObject").join(&config);
+                    receivers(found, &at, Some(found), false, &mut out);
+                }
+                if let Some(entry) = helm.entry("values") {
+                    in_text(entry, &helm_route.key("values"), &config, &mut out);
                 }
             }
         }
@@ -210,6 +220,30 @@ pub fn endpoints(resource: &Resource) -> Vec<Endpoint> {
         _ => {}
     }
     out
+}
+
+/// The integrations of an Alertmanager configuration kept as YAML text (an entry's value), at
+/// `inside` in the text: each placed at the entry (`at`), on the line of its node in the text.
+fn in_text(entry: &crate::tree::Entry, at: &Route, inside: &Route, out: &mut Vec<Endpoint>) {
+    let Some(text) = entry.value.as_str() else {
+        return;
+    };
+    let Ok(documents) = crate::load::yaml::parse_stream(text) else {
+        return;
+    };
+    let Some(config) = documents.first().and_then(|d| d.at(inside)) else {
+        return;
+    };
+    // A block scalar's node starts on its `|` line, its text on the next.
+    let first = u32::from(entry.value.span.start.line == entry.key_span.start.line);
+    let mut found = Vec::new();
+    receivers(config, &Route::root(), Some(config), false, &mut found);
+    for mut endpoint in found {
+        let node = config.at(&endpoint.route);
+        endpoint.line_in_text = node.map(|n| n.span.start.line.saturating_sub(1) + first);
+        endpoint.route = at.clone();
+        out.push(endpoint);
+    }
 }
 
 /// The integrations of the receivers under `parent` (at `base`): written as in the file

@@ -847,9 +847,10 @@ fn a_kubectl_manifest_whose_written_yaml_does_not_parse_is_listed_with_the_reaso
         && why.starts_with("kubectl_manifest rendered: a Kubernetes manifest whose YAML text")));
 }
 
-/// An IONOS volume is where the datacenter it names is, also when a module is handed the
-/// datacenter by its caller; one handed another module's output (not followed) is unresolved
-/// and reported with that output, not passed over.
+/// An IONOS volume is where the datacenter its `datacenter_id` names is: one handed in
+/// by its caller, or the output of another module the caller reads, followed into that module
+/// to the datacenter it hands on. One handed the output of a module not read here is
+/// unresolved and reported with that output, not passed over.
 #[test]
 fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
     let dir = scratch("tf-located-by");
@@ -857,7 +858,7 @@ fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
     std::fs::create_dir_all(dir.join("modules/network")).unwrap();
     std::fs::write(
         dir.join("main.tf"),
-        "resource \"ionoscloud_datacenter\" \"edge\" {\n  name     = \"edge\"\n  location = \"us/ewr\"\n}\n\nmodule \"cache\" {\n  source        = \"./modules/pool\"\n  datacenter_id = ionoscloud_datacenter.edge.id\n}\n\nmodule \"network\" {\n  source = \"./modules/network\"\n}\n\nmodule \"shop\" {\n  source        = \"./modules/pool\"\n  datacenter_id = module.network.datacenter_id\n}\n",
+        "resource \"ionoscloud_datacenter\" \"edge\" {\n  name     = \"edge\"\n  location = \"us/ewr\"\n}\n\nmodule \"cache\" {\n  source        = \"./modules/pool\"\n  datacenter_id = ionoscloud_datacenter.edge.id\n}\n\nmodule \"network\" {\n  source   = \"./modules/network\"\n  location = \"us/las\"\n}\n\nmodule \"shop\" {\n  source        = \"./modules/pool\"\n  datacenter_id = module.network.datacenter_id\n}\n\nmodule \"legacy\" {\n  source = \"example-org/network/ionoscloud\"\n}\n\nmodule \"archive\" {\n  source        = \"./modules/pool\"\n  datacenter_id = module.legacy.datacenter_id\n}\n",
     )
     .unwrap();
     std::fs::write(
@@ -867,7 +868,7 @@ fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
     .unwrap();
     std::fs::write(
         dir.join("modules/network/main.tf"),
-        "resource \"ionoscloud_datacenter\" \"this\" {\n  name     = \"shop\"\n  location = \"de/fra\"\n}\n\noutput \"datacenter_id\" {\n  value = ionoscloud_datacenter.this.id\n}\n",
+        "variable \"location\" {\n  type = string\n}\n\nvariable \"existing_datacenter_id\" {\n  type    = string\n  default = null\n}\n\nresource \"ionoscloud_datacenter\" \"this\" {\n  count    = var.existing_datacenter_id == null ? 1 : 0\n  name     = \"shop\"\n  location = var.location\n}\n\nlocals {\n  datacenter_id = var.existing_datacenter_id != null ? var.existing_datacenter_id : ionoscloud_datacenter.this[0].id\n}\n\noutput \"datacenter_id\" {\n  value = local.datacenter_id\n}\n",
     )
     .unwrap();
     let report = scan(dir.to_str().unwrap());
@@ -876,16 +877,71 @@ fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
         outside,
         [
             ("ionoscloud_datacenter.edge", 3),
-            ("module.cache.ionoscloud_volume.data", 5)
+            ("module.network.ionoscloud_datacenter.this", 10),
+            ("module.cache.ionoscloud_volume.data", 5),
+            ("module.shop.ionoscloud_volume.data", 5),
         ]
     );
     let unresolved = findings(&report, "RES-003");
     assert_eq!(unresolved.len(), 1, "{unresolved:#?}");
     let message = unresolved[0]["message"].as_str().unwrap();
     assert!(
-        message.contains("module.shop.ionoscloud_volume.data")
-            && message.ends_with("module.network.datacenter_id"),
+        message.contains("module.archive.ionoscloud_volume.data")
+            && message.ends_with("module.legacy.datacenter_id"),
         "{message}"
     );
-    assert_eq!(unresolved[0]["location"]["start_line"], 17);
+    assert_eq!(unresolved[0]["location"]["start_line"], 27);
+}
+
+/// `location = module.rg.location`: the output is followed into the module that makes it,
+/// evaluated with the inputs its call hands in, to the resource group it names; through a
+/// function, and through an output that hands on a module of its own.
+#[test]
+fn a_location_read_from_a_module_output_is_where_the_output_leads() {
+    let dir = scratch("tf-output-location");
+    for folder in ["modules/rg", "modules/data", "modules/inner"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    std::fs::write(
+        dir.join("main.tf"),
+        "module \"rg\" {\n  source   = \"./modules/rg\"\n  location = \"eastus\"\n}\n\nmodule \"data\" {\n  source = \"./modules/data\"\n}\n\nresource \"azurerm_storage_account\" \"logs\" {\n  name                     = \"logs\"\n  resource_group_name      = module.rg.name\n  location                 = module.rg.location\n  account_tier             = \"Standard\"\n  account_replication_type = \"LRS\"\n}\n\nresource \"azurerm_storage_account\" \"archive\" {\n  name                     = \"archive\"\n  resource_group_name      = module.rg.name\n  location                 = lower(module.data.location)\n  account_tier             = \"Standard\"\n  account_replication_type = \"LRS\"\n}\n\nresource \"azurerm_storage_account\" \"cold\" {\n  name                     = \"cold\"\n  resource_group_name      = \"cold\"\n  location                 = module.data.missing\n  account_tier             = \"Standard\"\n  account_replication_type = \"LRS\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/rg/main.tf"),
+        "variable \"location\" {\n  type = string\n}\n\nresource \"azurerm_resource_group\" \"this\" {\n  name     = \"shop\"\n  location = var.location\n}\n\noutput \"name\" {\n  value = azurerm_resource_group.this.name\n}\n\noutput \"location\" {\n  value = azurerm_resource_group.this.location\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/data/main.tf"),
+        "module \"inner\" {\n  source = \"../inner\"\n}\n\noutput \"location\" {\n  value = module.inner.location\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("modules/inner/main.tf"),
+        "output \"location\" {\n  value = \"CentralUS\"\n}\n",
+    )
+    .unwrap();
+    let report = scan(dir.to_str().unwrap());
+    let outside: Vec<(&str, u64)> = addresses_and_lines(&report, "RES-001");
+    assert_eq!(
+        outside,
+        [
+            ("azurerm_storage_account.logs", 10),
+            ("azurerm_storage_account.archive", 21),
+        ]
+    );
+    let regions: Vec<&str> = findings(&report, "RES-001")
+        .iter()
+        .map(|f| f["resource"]["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["eastus", "centralus"]);
+    // An output the module does not write stays unknown where it is read.
+    let unresolved = findings(&report, "RES-003");
+    assert_eq!(unresolved.len(), 1, "{unresolved:#?}");
+    assert_eq!(
+        unresolved[0]["resource"]["address"],
+        "azurerm_storage_account.cold"
+    );
+    assert_eq!(unresolved[0]["location"]["start_line"], 29);
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use module::{COUNT_INDEX, EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
-use region::{CallContext, ModuleIndex, Resolver};
+use region::{CallContext, Calls, ModuleIndex, Resolver};
 
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name};
@@ -272,7 +272,16 @@ impl Walker<'_, '_> {
                 }
             };
             let lookup = ModuleIndex::of(module);
-            let mut resolver = Resolver::new(module, &lookup, kb, instance.context.clone());
+            let calls = Calls {
+                modules,
+                installed,
+                folder: &instance.folder,
+                root: &instance.root,
+                key: &instance.key,
+                depth: instance.depth,
+            };
+            let mut resolver =
+                Resolver::new(module, &lookup, kb, instance.context.clone()).following(calls);
             let first = out.resources.len();
             for (index, block) in module.resources.iter().enumerate() {
                 let build = |address: String, inputs: &Inputs| {
@@ -335,7 +344,8 @@ impl Walker<'_, '_> {
                                 providers: instance.context.providers.clone(),
                             };
                             let mut resource = build(format!("{address}{key}"), &context.inputs);
-                            let mut own = Resolver::new(module, &lookup, kb, context);
+                            let mut own =
+                                Resolver::new(module, &lookup, kb, context).following(calls);
                             apply_region(&mut resource, own.resolve(index), kb, options);
                             out.resources.push(resource);
                         }
@@ -356,15 +366,12 @@ impl Walker<'_, '_> {
                 } else {
                     format!("{}.{}", instance.key, call.name)
                 };
-                let target = local_target(&instance.folder, &call.source)
-                    .filter(|t| modules.contains_key(t.as_str()))
-                    .or_else(|| {
-                        installed
-                            .dirs
-                            .get(&(instance.root.clone(), key.clone()))
-                            .cloned()
-                    })
-                    .filter(|t| *t != instance.folder);
+                let target = call_target(
+                    (modules, installed),
+                    (&instance.folder, &instance.root),
+                    &key,
+                    &call.source,
+                );
                 let child = target.as_deref().and_then(|t| modules.get(t));
                 // The service a call whose module is not read makes, when the knowledge names it.
                 let service = match child {
@@ -438,6 +445,26 @@ impl Walker<'_, '_> {
             }
         }
     }
+}
+
+/// The folder a module call of the module in `folder` (of the root module `root`) reads: a
+/// local source among the scanned folders, or the folder `terraform init` installed for its
+/// call key (`network.subnets`); never the calling folder itself.
+pub(super) fn call_target(
+    (modules, installed): (&BTreeMap<&str, Module<'_>>, &installed::Installed),
+    (folder, root): (&str, &str),
+    key: &str,
+    source: &str,
+) -> Option<String> {
+    local_target(folder, source)
+        .filter(|t| modules.contains_key(t.as_str()))
+        .or_else(|| {
+            installed
+                .dirs
+                .get(&(root.to_string(), key.to_string()))
+                .cloned()
+        })
+        .filter(|t| t != folder)
 }
 
 /// How the facts of a resource read an expression: as the scalar the module gives it (a
@@ -961,8 +988,14 @@ fn input(
                 location: call.block.location(route),
             },
         },
-        // A list or map (`for_each` keys, a set of regions) is handed on whole.
+        // A list or map (`for_each` keys, a set of regions) is handed on whole; an output of
+        // another module call of the caller, as what the output comes to.
         Eval::Blocked { blocker, location } => {
+            if let Some(found) =
+                resolver.eval_with_outputs(call.block.doc, node, route, Some(inputs))
+            {
+                return found;
+            }
             match module.value(call.block.doc, node, route, inputs) {
                 Some(known) if !known.value.is_null() && known.value.scalar_text().is_none() => {
                     Eval::Collection {
@@ -1007,7 +1040,7 @@ fn input(
 
 /// What a call passes to the called module: its arguments evaluated in the caller (a reference
 /// to a caller's resource becomes that resource's location), and the caller's providers.
-fn call_context(
+pub(super) fn call_context(
     module: &Module<'_>,
     resolver: &mut Resolver<'_, '_>,
     inputs: &Inputs,

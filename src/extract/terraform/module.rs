@@ -195,6 +195,8 @@ pub struct Module<'a> {
     pub calls: Vec<ModuleCall<'a>>,
     /// Data sources by `data.<type>.<name>`: values read at plan time.
     data_sources: BTreeMap<String, (Placed<'a>, Route)>,
+    /// The `value` of each output, by name: what a caller reads as `module.<call>.<name>`.
+    outputs: BTreeMap<String, (Placed<'a>, Route)>,
     /// `*.tfvars` files other than `terraform.tfvars` and `*.auto.tfvars`: each one a
     /// deployment of its own (`-var-file dev.tfvars`).
     pub environments: Vec<&'a Document>,
@@ -284,6 +286,39 @@ pub fn located_key(address: &str) -> String {
     format!("@located:{address}")
 }
 
+/// The key under which `Module::eval` finds what a resolver found the output `output` of the
+/// module call `call` comes to (`module.<call>.<output>`).
+pub fn output_key(call: &str, output: &str) -> String {
+    format!("@output:module.{call}.{output}")
+}
+
+/// The key under which `Module::eval` takes any attribute of the resource at `address` as
+/// where that resource is: an output that hands on a parent's id (`datacenter_id =
+/// ionoscloud_datacenter.main.id`) places what its caller makes with it.
+pub fn placed_key(address: &str) -> String {
+    format!("@placed:{address}")
+}
+
+/// Each `module.<call>.<output>` written in `text`.
+fn module_outputs(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let in_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    text.match_indices("module.").filter_map(move |(at, _)| {
+        if text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|b| in_name(b) || b == '.')
+        {
+            return None;
+        }
+        let rest = &text[at + "module.".len()..];
+        let call_end = rest.find(|c: char| !in_name(c)).unwrap_or(rest.len());
+        let after = rest[call_end..].strip_prefix('.')?;
+        let end = after.find(|c: char| !in_name(c)).unwrap_or(after.len());
+        let (call, output) = (&rest[..call_end], &after[..end]);
+        (plain(call) && plain(output)).then_some((call, output))
+    })
+}
+
 /// The attributes of a resource that a reference may read its location from.
 const LOCATION_ATTRIBUTES: &[&str] = &["location", "region"];
 
@@ -319,6 +354,7 @@ impl<'a> Module<'a> {
             resources: Vec::new(),
             calls: Vec::new(),
             data_sources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
             environments: Vec::new(),
         };
         let mut tfvars_docs: Vec<&Document> = Vec::new();
@@ -400,6 +436,13 @@ impl<'a> Module<'a> {
                 );
             }
         }
+        for entry in root.get("output").map(Node::entries).unwrap_or_default() {
+            if let Some(value) = entry.value.get("value") {
+                let route = Route::root().key("output").key(&entry.key).key("value");
+                let placed = Placed { doc, node: value };
+                self.outputs.insert(entry.key.clone(), (placed, route));
+            }
+        }
         for entry in root.get("module").map(Node::entries).unwrap_or_default() {
             let Some(source) = entry.value.get("source").and_then(Node::as_str) else {
                 continue;
@@ -430,6 +473,13 @@ impl<'a> Module<'a> {
                 });
             }
         }
+    }
+
+    /// The `value` of the output `name`, and where it is written.
+    pub fn output(&self, name: &str) -> Option<(Placed<'a>, &Route)> {
+        self.outputs
+            .get(name)
+            .map(|(placed, route)| (*placed, route))
     }
 
     /// The provider block a resource uses: its `provider = aws.alias`, or the default one.
@@ -551,6 +601,13 @@ impl<'a> Module<'a> {
                     _ => blocked(text, location),
                 },
             },
+            // What a resolver found the output comes to (`output_key`).
+            ["module", call, output] if plain(call) && plain(output) => {
+                match inputs.get(&output_key(call, output)) {
+                    Some(given) => given.clone(),
+                    None => blocked(text, location),
+                }
+            }
             [type_name, name, _attribute] if names_resource(type_name, name) => Eval::Reference {
                 address: format!("{type_name}.{name}"),
             },
@@ -674,6 +731,37 @@ impl Module<'_> {
     /// `located_key`.
     pub fn resources_referenced(&self, node: &Node) -> Vec<String> {
         let mut found: Vec<String> = Vec::new();
+        self.texts_read(node, |text| {
+            for (first, second) in resource_names(text) {
+                if names_resource(first, second) {
+                    let address = format!("{first}.{second}");
+                    if !found.contains(&address) {
+                        found.push(address);
+                    }
+                }
+            }
+        });
+        found
+    }
+
+    /// The outputs of called modules (`module.<call>.<output>`) an argument's expressions
+    /// read, directly or through the locals they read, each once: the ones a resolver may
+    /// hand `eval` under `output_key`.
+    pub fn outputs_referenced(&self, node: &Node) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        self.texts_read(node, |text| {
+            for (call, output) in module_outputs(text) {
+                if !found.iter().any(|(c, o)| c == call && o == output) {
+                    found.push((call.to_string(), output.to_string()));
+                }
+            }
+        });
+        found
+    }
+
+    /// Each expression text of `node`, and of the locals those read (at most
+    /// [`REFERENCED_LOCALS`]), to `each`.
+    fn texts_read(&self, node: &Node, mut each: impl FnMut(&str)) {
         let mut locals_read: Vec<&str> = Vec::new();
         let mut pending: Vec<&Node> = vec![node];
         while let Some(next) = pending.pop() {
@@ -681,25 +769,19 @@ impl Module<'_> {
                 let Some(text) = expression_text(part) else {
                     return;
                 };
+                each(text);
                 for (first, second) in resource_names(text) {
-                    if first == "local" {
-                        if locals_read.len() < REFERENCED_LOCALS
-                            && !locals_read.contains(&second)
-                            && let Some((name, (placed, _))) = self.locals.get_key_value(second)
-                        {
-                            locals_read.push(name.as_str());
-                            pending.push(placed.node);
-                        }
-                    } else if names_resource(first, second) {
-                        let address = format!("{first}.{second}");
-                        if !found.contains(&address) {
-                            found.push(address);
-                        }
+                    if first == "local"
+                        && locals_read.len() < REFERENCED_LOCALS
+                        && !locals_read.contains(&second)
+                        && let Some((name, (placed, _))) = self.locals.get_key_value(second)
+                    {
+                        locals_read.push(name.as_str());
+                        pending.push(placed.node);
                     }
                 }
             });
         }
-        found
     }
 
     /// The full value of a node, where the module says enough: `count`, `for_each`, conditions.
@@ -1188,8 +1270,12 @@ impl Module<'_> {
             // A resource's location, where the resolver found it (`located_key`): after the
             // instance's index, only a location attribute is read.
             type_name if names_resource(type_name, &attr(0)?) => {
-                let known =
-                    eval_known(inputs.get(&located_key(&format!("{type_name}.{}", attr(0)?)))?)?;
+                let address = format!("{type_name}.{}", attr(0)?);
+                // Any attribute, where an output's value is read for where it places things.
+                if let Some(placed) = inputs.get(&placed_key(&address)) {
+                    return Some(Resolved::There(eval_known(placed)?));
+                }
+                let known = eval_known(inputs.get(&located_key(&address))?)?;
                 let mut rest = operators[1..].iter().map(|o| o.value()).skip_while(|op| {
                     matches!(
                         op,
@@ -1205,6 +1291,11 @@ impl Module<'_> {
                     _ => None,
                 };
             }
+            // What a resolver found a called module's output comes to (`output_key`).
+            "module" => (
+                eval_known(inputs.get(&output_key(&attr(0)?, &attr(1)?))?)?,
+                2,
+            ),
             "each" | "count" => {
                 let name = attr(0)?;
                 let key = match (root, name.as_str()) {

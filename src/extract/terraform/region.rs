@@ -2,9 +2,12 @@
 //! provider block it names (`provider = aws.alias`), a resource it refers to (the resource group
 //! of an Azure resource, the datacenter of an IONOS server), the default provider block.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::module::{Eval, Inputs, Module, ProviderBlock, located_key, referred_resource};
+use super::installed::Installed;
+use super::module::{
+    Eval, Inputs, Module, ProviderBlock, located_key, output_key, placed_key, referred_resource,
+};
 use crate::extract::cloud::{provider_local_name, region_attributes};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::services::Service;
@@ -119,6 +122,19 @@ impl ModuleIndex {
     }
 }
 
+/// The modules a module instance's calls may read, to follow `module.<call>.<output>` to what
+/// it comes to: the scanned and installed module folders, the instance's folder, its root
+/// module's folder, its call key (`network.subnets`) and depth.
+#[derive(Clone, Copy)]
+pub struct Calls<'m, 'a> {
+    pub modules: &'m BTreeMap<&'m str, Module<'a>>,
+    pub installed: &'m Installed,
+    pub folder: &'m str,
+    pub root: &'m str,
+    pub key: &'m str,
+    pub depth: usize,
+}
+
 pub struct Resolver<'m, 'a> {
     module: &'m Module<'a>,
     index: &'m ModuleIndex,
@@ -131,6 +147,11 @@ pub struct Resolver<'m, 'a> {
     /// What each provider configuration gives, by local name and alias: the same for every
     /// resource of the module.
     providers: Vec<(String, Option<String>, Option<Resolution>)>,
+    /// The modules this one calls, when outputs are followed.
+    calls: Option<Calls<'m, 'a>>,
+    /// What each output followed came to, by call and output name; `None` while it is being
+    /// followed, so that outputs that read each other stop.
+    outputs: HashMap<(String, String), Option<Eval>>,
 }
 
 impl<'m, 'a> Resolver<'m, 'a> {
@@ -149,7 +170,105 @@ impl<'m, 'a> Resolver<'m, 'a> {
             memo: HashMap::new(),
             visiting: std::collections::HashSet::new(),
             providers: Vec::new(),
+            calls: None,
+            outputs: HashMap::new(),
         }
+    }
+
+    /// Follows outputs of the modules `calls` reads (`module.network.datacenter_id`) to where
+    /// what they hand on is.
+    pub fn following(mut self, calls: Calls<'m, 'a>) -> Self {
+        self.calls = Some(calls);
+        self
+    }
+
+    /// `Module::eval` of a node that reads outputs of the modules this one calls, again with
+    /// what each output comes to (`output_key`), over `inputs` (the instance's own when
+    /// `None`); `None` when it reads none that is known, or is still not one literal.
+    pub fn eval_with_outputs(
+        &mut self,
+        doc: &crate::load::Document,
+        node: &Node,
+        route: &Route,
+        inputs: Option<&Inputs>,
+    ) -> Option<Eval> {
+        self.calls?;
+        let mut given: Option<Inputs> = None;
+        for (call, output) in self.module.outputs_referenced(node) {
+            if let Some(found @ Eval::Literal { .. }) = self.output(&call, &output) {
+                given
+                    .get_or_insert_with(|| inputs.unwrap_or(&self.context.inputs).clone())
+                    .insert(output_key(&call, &output), found);
+            }
+        }
+        match self.module.eval(doc, node, route, &given?) {
+            found @ Eval::Literal { .. } => Some(found),
+            _ => None,
+        }
+    }
+
+    /// What the output `output` of the module call `call` comes to, once per resolver.
+    fn output(&mut self, call: &str, output: &str) -> Option<Eval> {
+        let key = (call.to_string(), output.to_string());
+        if let Some(done) = self.outputs.get(&key) {
+            return done.clone();
+        }
+        self.outputs.insert(key.clone(), None);
+        let found = self.follow_output(call, output);
+        self.outputs.insert(key, found.clone());
+        found
+    }
+
+    /// The output's `value` evaluated in the called module with the inputs the call hands in:
+    /// a resource it names (its location, or its id: `ionoscloud_datacenter.main[0].id`) is
+    /// taken as where that resource is.
+    fn follow_output(&mut self, call_name: &str, output: &str) -> Option<Eval> {
+        let calls = self.calls?;
+        if calls.depth >= super::MAX_MODULE_DEPTH {
+            return None;
+        }
+        let module = self.module;
+        let call = module.calls.iter().find(|c| c.name == call_name)?;
+        let key = if calls.key.is_empty() {
+            call_name.to_string()
+        } else {
+            format!("{}.{call_name}", calls.key)
+        };
+        let target = super::call_target(
+            (calls.modules, calls.installed),
+            (calls.folder, calls.root),
+            &key,
+            &call.source,
+        )?;
+        let child = calls.modules.get(target.as_str())?;
+        let (placed, route) = child.output(output)?;
+        let inputs = self.context.inputs.clone();
+        let context = super::call_context(module, self, &inputs, call, child);
+        let index = ModuleIndex::of(child);
+        let mut inner = Resolver::new(child, &index, self.kb, context).following(Calls {
+            folder: &target,
+            key: &key,
+            depth: calls.depth + 1,
+            ..calls
+        });
+        Some(
+            match child.eval(placed.doc, placed.node, route, &inner.context.inputs) {
+                Eval::Reference { address } => match inner.resolve_address(&address)? {
+                    Resolution::Region {
+                        value, location, ..
+                    } => Eval::Literal { value, location },
+                    Resolution::Blocked { blocker, location } => {
+                        Eval::Blocked { blocker, location }
+                    }
+                    Resolution::None => return None,
+                },
+                blocked @ Eval::Blocked { .. } => inner
+                    .eval_with_located(usize::MAX, placed.doc, placed.node, route, true)
+                    .or_else(|| inner.eval_with_outputs(placed.doc, placed.node, route, None))
+                    .unwrap_or(blocked),
+                other => other,
+            },
+        )
     }
 
     pub fn resolve(&mut self, index: usize) -> Resolution {
@@ -205,13 +324,15 @@ impl<'m, 'a> Resolver<'m, 'a> {
     /// of the resources it names (in functions, indexes and conditionals, or through locals)
     /// that resolve to a region: `try(azurerm_resource_group.main[0].location, null)`. A
     /// reference Terraform rejects as a cycle is not followed (`visiting`). `None` when it
-    /// names none, or is still not one known value.
+    /// names none, or is still not one known value. `placed`: any attribute of such a
+    /// resource is taken as where it is (`placed_key`), not only its location.
     fn eval_with_located(
         &mut self,
         index: usize,
         doc: &crate::load::Document,
         node: &Node,
         route: &Route,
+        placed: bool,
     ) -> Option<Eval> {
         let mut inputs: Option<Inputs> = None;
         for address in self.module.resources_referenced(node) {
@@ -225,9 +346,12 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 value, location, ..
             } = self.resolve(target)
             {
-                inputs
-                    .get_or_insert_with(|| self.context.inputs.clone())
-                    .insert(located_key(&address), Eval::Literal { value, location });
+                let given = inputs.get_or_insert_with(|| self.context.inputs.clone());
+                let found = Eval::Literal { value, location };
+                if placed {
+                    given.insert(placed_key(&address), found.clone());
+                }
+                given.insert(located_key(&address), found);
             }
         }
         match self.module.eval(doc, node, route, &inputs?) {
@@ -263,7 +387,8 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 let route = resource.route.join(&Route::parse(attr));
                 let eval = match module.eval(doc, node, &route, &self.context.inputs) {
                     blocked @ Eval::Blocked { .. } => self
-                        .eval_with_located(index, doc, node, &route)
+                        .eval_with_located(index, doc, node, &route, false)
+                        .or_else(|| self.eval_with_outputs(doc, node, &route, None))
                         .unwrap_or(blocked),
                     eval => eval,
                 };
@@ -376,7 +501,14 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     continue;
                 };
                 let route = resource.route.key(attr);
-                match module.eval(doc, node, &route, &self.context.inputs) {
+                let eval = match module.eval(doc, node, &route, &self.context.inputs) {
+                    // Another module's output: where what it hands on is.
+                    blocked @ Eval::Blocked { .. } => self
+                        .eval_with_outputs(doc, node, &route, None)
+                        .unwrap_or(blocked),
+                    eval => eval,
+                };
+                match eval {
                     Eval::Blocked { blocker, location } => {
                         referred_blocked = Some(Resolution::Blocked { blocker, location });
                     }

@@ -848,8 +848,8 @@ fn a_kubectl_manifest_whose_written_yaml_does_not_parse_is_listed_with_the_reaso
 }
 
 /// An IONOS volume is where the datacenter its `datacenter_id` names is: one handed in
-/// by its caller, or the output of another module the caller reads, followed into that module
-/// to the datacenter it hands on. One handed the output of a module not read here is
+/// by its caller, one of its own module chosen by a conditional, or the output of another
+/// module the caller reads, followed into that module to the datacenter it hands on. One handed the output of a module not read here is
 /// unresolved and reported with that output, not passed over.
 #[test]
 fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
@@ -868,7 +868,7 @@ fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
     .unwrap();
     std::fs::write(
         dir.join("modules/network/main.tf"),
-        "variable \"location\" {\n  type = string\n}\n\nvariable \"existing_datacenter_id\" {\n  type    = string\n  default = null\n}\n\nresource \"ionoscloud_datacenter\" \"this\" {\n  count    = var.existing_datacenter_id == null ? 1 : 0\n  name     = \"shop\"\n  location = var.location\n}\n\nlocals {\n  datacenter_id = var.existing_datacenter_id != null ? var.existing_datacenter_id : ionoscloud_datacenter.this[0].id\n}\n\noutput \"datacenter_id\" {\n  value = local.datacenter_id\n}\n",
+        "variable \"location\" {\n  type = string\n}\n\nvariable \"existing_datacenter_id\" {\n  type    = string\n  default = null\n}\n\nresource \"ionoscloud_datacenter\" \"this\" {\n  count    = var.existing_datacenter_id == null ? 1 : 0\n  name     = \"shop\"\n  location = var.location\n}\n\nlocals {\n  datacenter_id = var.existing_datacenter_id != null ? var.existing_datacenter_id : ionoscloud_datacenter.this[0].id\n}\n\noutput \"datacenter_id\" {\n  value = local.datacenter_id\n}\n\nresource \"ionoscloud_volume\" \"logs\" {\n  datacenter_id = local.datacenter_id\n  name          = \"logs\"\n  size          = 10\n  disk_type     = \"HDD\"\n}\n",
     )
     .unwrap();
     let report = scan(dir.to_str().unwrap());
@@ -878,6 +878,7 @@ fn a_resource_located_by_its_parent_follows_the_parent_its_caller_hands_in() {
         [
             ("ionoscloud_datacenter.edge", 3),
             ("module.network.ionoscloud_datacenter.this", 10),
+            ("module.network.ionoscloud_volume.logs", 24),
             ("module.cache.ionoscloud_volume.data", 5),
             ("module.shop.ionoscloud_volume.data", 5),
         ]

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use module::{COUNT_INDEX, EACH_KEY, EACH_VALUE, Eval, Inputs, Known, Module, ModuleCall, Placed};
-use region::{CallContext, Calls, ModuleIndex, Resolver};
+use region::{CallContext, Calls, Given, ModuleIndex, Resolver};
 
 use crate::extract::ExtractOptions;
 use crate::extract::cloud::{self, ResourceSite, provider_local_name};
@@ -992,7 +992,7 @@ fn input(
         // another module call of the caller, as what the output comes to.
         Eval::Blocked { blocker, location } => {
             if let Some(found) =
-                resolver.eval_with_outputs(call.block.doc, node, route, Some(inputs))
+                resolver.eval_with_known(call.block.doc, node, route, Given::over(inputs))
             {
                 return found;
             }

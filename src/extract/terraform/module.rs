@@ -319,10 +319,17 @@ fn module_outputs(text: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// What an argument's expressions name (`Module::referenced`).
+#[derive(Default)]
+pub struct Referenced {
+    pub resources: Vec<String>,
+    pub outputs: Vec<(String, String)>,
+}
+
 /// The attributes of a resource that a reference may read its location from.
 const LOCATION_ATTRIBUTES: &[&str] = &["location", "region"];
 
-/// Locals whose expressions `Module::resources_referenced` reads, at most, from one expression.
+/// Locals whose expressions `Module::referenced` reads, at most, from one expression.
 const REFERENCED_LOCALS: usize = 64;
 
 /// Each `type.name` written in `text` that could name a resource, in order, with repeats.
@@ -726,33 +733,24 @@ pub fn iterator_key(name: &str, part: &str) -> String {
 }
 
 impl Module<'_> {
-    /// The resources (`type.name`) an argument's expressions name, directly or through the
-    /// locals they read, each once: the ones whose location a resolver may hand `eval` under
-    /// `located_key`.
-    pub fn resources_referenced(&self, node: &Node) -> Vec<String> {
-        let mut found: Vec<String> = Vec::new();
+    /// What an argument's expressions name, directly or through the locals they read, each
+    /// once: the resources (`type.name`) whose location a resolver may hand `eval` under
+    /// `located_key`, and the outputs of called modules (`module.<call>.<output>`) whose value
+    /// it may hand under `output_key`.
+    pub fn referenced(&self, node: &Node) -> Referenced {
+        let mut found = Referenced::default();
         self.texts_read(node, |text| {
             for (first, second) in resource_names(text) {
                 if names_resource(first, second) {
                     let address = format!("{first}.{second}");
-                    if !found.contains(&address) {
-                        found.push(address);
+                    if !found.resources.contains(&address) {
+                        found.resources.push(address);
                     }
                 }
             }
-        });
-        found
-    }
-
-    /// The outputs of called modules (`module.<call>.<output>`) an argument's expressions
-    /// read, directly or through the locals they read, each once: the ones a resolver may
-    /// hand `eval` under `output_key`.
-    pub fn outputs_referenced(&self, node: &Node) -> Vec<(String, String)> {
-        let mut found: Vec<(String, String)> = Vec::new();
-        self.texts_read(node, |text| {
             for (call, output) in module_outputs(text) {
-                if !found.iter().any(|(c, o)| c == call && o == output) {
-                    found.push((call.to_string(), output.to_string()));
+                if !found.outputs.iter().any(|(c, o)| c == call && o == output) {
+                    found.outputs.push((call.to_string(), output.to_string()));
                 }
             }
         });

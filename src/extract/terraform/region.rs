@@ -135,6 +135,47 @@ pub struct Calls<'m, 'a> {
     pub depth: usize,
 }
 
+/// What `Resolver::eval_with_known` is given to evaluate an argument with.
+pub struct Given<'i> {
+    /// The resource whose location is being resolved, which its own argument does not place.
+    resource: Option<usize>,
+    /// Any attribute of a resource named is taken as where it is (`placed_key`): an output or
+    /// an argument that names a parent by its id (`ionoscloud_datacenter.main[0].id`).
+    placing: bool,
+    /// The inputs evaluated over; the resolver's instance's own when `None`.
+    inputs: Option<&'i Inputs>,
+}
+
+impl<'i> Given<'i> {
+    /// For a location argument of the resource at `index`.
+    pub fn locating(index: usize) -> Self {
+        Given {
+            resource: Some(index),
+            placing: false,
+            inputs: None,
+        }
+    }
+
+    /// For an argument that names a parent, or an output, over `inputs`.
+    pub fn placing(inputs: Option<&'i Inputs>) -> Self {
+        Given {
+            resource: None,
+            placing: true,
+            inputs,
+        }
+    }
+
+    /// For a module call's argument, over the caller's `inputs`: only a location is read of
+    /// a resource it names.
+    pub fn over(inputs: &'i Inputs) -> Self {
+        Given {
+            resource: None,
+            placing: false,
+            inputs: Some(inputs),
+        }
+    }
+}
+
 pub struct Resolver<'m, 'a> {
     module: &'m Module<'a>,
     index: &'m ModuleIndex,
@@ -180,31 +221,6 @@ impl<'m, 'a> Resolver<'m, 'a> {
     pub fn following(mut self, calls: Calls<'m, 'a>) -> Self {
         self.calls = Some(calls);
         self
-    }
-
-    /// `Module::eval` of a node that reads outputs of the modules this one calls, again with
-    /// what each output comes to (`output_key`), over `inputs` (the instance's own when
-    /// `None`); `None` when it reads none that is known, or is still not one literal.
-    pub fn eval_with_outputs(
-        &mut self,
-        doc: &crate::load::Document,
-        node: &Node,
-        route: &Route,
-        inputs: Option<&Inputs>,
-    ) -> Option<Eval> {
-        self.calls?;
-        let mut given: Option<Inputs> = None;
-        for (call, output) in self.module.outputs_referenced(node) {
-            if let Some(found @ Eval::Literal { .. }) = self.output(&call, &output) {
-                given
-                    .get_or_insert_with(|| inputs.unwrap_or(&self.context.inputs).clone())
-                    .insert(output_key(&call, &output), found);
-            }
-        }
-        match self.module.eval(doc, node, route, &given?) {
-            found @ Eval::Literal { .. } => Some(found),
-            _ => None,
-        }
     }
 
     /// What the output `output` of the module call `call` comes to, once per resolver.
@@ -263,8 +279,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                     Resolution::None => return None,
                 },
                 blocked @ Eval::Blocked { .. } => inner
-                    .eval_with_located(usize::MAX, placed.doc, placed.node, route, true)
-                    .or_else(|| inner.eval_with_outputs(placed.doc, placed.node, route, None))
+                    .eval_with_known(placed.doc, placed.node, route, Given::placing(None))
                     .unwrap_or(blocked),
                 other => other,
             },
@@ -320,41 +335,53 @@ impl<'m, 'a> Resolver<'m, 'a> {
         }
     }
 
-    /// A location argument `Module::eval` could not settle, evaluated again with the locations
-    /// of the resources it names (in functions, indexes and conditionals, or through locals)
-    /// that resolve to a region: `try(azurerm_resource_group.main[0].location, null)`. A
-    /// reference Terraform rejects as a cycle is not followed (`visiting`). `None` when it
-    /// names none, or is still not one known value. `placed`: any attribute of such a
-    /// resource is taken as where it is (`placed_key`), not only its location.
-    fn eval_with_located(
+    /// An argument `Module::eval` could not settle, evaluated again with what the resolver
+    /// knows of what it names (in functions, indexes and conditionals, or through locals): the
+    /// locations of the resources that resolve to a region (`located_key`;
+    /// `try(azurerm_resource_group.main[0].location, null)`), and what the outputs of the
+    /// modules this one calls come to (`output_key`; `module.rg.location`). A reference
+    /// Terraform rejects as a cycle is not followed (`visiting`). `None` when it names nothing
+    /// known, or is still not one literal.
+    pub fn eval_with_known(
         &mut self,
-        index: usize,
         doc: &crate::load::Document,
         node: &Node,
         route: &Route,
-        placed: bool,
+        given: Given<'_>,
     ) -> Option<Eval> {
-        let mut inputs: Option<Inputs> = None;
-        for address in self.module.resources_referenced(node) {
+        let referenced = self.module.referenced(node);
+        let mut found: Vec<(String, Eval)> = Vec::new();
+        for address in referenced.resources {
             let Some(&target) = self.index.by_address.get(&address) else {
                 continue;
             };
-            if target == index || self.visiting.contains(&target) {
+            if Some(target) == given.resource || self.visiting.contains(&target) {
                 continue;
             }
             if let Resolution::Region {
                 value, location, ..
             } = self.resolve(target)
             {
-                let given = inputs.get_or_insert_with(|| self.context.inputs.clone());
-                let found = Eval::Literal { value, location };
-                if placed {
-                    given.insert(placed_key(&address), found.clone());
+                let located = Eval::Literal { value, location };
+                if given.placing {
+                    found.push((placed_key(&address), located.clone()));
                 }
-                given.insert(located_key(&address), found);
+                found.push((located_key(&address), located));
             }
         }
-        match self.module.eval(doc, node, route, &inputs?) {
+        if self.calls.is_some() {
+            for (call, output) in referenced.outputs {
+                if let Some(value @ Eval::Literal { .. }) = self.output(&call, &output) {
+                    found.push((output_key(&call, &output), value));
+                }
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        let mut inputs = given.inputs.unwrap_or(&self.context.inputs).clone();
+        inputs.extend(found);
+        match self.module.eval(doc, node, route, &inputs) {
             found @ Eval::Literal { .. } => Some(found),
             _ => None,
         }
@@ -387,8 +414,7 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 let route = resource.route.join(&Route::parse(attr));
                 let eval = match module.eval(doc, node, &route, &self.context.inputs) {
                     blocked @ Eval::Blocked { .. } => self
-                        .eval_with_located(index, doc, node, &route, false)
-                        .or_else(|| self.eval_with_outputs(doc, node, &route, None))
+                        .eval_with_known(doc, node, &route, Given::locating(index))
                         .unwrap_or(blocked),
                     eval => eval,
                 };
@@ -502,9 +528,10 @@ impl<'m, 'a> Resolver<'m, 'a> {
                 };
                 let route = resource.route.key(attr);
                 let eval = match module.eval(doc, node, &route, &self.context.inputs) {
-                    // Another module's output: where what it hands on is.
+                    // A resource in a conditional, another module's output: where the parent
+                    // it hands on is.
                     blocked @ Eval::Blocked { .. } => self
-                        .eval_with_outputs(doc, node, &route, None)
+                        .eval_with_known(doc, node, &route, Given::placing(None))
                         .unwrap_or(blocked),
                     eval => eval,
                 };

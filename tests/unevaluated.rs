@@ -391,3 +391,29 @@ fn an_alertmanager_address_read_from_a_secret_is_listed() {
         .count();
     assert_eq!(saas, 7);
 }
+
+/// An Alertmanager configuration kept in a ConfigMap that does not parse is listed as not
+/// evaluated at the line that stops it, not read word by word for addresses nor passed over.
+#[test]
+fn an_alertmanager_configuration_that_does_not_parse_is_listed() {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "tests/alertmanager/broken.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = report["scanned"]["unevaluated"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    let entry = &listed[0];
+    assert_eq!(entry["fact"], "endpoint", "{entry}");
+    assert_eq!(entry["line"], 14, "{entry}");
+    assert!(
+        entry["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in a configuration text that does not parse"),
+        "{entry}"
+    );
+    assert_eq!(report["summary"]["findings"], 0, "{report:#}");
+}

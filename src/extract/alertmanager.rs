@@ -224,18 +224,31 @@ pub fn endpoints(resource: &Resource) -> Vec<Endpoint> {
 
 /// The integrations of an Alertmanager configuration kept as YAML text (an entry's value), at
 /// `inside` in the text: each placed at the entry (`at`), on the line of its node in the text.
+/// A text that does not parse gives one endpoint not known here, at the line that stops it.
 fn in_text(entry: &crate::tree::Entry, at: &Route, inside: &Route, out: &mut Vec<Endpoint>) {
     let Some(text) = entry.value.as_str() else {
         return;
     };
-    let Ok(documents) = crate::load::yaml::parse_stream(text) else {
-        return;
+    // A block scalar's node starts on its `|` line, its text on the next.
+    let first = u32::from(entry.value.span.start.line == entry.key_span.start.line);
+    let documents = match crate::load::yaml::parse_stream(text) {
+        Ok(documents) => documents,
+        Err(e) => {
+            out.push(Endpoint {
+                route: at.clone(),
+                line_in_text: Some(e.line.saturating_sub(1) + first),
+                list: "receivers",
+                target: Target::Hidden(format!(
+                    "in a configuration text that does not parse ({})",
+                    e.reason
+                )),
+            });
+            return;
+        }
     };
     let Some(config) = documents.first().and_then(|d| d.at(inside)) else {
         return;
     };
-    // A block scalar's node starts on its `|` line, its text on the next.
-    let first = u32::from(entry.value.span.start.line == entry.key_span.start.line);
     let mut found = Vec::new();
     receivers(config, &Route::root(), Some(config), false, &mut found);
     for mut endpoint in found {

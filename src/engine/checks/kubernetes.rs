@@ -193,10 +193,9 @@ fn destinations(ctx: &Context, resource: &Resource) -> Vec<Destination> {
             let Some(text) = entry.value.as_str() else {
                 continue;
             };
-            // An Alertmanager configuration is read as one, above.
-            if alertmanager::CONFIG_KEYS.contains(&entry.key.as_str())
-                && crate::load::yaml::parse_stream(text).is_ok()
-            {
+            // An Alertmanager configuration is read as one, above (listed as not evaluated
+            // when it does not parse).
+            if alertmanager::CONFIG_KEYS.contains(&entry.key.as_str()) {
                 continue;
             }
             // Built for the entries that name a destination only.

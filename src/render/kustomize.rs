@@ -164,11 +164,13 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
             let dir = dir_of(&top.file);
             let chain = chain(top);
             let built = if let Some(remote) = chain.iter().flat_map(|k| k.remote.iter()).next() {
-                Built::Remote(remote.clone())
+                Err(format!(
+                    "it uses the remote base `{remote}`, which is not fetched"
+                ))
             } else if let Some((program, args, _)) = &tool {
-                Built::Output(build(program, args, &dir))
+                Ok(build(program, args, &dir))
             } else {
-                Built::NoTool
+                Err("neither `kustomize` nor `kubectl` is on the PATH".into())
             };
             (dir, chain, built)
         })
@@ -185,21 +187,12 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
             )
         };
         let output = match built {
-            Built::Remote(remote) => {
-                out.outcomes.push(not_rendered(format!(
-                    "it uses the remote base `{remote}`, which is not fetched"
-                )));
+            Ok(output) => output,
+            Err(why) => {
+                out.outcomes.push(not_rendered(why));
                 out.covered.insert(known.display(&chain[0].file));
                 continue;
             }
-            Built::NoTool => {
-                out.outcomes.push(not_rendered(
-                    "neither `kustomize` nor `kubectl` is on the PATH".into(),
-                ));
-                out.covered.insert(known.display(&chain[0].file));
-                continue;
-            }
-            Built::Output(output) => output,
         };
         let name = tool.as_ref().map_or("kustomize", |(_, _, name)| *name);
         match output {
@@ -238,15 +231,9 @@ pub fn render(files: &[PathBuf], known: &KnownPaths, markers: &mut Markers, out:
     }
 }
 
-/// What building an overlay gave.
-enum Built {
-    /// It uses a remote base, which is not fetched.
-    Remote(String),
-    /// No tool builds it here.
-    NoTool,
-    /// The tool's output, or why it failed.
-    Output(Result<Vec<u8>, String>),
-}
+/// What building an overlay gave: the tool's output or why it failed; or why it was not built
+/// here (a remote base, no tool).
+type Built = Result<Result<Vec<u8>, String>, String>;
 
 fn dir_of(file: &Path) -> PathBuf {
     match file.parent() {

@@ -134,16 +134,15 @@ pub(crate) fn unread(resource: &Resource) -> Option<Skipped> {
 /// interpolations, a string), gives no object: it does not parse, or it holds no Kubernetes
 /// object. `None` when the text is not written out (the deployment gives it).
 fn unreadable_yaml(yaml: &Node) -> Option<(u32, String)> {
-    let (text, first_line) = match heredoc(yaml) {
-        // The heredoc's text starts on the line below its opener.
-        Some(text) => (text, yaml.span.start.line + 1),
-        None if yaml.tag.as_deref() != Some(EXPR_TAG) => {
-            (yaml.as_str()?.to_string(), yaml.span.start.line)
-        }
+    let (text, in_heredoc) = match heredoc(yaml) {
+        Some(text) => (text, true),
+        None if yaml.tag.as_deref() != Some(EXPR_TAG) => (yaml.as_str()?.to_string(), false),
         None => return None,
     };
+    // A heredoc's text starts on the line below its opener.
+    let first_line = yaml.span.start.line + u32::from(in_heredoc);
     match crate::load::yaml::parse_stream(&text) {
-        Err(e) if heredoc(yaml).is_some() => Some((
+        Err(e) if in_heredoc => Some((
             first_line + e.line.saturating_sub(1),
             format!("does not parse: {}", e.reason),
         )),

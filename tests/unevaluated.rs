@@ -19,6 +19,17 @@ fn scan(format: &str) -> (i32, String) {
     )
 }
 
+/// The JSON report of a scan of `path` (from the crate's root).
+fn json_report(path: &str) -> serde_json::Value {
+    let out = Command::cargo_bin("sovscan")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", path, "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn settings_decided_at_deployment_are_listed_where_they_are_written() {
     let (_, json) = scan("json");
@@ -186,13 +197,7 @@ fn the_gate_names_them_and_fails_on_them_under_strict() {
 /// deployment decides that setting, it decides the default too.
 #[test]
 fn a_default_that_depends_on_another_setting_follows_it() {
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["scan", "tests/dependent_defaults", "--format", "json"])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report("tests/dependent_defaults");
     let mut unencrypted: Vec<(String, u64)> = report["findings"]
         .as_array()
         .unwrap()
@@ -264,13 +269,7 @@ fn a_default_that_depends_on_another_setting_follows_it() {
 /// its workflow.
 #[test]
 fn a_workflow_manifest_that_does_not_parse_is_listed() {
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["scan", "tests/workflow-manifest", "--format", "json"])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report("tests/workflow-manifest");
     let listed = report["scanned"]["unevaluated"].as_array().unwrap();
     assert_eq!(listed.len(), 2, "{listed:#?}");
     let entry = &listed[0];
@@ -296,13 +295,7 @@ fn a_workflow_manifest_that_does_not_parse_is_listed() {
 /// An image whose registry is written (only its tag is open) is judged, and not listed.
 #[test]
 fn placeholders_of_a_manifest_are_listed_where_they_are_written() {
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["scan", "tests/unfilled", "--format", "json"])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report("tests/unfilled");
     let listed: Vec<(u64, &str, &str, &str)> = report["scanned"]["unevaluated"]
         .as_array()
         .unwrap()
@@ -359,18 +352,7 @@ fn placeholders_of_a_manifest_are_listed_where_they_are_written() {
 /// at the setting that names the Secret; the others are judged (RES-009).
 #[test]
 fn an_alertmanager_address_read_from_a_secret_is_listed() {
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "scan",
-            "fixtures/RES-009/alertmanager.yaml",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report("fixtures/RES-009/alertmanager.yaml");
     let listed = report["scanned"]["unevaluated"].as_array().unwrap();
     assert_eq!(listed.len(), 1, "{listed:#?}");
     let entry = &listed[0];
@@ -396,13 +378,7 @@ fn an_alertmanager_address_read_from_a_secret_is_listed() {
 /// evaluated at the line that stops it, not read word by word for addresses nor passed over.
 #[test]
 fn an_alertmanager_configuration_that_does_not_parse_is_listed() {
-    let out = Command::cargo_bin("sovscan")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["scan", "tests/alertmanager/broken.yaml", "--format", "json"])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_report("tests/alertmanager/broken.yaml");
     let listed = report["scanned"]["unevaluated"].as_array().unwrap();
     assert_eq!(listed.len(), 1, "{listed:#?}");
     let entry = &listed[0];
